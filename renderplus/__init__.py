@@ -1,0 +1,1 @@
+"""Render+ placeholder: the add-on's register() lands with the add-on work."""

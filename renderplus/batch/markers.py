@@ -1,0 +1,39 @@
+"""The machine-readable lines that Render+'s override script prints inside Blender.
+
+Blender's own progress text changes between versions; these lines do not. The override script
+(see ``command.py``) prints one line per event on stdout, the parser (``parser.py``) reads them.
+A line is ``MARKER_PREFIX`` followed by a JSON object with an ``event`` key:
+
+- ``{"event": "ready", "engine": "CYCLES", "scene": "Scene", "frames": [1, 2, 3],
+  "samples": 128, "blender": "3.4.1"}``: overrides applied, rendering begins.
+  ``samples`` is null for engines without a sample count.
+- ``{"event": "frame", "frame": 3, "path": "/abs/out_0003.png"}``: a frame was written.
+- ``{"event": "error", "message": "Camera 'Cam2' not found in scene 'Scene'"}``: the job
+  cannot render as asked; the script then exits with ``OVERRIDE_EXIT_CODE``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MARKER_PREFIX = "RENDERPLUS> "
+OVERRIDE_EXIT_CODE = 17
+
+
+def format_marker(event: str, **fields: Any) -> str:
+    """One marker line (without newline), as the override script prints it."""
+    return MARKER_PREFIX + json.dumps({"event": event, **fields}, separators=(",", ":"))
+
+
+def parse_marker(line: str) -> dict[str, Any] | None:
+    """The marker's JSON object, or None when the line is not a well-formed marker."""
+    if not line.startswith(MARKER_PREFIX):
+        return None
+    try:
+        payload = json.loads(line[len(MARKER_PREFIX):])
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+        return None
+    return payload

@@ -1,0 +1,113 @@
+"""One batch slot shared by the HTTP server, the CLI and the add-on.
+
+The server answers requests from many threads and the add-on polls from Blender's main thread;
+both go through this object, which holds the loaded recipe and the current (or last) batch
+behind a lock, so a recipe cannot be swapped under a running batch and two batches never run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from .recipe import Recipe
+from .runner import Batch, RunOptions
+
+DEFAULT_BLENDER = "blender"
+
+
+class ServiceError(Exception):
+    """A request the batch slot cannot honour now; ``str()`` is a sentence for people."""
+
+
+class BatchRunningError(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("A batch is already running; cancel it or wait until it ends")
+
+
+class NoRecipeError(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("No recipe submitted yet: POST one to /batch/recipe first")
+
+
+class NotRunningError(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("Not running a batch right now")
+
+
+def default_blender_bin() -> str:
+    """The ``blender`` on PATH, or the bare name when there is none (a check reports it)."""
+    return shutil.which(DEFAULT_BLENDER) or DEFAULT_BLENDER
+
+
+class BatchService:
+    """Holds the recipe and the batch; every method is safe to call from any thread."""
+
+    def __init__(self, options: RunOptions | None = None, work_dir: str | os.PathLike[str] | None = None) -> None:
+        self.options = options or RunOptions()
+        self.work_dir = Path(work_dir) if work_dir else Path(tempfile.gettempdir()) / "renderplus"
+        self._lock = threading.Lock()
+        self._recipe: Recipe | None = None
+        self._batch: Batch | None = None
+
+    @property
+    def recipe(self) -> Recipe | None:
+        return self._recipe
+
+    @property
+    def batch(self) -> Batch | None:
+        return self._batch
+
+    @property
+    def running(self) -> bool:
+        batch = self._batch
+        return batch is not None and batch.running
+
+    @property
+    def blender_bin(self) -> str:
+        recipe = self._recipe
+        if recipe is not None and recipe.blender_bin:
+            return recipe.resolve(recipe.blender_bin)
+        return self.options.blender_bin or default_blender_bin()
+
+    def load_recipe(self, recipe: Recipe) -> None:
+        with self._lock:
+            if self.running:
+                raise BatchRunningError()
+            self._recipe = recipe
+
+    def start(self) -> Batch:
+        with self._lock:
+            if self.running:
+                raise BatchRunningError()
+            if self._recipe is None:
+                raise NoRecipeError()
+            batch = Batch(self._recipe, self.options)
+            self._batch = batch
+            batch.start()
+            return batch
+
+    def cancel(self) -> None:
+        batch = self._batch
+        if batch is None or not batch.cancel():
+            raise NotRunningError()
+
+    def cancel_current_job(self) -> None:
+        batch = self._batch
+        if batch is None or not batch.cancel_current_job():
+            raise NotRunningError()
+
+    def snapshot(self) -> dict[str, Any] | None:
+        batch = self._batch
+        return batch.snapshot() if batch is not None else None
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel a running batch (and any pending power-off) and wait for it to end."""
+        batch = self._batch
+        if batch is not None:
+            batch.cancel()
+            batch.wait(timeout)

@@ -1,0 +1,29 @@
+"""Shared fixtures: real .blend files made by the real Blender, and a skip when it is missing."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.blendfiles import make_blend
+
+
+@pytest.fixture(scope="session")
+def blend_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("blends")
+
+
+@pytest.fixture(scope="session")
+def blend_factory(blend_dir: Path) -> Callable[..., Path]:
+    """``blend_factory(engine="CYCLES", frames=3, ...)`` -> path of a tiny real .blend."""
+    if shutil.which("blender") is None:
+        pytest.skip("the blender executable is not installed (run ./run setup)")
+
+    def factory(**kwargs: Any) -> Path:
+        return make_blend(blend_dir, **kwargs)
+
+    return factory
