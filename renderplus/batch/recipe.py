@@ -620,7 +620,7 @@ def _parse_job(check: _Checker, data: Mapping[str, Any], index: int, path: str) 
         check.error(f"{path}.engine", f"must be a render engine id like CYCLES (got {_show(job.engine)})")
 
     source_key = "filename" if job.external else "blend_file"
-    if not job.source_file:
+    if not job.source_file and not data.get(source_key):  # (a wrong type is reported already)
         why = "external is true" if job.external else "external is false"
         check.error(f"{path}.{source_key}", f"is required ({why}): the .blend file to render")
 

@@ -47,7 +47,8 @@ def default_blender_bin() -> str:
 class BatchService:
     """Holds the recipe and the batch; every method is safe to call from any thread."""
 
-    def __init__(self, options: RunOptions | None = None, work_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, options: RunOptions | None = None,
+                 work_dir: str | os.PathLike[str] | None = None) -> None:
         self.options = options or RunOptions()
         self.work_dir = Path(work_dir) if work_dir else Path(tempfile.gettempdir()) / "renderplus"
         self._lock = threading.Lock()
