@@ -176,6 +176,16 @@ class Batch:
         watchers = self._watchers
         return watchers is not None and watchers.cancel_poweroff()
 
+    @property
+    def poweroff_pending(self) -> bool:
+        watchers = self._watchers
+        return watchers is not None and watchers.poweroff_pending
+
+    def wait_poweroff(self, timeout: float | None = None) -> bool:
+        """Block until a pending power action ran or was called off (a CLI about to exit)."""
+        watchers = self._watchers
+        return True if watchers is None else watchers.wait_poweroff(timeout)
+
     def cancel_current_job(self) -> bool:
         """Cancel the job that is rendering; the batch goes on with the next one."""
         with self._lock:
@@ -205,7 +215,7 @@ class Batch:
                 "eta": self._batch_eta(now),
                 "failed": self.failed_jobs,
                 "hooks": list(self._hook_results),
-                "poweroff": watchers.poweroff_info() if watchers is not None else None,
+                "poweroff": watchers.poweroff_state if watchers is not None else None,
             }
 
     def snapshot_json(self) -> str:
@@ -237,7 +247,8 @@ class Batch:
         self._open_log()
         self._watchers = BatchWatchers(self.recipe, self.report,
                                        power_runner=self.options.power_runner,
-                                       poweroff_grace=self.options.poweroff_grace)
+                                       poweroff_grace=self.options.poweroff_grace,
+                                       on_change=self._changed)
         self._changed(job_state_changed=True)
         try:
             self._run_hooks("PRE_BATCH", self.recipe.hooks.get("PRE_BATCH", []), None)

@@ -1,0 +1,62 @@
+"""Helpers for runner tests: recipes around real fixtures, and a fake Blender for faults."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renderplus.batch.recipe import Recipe, parse_recipe
+
+
+def make_recipe(jobs: list[dict[str, Any]], **top: Any) -> Recipe:
+    for index, job in enumerate(jobs):
+        job.setdefault("id", index)
+        job.setdefault("name", f"job{index}")
+    data: dict[str, Any] = {"version": 2.2, "name": "test batch", "jobs": jobs}
+    data.update(top)
+    return parse_recipe(data)
+
+
+@pytest.fixture
+def fake_blender(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """``fake_blender(body)`` -> path of an executable Python script standing in for Blender.
+
+    Only for faults real Blender cannot produce on demand; the script gets Blender's argv.
+    """
+    counter = iter(range(1000))
+
+    def make(body: str) -> str:
+        path = tmp_path / f"fake-blender-{next(counter)}"
+        path.write_text(f"#!{sys.executable}\nimport os, sys, time, json, subprocess\n"
+                        + textwrap.dedent(body))
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        return str(path)
+
+    return make
+
+
+def frame_marker(frame: int, path: str) -> str:
+    return 'RENDERPLUS> ' + '{"event": "frame", "frame": %d, "path": "%s"}' % (frame, path)
+
+
+def pids_in_group(pgid: int) -> list[int]:
+    """Live (non-zombie) processes whose process group is ``pgid`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            found.append(int(entry))
+    return found

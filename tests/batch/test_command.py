@@ -1,0 +1,114 @@
+"""Job -> Blender argv, and the override script run in the real Blender."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from renderplus.batch.command import build_argv, format_argv, output_pattern, override_script
+from renderplus.batch.markers import OVERRIDE_EXIT_CODE, parse_marker
+from tests.batch.conftest import make_recipe
+
+
+def argv_for(**job: object) -> list[str]:
+    recipe = make_recipe([{"blend_file": "/b/scene.blend", **job}])
+    return build_argv(recipe, recipe.jobs[0], blender_bin="blender", script_path="/t/s.py")
+
+
+def test_still_argv_order() -> None:
+    argv = argv_for(scene="Shot", output="/out/img", format="PNG", engine="CYCLES", threads=4,
+                    frame_still=7)
+    assert argv == ["blender", "-b", "/b/scene.blend", "-S", "Shot", "-o", "/out/img_####",
+                    "-F", "PNG", "-E", "CYCLES", "-t", "4", "-x", "1",
+                    "--python-exit-code", str(OVERRIDE_EXIT_CODE), "--python", "/t/s.py",
+                    "-f", "7"]
+
+
+def test_animation_frames_come_last_and_device_after_double_dash() -> None:
+    argv = argv_for(animated=True, frame_start=3, frame_end=9, cycles={"device": "OPTIX"})
+    assert argv[-8:] == ["-s", "3", "-e", "9", "-a", "--", "--cycles-device", "OPTIX"]
+    assert argv.index("--python") < argv.index("-s")
+
+
+def test_options_not_given_are_left_to_the_file() -> None:
+    argv = argv_for()
+    for flag in ("-S", "-o", "-F", "-E", "-t"):
+        assert flag not in argv
+    assert "--cycles-device" not in argv
+
+
+@pytest.mark.parametrize(("output", "pattern"), [
+    ("/out/shot", "/out/shot_####"),
+    ("/out/shot_", "/out/shot_####"),
+    ("/out/", "/out/####"),
+    ("/out/shot_###.exr", "/out/shot_###.exr"),
+    ("//renders/shot", "//renders/shot_####"),
+    ("rel/shot", "/recipes/rel/shot_####"),
+])
+def test_output_padding(output: str, pattern: str) -> None:
+    recipe = make_recipe([{"blend_file": "a.blend", "output": output}])
+    recipe.base_dir = "/recipes"
+    assert output_pattern(recipe, recipe.jobs[0]) == pattern
+
+
+def test_format_argv_quotes_for_a_shell() -> None:
+    assert format_argv(["blender", "-o", "/a b/c"]) == "blender -o '/a b/c'"
+
+
+def test_override_script_embeds_no_recipe_code() -> None:
+    recipe = make_recipe([{"blend_file": "a.blend", "camera": "Cam'); import os; ('",
+                           "custom_overrides": [{"path": "render.fps", "value": "x'); os.system('"}]}])
+    script = override_script(recipe, recipe.jobs[0])
+    compile(script, "override.py", "exec")  # still valid Python: the text is only data
+    assert "import os; (" not in script.replace("\\'", "'").split("CONFIG = ")[0]
+
+
+def run_job(tmp_path: Path, blend: Path, **job: object) -> tuple[int, list[dict[str, object]], str]:
+    recipe = make_recipe([{"blend_file": str(blend), "output": str(tmp_path / "out" / "r"), **job}])
+    script = tmp_path / "override.py"
+    script.write_text(override_script(recipe, recipe.jobs[0]))
+    argv = build_argv(recipe, recipe.jobs[0], blender_bin="blender", script_path=str(script))
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    markers = [m for m in map(parse_marker, result.stdout.splitlines()) if m]
+    return result.returncode, markers, result.stdout
+
+
+@pytest.mark.blender
+def test_overrides_apply_in_real_blender(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+    blend = blend_factory(extra_cameras=("Cam2",), extra_worlds=("Night",), extra_layers=("Fg",))
+    code, markers, stdout = run_job(
+        tmp_path, blend, camera="Cam2", world="Night", layer="Fg", size=[40, 30],
+        cycles={"samples": 2, "device": "CPU"}, frame_still=2,
+        custom_overrides=[{"path": "render.fps", "value": 12},
+                          {"path": 'data.objects["Cube"].hide_render', "value": True}])
+    assert code == 0, stdout
+    ready = next(m for m in markers if m["event"] == "ready")
+    assert ready["camera"] == "Cam2" and ready["samples"] == 2 and ready["engine"] == "CYCLES"
+    frame = next(m for m in markers if m["event"] == "frame")
+    assert frame["frame"] == 2
+    written = Path(str(frame["path"]))
+    assert written.name == "r_0002.png" and written.exists()
+    # PNG header: width and height are big-endian at bytes 16..24
+    header = written.read_bytes()[16:24]
+    assert (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")) == (40, 30)
+
+
+@pytest.mark.blender
+@pytest.mark.parametrize(("job", "needle"), [
+    ({"camera": "NoCam"}, "Camera 'NoCam' not found in scene 'Scene'"),
+    ({"scene": "NoScene"}, "Scene 'NoScene' not found"),
+    ({"world": "NoWorld"}, "World 'NoWorld' not found"),
+    ({"layer": "NoLayer"}, "View layer 'NoLayer' not found"),
+    ({"custom_overrides": [{"path": "render.no_such_setting", "value": 1}]},
+     "Override 'render.no_such_setting': 'no_such_setting' not found"),
+    ({"custom_overrides": [{"path": "render.resolution_x", "value": "wide"}]},
+     "Override 'render.resolution_x' failed"),
+])
+def test_missing_names_fail_with_a_message(tmp_path: Path, blend_factory, job, needle) -> None:  # type: ignore[no-untyped-def]
+    code, markers, stdout = run_job(tmp_path, blend_factory(), **job)
+    assert code == OVERRIDE_EXIT_CODE, stdout
+    errors = [m["message"] for m in markers if m["event"] == "error"]
+    assert errors and needle in str(errors[0])
+    assert not (tmp_path / "out").exists()  # nothing rendered
