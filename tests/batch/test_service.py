@@ -1,0 +1,67 @@
+"""BatchService: one slot, no recipe swapped under a running batch, clear refusals."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from renderplus.batch.runner import RunOptions
+from renderplus.batch.service import (
+    BatchRunningError,
+    BatchService,
+    NoRecipeError,
+    NotRunningError,
+)
+from tests.batch.conftest import make_recipe
+
+
+def sleeper_recipe(fake_blender, seconds: float):  # type: ignore[no-untyped-def]
+    fake = fake_blender(f"time.sleep({seconds})")
+    return make_recipe([{"blend_file": __file__}], blender_bin=fake)
+
+
+def test_refusals_name_the_reason(tmp_path: Path, fake_blender) -> None:  # type: ignore[no-untyped-def]
+    service = BatchService(RunOptions(kill_grace=0.5), work_dir=tmp_path)
+    assert service.snapshot() is None and not service.running
+    with pytest.raises(NoRecipeError, match="No recipe submitted"):
+        service.start()
+    with pytest.raises(NotRunningError, match="Not running a batch"):
+        service.cancel()
+    with pytest.raises(NotRunningError):
+        service.cancel_current_job()
+    service.load_recipe(sleeper_recipe(fake_blender, 30))
+    batch = service.start()
+    assert service.running and service.batch is batch
+    with pytest.raises(BatchRunningError, match="already running"):
+        service.start()
+    with pytest.raises(BatchRunningError):
+        service.load_recipe(sleeper_recipe(fake_blender, 1))
+    deadline = time.time() + 10
+    while batch.job_snapshot(0)["status"] != "RUNNING" and time.time() < deadline:
+        time.sleep(0.01)
+    service.cancel_current_job()
+    assert batch.wait(10)
+    snapshot = service.snapshot()
+    assert snapshot is not None and snapshot["jobs"][0]["status"] == "CANCELLED"
+    assert snapshot["status"] == "FINISHED"
+    with pytest.raises(NotRunningError):
+        service.cancel()
+
+
+def test_shutdown_cancels_a_running_batch(tmp_path: Path, fake_blender) -> None:  # type: ignore[no-untyped-def]
+    service = BatchService(RunOptions(kill_grace=0.5), work_dir=tmp_path)
+    service.load_recipe(sleeper_recipe(fake_blender, 30))
+    batch = service.start()
+    service.shutdown(timeout=10)
+    assert not batch.running and batch.status == "CANCELLED"
+
+
+def test_blender_bin_prefers_the_recipe(tmp_path: Path) -> None:
+    service = BatchService(RunOptions(blender_bin="/opt/blender/blender"), work_dir=tmp_path)
+    assert service.blender_bin == "/opt/blender/blender"
+    recipe = make_recipe([{"blend_file": "a.blend"}], blender_bin="bin/blender")
+    recipe.base_dir = "/recipes"
+    service.load_recipe(recipe)
+    assert service.blender_bin == "/recipes/bin/blender"
