@@ -59,7 +59,7 @@ def main() -> None:
         runner_times.append(time.perf_counter() - start)
         jobs = batch.snapshot()["jobs"]
         assert all(j["status"] == "FINISHED" for j in jobs), [j["messages"] for j in jobs]
-        gaps += [jobs[i + 1]["times"]["started"] - jobs[i]["times"]["finished"]
+        gaps += [jobs[i + 1]["process"]["started"] - jobs[i]["process"]["exited"]
                  for i in range(len(jobs) - 1)]
     ratio = statistics.median(runner_times) / statistics.median(shell_times)
     lines = [
@@ -69,7 +69,7 @@ def main() -> None:
         f"- Render+ runner: {statistics.median(runner_times):.2f} s "
         f"(runs: {', '.join(f'{t:.2f}' for t in runner_times)})",
         f"- ratio runner / shell: **{ratio:.3f}** (target <= 1.03)",
-        f"- dispatch gap (job i finished -> job i+1 started): median "
+        f"- dispatch gap (job i's Blender exited -> job i+1's Blender started): median "
         f"{statistics.median(gaps) * 1000:.1f} ms, max {max(gaps) * 1000:.1f} ms (target < 50 ms)",
     ]
     print("\n".join(lines))

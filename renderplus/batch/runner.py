@@ -67,6 +67,9 @@ class _JobState:
     finished: float | None = None
     messages: list[str] = field(default_factory=list)
     progress: JobProgress | None = None
+    process_started: float | None = None
+    process_exited: float | None = None
+    returncode: int | None = None
     revision: int = 0
     cached: dict[str, Any] | None = None
     cached_revision: int = -1
@@ -96,6 +99,8 @@ class _JobState:
             "frames_done": progress.frames_done if progress else 0,
             "frames_total": len(self.job.frames),
             "outputs": list(progress.saved_files) if progress else [],
+            "process": {"started": self.process_started, "exited": self.process_exited,
+                        "returncode": self.returncode},
         }
         self.cached, self.cached_revision = entry, self.revision
         return entry
@@ -444,6 +449,7 @@ class Batch:
                     return CANCELLED, None
                 process = OwnedProcess(argv, env=env)
                 self._process = process
+                state.process_started = time.time()
         except OSError as exc:
             return FAILED, f"Cannot start Blender ({self.blender_bin}): {exc.strerror or exc}"
         progress = state.progress
@@ -464,6 +470,8 @@ class Batch:
             code = process.wait()
             with self._lock:
                 self._process = None
+                state.process_exited, state.returncode = time.time(), code
+                state.revision += 1
         self.log.write(f"[job {job.id}] Blender exited with code {code}")
         return self._outcome(job, progress, code, process.terminated)
 
