@@ -10,7 +10,7 @@ profile="${1:-test}"
 
 apt_packages=(blender python3 python3-venv)
 if [ "$profile" = test ]; then
-  apt_packages+=(xvfb xauth dbus libnotify-bin sox libsox-fmt-all pulseaudio-utils alsa-utils
+  apt_packages+=(xvfb xauth dbus libnotify-bin sox libsox-fmt-base pulseaudio-utils alsa-utils
                  x11-apps imagemagick procps git)
 fi
 

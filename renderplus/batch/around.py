@@ -1,0 +1,233 @@
+"""Everything around a batch: the RSS feed, desktop/sound/mail notices, the power action.
+
+The runner calls ``BatchWatchers`` at fixed points (see docs/engine-api.md):
+``job_changed`` after every job state change, ``batch_ended`` after the POST_BATCH hooks,
+``cancel_poweroff`` from ``Batch.cancel`` and ``close`` at the very end. Nothing here may fail
+or stall a batch: every notice runs with a timeout, its failure becomes one sentence in the
+batch's ``messages`` (through ``report``), and the next notice still goes out. Per-job failure
+notifications run on their own threads so the next job starts at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .around_util import (
+    batch_title,
+    format_duration,
+    job_counts,
+    job_label,
+    jobs_of,
+    messages_of,
+    outcome_text,
+    redact,
+    times_of,
+)
+from .desktop import NOTIFY_TIMEOUT, send_notification
+from .mail import SMTP_TIMEOUT, MailError, build_message, mail_body, mail_subject, send_mail
+from .power import PowerScheduler
+from .recipe import Recipe
+from .rss import FeedWriter
+from .sound import SOUND_TIMEOUT, play_sound
+
+log = logging.getLogger(__name__)
+
+FEED_FLUSH_TIMEOUT = 10.0
+MAX_FAILURE_NOTICES = 3  # per batch; more would bury the desktop, the end notice lists them all
+
+
+class BatchWatchers:
+    """The recipe's ``notifications``, ``settings.rss`` and ``poweroff`` for one batch run."""
+
+    def __init__(self, recipe: Recipe, report: Callable[[str], None],
+                 power_runner: Callable[[Sequence[str]], Any] | None = None,
+                 poweroff_grace: float = 60.0, *, on_change: Callable[[], None] | None = None,
+                 platform: str | None = None, notify_timeout: float = NOTIFY_TIMEOUT,
+                 mail_timeout: float = SMTP_TIMEOUT, sound_timeout: float = SOUND_TIMEOUT) -> None:
+        self.recipe = recipe
+        self._raw_report = report
+        self._password = recipe.notifications.mail.password
+        self._platform = platform
+        self._notify_timeout = notify_timeout
+        self._mail_timeout = mail_timeout
+        self._sound_timeout = sound_timeout
+        rss = recipe.settings.rss
+        self._feed = FeedWriter(recipe.resolve(rss.path), recipe.name, on_problem=self._report) \
+            if rss.enabled and rss.path else None
+        self._power = PowerScheduler(self._report, grace=poweroff_grace, runner=power_runner,
+                                     platform=platform, on_change=on_change)
+        self._lock = threading.Lock()
+        self._failed_seen: set[Any] = set()
+        self._failure_notices = 0
+        self._notice_threads: list[threading.Thread] = []
+        self._ended = False
+        self._closed = False
+
+    # ----------------------------------------------------------------------------------------
+    # What the runner calls
+
+    def job_changed(self, snapshot: Mapping[str, Any]) -> None:
+        """Have the feed rewritten; notify the desktop of a newly failed job when asked to.
+        Returns at once: the feed and the notices are written by their own threads."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._feed is not None:
+                self._feed.submit(snapshot)
+            self._guard("job failure notification", self._notice_new_failures, snapshot)
+
+    def batch_ended(self, snapshot: Mapping[str, Any]) -> None:
+        """The final feed, then desktop, sound and mail (each on its own), then the power action.
+        Blocks while they go out (each with its timeout), so a CLI exits after the mail left."""
+        with self._lock:
+            if self._ended or self._closed:
+                return
+            self._ended = True
+        if self._feed is not None:
+            self._feed.submit(snapshot)
+            if not self._feed.flush(FEED_FLUSH_TIMEOUT):
+                self._report(f"RSS feed {self._feed.path} still not written after "
+                             f"{FEED_FLUSH_TIMEOUT:g} s")
+        self._join_notices(self._notify_timeout + 1.0)
+        notifications = self.recipe.notifications
+        if notifications.desktop:
+            self._guard("desktop notification", self._desktop_end, snapshot)
+        if notifications.sound.enabled:
+            self._guard("notification sound", self._sound)
+        if notifications.mail.enabled:
+            self._guard("mail", self._mail, snapshot)
+        if self.recipe.poweroff.active:
+            self._guard("power action", self._schedule_power, snapshot)
+
+    @property
+    def poweroff_pending(self) -> bool:
+        return self._power.pending is not None
+
+    @property
+    def poweroff_state(self) -> dict[str, Any] | None:
+        """The snapshot's ``poweroff`` extra: ``{"action", "at"}`` while pending, else None."""
+        return self._power.pending
+
+    def cancel_poweroff(self) -> bool:
+        """Call off a pending power action; False when none was pending."""
+        try:
+            return self._power.cancel()
+        except Exception:
+            log.exception("cancelling the power action failed")
+            return False
+
+    def wait_poweroff(self, timeout: float | None = None) -> bool:
+        """Block until a pending power action ran or was called off (for a CLI about to exit)."""
+        return self._power.wait(timeout)
+
+    def close(self) -> None:
+        """No power action after this; notices in flight get a moment to finish."""
+        with self._lock:
+            self._closed = True
+        self._power.close()
+        if self._feed is not None:
+            self._feed.close(1.0)
+        self._join_notices(1.0)
+
+    # ----------------------------------------------------------------------------------------
+    # The notices
+
+    def _notice_new_failures(self, snapshot: Mapping[str, Any]) -> None:
+        notifications = self.recipe.notifications
+        for job in jobs_of(snapshot):
+            if job.get("status") != "FAILED" or job.get("id") in self._failed_seen:
+                continue
+            self._failed_seen.add(job.get("id"))
+            if not (notifications.desktop and notifications.desktop_job_failures):
+                continue
+            self._failure_notices += 1
+            if self._failure_notices > MAX_FAILURE_NOTICES:
+                continue
+            title = batch_title(snapshot, self.recipe.name)
+            summary = f"Render+: job {job_label(job)} FAILED"
+            details = messages_of(job)
+            body = f"Batch {title}" + (f": {details[-1]}" if details else "")
+            if self._failure_notices == MAX_FAILURE_NOTICES:
+                body += "\n(Further failures are listed when the batch ends.)"
+            self._start_notice(summary, body)
+
+    def _start_notice(self, summary: str, body: str) -> None:
+        def show() -> None:
+            self._guard("job failure notification", self._desktop, summary, body, True)
+
+        thread = threading.Thread(target=show, name="renderplus-notice", daemon=True)
+        self._notice_threads.append(thread)
+        thread.start()
+
+    def _join_notices(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for thread in list(self._notice_threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _desktop_end(self, snapshot: Mapping[str, Any]) -> None:
+        status = snapshot.get("status") or "UNKNOWN"
+        summary = f'Render+: batch "{batch_title(snapshot, self.recipe.name)}" {status}'
+        lines = [outcome_text(snapshot)]
+        rendertime = times_of(snapshot).get("rendertime")
+        if rendertime is not None:
+            lines.append(f"Render time {format_duration(rendertime)}")
+        failed = [job_label(j) for j in jobs_of(snapshot) if j.get("status") == "FAILED"]
+        if failed:
+            more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+            lines.append("Failed: " + ", ".join(failed[:5]) + more)
+        self._desktop(summary, "\n".join(lines), job_counts(snapshot).failed > 0)
+
+    def _desktop(self, summary: str, body: str, critical: bool) -> None:
+        problem = send_notification(summary, body, critical=critical, platform=self._platform,
+                                    timeout=self._notify_timeout)
+        if problem:
+            self._report(problem)
+
+    def _sound(self) -> None:
+        sound = self.recipe.notifications.sound
+        problem = play_sound(self.recipe.resolve(sound.file), sound.volume, platform=self._platform,
+                             timeout=self._sound_timeout)
+        if problem:
+            self._report(problem)
+
+    def _mail(self, snapshot: Mapping[str, Any]) -> None:
+        settings = self.recipe.notifications.mail
+        message = build_message(settings, mail_subject(snapshot, self.recipe.name),
+                                mail_body(snapshot, self.recipe.name))
+        try:
+            where = send_mail(settings, message, timeout=self._mail_timeout)
+        except MailError as exc:
+            self._report(f"Mail to {settings.to} not sent: {exc}")
+            return
+        log.info("mail to %s sent via %s", settings.to, where)
+
+    def _schedule_power(self, snapshot: Mapping[str, Any]) -> None:
+        action = self.recipe.poweroff.action
+        if snapshot.get("status") == "CANCELLED":
+            self._report(f"No {action.lower()}: the batch was cancelled")
+            return
+        self._power.schedule(action)
+
+    # ----------------------------------------------------------------------------------------
+    # Never raise into the runner
+
+    def _report(self, message: str) -> None:
+        message = redact(message, self._password)
+        log.debug("report: %s", message)
+        try:
+            self._raw_report(message)
+        except Exception:
+            log.exception("the batch's report() failed")
+
+    def _guard(self, what: str, func: Callable[..., None], *args: Any) -> None:
+        try:
+            func(*args)
+        except Exception as exc:
+            log.exception("%s failed", what)
+            self._report(redact(f"{what.capitalize()} failed: {type(exc).__name__}: {exc}",
+                                self._password))
+
