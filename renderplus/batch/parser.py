@@ -8,7 +8,7 @@ Sources, most trusted first: the override script's marker lines (``markers.py``:
 engine, frames and sample count, one line per written frame), then Blender's own lines
 (``Fra:`` status lines for the detail within a frame, ``Saved:``, ``Append frame``,
 ``skipping existing frame``, ``Error: ...``). Blender's text changes between versions
-(``/work/shared/blender/public-logs/format-strings.md``); anything unknown is ignored.
+(``tests/parser/fixtures/public-logs/format-strings.md``); anything unknown is ignored.
 
 The parser sits on the path of every stdout line, so it checks a line's first character and
 cheap prefixes before any regular expression, and the expressions are compiled once.

@@ -127,7 +127,7 @@ class Batch:
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._hook_results: list[dict[str, Any]] = []
-        self._json_cache: tuple[int, str] | None = None
+        self._json_cache: tuple[tuple[int, int], str] | None = None
         self._watchers: BatchWatchers | None = None
         self.log = BatchLog()
 
@@ -226,11 +226,13 @@ class Batch:
     def snapshot_json(self) -> str:
         """``snapshot()`` as JSON, cached per revision (what a busy server sends)."""
         with self._lock:
+            # While running, only the ETAs move without a revision: a second-old ETA is fine.
+            key = (self._revision, int(time.time()) if self._status == RUNNING else 0)
             cache = self._json_cache
-            if cache is not None and cache[0] == self._revision and self._status != RUNNING:
+            if cache is not None and cache[0] == key:
                 return cache[1]
             text = json.dumps(self.snapshot())
-            self._json_cache = (self._revision, text)
+            self._json_cache = (key, text)
             return text
 
     def job_snapshot(self, job_id: int) -> dict[str, Any]:
