@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -42,7 +43,7 @@ def fake_blender(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def frame_marker(frame: int, path: str) -> str:
-    return 'RENDERPLUS> ' + '{"event": "frame", "frame": %d, "path": "%s"}' % (frame, path)
+    return "RENDERPLUS> " + json.dumps({"event": "frame", "frame": frame, "path": path})
 
 
 def pids_in_group(pgid: int) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import frame_marker, make_recipe, pids_in_group
 
 pytestmark = pytest.mark.blender
+Factory = Callable[..., Path]
+Fake = Callable[[str], str]
 
 
 def run(recipe: Any, **options: Any) -> tuple[Batch, dict[str, Any]]:
@@ -87,7 +90,7 @@ def test_eevee_still(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-
     assert snap["jobs"][0]["engine"]["data"]["samples_todo"] == "4"
 
 
-def test_failed_jobs_name_the_problem_and_the_batch_goes_on(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_failed_jobs_name_the_problem_and_the_batch_goes_on(tmp_path: Path, blend_factory: Factory) -> None:
     blend = blend_factory()
     recipe = make_recipe([
         {"blend_file": str(tmp_path / "missing.blend"), "output": str(tmp_path / "a")},
@@ -124,7 +127,8 @@ def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
 
 def rendering(batch: Batch, job: int) -> bool:
     entry = batch.job_snapshot(job)
-    return entry["status"] == "RUNNING" and (entry["engine"]["data"] or {}).get("samples_done") not in (None, "0")
+    samples = (entry["engine"]["data"] or {}).get("samples_done")
+    return entry["status"] == "RUNNING" and samples not in (None, "0")
 
 
 @pytest.mark.slow
@@ -138,7 +142,7 @@ def test_cancel_batch_mid_render(tmp_path: Path, blend_factory) -> None:  # type
     batch = Batch(recipe, RunOptions(kill_grace=2.0))
     batch.start()
     wait_for(lambda: rendering(batch, 0))
-    pgid = batch._process.pid if batch._process else None  # noqa: SLF001 - the group to check
+    pgid = batch._process.pid if batch._process else None
     assert pgid is not None
     assert batch.cancel()
     assert batch.wait(30)
@@ -225,7 +229,7 @@ def test_log_is_off_unless_asked(tmp_path: Path, blend_factory) -> None:  # type
 
 
 def test_exit_zero_without_output_fails(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
-    fake = fake_blender('print("Blender 3.4.1"); print("Fra:1 Mem:1M (Peak 1M) | Time:00:00.01 | Sample 1/4")')
+    fake = fake_blender('print("Blender 3.4.1")\nprint("Fra:1 Mem:1M (Peak 1M) | Time:00:00.01 | Sample 1/4")')
     recipe = make_recipe([{"blend_file": str(blend_factory()), "output": str(tmp_path / "x")}],
                          blender_bin=fake)
     _, snap = run(recipe)
@@ -251,7 +255,8 @@ def test_error_line_and_exit_code_fail_the_job(tmp_path: Path, blend_factory, fa
     assert "exit code 1" in message and "Build without OpenImageDenoiser" in message
 
 
-def test_each_job_has_its_own_tmpdir_removed_afterwards(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_each_job_has_its_own_tmpdir_removed_afterwards(
+        tmp_path: Path, blend_factory: Factory, fake_blender: Fake) -> None:
     record = tmp_path / "tmpdirs.txt"
     out = tmp_path / "o_0001.png"
     fake = fake_blender(f"""
@@ -275,7 +280,8 @@ def test_each_job_has_its_own_tmpdir_removed_afterwards(tmp_path: Path, blend_fa
 def test_huge_output_never_blocks_blender(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "o_0001.png"
     fake = fake_blender(f"""
-        line = "Fra:1 Mem:9.91M (Peak 10.83M) | Time:00:00.09 | Mem:0.76M, Peak:0.76M | Scene, ViewLayer | Sample 1/4\\n"
+        line = ("Fra:1 Mem:9.91M (Peak 10.83M) | Time:00:00.09 | Mem:0.76M, Peak:0.76M"
+                " | Scene, ViewLayer | Sample 1/4\\n")
         sys.stdout.write(line * 100000)
         sys.stdout.flush()
         open({str(out)!r}, "w").write("png")
@@ -288,7 +294,8 @@ def test_huge_output_never_blocks_blender(tmp_path: Path, blend_factory, fake_bl
     assert batch.snapshot()["jobs"][0]["status"] == "FINISHED"
 
 
-def test_cancel_kills_children_and_survives_sigterm_ignorers(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_kills_children_and_survives_sigterm_ignorers(
+        tmp_path: Path, blend_factory: Factory, fake_blender: Fake) -> None:
     fake = fake_blender("""
         import signal
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -300,7 +307,7 @@ def test_cancel_kills_children_and_survives_sigterm_ignorers(tmp_path: Path, ble
     batch = Batch(recipe, RunOptions(kill_grace=0.5))
     batch.start()
     wait_for(lambda: batch.job_snapshot(0)["engine"]["data"] is not None)
-    process = batch._process  # noqa: SLF001
+    process = batch._process
     assert process is not None
     pgid = process.pid
     assert len(pids_in_group(pgid)) == 2
@@ -332,7 +339,7 @@ def test_snapshot_is_safe_from_other_threads_while_running(tmp_path: Path, blend
                 statuses.add(snap["status"])
                 assert len(snap["jobs"]) == 2
                 batch.snapshot_json()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     batch.start()
