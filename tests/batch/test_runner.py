@@ -229,7 +229,8 @@ def test_log_is_off_unless_asked(tmp_path: Path, blend_factory) -> None:  # type
 
 
 def test_exit_zero_without_output_fails(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
-    fake = fake_blender('print("Blender 3.4.1")\nprint("Fra:1 Mem:1M (Peak 1M) | Time:00:00.01 | Sample 1/4")')
+    fake = fake_blender('print("Blender 3.4.1")\n'
+                        'print("Fra:1 Mem:1M (Peak 1M) | Time:00:00.01 | Sample 1/4")')
     recipe = make_recipe([{"blend_file": str(blend_factory()), "output": str(tmp_path / "x")}],
                          blender_bin=fake)
     _, snap = run(recipe)
