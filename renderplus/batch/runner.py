@@ -54,6 +54,14 @@ class RunOptions:
     env: dict[str, str] | None = None    # extra environment for jobs and hooks
 
 
+def resolve_blender_bin(recipe: Recipe, name: str) -> str:
+    """A path is made absolute against the recipe; a bare name (``blender``) is looked up
+    on PATH, as a shell would."""
+    if os.sep in name or (os.altsep and os.altsep in name) or name.startswith("~"):
+        return recipe.resolve(name)
+    return shutil.which(name) or name
+
+
 def _times(started: float | None = None, finished: float | None = None) -> dict[str, float | None]:
     return {"started": started, "finished": finished,
             "rendertime": (finished - started) if started is not None and finished is not None else None}
@@ -152,7 +160,7 @@ class Batch:
     @property
     def blender_bin(self) -> str:
         if self.recipe.blender_bin:
-            return self.recipe.resolve(self.recipe.blender_bin)
+            return resolve_blender_bin(self.recipe, self.recipe.blender_bin)
         return self.options.blender_bin or shutil.which("blender") or "blender"
 
     def subscribe(self, callback: Callable[[], None]) -> None:

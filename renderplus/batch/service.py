@@ -7,6 +7,7 @@ behind a lock, so a recipe cannot be swapped under a running batch and two batch
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .recipe import Recipe
-from .runner import Batch, RunOptions
+from .runner import Batch, RunOptions, resolve_blender_bin
 
 DEFAULT_BLENDER = "blender"
 
@@ -39,6 +40,11 @@ class NotRunningError(ServiceError):
         super().__init__("Not running a batch right now")
 
 
+def default_work_dir() -> Path:
+    """A per-user folder for uploads (never one shared between the users of a machine)."""
+    return Path(tempfile.gettempdir()) / f"renderplus-{getpass.getuser()}"
+
+
 def default_blender_bin() -> str:
     """The ``blender`` on PATH, or the bare name when there is none (a check reports it)."""
     return shutil.which(DEFAULT_BLENDER) or DEFAULT_BLENDER
@@ -50,10 +56,11 @@ class BatchService:
     def __init__(self, options: RunOptions | None = None,
                  work_dir: str | os.PathLike[str] | None = None) -> None:
         self.options = options or RunOptions()
-        self.work_dir = Path(work_dir) if work_dir else Path(tempfile.gettempdir()) / "renderplus"
+        self.work_dir = Path(work_dir) if work_dir else default_work_dir()
         self._lock = threading.Lock()
         self._recipe: Recipe | None = None
         self._batch: Batch | None = None
+        self._waiting: Batch | None = None
 
     @property
     def recipe(self) -> Recipe | None:
@@ -69,10 +76,23 @@ class BatchService:
         return batch is not None and batch.running
 
     @property
+    def view(self) -> Batch | None:
+        """The batch a poll describes: the current or last one, or, once a new recipe is
+        loaded and until it starts, that recipe as a WAITING batch (jobs QUEUED/DISABLED)."""
+        batch, recipe = self._batch, self._recipe
+        if recipe is None or (batch is not None and batch.recipe is recipe):
+            return batch
+        with self._lock:
+            waiting = self._waiting
+            if waiting is None or waiting.recipe is not recipe:
+                waiting = self._waiting = Batch(recipe, self.options)  # never started
+            return waiting
+
+    @property
     def blender_bin(self) -> str:
         recipe = self._recipe
         if recipe is not None and recipe.blender_bin:
-            return recipe.resolve(recipe.blender_bin)
+            return resolve_blender_bin(recipe, recipe.blender_bin)
         return self.options.blender_bin or default_blender_bin()
 
     def load_recipe(self, recipe: Recipe) -> None:
@@ -103,7 +123,8 @@ class BatchService:
             raise NotRunningError()
 
     def snapshot(self) -> dict[str, Any] | None:
-        batch = self._batch
+        """The poll response of ``view``, or None when no recipe was ever loaded."""
+        batch = self.view
         return batch.snapshot() if batch is not None else None
 
     def shutdown(self, timeout: float = 10.0) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -65,3 +66,22 @@ def test_blender_bin_prefers_the_recipe(tmp_path: Path) -> None:
     recipe.base_dir = "/recipes"
     service.load_recipe(recipe)
     assert service.blender_bin == "/recipes/bin/blender"
+
+
+def test_a_bare_blender_name_is_looked_up_on_path(tmp_path: Path) -> None:
+    service = BatchService(work_dir=tmp_path)
+    recipe = make_recipe([{"blend_file": "a.blend"}], blender_bin="sh")
+    recipe.base_dir = "/recipes"
+    service.load_recipe(recipe)
+    assert service.blender_bin == shutil.which("sh")
+
+
+def test_a_loaded_recipe_polls_as_a_waiting_batch(tmp_path: Path, fake_blender) -> None:  # type: ignore[no-untyped-def]
+    service = BatchService(work_dir=tmp_path)
+    recipe = make_recipe([{"blend_file": "a.blend"}, {"blend_file": "b.blend", "enabled": False}])
+    service.load_recipe(recipe)
+    snapshot = service.snapshot()
+    assert snapshot is not None and snapshot["status"] == "WAITING"
+    assert [j["status"] for j in snapshot["jobs"]] == ["QUEUED", "DISABLED"]
+    assert service.view is service.view  # the same waiting view until something changes
+    assert not service.running

@@ -1,0 +1,144 @@
+"""``--list-gpus BLENDER_BIN``: the GPUs a given Blender can render with, and their numbers.
+
+Only that Blender knows which compute backends (CUDA, OptiX, HIP, oneAPI, Metal) its build has
+and which devices its drivers see, so this runs it once with a small script that asks Cycles'
+preferences and prints the answer as one marker line. A GPU that several backends see (CUDA and
+OptiX on one NVIDIA card) is listed once, numbered in the order Blender reports them, with its
+backends; on a machine without a usable GPU the listing says so and names the CPU instead.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .markers import MARKER_PREFIX, parse_marker
+
+LIST_TIMEOUT = 120.0
+RULE = "-" * 80
+
+# Runs inside the given Blender (2.80-5.x): standard library and bpy only.
+DEVICES_SCRIPT = r"""
+import json, os, sys
+import bpy
+
+def main():
+    prefs = bpy.context.preferences.addons["cycles"].preferences
+    if hasattr(prefs, "refresh_devices"):
+        prefs.refresh_devices()
+    else:
+        prefs.get_devices()
+    types = [t[0] for t in prefs.get_device_types(bpy.context)] if hasattr(prefs, "get_device_types") else []
+    devices = []
+    for device_type in types:
+        if device_type == "NONE":
+            continue
+        try:
+            found = prefs.get_devices_for_type(device_type) if hasattr(prefs, "get_devices_for_type") else []
+        except Exception:
+            found = []
+        for device in found:
+            devices.append({"type": device.type, "name": device.name, "id": device.id})
+    for device in prefs.devices:
+        entry = {"type": device.type, "name": device.name, "id": device.id}
+        if entry not in devices:
+            devices.append(entry)
+    print(PREFIX + json.dumps({"event": "devices", "blender": bpy.app.version_string,
+                               "backends": [t for t in types if t != "NONE"],
+                               "devices": devices, "threads": os.cpu_count()}))
+    sys.stdout.flush()
+
+main()
+"""
+
+
+@dataclass
+class Gpu:
+    number: int
+    name: str
+    backends: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeviceList:
+    blender: str
+    gpus: list[Gpu]
+    cpus: list[str]
+    backends: list[str]
+    threads: int | None = None
+
+
+class GpuListError(RuntimeError):
+    """Blender could not be run or did not answer; ``str()`` says why."""
+
+
+def _physical_id(device_id: str, device_type: str) -> str:
+    """Blender's device id without its backend prefix (``CUDA_NVIDIA H200_0000:1b:00`` ->
+    ``NVIDIA H200_0000:1b:00``), so one card seen by two backends is one entry."""
+    prefix = device_type + "_"
+    return device_id[len(prefix):] if device_id.startswith(prefix) else device_id
+
+
+def parse_devices(payload: dict[str, object]) -> DeviceList:
+    """The probe's marker payload as numbered GPUs (one per physical card) and CPUs."""
+    gpus: dict[str, Gpu] = {}
+    cpus: list[str] = []
+    raw_devices = payload.get("devices")
+    for raw in raw_devices if isinstance(raw_devices, list) else []:
+        if not isinstance(raw, dict):
+            continue
+        kind, name = str(raw.get("type", "")), str(raw.get("name", "")).strip()
+        if kind == "CPU":
+            if name and name not in cpus:
+                cpus.append(name)
+            continue
+        key = _physical_id(str(raw.get("id", name)), kind)
+        gpu = gpus.get(key)
+        if gpu is None:
+            gpu = gpus[key] = Gpu(number=len(gpus), name=name or key)
+        if kind not in gpu.backends:
+            gpu.backends.append(kind)
+    backends = payload.get("backends")
+    threads = payload.get("threads")
+    return DeviceList(blender=str(payload.get("blender", "")), gpus=list(gpus.values()), cpus=cpus,
+                      backends=[str(b) for b in backends] if isinstance(backends, list) else [],
+                      threads=threads if isinstance(threads, int) else None)
+
+
+def list_devices(blender_bin: str, *, run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+                 timeout: float = LIST_TIMEOUT) -> DeviceList:
+    """Run ``blender_bin`` and return what it can render with; GpuListError when it cannot tell."""
+    script = f"PREFIX = {MARKER_PREFIX!r}\n" + DEVICES_SCRIPT
+    argv = [blender_bin, "-b", "--factory-startup", "--python-exit-code", "1", "--python-expr", script]
+    try:
+        result = run(argv, capture_output=True, text=True, timeout=timeout,
+                     stdin=subprocess.DEVNULL, errors="replace")
+    except subprocess.TimeoutExpired:
+        raise GpuListError(f"{blender_bin} did not answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise GpuListError(f"cannot run {blender_bin}: {exc.strerror or exc}") from None
+    for line in result.stdout.splitlines():
+        marker = parse_marker(line)
+        if marker is not None and marker.get("event") == "devices":
+            return parse_devices(marker)
+    tail = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["no output"]
+    raise GpuListError(f"{blender_bin} did not list its devices (exit code {result.returncode}): {tail[0]}")
+
+
+def format_devices(devices: DeviceList) -> str:
+    """The listing in the spec's format: a title, a rule, then ``NAME | Number: N`` per GPU."""
+    lines = ["GPUS AVAILABLE FOR RENDERING", RULE]
+    for gpu in devices.gpus:
+        lines.append(f"{gpu.name} | Number: {gpu.number}")
+    if devices.gpus:
+        lines.append("")
+        lines.extend(f"Number {gpu.number} renders with {', '.join(gpu.backends)}" for gpu in devices.gpus)
+    else:
+        backends = ", ".join(devices.backends) or "none"
+        lines.append(f"No GPU found: Blender {devices.blender} renders on the CPU only "
+                     f"(GPU backends in this build: {backends}).")
+    for cpu in devices.cpus or ["(unnamed CPU)"]:
+        threads = f" | Threads: {devices.threads}" if devices.threads else ""
+        lines.append(f"CPU: {cpu}{threads}")
+    return "\n".join(lines)

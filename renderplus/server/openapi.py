@@ -1,0 +1,207 @@
+"""The API as an OpenAPI 3 document, served at ``GET /openapi.json``.
+
+Written as data here rather than generated from the routes, because it says what the routes
+cannot (bodies, every status code and why); a test keeps the two in step: every route of the
+app is in this document and every path and method here is a route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .version import API_VERSION, SERVER_NAME, VERSION
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _answer(description: str, schema: str = "Error") -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
+
+
+_BATCH_RUNNING = _answer("A batch is running (Decision 1)")
+_NO_BATCH = _answer("No batch has been run and no recipe is loaded")
+_NOT_RUNNING = _answer("Not running a batch right now")
+
+_TIMES = {"type": "object", "properties": {
+    "started": {"type": "number", "nullable": True},
+    "finished": {"type": "number", "nullable": True},
+    "rendertime": {"type": "number", "nullable": True}}}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["status"], "properties": {
+        "status": {"type": "string", "description": "What went wrong, as a sentence"},
+        "errors": {"type": "array", "items": _ref("Issue"),
+                   "description": "Every problem of an invalid recipe"},
+        "limit": {"type": "integer", "description": "The size limit in bytes (413)"}}},
+    "Issue": {"type": "object", "required": ["path", "message"], "properties": {
+        "path": {"type": "string", "example": "jobs[3].frame_end"},
+        "message": {"type": "string"}}},
+    "Message": {"type": "object", "required": ["status"], "properties": {
+        "status": {"type": "string"}}, "additionalProperties": True},
+    "Recipe": {"type": "object", "required": ["version", "jobs"],
+               "description": "A batch recipe, format v2.2 (see the spec's sample)",
+               "properties": {
+                   "name": {"type": "string"}, "version": {"type": "number", "enum": [2.2]},
+                   "settings": {"type": "object"}, "blender_bin": {"type": "string"},
+                   "hooks": {"type": "object"}, "poweroff": {"type": "object"},
+                   "notifications": {"type": "object"},
+                   "jobs": {"type": "array", "items": {"type": "object"}}}},
+    "RecipeLoaded": {"type": "object", "properties": {
+        "status": {"type": "string"}, "name": {"type": "string"}, "jobs": {"type": "integer"},
+        "enabled": {"type": "integer"},
+        "warnings": {"type": "array", "items": {"type": "string"},
+                     "description": "Missing .blend files or Blender binary (not errors yet)"}}},
+    "Stored": {"type": "object", "required": ["path"], "properties": {
+        "status": {"type": "string"},
+        "path": {"type": "string", "description": "Absolute path a recipe's jobs can name"},
+        "name": {"type": "string"}, "size": {"type": "integer"}}},
+    "Started": {"type": "object", "properties": {
+        "status": {"type": "string"}, "name": {"type": "string"}, "jobs": {"type": "integer"}}},
+    "ServerInfo": {"type": "object", "properties": {
+        "status": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "string"},
+        "api_version": {"type": "string"}, "blender_bin": {"type": "string"},
+        "blender_found": {"type": "boolean"}, "running": {"type": "boolean"},
+        "batch": {"type": "string", "nullable": True}}},
+    "Ready": {"type": "object", "required": ["ready"], "properties": {
+        "ready": {"type": "boolean"}, "reasons": {"type": "array", "items": {"type": "string"}},
+        "status": {"type": "string"}, "blender_bin": {"type": "string"}}},
+    "Name": {"type": "object", "properties": {"name": {"type": "string"}}},
+    "Job": {"type": "object", "required": ["id", "status", "times", "messages", "progress", "engine"],
+            "properties": {
+                "id": {"type": "integer"},
+                "status": {"type": "string", "enum": ["QUEUED", "DISABLED", "RUNNING", "FINISHED",
+                                                      "CANCELLED", "FAILED"]},
+                "times": _TIMES, "messages": {"type": "array", "items": {"type": "string"}},
+                "progress": {"type": "number", "minimum": 0, "maximum": 100},
+                "engine": {"type": "object", "properties": {
+                    "type": {"type": "string", "nullable": True},
+                    "data": {"type": "object", "nullable": True,
+                             "additionalProperties": {"type": "string"}}}},
+                "name": {"type": "string"}, "eta": {"type": "number", "nullable": True},
+                "frames_done": {"type": "integer"}, "frames_total": {"type": "integer"},
+                "outputs": {"type": "array", "items": {"type": "string"}}}},
+    "Batch": {"type": "object", "required": ["status", "times", "stats", "messages", "jobs", "current_job"],
+              "properties": {
+                  "status": {"type": "string", "enum": ["WAITING", "RUNNING", "FINISHED", "CANCELLED"]},
+                  "times": _TIMES,
+                  "stats": {"type": "object", "properties": {
+                      key: {"type": kind, "nullable": True} for key, kind in (
+                          ("slowest_index", "integer"), ("slowest_time", "number"),
+                          ("fastest_index", "integer"), ("fastest_time", "number"),
+                          ("average_time", "number"))}},
+                  "messages": {"type": "array", "items": {"type": "string"}},
+                  "jobs": {"type": "array", "items": _ref("Job")},
+                  "current_job": {"type": "integer", "nullable": True},
+                  "name": {"type": "string"}, "progress": {"type": "number"},
+                  "eta": {"type": "number", "nullable": True}, "failed": {"type": "integer"},
+                  "poweroff": {"type": "object", "nullable": True}}},
+}
+
+_PATHS: dict[str, Any] = {
+    "/batch/recipe": {"post": {
+        "summary": "Submit a batch recipe",
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Recipe")}}},
+        "responses": {
+            "200": _answer("Recipe loaded (replaces any earlier one)", "RecipeLoaded"),
+            "400": _answer("Not JSON, not an object, or invalid: every problem in errors"),
+            "406": _answer("Wrong content type (must be application/json)"),
+            "409": _BATCH_RUNNING,
+            "411": _answer("Chunked body: send a Content-Length"),
+            "413": _answer("Recipe larger than the limit")}}},
+    "/batch/file": {"post": {
+        "summary": "Upload a .blend (Decision 15)",
+        "parameters": [{"name": "name", "in": "query", "required": False,
+                        "description": "File name, for application/octet-stream bodies",
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary"}}}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        "responses": {
+            "201": _answer("Stored under the server's work folder", "Stored"),
+            "400": _answer("Not a .blend (name or signature), bad name, malformed body"),
+            "408": _answer("The upload stalled"),
+            "409": _BATCH_RUNNING,
+            "411": _answer("Chunked body: send a Content-Length"),
+            "413": _answer("Larger than the upload limit"),
+            "507": _answer("The file could not be written")}}},
+    "/batch/start": {"get": {
+        "summary": "Start the batch",
+        "responses": {
+            "200": _answer("Batch started", "Started"),
+            "409": _answer("A batch is running, no recipe was submitted, "
+                           "or the Blender binary is missing")}}},
+    "/test": {"get": {
+        "summary": "Get batch server information (Decision 7)",
+        "responses": {"200": _answer("Server information", "ServerInfo")}}},
+    "/batch": {
+        "get": {
+            "summary": "Query the batch status",
+            "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
+                            "schema": {"type": "string"},
+                            "description": "The ETag of an earlier answer: 304 when nothing changed"}],
+            "responses": {"200": _answer("The batch", "Batch"),
+                          "304": {"description": "Unchanged since the ETag given"},
+                          "409": _NO_BATCH}},
+        "delete": {
+            "summary": "Cancel the current batch",
+            "responses": {"200": _answer("Cancelled (answered once the batch has ended)", "Message"),
+                          "409": _NOT_RUNNING}}},
+    "/batch/ready": {"get": {
+        "summary": "Determine if the server can run a batch (Decision 7)",
+        "responses": {"200": _answer("ready, and the reasons when not", "Ready")}}},
+    "/batch/name": {"get": {
+        "summary": "Query the batch's name (blend file)",
+        "responses": {"200": _answer("The name", "Name"), "409": _NO_BATCH}}},
+    "/batch/jobs/{id}": {"get": {
+        "summary": "Query the status of a specific render job",
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "description": "The job's index in jobs, from 0",
+                        "schema": {"type": "integer", "minimum": 0}}],
+        "responses": {"200": _answer("The job", "Job"),
+                      "400": _answer("Wrong or missing index of job to poll"),
+                      "409": _NO_BATCH}}},
+    "/batch/jobs/current": {"delete": {
+        "summary": "Cancel the render job currently running; the batch goes on",
+        "responses": {"200": _answer("Job cancelled", "Message"), "409": _NOT_RUNNING}}},
+    "/server": {"delete": {
+        "summary": "Stop the server (Decision 9); a running batch is cancelled first",
+        "responses": {"200": _answer("Stopping", "Message")}}},
+    "/openapi.json": {"get": {
+        "summary": "This document",
+        "responses": {"200": {"description": "OpenAPI 3 document",
+                              "content": {JSON: {"schema": {"type": "object"}}}}}}},
+}
+
+_COMMON_RESPONSES = {
+    "401": _answer("The server has an access token and the request did not carry it"),
+    "403": _answer("Host or Origin is not this server (DNS rebinding / cross-site protection)"),
+    "404": _answer("No such route"),
+    "405": _answer("Method not allowed on this route"),
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for path, methods in _PATHS.items():
+        paths[path] = {method: {**operation, "responses": {**operation["responses"], **_COMMON_RESPONSES}}
+                       for method, operation in methods.items()}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{SERVER_NAME} API", "version": VERSION,
+                 "description": f"Render+ batch server REST API, version {API_VERSION}. JSON in, "
+                                "JSON out; every error body has a 'status' sentence."},
+        "servers": [{"url": "http://127.0.0.1:7777"}],
+        "security": [{}, {"bearer": []}, {"token": []}],
+        "paths": paths,
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "Needed when the server was started with a token"},
+                "token": {"type": "apiKey", "in": "header", "name": "X-RenderPlus-Token"}}},
+    }

@@ -1,0 +1,223 @@
+"""Receiving a .blend over HTTP (Decision 15) without ever holding it in memory.
+
+A .blend can be gigabytes, so the body is copied from the socket to a temporary file beside its
+destination in 1 MiB chunks, the size limit is enforced while copying (and up front from
+Content-Length), the Blender signature is checked on the first bytes before anything big is
+written, and only a complete, checked file is renamed into place -- a failed or cut upload never
+leaves a half file under a name a recipe could render. ``multipart/form-data`` (field ``file``)
+is parsed here as a stream for the same reason; Bottle's parser would spool the body twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Protocol
+
+from ..batch.preflight import GZIP_MAGIC, blend_header_problem
+
+CHUNK = 1024 * 1024
+HEAD_BYTES = 64 * 1024     # bytes looked at for the signature (a gzip stream needs a few)
+MAX_PART_HEADERS = 16 * 1024
+MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the file itself
+MAX_NAME = 120
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                    *(f"LPT{i}" for i in range(1, 10))}
+
+
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class UploadError(Exception):
+    """An upload refused; ``code`` is the HTTP status, ``str()`` the sentence for the client."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class StoredFile:
+    path: Path
+    name: str
+    size: int
+
+
+def safe_blend_name(raw: str) -> str:
+    """A file name safe to create in the work folder: the basename, ASCII letters, digits,
+    ``._-`` only, no leading dot, ending ``.blend``. UploadError(400) when nothing usable is left."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", raw or ""))[-1]
+    stem, dot, ext = base.rpartition(".")
+    if not dot or ext.lower() != "blend":
+        raise UploadError(400, f"Not a .blend file name: {raw!r} (the name must end in .blend)")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:MAX_NAME]
+    if not stem:
+        raise UploadError(400, f"Unusable file name: {raw!r}")
+    if stem.split(".")[0].upper() in WINDOWS_RESERVED:
+        stem = "_" + stem
+    return stem + ".blend"
+
+
+def _signature_problem(head: bytes, complete: bool) -> str | None:
+    if head.startswith(GZIP_MAGIC) and not complete and len(head) < HEAD_BYTES:
+        return "incomplete"  # wait for more of the gzip stream
+    return blend_header_problem(head)
+
+
+def store_stream(chunks: Iterator[bytes], folder: Path, name: str, limit: int) -> StoredFile:
+    """Write ``chunks`` to ``folder/name`` if they form a .blend within ``limit`` bytes."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+    temp = Path(temp_name)
+    size = 0
+    head = b""
+    checked = False
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise UploadError(413, f"File too large: the limit is {limit} bytes")
+                if not checked:
+                    head += chunk[:HEAD_BYTES]
+                    problem = _signature_problem(head, complete=False)
+                    if problem != "incomplete":
+                        if problem:
+                            raise UploadError(400, f"{name} is {problem}")
+                        checked = True
+                out.write(chunk)
+        if not checked:
+            problem = _signature_problem(head, complete=True)
+            if problem:
+                raise UploadError(400, f"{name} is {problem}")
+        target = folder / name
+        os.replace(temp, target)
+        return StoredFile(path=target.resolve(), name=name, size=size)
+    except OSError as exc:
+        if isinstance(exc, TimeoutError):
+            raise UploadError(408, "The upload stalled: no data for too long") from None
+        raise UploadError(507, f"Cannot store the upload: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def raw_chunks(stream: Readable, length: int) -> Iterator[bytes]:
+    """The body as chunks; UploadError(400) when the client sent less than it announced."""
+    remaining = length
+    while remaining > 0:
+        chunk = stream.read(min(CHUNK, remaining))
+        if not chunk:
+            raise UploadError(400, f"Upload cut short: {length - remaining} of {length} bytes received")
+        remaining -= len(chunk)
+        yield chunk
+
+
+class MultipartReader:
+    """Reads ``multipart/form-data`` parts one after another from a stream of known length.
+
+    ``parts()`` yields ``(headers, body_chunks)``; a part's chunks must be consumed (or the
+    part skipped by not touching them) before asking for the next part.
+    """
+
+    def __init__(self, stream: Readable, length: int, boundary: bytes) -> None:
+        self._chunks = raw_chunks(stream, length)
+        self._buffer = b""
+        self._eof = False
+        self._delimiter = b"--" + boundary
+        self._separator = b"\r\n" + self._delimiter
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        try:
+            self._buffer += next(self._chunks)
+        except StopIteration:
+            self._eof = True
+            return False
+        return True
+
+    def drain(self) -> None:
+        """Read and drop the rest of the body (the client gets its answer, not a reset)."""
+        for _ in self._chunks:
+            pass
+        self._buffer, self._eof = b"", True
+
+    def _bad(self, what: str) -> UploadError:
+        return UploadError(400, f"Malformed multipart body: {what}")
+
+    def parts(self) -> Iterator[tuple[Message, Iterator[bytes]]]:
+        # The preamble, up to the first delimiter.
+        while True:
+            index = self._buffer.find(self._delimiter)
+            if index >= 0:
+                self._buffer = self._buffer[index + len(self._delimiter):]
+                break
+            self._buffer = self._buffer[-len(self._delimiter):]
+            if not self._fill():
+                raise self._bad("no boundary found")
+        while True:
+            while len(self._buffer) < 2 and self._fill():
+                pass
+            if self._buffer.startswith(b"--"):
+                return  # the closing delimiter
+            while b"\r\n\r\n" not in self._buffer:
+                if len(self._buffer) > MAX_PART_HEADERS:
+                    raise self._bad("part headers too long")
+                if not self._fill():
+                    raise self._bad("part headers cut short")
+            block, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+            headers = BytesHeaderParser().parsebytes(block.lstrip(b" \t").removeprefix(b"\r\n") + b"\r\n\r\n")
+            body = self._body()
+            yield headers, body
+            for _ in body:  # skip what the caller left unread
+                pass
+
+    def _body(self) -> Iterator[bytes]:
+        keep = len(self._separator)
+        while True:
+            index = self._buffer.find(self._separator)
+            if index >= 0:
+                if index:
+                    yield self._buffer[:index]
+                self._buffer = self._buffer[index + len(self._separator):]
+                return
+            if len(self._buffer) > keep:
+                out, self._buffer = self._buffer[:-keep], self._buffer[-keep:]
+                yield out
+            if not self._fill():
+                raise self._bad("the file part is cut short (no closing boundary)")
+
+
+def multipart_boundary(content_type: str) -> bytes:
+    message = Message()
+    message["content-type"] = content_type
+    boundary = message.get_param("boundary")
+    if not isinstance(boundary, str) or not boundary or len(boundary) > 200:
+        raise UploadError(400, "multipart/form-data without a valid boundary")
+    return boundary.encode("latin-1", "replace")
+
+
+def receive_multipart(stream: Readable, length: int, content_type: str, folder: Path,
+                      limit: int, field: str = "file") -> StoredFile:
+    """Store the ``field`` part of a multipart body as a .blend in ``folder``."""
+    reader = MultipartReader(stream, length, multipart_boundary(content_type))
+    for headers, body in reader.parts():
+        if headers.get_param("name", header="content-disposition") != field:
+            continue
+        filename = headers.get_filename()
+        if not filename:
+            raise UploadError(400, f"The '{field}' part has no file name")
+        stored = store_stream(body, folder, safe_blend_name(filename), limit)
+        reader.drain()
+        return stored
+    raise UploadError(400, f"No '{field}' field in the multipart body")

@@ -1,0 +1,64 @@
+"""A real server on a free port (port 0) around a real BatchService, for every API test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renderplus.batch.runner import RunOptions
+from renderplus.batch.service import BatchService
+from renderplus.server import ServerHandle, start_server
+from renderplus.server.app import create_app
+from renderplus.server.httpd import HttpServer
+
+from .helpers import SLEEP_HOOK, ServerProcess, processes_with, wait_for
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[BatchService]:
+    svc = BatchService(options=RunOptions(kill_grace=2.0), work_dir=tmp_path / "work")
+    yield svc
+    svc.shutdown(timeout=15)
+    wait_for(lambda: not processes_with(SLEEP_HOOK), timeout=15)
+
+
+@pytest.fixture
+def server(service: BatchService) -> Iterator[ServerHandle]:
+    handle = start_server(service, port=0)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def custom_server(service: BatchService) -> Iterator[Callable[..., HttpServer]]:
+    """``custom_server(max_recipe=..., max_upload=..., token=...)``: a server with other limits."""
+    started: list[HttpServer] = []
+
+    def make(token: str | None = None, host: str = "127.0.0.1", **app_options: Any) -> HttpServer:
+        handle = HttpServer(create_app(service, **app_options), token=token)
+        started.append(handle)
+        return handle.start(host, 0)
+
+    yield make
+    for handle in started:
+        handle.stop()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """``serve(*flags)``: ``python -m renderplus.server --serve`` on a free port; ended afterwards."""
+    started: list[ServerProcess] = []
+
+    def make(*args: str, **kwargs: Any) -> ServerProcess:
+        kwargs.setdefault("work_dir", tmp_path / "server-work")
+        process = ServerProcess(*args, **kwargs)
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        process.close()
+    wait_for(lambda: not processes_with(SLEEP_HOOK), timeout=15)
