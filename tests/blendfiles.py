@@ -51,6 +51,7 @@ for name in opts["extra_cameras"]:
 for name in opts["extra_scenes"]:
     new = scene.copy()  # a linked copy: same objects, own settings
     new.name = name
+    new.use_fake_user = True  # otherwise nothing uses it and it is not saved
 for name in opts["extra_worlds"]:
     bpy.data.worlds.new(name).use_fake_user = True
 for name in opts["extra_layers"]:

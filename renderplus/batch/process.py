@@ -54,17 +54,18 @@ class OwnedProcess:
                 self.terminated = True
                 return
             self.terminated = True
-            self._signal_group(signal.SIGTERM)
             timer = threading.Timer(grace, self._kill_if_alive)
             timer.daemon = True
+            self._kill_timer = timer  # stored before the signal, so wait() can always cancel it
             timer.start()
-            self._kill_timer = timer
+            self._signal_group(signal.SIGTERM)
 
     def wait(self) -> int:
         """Wait for the child, then make sure nothing of its group survives; the exit code."""
         code = self.popen.wait()
-        if self._kill_timer is not None:
-            self._kill_timer.cancel()
+        with self._lock:
+            if self._kill_timer is not None:
+                self._kill_timer.cancel()
         self._signal_group(signal.SIGKILL if not IS_WINDOWS else signal.SIGTERM)
         if self.popen.stdout is not None:
             self.popen.stdout.close()

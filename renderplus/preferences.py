@@ -1,0 +1,79 @@
+# mypy: disable-error-code="valid-type, union-attr"
+"""Add-on preferences: the batch server, the Blender that renders jobs, and the mail password.
+
+These live in Blender's user preferences, not in the .blend: a password must never travel
+inside a file someone shares, and a server port is a property of the machine, not of a scene.
+"""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, IntProperty, StringProperty
+
+from .props import PATH_OPTIONS
+
+# "renderplus" as a legacy add-on, "bl_ext.<repo>.renderplus" as an extension.
+ADDON_ID = __package__ or "renderplus"
+DEFAULT_PORT = 7777
+
+
+class RenderPlusPreferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_ID
+
+    server_port: IntProperty(name="Server Port", description="Port of the batch server (127.0.0.1)",
+                             default=DEFAULT_PORT, min=1025, max=65535)
+    server_autostart: BoolProperty(name="Start Server with Blender",
+                                   description="Start the batch server when the add-on loads")
+    blender_bin: StringProperty(name="Blender Binary", subtype="FILE_PATH", options=PATH_OPTIONS,
+                                description="The Blender that renders the jobs (empty: this Blender)")
+    mail_password: StringProperty(name="Mail Password", subtype="PASSWORD",
+                                  description="Password of the SMTP account for batch notifications "
+                                  "(kept in the preferences, never in the .blend)")
+
+    def draw(self, context: bpy.types.Context) -> None:
+        from . import bridge
+
+        layout = self.layout
+        box = layout.box()
+        row = box.row()
+        url = bridge.server_url()
+        if url:
+            row.label(text=f"Batch server running at {url}", icon="LINKED")
+            row.operator("renderplus.server_stop", text="Stop Server", icon="CANCEL")
+        else:
+            row.label(text="Batch server stopped", icon="UNLINKED")
+            row.operator("renderplus.server_start", text="Start Server", icon="PLAY")
+        row = box.row()
+        row.prop(self, "server_port")
+        row.prop(self, "server_autostart")
+        if url and bridge.server_port() != self.server_port:
+            box.label(text="Restart the server to use the new port", icon="INFO")
+
+        col = layout.column()
+        col.prop(self, "blender_bin")
+        col.label(text=f"Jobs render with: {job_blender_bin(self) or 'this Blender'}")
+        col.prop(self, "mail_password")
+
+
+def get_preferences() -> RenderPlusPreferences | None:
+    """This add-on's preferences, or None while they are not available (during registration)."""
+    preferences = bpy.context.preferences
+    addon = preferences.addons.get(ADDON_ID) if preferences is not None else None
+    prefs = addon.preferences if addon is not None else None
+    return prefs if isinstance(prefs, RenderPlusPreferences) else None
+
+
+def job_blender_bin(prefs: RenderPlusPreferences | None) -> str:
+    """The Blender executable that renders jobs: the preference, else the running Blender."""
+    chosen = prefs.blender_bin.strip() if prefs is not None else ""
+    if chosen:
+        return bpy.path.abspath(chosen)
+    return bpy.app.binary_path
+
+
+def register() -> None:
+    bpy.utils.register_class(RenderPlusPreferences)
+
+
+def unregister() -> None:
+    bpy.utils.unregister_class(RenderPlusPreferences)

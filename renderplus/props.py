@@ -1,0 +1,276 @@
+# mypy: disable-error-code="valid-type"
+"""Blender properties: what the user edits (saved in the .blend) and what a batch shows.
+
+- ``Scene.renderplus`` (``RenderPlusSettings``): the job list and the batch settings, one per
+  scene, saved with the file. Every field of a recipe job and of the recipe's settings has a
+  property here; ``recipe_io`` converts both ways. The mail password is *not* here: it lives in
+  the add-on preferences so it never travels inside a .blend.
+- ``WindowManager.renderplus_run`` (``RenderPlusRun``): the state of the current or last batch,
+  written only by the bridge's pump. The window manager is neither saved nor undone, so a batch's
+  progress never dirties the file and undo never rewinds it.
+
+(Blender reads property definitions from class annotations, which mypy cannot type: the
+``valid-type`` check is off for this file.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bpy
+from bpy.props import (
+    BoolProperty,
+    CollectionProperty,
+    EnumProperty,
+    FloatProperty,
+    IntProperty,
+    IntVectorProperty,
+    PointerProperty,
+    StringProperty,
+)
+
+from .batch.recipe import CYCLES_DEVICES, IMAGE_FORMATS, POWER_ACTIONS
+
+# Newer Blender (5.0) warns about "//" in a FILE_PATH property unless it is declared to support it;
+# older versions do not know the option.
+_PROPERTY_RNA: Any = bpy.types.Property.bl_rna
+PATH_OPTIONS: Any = ({"PATH_SUPPORTS_BLEND_RELATIVE"}
+                     if "is_path_supports_blend_relative" in _PROPERTY_RNA.properties else set())
+
+# "FILE" keeps what the .blend says; "OTHER" lets the user type a third-party engine's id.
+ENGINE_FROM_FILE = "FILE"
+ENGINE_OTHER = "OTHER"
+ENGINE_ITEMS = [
+    (ENGINE_FROM_FILE, "From File", "Render with the engine saved in the scene"),
+    ("CYCLES", "Cycles", "Cycles path tracer"),
+    ("BLENDER_EEVEE", "EEVEE", "EEVEE (Blender 2.80-4.1 and 5.0+)"),
+    ("BLENDER_EEVEE_NEXT", "EEVEE Next", "EEVEE in Blender 4.2-4.5"),
+    ("BLENDER_WORKBENCH", "Workbench", "Workbench"),
+    (ENGINE_OTHER, "Other", "Another render engine, by its id"),
+]
+KNOWN_ENGINES = {item[0] for item in ENGINE_ITEMS} - {ENGINE_FROM_FILE, ENGINE_OTHER}
+
+FORMAT_FROM_FILE = "FILE"
+FORMAT_ITEMS = [(FORMAT_FROM_FILE, "From File", "Write the format saved in the scene")] + [
+    (fmt, fmt.replace("_", " ").title(), f"Write {fmt} files") for fmt in IMAGE_FORMATS
+]
+
+# DEFAULT, CPU, the GPU types, and each GPU type together with the CPU.
+DEVICE_ITEMS = [(d, d.title() if d in ("DEFAULT", "CPU") else d, f"Render on {d}") for d in CYCLES_DEVICES]
+DEVICE_ITEMS += [(f"{d}+CPU", f"{d} + CPU", f"Render on {d} and the CPU") for d in CYCLES_DEVICES[2:]]
+
+POWER_ITEMS = [(a, a.title(), f"{a.title()} when the batch ends") for a in POWER_ACTIONS]
+
+MODE_ITEMS = [
+    ("STILL", "Still", "Render one frame"),
+    ("ANIMATION", "Animation", "Render a range of frames"),
+]
+
+HOOK_PHASES = ("PRE_BATCH", "POST_BATCH", "PRE_JOB", "POST_JOB")
+HOOK_PHASE_ITEMS = [(p, p.replace("_", " ").title(), f"A shell command run {p.lower().replace('_', ' ')}")
+                    for p in HOOK_PHASES]
+
+
+class RenderPlusHook(bpy.types.PropertyGroup):
+    """A shell command run before or after a batch or a job."""
+
+    enabled: BoolProperty(name="Enabled", default=True)
+    cmd: StringProperty(name="Command", description="Shell command")
+
+
+class RenderPlusOverride(bpy.types.PropertyGroup):
+    """Set a scene data path (``render.fps``) to a value for one job."""
+
+    enabled: BoolProperty(name="Enabled", default=True)
+    path: StringProperty(name="Data Path", description='Scene data path, e.g. render.fps or '
+                         'objects["Cube"].hide_render')
+    value: StringProperty(name="Value", description="A number, true/false, a list like [1, 2] "
+                          "or text")
+
+
+class RenderPlusJob(bpy.types.PropertyGroup):
+    """One render job: every field of a recipe job (``name`` is the PropertyGroup's own)."""
+
+    uid: IntProperty(name="Job Identity", description="Links the job to its state in a batch",
+                     default=0)
+    enabled: BoolProperty(name="Enabled", description="Render this job in the batch", default=True)
+    external: BoolProperty(name="External File",
+                           description="Render another .blend instead of this one")
+    filepath: StringProperty(name="Blend File", description="The .blend to render", subtype="FILE_PATH",
+                             options=PATH_OPTIONS)
+    scene: StringProperty(name="Scene", description="Scene to render (empty: the file's active scene)")
+    camera: StringProperty(name="Camera", description="Camera object (empty: the scene's camera)")
+    world: StringProperty(name="World", description="World (empty: the scene's world)")
+    layer: StringProperty(name="View Layer", description="Render only this view layer (empty: all)")
+    mode: EnumProperty(name="Mode", items=MODE_ITEMS, default="STILL")
+    frame_still: IntProperty(name="Frame", default=1, min=-1_048_574, max=1_048_574)
+    frame_start: IntProperty(name="Start", default=1, min=-1_048_574, max=1_048_574)
+    frame_end: IntProperty(name="End", default=250, min=-1_048_574, max=1_048_574)
+    engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default=ENGINE_FROM_FILE)
+    engine_other: StringProperty(name="Engine Id", description="A render engine's id, e.g. LUXCORE")
+    threads: IntProperty(name="Threads", description="CPU threads (0: all)", default=0, min=0, max=1024)
+    use_size: BoolProperty(name="Override Size", description="Render at another resolution")
+    size: IntVectorProperty(name="Size", size=2, default=(1920, 1080), min=1, max=65_536)
+    output: StringProperty(name="Output", description="Output path; Blender adds the frame number",
+                           subtype="FILE_PATH", options=PATH_OPTIONS)
+    format: EnumProperty(name="Format", items=FORMAT_ITEMS, default=FORMAT_FROM_FILE)
+    use_section: BoolProperty(name="Render Section", description="Render only a part of the frame")
+    section_x: FloatProperty(name="X", min=0.0, max=1.0, default=0.0, subtype="FACTOR")
+    section_y: FloatProperty(name="Y", min=0.0, max=1.0, default=0.0, subtype="FACTOR")
+    section_width: FloatProperty(name="Width", min=0.0, max=1.0, default=1.0, subtype="FACTOR")
+    section_height: FloatProperty(name="Height", min=0.0, max=1.0, default=1.0, subtype="FACTOR")
+    cycles_samples: IntProperty(name="Samples", description="Cycles samples (0: the file's)",
+                                default=0, min=0, max=16_777_216)
+    cycles_device: EnumProperty(name="Device", items=DEVICE_ITEMS, default="DEFAULT")
+    overrides: CollectionProperty(type=RenderPlusOverride)
+    active_override_index: IntProperty()
+    pre_job_hooks: CollectionProperty(type=RenderPlusHook)
+    post_job_hooks: CollectionProperty(type=RenderPlusHook)
+
+
+class RenderPlusSettings(bpy.types.PropertyGroup):
+    """A scene's job list and batch settings (everything of a recipe but the mail password)."""
+
+    jobs: CollectionProperty(type=RenderPlusJob)
+    active_job_index: IntProperty(name="Active Job", default=0)
+    next_uid: IntProperty(default=1)
+    use_global_percentage: BoolProperty(name="Resolution %", description="Scale every job's resolution")
+    global_percentage: IntProperty(name="Percentage", default=100, min=1, max=10_000, subtype="PERCENTAGE")
+    use_global_size: BoolProperty(name="Global Size", description="Render every job at one resolution")
+    global_size: IntVectorProperty(name="Size", size=2, default=(1920, 1080), min=1, max=65_536)
+    write_log: BoolProperty(name="Write Log", description="Write a log of the batch")
+    ignore_border: BoolProperty(name="Ignore Border", description="Render full frames even when a "
+                                "scene has a render border")
+    rss_enabled: BoolProperty(name="RSS Feed", description="Write the batch's progress as an RSS feed")
+    rss_path: StringProperty(name="Feed File", subtype="FILE_PATH", options=PATH_OPTIONS)
+    pre_batch_hooks: CollectionProperty(type=RenderPlusHook)
+    post_batch_hooks: CollectionProperty(type=RenderPlusHook)
+    poweroff_enabled: BoolProperty(name="Power Action", description="Act on the computer when the "
+                                   "batch ends")
+    poweroff_action: EnumProperty(name="Action", items=POWER_ITEMS, default="DISABLED")
+    notify_desktop: BoolProperty(name="Desktop", description="Desktop notification when the batch ends")
+    notify_desktop_job_failures: BoolProperty(name="Failed Jobs", description="Also notify each job "
+                                              "that fails")
+    sound_enabled: BoolProperty(name="Sound", description="Play a sound when the batch ends")
+    sound_file: StringProperty(name="Sound File", subtype="FILE_PATH", options=PATH_OPTIONS)
+    sound_volume: IntProperty(name="Volume", default=10, min=0, max=100)
+    mail_enabled: BoolProperty(name="Mail", description="Send a mail when the batch ends")
+    mail_user: StringProperty(name="User", description="SMTP user name")
+    mail_ssl: BoolProperty(name="SSL", description="Connect with SSL (port 465 by default)",
+                           default=True)
+    mail_to: StringProperty(name="To", description="Address that gets the mail")
+    mail_server: StringProperty(name="Server", description="SMTP server: host or host:port")
+
+
+def _progress_get(self: Any) -> float:
+    return float(self.progress_value)
+
+
+def _progress_set(self: Any, value: float) -> None:
+    """Progress is shown as a slider in Blender 3.x; dragging it must not change anything."""
+
+
+class RenderPlusJobState(bpy.types.PropertyGroup):
+    """One job of the running (or last) batch, as the pump last saw it."""
+
+    uid: IntProperty(default=0)
+    job_id: IntProperty(default=0)
+    status: StringProperty(name="Status")
+    progress_value: FloatProperty(default=0.0)
+    progress: FloatProperty(name="Progress", min=0.0, max=100.0, subtype="PERCENTAGE", precision=0,
+                            get=_progress_get, set=_progress_set)
+    started: StringProperty(name="Started")
+    finished: StringProperty(name="Finished")
+    rendertime: FloatProperty(name="Render Time", default=-1.0)
+    eta: FloatProperty(name="Time Left", default=-1.0)
+    frames_done: IntProperty(name="Frames Done")
+    frames_total: IntProperty(name="Frames")
+    engine_type: StringProperty(name="Engine")
+    detail: StringProperty(name="Detail", description="The render's latest progress line")
+    messages: StringProperty(name="Messages")
+
+
+class RenderPlusRun(bpy.types.PropertyGroup):
+    """The current or last batch (written by the pump only)."""
+
+    status: StringProperty(name="Status", description="WAITING, RUNNING, FINISHED or CANCELLED")
+    scene: StringProperty(name="Scene", description="The scene whose jobs the batch renders")
+    batch_name: StringProperty(name="Batch")
+    copy_path: StringProperty(name="Saved Copy", description="The copy of the .blend the batch renders")
+    revision: IntProperty(description="The batch revision the pump copied last", default=-1)
+    progress_value: FloatProperty(default=0.0)
+    progress: FloatProperty(name="Progress", min=0.0, max=100.0, subtype="PERCENTAGE", precision=0,
+                            get=_progress_get, set=_progress_set)
+    current_job: IntProperty(name="Current Job", default=-1)
+    started: StringProperty(name="Started")
+    finished: StringProperty(name="Finished")
+    rendertime: FloatProperty(name="Render Time", default=-1.0)
+    eta: FloatProperty(name="Time Left", default=-1.0)
+    failed: IntProperty(name="Failed Jobs")
+    average_time: FloatProperty(name="Average", default=-1.0)
+    fastest_index: IntProperty(default=-1)
+    fastest_time: FloatProperty(name="Fastest", default=-1.0)
+    slowest_index: IntProperty(default=-1)
+    slowest_time: FloatProperty(name="Slowest", default=-1.0)
+    poweroff: StringProperty(name="Power Action", description="A pending power action")
+    messages: StringProperty(name="Messages")
+    jobs: CollectionProperty(type=RenderPlusJobState)
+
+
+CLASSES = (
+    RenderPlusHook,
+    RenderPlusOverride,
+    RenderPlusJob,
+    RenderPlusSettings,
+    RenderPlusJobState,
+    RenderPlusRun,
+)
+
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)
+
+
+def register() -> None:
+    _register_classes()
+    bpy.types.Scene.renderplus = PointerProperty(type=RenderPlusSettings)  # type: ignore[attr-defined]
+    bpy.types.WindowManager.renderplus_run = PointerProperty(  # type: ignore[attr-defined]
+        type=RenderPlusRun)
+
+
+def unregister() -> None:
+    del bpy.types.WindowManager.renderplus_run  # type: ignore[attr-defined]
+    del bpy.types.Scene.renderplus  # type: ignore[attr-defined]
+    _unregister_classes()
+
+
+# The pointers above are added at run time, which type checkers cannot see: read them here.
+
+
+def scene_settings(scene: bpy.types.Scene) -> RenderPlusSettings:
+    """A scene's Render+ job list and batch settings."""
+    settings: RenderPlusSettings = scene.renderplus  # type: ignore[attr-defined]
+    return settings
+
+
+def run_state(wm: bpy.types.WindowManager) -> RenderPlusRun:
+    """The current or last batch's state, as the pump last copied it."""
+    run: RenderPlusRun = wm.renderplus_run  # type: ignore[attr-defined]
+    return run
+
+
+def copy_group(source: Any, target: Any) -> None:
+    """Copy every property of a PropertyGroup (collections included) onto another of its type."""
+    for prop in source.bl_rna.properties:
+        key = prop.identifier
+        if key == "rna_type" or (prop.is_readonly and prop.type != "COLLECTION"):
+            continue
+        if prop.type == "COLLECTION":
+            items = getattr(target, key)
+            items.clear()
+            for item in getattr(source, key):
+                copy_group(item, items.add())
+        elif prop.type == "POINTER":
+            copy_group(getattr(source, key), getattr(target, key))
+        elif getattr(prop, "is_array", False):
+            setattr(target, key, tuple(getattr(source, key)))
+        else:
+            setattr(target, key, getattr(source, key))

@@ -1,0 +1,289 @@
+"""Scene properties <-> recipe: what the add-on sends to the batch engine, and what it imports.
+
+The conversion reads and writes the PropertyGroups of ``props`` but imports no ``bpy`` itself:
+path resolution (Blender's ``//`` prefix) comes in as a function, so the rules here are plain
+Python. ``build_recipe`` always goes through the engine's ``parse_recipe``: a recipe the add-on
+makes is validated exactly like one that arrives over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .batch.recipe import (
+    CYCLES_DEVICES,
+    IMAGE_FORMATS,
+    POWER_ACTIONS,
+    RECIPE_VERSION,
+    CustomOverride,
+    Hook,
+    Job,
+    Recipe,
+    parse_recipe,
+)
+
+if TYPE_CHECKING:
+    from .props import RenderPlusHook, RenderPlusJob, RenderPlusSettings
+
+ENGINE_FROM_FILE = "FILE"  # the props' enum sentinels (props.py imports bpy, this module does not)
+ENGINE_OTHER = "OTHER"
+KNOWN_ENGINES = ("CYCLES", "BLENDER_EEVEE", "BLENDER_EEVEE_NEXT", "BLENDER_WORKBENCH")
+FORMAT_FROM_FILE = "FILE"
+UNTITLED = "untitled.blend"
+
+PathResolver = Callable[[str], str]
+
+
+def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str,
+                blender_bin: str, mail_password: str, abspath: PathResolver) -> dict[str, Any]:
+    """The recipe for a scene's jobs, as JSON-ready data (not validated yet).
+
+    ``blend_path`` is the user's file ("" when unsaved), ``copy_path`` the saved copy that jobs
+    without an external file render, ``abspath`` resolves Blender's ``//`` relative paths
+    against the user's file (the copy lives elsewhere, so no ``//`` may reach the recipe).
+    """
+    return {
+        "name": blend_path or UNTITLED,
+        "version": RECIPE_VERSION,
+        "settings": {
+            "rss": {"enabled": settings.rss_enabled, "path": _path(settings.rss_path, abspath)},
+            "global_percentage": {"enabled": settings.use_global_percentage,
+                                  "value": settings.global_percentage},
+            "global_size": {"enabled": settings.use_global_size, "value": list(settings.global_size)},
+            "write_log": settings.write_log,
+            "ignore_border": settings.ignore_border,
+        },
+        "blender_bin": blender_bin,
+        "hooks": {"PRE_BATCH": _hooks(settings.pre_batch_hooks),
+                  "POST_BATCH": _hooks(settings.post_batch_hooks)},
+        "poweroff": {"enabled": settings.poweroff_enabled, "action": settings.poweroff_action},
+        "notifications": {
+            "desktop": settings.notify_desktop,
+            "desktop_job_failures": settings.notify_desktop_job_failures,
+            "sound": {"enabled": settings.sound_enabled,
+                      "file": _path(settings.sound_file, abspath),
+                      "volume": settings.sound_volume},
+            "mail": {"enabled": settings.mail_enabled, "user": settings.mail_user,
+                     "pass": mail_password, "ssl": settings.mail_ssl, "to": settings.mail_to,
+                     "server": settings.mail_server},
+        },
+        "jobs": [job_dict(job, index, blend_path=blend_path, copy_path=copy_path, abspath=abspath)
+                 for index, job in enumerate(settings.jobs)],
+    }
+
+
+def job_dict(job: RenderPlusJob, index: int, *, blend_path: str, copy_path: str,
+             abspath: PathResolver) -> dict[str, Any]:
+    """One job's recipe entry (Decision 17: ``filename`` when external, else ``blend_file``)."""
+    external_file = _path(job.filepath, abspath) if job.external else ""
+    source = external_file if job.external else (blend_path or UNTITLED)
+    return {
+        "enabled": job.enabled,
+        "id": index,
+        "name": job.name,
+        "output": _path(job.output, abspath),
+        "external": job.external,
+        "layer": job.layer,
+        "blendfile": os.path.basename(source),
+        "filename": external_file if job.external else blend_path,
+        "blend_file": copy_path,
+        "animated": job.mode == "ANIMATION",
+        "engine": engine_id(job.engine, job.engine_other),
+        "threads": job.threads,
+        "hooks": {"PRE_JOB": _hooks(job.pre_job_hooks), "POST_JOB": _hooks(job.post_job_hooks)},
+        "size": list(job.size) if job.use_size else None,
+        "scene": job.scene,
+        "camera": job.camera,
+        "world": job.world,
+        "frame_still": job.frame_still,
+        "frame_start": job.frame_start,
+        "frame_end": job.frame_end,
+        "format": "" if job.format == FORMAT_FROM_FILE else job.format,
+        "section": {"enabled": job.use_section, "x": job.section_x, "y": job.section_y,
+                    "width": job.section_width, "height": job.section_height},
+        "cycles": {"samples": job.cycles_samples, "device": job.cycles_device},
+        "custom_overrides": [{"enabled": o.enabled, "path": o.path.strip(), "value": value_from_text(o.value)}
+                             for o in job.overrides if o.path.strip()],
+    }
+
+
+def build_recipe(settings: RenderPlusSettings, *, blend_path: str, copy_path: str,
+                 blender_bin: str, mail_password: str, abspath: PathResolver) -> Recipe:
+    """The validated recipe for a scene's jobs; raises ``RecipeError`` listing every problem."""
+    data = recipe_dict(settings, blend_path=blend_path, copy_path=copy_path, blender_bin=blender_bin,
+                       mail_password=mail_password, abspath=abspath)
+    return parse_recipe(data, base_dir=os.path.dirname(blend_path) or None)
+
+
+def engine_id(choice: str, other: str) -> str:
+    """The recipe's engine id for the props' (choice, typed id) pair; "" keeps the file's."""
+    if choice == ENGINE_FROM_FILE:
+        return ""
+    if choice == ENGINE_OTHER:
+        return other.strip()
+    return choice
+
+
+def engine_choice(engine: str) -> tuple[str, str]:
+    """The props' (choice, typed id) pair for a recipe engine id."""
+    if not engine:
+        return ENGINE_FROM_FILE, ""
+    if engine in KNOWN_ENGINES:
+        return engine, ""
+    return ENGINE_OTHER, engine
+
+
+def value_from_text(text: str) -> Any:
+    """An override's typed value: ``24`` -> 24, ``true`` -> True, ``[1, 2]`` -> [1, 2], else text.
+
+    JSON that is not a plain override value (``null``, objects) stays text; so does a quoted
+    string (``"24"`` -> the text 24), which is how to give a number-looking text.
+    """
+    stripped = text.strip()
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return text
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else text
+    if isinstance(value, list) and value and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return value
+    return text
+
+
+def text_from_value(value: Any) -> str:
+    """The inverse of ``value_from_text``: the text that reads back as ``value``."""
+    if isinstance(value, str):
+        return value if value_from_text(value) == value else json.dumps(value)
+    return json.dumps(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Import: recipe -> properties
+
+
+def apply_recipe(recipe: Recipe, settings: RenderPlusSettings, *, replace: bool = True) -> list[str]:
+    """Fill a scene's settings and jobs from ``recipe``; return notes for the user.
+
+    Jobs that render the batch's own file become jobs of *this* file. The mail password is
+    not imported (it belongs in the preferences).
+    """
+    notes: list[str] = []
+    s = recipe.settings
+    settings.rss_enabled, settings.rss_path = s.rss.enabled, s.rss.path
+    settings.use_global_percentage = s.global_percentage.enabled
+    settings.global_percentage = int(s.global_percentage.value or 100)
+    settings.use_global_size = s.global_size.enabled
+    settings.global_size = tuple(s.global_size.value or (1920, 1080))
+    settings.write_log, settings.ignore_border = s.write_log, s.ignore_border
+    _set_hooks(settings.pre_batch_hooks, recipe.hooks.get("PRE_BATCH", []))
+    _set_hooks(settings.post_batch_hooks, recipe.hooks.get("POST_BATCH", []))
+    settings.poweroff_enabled = recipe.poweroff.enabled
+    action = recipe.poweroff.action
+    settings.poweroff_action = action if action in POWER_ACTIONS else "DISABLED"
+    n = recipe.notifications
+    settings.notify_desktop, settings.notify_desktop_job_failures = n.desktop, n.desktop_job_failures
+    settings.sound_enabled, settings.sound_file, settings.sound_volume = (
+        n.sound.enabled, n.sound.file, n.sound.volume)
+    settings.mail_enabled, settings.mail_user, settings.mail_ssl = n.mail.enabled, n.mail.user, n.mail.ssl
+    settings.mail_to, settings.mail_server = n.mail.to, n.mail.server
+    if n.mail.password and n.mail.password != "***":
+        notes.append("The recipe's mail password was not imported: set it in the add-on preferences")
+
+    if replace:
+        settings.jobs.clear()
+    for job in recipe.jobs:
+        props = settings.jobs.add()
+        props.uid = settings.next_uid
+        settings.next_uid += 1
+        apply_job(job, props)
+    settings.active_job_index = max(0, len(settings.jobs) - 1) if not replace else 0
+    return notes
+
+
+def apply_job(job: Job, props: RenderPlusJob) -> None:
+    """Fill one job's properties from a recipe job."""
+    props.name = job.name
+    props.enabled = job.enabled
+    props.external = job.external
+    props.filepath = job.filename if job.external else ""
+    props.scene, props.camera, props.world, props.layer = job.scene, job.camera, job.world, job.layer
+    props.mode = "ANIMATION" if job.animated else "STILL"
+    props.frame_still, props.frame_start, props.frame_end = job.frame_still, job.frame_start, job.frame_end
+    props.engine, props.engine_other = engine_choice(job.engine)
+    props.threads = job.threads
+    props.use_size = job.size is not None
+    if job.size is not None:
+        props.size = job.size
+    props.output = job.output
+    props.format = job.format if job.format in IMAGE_FORMATS else FORMAT_FROM_FILE
+    props.use_section = job.section.enabled
+    props.section_x, props.section_y = job.section.x, job.section.y
+    props.section_width, props.section_height = job.section.width, job.section.height
+    props.cycles_samples = job.cycles.samples
+    props.cycles_device = job.cycles.device if _known_device(job.cycles.device) else "DEFAULT"
+    _set_overrides(props, job.custom_overrides)
+    _set_hooks(props.pre_job_hooks, job.hooks.get("PRE_JOB", []))
+    _set_hooks(props.post_job_hooks, job.hooks.get("POST_JOB", []))
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _path(path: str, abspath: PathResolver) -> str:
+    path = path.strip()
+    return abspath(path) if path else ""
+
+
+def _hooks(items: Iterable[RenderPlusHook]) -> list[dict[str, Any]]:
+    return [{"enabled": h.enabled, "cmd": h.cmd} for h in items if h.cmd.strip()]
+
+
+def _set_hooks(collection: Any, hooks: Iterable[Hook]) -> None:
+    collection.clear()
+    for hook in hooks:
+        item = collection.add()
+        item.enabled, item.cmd = hook.enabled, hook.cmd
+
+
+def _set_overrides(props: RenderPlusJob, overrides: Iterable[CustomOverride]) -> None:
+    props.overrides.clear()
+    for override in overrides:
+        item = props.overrides.add()
+        item.enabled, item.path, item.value = override.enabled, override.path, text_from_value(override.value)
+
+
+def _known_device(device: str) -> bool:
+    base, plus, extra = device.partition("+")
+    return base in CYCLES_DEVICES and (not plus or (extra == "CPU" and base in CYCLES_DEVICES[2:]))
+
+
+def describe_recipe_error(errors: Iterable[Any], limit: int = 5) -> str:
+    """The first few validation problems on one line each, for an operator report."""
+    lines = [str(e) for e in errors]
+    more = len(lines) - limit
+    text = "\n".join(lines[:limit])
+    return text + (f"\n... and {more} more" if more > 0 else "")
+
+
+def load_recipe_file(path: str) -> Recipe:
+    """Read and validate a recipe file (``RecipeError`` on bad content, ``OSError`` on I/O)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return parse_recipe(data, base_dir=os.path.dirname(os.path.abspath(path)))
+
+
+def dump_recipe(recipe: Recipe, *, include_password: bool = False) -> str:
+    """The recipe as JSON text; the mail password is left out unless asked for."""
+    data = recipe.to_dict()  # fresh dicts: safe to edit
+    if not include_password:
+        data["notifications"]["mail"]["pass"] = ""
+    return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,236 @@
+"""Screenshot of the Render+ N-panel with a running batch (GUI Blender 3.4 under Xvfb).
+
+    python3 scripts/screenshot_panel.py [--out docs/panel.png] [--blender blender]
+
+Outside Blender this script fetches the bundled Bottle wheel (as build.py does), then starts
+``xvfb-run blender --factory-startup --enable-event-simulate --python <this file>``. Inside
+Blender it loads the repository's ``renderplus/`` folder as a legacy add-on, builds a small
+scene with three cameras and two markers, fills the job list with the quick-batch operators,
+opens the sidebar on the Render+ tab (Blender 3.4 has no API for the active tab: it clicks
+down the tab strip until the Render+ panel draws), renders the batch from a saved copy and saves
+a screenshot while the second job renders. Timers drive it all: they only fire in GUI Blender.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREEN = "1600x900x24"
+MARK = "--renderplus-screenshot"
+
+
+# --------------------------------------------------------------------------------------------
+# Outside Blender
+
+
+def outside(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "panel.png")
+    parser.add_argument("--blender", default=shutil.which("blender") or "blender")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    if shutil.which("xvfb-run") is None:
+        print("xvfb-run is missing (apt-get install xvfb)", file=sys.stderr)
+        return 1
+    sys.path.insert(0, str(ROOT))
+    import build
+
+    source = ROOT / "renderplus"
+    build.fetch_wheels(build.wheel_paths(build.read_manifest(source), source))
+    with tempfile.TemporaryDirectory(prefix="renderplus-shot-") as work:
+        config = {"out": str(args.out.resolve()), "work": work, "root": str(ROOT)}
+        env = {**os.environ, "BLENDER_USER_CONFIG": str(Path(work, "config")),
+               "BLENDER_USER_SCRIPTS": str(Path(work, "scripts"))}
+        command = ["xvfb-run", "-a", "-s", f"-screen 0 {SCREEN}", args.blender, "--factory-startup",
+                   "--enable-event-simulate", "--python", str(Path(__file__).resolve()), "--", MARK,
+                   json.dumps(config)]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        if args.out.exists():
+            args.out.unlink()
+        try:
+            proc = subprocess.run(command, env=env, timeout=args.timeout, capture_output=True, text=True)
+        except subprocess.TimeoutExpired:
+            print(f"Blender did not finish within {args.timeout:.0f} s", file=sys.stderr)
+            return 1
+        report = [line for line in proc.stdout.splitlines() if line.startswith("SHOT")]
+        print("\n".join(report))
+        if "Traceback" in proc.stdout + proc.stderr:  # e.g. a panel's draw() failed in 3.4
+            print("Blender printed a Python error:", proc.stdout[-4000:], proc.stderr[-4000:], sep="\n",
+                  file=sys.stderr)
+            return 1
+        if proc.returncode != 0 or not args.out.exists():
+            print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
+            return 1
+    print(f"screenshot: {args.out}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Inside Blender (GUI, timers fire)
+
+
+class Shot:
+    """The steps, one per timer tick, so Blender redraws between them."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        import bpy
+
+        self.bpy = bpy
+        self.config = config
+        self.work = Path(config["work"])
+        self.step: Callable[[], float | None] = self.open_tab
+        self.tab_presses = 0
+        self.drawn = 0
+        self.deadline = time.monotonic() + 200
+
+    def log(self, message: str) -> None:
+        print(f"SHOT {message}", flush=True)
+
+    # setup, before the first tick
+    def setup(self) -> None:
+        bpy = self.bpy
+        import addon_utils
+
+        bpy.context.preferences.view.show_splash = False  # the splash would take the events
+        sys.path.insert(0, self.config["root"])
+        addon_utils.enable("renderplus", default_set=True)
+        panel = bpy.types.RENDERPLUS_PT_main
+        draw = panel.draw
+
+        def counting_draw(panel_self: Any, context: Any) -> None:
+            self.drawn += 1
+            draw(panel_self, context)
+
+        panel.draw = counting_draw  # tells when the Render+ tab is the one shown
+
+        scene = bpy.context.scene
+        scene.render.engine = "CYCLES"
+        scene.cycles.samples = 24
+        scene.cycles.use_denoising = False  # Debian's Blender has no OpenImageDenoise
+        for layer in scene.view_layers:
+            layer.cycles.use_denoising = False
+        scene.render.resolution_x, scene.render.resolution_y = 480, 270
+        scene.frame_start, scene.frame_end = 1, 3
+        for name, location in (("Cam Left", (-6.0, -6.0, 4.0)), ("Cam Top", (0.0, 0.0, 10.0))):
+            camera = bpy.data.objects.new(name, bpy.data.cameras.new(name))
+            camera.location = location
+            constraint = camera.constraints.new("TRACK_TO")
+            constraint.target = bpy.data.objects["Cube"]
+            scene.collection.objects.link(camera)
+        scene.timeline_markers.new("Intro", frame=1)
+        scene.timeline_markers.new("Reveal", frame=3)
+        bpy.ops.wm.save_as_mainfile(filepath=str(self.work / "shots.blend"))
+
+        bpy.ops.renderplus.jobs_from(source="CAMERAS", replace=True)
+        bpy.ops.renderplus.jobs_from(source="MARKERS")
+        settings = scene.renderplus
+        settings.jobs[1].mode = "ANIMATION"  # frames 1-6: the job shows frame progress
+        settings.jobs[1].frame_end = 6
+        settings.jobs[3].enabled = False
+        for job in settings.jobs:
+            job.output = str(self.work / "renders" / f"{job.name.replace(' ', '_')}_")
+        settings.active_job_index = 1
+
+        for window in bpy.context.window_manager.windows:
+            for area in window.screen.areas:
+                if area.type == "VIEW_3D":
+                    area.spaces.active.show_region_ui = True
+                    self.window, self.area = window, area
+        self.log("scene ready, sidebar open")
+
+    def region(self) -> Any:
+        return next(r for r in self.area.regions if r.type == "UI")
+
+    def tick(self) -> float | None:
+        if time.monotonic() > self.deadline:
+            self.log("timed out")
+            self.bpy.ops.wm.quit_blender()
+            return None
+        try:
+            return self.step()
+        except Exception:
+            import traceback
+
+            self.log("failed:\n" + traceback.format_exc())
+            self.bpy.ops.wm.quit_blender()
+            return None
+
+    def open_tab(self) -> float:
+        """Click down the sidebar's tab strip, one spot per tick, until the Render+ panel draws."""
+        if self.drawn:
+            self.log(f"Render+ tab shown after {self.tab_presses} clicks; sidebar {self.region().width} px")
+            self.step = self.start_batch
+            return 0.5
+        region = self.region()
+        x = region.x + region.width - 10  # the tabs run down the sidebar's right edge
+        y = region.y + region.height - 12 - 14 * self.tab_presses
+        if y < region.y:
+            raise RuntimeError("the Render+ tab never showed")
+        self.window.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
+        self.window.event_simulate(type="LEFTMOUSE", value="PRESS", x=x, y=y)
+        self.window.event_simulate(type="LEFTMOUSE", value="RELEASE", x=x, y=y)
+        self.tab_presses += 1
+        return 0.3
+
+    def start_batch(self) -> float:
+        result = self.bpy.ops.renderplus.batch_render()
+        self.log(f"batch started: {result}")
+        self.step = self.wait_for_second_job
+        return 0.5
+
+    def wait_for_second_job(self) -> float:
+        run = self.bpy.context.window_manager.renderplus_run
+        states = list(run.jobs)
+        current = states[run.current_job] if run.current_job == 1 else None
+        if current is not None and current.progress_value >= 45:
+            self.step = self.screenshot
+            return 0.1  # one more redraw with the latest state
+        if run.status in ("FINISHED", "CANCELLED"):
+            raise RuntimeError(f"the batch ended before the screenshot: {[s.status for s in states]}")
+        return 0.1
+
+    def screenshot(self) -> float:
+        out = self.config["out"]
+        with self.bpy.context.temp_override(window=self.window, area=self.area):
+            self.bpy.ops.screen.screenshot(filepath=out)
+        run = self.bpy.context.window_manager.renderplus_run
+        self.log(f"saved {out}; jobs: {[(s.name, s.status, round(s.progress_value)) for s in run.jobs]}")
+        self.log(f"copy rendered: {run.copy_path}")
+        self.bpy.ops.renderplus.batch_cancel()
+        self.step = self.quit
+        return 1.0
+
+    def quit(self) -> float | None:
+        if self.bpy.context.window_manager.renderplus_run.status == "RUNNING":
+            return 0.5
+        import addon_utils
+
+        addon_utils.disable("renderplus", default_set=True)
+        self.bpy.ops.wm.quit_blender()
+        return None
+
+
+def inside(config: dict[str, Any]) -> None:
+    import bpy
+
+    shot = Shot(config)
+    shot.setup()
+    bpy.app.timers.register(shot.tick, first_interval=1.0)
+
+
+if __name__ == "__main__":
+    if MARK in sys.argv:
+        inside(json.loads(sys.argv[sys.argv.index(MARK) + 1]))
+    else:
+        sys.exit(outside(sys.argv[1:]))

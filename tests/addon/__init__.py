@@ -1,0 +1,1 @@
+"""Tests of the Blender add-on: packaging, and the add-on running in real Blender."""
