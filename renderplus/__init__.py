@@ -19,7 +19,6 @@ bl_info = {
     "blender": (3, 4, 0),
     "location": "3D Viewport > Sidebar > Render+",
     "description": "Batch render queue: scenes, cameras, markers and files in one go",
-    "doc_url": "https://github.com/renderplus/renderplus",
     "category": "Render",
 }
 

@@ -2,7 +2,8 @@
 # Installs what Render+ needs on a Debian 12 machine (run as root, or with sudo available).
 #   scripts/setup.sh demo   Blender (Debian's package) and Python: enough for the demo batch
 #   scripts/setup.sh test   + the test tools: Xvfb, D-Bus, notify-send, sox, and a virtualenv
-#                           (.venv) with pytest, ruff, mypy, bottle, bpy (Blender as a module)...
+#                           (.venv) with pytest, ruff, mypy, bottle, bpy 5.0 (Blender as a module)...
+#                           and .venv-bpy42 (bpy 4.2 LTS) for the add-on tests
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,5 +36,14 @@ if [ "$profile" = test ]; then
     python3 -m venv .venv
     .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
     echo "$want" > "$stamp"
+  fi
+  # Blender 4.2 LTS as a module, in its own venv: the add-on tests also run there.
+  stamp42=.venv-bpy42/.requirements.sha
+  want42=$(sha256sum requirements-bpy42.txt | cut -d' ' -f1)
+  if [ ! -x .venv-bpy42/bin/python ] || [ "$(cat "$stamp42" 2>/dev/null)" != "$want42" ]; then
+    echo "setup: creating .venv-bpy42 (Blender 4.2 LTS as a module, for the add-on tests)"
+    python3 -m venv .venv-bpy42
+    .venv-bpy42/bin/python -m pip install -q --disable-pip-version-check -r requirements-bpy42.txt
+    echo "$want42" > "$stamp42"
   fi
 fi
