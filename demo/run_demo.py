@@ -67,7 +67,7 @@ def main() -> int:
     recipe.write_text(json.dumps(data, indent=2))
     print(f"Recipe: {recipe} ({len(data['jobs'])} jobs); rendering ...", flush=True)
     command = [sys.executable, str(ROOT / "renderplus" / "server"), "--recipe", str(recipe),
-               "--print-stats"]
+               "--print-stats", "--log-dir", str(output / "log")]
     print("$ " + " ".join(command), flush=True)
     code = subprocess.call(command)
     print(f"\nRenders, log and RSS feed: {output}")
