@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -228,11 +229,31 @@ def run_foreground(args: argparse.Namespace, out: TextIO) -> int:
         out.write(line + "\n")
     if args.print_stats:
         out.write("\n".join(stats_lines(snapshot)) + "\n")
+    if not cancelling:
+        wait_for_power_action(batch, out)
     if cancelling:
         return EXIT_INTERRUPTED if interrupt.signal in (None, signal.SIGINT) else interrupt.exit_code
     if batch.status == CANCELLED or batch.failed_jobs:
         return EXIT_FAILED
     return EXIT_OK
+
+
+def wait_for_power_action(batch: Batch, out: TextIO) -> None:
+    """Stay until the recipe's power action runs (it is announced with a grace period), or
+    until Ctrl+C calls it off: leaving earlier would silently drop it."""
+    pending = batch.snapshot().get("poweroff")
+    if not pending:
+        return
+    seconds = max(0, round(pending["at"] - time.time()))
+    clock = time.strftime("%H:%M:%S", time.localtime(pending["at"]))
+    out.write(f"{pending['action']} in {seconds} s (at {clock}) - press Ctrl+C to call it off\n")
+    out.flush()
+    with Interrupt() as interrupt:
+        while not batch.wait_poweroff(POLL_INTERVAL / 2):
+            if interrupt.event.is_set():
+                batch.cancel()
+                out.write("Power action called off.\n")
+                return
 
 
 def run_server(args: argparse.Namespace, out: TextIO) -> int:
