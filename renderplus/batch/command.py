@@ -253,7 +253,8 @@ def main():
     bpy.app.handlers.render_write.append(on_write)
     emit("ready", engine=scene.render.engine, scene=scene.name, frames=CONFIG["frames"],
          samples=samples(scene), blender=bpy.app.version_string,
-         camera=scene.camera.name if scene.camera else None)
+         camera=scene.camera.name if scene.camera else None,
+         layers=[layer.name for layer in scene.view_layers if layer.use])
 
 
 main()

@@ -5,8 +5,10 @@ Blender's own progress text changes between versions; these lines do not. The ov
 A line is ``MARKER_PREFIX`` followed by a JSON object with an ``event`` key:
 
 - ``{"event": "ready", "engine": "CYCLES", "scene": "Scene", "frames": [1, 2, 3],
-  "samples": 128, "blender": "3.4.1"}``: overrides applied, rendering begins.
-  ``samples`` is null for engines without a sample count.
+  "samples": 128, "blender": "3.4.1", "camera": "Camera", "layers": ["ViewLayer", "Fg"]}``:
+  overrides applied, rendering begins. ``samples`` is null for engines without a sample
+  count; ``layers`` names the view layers each frame renders, in order (those with ``use``
+  on, after the job's ``layer`` override): several mean the samples restart per layer.
 - ``{"event": "frame", "frame": 3, "path": "/abs/out_0003.png"}``: a frame was written.
 - ``{"event": "error", "message": "Camera 'Cam2' not found in scene 'Scene'"}``: the job
   cannot render as asked; the script then exits with ``OVERRIDE_EXIT_CODE``.

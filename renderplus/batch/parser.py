@@ -10,6 +10,11 @@ engine, frames and sample count, one line per written frame), then Blender's own
 ``skipping existing frame``, ``Error: ...``). Blender's text changes between versions
 (``tests/parser/fixtures/public-logs/format-strings.md``); anything unknown is ignored.
 
+A frame of a scene with several view layers renders each layer in turn, its samples starting
+again at 0 each time. The ready marker lists the layers; Cycles 2.8x-4.x status lines name the
+one rendering (``Scene, ViewLayer``), EEVEE's and 5.x's do not: there a sample count that drops
+within a frame (or ``Finished`` before it) starts the next layer.
+
 The parser sits on the path of every stdout line, so it checks a line's first character and
 cheap prefixes before any regular expression, and the expressions are compiled once.
 """
@@ -52,6 +57,8 @@ class Event(NamedTuple):
     Numbers Blender printed as text for people (memory, times) stay strings, as printed.
     ``text`` is the path (saved, skipped, marker frame), the error message, or the Blender
     version (banner); ``engine`` is the engine a line reveals (ready marker, hint lines).
+    ``scene_layer`` is Cycles' ``Scene, ViewLayer`` field as printed (2.7x-4.x status lines;
+    multiview adds ``, <view>``); names may hold ``, `` themselves, so it stays unsplit here.
     """
 
     kind: str
@@ -66,6 +73,7 @@ class Event(NamedTuple):
     text: str | None = None
     engine: str | None = None
     extra: dict[str, Any] | None = None
+    scene_layer: str | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -212,18 +220,20 @@ def _parse_status(text: str, log_time: str | None) -> Event | None:
         if match is None:
             return None
         frame, mem, elapsed, remaining, info = match.groups()
-    # The engine's own status is the last `` | `` field (Cycles: after ``Mem:.., Peak:.. | Scene,
-    # ViewLayer``; EEVEE: the whole text), or the one before when a detail follows it.
-    cut = info.rfind(" | ")
-    last = info[cut + 3:] if cut >= 0 else info
+    # The engine's own status is the last `` | `` field (Cycles 2.7x-4.x: after ``Mem:.., Peak:..
+    # | Scene, ViewLayer``; EEVEE and 5.x: the whole text), or the one before when a detail
+    # follows it. One split serves both and the ``Scene, ViewLayer`` field.
+    fields = info.split(" | ")
+    last = fields[-1]
+    several = len(fields) > 1
+    scene_layer = fields[1] if several and info[:4] == "Mem:" else None
     kind = STATUS
     engine = None
     samples_done = samples_todo = tiles_done = tiles_todo = None
-    if "Sample" in last or "Tile" in last or ("Sample" in info and cut >= 0):
+    if "Sample" in last or "Tile" in last or (several and "Sample" in info):
         progress = _CYCLES_PROGRESS.match(last)
-        if progress is None and cut >= 0:
-            before = info.rfind(" | ", 0, cut)
-            progress = _CYCLES_PROGRESS.match(info, before + 3 if before >= 0 else 0, cut)
+        if progress is None and several:
+            progress = _CYCLES_PROGRESS.match(fields[-2])
         if progress is not None:
             engine = "CYCLES"
             groups = progress.groups()
@@ -249,7 +259,7 @@ def _parse_status(text: str, log_time: str | None) -> Event | None:
     if engine is None and ", Peak:" in info:
         engine = "CYCLES"  # Cycles' own ``Mem:0.76M, Peak:0.76M`` field
     return _new_event(Event, (kind, int(frame), mem, elapsed, remaining, samples_done, samples_todo,
-                              tiles_done, tiles_todo, None, engine, None))
+                              tiles_done, tiles_todo, None, engine, None, scene_layer))
 
 
 def _parse_skipping(text: str) -> Event | None:
@@ -318,7 +328,9 @@ class JobProgress:
     ``progress`` goes from 0 to 100 over all the job's frames: frames done plus the share of
     the current frame its samples (or tiles) show. It never goes back, and it is exactly 100
     only once every frame is done. A frame is done when its file is written (marker ``frame``,
-    ``Saved:``, movie ``Append frame``) or skipped because it exists.
+    ``Saved:``, movie ``Append frame``) or skipped because it exists. When the ready marker
+    lists several view layers, a frame's share is (layers done + the current layer's share) /
+    layers, each layer weighing the same.
 
     ``frames`` is the job's frame list (empty: unknown until the ready marker lists them);
     ``engine`` the recipe's engine id ("" when the file's own engine is used). The ready
@@ -358,6 +370,18 @@ class JobProgress:
         self._markers_count_frames = False    # set by the first frame marker
         self._skip_views: set[str] = set()
         self._synthetic = 0
+        self._layers: list[str] = []          # view layers that render (ready marker)
+        self._layer_count = 0                 # len(self._layers) when several, else 0
+        self._scene: str | None = None        # the rendered scene's name (ready marker)
+        self._layer_of: dict[str, int | None] = {}  # scene_layer field -> layer index, cached
+        self._layer = 0                       # index of the layer rendering in the current frame
+        self._layer_samples: int | None = None  # last sample count seen in that layer
+        self._layer_finished = False          # a Finished line closed that layer
+
+    @property
+    def layers(self) -> list[str]:
+        """The view layers each frame renders, in order (the ready marker's; empty: unknown)."""
+        return list(self._layers)
 
     @property
     def frames(self) -> list[int]:
@@ -422,6 +446,9 @@ class JobProgress:
             self._current = frame
             self._fraction = 0.0
             self._frame_open = True
+            self._layer = 0
+            self._layer_samples = None
+            self._layer_finished = False
             data = {key: value for key, value in old.items() if key not in _PER_FRAME_KEYS}
             data["frame"] = str(frame)
         current = old if data is None else data
@@ -456,22 +483,82 @@ class JobProgress:
         if event.engine is not None and not self._engine_source:
             changed = self._hint_engine(event.engine) or changed
         kind = event.kind
+        layers = self._layer_count
+        if layers and self.engine_type != NON_COMPATIBLE:
+            self._follow_layer(event, layers)
         if kind == STATUS:
             if has_progress and self.engine_type != NON_COMPATIBLE:  # other engines' text: unreliable
                 fraction = event.fraction
                 if fraction is None and event.samples_done is not None and self.samples:
                     fraction = event.samples_done / self.samples
                 if fraction is not None:
+                    if layers:
+                        fraction = (self._layer + fraction) / layers
                     fraction = min(fraction, FRAME_FRACTION_CAP)
                     if fraction > self._fraction:
                         self._fraction = fraction
         elif kind == FINISHED:
             if self.engine_type != NON_COMPATIBLE:
-                self._fraction = FRAME_FRACTION_CAP
+                if layers:
+                    self._layer_finished = True
+                    self._raise_fraction((self._layer + 1) / layers)
+                else:
+                    self._fraction = FRAME_FRACTION_CAP
         elif not self.cancelled:  # CANCELLED
             self.cancelled = True
             changed = True
         return changed
+
+    def _follow_layer(self, event: Event, layers: int) -> None:
+        """Which view layer of the current frame ``event`` belongs to: the one Cycles names,
+        else the next one once the sample count drops or the layer printed ``Finished``."""
+        index: int | None = None
+        scene_layer = event.scene_layer
+        if scene_layer is not None:
+            index = self._layer_of.get(scene_layer, -1)
+            if index == -1:
+                index = self._resolve_layer(scene_layer)
+        samples = event.samples_done
+        if index is None:
+            if samples is None or event.tiles_todo is not None:
+                return  # no layer name and no plain sample count: nothing says a layer changed
+            last = self._layer_samples
+            if (self._layer_finished or (last is not None and samples < last)) and self._layer < layers - 1:
+                index = self._layer + 1
+            else:
+                index = self._layer
+        if index != self._layer:
+            self._layer = index
+            self._layer_finished = False
+            self._raise_fraction(index / layers)  # the layers before it are done
+        if samples is not None:
+            self._layer_samples = samples
+
+    def _resolve_layer(self, scene_layer: str) -> int | None:
+        """The index of the layer a ``Scene, ViewLayer[, view]`` field names, or None."""
+        scene = self._scene
+        if scene is not None:
+            prefix = scene + ", "
+            name = scene_layer[len(prefix):] if scene_layer.startswith(prefix) else None
+        else:
+            name = scene_layer.partition(", ")[2] or None
+        index: int | None = None
+        if name is not None:
+            names = self._layers
+            if name in names:
+                index = names.index(name)
+            else:
+                base = name.rpartition(", ")[0]  # multiview: ``Scene, ViewLayer, left``
+                if base in names:
+                    index = names.index(base)
+        if len(self._layer_of) < 256:  # a handful of distinct fields per job; never grow unbounded
+            self._layer_of[scene_layer] = index
+        return index
+
+    def _raise_fraction(self, fraction: float) -> None:
+        fraction = min(fraction, FRAME_FRACTION_CAP)
+        if fraction > self._fraction:
+            self._fraction = fraction
 
     def _progress_data(self, event: Event) -> dict[str, str]:
         """The samples/tiles a progress line shows; it replaces the last one's entirely
@@ -583,6 +670,13 @@ class JobProgress:
         version = payload.get("blender")
         if isinstance(version, str) and version:
             self.blender_version = version
+        scene = payload.get("scene")
+        self._scene = scene if isinstance(scene, str) else None
+        layers = payload.get("layers")
+        if isinstance(layers, list) and all(isinstance(name, str) for name in layers):
+            self._layers = list(layers)
+            self._layer_count = len(layers) if len(layers) > 1 else 0
+        self._layer_of = {}
         return changed
 
     # -- helpers ------------------------------------------------------------------------------
