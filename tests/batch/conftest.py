@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ def make_recipe(jobs: list[dict[str, Any]], **top: Any) -> Recipe:
 
 
 @pytest.fixture
-def fake_blender(tmp_path: Path):  # type: ignore[no-untyped-def]
+def fake_blender(tmp_path: Path) -> Callable[[str], str]:
     """``fake_blender(body)`` -> path of an executable Python script standing in for Blender.
 
     Only for faults real Blender cannot produce on demand; the script gets Blender's argv.

@@ -354,7 +354,7 @@ def test_snapshot_is_safe_from_other_threads_while_running(tmp_path: Path, blend
     assert batch.snapshot()["status"] == "FINISHED"
 
 
-def test_a_batch_runs_once(blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_runs_once(blend_factory: Factory) -> None:
     batch = Batch(make_recipe([{"blend_file": str(blend_factory())}], blender_bin="/bin/false"))
     batch.run()
     with pytest.raises(RuntimeError):
