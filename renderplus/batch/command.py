@@ -9,7 +9,9 @@ border, samples, custom overrides), and some fail silently (``-S NoSuchScene`` r
 active scene). So every job also runs a small generated Python script, with
 ``--python-exit-code`` in front of it: the script applies the overrides, fails the job with a
 message naming what is missing, and prints one marker line per written frame
-(``markers.py``), which is how progress works for any engine and Blender version.
+(``markers.py``), which is how progress works for any engine and Blender version. It also
+watches its parent: if Render+ itself dies (a crash, SIGKILL), the job ends its process group
+instead of rendering on as an orphan nobody owns.
 """
 
 from __future__ import annotations
@@ -121,7 +123,11 @@ def override_script(recipe: Recipe, job: Job) -> str:
 _SCRIPT_TEMPLATE = '''\
 """Render+ job overrides (generated; safe to delete)."""
 import json
+import os
+import signal
 import sys
+import threading
+import time
 
 import bpy
 
@@ -247,7 +253,21 @@ def on_write(scene, *args):
          path=bpy.path.abspath(scene.render.frame_path(frame=scene.frame_current)))
 
 
+def watch_parent(parent):
+    """End this job if Render+ dies (even by SIGKILL): nobody owns it or reads it any more."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            if hasattr(os, "killpg"):
+                try:
+                    os.killpg(os.getpgrp(), signal.SIGTERM)  # Blender and anything it started
+                except OSError:
+                    pass
+            os._exit(1)
+
+
 def main():
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     scene = bpy.context.scene
     apply(scene)
     bpy.app.handlers.render_write.append(on_write)

@@ -361,3 +361,39 @@ def test_a_batch_runs_once(blend_factory: Factory) -> None:
         batch.run()
     with pytest.raises(RuntimeError):
         batch.start()
+
+
+_ORPHAN_DRIVER = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from renderplus.batch.recipe import parse_recipe
+from renderplus.batch.runner import Batch
+batch = Batch(parse_recipe(json.loads({recipe!r})))
+batch.start()
+while batch._process is None:
+    time.sleep(0.05)
+print(batch._process.pid, flush=True)
+time.sleep(300)
+"""
+
+
+@pytest.mark.slow
+def test_blender_ends_itself_when_render_plus_is_killed(tmp_path: Path, blend_factory: Factory) -> None:
+    """Even a SIGKILLed runner (no cleanup code runs) leaves no Blender rendering on."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    recipe = json.dumps({"version": 2.2, "jobs": [
+        {"id": 0, "blend_file": str(slow_scene(blend_factory)), "output": str(tmp_path / "o")}]})
+    root = str(Path(__file__).resolve().parents[2])
+    driver = subprocess.Popen([sys.executable, "-c", _ORPHAN_DRIVER.format(root=root, recipe=recipe)],
+                              stdout=subprocess.PIPE, text=True)
+    assert driver.stdout is not None
+    blender_pgid = int(driver.stdout.readline())
+    time.sleep(2.0)  # Blender is up and rendering
+    assert pids_in_group(blender_pgid)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait(10)
+    wait_for(lambda: not pids_in_group(blender_pgid), timeout=15)
