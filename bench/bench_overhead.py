@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import record  # noqa: E402
-from renderplus.batch.command import build_argv, override_script  # noqa: E402
+from renderplus.batch.command import build_argv, write_override_config  # noqa: E402
 from renderplus.batch.recipe import parse_recipe  # noqa: E402
 from renderplus.batch.runner import Batch  # noqa: E402
 from tests.blendfiles import BLENDER, make_blend  # noqa: E402
@@ -40,9 +40,9 @@ def main() -> None:
         for i in range(args.jobs)]})
     loop = []
     for job in recipe.jobs:
-        script = work / f"job{job.id}.py"
-        script.write_text(override_script(recipe, job))
-        argv = build_argv(recipe, job, blender_bin=BLENDER, script_path=str(script))
+        config = work / f"job{job.id}.json"
+        write_override_config(recipe, job, str(config))
+        argv = build_argv(recipe, job, blender_bin=BLENDER, config_path=str(config))
         loop.append(shlex.join(argv) + " > /dev/null 2>&1")
     shell_script = work / "loop.sh"
     shell_script.write_text("\n".join(loop) + "\n")

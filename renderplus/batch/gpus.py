@@ -12,45 +12,14 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .markers import MARKER_PREFIX, parse_marker
+from .markers import parse_marker
 
 LIST_TIMEOUT = 120.0
 RULE = "-" * 80
 
-# Runs inside the given Blender (2.80-5.x): standard library and bpy only.
-DEVICES_SCRIPT = r"""
-import json, os, sys
-import bpy
-
-def main():
-    prefs = bpy.context.preferences.addons["cycles"].preferences
-    if hasattr(prefs, "refresh_devices"):
-        prefs.refresh_devices()
-    else:
-        prefs.get_devices()
-    types = [t[0] for t in prefs.get_device_types(bpy.context)] if hasattr(prefs, "get_device_types") else []
-    devices = []
-    for device_type in types:
-        if device_type == "NONE":
-            continue
-        try:
-            found = prefs.get_devices_for_type(device_type) if hasattr(prefs, "get_devices_for_type") else []
-        except Exception:
-            found = []
-        for device in found:
-            devices.append({"type": device.type, "name": device.name, "id": device.id})
-    for device in prefs.devices:
-        entry = {"type": device.type, "name": device.name, "id": device.id}
-        if entry not in devices:
-            devices.append(entry)
-    print(PREFIX + json.dumps({"event": "devices", "blender": bpy.app.version_string,
-                               "backends": [t for t in types if t != "NONE"],
-                               "devices": devices, "threads": os.cpu_count()}))
-    sys.stdout.flush()
-
-main()
-"""
+DEVICES_SCRIPT = Path(__file__).resolve().parent.parent / "blender_scripts" / "list_devices.py"
 
 
 @dataclass
@@ -109,8 +78,8 @@ def parse_devices(payload: dict[str, object]) -> DeviceList:
 def list_devices(blender_bin: str, *, run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
                  timeout: float = LIST_TIMEOUT) -> DeviceList:
     """Run ``blender_bin`` and return what it can render with; GpuListError when it cannot tell."""
-    script = f"PREFIX = {MARKER_PREFIX!r}\n" + DEVICES_SCRIPT
-    argv = [blender_bin, "-b", "--factory-startup", "--python-exit-code", "1", "--python-expr", script]
+    argv = [blender_bin, "-b", "--factory-startup", "--python-exit-code", "1",
+            "--python", str(DEVICES_SCRIPT)]
     try:
         result = run(argv, capture_output=True, text=True, timeout=timeout,
                      stdin=subprocess.DEVNULL, errors="replace")

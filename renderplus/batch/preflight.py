@@ -18,10 +18,11 @@ import subprocess
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .command import output_pattern
-from .markers import MARKER_PREFIX, parse_marker
+from .markers import parse_marker
 from .recipe import Job, Recipe
 
 PROBE_TIMEOUT = 180.0
@@ -33,41 +34,7 @@ HEADER_BYTES = 64 * 1024  # enough of a gzip stream to inflate its first bytes
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
-# Runs inside the job's Blender (2.80-5.x): standard library and bpy only.
-PROBE_SCRIPT = r"""
-import json, sys
-import bpy
-
-def main():
-    wanted = json.loads(sys.argv[sys.argv.index("--") + 1])
-    scenes = {}
-    for scene in bpy.data.scenes:
-        scenes[scene.name] = {
-            "cameras": sorted(o.name for o in scene.objects if o.type == "CAMERA"),
-            "camera": scene.camera.name if scene.camera else None,
-            "layers": [layer.name for layer in scene.view_layers],
-            "output": bpy.path.abspath(scene.render.filepath),
-            "engine": scene.render.engine,
-        }
-    scene = bpy.context.scene
-    original = scene.render.engine
-    candidates = set(wanted) | {"CYCLES", "BLENDER_EEVEE", "BLENDER_EEVEE_NEXT", "BLENDER_WORKBENCH"}
-    candidates |= {getattr(c, "bl_idname", "") for c in bpy.types.RenderEngine.__subclasses__()}
-    engines = []
-    for engine in sorted(e for e in candidates if e):
-        try:
-            scene.render.engine = engine
-            engines.append(engine)
-        except TypeError:
-            pass
-    scene.render.engine = original
-    print(PREFIX + json.dumps({
-        "event": "probe", "blender": bpy.app.version_string, "active_scene": scene.name,
-        "scenes": scenes, "worlds": [w.name for w in bpy.data.worlds], "engines": engines}))
-    sys.stdout.flush()
-
-main()
-"""
+PROBE_SCRIPT = Path(__file__).resolve().parent.parent / "blender_scripts" / "probe_file.py"
 
 
 @dataclass
@@ -172,9 +139,8 @@ def blender_version(binary: str, *, run: Runner = subprocess.run,
 def probe_file(binary: str, path: str, engines: list[str], *, run: Runner = subprocess.run,
                timeout: float = PROBE_TIMEOUT) -> tuple[FileFacts | None, str | None]:
     """Ask Blender what ``path`` holds: (facts, None) or (None, why it could not)."""
-    script = f"PREFIX = {MARKER_PREFIX!r}\n" + PROBE_SCRIPT
     argv = [binary, "-b", "--factory-startup", "--disable-autoexec", path,
-            "--python-exit-code", "1", "--python-expr", script, "--", json.dumps(engines)]
+            "--python-exit-code", "1", "--python", str(PROBE_SCRIPT), "--", json.dumps(engines)]
     try:
         result = run(argv, capture_output=True, text=True, timeout=timeout,
                      stdin=subprocess.DEVNULL, errors="replace")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -717,62 +718,33 @@ def data_path_problem(data_path: str) -> str | None:
         'use names and subscripts only, e.g. render.fps or objects["Cube"].hide_render')
 
 
-def split_data_path(data_path: str) -> list[str | int] | None:
-    """Parse ``a.b["c"][0].d`` into ``["a", "b", "c", 0, "d"]`` (attribute names stay str,
-    subscripts become ``"key"`` strings marked by a leading ``[`` or ints). None if not plain.
+DataPathStep = tuple[str, str | int]  # ("attr", name) | ("key", "Cube") | ("index", 0)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SUBSCRIPT = re.compile(r"""\[(?:"([^"\\]*)"|'([^'\\]*)'|(-?\d{1,9}))\]""")
 
-    Attribute steps are returned as plain names; subscript keys are returned as ``"[key"``
-    so the override script can tell ``x["a"]`` from ``x.a``.
-    """
-    parts: list[str | int] = []
-    i, n = 0, len(data_path)
-    expect_name = True
-    if n == 0 or n > 512:
+
+def split_data_path(data_path: str) -> list[DataPathStep] | None:
+    """Parse ``a.b["c"][0]`` into ``[("attr", "a"), ("attr", "b"), ("key", "c"), ("index", 0)]``;
+    None when it is anything but names and literal subscripts (no calls, no dunders)."""
+    if not 0 < len(data_path) <= 512:
         return None
-    while i < n:
-        if expect_name:
-            j = i
-            while j < n and (data_path[j].isalnum() or data_path[j] == "_") and data_path[j].isascii():
-                j += 1
-            name = data_path[i:j]
-            if not name or name[0].isdigit() or name.startswith("__"):
+    steps: list[DataPathStep] = []
+    pos = 0
+    while pos < len(data_path):
+        if not steps or data_path[pos] == ".":
+            name = _NAME.match(data_path, pos + (1 if steps else 0))
+            if name is None or name.group().startswith("__"):
                 return None
-            parts.append(name)
-            i, expect_name = j, False
-        elif data_path[i] == ".":
-            i, expect_name = i + 1, True
-        elif data_path[i] == "[":
-            end = _subscript_end(data_path, i)
-            if end is None:
-                return None
-            key = data_path[i + 1:end]
-            if key[:1] in ("'", '"'):
-                parts.append("[" + key[1:-1])
-            else:
-                parts.append(int(key))
-            i = end + 1
+            steps.append(("attr", name.group()))
+            pos = name.end()
+            continue
+        subscript = _SUBSCRIPT.match(data_path, pos)
+        if subscript is None:
+            return None
+        double, single, number = subscript.groups()
+        if number is not None:
+            steps.append(("index", int(number)))
         else:
-            return None
-    return None if expect_name else parts
-
-
-def _subscript_end(text: str, start: int) -> int | None:
-    """Index of the ``]`` closing the subscript at ``start``, if it holds a literal key."""
-    if start + 1 >= len(text):
-        return None
-    quote = text[start + 1]
-    if quote in ("'", '"'):
-        close = text.find(quote, start + 2)
-        if close == -1 or close + 1 >= len(text) or text[close + 1] != "]":
-            return None
-        if "\\" in text[start + 2:close]:
-            return None
-        return close + 1
-    close = text.find("]", start)
-    if close == -1:
-        return None
-    key = text[start + 1:close]
-    if not (key.isdigit() or (key.startswith("-") and key[1:].isdigit())) or len(key) > 9:
-        return None
-    return close
-
+            steps.append(("key", double if double is not None else single))
+        pos = subscript.end()
+    return steps

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .around import BatchWatchers
-from .command import build_argv, format_argv, override_script
+from .command import build_argv, format_argv, write_override_config
 from .logfile import DEFAULT_LOG_DIR, BatchLog
 from .parser import JobProgress
 from .process import OwnedProcess
@@ -447,10 +447,9 @@ class Batch:
             self._run_hooks("POST_JOB", state.job.hooks.get("POST_JOB", []), state)
 
     def _render(self, job: Job, state: _JobState, tmpdir: str) -> tuple[str, str | None]:
-        script = os.path.join(tmpdir, f"renderplus_job{job.id}.py")
-        with open(script, "w", encoding="utf-8") as handle:
-            handle.write(override_script(self.recipe, job))
-        argv = build_argv(self.recipe, job, blender_bin=self.blender_bin, script_path=script)
+        config = os.path.join(tmpdir, f"renderplus_job{job.id}.json")
+        write_override_config(self.recipe, job, config)
+        argv = build_argv(self.recipe, job, blender_bin=self.blender_bin, config_path=config)
         self.log.write(f"$ {format_argv(argv)}")
         env = self._environment({"TMPDIR": tmpdir, "TEMP": tmpdir, "TMP": tmpdir})
         try:

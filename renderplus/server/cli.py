@@ -19,6 +19,7 @@ whole process group, and only then does the process exit.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -31,7 +32,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, TextIO
 
-from ..batch.command import build_argv, format_argv, output_pattern, override_script
+from ..batch.command import (
+    OVERRIDE_SCRIPT,
+    build_argv,
+    format_argv,
+    output_pattern,
+    override_config,
+)
 from ..batch.preflight import check_recipe, find_binary
 from ..batch.recipe import Recipe, RecipeError, parse_recipe
 from ..batch.runner import CANCELLED, Batch, RunOptions
@@ -357,13 +364,14 @@ def print_dry_run(recipe: Recipe, blender_bin: str, show_scripts: bool, out: Tex
         write(f"\nJob {job.id} {job.display_name!r}: {recipe.resolve(job.source_file)}, "
               f"scene {job.scene or '(active)'}, camera {job.camera or '(active)'}, {span}, "
               f"engine {engine}, output {output}\n")
-        script = os.path.join(tempfile.gettempdir(), f"renderplus-job{job.id}-XXXXXXXX",
-                              f"renderplus_job{job.id}.py")
-        argv = build_argv(recipe, job, blender_bin=blender_bin, script_path=script)
+        config = os.path.join(tempfile.gettempdir(), f"renderplus-job{job.id}-XXXXXXXX",
+                              f"renderplus_job{job.id}.json")
+        argv = build_argv(recipe, job, blender_bin=blender_bin, config_path=config)
         write(f"  $ {format_argv(argv)}\n")
         if show_scripts:
-            write(f"  override script {script}:\n")
-            write("".join(f"    {line}\n" for line in override_script(recipe, job).splitlines()))
+            write(f"  job settings {config} (read by {OVERRIDE_SCRIPT}):\n")
+            text = json.dumps(override_config(recipe, job), indent=2)
+            write("".join(f"    {line}\n" for line in text.splitlines()))
 
 
 def print_check(recipe: Recipe, blender_bin: str, out: TextIO) -> int:

@@ -1,20 +1,30 @@
-"""Job -> Blender argv, and the override script run in the real Blender."""
+"""Job -> Blender argv and job settings, and the override script run in the real Blender."""
 
 from __future__ import annotations
 
+import ast
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from renderplus.batch.command import build_argv, format_argv, output_pattern, override_script
-from renderplus.batch.markers import OVERRIDE_EXIT_CODE, parse_marker
+from renderplus.batch.command import (
+    CONFIG_FLAG,
+    OVERRIDE_SCRIPT,
+    build_argv,
+    format_argv,
+    output_pattern,
+    override_config,
+    write_override_config,
+)
+from renderplus.batch.markers import MARKER_PREFIX, OVERRIDE_EXIT_CODE, parse_marker
 from tests.batch.conftest import make_recipe
 
 
 def argv_for(**job: object) -> list[str]:
     recipe = make_recipe([{"blend_file": "/b/scene.blend", **job}])
-    return build_argv(recipe, recipe.jobs[0], blender_bin="blender", script_path="/t/s.py")
+    return build_argv(recipe, recipe.jobs[0], blender_bin="blender", config_path="/t/job.json")
 
 
 def test_still_argv_order() -> None:
@@ -22,13 +32,14 @@ def test_still_argv_order() -> None:
                     frame_still=7)
     assert argv == ["blender", "-b", "/b/scene.blend", "-S", "Shot", "-o", "/out/img_####",
                     "-F", "PNG", "-E", "CYCLES", "-t", "4", "-x", "1",
-                    "--python-exit-code", str(OVERRIDE_EXIT_CODE), "--python", "/t/s.py",
-                    "-f", "7"]
+                    "--python-exit-code", str(OVERRIDE_EXIT_CODE), "--python", str(OVERRIDE_SCRIPT),
+                    "-f", "7", "--", CONFIG_FLAG, "/t/job.json"]
 
 
 def test_animation_frames_come_last_and_device_after_double_dash() -> None:
     argv = argv_for(animated=True, frame_start=3, frame_end=9, cycles={"device": "OPTIX"})
-    assert argv[-8:] == ["-s", "3", "-e", "9", "-a", "--", "--cycles-device", "OPTIX"]
+    assert argv[-10:] == ["-s", "3", "-e", "9", "-a", "--", CONFIG_FLAG, "/t/job.json",
+                          "--cycles-device", "OPTIX"]
     assert argv.index("--python") < argv.index("-s")
 
 
@@ -57,19 +68,49 @@ def test_format_argv_quotes_for_a_shell() -> None:
     assert format_argv(["blender", "-o", "/a b/c"]) == "blender -o '/a b/c'"
 
 
-def test_override_script_embeds_no_recipe_code() -> None:
+def test_job_settings_are_plain_data() -> None:
     recipe = make_recipe([{"blend_file": "a.blend", "camera": "Cam'); import os; ('",
-                           "custom_overrides": [{"path": "render.fps", "value": "x'); os.system('"}]}])
-    script = override_script(recipe, recipe.jobs[0])
-    compile(script, "override.py", "exec")  # still valid Python: the text is only data
-    assert "import os; (" not in script.replace("\\'", "'").split("CONFIG = ")[0]
+                           "custom_overrides": [{"path": 'objects["Cube"].location', "value": [0, 1, 2]},
+                                                {"path": "render.fps", "value": 5, "enabled": False}]}])
+    config = override_config(recipe, recipe.jobs[0])
+    assert config["camera"] == "Cam'); import os; ('"  # a name, looked up, never run
+    assert config["overrides"] == [{"path": 'objects["Cube"].location',
+                                    "steps": [("attr", "objects"), ("key", "Cube"), ("attr", "location")],
+                                    "value": [0, 1, 2]}]
+    assert json.loads(json.dumps(config))["frames"] == [1]
+
+
+def test_global_settings_win_over_the_job() -> None:
+    recipe = make_recipe([{"blend_file": "a.blend", "size": [640, 480],
+                           "section": {"enabled": True, "x": 0.5, "width": 0.5}}],
+                         settings={"global_size": {"enabled": True, "value": [100, 50]},
+                                   "global_percentage": {"enabled": True, "value": 50},
+                                   "ignore_border": True})
+    config = override_config(recipe, recipe.jobs[0])
+    assert config["size"] == [100, 50] and config["percentage"] == 50
+    assert config["border"] is None and config["ignore_border"] is True
+
+
+def script_constants(path: Path) -> dict[str, object]:
+    return {node.targets[0].id: node.value.value  # type: ignore[attr-defined]
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)}
+
+
+def test_the_blender_scripts_speak_the_markers_protocol() -> None:
+    constants = script_constants(OVERRIDE_SCRIPT)
+    assert constants["PREFIX"] == MARKER_PREFIX
+    assert constants["EXIT_CODE"] == OVERRIDE_EXIT_CODE
+    assert constants["CONFIG_FLAG"] == CONFIG_FLAG
+    for other in ("probe_file.py", "list_devices.py"):
+        assert script_constants(OVERRIDE_SCRIPT.parent / other)["PREFIX"] == MARKER_PREFIX
 
 
 def run_job(tmp_path: Path, blend: Path, **job: object) -> tuple[int, list[dict[str, object]], str]:
     recipe = make_recipe([{"blend_file": str(blend), "output": str(tmp_path / "out" / "r"), **job}])
-    script = tmp_path / "override.py"
-    script.write_text(override_script(recipe, recipe.jobs[0]))
-    argv = build_argv(recipe, recipe.jobs[0], blender_bin="blender", script_path=str(script))
+    config = tmp_path / "job.json"
+    write_override_config(recipe, recipe.jobs[0], str(config))
+    argv = build_argv(recipe, recipe.jobs[0], blender_bin="blender", config_path=str(config))
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     markers = [m for m in map(parse_marker, result.stdout.splitlines()) if m]
     return result.returncode, markers, result.stdout

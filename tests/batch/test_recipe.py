@@ -292,12 +292,14 @@ def test_gpu_device_with_cpu_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(("path", "steps"), [
-    ("render.fps", ["render", "fps"]),
-    ('objects["Cube"].hide_render', ["objects", "[Cube", "hide_render"]),
-    ("view_layers[0].use", ["view_layers", 0, "use"]),
-    ("data.materials['Mat.001'].diffuse_color", ["data", "materials", "[Mat.001", "diffuse_color"]),
+    ("render.fps", [("attr", "render"), ("attr", "fps")]),
+    ('objects["Cube"].hide_render', [("attr", "objects"), ("key", "Cube"), ("attr", "hide_render")]),
+    ("view_layers[0].use", [("attr", "view_layers"), ("index", 0), ("attr", "use")]),
+    ("data.materials['Mat.001'].diffuse_color",
+     [("attr", "data"), ("attr", "materials"), ("key", "Mat.001"), ("attr", "diffuse_color")]),
+    ("a[-1]", [("attr", "a"), ("index", -1)]),
 ])
-def test_plain_data_paths(path: str, steps: list[str | int]) -> None:
+def test_plain_data_paths(path: str, steps: list[tuple[str, str | int]]) -> None:
     assert split_data_path(path) == steps
     assert data_path_problem(path) is None
 

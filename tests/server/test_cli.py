@@ -124,11 +124,11 @@ def test_dry_prints_commands_and_stats_and_renders_nothing(tmp_path: Path) -> No
     assert f"{BLENDER} -b {tmp_path / 'shots' / 'a.blend'} -S Main -o '{tmp_path / 'renders' / 'a_####'}' " \
            f"-E CYCLES" in out
     assert "-s 1 -e 10 -a" in out
-    assert re.search(r"c\.blend .*-f 7 -- --cycles-device CUDA", out)
+    assert re.search(r"c\.blend .*-f 7 -- --renderplus-job \S+\.json --cycles-device CUDA", out)
     assert "Job 1 'job 1': disabled, not rendered" in out
     assert not (tmp_path / "renders").exists()
     debug = cli("--recipe", str(recipe), "--dry", "--print-debug")
-    assert "override script" in debug.stdout and "def apply(scene)" in debug.stdout
+    assert "job settings" in debug.stdout and '"frames": [' in debug.stdout
 
 
 @pytest.mark.blender

@@ -1,0 +1,194 @@
+"""Runs inside each job's Blender, before it renders (``--python``; see batch/command.py).
+
+It reads the job's settings as data from the JSON file named after ``--renderplus-job``
+(nothing from a recipe is ever executed: data paths are walked step by step), applies them,
+fails the job with a message naming what is missing (Blender's own ``-S`` would silently render
+the active scene), prints Render+'s marker lines (batch/markers.py) and ends the job if
+Render+ dies. It runs on Blender 2.80 to 5.x: standard library and bpy only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any, NoReturn
+
+import bpy
+
+PREFIX = "RENDERPLUS> "  # markers.MARKER_PREFIX (a test keeps them equal)
+EXIT_CODE = 17  # markers.OVERRIDE_EXIT_CODE
+CONFIG_FLAG = "--renderplus-job"
+PARENT_CHECK_SECONDS = 1.0
+
+
+def emit(event: str, **fields: Any) -> None:
+    """One marker line, flushed at once (Render+ reads stdout as it comes)."""
+    fields["event"] = event
+    sys.stdout.write(PREFIX + json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str) -> NoReturn:
+    emit("error", message=message)
+    raise SystemExit(EXIT_CODE)
+
+
+def names(collection: Any) -> str:
+    listed = ", ".join(repr(item.name) for item in list(collection)[:20])
+    return listed or "none"
+
+
+def load_config() -> dict[str, Any]:
+    """The job's settings: the JSON file named after ``--renderplus-job`` (after ``--``)."""
+    args = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    try:
+        path = args[args.index(CONFIG_FLAG) + 1]
+    except (ValueError, IndexError):
+        fail(f"No job settings: expected '-- {CONFIG_FLAG} FILE.json' on the command line")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config: dict[str, Any] = json.load(handle)
+    except (OSError, ValueError) as exc:
+        fail(f"Cannot read the job settings {path}: {exc}")
+    return config
+
+
+def step_into(target: Any, kind: str, value: Any) -> Any:
+    if kind == "attr":
+        return getattr(target, value)
+    return target[value]  # "key" or "index"
+
+
+def assign(root: Any, steps: list[list[Any]], value: Any, path: str) -> None:
+    """Set ``root.<steps>`` to ``value``, failing the job with the step that does not exist."""
+    target = root
+    for kind, step in steps[:-1]:
+        try:
+            target = step_into(target, kind, step)
+        except (AttributeError, KeyError, IndexError, TypeError):
+            fail(f"Override {path!r}: {step!r} not found")
+    kind, last = steps[-1]
+    if isinstance(value, list):
+        value = tuple(value)
+    try:
+        if kind == "attr":
+            if not hasattr(target, last):
+                fail(f"Override {path!r}: {last!r} not found")
+            setattr(target, last, value)
+        else:
+            target[last] = value
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        fail(f"Override {path!r} failed: {exc}")
+
+
+def override_root(scene: Any, steps: list[list[Any]]) -> tuple[Any, list[list[Any]]]:
+    """Paths start at the scene; ``data.`` (or ``bpy.data.``) starts at bpy.data, and a
+    leading ``scene.`` / ``bpy.context.scene.`` is allowed."""
+    words = [value for kind, value in steps[:3] if kind == "attr"]
+    if words[:2] == ["bpy", "data"] and len(steps) > 2:
+        return bpy.data, steps[2:]
+    if words[:1] == ["data"] and len(steps) > 1:
+        return bpy.data, steps[1:]
+    if words[:3] == ["bpy", "context", "scene"] and len(steps) > 3:
+        return scene, steps[3:]
+    if words[:1] == ["scene"] and len(steps) > 1:
+        return scene, steps[1:]
+    return scene, steps
+
+
+def apply_names(scene: Any, config: dict[str, Any]) -> None:
+    """Scene, camera, world and view layer: each must exist, or the job fails naming it."""
+    if config["scene"] and scene.name != config["scene"]:
+        fail(f"Scene {config['scene']!r} not found in this file (scenes: {names(bpy.data.scenes)})")
+    if config["camera"]:
+        camera = scene.objects.get(config["camera"])
+        if camera is None or camera.type != "CAMERA":
+            cameras = [o for o in scene.objects if o.type == "CAMERA"]
+            fail(f"Camera {config['camera']!r} not found in scene {scene.name!r} "
+                 f"(cameras: {names(cameras)})")
+        scene.camera = camera
+    if config["world"]:
+        world = bpy.data.worlds.get(config["world"])
+        if world is None:
+            fail(f"World {config['world']!r} not found in this file (worlds: {names(bpy.data.worlds)})")
+        scene.world = world
+    if config["layer"]:
+        if scene.view_layers.get(config["layer"]) is None:
+            fail(f"View layer {config['layer']!r} not found in scene {scene.name!r} "
+                 f"(view layers: {names(scene.view_layers)})")
+        for layer in scene.view_layers:
+            layer.use = layer.name == config["layer"]
+
+
+def apply_render_settings(scene: Any, config: dict[str, Any]) -> None:
+    """Size, percentage, border and Cycles samples/device."""
+    render = scene.render
+    if config["size"]:
+        render.resolution_x, render.resolution_y = config["size"]
+    if config["percentage"]:
+        render.resolution_percentage = config["percentage"]
+    if config["border"]:
+        render.use_border = True
+        (render.border_min_x, render.border_min_y,
+         render.border_max_x, render.border_max_y) = config["border"]
+    elif config["ignore_border"]:
+        render.use_border = False
+    if render.engine == "CYCLES":
+        if config["samples"]:
+            scene.cycles.samples = config["samples"]
+        if config["device"] == "CPU":
+            scene.cycles.device = "CPU"
+        elif config["device"] not in ("", "DEFAULT"):
+            scene.cycles.device = "GPU"  # the type comes from --cycles-device
+
+
+def samples_of(scene: Any) -> int | None:
+    engine = scene.render.engine
+    if engine == "CYCLES":
+        return int(scene.cycles.samples)
+    if engine.startswith("BLENDER_EEVEE"):
+        return getattr(scene.eevee, "taa_render_samples", None)
+    return None
+
+
+def on_write(scene: Any, *_: Any) -> None:
+    """``render_write`` handler: a frame's file was written."""
+    emit("frame", frame=scene.frame_current,
+         path=bpy.path.abspath(scene.render.frame_path(frame=scene.frame_current)))
+
+
+def watch_parent(parent: int) -> None:
+    """End this job if Render+ dies (even by SIGKILL): nobody owns it or reads it any more."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            if hasattr(os, "killpg"):
+                with contextlib.suppress(OSError):
+                    os.killpg(os.getpgrp(), signal.SIGTERM)  # Blender and anything it started
+            os._exit(1)
+
+
+def main() -> None:
+    config = load_config()
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
+    scene = bpy.context.scene
+    if scene is None:
+        fail("The file has no scene to render")
+    apply_names(scene, config)
+    apply_render_settings(scene, config)
+    for override in config["overrides"]:
+        root, steps = override_root(scene, override["steps"])
+        assign(root, steps, override["value"], override["path"])
+    bpy.app.handlers.render_write.append(on_write)
+    emit("ready", engine=scene.render.engine, scene=scene.name, frames=config["frames"],
+         samples=samples_of(scene), blender=bpy.app.version_string,
+         camera=scene.camera.name if scene.camera else None,
+         layers=[layer.name for layer in scene.view_layers if layer.use])
+
+
+main()
