@@ -16,7 +16,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .around_util import (
+from .desktop import NOTIFY_TIMEOUT, send_notification
+from .mail import SMTP_TIMEOUT, MailError, build_message, mail_body, mail_subject, send_mail
+from .power import PowerScheduler
+from .recipe import Recipe
+from .rss import FeedWriter
+from .sound import SOUND_TIMEOUT, play_sound
+from .summary import (
     batch_title,
     format_duration,
     job_counts,
@@ -27,12 +33,6 @@ from .around_util import (
     redact,
     times_of,
 )
-from .desktop import NOTIFY_TIMEOUT, send_notification
-from .mail import SMTP_TIMEOUT, MailError, build_message, mail_body, mail_subject, send_mail
-from .power import PowerScheduler
-from .recipe import Recipe
-from .rss import FeedWriter
-from .sound import SOUND_TIMEOUT, play_sound
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
-from .around_util import (
+from .recipe import MailSettings
+from .summary import (
     batch_title,
     format_duration,
     format_time,
@@ -35,7 +36,6 @@ from .around_util import (
     redact,
     times_of,
 )
-from .recipe import MailSettings
 
 SMTP_TIMEOUT = 10.0
 SSL_PORT = 465

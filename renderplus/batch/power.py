@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .around_util import format_time, run_command
+from .process import run_command
+from .summary import format_time
 
 ACTIONS = ("SLEEP", "HIBERNATE", "POWEROFF")
 COMMAND_TIMEOUT = 30.0

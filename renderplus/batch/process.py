@@ -5,6 +5,9 @@ orphans the Blender under it (FACTS.md). So every job and hook runs in a new ses
 means SIGTERM to the whole group, then SIGKILL after a grace period, and once the main process
 has exited any member of the group still alive is killed too. stdout and stderr share one pipe
 that the caller drains line by line, so the child can never block on a full pipe.
+
+``run_command`` is the short form for the commands around a batch (notifications, sound,
+power): run to the end, or killed as a group at a timeout, so none of them can hang a batch.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 IS_WINDOWS = sys.platform == "win32"
 
@@ -66,22 +71,27 @@ class OwnedProcess:
         with self._lock:
             if self._kill_timer is not None:
                 self._kill_timer.cancel()
-        self._signal_group(signal.SIGKILL if not IS_WINDOWS else signal.SIGTERM)
+        self._signal_group(signal.SIGKILL)
         if self.popen.stdout is not None:
             self.popen.stdout.close()
         return code
 
     def _kill_if_alive(self) -> None:
         if self.popen.poll() is None:
-            self._signal_group(signal.SIGKILL if not IS_WINDOWS else signal.SIGTERM)
+            self._signal_group(signal.SIGKILL)
 
     def _signal_group(self, sig: int) -> None:
-        if IS_WINDOWS:
-            if self.popen.poll() is None:
-                self.popen.kill() if sig != signal.SIGTERM else self.popen.terminate()
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, sig)
+        kill_group(self.popen, sig)
+
+
+def kill_group(popen: subprocess.Popen[Any], sig: int | None = None) -> None:
+    """Send ``sig`` (default SIGKILL) to the child's whole process group; gone is fine."""
+    if IS_WINDOWS:
+        if popen.poll() is None:
+            popen.terminate() if sig == signal.SIGTERM else popen.kill()
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(popen.pid, signal.SIGKILL if sig is None else sig)
 
 
 def group_alive(pgid: int) -> bool:
@@ -93,3 +103,52 @@ def group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# Short outside commands (notifications, sound, power): run to the end or killed at a timeout.
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What became of a command: ``ok``, and when not, a short ``detail`` for people."""
+
+    ok: bool
+    detail: str = ""
+    timed_out: bool = False
+
+
+def run_command(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
+                ) -> CommandResult:
+    """Run ``argv`` (no shell) with no stdin; after ``timeout`` seconds kill its process group."""
+    kwargs: dict[str, Any] = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+    else:
+        kwargs["start_new_session"] = True
+    try:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=dict(env) if env is not None else None,
+                                **kwargs)
+    except FileNotFoundError:
+        return CommandResult(False, f"{argv[0]} is not installed")
+    except OSError as exc:
+        return CommandResult(False, f"{argv[0]} could not start ({exc.strerror or exc})")
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a grandchild kept the pipes
+            proc.communicate(timeout=2.0)
+        return CommandResult(False, f"{argv[0]} did not finish within {timeout:g} s", timed_out=True)
+    if proc.returncode == 0:
+        return CommandResult(True)
+    return CommandResult(False, f"{argv[0]} failed (exit status {proc.returncode})"
+                         + _last_line(err or out))
+
+
+def _last_line(output: bytes) -> str:
+    lines = [ln.strip() for ln in output.decode("utf-8", "replace").splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    text = lines[-1]
+    return ": " + (text if len(text) <= 300 else text[:297] + "...")

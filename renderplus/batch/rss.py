@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from .around_util import (
+from .summary import (
     DONE_STATUSES,
     batch_title,
     format_duration,

@@ -1,27 +1,15 @@
-"""Helpers shared by what happens around a batch (desktop, sound, mail, RSS, power-off).
-
-Two small jobs: turning a batch snapshot into words people read (one wording for the mail,
-the desktop notification and the feed), and running an outside command that can never hang
-the batch (a timeout, then the whole process group is killed).
-"""
+"""A batch snapshot in words people read: one wording for the mail, the desktop notification
+and the RSS feed ("7 of 8 jobs finished, 1 failed", durations, times, job labels)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 DONE_STATUSES = ("FINISHED", "FAILED", "CANCELLED")
-
-
-# --------------------------------------------------------------------------------------------
-# Words for a snapshot
 
 
 def batch_title(snapshot: Mapping[str, Any], fallback: str = "") -> str:
@@ -131,61 +119,3 @@ def redact(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
 
 
-# --------------------------------------------------------------------------------------------
-# Running a command that cannot hang the batch
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """What became of a command: ``ok``, and when not, a short ``detail`` for people."""
-
-    ok: bool
-    detail: str = ""
-    timed_out: bool = False
-
-
-def run_command(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
-                ) -> CommandResult:
-    """Run ``argv`` (no shell) with no stdin; after ``timeout`` seconds kill its process group."""
-    kwargs: dict[str, Any] = {}
-    if sys.platform == "win32":
-        kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
-    else:
-        kwargs["start_new_session"] = True
-    try:
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=dict(env) if env is not None else None,
-                                **kwargs)
-    except FileNotFoundError:
-        return CommandResult(False, f"{argv[0]} is not installed")
-    except OSError as exc:
-        return CommandResult(False, f"{argv[0]} could not start ({exc.strerror or exc})")
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        with contextlib.suppress(subprocess.TimeoutExpired):  # a grandchild kept the pipes
-            proc.communicate(timeout=2.0)
-        return CommandResult(False, f"{argv[0]} did not finish within {timeout:g} s", timed_out=True)
-    if proc.returncode == 0:
-        return CommandResult(True)
-    return CommandResult(False, f"{argv[0]} failed (exit status {proc.returncode})"
-                         + _last_line(err or out))
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        if sys.platform == "win32":
-            proc.kill()
-        else:
-            os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _last_line(output: bytes) -> str:
-    lines = [ln.strip() for ln in output.decode("utf-8", "replace").splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    text = lines[-1]
-    return ": " + (text if len(text) <= 300 else text[:297] + "...")
