@@ -166,19 +166,19 @@ def start_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path: s
 
 
 def cancel_batch() -> None:
-    if _state.service is None:
-        raise BridgeError("Not running a batch right now")
-    try:
-        _state.service.cancel()
-    except ServiceError as exc:
-        raise BridgeError(str(exc)) from exc
+    _cancel(current_job_only=False)
 
 
 def cancel_current_job() -> None:
-    if _state.service is None:
+    _cancel(current_job_only=True)
+
+
+def _cancel(*, current_job_only: bool) -> None:
+    service = _state.service
+    if service is None:
         raise BridgeError("Not running a batch right now")
     try:
-        _state.service.cancel_current_job()
+        service.cancel_current_job() if current_job_only else service.cancel()
     except ServiceError as exc:
         raise BridgeError(str(exc)) from exc
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 import textwrap
@@ -45,20 +44,3 @@ def fake_blender(tmp_path: Path) -> Callable[[str], str]:
 
 def frame_marker(frame: int, path: str) -> str:
     return "RENDERPLUS> " + json.dumps({"event": "frame", "frame": frame, "path": path})
-
-
-def pids_in_group(pgid: int) -> list[int]:
-    """Live (non-zombie) processes whose process group is ``pgid`` (Linux /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, group = fields[0], int(fields[2])
-        if group == pgid and state != "Z":
-            found.append(int(entry))
-    return found

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from renderplus.batch.runner import Batch, RunOptions
-from tests.batch.conftest import frame_marker, make_recipe, pids_in_group
+from tests.batch.conftest import frame_marker, make_recipe
+from tests.procs import pids_in_group
 
 pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]

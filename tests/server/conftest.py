@@ -13,8 +13,9 @@ from renderplus.batch.service import BatchService
 from renderplus.server import ServerHandle, start_server
 from renderplus.server.app import create_app
 from renderplus.server.httpd import HttpServer
+from tests.procs import processes_with
 
-from .helpers import SLEEP_HOOK, ServerProcess, processes_with, wait_for
+from .helpers import SLEEP_HOOK, ServerProcess, wait_for
 
 
 @pytest.fixture

@@ -106,24 +106,6 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def processes_with(text: str) -> list[int]:
-    """Live processes whose command line contains ``text`` (Linux /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                cmdline = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
-            with open(f"/proc/{entry}/stat") as handle:
-                state = handle.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if text in cmdline and state != "Z" and int(entry) != os.getpid():
-            found.append(int(entry))
-    return found
-
-
 def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.1) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout

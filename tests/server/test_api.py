@@ -11,13 +11,13 @@ import pytest
 from renderplus.batch.service import BatchService
 from renderplus.server import VERSION, ServerHandle
 from renderplus.server.httpd import HttpServer
+from tests.procs import processes_with
 
 from .helpers import (
     SLEEP_HOOK,
     call,
     held_recipe,
     port_is_free,
-    processes_with,
     raw_exchange,
     recipe_data,
     split_response,

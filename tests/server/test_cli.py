@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from renderplus.server import VERSION
+from tests.procs import processes_with
 
 from .helpers import (
     ROOT,
@@ -27,7 +28,6 @@ from .helpers import (
     free_port,
     held_recipe,
     port_is_free,
-    processes_with,
     wait_for,
 )
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from .helpers import ROOT, ServerProcess, call, multipart, port_is_free, processes_with, wait_for
+from tests.procs import processes_with
+
+from .helpers import ROOT, ServerProcess, call, multipart, port_is_free, wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 BLENDER = shutil.which("blender") or "/usr/bin/blender"
