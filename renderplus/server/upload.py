@@ -3,8 +3,9 @@
 A .blend can be gigabytes, so the body is copied from the socket to a temporary file beside its
 destination in 1 MiB chunks, the size limit is enforced while copying (and up front from
 Content-Length), the Blender signature is checked on the first bytes before anything big is
-written, and only a complete, checked file is renamed into place -- a failed or cut upload never
-leaves a half file under a name a recipe could render. ``multipart/form-data`` (field ``file``)
+written (``upload_signature``), and only a complete, checked file is given its name -- a failed
+or cut upload never leaves a half file under a name a recipe could render, and an upload never
+replaces another one (the second ``a.blend`` becomes ``a-2.blend``). ``multipart/form-data`` (field ``file``)
 is parsed here as a stream for the same reason; Bottle's parser would spool the body twice.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -22,11 +24,11 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Protocol
 
-from ..batch.preflight import GZIP_MAGIC, blend_header_problem
+from .upload_signature import BlendSignature
 
 CHUNK = 1024 * 1024
-HEAD_BYTES = 64 * 1024     # bytes looked at for the signature (a gzip stream needs a few)
-MAX_PART_HEADERS = 16 * 1024
+MAX_PART_HEADERS = 8 * 1024  # one part's header block; browsers and curl send a few hundred bytes
+MAX_SAME_NAME = 1000          # a.blend, a-2.blend, ... a-1000.blend
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the file itself
 MAX_NAME = 120
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -67,41 +69,29 @@ def safe_blend_name(raw: str) -> str:
     return stem + ".blend"
 
 
-def _signature_problem(head: bytes, complete: bool) -> str | None:
-    if head.startswith(GZIP_MAGIC) and not complete and len(head) < HEAD_BYTES:
-        return "incomplete"  # wait for more of the gzip stream
-    return blend_header_problem(head)
-
-
 def store_stream(chunks: Iterator[bytes], folder: Path, name: str, limit: int) -> StoredFile:
-    """Write ``chunks`` to ``folder/name`` if they form a .blend within ``limit`` bytes."""
+    """Write ``chunks`` to ``folder/name`` (or the next free ``name-N.blend``) if they form a
+    .blend within ``limit`` bytes."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
     temp = Path(temp_name)
     size = 0
-    head = b""
-    checked = False
+    signature = BlendSignature()
     try:
         with os.fdopen(descriptor, "wb") as out:
             for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
                     raise UploadError(413, f"File too large: the limit is {limit} bytes")
-                if not checked:
-                    head += chunk[:HEAD_BYTES]
-                    problem = _signature_problem(head, complete=False)
-                    if problem != "incomplete":
-                        if problem:
-                            raise UploadError(400, f"{name} is {problem}")
-                        checked = True
+                signature.feed(chunk)
+                if signature.problem:
+                    raise UploadError(400, f"{name} is {signature.problem}")
                 out.write(chunk)
-        if not checked:
-            problem = _signature_problem(head, complete=True)
-            if problem:
-                raise UploadError(400, f"{name} is {problem}")
-        target = folder / name
-        os.replace(temp, target)
-        return StoredFile(path=target.resolve(), name=name, size=size)
+        problem = signature.finish()
+        if problem:
+            raise UploadError(400, f"{name} is {problem}")
+        target = place_without_overwriting(temp, folder, name, size)
+        return StoredFile(path=target.resolve(), name=target.name, size=size)
     except OSError as exc:
         if isinstance(exc, TimeoutError):
             raise UploadError(408, "The upload stalled: no data for too long") from None
@@ -109,6 +99,53 @@ def store_stream(chunks: Iterator[bytes], folder: Path, name: str, limit: int) -
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+def place_without_overwriting(temp: Path, folder: Path, name: str, size: int) -> Path:
+    """Give the finished ``temp`` the first free name of ``name``, ``name-2.blend``, ...
+
+    Two uploads that clean to the same name (``a.blend``, ``-a.blend``, ``a .blend``) never
+    replace each other, even at the same instant: a name is taken with a hard link (or an
+    O_EXCL create), which fails when it exists. A file already there with exactly these bytes
+    is reused, so sending the same file twice gives the same path.
+    """
+    stem = name.removesuffix(".blend")
+    for number in range(1, MAX_SAME_NAME + 1):
+        target = folder / (name if number == 1 else f"{stem}-{number}.blend")
+        try:
+            _take_name(temp, target)
+            return target
+        except FileExistsError:
+            if _same_content(temp, target, size):
+                return target
+    raise UploadError(409, f"{MAX_SAME_NAME} different uploads are already named like {name}: "
+                           "rename the file")
+
+
+def _take_name(temp: Path, target: Path) -> None:
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: reserve the name, then move in
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.replace(temp, target)
+
+
+def _same_content(first: Path, second: Path, size: int) -> bool:
+    try:
+        facts = os.lstat(second)
+        if not stat.S_ISREG(facts.st_mode) or facts.st_size != size:
+            return False
+        with open(first, "rb") as one, open(second, "rb") as other:
+            while True:
+                block = one.read(CHUNK)
+                if block != other.read(CHUNK):
+                    return False
+                if not block:
+                    return True
+    except OSError:
+        return False
 
 
 def raw_chunks(stream: Readable, length: int) -> Iterator[bytes]:
@@ -170,9 +207,9 @@ class MultipartReader:
                 pass
             if self._buffer.startswith(b"--"):
                 return  # the closing delimiter
-            while b"\r\n\r\n" not in self._buffer:
+            while b"\r\n\r\n" not in self._buffer[:MAX_PART_HEADERS + 4]:
                 if len(self._buffer) > MAX_PART_HEADERS:
-                    raise self._bad("part headers too long")
+                    raise self._bad(f"a part's headers are longer than {MAX_PART_HEADERS} bytes")
                 if not self._fill():
                     raise self._bad("part headers cut short")
             block, self._buffer = self._buffer.split(b"\r\n\r\n", 1)

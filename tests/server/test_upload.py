@@ -20,7 +20,8 @@ from renderplus.server.upload import MultipartReader, UploadError, safe_blend_na
 from .helpers import call, multipart, raw_exchange, split_response
 
 PLAIN = b"BLENDER-v304REND" + bytes(range(256)) * 64  # the header real 3.4 files start with
-ZSTD = b"\x28\xb5\x2f\xfd" + b"\x00" * 500
+# A real zstd frame (single segment, one raw block) holding the first 200 bytes of PLAIN.
+ZSTD = b"\x28\xb5\x2f\xfd\x20\xc8" + ((200 << 3) | 1).to_bytes(3, "little") + PLAIN[:200]
 
 
 def leftovers(folder: Path) -> list[str]:
