@@ -2,13 +2,16 @@
 
 Written as data here rather than generated from the routes, because it says what the routes
 cannot (bodies, every status code and why); a test keeps the two in step: every route of the
-app is in this document and every path and method here is a route.
+app is in this document and every path and method here is a route. The recipe's schema is
+generated from the recipe's own field table (``batch.recipe.schema``), and a test holds it and
+``parse_recipe`` together.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..batch.recipe.schema import recipe_schema
 from .version import API_VERSION, SERVER_NAME, VERSION
 
 JSON = "application/json"
@@ -25,6 +28,14 @@ def _answer(description: str, schema: str = "Error") -> dict[str, Any]:
 _BATCH_RUNNING = _answer("A batch is running (Decision 1)")
 _NO_BATCH = _answer("No batch has been run and no recipe is loaded")
 _NOT_RUNNING = _answer("Not running a batch right now")
+_STALLED = _answer("The body stalled (nothing arrived for 10 s before Content-Length was reached)")
+_NO_LENGTH = _answer("No Content-Length, or a chunked body: send a Content-Length")
+_NAME_RULE = ("The file's name, for application/octet-stream bodies (multipart bodies give it as "
+              "the file part's filename). It must end in .blend; it is stored as its base name "
+              "with every run of characters other than ASCII letters, digits, '.', '_' and '-' "
+              "made one '_' and leading/trailing '.', '_', '-' removed; a name that another "
+              "upload with different bytes already has gets -2, -3, ... (never overwritten). "
+              "The answer's path is the name to use in a recipe.")
 
 _TIMES = {"type": "object", "properties": {
     "started": {"type": "number", "nullable": True},
@@ -42,19 +53,14 @@ _SCHEMAS: dict[str, Any] = {
         "message": {"type": "string"}}},
     "Message": {"type": "object", "required": ["status"], "properties": {
         "status": {"type": "string"}}, "additionalProperties": True},
-    "Recipe": {"type": "object", "required": ["version", "jobs"],
-               "description": "A batch recipe, format v2.2 (see the spec's sample)",
-               "properties": {
-                   "name": {"type": "string"}, "version": {"type": "number", "enum": [2.2]},
-                   "settings": {"type": "object"}, "blender_bin": {"type": "string"},
-                   "hooks": {"type": "object"}, "poweroff": {"type": "object"},
-                   "notifications": {"type": "object"},
-                   "jobs": {"type": "array", "items": {"type": "object"}}}},
+    "Recipe": recipe_schema(),
     "RecipeLoaded": {"type": "object", "properties": {
         "status": {"type": "string"}, "name": {"type": "string"}, "jobs": {"type": "integer"},
         "enabled": {"type": "integer"},
         "warnings": {"type": "array", "items": {"type": "string"},
-                     "description": "Missing .blend files or Blender binary (not errors yet)"}}},
+                     "description": "Missing .blend files or Blender binary (not errors yet), "
+                                    "and keys the recipe gives that this version does not use "
+                                    "('jobs[0].frame_strat: unknown key; did you mean frame_start?')"}}},
     "Stored": {"type": "object", "required": ["path"], "properties": {
         "status": {"type": "string"},
         "path": {"type": "string", "description": "Absolute path a recipe's jobs can name"},
@@ -107,27 +113,33 @@ _PATHS: dict[str, Any] = {
         "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Recipe")}}},
         "responses": {
             "200": _answer("Recipe loaded (replaces any earlier one)", "RecipeLoaded"),
-            "400": _answer("Not JSON, not an object, or invalid: every problem in errors"),
+            "400": _answer("Not JSON, not an object, nested too deeply, a key given twice, or "
+                           "invalid: every problem in errors, each with its path"),
             "406": _answer("Wrong content type (must be application/json)"),
+            "408": _STALLED,
             "409": _BATCH_RUNNING,
-            "411": _answer("Chunked body: send a Content-Length"),
-            "413": _answer("Recipe larger than the limit")}}},
+            "411": _NO_LENGTH,
+            "413": _answer("Recipe larger than the limit (8 MiB unless the server was started "
+                           "with another); answered from Content-Length")}}},
     "/batch/file": {"post": {
         "summary": "Upload a .blend (Decision 15)",
         "parameters": [{"name": "name", "in": "query", "required": False,
-                        "description": "File name, for application/octet-stream bodies",
-                        "schema": {"type": "string"}}],
+                        "description": _NAME_RULE,
+                        "schema": {"type": "string", "pattern": r"\.[Bb][Ll][Ee][Nn][Dd]$"}}],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                 "file": {"type": "string", "format": "binary"}}}},
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
         "responses": {
             "201": _answer("Stored under the server's work folder", "Stored"),
-            "400": _answer("Not a .blend (name or signature), bad name, malformed body"),
-            "408": _answer("The upload stalled"),
-            "409": _BATCH_RUNNING,
-            "411": _answer("Chunked body: send a Content-Length"),
-            "413": _answer("Larger than the upload limit"),
+            "400": _answer("Not a .blend (name or signature), no usable name, malformed or cut "
+                           "body, wrong content type (names the two accepted)"),
+            "408": _STALLED,
+            "409": _answer("A batch is running (Decision 1), or too many different uploads "
+                           "already have this name"),
+            "411": _NO_LENGTH,
+            "413": _answer("Larger than the upload limit (2 GiB unless the server was started "
+                           "with another)"),
             "507": _answer("The file could not be written")}}},
     "/batch/start": {"get": {
         "summary": "Start the batch",
@@ -163,32 +175,43 @@ _PATHS: dict[str, Any] = {
                         "description": "The job's index in jobs, from 0",
                         "schema": {"type": "integer", "minimum": 0}}],
         "responses": {"200": _answer("The job", "Job"),
-                      "400": _answer("Wrong or missing index of job to poll"),
+                      "400": _answer("Wrong or missing index of job to poll: not an integer, "
+                                     "or not the index of a job of the batch (Decision 8)"),
                       "409": _NO_BATCH}}},
     "/batch/jobs/current": {"delete": {
         "summary": "Cancel the render job currently running; the batch goes on",
         "responses": {"200": _answer("Job cancelled", "Message"), "409": _NOT_RUNNING}}},
     "/server": {"delete": {
         "summary": "Stop the server (Decision 9); a running batch is cancelled first",
-        "responses": {"200": _answer("Stopping", "Message")}}},
+        "responses": {"200": _answer("Stopping", "Message"),
+                      "501": _answer("This server was started without a way to stop it")}}},
     "/openapi.json": {"get": {
         "summary": "This document",
         "responses": {"200": {"description": "OpenAPI 3 document",
                               "content": {JSON: {"schema": {"type": "object"}}}}}}},
 }
 
+# What any request can be answered before (or instead of) its route; a route's own entry wins.
 _COMMON_RESPONSES = {
+    "400": _answer("Malformed request: an unreadable request line, two different "
+                   "Content-Length headers, or a Content-Length that is not plain digits"),
     "401": _answer("The server has an access token and the request did not carry it"),
     "403": _answer("Host or Origin is not this server (DNS rebinding / cross-site protection)"),
     "404": _answer("No such route"),
     "405": _answer("Method not allowed on this route"),
+    "408": _answer("Part of the request head came, but not all of it within 5 s"),
+    "414": _answer("Request line (method, URL and version) over 8 KiB"),
+    "431": _answer("Request head over 32 KiB, or more than 100 header lines"),
+    "500": _answer("An unexpected error in the server (names the exception type)"),
+    "503": _answer("Every connection is busy (the server's cap); retry after Retry-After seconds"),
+    "505": _answer("HTTP version not supported (HTTP/2 and later)"),
 }
 
 
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, methods in _PATHS.items():
-        paths[path] = {method: {**operation, "responses": {**operation["responses"], **_COMMON_RESPONSES}}
+        paths[path] = {method: {**operation, "responses": {**_COMMON_RESPONSES, **operation["responses"]}}
                        for method, operation in methods.items()}
     return {
         "openapi": "3.0.3",

@@ -1,0 +1,80 @@
+"""Checks that span several fields of one record, run after its fields were read.
+
+Each takes ``(check, record, raw data, path)``; ``AFTER`` maps a record class to its check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .checker import Checker
+from .datapath import data_path_problem
+from .errors import show
+from .model import CustomOverride, Hook, Job, MailSettings, RssSettings, Section, SoundSettings
+
+
+def _job(check: Checker, job: Job, data: Mapping[str, Any], path: str) -> None:
+    if "frame_end" not in data:
+        job.frame_end = job.frame_start
+    if job.frame_end < job.frame_start:
+        check.error(f"{path}.frame_end", f"must be >= frame_start (got {job.frame_end} < {job.frame_start})")
+    source_key = "filename" if job.external else "blend_file"
+    if not job.source_file and data.get(source_key, "") == "":  # (a wrong type is reported already)
+        why = "external is true" if job.external else "external is false"
+        check.error(f"{path}.{source_key}", f"is required ({why}): the .blend file to render")
+
+
+def _section(check: Checker, section: Section, data: Mapping[str, Any], path: str) -> None:
+    if not section.enabled:
+        return
+    if section.width <= 0 or section.height <= 0:
+        check.error(path, "width and height must be > 0 when the section is enabled")
+    if section.x + section.width > 1.0 + 1e-9:
+        check.error(path, f"x + width must be <= 1 (got {section.x + section.width:g})")
+    if section.y + section.height > 1.0 + 1e-9:
+        check.error(path, f"y + height must be <= 1 (got {section.y + section.height:g})")
+
+
+def _hook(check: Checker, hook: Hook, data: Mapping[str, Any], path: str) -> None:
+    if isinstance(data.get("cmd"), str) and hook.cmd and not hook.cmd.strip():
+        check.error(f"{path}.cmd", "must not be empty")
+
+
+def _override(check: Checker, override: CustomOverride, data: Mapping[str, Any], path: str) -> None:
+    if override.path:
+        problem = data_path_problem(override.path)
+        if problem:
+            check.error(f"{path}.path", problem)
+
+
+def _rss(check: Checker, rss: RssSettings, data: Mapping[str, Any], path: str) -> None:
+    if rss.enabled and not rss.path:
+        check.error(f"{path}.path", "is required when the RSS feed is enabled")
+
+
+def _sound(check: Checker, sound: SoundSettings, data: Mapping[str, Any], path: str) -> None:
+    if sound.enabled and not sound.file:
+        check.error(f"{path}.file", "is required when the sound is enabled")
+
+
+def _mail(check: Checker, mail: MailSettings, data: Mapping[str, Any], path: str) -> None:
+    if not mail.enabled:
+        return
+    for key, value in (("to", mail.to), ("server", mail.server)):
+        if not value:
+            check.error(f"{path}.{key}", "is required when mail is enabled")
+    if mail.to and "@" not in mail.to:
+        check.error(f"{path}.to", f"must be a mail address (got {show(mail.to)})")
+    if mail.server and ":" in mail.server:
+        host, _, port = mail.server.rpartition(":")
+        port_ok = port.isascii() and port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535
+        if not host or not port_ok:
+            check.error(f"{path}.server", "must be 'host' or 'host:port' with a port 1-65535 "
+                                          f"(got {show(mail.server)})")
+
+
+AFTER: dict[type, Callable[[Checker, Any, Mapping[str, Any], str], None]] = {
+    Job: _job, Section: _section, Hook: _hook, CustomOverride: _override,
+    RssSettings: _rss, SoundSettings: _sound, MailSettings: _mail,
+}

@@ -1,0 +1,263 @@
+"""The recipe's data model (format v2.2 of the spec, plus the spec's Extensions).
+
+Each dataclass field that is a recipe key is declared with its rule (see ``fields``): the
+field list below *is* the list of keys, defaults, limits and JSON names. Field names are the
+recipe's, except ``MailSettings.password`` (key ``pass``) and ``Job.frame_list`` (key
+``frames``: ``Job.frames`` is the FrameSet the job renders, whichever keys gave it).
+"""
+
+# The field constructors (text(), record(), ...) return dataclasses.field(...) with the rule in its
+# metadata; ruff cannot know that, so its "call in a dataclass default" check is off here.
+# ruff: noqa: RUF009
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..frames import MAX_FRAME, FrameSet
+from .datapath import MAX_PATH_CHARS
+from .errors import ValidationIssue
+from .fields import (
+    Record,
+    choice,
+    count_or_auto,
+    flag,
+    fraction,
+    hook_phases,
+    integer,
+    record,
+    records,
+    size,
+    special,
+    text,
+)
+
+RECIPE_VERSION = 2.2
+SUPPORTED_VERSIONS = (2.2,)
+BATCH_HOOK_PHASES = ("PRE_BATCH", "POST_BATCH")
+JOB_HOOK_PHASES = ("PRE_JOB", "POST_JOB")
+POWER_ACTIONS = ("DISABLED", "SLEEP", "HIBERNATE", "POWEROFF")
+CYCLES_DEVICES = ("DEFAULT", "CPU", "CUDA", "OPTIX", "HIP", "ONEAPI", "METAL")
+# Blender's -F values (image formats it can write from the command line).
+IMAGE_FORMATS = (
+    "TGA", "RAWTGA", "JPEG", "IRIS", "IRIZ", "AVIRAW", "AVIJPEG", "PNG", "BMP", "HDR", "TIFF",
+    "OPEN_EXR", "OPEN_EXR_MULTILAYER", "MPEG", "CINEON", "DPX", "DDS", "JP2", "WEBP", "FFMPEG",
+)
+MAX_JOBS = 10_000
+MAX_SIZE = 65_536
+MAX_RETRIES = 10
+MAX_PARALLEL = 256
+MAX_FRAME_COUNT = 2 * MAX_FRAME + 1
+
+
+@dataclass
+class Hook(Record):
+    """A shell command run around a batch or a job."""
+
+    cmd: str = text(required=True)
+    enabled: bool = flag(True)
+
+
+@dataclass
+class Section(Record):
+    """Render border as fractions of the frame (Blender's border_min/max)."""
+
+    enabled: bool = flag(False)
+    x: float = fraction(0.0)
+    y: float = fraction(0.0)
+    width: float = fraction(1.0)
+    height: float = fraction(1.0)
+
+
+@dataclass
+class CyclesSettings(Record):
+    """Cycles overrides: samples (0 keeps the file's) and device (a GPU type may add ``+CPU``)."""
+
+    samples: int = integer(0, 0, 16_777_216)
+    device: str = special("device", "DEFAULT")
+
+
+@dataclass
+class CustomOverride(Record):
+    """Set a data path (``render.fps``, ``objects["Cube"].hide_render``) to a value."""
+
+    path: str = text(required=True, doc=f"a plain data path, at most {MAX_PATH_CHARS} characters: names "
+                     'and literal subscripts only, e.g. render.fps or objects["Cube"].hide_render')
+    value: Any = special("override_value", required=True,
+                         doc="a number, string, boolean or a list of 1-16 numbers")
+    enabled: bool = flag(True)
+
+
+@dataclass
+class Job(Record):
+    """One render job. Field names are the recipe's (see the module docstring)."""
+
+    id: int = special("index", 0, doc="the job's index in jobs")
+    name: str = text()
+    enabled: bool = flag(True)
+    output: str = text()
+    external: bool = flag(False)
+    layer: str = text()
+    blendfile: str = text()
+    filename: str = text()
+    blend_file: str = text()
+    animated: bool = flag(False)
+    engine: str = special("engine", "")
+    threads: int = integer(0, 0, 1024)
+    hooks: dict[str, list[Hook]] = hook_phases(JOB_HOOK_PHASES)
+    size: tuple[int, int] | None = size(None, nullable=True, doc="null keeps the file's size")
+    scene: str = text()
+    camera: str = text()
+    world: str = text()
+    frame_still: int = integer(1, -MAX_FRAME, MAX_FRAME)
+    frame_start: int = integer(1, -MAX_FRAME, MAX_FRAME)
+    frame_end: int = integer(1, -MAX_FRAME, MAX_FRAME, doc="defaults to frame_start; must be >= it")
+    format: str = special("format", "")
+    section: Section = record(Section)
+    cycles: CyclesSettings = record(CyclesSettings)
+    custom_overrides: list[CustomOverride] = records(CustomOverride)
+    # Extensions (the spec's table): additive, defaults keep the original's behaviour.
+    frame_list: FrameSet | None = special(
+        "frames", key="frames", omit_unset=True,
+        doc='a frame list that wins over frame_start/frame_end: "1-10,20,30-40x2", "-5..-1"')
+    skip_existing: bool = flag(False, doc="render only frames whose output is missing")
+    blender_bin: str = text(doc="this job's Blender binary (overrides the recipe's)")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_file(self) -> str:
+        """The .blend this job renders (Decision 17)."""
+        return self.filename if self.external else self.blend_file
+
+    @property
+    def frames(self) -> FrameSet:
+        """Frames this job renders, in order, as ranges (never expanded)."""
+        if self.frame_list is not None:
+            return self.frame_list
+        if self.animated:
+            return FrameSet.span(self.frame_start, self.frame_end)
+        return FrameSet.single(self.frame_still)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"Job {self.id}"
+
+
+@dataclass
+class Toggle(Record):
+    """An ``{"enabled": ..., "value": ...}`` setting."""
+
+    enabled: bool = flag(False)
+    value: Any = None
+
+
+@dataclass
+class PercentageToggle(Toggle):
+    value: int = integer(100, 1, 10_000)
+
+
+@dataclass
+class SizeToggle(Toggle):
+    value: tuple[int, int] = size((1920, 1080), nullable=False)
+
+
+@dataclass
+class RssSettings(Record):
+    enabled: bool = flag(False)
+    path: str = text()
+
+
+@dataclass
+class Settings(Record):
+    rss: RssSettings = record(RssSettings)
+    global_percentage: PercentageToggle = record(PercentageToggle)
+    global_size: SizeToggle = record(SizeToggle)
+    write_log: bool = flag(False)
+    ignore_border: bool = flag(False)
+    # Extensions (the spec's table); the runner does not use all of them yet.
+    skip_existing: bool = flag(False, doc="render only frames whose output is missing")
+    retries: int = integer(1, 0, MAX_RETRIES, doc="how often a crashed job is retried (0 = never)")
+    parallel: int | str = count_or_auto(1, 1, MAX_PARALLEL, doc='jobs rendering at once, or "auto"')
+    session_reuse: bool | None = flag(
+        None, nullable=True, doc="consecutive jobs of one file in one Blender (null: the engine decides)")
+    farm_chunk: int = integer(10, 1, MAX_FRAME_COUNT, doc="frames per farm task")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SoundSettings(Record):
+    enabled: bool = flag(False)
+    file: str = text()
+    volume: int = integer(10, 0, 100)
+
+
+@dataclass
+class MailSettings(Record):
+    """SMTP settings (Decision 14). ``password`` is the recipe's ``pass``; never print it."""
+
+    enabled: bool = flag(False)
+    user: str = text()
+    password: str = field(default="", repr=False, metadata=text(key="pass", secret=True).metadata)
+    ssl: bool = flag(True)
+    to: str = text()
+    server: str = text()
+
+
+@dataclass
+class Notifications(Record):
+    desktop: bool = flag(False)
+    desktop_job_failures: bool = flag(False, doc="also notify each failed job")
+    sound: SoundSettings = record(SoundSettings)
+    mail: MailSettings = record(MailSettings)
+
+
+@dataclass
+class PowerOff(Record):
+    enabled: bool = flag(False)
+    action: str = choice("DISABLED", POWER_ACTIONS)
+
+    @property
+    def active(self) -> bool:
+        """True when the batch should end with a power action."""
+        return self.enabled and self.action != "DISABLED"
+
+
+@dataclass
+class Recipe(Record):
+    """A whole batch: settings and jobs. ``base_dir`` resolves relative paths.
+
+    ``extra`` keeps keys this version does not know (written back unchanged, so a newer
+    add-on's recipe survives a round trip); ``warnings`` names them, and anything else that is
+    accepted but probably a mistake.
+    """
+
+    name: str = text()
+    version: float = special("version", RECIPE_VERSION, required=True)
+    settings: Settings = record(Settings)
+    blender_bin: str = text()
+    hooks: dict[str, list[Hook]] = hook_phases(BATCH_HOOK_PHASES)
+    poweroff: PowerOff = record(PowerOff)
+    notifications: Notifications = record(Notifications)
+    jobs: list[Job] = special("jobs", required=True, factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    base_dir: str | None = None
+    warnings: list[ValidationIssue] = field(default_factory=list)
+
+    @property
+    def enabled_jobs(self) -> list[Job]:
+        return [j for j in self.jobs if j.enabled]
+
+    def resolve(self, path: str) -> str:
+        """``path`` made absolute against ``base_dir`` (``~`` expanded); empty stays empty."""
+        if not path:
+            return path
+        path = os.path.expanduser(path)
+        if not os.path.isabs(path) and self.base_dir:
+            path = os.path.join(self.base_dir, path)
+        return os.path.normpath(path)
+
+    def to_json(self, *, indent: int | None = 2, redact: bool = False) -> str:
+        return json.dumps(self.to_dict(redact=redact), indent=indent)

@@ -1,0 +1,260 @@
+"""Parse and validate a recipe: every problem at once, each with the path of its field.
+
+``parse_recipe`` decodes text safely (``jsontext``), scans every value for what no field may
+hold, then reads each record from its field table (``fields``/``model``): scalar kinds through
+``Checker``, the kinds with their own rules here, and the checks that span fields last
+(``_AFTER``). Unknown keys are reported as warnings, with the nearest known key, and kept in
+``extra`` where the record has one; duplicate keys are errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from ..frames import FrameSet, FrameSpecError
+from .checker import Checker
+from .crosscheck import AFTER as _AFTER
+from .errors import RecipeError, ValidationIssue, join_path, kind_of, show
+from .fields import FieldRule, keys_of, rules_of
+from .jsontext import decode_recipe_text, scan_values
+from .model import (
+    CYCLES_DEVICES,
+    IMAGE_FORMATS,
+    MAX_JOBS,
+    RECIPE_VERSION,
+    SUPPORTED_VERSIONS,
+    CustomOverride,
+    Hook,
+    Job,
+    Recipe,
+)
+
+_REQUIRED = {"version": f"is required (this server reads version {RECIPE_VERSION})",
+             "jobs": "is required (a list of render jobs)"}
+
+
+def parse_recipe(source: str | bytes | Mapping[str, Any], *, base_dir: str | None = None) -> Recipe:
+    """Parse and validate a recipe from JSON text or a dict; raise RecipeError listing all problems.
+
+    The recipe's ``warnings`` list what was accepted but looks like a mistake (unknown keys).
+    """
+    if isinstance(source, bytes | str):
+        data, suspicious = decode_recipe_text(source)
+    else:
+        data, suspicious = source, True
+    if not isinstance(data, Mapping):
+        raise RecipeError([ValidationIssue("", f"recipe must be a JSON object (got {kind_of(data)})")])
+    found = scan_values(data) if suspicious else []
+    check = Checker()
+    recipe = read_record(check, Recipe, data, "")
+    recipe.base_dir = base_dir
+    flagged = {issue.path for issue in found}
+    errors = found + [e for e in check.errors if e.path not in flagged]
+    if errors:
+        raise RecipeError(errors)
+    recipe.warnings = check.final_warnings()
+    return recipe
+
+
+def read_record(check: Checker, cls: type, data: Mapping[str, Any], path: str) -> Any:
+    """An instance of ``cls`` read from ``data`` by its field table (defaults for what is absent)."""
+    plan = _plan(cls)
+    values: dict[str, Any] = {}
+    for name, key, rule, reader in plan.fields:
+        value = data.get(key, _ABSENT)
+        if value is _ABSENT:
+            if rule.required:
+                check.error(f"{path}.{key}" if path else key, _REQUIRED.get(rule.kind, "is required"))
+            continue
+        if value is None and rule.nullable:
+            values[name] = None
+            continue
+        result = reader(check, rule, value, f"{path}.{key}" if path else key)  # keys are identifiers
+        if result is not None:
+            values[name] = result
+    record = cls(**values)
+    if not data.keys() <= plan.known:
+        unknown = {key: value for key, value in data.items() if key not in plan.known}
+        for key in unknown:
+            _warn_unknown(check, str(key), keys_of(cls), path)
+        if plan.keeps_extra:
+            record.extra = unknown
+    if plan.after is not None:
+        plan.after(check, record, data, path)
+    return record
+
+
+_ABSENT = object()
+Reader = Callable[[Checker, FieldRule, Any, str], Any]
+
+
+class _Plan(NamedTuple):
+    fields: tuple[tuple[str, str, FieldRule, Reader], ...]
+    known: frozenset[str]
+    keeps_extra: bool
+    after: Callable[[Checker, Any, Mapping[str, Any], str], None] | None
+
+
+@functools.cache
+def _plan(cls: type) -> _Plan:
+    """The field table of ``cls`` with each rule's reader looked up once."""
+    fields = tuple((name, key, rule, _READERS.get(rule.kind) or getattr(Checker, f"read_{rule.kind}"))
+                   for name, key, rule in rules_of(cls))
+    return _Plan(fields, frozenset(keys_of(cls)), "extra" in {f.name for f in dataclasses.fields(cls)},
+                 _AFTER.get(cls))
+
+
+def _warn_unknown(check: Checker, key: str, known: tuple[str, ...], path: str) -> None:
+    if not check.wants_warnings():
+        return
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else " (not used by this version)"
+    check.warn(join_path(path, key), "unknown key" + hint)
+
+
+# ---------------------------------------------------------------- kinds with their own rules
+
+
+def _read_object(check: Checker, rule: FieldRule, value: Any, path: str) -> Any:
+    if not isinstance(value, Mapping):
+        check.error(path, f"must be an object (got {kind_of(value)})")
+        return None
+    return read_record(check, rule.record, value, path) if rule.record else value
+
+
+def _read_list(check: Checker, rule: FieldRule, value: Any, path: str) -> list[Any] | None:
+    if not isinstance(value, list):
+        check.error(path, f"must be a list (got {kind_of(value)})")
+        return None
+    items = []
+    for index, raw in enumerate(value):
+        before = len(check.errors)
+        item = _read_object(check, rule, raw, f"{path}[{index}]")
+        if item is not None and len(check.errors) == before and _keep(item):
+            items.append(item)
+    return items
+
+
+def _keep(item: Any) -> bool:
+    """An override or hook with an empty path/command is dropped, not an error (the add-on's)."""
+    if isinstance(item, CustomOverride):
+        return bool(item.path)
+    return not isinstance(item, Hook) or bool(item.cmd)
+
+
+def _read_hooks(check: Checker, rule: FieldRule, value: Any, path: str) -> dict[str, list[Hook]] | None:
+    if not isinstance(value, Mapping):
+        check.error(path, f"must be an object (got {kind_of(value)})")
+        return None
+    result: dict[str, list[Hook]] = {phase: [] for phase in rule.choices}
+    hook_rule = FieldRule("list", record=Hook)
+    for phase, entries in value.items():
+        phase_path = join_path(path, str(phase))
+        if phase not in rule.choices:
+            check.error(phase_path, f"unknown hook phase (expected {', '.join(rule.choices)})")
+            continue
+        if not isinstance(entries, list):
+            check.error(phase_path, f"must be a list of hooks (got {kind_of(entries)})")
+            continue
+        shorthand = [{"cmd": e} if isinstance(e, str) else e for e in entries]  # a bare command
+        result[phase] = _read_list(check, hook_rule, shorthand, phase_path) or []
+    return result
+
+
+def _read_jobs(check: Checker, rule: FieldRule, value: Any, path: str) -> list[Job] | None:
+    if not isinstance(value, list):
+        check.error(path, f"must be a list of jobs (got {kind_of(value)})")
+        return None
+    if len(value) > MAX_JOBS:
+        check.error(path, f"at most {MAX_JOBS} jobs (got {len(value)})")
+        return None
+    jobs = []
+    for index, raw in enumerate(value):
+        job_path = f"{path}[{index}]"
+        if not isinstance(raw, Mapping):
+            check.error(job_path, f"must be an object (got {kind_of(raw)})")
+            continue
+        given = raw.get("id", index)
+        if isinstance(given, bool) or not isinstance(given, int | float) or given != index:
+            check.error(f"{job_path}.id", f"must be the job's index in the list, {index} (got {show(given)})")
+        job = read_record(check, Job, raw, job_path)
+        job.id = index
+        jobs.append(job)
+    return jobs
+
+
+def _read_version(check: Checker, rule: FieldRule, value: Any, path: str) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        check.error(path, f"must be a number, {RECIPE_VERSION} (got {show(value)})")
+        return None
+    if value not in SUPPORTED_VERSIONS:
+        check.error(path, f"unsupported recipe version {show(value)}; this server reads version "
+                          f"{RECIPE_VERSION}")
+        return None
+    return float(value)
+
+
+def _read_device(check: Checker, rule: FieldRule, value: Any, path: str) -> str | None:
+    text = check.read_str(rule, value, path)
+    if text is None:
+        return None
+    base, plus, extra = text.upper().partition("+")
+    if not (base in CYCLES_DEVICES[2:] and extra == "CPU" if plus else base in CYCLES_DEVICES):
+        check.error(path, f"must be one of {', '.join(CYCLES_DEVICES)} (a GPU type may add '+CPU') "
+                          f"(got {show(text)})")
+        return None
+    return text.upper()
+
+
+def _read_engine(check: Checker, rule: FieldRule, value: Any, path: str) -> str | None:
+    text = check.read_str(rule, value, path)
+    if text and not (text.replace("_", "a").isalnum() and text.isascii()):
+        check.error(path, f"must be a render engine id like CYCLES (got {show(text)})")
+        return None
+    return text
+
+
+def _read_format(check: Checker, rule: FieldRule, value: Any, path: str) -> str | None:
+    text = check.read_str(rule, value, path)
+    if text and text.upper() not in IMAGE_FORMATS:
+        check.error(path, f"unknown image format {show(text)} (expected one of {', '.join(IMAGE_FORMATS)})")
+        return None
+    return text.upper() if text is not None else None
+
+
+def _read_frames(check: Checker, rule: FieldRule, value: Any, path: str) -> FrameSet | None:
+    if not isinstance(value, str):
+        check.error(path, f'must be a frame list like "1-10,20,30-40x2" (got {show(value)})')
+        return None
+    try:
+        return FrameSet.parse(value)
+    except FrameSpecError as exc:
+        check.error(path, str(exc))
+        return None
+
+
+def _read_override_value(check: Checker, rule: FieldRule, value: Any, path: str) -> Any:
+    plain = isinstance(value, bool | int | str) or (isinstance(value, float) and math.isfinite(value)) or (
+        isinstance(value, list) and 0 < len(value) <= 16
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
+    if not plain:
+        check.error(path, f"must be a number, string, boolean or a list of 1-16 numbers (got {show(value)})")
+        return None
+    return value
+
+
+def _ignore(check: Checker, rule: FieldRule, value: Any, path: str) -> None:
+    """The job's ``id`` is checked against its index by ``_read_jobs``."""
+
+
+_READERS: dict[str, Reader] = {
+    "record": _read_object, "list": _read_list, "hooks": _read_hooks, "jobs": _read_jobs,
+    "version": _read_version, "device": _read_device, "engine": _read_engine,
+    "format": _read_format, "frames": _read_frames, "override_value": _read_override_value,
+    "index": _ignore,
+}
