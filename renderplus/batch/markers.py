@@ -1,12 +1,13 @@
 """The machine-readable lines that Render+'s override script prints inside Blender.
 
 Blender's own progress text changes between versions; these lines do not. The override script
-(see ``command.py``) prints one line per event on stdout, the parser (``parser.py``) reads them.
+(see ``command.py``) prints one line per event on stdout, the parser (``parser/lines.py``) reads them.
 A line is ``MARKER_PREFIX`` followed by a JSON object with an ``event`` key:
 
-- ``{"event": "ready", "engine": "CYCLES", "scene": "Scene", "frames": [1, 2, 3],
+- ``{"event": "ready", "engine": "CYCLES", "scene": "Scene", "frames": "1-3",
   "samples": 128, "blender": "3.4.1", "camera": "Camera", "layers": ["ViewLayer", "Fg"]}``:
-  overrides applied, rendering begins. ``samples`` is null for engines without a sample
+  overrides applied, rendering begins. ``frames`` is a range spec (``FrameSet.to_spec()``;
+  older scripts sent a list of frames, still read). ``samples`` is null for engines without a sample
   count; ``layers`` names the view layers each frame renders, in order (those with ``use``
   on, after the job's ``layer`` override): several mean the samples restart per layer.
 - ``{"event": "frame", "frame": 3, "path": "/abs/out_0003.png"}``: a frame was written.

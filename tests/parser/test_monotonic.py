@@ -9,7 +9,7 @@ import random
 import pytest
 
 from renderplus.batch.markers import format_marker
-from renderplus.batch.parser import JobProgress, parse_line
+from renderplus.batch.parser import EventKind, JobProgress, parse_line
 
 from .logs import error_cases, public_logs, read_lines, stdout_logs
 
@@ -28,11 +28,12 @@ LOGS = _logs()
 def _frames_of(lines: list[str]) -> list[int]:
     """The frames a log renders: its status lines' frame numbers, else one per saved file."""
     frames = sorted({event.frame for line in lines
-                     if (event := parse_line(line)) is not None and event.kind in ("status", "finished")
-                     and event.frame is not None})
+                     if (event := parse_line(line)) is not None
+                     and event.kind in (EventKind.STATUS, EventKind.FINISHED) and event.frame is not None})
     if frames:
         return frames
-    saved = sum(1 for line in lines if (event := parse_line(line)) is not None and event.kind == "saved")
+    saved = sum(1 for line in lines
+                if (event := parse_line(line)) is not None and event.kind is EventKind.SAVED)
     return list(range(1, max(saved, 1) + 1))
 
 
@@ -63,7 +64,7 @@ def test_progress_is_monotonic_with_markers(name: str, lines: list[str]) -> None
     for line in lines:
         marked.append(line)
         event = parse_line(line)
-        if event is not None and event.kind == "saved" and written < len(frames):
+        if event is not None and event.kind is EventKind.SAVED and written < len(frames):
             marked.append(format_marker("frame", frame=frames[written], path=event.text))
             written += 1
     progress = _check(marked, frames, "")

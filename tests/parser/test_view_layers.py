@@ -322,18 +322,24 @@ def test_two_layer_scene_through_the_runner(tmp_path: Path, blend_factory: Calla
     blend = blend_factory(extra_layers=("Fg",), samples=16, size=(64, 48))
     recipe = make_recipe([{"blend_file": str(blend), "output": str(tmp_path / "out" / "vl")}])
     batch = Batch(recipe, RunOptions(write_log=True, log_dir=str(tmp_path / "log")))
-    seen: list[tuple[float, dict[str, str] | None]] = []
-
-    def watch() -> None:
-        entry = batch.job_snapshot(0)
-        seen.append((entry["progress"], entry["engine"]["data"]))
-
-    batch.subscribe(watch)
     assert batch.run() == "FINISHED"
-    entry = batch.job_snapshot(0)
-    assert entry["status"] == "FINISHED", entry["messages"]
-    assert entry["progress"] == 100
+    job = batch.view().job(0)
+    assert job.status == "FINISHED", job.messages
+    assert job.progress == 100
 
+    (log_file,) = (tmp_path / "log").iterdir()
+    markers = [payload for line in log_file.read_text(encoding="utf-8").splitlines()
+               if (payload := parse_marker(line)) is not None]
+    readies = [payload for payload in markers if payload["event"] == "ready"]
+    assert len(readies) == 1 and readies[0]["layers"] == ["ViewLayer", "Fg"], json.dumps(markers)
+
+    # Replay what this Blender printed, line by line, as the runner fed it: every state a poll
+    # could have seen, in order.
+    progress = JobProgress(frames=recipe.jobs[0].frames, engine="CYCLES")
+    seen: list[tuple[float, dict[str, str]]] = []
+    for line in log_file.read_text(encoding="utf-8").splitlines():
+        if progress.feed(line):
+            seen.append((progress.progress, dict(progress.data)))
     values = [value for value, _ in seen]
     assert values == sorted(values) and values[-1] == 100
     # the first layer's last sample is half the frame, and the second layer moves on from there
@@ -341,9 +347,3 @@ def test_two_layer_scene_through_the_runner(tmp_path: Path, blend_factory: Calla
                 if data and data.get("samples_done") == data.get("samples_todo") == "16"]
     assert complete and complete[0] == pytest.approx(50.0)
     assert any(50.0 < value < 100.0 for value in values)
-
-    (log_file,) = (tmp_path / "log").iterdir()
-    markers = [payload for line in log_file.read_text(encoding="utf-8").splitlines()
-               if (payload := parse_marker(line)) is not None]
-    readies = [payload for payload in markers if payload["event"] == "ready"]
-    assert len(readies) == 1 and readies[0]["layers"] == ["ViewLayer", "Fg"], json.dumps(markers)
