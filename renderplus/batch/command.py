@@ -21,6 +21,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from .frames import FrameSet
 from .markers import OVERRIDE_EXIT_CODE
 from .recipe import Job, Recipe, split_data_path
 
@@ -45,9 +46,30 @@ def output_pattern(recipe: Recipe, job: Job) -> str:
     return output + separator + "####"
 
 
-def build_argv(recipe: Recipe, job: Job, *, blender_bin: str, config_path: str) -> list[str]:
+def frame_args(frames: FrameSet) -> list[str] | None:
+    """Blender's own frame options for ``frames``, or None when its command line cannot say
+    them and the override script renders them from the job file instead.
+
+    Blender's ``-f -2`` counts from the end frame and ``-s``/``-e`` read a sign as relative, so
+    negative frames go through the script; so does a list of several runs (a long ``-f`` list
+    could pass the 128 KiB argument limit, and ``-f`` has no steps).
+    """
+    if len(frames.runs) != 1:
+        return None
+    first, last, step = frames.runs[0]
+    if first < 0:
+        return None
+    if first == last:
+        return ["-f", str(first)]
+    return ["-s", str(first), "-e", str(last), *(["-j", str(step)] if step != 1 else []), "-a"]
+
+
+def build_argv(recipe: Recipe, job: Job, *, blender_bin: str, config_path: str,
+               frames: FrameSet | None = None, threads: int | None = None) -> list[str]:
     """The full Blender command line for ``job``; ``config_path`` is where the runner writes
-    ``override_config`` as JSON (``write_override_config``)."""
+    ``override_config`` as JSON (``write_override_config``). ``frames``: the frames to render
+    (default: all of the job's; a resume or a retry renders only some); ``threads``: ``-t``
+    when the job runs in a parallel slot (default: the job's own)."""
     argv = [blender_bin, "-b", recipe.resolve(job.source_file)]
     if job.scene:
         argv += ["-S", job.scene]
@@ -58,13 +80,11 @@ def build_argv(recipe: Recipe, job: Job, *, blender_bin: str, config_path: str) 
         argv += ["-F", job.format]
     if job.engine:
         argv += ["-E", job.engine]
-    if job.threads:
-        argv += ["-t", str(job.threads)]
+    threads = threads or job.threads
+    if threads:
+        argv += ["-t", str(threads)]
     argv += ["-x", "1", "--python-exit-code", str(OVERRIDE_EXIT_CODE), "--python", str(OVERRIDE_SCRIPT)]
-    if job.animated:
-        argv += ["-s", str(job.frame_start), "-e", str(job.frame_end), "-a"]
-    else:
-        argv += ["-f", str(job.frame_still)]
+    argv += frame_args(job.frames if frames is None else frames) or []
     argv += ["--", CONFIG_FLAG, config_path]
     if job.cycles.device not in ("", "DEFAULT"):
         argv += ["--cycles-device", job.cycles.device]
@@ -76,8 +96,13 @@ def format_argv(argv: list[str]) -> str:
     return shlex.join(argv)
 
 
-def override_config(recipe: Recipe, job: Job) -> dict[str, Any]:
-    """What the override script must apply, as plain data."""
+def override_config(recipe: Recipe, job: Job, frames: FrameSet | None = None,
+                    gpu_index: int | None = None) -> dict[str, Any]:
+    """What the override script must apply, as plain data. ``frames`` is a compact spec
+    (``1-10,20``) for the ready marker; ``render_runs`` lists (first, last, step) runs that the
+    script renders itself when Blender's options cannot express them (``frame_args``);
+    ``gpu_index``: the one GPU (``--list-gpus`` numbering) a parallel slot renders on."""
+    frames = job.frames if frames is None else frames
     settings = recipe.settings
     size = list(job.size) if job.size else None
     if settings.global_size.enabled and settings.global_size.value:
@@ -107,12 +132,15 @@ def override_config(recipe: Recipe, job: Job) -> dict[str, Any]:
         "ignore_border": settings.ignore_border,
         "samples": job.cycles.samples,
         "device": job.cycles.device,
-        "frames": job.frames,
+        "gpu_index": gpu_index,
+        "frames": frames.to_spec(),
+        "render_runs": None if frame_args(frames) is not None else [list(run) for run in frames.runs],
         "overrides": overrides,
     }
 
 
-def write_override_config(recipe: Recipe, job: Job, path: str) -> None:
+def write_override_config(recipe: Recipe, job: Job, path: str,
+                          frames: FrameSet | None = None, gpu_index: int | None = None) -> None:
     """Write what the override script must apply for ``job`` to ``path`` (JSON)."""
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(override_config(recipe, job), handle, indent=1)
+        json.dump(override_config(recipe, job, frames, gpu_index), handle, indent=1)

@@ -141,7 +141,7 @@ class FrameSet(Sequence[int]):
     def index(self, frame: int, start: int = 0, stop: int | None = None) -> int:
         """Position of ``frame`` in render order; ValueError when absent."""
         before = 0
-        for (first, last, step), end in zip(self._runs, self._ends):
+        for (first, last, step), end in zip(self._runs, self._ends, strict=True):
             if first <= frame <= last and (frame - first) % step == 0:
                 position = before + (frame - first) // step
                 if position >= start and (stop is None or position < stop):
@@ -153,7 +153,7 @@ class FrameSet(Sequence[int]):
         if isinstance(other, FrameSet):
             return self._runs == other._runs
         if isinstance(other, (list, tuple, range)):
-            return len(other) == self._count and all(a == b for a, b in zip(self, other))
+            return len(other) == self._count and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     def __hash__(self) -> int:

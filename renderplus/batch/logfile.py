@@ -8,8 +8,10 @@ written redacted.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -21,15 +23,23 @@ def log_file_name(when: float) -> str:
 
 
 class BatchLog:
-    """Appends timestamped sections and raw lines; a no-op when no file is open."""
+    """Appends timestamped sections and raw lines; a no-op when no file is open.
 
-    def __init__(self, stream: TextIO | None = None, path: Path | None = None) -> None:
+    Line-buffered, so a killed Render+ leaves a log that ends where it died. A write that fails
+    (a full or read-only disk) closes the log and calls ``on_error`` once with a sentence: a
+    failing log never stops a batch.
+    """
+
+    def __init__(self, stream: TextIO | None = None, path: Path | None = None,
+                 on_error: Callable[[str], None] | None = None) -> None:
         self._stream = stream
         self.path = path
+        self._on_error = on_error
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, directory: Path, when: float | None = None) -> BatchLog:
+    def open(cls, directory: Path, when: float | None = None,
+             on_error: Callable[[str], None] | None = None) -> BatchLog:
         """A new log file in ``directory`` (created); never overwrites an earlier run's file."""
         directory.mkdir(parents=True, exist_ok=True)
         base = log_file_name(time.time() if when is None else when)
@@ -37,12 +47,12 @@ class BatchLog:
         counter = 1
         while True:
             try:
-                stream = path.open("x", encoding="utf-8")
+                stream = path.open("x", encoding="utf-8", buffering=1)
                 break
             except FileExistsError:
                 counter += 1
                 path = directory / f"{base}_{counter}"
-        return cls(stream, path)
+        return cls(stream, path, on_error)
 
     @property
     def enabled(self) -> bool:
@@ -52,18 +62,38 @@ class BatchLog:
         self.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {title}")
 
     def write(self, line: str) -> None:
-        if self._stream is None:
-            return
         with self._lock:
-            self._stream.write(line + "\n")
+            if self._stream is None:
+                return
+            try:
+                self._stream.write(line + "\n")
+            except (OSError, ValueError) as exc:
+                problem = self._drop(exc)
+            else:
+                return
+        if self._on_error is not None:
+            self._on_error(problem)
 
     def flush(self) -> None:
-        if self._stream is not None:
-            with self._lock:
-                self._stream.flush()
+        with self._lock:
+            if self._stream is not None:
+                try:
+                    self._stream.flush()
+                except OSError as exc:
+                    self._drop(exc)
 
     def close(self) -> None:
-        if self._stream is not None:
-            with self._lock:
-                self._stream.close()
+        with self._lock:
+            if self._stream is not None:
+                with contextlib.suppress(OSError):
+                    self._stream.close()
                 self._stream = None
+
+    def _drop(self, exc: Exception) -> str:
+        """Give the file up after a failed write; the sentence to report (lock held)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"cannot write {self.path}: {reason}"

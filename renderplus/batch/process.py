@@ -13,31 +13,74 @@ power): run to the end, or killed as a group at a timeout, so none of them can h
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 IS_WINDOWS = sys.platform == "win32"
+IS_LINUX = sys.platform.startswith("linux")
+MAX_LINE = 64 * 1024     # longer output lines are cut here (the log keeps what Blender wrote)
+_PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_preexec() -> Callable[[], None] | None:
+    """A preexec_fn asking the kernel to SIGTERM the child when its spawning thread dies.
+
+    Linux only. ``prctl`` is looked up here, in the parent: the child may only call it. If the
+    parent died between fork and prctl, the child exits at once instead of running orphaned.
+    """
+    if not IS_LINUX:
+        return None
+    try:
+        prctl = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
+def shell_argv(command: str) -> list[str]:
+    """A hook's shell line, run so that a TERM to the shell ends the whole group.
+
+    The parent-death signal reaches only the shell, not what it started (``sleep``); the trap
+    passes the TERM on to the process group, grandchildren included.
+    """
+    if IS_WINDOWS:
+        return ["cmd", "/c", command]
+    wrapped = f'trap "trap - TERM; kill -TERM 0" TERM\n( {command}\n) &\nwait $!'
+    return ["/bin/sh", "-c", wrapped]
 
 
 class OwnedProcess:
     """A running child (argv list, or a shell command line for hooks) in its own group."""
 
     def __init__(self, command: Sequence[str] | str, *, env: Mapping[str, str] | None = None,
-                 cwd: str | None = None) -> None:
-        shell = isinstance(command, str)
+                 cwd: str | None = None, die_with_parent: bool = False,
+                 stdin_pipe: bool = False) -> None:
+        argv = shell_argv(command) if isinstance(command, str) else list(command)
         kwargs: dict[str, object] = {}
         if IS_WINDOWS:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
         else:
             kwargs["start_new_session"] = True
+            if die_with_parent:
+                kwargs["preexec_fn"] = _parent_death_preexec()
+        self.argv = tuple(argv)
         self.popen = subprocess.Popen(
-            command, shell=shell, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            argv, stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, env=dict(env) if env is not None else None, cwd=cwd,
             **kwargs)  # type: ignore[call-overload]
         self.pid = self.popen.pid
@@ -45,11 +88,24 @@ class OwnedProcess:
         self._lock = threading.Lock()
         self.terminated = False
 
-    def lines(self) -> Iterator[str]:
-        """stdout+stderr lines without their line ends, until the child closes the pipe."""
+    def lines(self, max_line: int = MAX_LINE) -> Iterator[str]:
+        """stdout+stderr lines without their line ends, until the child closes the pipe.
+
+        A line longer than ``max_line`` bytes is cut there (the rest of it is read and dropped),
+        so one endless line cannot take the memory of Render+.
+        """
         stream = self.popen.stdout
         assert stream is not None
-        for raw in stream:
+        while True:
+            raw = stream.readline(max_line)
+            if not raw:
+                return
+            if not raw.endswith(b"\n") and len(raw) >= max_line:
+                while True:  # drop the rest of an over-long line, in bounded pieces
+                    rest = stream.readline(max_line)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+                raw += b" [...]"
             yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
     def terminate(self, grace: float) -> None:
@@ -92,17 +148,6 @@ def kill_group(popen: subprocess.Popen[Any], sig: int | None = None) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(popen.pid, signal.SIGKILL if sig is None else sig)
-
-
-def group_alive(pgid: int) -> bool:
-    """True while any process of group ``pgid`` exists (POSIX; used by tests and checks)."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # Short outside commands (notifications, sound, power): run to the end or killed at a timeout.

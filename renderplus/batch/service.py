@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .options import DEFAULT_BLENDER, RunOptions, choose_blender
 from .recipe import Recipe
-from .runner import Batch, RunOptions, resolve_blender_bin
-
-DEFAULT_BLENDER = "blender"
+from .runner import Batch
+from .view import BatchView
 
 
 class ServiceError(Exception):
@@ -55,7 +55,7 @@ class BatchService:
 
     def __init__(self, options: RunOptions | None = None,
                  work_dir: str | os.PathLike[str] | None = None) -> None:
-        self.options = options or RunOptions()
+        self.options = options or RunOptions()  # frozen; each batch keeps the one it started with
         self.work_dir = Path(work_dir) if work_dir else default_work_dir()
         self._lock = threading.Lock()
         self._recipe: Recipe | None = None
@@ -76,7 +76,7 @@ class BatchService:
         return batch is not None and batch.running
 
     @property
-    def view(self) -> Batch | None:
+    def shown(self) -> Batch | None:
         """The batch a poll describes: the current or last one, or, once a new recipe is
         loaded and until it starts, that recipe as a WAITING batch (jobs QUEUED/DISABLED)."""
         batch, recipe = self._batch, self._recipe
@@ -88,12 +88,19 @@ class BatchService:
                 waiting = self._waiting = Batch(recipe, self.options)  # never started
             return waiting
 
+    def view(self) -> BatchView | None:
+        """The poll's read model of ``shown``, or None when no recipe was ever loaded."""
+        batch = self.shown
+        return batch.view() if batch is not None else None
+
     @property
     def blender_bin(self) -> str:
-        recipe = self._recipe
-        if recipe is not None and recipe.blender_bin:
-            return resolve_blender_bin(recipe, recipe.blender_bin)
-        return self.options.blender_bin or default_blender_bin()
+        """The binary a batch of the loaded recipe would use now."""
+        return choose_blender(self._recipe, self.options.blender_bin)
+
+    def set_options(self, options: RunOptions) -> None:
+        """Options for batches started from now on; a running batch keeps its own."""
+        self.options = options
 
     def load_recipe(self, recipe: Recipe) -> None:
         with self._lock:
@@ -122,10 +129,16 @@ class BatchService:
         if batch is None or not batch.cancel_current_job():
             raise NotRunningError()
 
+    def cancel_job(self, job_id: int) -> None:
+        """Cancel one job (running or queued); NotRunningError when that cannot be done."""
+        batch = self._batch
+        if batch is None or not batch.cancel_job(job_id):
+            raise NotRunningError()
+
     def snapshot(self) -> dict[str, Any] | None:
-        """The poll response of ``view``, or None when no recipe was ever loaded."""
-        batch = self.view
-        return batch.snapshot() if batch is not None else None
+        """``view()`` as the spec's poll dict, or None when no recipe was ever loaded."""
+        view = self.view()
+        return view.to_json() if view is not None else None
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel a running batch (and any pending power-off) and wait for it to end."""

@@ -145,6 +145,27 @@ def apply_render_settings(scene: Any, config: dict[str, Any]) -> None:
             scene.cycles.device = "CPU"
         elif config["device"] not in ("", "DEFAULT"):
             scene.cycles.device = "GPU"  # the type comes from --cycles-device
+            if config.get("gpu_index") is not None:
+                use_only_gpu(config["device"], config["gpu_index"])
+
+
+def use_only_gpu(device_type: str, index: int) -> None:
+    """A parallel slot renders on exactly one GPU: enable that one device of Cycles' list
+    (numbered as ``--list-gpus`` prints them), disable the others, or fail naming both."""
+    preferences: Any = bpy.context.preferences  # never None in a running Blender
+    prefs = preferences.addons["cycles"].preferences
+    if hasattr(prefs, "refresh_devices"):
+        prefs.refresh_devices()
+    else:
+        prefs.get_devices()
+    with contextlib.suppress(TypeError):  # a backend this Blender was built without: no devices
+        prefs.compute_device_type = device_type
+    gpus = [d for d in prefs.devices if d.type == device_type]
+    if index >= len(gpus):
+        seen = ", ".join(f"{d.name} ({d.type})" for d in prefs.devices if d.type != "CPU") or "none"
+        fail(f"GPU {index} ({device_type}) not found: the GPUs Blender sees are: {seen}")
+    for device in prefs.devices:
+        device.use = device is gpus[index]
 
 
 def samples_of(scene: Any) -> int | None:
@@ -156,10 +177,13 @@ def samples_of(scene: Any) -> int | None:
     return None
 
 
+_still_path: list[str | None] = [None]  # the file a still of ``render_runs`` is written to
+
+
 def on_write(scene: Any, *_: Any) -> None:
     """``render_write`` handler: a frame's file was written."""
-    emit("frame", frame=scene.frame_current,
-         path=bpy.path.abspath(scene.render.frame_path(frame=scene.frame_current)))
+    path = _still_path[0] or scene.render.frame_path(frame=scene.frame_current)
+    emit("frame", frame=scene.frame_current, path=bpy.path.abspath(path))
 
 
 def watch_parent(parent: int) -> None:
@@ -189,6 +213,34 @@ def main() -> None:
          samples=samples_of(scene), blender=bpy.app.version_string,
          camera=scene.camera.name if scene.camera else None,
          layers=[layer.name for layer in scene.view_layers if layer.use])
+    if config.get("render_runs"):
+        render_runs(scene, config["render_runs"])
 
 
-main()
+def render_runs(scene: Any, runs: list[list[int]]) -> None:
+    """Render frames Blender's command line cannot express (negative frames, several runs),
+    frame by frame as stills written under the output pattern (a scene's frame range cannot
+    start below 0, its current frame can)."""
+    render = scene.render
+    pattern = render.filepath
+    try:
+        for first, last, step in runs:
+            for frame in range(first, last + 1, step):
+                scene.frame_set(frame)
+                # A still is written to the path as it stands ('#' is not replaced): give it
+                # the frame's own name, which ``-a`` would have used.
+                path = render.frame_path(frame=frame)
+                if render.use_file_extension and path.endswith(render.file_extension):
+                    path = path[:-len(render.file_extension)]
+                render.filepath = path
+                _still_path[0] = path + (render.file_extension if render.use_file_extension else "")
+                result = bpy.ops.render.render(write_still=True, scene=scene.name)
+                render.filepath, _still_path[0] = pattern, None
+                if "FINISHED" not in result:
+                    fail(f"Rendering frame {frame} failed")
+    finally:
+        render.filepath = pattern
+
+
+if __name__ == "__main__":  # Blender runs --python files as __main__; session.py imports it
+    main()

@@ -24,12 +24,17 @@ def run(recipe: Any, **options: Any) -> tuple[Batch, dict[str, Any]]:
     batch = Batch(recipe, RunOptions(**options))
     progress_seen: list[list[float]] = [[] for _ in recipe.jobs]
 
-    def watch() -> None:
-        for entry in batch.snapshot()["jobs"]:
-            progress_seen[entry["id"]].append(entry["progress"])
+    def watch() -> None:  # every revision the batch goes through, as a poller would see it
+        revision = -1
+        while not batch.wait(0):
+            revision = batch.wait_change(revision, timeout=1.0)
+            for job in batch.view().jobs:
+                progress_seen[job.id].append(job.progress)
 
-    batch.subscribe(watch)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     status = batch.run()
+    watcher.join(5)
     snapshot = batch.snapshot()
     assert snapshot["status"] == status
     snapshot["progress_seen"] = progress_seen
@@ -88,7 +93,8 @@ def test_eevee_still(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-
     _, snap = run(recipe)
     assert_finished(snap["jobs"][0], 1)
     assert snap["jobs"][0]["engine"]["type"] == "BLENDER_EEVEE"
-    assert snap["jobs"][0]["engine"]["data"]["samples_todo"] == "4"
+    data = snap["jobs"][0]["engine"]["data"] or {}
+    assert "samples_todo" not in data and "remaining" not in data  # no stale per-frame data
 
 
 def test_failed_jobs_name_the_problem_and_the_batch_goes_on(tmp_path: Path, blend_factory: Factory) -> None:
@@ -127,7 +133,7 @@ def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
 
 
 def rendering(batch: Batch, job: int) -> bool:
-    entry = batch.job_snapshot(job)
+    entry = batch.view().job(job).to_json()
     samples = (entry["engine"]["data"] or {}).get("samples_done")
     return entry["status"] == "RUNNING" and samples not in (None, "0")
 
@@ -143,8 +149,9 @@ def test_cancel_batch_mid_render(tmp_path: Path, blend_factory) -> None:  # type
     batch = Batch(recipe, RunOptions(kill_grace=2.0))
     batch.start()
     wait_for(lambda: rendering(batch, 0))
-    pgid = batch._process.pid if batch._process else None
-    assert pgid is not None
+    handle = batch.handle(0)
+    assert handle is not None and handle.pgid is not None
+    pgid = handle.pgid
     assert batch.cancel()
     assert batch.wait(30)
     snap = batch.snapshot()
@@ -308,10 +315,10 @@ def test_cancel_kills_children_and_survives_sigterm_ignorers(
     recipe = make_recipe([{"blend_file": str(blend_factory())}], blender_bin=fake)
     batch = Batch(recipe, RunOptions(kill_grace=0.5))
     batch.start()
-    wait_for(lambda: batch.job_snapshot(0)["engine"]["data"] is not None)
-    process = batch._process
-    assert process is not None
-    pgid = process.pid
+    wait_for(lambda: batch.view().job(0).to_json()["engine"]["data"] is not None)
+    handle = batch.handle(0)
+    assert handle is not None and handle.pgid is not None
+    pgid = handle.pgid
     assert len(pids_in_group(pgid)) == 2
     batch.cancel()
     assert batch.wait(15)
@@ -340,7 +347,7 @@ def test_snapshot_is_safe_from_other_threads_while_running(tmp_path: Path, blend
                 snap = batch.snapshot()
                 statuses.add(snap["status"])
                 assert len(snap["jobs"]) == 2
-                batch.snapshot_json()
+                assert batch.view().json_bytes
         except BaseException as exc:
             errors.append(exc)
 
@@ -371,9 +378,9 @@ from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.runner import Batch
 batch = Batch(parse_recipe(json.loads({recipe!r})))
 batch.start()
-while batch._process is None:
+while batch.handle(0) is None:
     time.sleep(0.05)
-print(batch._process.pid, flush=True)
+print(batch.handle(0).pgid, flush=True)
 time.sleep(300)
 """
 

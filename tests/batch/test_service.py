@@ -40,7 +40,7 @@ def test_refusals_name_the_reason(tmp_path: Path, fake_blender) -> None:  # type
     with pytest.raises(BatchRunningError):
         service.load_recipe(sleeper_recipe(fake_blender, 1))
     deadline = time.time() + 10
-    while batch.job_snapshot(0)["status"] != "RUNNING" and time.time() < deadline:
+    while batch.view().job(0).status != "RUNNING" and time.time() < deadline:
         time.sleep(0.01)
     service.cancel_current_job()
     assert batch.wait(10)
@@ -83,5 +83,5 @@ def test_a_loaded_recipe_polls_as_a_waiting_batch(tmp_path: Path, fake_blender) 
     snapshot = service.snapshot()
     assert snapshot is not None and snapshot["status"] == "WAITING"
     assert [j["status"] for j in snapshot["jobs"]] == ["QUEUED", "DISABLED"]
-    assert service.view is service.view  # the same waiting view until something changes
+    assert service.shown is service.shown  # the same waiting batch until something changes
     assert not service.running

@@ -1,0 +1,77 @@
+"""Running a batch's hooks (shell commands by design) as owned, bounded children.
+
+A hook runs in its own process group, started from the spawner thread so it dies with Render+
+(its shell passes the TERM on to the whole group). What is kept of its output is bounded (the
+last lines, each cut); the log gets every line. A hook ended by a cancel reports
+``cancelled`` so the runner can mark its job CANCELLED, not FAILED.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from . import spawner
+from .process import OwnedProcess
+from .recipe import Hook
+
+KEPT_LINES = 40          # of a hook's output, kept for the poll (the log has all of it)
+KEPT_LINE_CHARS = 500
+KEPT_OUTPUT_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class HookResult:
+    cmd: str
+    returncode: int
+    output: str
+    last_line: str
+    cancelled: bool
+
+
+class HookRunner:
+    """Runs one hook at a time; ``stop()`` (any thread) ends the one running."""
+
+    def __init__(self, log_line: Callable[[str], None], kill_grace: float) -> None:
+        self._log_line = log_line
+        self._kill_grace = kill_grace
+        self._lock = threading.Lock()
+        self._process: OwnedProcess | None = None
+        self._stopping = False
+
+    def run(self, phase: str, hook: Hook, env: Mapping[str, str]) -> HookResult:
+        self._log_line(f"[{phase}] $ {hook.cmd}")
+        kept: deque[str] = deque(maxlen=KEPT_LINES)
+        try:
+            process = spawner.spawn(hook.cmd, env=env)
+        except OSError as exc:
+            return HookResult(hook.cmd, -1, f"cannot run: {exc.strerror or exc}", "", False)
+        with self._lock:
+            self._process = process
+            stop_now = self._stopping
+        if stop_now:
+            process.terminate(self._kill_grace)
+        try:
+            for line in process.lines():
+                self._log_line(f"[{phase}] {line}")
+                kept.append(line if len(line) <= KEPT_LINE_CHARS else line[:KEPT_LINE_CHARS] + " [...]")
+            code = process.wait()
+        finally:
+            with self._lock:
+                self._process = None
+        output = "\n".join(kept)[-KEPT_OUTPUT_CHARS:]
+        return HookResult(hook.cmd, code, output, kept[-1] if kept else "", process.terminated)
+
+    def stop(self) -> None:
+        """End the running hook (and refuse to leave the next one running)."""
+        with self._lock:
+            self._stopping = True
+            process = self._process
+        if process is not None:
+            process.terminate(self._kill_grace)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stopping = False

@@ -1,0 +1,94 @@
+"""The runner's mutable record of one job, and the cached ``JobView`` it shows.
+
+Only the runner's thread writes a record, always under the batch lock; ``view()`` (any
+thread, under the same lock) rebuilds the frozen ``JobView`` only when the record's revision
+moved, or once a second while the job runs (its ETA ticks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .executors import JobHandle
+from .parser import JobProgress
+from .recipe import Job
+from .view import NO_PROCESS, NO_TIMES, JobStatus, JobView, ProcessInfo, Times
+
+MAX_JOB_MESSAGES = 50
+
+
+@dataclass
+class JobRecord:
+    job: Job
+    status: JobStatus
+    started: float | None = None
+    finished: float | None = None
+    messages: list[str] = field(default_factory=list)
+    messages_dropped: int = 0
+    progress: JobProgress | None = None
+    process_started: float | None = None
+    process_exited: float | None = None
+    returncode: int | None = None
+    handle: JobHandle | None = None
+    cancel_requested: bool = False
+    workdir: str | None = None
+    outputs_file: str | None = None
+    revision: int = 0
+    _view: JobView | None = None
+    _view_key: tuple[int, int] = (-1, 0)
+
+    @property
+    def id(self) -> int:
+        return self.job.id
+
+    def add_message(self, message: str) -> None:
+        """Keep the first messages and a count of the rest: a chatty failure cannot grow a poll."""
+        if len(self.messages) < MAX_JOB_MESSAGES:
+            self.messages.append(message)
+        else:
+            self.messages_dropped += 1
+            self.messages[-1] = f"... and {self.messages_dropped} more messages (see the log)"
+        self.revision += 1
+
+    def view(self, now: float) -> JobView:
+        key = (self.revision, int(now) if self.status is JobStatus.RUNNING else 0)
+        if self._view is None or self._view_key != key:
+            self._view, self._view_key = self._build(now), key
+        return self._view
+
+    def _build(self, now: float) -> JobView:
+        progress = self.progress
+        if progress is None and self.started is None and not self.messages:
+            # nothing happened to it yet: the cheap form (a big recipe's first poll)
+            return JobView(self.job.id, self.status, self.job.display_name,
+                           frames_total=len(self.job.frames))
+        if progress is not None:
+            percent = round(progress.progress, 4)
+        else:
+            percent = 100.0 if self.status is JobStatus.FINISHED else 0.0
+        return JobView(
+            id=self.job.id,
+            status=self.status,
+            name=self.job.display_name,
+            times=Times(self.started, self.finished) if self.started is not None else NO_TIMES,
+            messages=tuple(self.messages),
+            progress=percent,
+            engine_type=progress.engine_type if progress else None,
+            engine_data=dict(progress.data) if progress and progress.data else None,
+            eta=self.eta(now),
+            frames_done=progress.frames_done if progress else 0,
+            frames_total=len(self.job.frames),
+            outputs=tuple(progress.saved_files) if progress else (),
+            process=(ProcessInfo(self.process_started, self.process_exited, self.returncode)
+                     if self.process_started is not None else NO_PROCESS),
+        )
+
+    def eta(self, now: float) -> float | None:
+        """Seconds left, from the share done so far; None until there is something to go on."""
+        progress = self.progress
+        if self.status is not JobStatus.RUNNING or progress is None or self.started is None:
+            return None
+        done = progress.progress
+        if done <= 0.5:
+            return None
+        return round((now - self.started) * (100.0 - done) / done, 1)

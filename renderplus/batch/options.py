@@ -1,0 +1,70 @@
+"""How a batch runs beyond what its recipe says, frozen per batch, and which Blender renders.
+
+A batch takes its options when it is made and they never change under it: the add-on's
+preference for the Blender binary (or the server's ``--blender``) may change while a batch
+renders, and only later batches see the new value. ``choose_blender`` is the one place that
+says which binary a job uses.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .recipe import Job, Recipe
+
+DEFAULT_BLENDER = "blender"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Frozen: make a changed copy with ``options.with_changes(blender_bin=...)``."""
+
+    cleanup: bool = True                 # remove each job's temp folder afterwards
+    write_log: bool | None = None        # None: the recipe's settings.write_log
+    log_dir: str | None = None           # default: the server's log folder
+    debug: bool = False                  # log every Blender line at DEBUG level
+    kill_grace: float = 5.0              # seconds between SIGTERM and SIGKILL on cancel
+    blender_bin: str | None = None       # used when neither the job nor the recipe names one
+    poweroff_grace: float = 60.0         # announced delay before a power action
+    power_runner: Callable[[Sequence[str]], Any] | None = None  # tests inject a fake
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # extra env
+    memory_floor_mb: float = 512.0       # a job starts beside others only above this free memory
+    memory_needed_mb: Callable[[Job], float] | None = None  # what a job needed last time (store)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.env, MappingProxyType):
+            object.__setattr__(self, "env", MappingProxyType(dict(self.env or {})))
+
+    def with_changes(self, **changes: Any) -> RunOptions:
+        return replace(self, **changes)
+
+
+def choose_blender(recipe: Recipe | None, default: str | None = None,
+                   job: Job | None = None) -> str:
+    """The binary a job (or, without one, the batch) renders with.
+
+    In order: the job's ``blender_bin`` (an extension), the recipe's, ``default`` (the
+    server's ``--blender`` or the add-on's preference), ``blender`` on PATH, the bare name
+    (a check then reports it missing). A recipe's path is relative to the recipe; a bare name
+    is looked up on PATH as a shell would.
+    """
+    named = str(getattr(job, "blender_bin", "") or "") if job is not None else ""
+    if not named and recipe is not None:
+        named = recipe.blender_bin or ""
+    if named and recipe is not None:
+        return _resolve(recipe, named)
+    if default:
+        return default
+    return shutil.which(DEFAULT_BLENDER) or DEFAULT_BLENDER
+
+
+def _resolve(recipe: Recipe, name: str) -> str:
+    if os.sep in name or (os.altsep and os.altsep in name) or name.startswith("~"):
+        return recipe.resolve(name)
+    return shutil.which(name) or name

@@ -1,0 +1,118 @@
+"""How a job's render ended: FINISHED, FAILED with a reason people can act on, or CANCELLED.
+
+The reason names what went wrong (Blender's own errors, a known fatal GPU/driver/memory
+message, the last meaningful lines of output when nothing better is known, Blender's crash
+report, a frame left truncated by a full disk), never the whole log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .parser import JobProgress
+from .view import JobStatus
+
+CRASH_LINES = 6
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: JobStatus
+    message: str | None = None
+
+
+def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled: bool,
+           crash_note: str = "") -> Outcome:
+    """The job's status from its exit and what its output said."""
+    if cancelled:
+        return Outcome(JobStatus.CANCELLED, "Cancelled while rendering")
+    if code != 0:
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        return Outcome(JobStatus.FAILED, f"Blender failed ({how}): {_reason(progress)}{crash_note}")
+    problem = first_bad_output(progress.saved_files)
+    if problem:
+        return Outcome(JobStatus.FAILED, problem)
+    if progress.frames_done < expected_frames:
+        errors = "; ".join(progress.errors[-3:])
+        detail = f" ({errors})" if errors else ""
+        return Outcome(JobStatus.FAILED, "Blender exited without writing every frame: "
+                       f"{progress.frames_done} of {expected_frames} written{detail}")
+    return Outcome(JobStatus.FINISHED)
+
+
+def _reason(progress: JobProgress) -> str:
+    """Blender's known fatal message first (named: out of memory, GPU or driver failure...),
+    then its errors, else the last meaningful lines it printed."""
+    parts: list[str] = []
+    if progress.fatal_kind is not None:
+        parts.append(f"{progress.fatal_kind.value}: {progress.fatal_message}")
+    parts += [error for error in progress.errors[-3:] if error != progress.fatal_message]
+    if parts:
+        return "; ".join(parts)
+    lines = progress.tail(5)
+    if lines:
+        return "last output: " + " | ".join(lines)
+    return "no error message"
+
+
+def first_bad_output(paths: Iterable[str]) -> str | None:
+    """A sentence about the first output that is missing or truncated (the file is removed:
+    a half-written frame is no result, and a resume must render it again)."""
+    for path in paths:
+        if not os.path.exists(path):
+            return f"Output file missing after render: {path}"
+        problem = frame_problem(path)
+        if problem:
+            try:
+                os.replace(path, path + ".truncated")
+                where = f" (kept as {path}.truncated)"
+            except OSError:
+                where = ""
+            return f"Output file {path} is {problem} (disk full?){where}"
+    return None
+
+
+_TRAILERS = {b"\x89PNG": b"IEND\xaeB`\x82", b"\xff\xd8\xff": b"\xff\xd9"}
+
+
+def frame_problem(path: str) -> str | None:
+    """None when the frame file looks whole: not empty, and PNG/JPEG files end as they must."""
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            return "empty"
+        with open(path, "rb") as stream:
+            head = stream.read(8)
+            for magic, trailer in _TRAILERS.items():
+                if head.startswith(magic):
+                    stream.seek(max(0, size - 16))
+                    if trailer not in stream.read():
+                        return "truncated"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    return None
+
+
+def keep_crash_report(tmpdir: str, keep_dir: Path, job_id: int) -> str:
+    """Move Blender's crash report out of the job's temp folder (removed after the job);
+    a message tail naming the kept file and its first lines, or "" when there is none."""
+    try:
+        reports = sorted(Path(tmpdir).glob("*.crash.txt"))
+    except OSError:
+        return ""
+    if not reports:
+        return ""
+    try:
+        keep_dir.mkdir(parents=True, exist_ok=True)
+        target = keep_dir / f"job{job_id}-{time.strftime('%Y%m%d-%H%M%S')}-{reports[0].name}"
+        shutil.move(str(reports[0]), target)
+        lines = [ln.strip() for ln in target.read_text("utf-8", "replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    head = " | ".join(line[:200] for line in lines[:CRASH_LINES])
+    return f". Crash report kept as {target}: {head}"

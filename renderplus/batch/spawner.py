@@ -1,0 +1,126 @@
+"""Every child of Render+ is started from one long-lived thread, and can be found again.
+
+Linux's parent-death signal fires when the *thread* that forked a child ends, not the process
+(/work/shared/tech/FACTS.md): a child started from a request thread or a short-lived worker
+would be killed as soon as that thread finished. So Blender processes and hooks are started by
+``spawn``, which hands the fork to one daemon thread that lives as long as Render+, and the
+child dies with Render+ even after a SIGKILL.
+
+``identity``/``same_process`` read a process's boot id, start time and argv, so a later run can
+end an orphan of a dead run from its recorded handle without hitting a reused pid.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .process import OwnedProcess
+
+
+@dataclass
+class _Request:
+    command: Sequence[str] | str
+    env: Mapping[str, str] | None
+    cwd: str | None
+    stdin_pipe: bool
+    done: threading.Event
+    result: OwnedProcess | None = None
+    error: BaseException | None = None
+
+
+class _Spawner:
+    def __init__(self) -> None:
+        self._requests: queue.Queue[_Request] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, name="renderplus-spawner", daemon=True)
+        self._thread.start()
+
+    def spawn(self, command: Sequence[str] | str, env: Mapping[str, str] | None,
+              cwd: str | None, stdin_pipe: bool = False) -> OwnedProcess:
+        if threading.current_thread() is self._thread:
+            return OwnedProcess(command, env=env, cwd=cwd, die_with_parent=True,
+                                stdin_pipe=stdin_pipe)
+        request = _Request(command, env, cwd, stdin_pipe, threading.Event())
+        self._requests.put(request)
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _serve(self) -> None:
+        while True:
+            request = self._requests.get()
+            try:
+                request.result = OwnedProcess(request.command, env=request.env, cwd=request.cwd,
+                                              die_with_parent=True, stdin_pipe=request.stdin_pipe)
+            except BaseException as exc:  # handed to the caller, who raises it
+                request.error = exc
+            request.done.set()
+
+
+_spawner: _Spawner | None = None
+_spawner_lock = threading.Lock()
+
+
+def spawn(command: Sequence[str] | str, *, env: Mapping[str, str] | None = None,
+          cwd: str | None = None, stdin_pipe: bool = False) -> OwnedProcess:
+    """Start an owned child from the long-lived spawner thread; OSError when it cannot start.
+    ``stdin_pipe``: its stdin is a pipe Render+ writes to (a session Blender reads jobs there)."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = _Spawner()
+        spawner = _spawner
+    return spawner.spawn(command, env, cwd, stdin_pipe)
+
+
+# ---------------------------------------------------------------- finding a process again
+
+def boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def start_ticks(pid: int) -> int | None:
+    """The process's start time (clock ticks after boot), from /proc/PID/stat; None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    try:
+        return int(fields[19])  # field 22 of stat; fields here start at field 3
+    except (IndexError, ValueError):
+        return None
+
+
+def cmdline(pid: int) -> tuple[str, ...] | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return tuple(part.decode("utf-8", "replace") for part in raw.split(b"\0") if part)
+
+
+def same_process(pid: int, boot: str | None, ticks: int | None, argv: Sequence[str]) -> bool:
+    """True only when ``pid`` is still the very process recorded: same boot, start, argv."""
+    if boot is None or ticks is None or boot != boot_id():
+        return False
+    return start_ticks(pid) == ticks and cmdline(pid) == tuple(argv)
+
+
+def pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
