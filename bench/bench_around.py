@@ -22,22 +22,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.results import record  # noqa: E402
-from renderplus.batch.around import BatchWatchers  # noqa: E402
-from renderplus.batch.rss import FeedWriter  # noqa: E402
-from tests.around.snapshots import batch_snapshot, job_entry, recipe_with  # noqa: E402
+from renderplus.around import BatchWatchers  # noqa: E402
+from renderplus.around.rss import FeedWriter  # noqa: E402
+from renderplus.batch.view import BatchView  # noqa: E402
+from tests.around.views import batch_view, job_view, recipe_with  # noqa: E402
 
 SIZES = (10, 100, 1000)
 
 
-def snapshots(jobs: int, steps: int) -> list[dict]:
-    """``steps`` successive snapshots of a ``jobs``-job batch, one job changing at a time."""
+def snapshots(jobs: int, steps: int) -> list[BatchView]:
+    """``steps`` successive views of a ``jobs``-job batch, one job changing at a time."""
     result = []
     for step in range(steps):
-        entries = [job_entry(i, "FINISHED" if i < step else "RUNNING" if i == step else "QUEUED",
-                             name=f"Shot {i}", rendertime=3.0, engine="CYCLES",
-                             data={"frame": "1", "mem": "120M", "samples_done": "12"})
+        entries = [job_view(i, "FINISHED" if i < step else "RUNNING" if i == step else "QUEUED",
+                            name=f"Shot {i}", rendertime=3.0, engine="CYCLES",
+                            data={"frame": "1", "mem": "120M", "samples_done": "12"})
                    for i in range(jobs)]
-        result.append(batch_snapshot(entries, eta=600.0))
+        result.append(batch_view(entries, eta=600.0))
     return result
 
 

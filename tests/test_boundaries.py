@@ -1,4 +1,5 @@
-"""Architecture rules: the batch engine and the server never import bpy (design.md, principle 1)."""
+"""Architecture rules: the engine, what runs around it and the server never import bpy
+(design.md, principle 1)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PURE_PACKAGES = [ROOT / "renderplus" / "batch", ROOT / "renderplus" / "server"]
+PURE_PACKAGES = [ROOT / "renderplus" / "batch", ROOT / "renderplus" / "around",
+                 ROOT / "renderplus" / "server"]
 PURE_FILES = sorted(p for pkg in PURE_PACKAGES for p in pkg.rglob("*.py"))
 
 

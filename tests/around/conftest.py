@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from renderplus.batch import power
+from renderplus.around import power
 
 # ---------------------------------------------------------------------------------------------
 # No test powers the machine off

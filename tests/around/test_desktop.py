@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.batch.around import MAX_FAILURE_NOTICES, BatchWatchers
-from renderplus.batch.desktop import notify_commands, send_notification, session_bus_address
+from renderplus.around.desktop import notify_commands, send_notification, session_bus_address
+from renderplus.around.watchers import MAX_FAILURE_NOTICES, BatchWatchers
 
 from .conftest import NotificationListener
-from .snapshots import batch_snapshot, job_entry, recipe_with
+from .views import batch_view, job_view, recipe_with
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -98,17 +98,17 @@ def test_watchers_notify_the_end_and_each_failed_job_once(
     reports: list[str] = []
     watchers = BatchWatchers(recipe, reports.append)
     statuses = ["FAILED", "QUEUED", "QUEUED", "QUEUED", "QUEUED", "QUEUED"]
-    jobs = [job_entry(i, s, messages=["Error: out of memory"] if s == "FAILED" else None)
+    jobs = [job_view(i, s, messages=["Error: out of memory"] if s == "FAILED" else ())
             for i, s in enumerate(statuses)]
-    watchers.job_changed(batch_snapshot(jobs))
-    watchers.job_changed(batch_snapshot(jobs))  # the same failure again: no second notice
+    watchers.job_changed(batch_view(jobs))
+    watchers.job_changed(batch_view(jobs))  # the same failure again: no second notice
     first = notifications.wait_for(1)
     assert [c.summary for c in first] == ["Render+: job #0 FAILED"]
     assert "out of memory" in first[0].body
     # every job fails: notices stop after MAX_FAILURE_NOTICES, the end notice lists them
-    failed = [job_entry(i, "FAILED") for i in range(6)]
-    watchers.job_changed(batch_snapshot(failed))
-    watchers.batch_ended(batch_snapshot(failed, status="FINISHED"))
+    failed = [job_view(i, "FAILED") for i in range(6)]
+    watchers.job_changed(batch_view(failed))
+    watchers.batch_ended(batch_view(failed, status="FINISHED"))
     watchers.close()
     calls = notifications.wait_for(MAX_FAILURE_NOTICES + 1)
     job_notices = [c for c in calls if c.summary.startswith("Render+: job")]
@@ -128,7 +128,7 @@ def test_watchers_report_a_missing_desktop(tmp_path: Path, monkeypatch: pytest.M
     recipe = recipe_with(jobs=1, notifications={"desktop": True})
     reports: list[str] = []
     watchers = BatchWatchers(recipe, reports.append, platform="linux")
-    watchers.batch_ended(batch_snapshot([job_entry(0, "FINISHED", rendertime=1.0)],
-                                        status="FINISHED"))
+    watchers.batch_ended(batch_view([job_view(0, "FINISHED", rendertime=1.0)],
+                                    status="FINISHED"))
     watchers.close()
     assert len(reports) == 1 and "no D-Bus session bus" in reports[0]

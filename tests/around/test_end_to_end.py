@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.runner import Batch, RunOptions
+from renderplus.batch.view import BatchStatus
 
 from .conftest import NotificationListener, SmtpServer
 
@@ -65,16 +67,24 @@ def test_batch_with_rss_mail_desktop_and_a_cancelled_poweroff(
     batch = Batch(recipe, RunOptions(poweroff_grace=60.0, power_runner=power_runner))
     seen: list[tuple[str, ...]] = []
 
-    def watch_feed() -> None:
+    def look_at_feed() -> None:
         statuses = feed_statuses(feed_path)
         if statuses is not None and (not seen or seen[-1] != statuses):
             seen.append(statuses)
 
-    batch.subscribe(watch_feed)
-    assert batch.run() == "FINISHED"
+    def watch_feed() -> None:  # a reader that looks again whenever the batch moved
+        revision = -1
+        while not batch.wait(0):
+            revision = batch.wait_change(revision, timeout=0.5)
+            look_at_feed()
+
+    watcher = threading.Thread(target=watch_feed, daemon=True)
+    watcher.start()
+    assert batch.run() is BatchStatus.FINISHED
+    watcher.join(5)
 
     # The feed followed the batch and ends with the final statuses.
-    watch_feed()
+    look_at_feed()
     rank = {"QUEUED": 0, "RUNNING": 1, "FINISHED": 2, "FAILED": 2}
     for job in range(2):  # each job's status only moves forward, as in the batch
         ranks = [rank[statuses[job]] for statuses in seen]
@@ -96,13 +106,14 @@ def test_batch_with_rss_mail_desktop_and_a_cancelled_poweroff(
     body = mail.get_content()
     assert '#0 "Beauty"' in body and '#1 "Broken"' in body and "missing.blend" in body
 
-    # Power-off: announced, visible in the snapshot, called off by Batch.cancel().
-    snapshot = batch.snapshot()
-    assert snapshot["poweroff"] is not None and snapshot["poweroff"]["action"] == "POWEROFF"
-    assert any(m.startswith("Power-off at") for m in snapshot["messages"])
+    # Power-off: announced, visible in the view and the poll, called off by Batch.cancel().
+    view = batch.view()
+    assert view.poweroff is not None and view.poweroff.action == "POWEROFF"
+    assert batch.snapshot()["poweroff"] == {"action": "POWEROFF", "at": view.poweroff.at}
+    assert any(m.startswith("Power-off at") for m in view.messages)
     assert batch.cancel()
     assert batch.wait_poweroff(10)
-    final = batch.snapshot()
-    assert final["poweroff"] is None and "Power-off called off" in final["messages"]
+    final = batch.view()
+    assert final.poweroff is None and "Power-off called off" in final.messages
     assert power_calls == []
-    assert not any(PASSWORD in m for m in final["messages"])
+    assert not any(PASSWORD in m for m in final.messages)

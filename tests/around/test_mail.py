@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from renderplus.batch.around import BatchWatchers
-from renderplus.batch.mail import (
+from renderplus.around import BatchWatchers
+from renderplus.around.mail import (
     Endpoint,
     MailError,
     build_message,
@@ -21,22 +22,23 @@ from renderplus.batch.mail import (
     split_server,
 )
 from renderplus.batch.recipe import MailSettings
+from renderplus.batch.view import BatchView
 
 from .conftest import SmtpServer
-from .snapshots import batch_snapshot, job_entry, mail_section, recipe_with
+from .views import batch_view, job_view, mail_section, recipe_with
 
 PASSWORD = "s3cret-Pa55"
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def ended_snapshot() -> dict:
-    return batch_snapshot([
-        job_entry(0, "FINISHED", name="Wide", rendertime=61.5),
-        job_entry(1, "FAILED", name="Closeup", rendertime=2.0,
-                  messages=["Error: Cannot read file '/projects/missing.blend'"]),
-        job_entry(2, "DISABLED", name="Spare"),
-        job_entry(3, "FINISHED", name="Top", rendertime=12.25),
+def ended_view() -> BatchView:
+    return batch_view([
+        job_view(0, "FINISHED", name="Wide", rendertime=61.5),
+        job_view(1, "FAILED", name="Closeup", rendertime=2.0,
+                 messages=["Error: Cannot read file '/projects/missing.blend'"]),
+        job_view(2, "DISABLED", name="Spare"),
+        job_view(3, "FINISHED", name="Top", rendertime=12.25),
     ], status="FINISHED", messages=["1 job failed"])
 
 
@@ -59,10 +61,10 @@ def test_endpoints_follow_decision_14() -> None:
 
 
 def test_subject_and_body_say_name_result_times_and_each_job() -> None:
-    snapshot = ended_snapshot()
-    subject = mail_subject(snapshot)
+    view = ended_view()
+    subject = mail_subject(view)
     assert subject == 'Render+: batch "shots.blend" FINISHED — 2 of 3 jobs finished, 1 failed'
-    body = mail_body(snapshot, host="node07")
+    body = mail_body(view, host="node07")
     assert "/projects/shots.blend" in body and "node07" in body
     assert "1 h 02 min 05 s" in body  # the batch's render time, 3725 s
     for label, status in (('#0 "Wide"', "FINISHED"), ('#1 "Closeup"', "FAILED"),
@@ -76,12 +78,12 @@ def test_subject_and_body_say_name_result_times_and_each_job() -> None:
 def test_plain_mail_arrives_with_the_content(smtp_factory: Callable[..., SmtpServer]) -> None:
     server = smtp_factory("none")
     mail = settings(server.address, user="", password="")
-    snapshot = ended_snapshot()
-    where = send_mail(mail, build_message(mail, mail_subject(snapshot), mail_body(snapshot)),
+    view = ended_view()
+    where = send_mail(mail, build_message(mail, mail_subject(view), mail_body(view)),
                       timeout=5)
     assert server.address in where and "no encryption" in where
     [message] = server.messages
-    assert message["Subject"] == mail_subject(snapshot)
+    assert message["Subject"] == mail_subject(view)
     assert server.envelopes[0].rcpt_tos == ["lead@studio.test", "wrangler@studio.test"]
     text = message.get_content()
     assert '#1 "Closeup"' in text and "FAILED" in text
@@ -164,7 +166,7 @@ def test_watchers_mail_over_starttls_trusting_ssl_cert_file(
         server.address, user="render@studio.test", password=PASSWORD))
     reports: list[str] = []
     watchers = BatchWatchers(recipe, reports.append)
-    watchers.batch_ended(ended_snapshot())
+    watchers.batch_ended(ended_view())
     watchers.close()
     assert reports == []
     [message] = server.messages
@@ -183,7 +185,7 @@ def test_watchers_report_a_refused_login_without_the_password(
     reports: list[str] = []
     watchers = BatchWatchers(recipe, reports.append)
     with caplog.at_level(logging.DEBUG):
-        watchers.batch_ended(ended_snapshot())
+        watchers.batch_ended(ended_view())
     watchers.close()
     assert len(reports) == 1
     assert "not sent" in reports[0] and "refused the login" in reports[0]
@@ -195,7 +197,7 @@ def test_watchers_survive_a_dead_server_and_go_on(silent_server: int) -> None:
     recipe = recipe_with(jobs=4, notifications=mail_section(f"127.0.0.1:{silent_server}"))
     reports: list[str] = []
     watchers = BatchWatchers(recipe, reports.append, mail_timeout=0.5)
-    watchers.batch_ended(ended_snapshot())
+    watchers.batch_ended(ended_view())
     watchers.close()
     assert len(reports) == 1 and "not sent" in reports[0]
 
@@ -203,8 +205,7 @@ def test_watchers_survive_a_dead_server_and_go_on(silent_server: int) -> None:
 def test_long_subject_with_the_dash_survives_the_trip(smtp_factory: Callable[..., SmtpServer]) -> None:
     server = smtp_factory("none")
     mail = settings(server.address, user="", password="")
-    snapshot = ended_snapshot()
-    snapshot["name"] = "/projects/" + "very_long_shot_name_" * 4 + ".blend"
-    subject = mail_subject(snapshot)
+    view = replace(ended_view(), name="/projects/" + "very_long_shot_name_" * 4 + ".blend")
+    subject = mail_subject(view)
     send_mail(mail, build_message(mail, subject, "body"), timeout=5)
     assert server.messages[0]["Subject"] == subject

@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from renderplus.batch.around import BatchWatchers
-from renderplus.batch.power import PowerScheduler, power_commands
+from renderplus.around import BatchWatchers
+from renderplus.around.power import PowerScheduler, power_commands
 from renderplus.batch.recipe import RecipeError, parse_recipe
+from renderplus.batch.view import BatchView
 
-from .snapshots import batch_snapshot, job_entry, recipe_with
+from .views import batch_view, job_view, recipe_with
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -80,7 +81,7 @@ def test_runs_after_the_grace_period() -> None:
     power = scheduler(runner, 0.3, reports, changes)
     assert power.schedule("POWEROFF")
     pending = power.pending
-    assert pending is not None and pending["action"] == "POWEROFF" and pending["at"] > 0
+    assert pending is not None and pending.action == "POWEROFF" and pending.at > 0
     assert not power.schedule("SLEEP")  # one pending action at a time
     assert power.wait(10)
     assert runner.calls == [["systemctl", "poweroff"]]
@@ -135,8 +136,8 @@ def test_close_calls_off_and_refuses_new_actions() -> None:
     assert not power.schedule("POWEROFF")
 
 
-def ended(status: str = "FINISHED") -> dict[str, Any]:
-    return batch_snapshot([job_entry(0, "FINISHED", rendertime=1.0)], status=status)
+def ended(status: str = "FINISHED") -> BatchView:
+    return batch_view([job_view(0, "FINISHED", rendertime=1.0)], status=status)
 
 
 def test_watchers_schedule_after_the_batch_and_cancel() -> None:
@@ -148,7 +149,7 @@ def test_watchers_schedule_after_the_batch_and_cancel() -> None:
     watchers.batch_ended(ended())
     assert watchers.poweroff_pending
     state = watchers.poweroff_state
-    assert state is not None and state["action"] == "POWEROFF"
+    assert state is not None and state.action == "POWEROFF"
     assert watchers.cancel_poweroff()
     assert not watchers.poweroff_pending and not watchers.cancel_poweroff()
     watchers.close()

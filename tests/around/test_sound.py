@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.batch.around import BatchWatchers
-from renderplus.batch.sound import PA_VOLUME_NORM, play_sound, player_command, scaled_wav
+from renderplus.around import BatchWatchers
+from renderplus.around.sound import PA_VOLUME_NORM, play_sound, player_command, scaled_wav
 
 from .conftest import AlsaCapture
-from .snapshots import batch_snapshot, job_entry, recipe_with
+from .views import batch_view, job_view, recipe_with
 
 TONE_PEAK = 0.8  # the fixtures' amplitude
 
@@ -85,12 +85,12 @@ def test_scaled_wav_keeps_the_format(tone_files: dict[str, Path], tmp_path: Path
 @needs("play")
 def test_watchers_play_the_recipes_sound(tone_files: dict[str, Path], alsa_capture: AlsaCapture,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("renderplus.batch.sound.LINUX_PLAYERS", ("play",))
+    monkeypatch.setattr("renderplus.around.sound.LINUX_PLAYERS", ("play",))
     recipe = recipe_with(jobs=1, base_dir=str(tone_files["ogg"].parent), notifications={
         "sound": {"enabled": True, "file": "tone.ogg", "volume": 10}})
     reports: list[str] = []
     watchers = BatchWatchers(recipe, reports.append, platform="linux")
-    watchers.batch_ended(batch_snapshot([job_entry(0, "FINISHED", rendertime=1.0)],
+    watchers.batch_ended(batch_view([job_view(0, "FINISHED", rendertime=1.0)],
                                         status="FINISHED"))
     watchers.close()
     assert reports == []

@@ -6,23 +6,25 @@ import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
 
-from renderplus.batch import around
-from renderplus.batch.around import BatchWatchers
+from renderplus.around import BatchWatchers
+from renderplus.around import watchers as watchers_module
+from renderplus.batch.view import BatchView
 
 from .conftest import NotificationListener, SmtpServer
-from .snapshots import batch_snapshot, job_entry, mail_section, recipe_with
+from .views import batch_view, job_view, mail_section, recipe_with
 
 pytestmark = [pytest.mark.timeout(120),
               pytest.mark.skipif(shutil.which("notify-send") is None,
                                  reason="notify-send (libnotify-bin) is not installed")]
 
 
-def ended() -> dict:
-    return batch_snapshot([job_entry(0, "FINISHED", rendertime=4.0),
-                           job_entry(1, "FAILED", rendertime=1.0)], status="FINISHED")
+def ended() -> BatchView:
+    return batch_view([job_view(0, "FINISHED", rendertime=4.0),
+                       job_view(1, "FAILED", rendertime=1.0)], status="FINISHED")
 
 
 def test_one_failure_does_not_stop_the_next_and_power_comes_last(
@@ -55,7 +57,7 @@ def test_a_crashing_notifier_or_report_never_escapes(
     def broken_mail(*args: object, **kwargs: object) -> str:
         raise RuntimeError("bug in the mail code")
 
-    monkeypatch.setattr(around, "send_mail", broken_mail)
+    monkeypatch.setattr(watchers_module, "send_mail", broken_mail)
     recipe = recipe_with(jobs=2, notifications={"desktop": True, **mail_section("127.0.0.1:1")})
     reports: list[str] = []
     watchers = BatchWatchers(recipe, reports.append)
@@ -67,7 +69,7 @@ def test_a_crashing_notifier_or_report_never_escapes(
         raise OSError("log disk full")
 
     watchers = BatchWatchers(recipe, broken_report)
-    watchers.job_changed({"jobs": 5})
+    watchers.job_changed(cast(BatchView, None))  # a bug upstream: job_changed still returns
     watchers.batch_ended(ended())  # the mail fails again and reporting it fails: no exception
     watchers.close()
 

@@ -1,6 +1,6 @@
 """Sleep, hibernate or power off the machine after a batch, after an announced grace period.
 
-The action waits ``grace`` seconds (announced in the batch's messages and its snapshot), so the
+The action waits ``grace`` seconds (announced in the batch's messages and its view), so the
 user can call it off: a cancel request, the CLI or the add-on all end in ``cancel()``. Commands
 run through an injectable runner so tests never power anything off; several commands are tried
 per action because which one works depends on the system (``systemctl`` needs systemd, the
@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .process import run_command
+from ..batch.process import run_command
+from ..batch.view import PowerOffState
 from .summary import format_time
 
 ACTIONS = ("SLEEP", "HIBERNATE", "POWEROFF")
@@ -92,14 +93,14 @@ class PowerScheduler:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pending: dict[str, Any] | None = None
+        self._pending: PowerOffState | None = None
         self._closed = False
 
     @property
-    def pending(self) -> dict[str, Any] | None:
-        """``{"action": "POWEROFF", "at": <epoch>}`` while an action waits, else None."""
+    def pending(self) -> PowerOffState | None:
+        """The action and when it runs (epoch seconds) while it waits, else None."""
         with self._lock:
-            return dict(self._pending) if self._pending else None
+            return self._pending
 
     def schedule(self, action: str) -> bool:
         """Announce ``action`` and carry it out after the grace period unless cancelled first."""
@@ -108,7 +109,7 @@ class PowerScheduler:
             if self._closed or self._pending is not None:
                 return False
             at = time.time() + self.grace
-            self._pending = {"action": action, "at": at}
+            self._pending = PowerOffState(action, at)
             self._cancel = threading.Event()
             # A daemon: a process that exits (Ctrl+C) never powers off behind the user's back;
             # a CLI that should power off waits for it (Batch.wait_poweroff).
@@ -129,7 +130,7 @@ class PowerScheduler:
                 return False
             self._pending = None
             self._cancel.set()
-        self._report(f"{_verb(pending['action'])} called off")
+        self._report(f"{_verb(pending.action)} called off")
         self._changed()
         return True
 

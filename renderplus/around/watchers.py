@@ -1,11 +1,11 @@
 """Everything around a batch: the RSS feed, desktop/sound/mail notices, the power action.
 
-The runner calls ``BatchWatchers`` at fixed points (see docs/engine-api.md):
-``job_changed`` after every job state change, ``batch_ended`` after the POST_BATCH hooks,
-``cancel_poweroff`` from ``Batch.cancel`` and ``close`` at the very end. Nothing here may fail
-or stall a batch: every notice runs with a timeout, its failure becomes one sentence in the
-batch's ``messages`` (through ``report``), and the next notice still goes out. Per-job failure
-notifications run on their own threads so the next job starts at once.
+The runner calls ``BatchWatchers`` at fixed points (see docs/engine-api.md): ``job_changed``
+after every job state change and ``batch_ended`` after the POST_BATCH hooks, both with the
+batch's frozen ``BatchView``; ``cancel_poweroff`` from ``Batch.cancel`` and ``close`` at the
+very end. Nothing here may fail or stall a batch: every notice runs with a timeout, its failure
+becomes one sentence in the batch's ``messages`` (through ``report``), and the next notice still
+goes out. Per-job failure notifications run on their own threads so the next job starts at once.
 """
 
 from __future__ import annotations
@@ -13,26 +13,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..batch.recipe import Recipe
+from ..batch.view import BatchStatus, BatchView, JobStatus, PowerOffState
 from .desktop import NOTIFY_TIMEOUT, send_notification
 from .mail import SMTP_TIMEOUT, MailError, build_message, mail_body, mail_subject, send_mail
 from .power import PowerScheduler
-from .recipe import Recipe
 from .rss import FeedWriter
 from .sound import SOUND_TIMEOUT, play_sound
-from .summary import (
-    batch_title,
-    format_duration,
-    job_counts,
-    job_label,
-    jobs_of,
-    messages_of,
-    outcome_text,
-    redact,
-    times_of,
-)
+from .summary import batch_title, format_duration, job_counts, job_label, outcome_text, redact
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +52,7 @@ class BatchWatchers:
         self._power = PowerScheduler(self._report, grace=poweroff_grace, runner=power_runner,
                                      platform=platform, on_change=on_change)
         self._lock = threading.Lock()
-        self._failed_seen: set[Any] = set()
+        self._failed_seen: set[int] = set()
         self._failure_notices = 0
         self._notice_threads: list[threading.Thread] = []
         self._ended = False
@@ -70,17 +61,17 @@ class BatchWatchers:
     # ----------------------------------------------------------------------------------------
     # What the runner calls
 
-    def job_changed(self, snapshot: Mapping[str, Any]) -> None:
+    def job_changed(self, view: BatchView) -> None:
         """Have the feed rewritten; notify the desktop of a newly failed job when asked to.
         Returns at once: the feed and the notices are written by their own threads."""
         with self._lock:
             if self._closed:
                 return
             if self._feed is not None:
-                self._feed.submit(snapshot)
-            self._guard("job failure notification", self._notice_new_failures, snapshot)
+                self._feed.submit(view)
+            self._guard("job failure notification", self._notice_new_failures, view)
 
-    def batch_ended(self, snapshot: Mapping[str, Any]) -> None:
+    def batch_ended(self, view: BatchView) -> None:
         """The final feed, then desktop, sound and mail (each on its own), then the power action.
         Blocks while they go out (each with its timeout), so a CLI exits after the mail left."""
         with self._lock:
@@ -88,28 +79,28 @@ class BatchWatchers:
                 return
             self._ended = True
         if self._feed is not None:
-            self._feed.submit(snapshot)
+            self._feed.submit(view)
             if not self._feed.flush(FEED_FLUSH_TIMEOUT):
                 self._report(f"RSS feed {self._feed.path} still not written after "
                              f"{FEED_FLUSH_TIMEOUT:g} s")
         self._join_notices(self._notify_timeout + 1.0)
         notifications = self.recipe.notifications
         if notifications.desktop:
-            self._guard("desktop notification", self._desktop_end, snapshot)
+            self._guard("desktop notification", self._desktop_end, view)
         if notifications.sound.enabled:
             self._guard("notification sound", self._sound)
         if notifications.mail.enabled:
-            self._guard("mail", self._mail, snapshot)
+            self._guard("mail", self._mail, view)
         if self.recipe.poweroff.active:
-            self._guard("power action", self._schedule_power, snapshot)
+            self._guard("power action", self._schedule_power, view)
 
     @property
     def poweroff_pending(self) -> bool:
         return self._power.pending is not None
 
     @property
-    def poweroff_state(self) -> dict[str, Any] | None:
-        """The snapshot's ``poweroff`` extra: ``{"action", "at"}`` while pending, else None."""
+    def poweroff_state(self) -> PowerOffState | None:
+        """The view's ``poweroff``: the action and when it runs while pending, else None."""
         return self._power.pending
 
     def cancel_poweroff(self) -> bool:
@@ -136,21 +127,20 @@ class BatchWatchers:
     # ----------------------------------------------------------------------------------------
     # The notices
 
-    def _notice_new_failures(self, snapshot: Mapping[str, Any]) -> None:
+    def _notice_new_failures(self, view: BatchView) -> None:
         notifications = self.recipe.notifications
-        for job in jobs_of(snapshot):
-            if job.get("status") != "FAILED" or job.get("id") in self._failed_seen:
+        for job in view.jobs:
+            if job.status is not JobStatus.FAILED or job.id in self._failed_seen:
                 continue
-            self._failed_seen.add(job.get("id"))
+            self._failed_seen.add(job.id)
             if not (notifications.desktop and notifications.desktop_job_failures):
                 continue
             self._failure_notices += 1
             if self._failure_notices > MAX_FAILURE_NOTICES:
                 continue
-            title = batch_title(snapshot, self.recipe.name)
+            title = batch_title(view, self.recipe.name)
             summary = f"Render+: job {job_label(job)} FAILED"
-            details = messages_of(job)
-            body = f"Batch {title}" + (f": {details[-1]}" if details else "")
+            body = f"Batch {title}" + (f": {job.messages[-1]}" if job.messages else "")
             if self._failure_notices == MAX_FAILURE_NOTICES:
                 body += "\n(Further failures are listed when the batch ends.)"
             self._start_notice(summary, body)
@@ -168,18 +158,17 @@ class BatchWatchers:
         for thread in list(self._notice_threads):
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _desktop_end(self, snapshot: Mapping[str, Any]) -> None:
-        status = snapshot.get("status") or "UNKNOWN"
-        summary = f'Render+: batch "{batch_title(snapshot, self.recipe.name)}" {status}'
-        lines = [outcome_text(snapshot)]
-        rendertime = times_of(snapshot).get("rendertime")
+    def _desktop_end(self, view: BatchView) -> None:
+        summary = f'Render+: batch "{batch_title(view, self.recipe.name)}" {view.status.value}'
+        lines = [outcome_text(view)]
+        rendertime = view.times.rendertime
         if rendertime is not None:
             lines.append(f"Render time {format_duration(rendertime)}")
-        failed = [job_label(j) for j in jobs_of(snapshot) if j.get("status") == "FAILED"]
+        failed = [job_label(j) for j in view.jobs if j.status is JobStatus.FAILED]
         if failed:
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
             lines.append("Failed: " + ", ".join(failed[:5]) + more)
-        self._desktop(summary, "\n".join(lines), job_counts(snapshot).failed > 0)
+        self._desktop(summary, "\n".join(lines), job_counts(view).failed > 0)
 
     def _desktop(self, summary: str, body: str, critical: bool) -> None:
         problem = send_notification(summary, body, critical=critical, platform=self._platform,
@@ -194,10 +183,10 @@ class BatchWatchers:
         if problem:
             self._report(problem)
 
-    def _mail(self, snapshot: Mapping[str, Any]) -> None:
+    def _mail(self, view: BatchView) -> None:
         settings = self.recipe.notifications.mail
-        message = build_message(settings, mail_subject(snapshot, self.recipe.name),
-                                mail_body(snapshot, self.recipe.name))
+        message = build_message(settings, mail_subject(view, self.recipe.name),
+                                mail_body(view, self.recipe.name))
         try:
             where = send_mail(settings, message, timeout=self._mail_timeout)
         except MailError as exc:
@@ -205,9 +194,9 @@ class BatchWatchers:
             return
         log.info("mail to %s sent via %s", settings.to, where)
 
-    def _schedule_power(self, snapshot: Mapping[str, Any]) -> None:
+    def _schedule_power(self, view: BatchView) -> None:
         action = self.recipe.poweroff.action
-        if snapshot.get("status") == "CANCELLED":
+        if view.status is BatchStatus.CANCELLED:
             self._report(f"No {action.lower()}: the batch was cancelled")
             return
         self._power.schedule(action)

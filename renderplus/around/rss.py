@@ -5,13 +5,14 @@ per job with its status, times and engine data. The file is rewritten on every j
 writing a temporary file beside it and ``os.replace``-ing it, so a reader polling the file never
 sees half a feed. A writer thread does it, so the runner starts the next job without waiting.
 Item guids are stable for the whole batch, so readers update the items instead of piling up new
-ones. Only the snapshot goes in: the recipe's mail password never can.
+ones. Only the batch's view goes in: the recipe's mail password never can.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
+import math
 import os
 import re
 import socket
@@ -19,46 +20,47 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+from ..batch.view import BatchStatus, BatchView, JobStatus, JobView
 from .summary import (
-    DONE_STATUSES,
     batch_title,
     format_duration,
     format_time,
     job_counts,
     job_label,
-    jobs_of,
-    messages_of,
     outcome_text,
-    times_of,
 )
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TTL_MINUTES = 1  # a render changes often: ask readers to look again every minute
 
 
-def build_feed(snapshot: Mapping[str, Any], feed_path: str, *, recipe_name: str = "",
+# Per job, for the feed's own cache: the view the text was made from, and the text.
+FeedCache = dict[tuple[str, str, int], tuple[JobView, str]]
+
+
+def build_feed(view: BatchView, feed_path: str, *, recipe_name: str = "",
                now: float | None = None, host: str | None = None,
-               cache: dict[Any, tuple[str, str]] | None = None) -> bytes:
-    """The RSS 2.0 document (UTF-8 bytes) for this snapshot.
+               cache: FeedCache | None = None) -> bytes:
+    """The RSS 2.0 document (UTF-8 bytes) for this view of the batch.
 
     ``cache`` (kept by the caller between calls) reuses the text of jobs that did not change,
-    so a 1,000-job feed costs little more to rewrite than a 10-job one.
+    so a 1,000-job feed costs little more to rewrite than a 10-job one. The runner reuses a
+    job's ``JobView`` while the job does not change, so most hits are an identity check.
     """
     now = time.time() if now is None else now
     host = host if host is not None else socket.gethostname()
-    title = batch_title(snapshot, recipe_name)
-    status = str(snapshot.get("status") or "WAITING")
+    title = batch_title(view, recipe_name)
+    status = view.status.value
     self_url = Path(os.path.abspath(feed_path)).as_uri()
-    started = times_of(snapshot).get("started")
+    started = view.times.started
     batch_key = f"renderplus:{host}:{_stamp(started)}"
-    description = (f"Render+ batch {snapshot.get('name') or recipe_name or title} on {host}: "
-                   f"{status}, {outcome_text(snapshot)}")
+    description = (f"Render+ batch {view.name or recipe_name or title} on {host}: "
+                   f"{status}, {outcome_text(view)}")
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n',
         f'<rss version="2.0" xmlns:atom="{ATOM_NS}">\n<channel>\n',
@@ -70,78 +72,70 @@ def build_feed(snapshot: Mapping[str, Any], feed_path: str, *, recipe_name: str 
         _element("lastBuildDate", formatdate(now, usegmt=True), 1),
         _element("pubDate", formatdate(started, usegmt=True), 1) if _is_number(started) else "",
         _element("ttl", str(TTL_MINUTES), 1),
-        _progress_item(snapshot, batch_key, self_url, now, status),
+        _progress_item(view, batch_key, self_url, now),
     ]
-    for job in jobs_of(snapshot):
-        key = (batch_key, self_url, job.get("id"))
-        fingerprint = repr(job)
+    for job in view.jobs:
+        key = (batch_key, self_url, job.id)
         cached = cache.get(key) if cache is not None else None
-        if cached is not None and cached[0] == fingerprint:
+        if cached is not None and (cached[0] is job or cached[0] == job):
             parts.append(cached[1])
             continue
         text = _job_item(job, batch_key, self_url, started)
         if cache is not None:
-            cache[key] = (fingerprint, text)
+            cache[key] = (job, text)
         parts.append(text)
     parts.append("</channel>\n</rss>\n")
     return "".join(parts).encode("utf-8")
 
 
-def _progress_item(snapshot: Mapping[str, Any], batch_key: str, link: str, now: float,
-                   status: str) -> str:
-    counts = job_counts(snapshot)
+def _progress_item(view: BatchView, batch_key: str, link: str, now: float) -> str:
+    counts = job_counts(view)
     noun = "job" if counts.total == 1 else "jobs"
-    if status in ("FINISHED", "CANCELLED"):
-        title = f"Batch {status}: {outcome_text(snapshot)}"
+    status = view.status.value
+    if view.status.ended:
+        title = f"Batch {status}: {outcome_text(view)}"
     else:
         title = f"{counts.done} of {counts.total} {noun} finished"
         if counts.failed:
             title += f", {counts.failed} failed"
-        eta = snapshot.get("eta")
-        if isinstance(eta, int | float) and _is_number(eta):
+        eta = view.eta
+        if eta is not None and math.isfinite(eta):
             title += f", ETA {format_duration(eta)} (about {format_time(now + eta)[11:16]})"
-    times = times_of(snapshot)
-    rows = [("Status", status), ("Progress", _percent(snapshot.get("progress"))),
-            ("Started", format_time(times.get("started"))),
-            ("Finished", format_time(times.get("finished"))),
-            ("Render time", format_duration(times.get("rendertime")))]
-    current = snapshot.get("current_job")
-    if status == "RUNNING" and current is not None:
-        rows.append(("Current job", f"#{current}"))
-    rows += [("Message", m) for m in messages_of(snapshot)]
+    times = view.times
+    rows = [("Status", status), ("Progress", _percent(view.progress)),
+            ("Started", format_time(times.started)),
+            ("Finished", format_time(times.finished)),
+            ("Render time", format_duration(times.rendertime))]
+    if view.status is BatchStatus.RUNNING and view.current_job is not None:
+        rows.append(("Current job", f"#{view.current_job}"))
+    rows += [("Message", m) for m in view.messages]
     return _item(title, link, rows, status, f"{batch_key}:progress", now)
 
 
-def _job_item(job: Mapping[str, Any], batch_key: str, link: str, batch_started: Any) -> str:
-    status = str(job.get("status") or "QUEUED")
-    times = times_of(job)
+def _job_item(job: JobView, batch_key: str, link: str, batch_started: float | None) -> str:
+    status = job.status.value
+    times = job.times
     title = f"Job {job_label(job)}: {status}"
-    if status == "RUNNING":
-        title += f" {_percent(job.get('progress'))}"
-    rows = [("Status", status), ("Progress", _percent(job.get("progress")))]
-    frames_total = job.get("frames_total")
-    if isinstance(frames_total, int) and frames_total > 0:
-        rows.append(("Frames", f"{job.get('frames_done', 0)} of {frames_total}"))
-    rows += [("Started", format_time(times.get("started"))),
-             ("Finished", format_time(times.get("finished"))),
-             ("Render time", format_duration(times.get("rendertime")))]
-    eta = job.get("eta")
-    if status == "RUNNING" and _is_number(eta):
-        rows.append(("ETA", format_duration(eta)))
-    engine = job.get("engine")
-    if isinstance(engine, Mapping):
-        if engine.get("type"):
-            rows.append(("Engine", str(engine["type"])))
-        data = engine.get("data")
-        if isinstance(data, Mapping):
-            rows += [(str(k).replace("_", " ").capitalize(), str(v)) for k, v in data.items()]
-    outputs = job.get("outputs")
-    if isinstance(outputs, list) and outputs:
-        rows.append(("Last output", str(outputs[-1])))
-    rows += [("Message", m) for m in messages_of(job)]
-    changed = times.get("finished") if status in DONE_STATUSES else times.get("started")
+    if job.status is JobStatus.RUNNING:
+        title += f" {_percent(job.progress)}"
+    rows = [("Status", status), ("Progress", _percent(job.progress))]
+    if job.frames_total > 0:
+        rows.append(("Frames", f"{job.frames_done} of {job.frames_total}"))
+    rows += [("Started", format_time(times.started)),
+             ("Finished", format_time(times.finished)),
+             ("Render time", format_duration(times.rendertime))]
+    if job.status is JobStatus.RUNNING and _is_number(job.eta):
+        rows.append(("ETA", format_duration(job.eta)))
+    if job.engine_type:
+        rows.append(("Engine", job.engine_type))
+    if job.engine_data:
+        rows += [(str(k).replace("_", " ").capitalize(), str(v)) for k, v in job.engine_data.items()]
+    if job.outputs:
+        rows.append(("Last output", job.outputs[-1]))
+    rows += [("Message", m) for m in job.messages]
+    changed = times.finished if job.status.ended else times.started
     when = changed if _is_number(changed) else batch_started
-    return _item(title, link, rows, status, f"{batch_key}:job:{job.get('id')}",
+    return _item(title, link, rows, status, f"{batch_key}:job:{job.id}",
                  when if _is_number(when) else None)
 
 
@@ -177,23 +171,24 @@ def _html_rows(rows: list[tuple[str, str]]) -> str:
                            for k, v in rows)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+def _is_number(value: float | None) -> bool:
+    """A time or duration that can be shown: known and finite."""
+    return value is not None and math.isfinite(value)
 
 
-def _percent(value: Any) -> str:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return "-"
-    return f"{value:.0f} %"
+def _percent(value: float) -> str:
+    return f"{value:.0f} %" if math.isfinite(value) else "-"
 
 
-def _stamp(started: Any) -> str:
-    return str(int(started * 1000)) if isinstance(started, int | float) else "unstarted"
+def _stamp(started: float | None) -> str:
+    if started is None or not math.isfinite(started):
+        return "unstarted"
+    return str(int(started * 1000))
 
 
 class FeedWriter:
     """Writes the feed file; ``submit`` hands the work to a writer thread so the runner never
-    waits on the disk (when changes come faster than writes, the latest snapshot wins).
+    waits on the disk (when changes come faster than writes, the latest view wins).
     A failure is passed to ``on_problem`` once, not on every job change."""
 
     def __init__(self, path: str, recipe_name: str = "",
@@ -202,17 +197,17 @@ class FeedWriter:
         self.recipe_name = recipe_name
         self._on_problem = on_problem
         self._last_problem: str | None = None
-        self._cache: dict[Any, tuple[str, str]] = {}
+        self._cache: FeedCache = {}
         self._cond = threading.Condition()
-        self._pending: Mapping[str, Any] | None = None
+        self._pending: BatchView | None = None
         self._busy = False
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def write(self, snapshot: Mapping[str, Any]) -> str | None:
+    def write(self, view: BatchView) -> str | None:
         """Write the feed now; None when written (or when the same failure was already reported)."""
         try:
-            data = build_feed(snapshot, self.path, recipe_name=self.recipe_name, cache=self._cache)
+            data = build_feed(view, self.path, recipe_name=self.recipe_name, cache=self._cache)
             write_atomically(self.path, data)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -224,12 +219,12 @@ class FeedWriter:
         self._last_problem = None
         return None
 
-    def submit(self, snapshot: Mapping[str, Any]) -> None:
-        """Have the writer thread write this snapshot (replacing one not written yet)."""
+    def submit(self, view: BatchView) -> None:
+        """Have the writer thread write this view (replacing one not written yet)."""
         with self._cond:
             if self._closed:
                 return
-            self._pending = snapshot
+            self._pending = view
             if self._thread is None:
                 self._thread = threading.Thread(target=self._write_loop, name="renderplus-rss",
                                                 daemon=True)
@@ -237,7 +232,7 @@ class FeedWriter:
             self._cond.notify_all()
 
     def flush(self, timeout: float) -> bool:
-        """Wait until every submitted snapshot is written; False on timeout."""
+        """Wait until every submitted view is written; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._pending is not None or self._busy:
@@ -260,12 +255,12 @@ class FeedWriter:
             with self._cond:
                 while self._pending is None and not self._closed:
                     self._cond.wait()
-                snapshot, self._pending = self._pending, None
-                if snapshot is None:
+                view, self._pending = self._pending, None
+                if view is None:
                     return
                 self._busy = True
             try:
-                problem = self.write(snapshot)
+                problem = self.write(view)
             except Exception as exc:  # a bug must not kill the writer: say it, go on
                 problem = f"RSS feed {self.path} not written: {type(exc).__name__}: {exc}"
             finally:

@@ -17,24 +17,21 @@ import email.policy
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
-from typing import Any
 
-from .recipe import MailSettings
+from ..batch.recipe import MailSettings
+from ..batch.view import BatchView
 from .summary import (
     batch_title,
     format_duration,
     format_time,
     headline,
     job_label,
-    jobs_of,
-    messages_of,
     outcome_text,
     redact,
-    times_of,
 )
 
 SMTP_TIMEOUT = 10.0
@@ -96,47 +93,40 @@ def recipients(to: str) -> list[str]:
 # The text
 
 
-def mail_subject(snapshot: Mapping[str, Any], recipe_name: str = "") -> str:
-    return headline(snapshot, recipe_name)
+def mail_subject(view: BatchView, recipe_name: str = "") -> str:
+    return headline(view, recipe_name)
 
 
-def mail_body(snapshot: Mapping[str, Any], recipe_name: str = "", host: str | None = None) -> str:
+def mail_body(view: BatchView, recipe_name: str = "", host: str | None = None) -> str:
     """Plain text a pipeline engineer can read on a phone: the batch, then one line per job."""
-    times = times_of(snapshot)
+    times = view.times
     host = host if host is not None else socket.gethostname()
     lines = [
-        f"Batch:        {snapshot.get('name') or recipe_name or batch_title(snapshot)}",
-        f"Result:       {snapshot.get('status') or 'UNKNOWN'} — {outcome_text(snapshot)}",
+        f"Batch:        {view.name or recipe_name or batch_title(view)}",
+        f"Result:       {view.status.value} — {outcome_text(view)}",
         f"Machine:      {host}",
-        f"Started:      {format_time(times.get('started'))}",
-        f"Finished:     {format_time(times.get('finished'))}",
-        f"Render time:  {format_duration(times.get('rendertime'))}",
+        f"Started:      {format_time(times.started)}",
+        f"Finished:     {format_time(times.finished)}",
+        f"Render time:  {format_duration(times.rendertime)}",
     ]
-    stats = snapshot.get("stats")
-    if isinstance(stats, Mapping) and stats.get("average_time") is not None:
-        lines.append(f"Average job:  {format_duration(stats.get('average_time'))}; "
-                     f"slowest #{stats.get('slowest_index')} "
-                     f"({format_duration(stats.get('slowest_time'))}), "
-                     f"fastest #{stats.get('fastest_index')} "
-                     f"({format_duration(stats.get('fastest_time'))})")
-    batch_messages = messages_of(snapshot)
-    if batch_messages:
-        lines += ["", "Messages:"] + [f"  - {m}" for m in batch_messages]
+    stats = view.stats
+    if stats.average_time is not None:
+        lines.append(f"Average job:  {format_duration(stats.average_time)}; "
+                     f"slowest #{stats.slowest_index} ({format_duration(stats.slowest_time)}), "
+                     f"fastest #{stats.fastest_index} ({format_duration(stats.fastest_time)})")
+    if view.messages:
+        lines += ["", "Messages:"] + [f"  - {m}" for m in view.messages]
     lines += ["", "Jobs:"]
-    jobs = jobs_of(snapshot)
-    if not jobs:
+    if not view.jobs:
         lines.append("  (none)")
-    width = max((len(job_label(j)) for j in jobs), default=0)
-    for job in jobs:
-        status = str(job.get("status") or "?")
-        job_times = times_of(job)
-        when = format_duration(job_times.get("rendertime"))
-        line = f"  {job_label(job):<{width}}  {status:<9}  {when}"
-        frames_total = job.get("frames_total")
-        if isinstance(frames_total, int) and frames_total > 1:
-            line += f"  ({job.get('frames_done', 0)}/{frames_total} frames)"
+    width = max((len(job_label(j)) for j in view.jobs), default=0)
+    for job in view.jobs:
+        line = (f"  {job_label(job):<{width}}  {job.status.value:<9}  "
+                f"{format_duration(job.times.rendertime)}")
+        if job.frames_total > 1:
+            line += f"  ({job.frames_done}/{job.frames_total} frames)"
         lines.append(line.rstrip())
-        lines += [f"      {m}" for m in messages_of(job)]
+        lines += [f"      {m}" for m in job.messages]
     lines += ["", "-- ", "Render+ batch server"]
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .process import run_command
+from ..batch.process import run_command
 
 APP_NAME = "Render+"
 NOTIFY_TIMEOUT = 10.0

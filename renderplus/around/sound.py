@@ -21,7 +21,7 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .process import run_command
+from ..batch.process import run_command
 
 SOUND_TIMEOUT = 30.0
 PA_VOLUME_NORM = 65536  # PulseAudio's 100 %
