@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +34,8 @@ from .version import API_VERSION, SERVER_NAME, VERSION
 log = logging.getLogger("renderplus.server")
 
 DEFAULT_MAX_UPLOAD = 2 * 1024 ** 3   # 2 GiB
-DEFAULT_MAX_RECIPE = 32 * 1024 ** 2  # 10,000 jobs of about 1 KiB each, with room to spare
+DEFAULT_MAX_RECIPE = 8 * 1024 ** 2   # 8 MiB: 10,000 jobs of about 800 bytes each (413 beyond)
 CANCEL_WAIT = 10.0                   # DELETE /batch answers once the batch has ended, or after this
-POLL_CACHE_AGE = 0.2                 # a running batch's poll body is reused this long (ETAs tick)
 JSON_TYPE = "application/json"
 
 
@@ -51,27 +49,6 @@ def error_answer(code: int, status: str, **extra: Any) -> Any:
     return json_answer({"status": status, **extra}, code)
 
 
-class _PollCache:
-    """The encoded poll body per (batch, revision): 50 pollers cost one JSON encoding."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entry: tuple[Batch, int, float, str] | None = None
-
-    def body(self, batch: Batch) -> tuple[str, int]:
-        revision = batch.revision  # read before the snapshot: the body is at least this new
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entry
-            if (entry is not None and entry[0] is batch and entry[1] == revision
-                    and (not batch.running or now - entry[2] < POLL_CACHE_AGE)):
-                return entry[3], revision
-        text = batch.snapshot_json()
-        with self._lock:
-            self._entry = (batch, revision, now, text)
-        return text, revision
-
-
 class BatchApi:
     """The routes; one instance per app."""
 
@@ -83,13 +60,13 @@ class BatchApi:
         self.max_upload = max_upload
         self.max_recipe = max_recipe
         self.cancel_wait = cancel_wait
-        self._polls = _PollCache()
+        self._parsing = threading.Lock()  # one recipe parsed at a time: N big bodies never N x the memory
 
     # ---------------------------------------------------------------- helpers
 
     def view(self) -> Batch | None:
         """The batch that polls describe (see the module docstring), or None."""
-        return self.service.view
+        return self.service.shown
 
     @staticmethod
     def no_batch() -> Any:
@@ -103,9 +80,9 @@ class BatchApi:
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             return error_answer(411, f"Send the {what} with a Content-Length "
                                      "(chunked bodies are not accepted)")
+        if not environ.get("CONTENT_LENGTH"):
+            return error_answer(411, f"Send the {what} with a Content-Length header")
         length = bottle.request.content_length
-        if length < 0:
-            length = 0
         if length > limit:
             return error_answer(413, f"The {what} is too large: {length} bytes, the limit is {limit}",
                                 limit=limit)
@@ -156,7 +133,8 @@ class BatchApi:
         except UploadError as exc:
             return error_answer(exc.code, str(exc))
         try:
-            recipe = parse_recipe(body, base_dir=str(self.service.work_dir))
+            with self._parsing:
+                recipe = parse_recipe(body, base_dir=str(self.service.work_dir))
         except RecipeError as exc:
             count = len(exc.errors)
             return error_answer(400, f"Invalid recipe: {count} error{'s' if count != 1 else ''}",
@@ -166,8 +144,9 @@ class BatchApi:
         except BatchRunningError as exc:
             return error_answer(409, str(exc))
         enabled = len(recipe.enabled_jobs)
-        warnings = [f"job {job.id}: .blend file not found: {recipe.resolve(job.source_file)}"
-                    for job in recipe.enabled_jobs if not os.path.isfile(recipe.resolve(job.source_file))]
+        warnings = [str(issue) for issue in recipe.warnings]  # unknown keys, with did-you-mean
+        warnings += [f"job {job.id}: .blend file not found: {recipe.resolve(job.source_file)}"
+                     for job in recipe.enabled_jobs if not os.path.isfile(recipe.resolve(job.source_file))]
         problem = self.blender_problem()
         if problem:
             warnings.append(problem)
@@ -227,11 +206,12 @@ class BatchApi:
         batch = self.view()
         if batch is None:
             return self.no_batch()
-        body, revision = self._polls.body(batch)
-        etag = f'W/"{id(batch):x}-{revision}"'
+        view = batch.view()  # one frozen view per revision, its JSON encoded once for everyone
+        etag = f'W/"{id(batch):x}-{view.revision}"'
         if bottle.request.get_header("If-None-Match") == etag:
             return bottle.HTTPResponse(status=304, headers={"ETag": etag})
-        return json_answer(body, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        return bottle.HTTPResponse(view.json_bytes, status=200, headers={
+            "Content-Type": JSON_TYPE, "ETag": etag, "Cache-Control": "no-cache"})
 
     def name(self) -> Any:
         batch = self.view()
@@ -249,7 +229,7 @@ class BatchApi:
             return self.no_batch()
         index = int(job_id)
         try:
-            return json_answer(batch.job_snapshot(index))
+            return json_answer(batch.view().job(index).to_json())
         except IndexError:
             count = len(batch.recipe.jobs)
             known = f"ids 0-{count - 1}" if count else "it has no jobs"
@@ -270,8 +250,8 @@ class BatchApi:
                             "batch": batch.status if batch else None})
 
     def cancel_job(self) -> Any:
-        snapshot = self.service.snapshot()
-        current = snapshot.get("current_job") if snapshot else None
+        view = self.service.view()
+        current = view.current_job if view is not None else None
         try:
             self.service.cancel_current_job()
         except NotRunningError as exc:
@@ -279,6 +259,28 @@ class BatchApi:
                 return error_answer(409, "No render job is running right now (the batch runs its hooks)")
             return error_answer(409, str(exc))
         return json_answer({"status": f"Job {current} cancelled; the batch goes on", "job": current})
+
+    def cancel_job_by_id(self, job_id: str) -> Any:
+        """An extension: cancel any one job; a queued one becomes CANCELLED, an ended one 409."""
+        if not job_id.isascii() or not job_id.isdigit() or len(job_id) > 9:
+            return error_answer(400, f"Wrong job index {job_id!r}: an integer from 0 or 'current'")
+        index = int(job_id)
+        batch = self.view()
+        if batch is None:
+            return self.no_batch()
+        count = len(batch.recipe.jobs)
+        if index >= count:
+            return error_answer(400, f"No job {index} in this batch (ids 0-{count - 1})" if count
+                                else f"No job {index}: this batch has no jobs")
+        try:
+            self.service.cancel_job(index)
+        except NotRunningError:
+            if not self.service.running:
+                return error_answer(409, str(NotRunningError()))
+            status = batch.view().job(index).status
+            return error_answer(409, f"Job {index} cannot be cancelled: it is {status.value}",
+                                job=index)
+        return json_answer({"status": f"Job {index} cancelled; the batch goes on", "job": index})
 
     def stop_server(self) -> Any:
         if self.on_stop is None:
@@ -299,8 +301,13 @@ class BatchApi:
 
 
 def raw_body(length: int) -> bytes:
-    """Exactly ``length`` bytes of the request body (small bodies only: recipes)."""
-    return b"".join(raw_chunks(bottle.request.environ["wsgi.input"], length))
+    """Exactly ``length`` bytes of the request body (small bodies only: recipes).
+
+    UploadError(408) when the client stops sending (the server's ``BodyTimeoutError``)."""
+    try:
+        return b"".join(raw_chunks(bottle.request.environ["wsgi.input"], length))
+    except TimeoutError as exc:
+        raise UploadError(408, str(exc) or "The request body stalled") from None
 
 
 ROUTES: tuple[tuple[str, str, str], ...] = (
@@ -314,6 +321,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/batch/name", "name"),
     ("GET", "/batch/jobs/<job_id:re:.*>", "job"),
     ("DELETE", "/batch/jobs/current", "cancel_job"),
+    ("DELETE", "/batch/jobs/<job_id:re:.*>", "cancel_job_by_id"),
     ("DELETE", "/server", "stop_server"),
     ("GET", "/openapi.json", "openapi"),
 )
@@ -328,6 +336,9 @@ def _error_page(error: Any) -> str:
     elif code == 405:
         allowed = error.get_header("Allow", "")
         status = f"Method {request.method} not allowed on {request.path}; allowed: {allowed}"
+    elif isinstance(getattr(error, "exception", None), TimeoutError):  # a body that stalled
+        bottle.response.status = 408
+        status = str(error.exception) or "The request body stalled"
     elif code >= 500:
         exception = getattr(error, "exception", None)
         log.error("error in %s %s: %r (traceback above)", request.method, request.path, exception)

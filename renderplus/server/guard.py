@@ -14,7 +14,9 @@ would be remote code execution. Three rules close it, checked on every request b
    403, which also stops a page from firing ``GET /batch/start`` through an ``<img>`` tag.
 3. When a token is configured (required off loopback) every request must carry it, as
    ``Authorization: Bearer <token>`` or ``X-RenderPlus-Token: <token>``; otherwise 401. The
-   comparison takes constant time.
+   comparison is of bytes (the token's UTF-8, as curl sends it) and takes constant time.
+   ``check_token`` refuses, at start-up, a token nobody could send (empty, only whitespace,
+   whitespace at its ends -- HTTP drops it -- or control characters).
 """
 
 from __future__ import annotations
@@ -34,6 +36,28 @@ LOCAL_ADDR_KEY = "renderplus.local_addr"  # set by httpd: the address this conne
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def check_token(token: str) -> str:
+    """``token`` when a client can send it in an HTTP header; ValueError with a sentence if not."""
+    if not token.strip():
+        raise ValueError("The access token is empty or only whitespace: no client could send it; "
+                         "choose a token of visible characters")
+    if token != token.strip(" \t"):
+        raise ValueError("The access token starts or ends with whitespace, which HTTP drops from "
+                         "header values: remove it")
+    if any(ord(char) < 32 or ord(char) == 127 for char in token):
+        raise ValueError("The access token contains a control character (a line break or tab?), "
+                         "which cannot be sent in an HTTP header")
+    return token
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value's bytes as they came off the wire (WSGI hands them over as latin-1 text)."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire (a test, another server): take it as text
+        return value.encode("utf-8", "replace")
 
 
 def is_loopback(host: str) -> bool:
@@ -155,4 +179,4 @@ class AccessGuard:
             if scheme.lower() != "bearer":
                 return False
             given = value
-        return hmac.compare_digest(given.strip().encode("utf-8", "replace"), self.token)
+        return hmac.compare_digest(header_bytes(given.strip(" \t")), self.token)

@@ -1,18 +1,24 @@
 """A threaded HTTP server for the Render+ WSGI app that starts and stops on demand.
 
-Why the standard library (``socketserver`` threads + ``wsgiref``) and not a bundled WSGI server
-(waitress, cheroot): the server must run inside Blender's own Python, on Blender 3.x (which
-installs no wheels) to 5.x, and from a plain ``python3`` in the add-on folder where nobody ran
-pip. Every extra dependency is another wheel to ship, keep current and load from a zip, and the
-load is tiny: a handful of local clients polling a JSON document. A thread per connection
-answers that well (the benchmark in ``bench/RESULTS.md``: 50 clients polling a 1,000-job batch
-during a render), a slow or stalled client only holds its own thread (each connection has a
-socket timeout, and the number of connections is capped), and the two things a Blender add-on
-needs that ``wsgiref.simple_server`` lacks are small to add here: ``stop()`` that returns only
-once the port is free and every thread has ended (so the add-on can be disabled and enabled
-again, and a new server can take the port at once), and JSON errors for requests that never
-reach the app. One request per connection (HTTP/1.0): nothing idles in keep-alive.
+Why the standard library (``socketserver`` threads + ``wsgiref``) and not a bundled WSGI server:
+measured in ``/work/notes/http-server-decision.md`` (summarised in the README). In short,
+waitress reads a whole request body before the app sees it (a 2 GiB upload is spooled to a
+temporary file, then copied again, and a refusal comes only after it all arrived); cheroot
+needs two more wheels, one of which no longer supports Blender 3.x's Python 3.10, leaves
+non-daemon threads that hang Blender at exit without a ``stop()``, and its defaults accept what
+this server refuses. The limits that make a library worth having are small to state here:
 
+- the request head must arrive whole within ``HttpLimits.head_timeout`` (``wire.py``): idle and
+  slowloris connections are dropped, and at the connection cap the oldest connection still
+  waiting for its head is dropped to make room, so silent sockets never lock clients out;
+- the request line (414) and the head (431) are capped; conflicting Content-Length headers
+  are refused (400); a body that stalls raises ``BodyTimeoutError`` (the app answers 408);
+- one request per connection (HTTP/1.0): nothing idles in keep-alive;
+- ``stop()`` returns once the port is free and every thread has ended, so the add-on can be
+  disabled and enabled again; ``request_stop()`` returns at once (Blender's main thread never
+  waits) and ``stopped`` tells a timer when it is done.
+
+Every answer the server gives itself (before the app runs) is JSON with a ``status`` sentence.
 Access rules (Host header, cross-site browser requests, the token) are in ``guard.py``; they
 wrap the app here, so no request reaches a route without passing them.
 """
@@ -28,59 +34,27 @@ import socket
 import socketserver
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from .guard import LOCAL_ADDR_KEY, AccessGuard, WsgiApp, is_loopback
+from .guard import LOCAL_ADDR_KEY, AccessGuard, WsgiApp, check_token, is_loopback
+from .wire import DEFAULT_LIMITS, BodyReader, HeadError, HttpLimits, read_head
 
 log = logging.getLogger("renderplus.server")
 
 DEFAULT_HOST = "127.0.0.1"
-SOCKET_TIMEOUT = 30.0          # a client silent this long loses its connection
-MAX_CONNECTIONS = 256          # beyond this, new connections get an immediate 503
 DRAIN_LIMIT = 64 * 1024 * 1024  # unread request body discarded after an early answer (413...)
 DRAIN_TIMEOUT = 2.0
-STOP_GRACE = 3.0               # in-flight requests get this long to finish before being cut
+STOP_GRACE = DEFAULT_LIMITS.stop_grace
+BUSY_STATUS = "Server busy: too many connections, try again"
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_LIMITS", "HttpLimits", "HttpServer", "TokenRequiredError"]
 
 
 class TokenRequiredError(ValueError):
     """Listening beyond this machine without an access token is refused."""
-
-
-class _BodyReader:
-    """``wsgi.input`` that never reads past Content-Length, and counts what was read."""
-
-    def __init__(self, stream: io.BufferedIOBase, length: int) -> None:
-        self._stream = stream
-        self.remaining = max(length, 0)
-
-    def read(self, size: int = -1) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        if size < 0 or size > self.remaining:
-            size = self.remaining
-        data = self._stream.read(size)
-        self.remaining -= len(data)
-        if not data:
-            self.remaining = 0
-        return data
-
-    def readline(self, size: int = -1) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        if size < 0 or size > self.remaining:
-            size = self.remaining
-        data = self._stream.readline(size)
-        self.remaining -= len(data)
-        if not data:
-            self.remaining = 0
-        return data
-
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        return list(iter(self.readline, b""))
-
-    def __iter__(self) -> Any:
-        return iter(self.readline, b"")
 
 
 class _ServerHandler(ServerHandler):
@@ -93,61 +67,89 @@ class _ServerHandler(ServerHandler):
         log.error("unhandled error in a request", exc_info=exc_info)
 
 
-class _RequestHandler(WSGIRequestHandler):
-    """wsgiref's handler plus: socket timeout, JSON errors, bounded body, lingering close."""
+def _json_head(code: int, reason: str, body: bytes, extra: str = "") -> bytes:
+    return (f"HTTP/1.0 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+            f"\r\n{extra}Connection: close\r\n\r\n").encode("latin-1")
 
-    timeout = SOCKET_TIMEOUT
+
+class _RequestHandler(WSGIRequestHandler):
+    """One request per connection: head by deadline (``wire.read_head``), bounded body, JSON errors."""
+
+    timeout = None  # set per phase: the head's deadline, then the limits' io_timeout
     server_version = "RenderPlus"
     sys_version = ""
     server: _ThreadedWSGIServer
 
     def handle(self) -> None:
+        self.requestline, self.request_version, self.command = "", "HTTP/1.0", ""
         try:
             self._handle_one()
-        except (TimeoutError, ConnectionError) as exc:
+        except OSError as exc:  # timeouts, resets, and sockets cut by stop() or eviction
             log.debug("connection from %s ended: %s", self.client_address[0], exc)
 
     def _handle_one(self) -> None:
-        self.raw_requestline = self.rfile.readline(65537)
-        if not self.raw_requestline:
+        limits = self.server.limits
+        record = self.server.record()
+        try:
+            got = read_head(self.connection, limits)
+        except HeadError as exc:
+            self.server.mark_busy(record)
+            self.send_error(exc.code, str(exc))
+            self._linger(self.connection.recv, DRAIN_LIMIT)
             return
-        if len(self.raw_requestline) > 65536:
-            self.requestline, self.request_version, self.command = "", "", ""
-            self.send_error(414)
+        if got is None or not self.server.mark_busy(record):
+            return  # silent, closed or evicted: nobody to answer
+        head, rest = got
+        self.connection.settimeout(limits.io_timeout)
+        stream = self.rfile
+        self.rfile = io.BytesIO(head)
+        try:
+            self.raw_requestline = self.rfile.readline(limits.max_request_line + 2)
+            parsed = self.parse_request()
+        finally:
+            self.rfile = stream
+        if not parsed:
             return
-        if not self.parse_request():
+        length = self._content_length()
+        if length is None:
             return
         environ = self.get_environ()
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            self.send_error(400, "Content-Length is not a number")
-            return
-        if length < 0:
-            self.send_error(400, "Content-Length is negative")
-            return
-        body = _BodyReader(self.rfile, length)
         environ[LOCAL_ADDR_KEY] = self.connection.getsockname()[0]
+        body = BodyReader(rest, stream, length, limits.io_timeout)
         handler = _ServerHandler(body, self.wfile, self.get_stderr(), environ, multithread=True)  # type: ignore[arg-type]
         handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's back-pointer for logging
         app = self.server.get_app()
         assert app is not None
         handler.run(app)
-        if body.remaining:
-            self._drain(body)
+        if body.remaining and not body.timed_out:
+            self._linger(body.read, body.remaining)
 
-    def _drain(self, body: _BodyReader) -> None:
-        """The app answered without reading the whole body (an early 406/409/413): tell the client
-        we are done writing, then read and drop what it still sends, so closing the socket does
-        not reset the connection before the client has read the answer."""
+    def _content_length(self) -> int | None:
+        """The one Content-Length (0 when absent), or None after answering 400."""
+        values = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if len(values) > 1:
+            self.send_error(400, f"Conflicting Content-Length headers: {', '.join(sorted(values))}")
+            return None
+        value = values.pop() if values else ""
+        if not value:
+            return 0
+        if not (value.isascii() and value.isdigit()):
+            self.send_error(400, f"Content-Length is not a number of bytes: {value[:40]!r}")
+            return None
+        return int(value)
+
+    def _linger(self, read: Callable[[int], bytes], limit: int) -> None:
+        """We answered before reading all the client sends (an early 406/413/431...): tell it we
+        are done writing, then read and drop what it still sends for a moment, so closing the
+        socket does not reset the connection before the client has read the answer."""
         try:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(DRAIN_TIMEOUT)
             deadline = time.monotonic() + DRAIN_TIMEOUT
             dropped = 0
-            self.connection.settimeout(DRAIN_TIMEOUT)
-            while body.remaining and dropped < DRAIN_LIMIT and time.monotonic() < deadline:
-                chunk = body.read(min(body.remaining, 256 * 1024))
+            while dropped < min(limit, DRAIN_LIMIT) and time.monotonic() < deadline:
+                chunk = read(256 * 1024)
                 if not chunk:
                     break
                 dropped += len(chunk)
@@ -156,9 +158,12 @@ class _RequestHandler(WSGIRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors found before the app runs (bad request line, huge headers) as JSON too."""
-        short, _ = self.responses.get(code, ("Error", ""))
-        body = json.dumps({"status": message or short}).encode()
-        self.log_error("code %d, message %s", code, message)
+        short, long = self.responses.get(code, ("Error", ""))
+        status = message or long or short
+        if explain and explain != status:
+            status = f"{status} ({explain})"
+        body = json.dumps({"status": status}).encode()
+        self.log_error("code %d, message %s", code, status)
         if self.request_version == "HTTP/0.9":  # unparsable request line: answer with headers anyway
             self.request_version = "HTTP/1.0"
         try:
@@ -180,18 +185,27 @@ class _RequestHandler(WSGIRequestHandler):
         log.debug("%s %s", self.client_address[0], format % args)
 
 
+@dataclass
+class _Connection:
+    sock: socket.socket
+    accepted: float
+    waiting: bool = True   # its request head has not arrived yet
+    evicted: bool = False  # dropped to make room for a new connection
+
+
 class _ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    """A thread per connection, each tracked so that ``close_all`` can end them."""
+    """A thread per connection, each tracked so that the cap holds and ``close_all`` can end them."""
 
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = os.name != "nt"  # on Windows it would let another process share the port
-    request_queue_size = 64
+    request_queue_size = 128  # a backlog of 5 or 64 makes bursts of clients reconnect (seconds)
 
-    def __init__(self, address: tuple[str, int], family: socket.AddressFamily) -> None:
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, limits: HttpLimits) -> None:
         self.address_family = family
+        self.limits = limits
         self._lock = threading.Lock()
-        self._open: dict[threading.Thread, socket.socket] = {}  # each connection's thread
+        self._open: dict[threading.Thread, _Connection] = {}
         super().__init__(address, _RequestHandler)
 
     def server_bind(self) -> None:
@@ -205,21 +219,44 @@ class _ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._lock:
-            if len(self._open) >= MAX_CONNECTIONS:
-                self._refuse(request)
-                return
-            thread = threading.Thread(target=self._serve, args=(request, client_address),
-                                      name="renderplus-http", daemon=True)
-            self._open[thread] = request
-        thread.start()
+            active = [c for c in self._open.values() if not c.evicted]
+            if len(active) >= self.limits.max_connections and not self._evict_oldest_idle(active):
+                thread = None
+            else:
+                thread = threading.Thread(target=self._serve, args=(request, client_address),
+                                          name="renderplus-http", daemon=True)
+                self._open[thread] = _Connection(request, time.monotonic())
+        if thread is None:
+            self._refuse(request)
+        else:
+            thread.start()
+
+    def _evict_oldest_idle(self, active: list[_Connection]) -> bool:
+        """Make room by cutting the oldest connection that has not sent its request yet."""
+        idle = [c for c in active if c.waiting]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda c: c.accepted)
+        oldest.evicted = True
+        with contextlib.suppress(OSError):
+            oldest.sock.shutdown(socket.SHUT_RDWR)
+        return True
+
+    def record(self) -> _Connection:
+        with self._lock:
+            return self._open[threading.current_thread()]
+
+    def mark_busy(self, record: _Connection) -> bool:
+        """The head arrived: the connection may no longer be evicted. False if it already was."""
+        with self._lock:
+            record.waiting = False
+            return not record.evicted
 
     def _refuse(self, request: socket.socket) -> None:
-        body = json.dumps({"status": "Server busy: too many connections, try again"}).encode()
-        head = (f"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n")
+        body = json.dumps({"status": BUSY_STATUS}).encode()
         try:
             request.settimeout(1.0)
-            request.sendall(head.encode() + body)
+            request.sendall(_json_head(503, "Service Unavailable", body, "Retry-After: 1\r\n") + body)
         except OSError:
             pass
         self.shutdown_request(request)
@@ -244,7 +281,7 @@ class _ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     def close_all(self) -> None:
         """Cut every open connection but the caller's own (their threads then end at once)."""
         with self._lock:
-            connections = [c for t, c in self._open.items() if t is not threading.current_thread()]
+            connections = [c.sock for t, c in self._open.items() if t is not threading.current_thread()]
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
@@ -255,21 +292,28 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 class HttpServer:
-    """Serves one WSGI app on ``host:port`` from a background thread.
+    """Serves one WSGI app on ``host:port`` from background threads.
 
-    ``start()`` returns once the socket listens (``port=0`` picks a free port: read ``port``);
+    ``start()`` returns once the socket listens (``port=0`` picks a free port: read ``port``).
     ``stop()`` returns once the port is free and every thread has ended, and may be called any
-    number of times from any thread, including a request's own.
+    number of times from any thread, including a request's own. ``request_stop()`` (or
+    ``stop(wait=False)``) returns at once; ``running`` turns False at once, ``stopped`` True
+    when the stop is complete.
     """
 
-    def __init__(self, app: WsgiApp, *, token: str | None = None) -> None:
+    def __init__(self, app: WsgiApp, *, token: str | None = None,
+                 limits: HttpLimits = DEFAULT_LIMITS) -> None:
         self.app = app
-        self.token = token or None
+        self.token = check_token(token) if token else None  # None or "": no token
+        self.limits = limits
         self.host = DEFAULT_HOST
         self.port = 0
         self._server: _ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopper: threading.Thread | None = None
+        self._before_stop: Callable[[], object] | None = None
         self._stop_lock = threading.Lock()
+        self._stop_requested = threading.Event()
         self._stopped = threading.Event()
 
     @property
@@ -281,7 +325,14 @@ class HttpServer:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._stopped.is_set()
+        """Serving, and no stop asked for (cheap: a timer may poll it)."""
+        return (self._thread is not None and self._thread.is_alive()
+                and not self._stop_requested.is_set() and not self._stopped.is_set())
+
+    @property
+    def stopped(self) -> bool:
+        """The stop is complete: the port is free and the request threads have ended."""
+        return self._stopped.is_set()
 
     def start(self, host: str = DEFAULT_HOST, port: int = 0) -> HttpServer:
         """Bind and listen, then serve in a daemon thread; OSError when the port is taken."""
@@ -291,18 +342,28 @@ class HttpServer:
         if not is_loopback(host) and not self.token:
             raise TokenRequiredError(
                 f"listening on {host} (reachable from other machines) needs an access token")
-        server = _ThreadedWSGIServer((host, port), _family(host))
+        server = _ThreadedWSGIServer((host, port), _family(host), self.limits)
         self.host, self.port = host, int(server.server_address[1])
         server.set_app(AccessGuard(self.app, port=self.port, bound_host=host, token=self.token))
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.25},
                                         name="renderplus-httpd", daemon=True)
+        self._stopper = threading.Thread(target=self._stop_when_asked, name="renderplus-server-stop",
+                                         daemon=True)
         self._thread.start()
+        self._stopper.start()
         log.info("Render+ batch server listening on %s", self.url)
         return self
 
-    def stop(self, grace: float = STOP_GRACE) -> None:
-        """Stop accepting, let requests in flight finish (``grace`` s), cut the rest, join."""
+    def stop(self, grace: float | None = None, *, wait: bool = True) -> None:
+        """Stop accepting, let requests in flight finish (``grace`` s), cut the rest, join.
+
+        ``wait=False`` is ``request_stop()``: the same stop, done by the server's own thread.
+        """
+        if not wait:
+            self.request_stop()
+            return
+        self._stop_requested.set()
         with self._stop_lock:
             server, thread = self._server, self._thread
             if self._stopped.is_set() or server is None or thread is None:
@@ -311,7 +372,7 @@ class HttpServer:
             if thread.is_alive() and thread is not threading.current_thread():
                 server.shutdown()
             server.server_close()  # the listening socket is closed: the port is free
-            deadline = time.monotonic() + grace
+            deadline = time.monotonic() + (self.limits.stop_grace if grace is None else grace)
             for worker in server.threads():
                 worker.join(max(0.0, deadline - time.monotonic()))
             server.close_all()
@@ -321,22 +382,34 @@ class HttpServer:
             self._stopped.set()
             log.info("Render+ batch server on port %d stopped", self.port)
 
-    def stop_soon(self, before: Any = None) -> None:
-        """Stop from a request: in another thread, after ``before()`` (the answer goes out first)."""
-        def run() -> None:
-            try:
-                if before is not None:
-                    before()
-            finally:
-                self.stop()
-        threading.Thread(target=run, name="renderplus-httpd-stop", daemon=True).start()
+    def request_stop(self, before: Callable[[], object] | None = None) -> None:
+        """Stop without waiting (returns in microseconds: it only sets an event).
+
+        The server's stop thread runs ``before()`` (if given, e.g. cancel the batch), then
+        ``stop()``; poll ``stopped`` to know when the port is free. Idempotent.
+        """
+        if before is not None and self._before_stop is None:
+            self._before_stop = before
+        if self._stopper is None:  # never started: nothing to wait for
+            self._stop_requested.set()
+            self._stopped.set()
+            return
+        self._stop_requested.set()
+
+    def stop_soon(self, before: Callable[[], object] | None = None) -> None:
+        """Stop from a request: the answer goes out first, then ``before()``, then the stop."""
+        self.request_stop(before)
+
+    def _stop_when_asked(self) -> None:
+        self._stop_requested.wait()
+        try:
+            if self._before_stop is not None:
+                self._before_stop()
+        except Exception:
+            log.exception("error before stopping the server")
+        finally:
+            self.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the server has stopped; False on timeout."""
         return self._stopped.wait(timeout)
-
-
-def serve_app(app: WsgiApp, host: str = DEFAULT_HOST, port: int = 0, token: str | None = None) -> HttpServer:
-    """Start ``app`` on ``host:port`` and return the running server."""
-    return HttpServer(app, token=token).start(host, port)
-

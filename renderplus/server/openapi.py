@@ -177,7 +177,16 @@ _PATHS: dict[str, Any] = {
         "responses": {"200": _answer("The job", "Job"),
                       "400": _answer("Wrong or missing index of job to poll: not an integer, "
                                      "or not the index of a job of the batch (Decision 8)"),
-                      "409": _NO_BATCH}}},
+                      "409": _NO_BATCH}},
+      "delete": {
+        "summary": "Extension: cancel one job by id (with parallel jobs, any running one); a "
+                   "QUEUED job becomes CANCELLED before it starts",
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 0}}],
+        "responses": {"200": _answer("Job cancelled", "Message"),
+                      "400": _answer("The id is not an integer, or not a job of the batch"),
+                      "409": _answer("No batch runs, or the job has already ended")}},
+    },
     "/batch/jobs/current": {"delete": {
         "summary": "Cancel the render job currently running; the batch goes on",
         "responses": {"200": _answer("Job cancelled", "Message"), "409": _NOT_RUNNING}}},

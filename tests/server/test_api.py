@@ -172,6 +172,12 @@ def test_recipe_warns_about_missing_blend_files(server: ServerHandle, service: B
     assert any(expected in warning for warning in answer.data["warnings"])
 
 
+def test_recipe_warns_about_unknown_keys_with_a_suggestion(server: ServerHandle) -> None:
+    answer = call(server.port, "POST", "/batch/recipe", recipe_data([{"frame_strat": 5}]))
+    assert answer.code == 200
+    assert "jobs[0].frame_strat: unknown key; did you mean frame_start?" in answer.data["warnings"]
+
+
 def test_huge_recipe_answers_413(custom_server: Callable[..., HttpServer]) -> None:
     small = custom_server(max_recipe=2048)
     big = recipe_data([{"name": "x" * 100} for _ in range(40)])
@@ -260,7 +266,7 @@ def test_unknown_routes_answer_404_in_json(server: ServerHandle, method: str, pa
 
 @pytest.mark.parametrize("method, path, allowed", [
     ("POST", "/test", "GET"), ("PUT", "/batch", "DELETE"), ("POST", "/batch", "GET"),
-    ("DELETE", "/batch/jobs/3", "GET"), ("GET", "/server", "DELETE"), ("GET", "/batch/recipe", "POST"),
+    ("PUT", "/batch/jobs/3", "DELETE"), ("GET", "/server", "DELETE"), ("GET", "/batch/recipe", "POST"),
     ("GET", "/batch/file", "POST"), ("GET", "/batch/jobs/current", None),
 ])
 def test_wrong_methods_answer_405_in_json(server: ServerHandle, method: str, path: str,
@@ -324,7 +330,7 @@ class BrokenService(BatchService):
     """A service whose state cannot be read: stands in for a bug behind a route."""
 
     @property
-    def view(self) -> None:
+    def shown(self) -> None:
         raise RuntimeError("state unreadable")
 
 
@@ -339,3 +345,19 @@ def test_a_crash_behind_a_route_answers_500_in_json(tmp_path: Path) -> None:
         assert call(handle.port, "GET", "/openapi.json").code == 200  # the server lives on
     finally:
         handle.stop()
+
+
+def test_delete_one_job_by_id(server: ServerHandle) -> None:
+    """Extension: a queued job is cancelled before it starts; the others wait their turn."""
+    assert call(server.port, "DELETE", "/batch/jobs/0").code == 409  # nothing loaded
+    start_held_batch(server.port)
+    answer = call(server.port, "DELETE", "/batch/jobs/2")
+    assert answer.code == 200 and answer.data["job"] == 2
+    job = call(server.port, "GET", "/batch/jobs/2").data
+    assert job["status"] == "CANCELLED" and job["messages"] == ["Cancelled before it started"]
+    again = call(server.port, "DELETE", "/batch/jobs/2")
+    assert again.code == 409 and "it is CANCELLED" in again.data["status"]
+    assert call(server.port, "DELETE", "/batch/jobs/1").code == 409  # DISABLED
+    assert call(server.port, "DELETE", "/batch/jobs/9").code == 400
+    assert call(server.port, "DELETE", "/batch/jobs/x").code == 400
+    assert call(server.port, "DELETE", "/batch").code == 200

@@ -9,7 +9,7 @@ import pytest
 
 from renderplus.batch.service import BatchService
 from renderplus.server import ServerHandle, TokenRequiredError, start_server
-from renderplus.server.guard import AccessGuard, split_host
+from renderplus.server.guard import AccessGuard, check_token, split_host
 from renderplus.server.httpd import HttpServer
 
 from .helpers import call, raw_exchange, split_response
@@ -163,3 +163,32 @@ def test_a_server_bound_to_one_address_accepts_that_address() -> None:
 ])
 def test_split_host(value: str, parsed: tuple[str, int | None] | None) -> None:
     assert split_host(value) == parsed
+
+
+# ------------------------------------------------------------------ unsendable and non-ASCII tokens
+
+@pytest.mark.parametrize("token", ["   ", "\t", " \n ", " padded", "padded\t", "two\nlines", "bell\x07"])
+def test_a_token_no_client_could_send_is_refused_at_start(service: BatchService, token: str) -> None:
+    with pytest.raises(ValueError, match="access token"):
+        check_token(token)
+    with pytest.raises(ValueError, match="access token"):
+        start_server(service, port=0, token=token)
+
+
+@pytest.mark.parametrize("token", ["abc", "with inner space", "pässwörd-✓", TOKEN])
+def test_a_sendable_token_passes_the_check(token: str) -> None:
+    assert check_token(token) == token
+
+
+def test_a_non_ascii_token_sent_as_utf8_is_accepted(custom_server: Callable[..., HttpServer]) -> None:
+    token = "pässwörd-✓"
+    handle = custom_server(token=token)
+    for header in (b"Authorization: Bearer ", b"X-RenderPlus-Token: "):
+        request = b"GET /test HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header + token.encode("utf-8") + b"\r\n\r\n"
+        assert split_response(raw_exchange(handle.port, request))[0] == 200  # was 401 (curl sends UTF-8)
+    wrong = "pässwörd-✗".encode()
+    request = b"GET /test HTTP/1.1\r\nAuthorization: Bearer " + wrong + b"\r\n\r\n"
+    assert split_response(raw_exchange(handle.port, request))[0] == 401
+    latin1 = token.encode("latin-1", "replace")  # the same text in another encoding is not the token
+    request = b"GET /test HTTP/1.1\r\nAuthorization: Bearer " + latin1 + b"\r\n\r\n"
+    assert split_response(raw_exchange(handle.port, request))[0] == 401
