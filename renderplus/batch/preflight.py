@@ -6,6 +6,12 @@ script (scripts in the file stay disabled) that prints the file's scenes, camera
 worlds and which render engines this Blender has, as one marker line (``markers.py``). Each
 job's names are then compared with what the file holds, and every problem is reported with the
 names that do exist, the way the override script would report them at render time.
+
+Engine ids change between versions (``BLENDER_EEVEE_NEXT`` in 4.2-4.5, ``BLENDER_EEVEE`` before
+and again in 5.x), so each job's engine is compared with the list the rendering binary itself
+prints (``blender -b -E help``, asked once per binary and cached: ``blender_engines``), and the
+message says which id to use where the translation is obvious. The add-on asks the same
+(``engine_problem``) before a batch starts.
 """
 
 from __future__ import annotations
@@ -15,24 +21,38 @@ import os
 import re
 import shutil
 import subprocess
-import zlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .blendfile import (  # re-exported: the upload checks import them from here
+    BLEND_MAGIC,
+    GZIP_MAGIC,
+    HEADER_BYTES,
+    ZSTD_MAGIC,
+    blend_file_version,
+    blend_header_problem,
+    read_head,
+)
 from .command import output_pattern
 from .markers import parse_marker
+from .options import choose_blender
 from .recipe import Job, Recipe
 
 PROBE_TIMEOUT = 180.0
 VERSION_TIMEOUT = 60.0
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-BLEND_MAGIC = b"BLENDER"
-HEADER_BYTES = 64 * 1024  # enough of a gzip stream to inflate its first bytes
+ENGINES_TIMEOUT = 60.0
+# One engine under two ids: the id a Blender lacks -> the id it may have instead.
+ENGINE_RENAMES = {"BLENDER_EEVEE_NEXT": "BLENDER_EEVEE", "BLENDER_EEVEE": "BLENDER_EEVEE_NEXT"}
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+__all__ = ["BLEND_MAGIC", "GZIP_MAGIC", "HEADER_BYTES", "ZSTD_MAGIC", "BinaryFacts", "CheckReport",
+           "FileFacts", "Problem", "blend_file_version", "blend_header_problem", "blender_engines",
+           "blender_version", "check_recipe", "engine_problem", "find_binary", "folder_problem",
+           "inspect_binary", "parse_engine_listing", "probe_file", "read_head", "source_problem"]
 
 PROBE_SCRIPT = Path(__file__).resolve().parent.parent / "blender_scripts" / "probe_file.py"
 
@@ -63,6 +83,7 @@ class FileFacts:
 class CheckReport:
     blender_bin: str
     blender_version: str | None = None
+    engines: tuple[str, ...] | None = None  # what blender_bin can render with, when it told us
     problems: list[Problem] = field(default_factory=list)
     checked_jobs: list[int] = field(default_factory=list)
     files: dict[str, FileFacts] = field(default_factory=dict)
@@ -73,41 +94,6 @@ class CheckReport:
 
     def add(self, job: Job | None, message: str) -> None:
         self.problems.append(Problem(job.id if job is not None else None, message))
-
-
-# -------------------------------------------------------------------------- .blend headers
-
-def blend_header_problem(head: bytes) -> str | None:
-    """None when ``head`` (a file's first bytes) starts a .blend: plain, gzip or zstd."""
-    if head.startswith(BLEND_MAGIC):
-        return None
-    if head.startswith(ZSTD_MAGIC):
-        return None  # Blender 3.0+ compression; the standard library cannot look inside
-    if head.startswith(GZIP_MAGIC):
-        try:
-            inner = zlib.decompressobj(wbits=31).decompress(head, len(BLEND_MAGIC))
-        except zlib.error:
-            return "a gzip file that is not a valid gzip stream"
-        if inner.startswith(BLEND_MAGIC):
-            return None
-        return "a gzip file that does not hold a Blender file"
-    if not head:
-        return "an empty file"
-    return "not a Blender file (no BLENDER signature)"
-
-
-def blend_file_version(head: bytes) -> int | None:
-    """The Blender version that saved an uncompressed .blend (304 for 3.4), else None."""
-    old = re.match(rb"BLENDER[-_][vV](\d{3})", head)  # before 5.0: BLENDER-v304
-    if old:
-        return int(old.group(1))
-    new = re.match(rb"BLENDER\d\d-\d\d[vV](\d{4})", head)  # 5.0+: BLENDER17-01v0500
-    return int(new.group(1)) if new else None
-
-
-def read_head(path: str, size: int = HEADER_BYTES) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(size)
 
 
 # -------------------------------------------------------------------------- the Blender binary
@@ -163,50 +149,168 @@ def probe_file(binary: str, path: str, engines: list[str], *, run: Runner = subp
     return None, f"Blender could not read {path} ({how}): {detail}"
 
 
+_ENGINE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
+_LOG_PREFIX = re.compile(r"^(?:\d+:)?\d+:\d+\.\d+ +\S+ *\| ?")  # 5.x: "00:01.234  render  | "
+_engines_cache: dict[tuple[str, int, int], tuple[str, ...]] = {}
+_engines_lock = threading.Lock()
+
+
+def parse_engine_listing(text: str) -> tuple[str, ...] | None:
+    """The engine ids of ``blender -E help`` output, in order; None when there is no listing.
+
+    3.4 prints ``Blender Engine Listing:`` then one tab-indented id a line; banners, warnings
+    and 5.x log prefixes around it are skipped, and the listing ends at the first other line.
+    """
+    lines = [_LOG_PREFIX.sub("", line) for line in text.splitlines()]
+    start = next((i for i, line in enumerate(lines) if "engine listing" in line.lower()), None)
+    if start is None:
+        return None
+    engines: list[str] = []
+    for line in lines[start + 1:]:
+        token = line.strip()
+        if not token:
+            continue
+        if line[:1].isspace() and _ENGINE_ID.match(token):
+            engines.append(token)
+        elif engines:
+            break
+    return tuple(engines)
+
+
+def _binary_key(binary: str) -> tuple[str, int, int] | None:
+    """Which file ``binary`` is, so a replaced Blender is asked again."""
+    try:
+        path = os.path.realpath(binary)
+        info = os.stat(path)
+    except OSError:
+        return None
+    return path, info.st_mtime_ns, info.st_size
+
+
+def blender_engines(binary: str, *, run: Runner = subprocess.run,
+                    timeout: float = ENGINES_TIMEOUT) -> tuple[tuple[str, ...] | None, str | None]:
+    """(the render engine ids ``binary`` has, None), or (None, why it could not tell).
+
+    Asked with ``-b --factory-startup -E help`` (about 1.5 s) and cached per binary file.
+    """
+    key = _binary_key(binary)
+    with _engines_lock:
+        cached = _engines_cache.get(key) if key else None
+    if cached is not None:
+        return cached, None
+    try:
+        result = run([binary, "-b", "--factory-startup", "-E", "help"], capture_output=True, text=True,
+                     timeout=timeout, stdin=subprocess.DEVNULL, errors="replace")
+    except subprocess.TimeoutExpired:
+        return None, f"{binary} -E help did not answer within {timeout:g} s"
+    except OSError as exc:
+        return None, f"cannot run {binary}: {exc.strerror or exc}"
+    engines = parse_engine_listing(result.stdout)
+    if not engines:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["no output"]
+        return None, (f"{binary} -E help did not list its render engines "
+                      f"(exit code {result.returncode}): {tail[0]}")
+    if key is not None:
+        with _engines_lock:
+            _engines_cache[key] = engines
+    return engines, None
+
+
+def engine_problem(engine: str, engines: tuple[str, ...] | list[str],
+                   blender_version: str | None = None) -> str | None:
+    """None when ``engine`` is one of ``engines``; else a sentence naming the ones there are,
+    and the id to use instead when the same engine goes by another name in this version."""
+    if not engine or engine in engines:
+        return None
+    where = f"Blender {blender_version}" if blender_version else "this Blender"
+    message = f"render engine {engine!r} is not available in {where} (engines: {_listing(list(engines))})"
+    other = ENGINE_RENAMES.get(engine)
+    if other in engines:
+        message += f"; use {other!r}, the same engine's id in {where}"
+    return message
+
+
 # -------------------------------------------------------------------------- the check
+
+@dataclass
+class BinaryFacts:
+    """What one Blender binary said about itself: ``path`` is None when it cannot render."""
+
+    path: str | None
+    version: str | None = None
+    engines: tuple[str, ...] | None = None
+    problem: str | None = None
+
+
+def inspect_binary(blender_bin: str, *, run: Runner = subprocess.run) -> BinaryFacts:
+    """Whether ``blender_bin`` runs, its version and its render engines."""
+    binary = find_binary(blender_bin)
+    if binary is None:
+        return BinaryFacts(None, problem=f"Blender binary not found or not executable: {blender_bin}")
+    version, why = blender_version(binary, run=run)
+    if why:
+        return BinaryFacts(None, problem=why)
+    engines, _ = blender_engines(binary, run=run)  # unknown: the probe's list is used instead
+    return BinaryFacts(binary, version, engines)
+
 
 def check_recipe(recipe: Recipe, blender_bin: str, *, run: Runner = subprocess.run,
                  ask_blender: bool = True) -> CheckReport:
-    """Check every enabled job of ``recipe``; ``report.ok`` when nothing would fail."""
+    """Check every enabled job of ``recipe``; ``report.ok`` when nothing would fail.
+
+    ``blender_bin`` is the batch's Blender; a job that names its own is checked with that one.
+    """
     report = CheckReport(blender_bin=blender_bin)
-    binary = find_binary(blender_bin)
-    if binary is None:
-        report.add(None, f"Blender binary not found or not executable: {blender_bin}")
-    else:
-        report.blender_version, why = blender_version(binary, run=run)
-        if why:
-            report.add(None, why)
-            binary = None
+    binaries = {blender_bin: inspect_binary(blender_bin, run=run)}
+    main = binaries[blender_bin]
+    report.blender_version, report.engines = main.version, main.engines
+    if main.problem:
+        report.add(None, main.problem)
     jobs = recipe.enabled_jobs
     if not jobs:
         report.add(None, "no enabled job: the batch would render nothing")
     sources: dict[str, tuple[int | None, str | None]] = {}
+    probes: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:
         report.checked_jobs.append(job.id)
+        own = choose_blender(recipe, blender_bin, job) if job.blender_bin else blender_bin
+        if own not in binaries:
+            binaries[own] = inspect_binary(own, run=run)
+        binary = binaries[own]
+        if own != blender_bin and binary.problem:
+            report.add(job, f"this job's Blender: {binary.problem}")
         source = recipe.resolve(job.source_file)
         if source not in sources:
             sources[source] = source_problem(source)
-        problem = sources[source][1]
-        if problem:
-            report.add(job, problem)
+        if sources[source][1]:
+            report.add(job, str(sources[source][1]))
         _check_output(report, job, output_pattern(recipe, job), source)
-    if binary is None or not ask_blender:
-        return report
-    for source, (version, problem) in sources.items():
-        if problem:
-            continue
-        users = [job for job in jobs if recipe.resolve(job.source_file) == source]
-        engines = sorted({job.engine for job in users if job.engine})
-        facts, why = probe_file(binary, source, engines, run=run)
-        if facts is None:
-            newer = _newer_file_note(version, report.blender_version)
-            for job in users:
-                report.add(job, (why or "Blender could not read the file") + newer)
-            continue
-        report.files[source] = facts
-        for job in users:
-            _check_names(report, job, facts, source)
+        engine = engine_problem(job.engine, binary.engines, binary.version) if binary.engines else None
+        if engine:
+            report.add(job, engine)
+        if binary.path is not None and not sources[source][1]:
+            probes.setdefault((binary.path, source), []).append(job)
+    if ask_blender:
+        for (path, source), users in probes.items():
+            facts = next(b for b in binaries.values() if b.path == path)
+            _probe_and_check(report, facts, source, sources[source][0], users, run)
     return report
+
+
+def _probe_and_check(report: CheckReport, binary: BinaryFacts, source: str, file_version: int | None,
+                     users: list[Job], run: Runner) -> None:
+    """One Blender run reads ``source``; each job's names are compared with what it holds."""
+    assert binary.path is not None
+    engines = sorted({job.engine for job in users if job.engine})
+    facts, why = probe_file(binary.path, source, engines, run=run)
+    if facts is None:
+        newer = _newer_file_note(file_version, binary.version)
+        for job in users:
+            report.add(job, (why or "Blender could not read the file") + newer)
+        return
+    report.files[source] = facts
+    for job in users:
+        _check_names(report, job, facts, source, engines_known=binary.engines is not None)
 
 
 def source_problem(source: str) -> tuple[int | None, str | None]:
@@ -260,7 +364,8 @@ def _listing(names: list[str]) -> str:
     return ", ".join(repr(name) for name in names[:20]) or "none"
 
 
-def _check_names(report: CheckReport, job: Job, facts: FileFacts, source: str) -> None:
+def _check_names(report: CheckReport, job: Job, facts: FileFacts, source: str, *,
+                 engines_known: bool) -> None:
     where = os.path.basename(source)
     scene_name = job.scene or facts.active_scene
     scene = facts.scenes.get(scene_name)
@@ -278,9 +383,9 @@ def _check_names(report: CheckReport, job: Job, facts: FileFacts, source: str) -
     if job.layer and job.layer not in scene["layers"]:
         report.add(job, f"view layer {job.layer!r} not found in scene {scene_name!r} of {where} "
                         f"(view layers: {_listing(scene['layers'])})")
-    if job.engine and job.engine not in facts.engines:
-        report.add(job, f"render engine {job.engine!r} is not available in Blender {facts.blender} "
-                        f"(engines: {_listing(facts.engines)})")
+    problem = None if engines_known else engine_problem(job.engine, facts.engines, facts.blender)
+    if problem:
+        report.add(job, problem)
     if not job.output and scene.get("output"):
         problem = folder_problem(os.path.dirname(str(scene["output"])) or os.getcwd())
         if problem:

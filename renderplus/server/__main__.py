@@ -4,7 +4,8 @@ Run as a folder, Python puts this ``server/`` folder first on ``sys.path`` and g
 no package, so relative imports fail and our module names could shadow others. So the folder
 is taken off ``sys.path`` and the add-on folder is registered as the package ``renderplus``
 directly -- whatever the installed folder is called, and without running the add-on's
-``__init__.py``, which is Blender's business -- and the CLI is imported from it.
+``__init__.py``, which is Blender's business -- and the CLI (``renderplus.cli``) is imported
+from it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import sys
 
 if __package__:
-    from .cli import main
+    from ..cli import main
 else:
     import importlib
     import os
@@ -25,7 +26,7 @@ else:
         _package.__path__ = [os.path.dirname(_here)]
         _package.__package__ = "renderplus"
         sys.modules["renderplus"] = _package
-    main = importlib.import_module("renderplus.server.cli").main
+    main = importlib.import_module("renderplus.cli").main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,144 @@
+"""What several modes of the command line share: exit codes, shared flags, recipes, Ctrl+C.
+
+Each mode family adds its own flags (``run``, ``inspect``, ``serve``, ``client``); the flags
+more than one family reads (``--recipe``, ``--port``, ``--host``, ``--token``, ``--print-stats``,
+``--print-debug``) are added here once, so no family owns what others need.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from ..batch.recipe import Recipe
+
+DEFAULT_PORT = 7777
+DEFAULT_HOST = "127.0.0.1"
+TOKEN_ENV = "RENDERPLUS_TOKEN"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+POLL_INTERVAL = 0.5
+
+
+class UsageError(Exception):
+    """A flag combination or value the CLI cannot run; exit status 2, one line."""
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One thing a run can do: ``asked`` says whether the flags ask for it, ``check`` refuses
+    combinations that mean nothing (UsageError), ``run`` does it and returns the exit status.
+    Modes are tried in ``priority`` order (lowest first); the first one asked is run."""
+
+    name: str
+    priority: int
+    asked: Callable[[argparse.Namespace], bool]
+    check: Callable[[argparse.Namespace], None]
+    run: Callable[[argparse.Namespace, TextIO], int]
+    log_level: str = "WARNING"
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 1025 to 65535 (got {text!r})") from None
+    if not 1025 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 1025 to 65535 (got {port})")
+    return port
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that several mode families read."""
+    add = parser.add_argument
+    add("--recipe", help="A JSON file containing a batch list.")
+    add("--port", type=port_number, default=DEFAULT_PORT, metavar="(>1024)",
+        help=f"Change port to use when running server. Default is {DEFAULT_PORT}")
+    add("--print-stats", action="store_true", help="Print batch stats after finishing.")
+    add("--print-debug", action="store_true", help="Print debug logs")
+    extra = parser.add_argument_group("server address and access (beyond the spec)")
+    extra.add_argument("--host", default=None,
+        help=f"Address to listen on (--serve) or of the server (client flags); default {DEFAULT_HOST}. "
+             "Another address needs a token.")
+    extra.add_argument("--token", default=None,
+        help=f"Access token, required on every request (default: ${TOKEN_ENV}).")
+
+
+def given(args: argparse.Namespace, *names: str) -> list[str]:
+    """The flags among ``names`` (attribute names) that this command line gave, spelled as flags."""
+    flags = []
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and value is not False:
+            flags.append("--" + name.replace("_", "-"))
+    return flags
+
+
+def access_token(args: argparse.Namespace) -> str | None:
+    """``--token``, else ``$RENDERPLUS_TOKEN``; None when neither gives one (empty means none)."""
+    if args.token is not None:
+        return args.token
+    return os.environ.get(TOKEN_ENV) or None
+
+
+def load_recipe_file(path: str) -> Recipe:
+    """The recipe in ``path``, relative paths resolved against its folder (Decision 17).
+
+    Every way a file can be broken ends as RecipeError (exit 2 with the list of problems) or
+    UsageError (exit 2, one sentence): never a traceback.
+    """
+    from ..batch.recipe import RecipeError, parse_recipe
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the recipe {path}: {exc.strerror or exc}") from None
+    try:
+        return parse_recipe(data, base_dir=str(Path(path).resolve().parent))
+    except RecipeError:
+        raise
+    except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # a safety net
+        raise UsageError(f"the recipe {path} cannot be used: {type(exc).__name__}: "
+                         f"{str(exc)[:200]}") from None
+
+
+def write_warnings(recipe: Recipe, out: TextIO) -> None:
+    """``warning: jobs[0].frame_strat: unknown key; did you mean frame_start?``, one a line."""
+    for issue in getattr(recipe, "warnings", None) or ():
+        out.write(f"warning: {issue}\n")
+
+
+class Interrupt:
+    """SIGINT/SIGTERM turned into a flag the main loop checks (the batch is then cancelled
+    properly instead of a KeyboardInterrupt landing anywhere)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signum
+        self.event.set()
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    @property
+    def exit_code(self) -> int:
+        """130 for Ctrl+C, 128 + N for another signal (143 for SIGTERM)."""
+        return 128 + (self.signal or signal.SIGINT)

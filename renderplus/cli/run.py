@@ -1,0 +1,109 @@
+"""``--recipe R``: run a batch here, in the foreground, with live bars and an exit status.
+
+Exit status (Decision 16): 0 every job finished, 1 a job failed or the batch was cancelled,
+130 Ctrl+C (128 + N for another signal), 2 usage errors and invalid recipes. Ctrl+C (or
+SIGTERM) cancels the batch, which ends the running Blender's whole process group, and only then
+does the process exit. A power action announced at the end is waited for (Ctrl+C calls it off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING, TextIO
+
+from .bars import LiveView, stats_lines, summary
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    POLL_INTERVAL,
+    Interrupt,
+    Mode,
+    load_recipe_file,
+    write_warnings,
+)
+
+if TYPE_CHECKING:
+    from ..batch.options import RunOptions
+    from ..batch.runner import Batch
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a batch runs (read by ``--recipe`` and ``--serve``)."""
+    group = parser.add_argument_group("running a batch (--recipe here, or --serve)")
+    group.add_argument("--no-cleanup", action="store_true", help="Don't clean up temp folder after running.")
+    group.add_argument("--write-log", action="store_true", help="Write a log in the logs folder.")
+    group.add_argument("--log-dir", default=None,
+                       help="Folder for --write-log (default: the server's log folder)")
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    from ..batch.options import RunOptions
+
+    return RunOptions(cleanup=not args.no_cleanup, write_log=True if args.write_log else None,
+                      log_dir=args.log_dir, debug=args.print_debug)
+
+
+def _asked(args: argparse.Namespace) -> bool:
+    return bool(args.recipe)
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Nothing to refuse: every other combination with --recipe is some other mode's."""
+
+
+def run_foreground(args: argparse.Namespace, out: TextIO) -> int:
+    from ..batch.runner import Batch
+    from ..batch.view import BatchStatus
+
+    recipe = load_recipe_file(args.recipe)
+    write_warnings(recipe, sys.stderr)
+    batch = Batch(recipe, run_options(args))
+    bars = LiveView(out)
+    cancelling = False
+    with Interrupt() as interrupt:
+        batch.start()
+        revision = batch.revision
+        while not batch.wait(0):
+            # Wakes on every change; the timeout keeps ETAs ticking and Ctrl+C prompt.
+            revision = batch.wait_change(revision, POLL_INTERVAL)
+            if interrupt.event.is_set() and not cancelling:
+                cancelling = True
+                bars.message("Interrupted: cancelling the batch and ending Blender...")
+                batch.cancel()
+            bars.show_batch(batch.view())
+        view = batch.view()
+        bars.show_batch(view)
+    out.write("".join(line + "\n" for line in summary(view)))
+    if args.print_stats:
+        out.write("\n".join(stats_lines(view)) + "\n")
+    if cancelling:
+        return EXIT_INTERRUPTED if interrupt.signal in (None, signal.SIGINT) else interrupt.exit_code
+    wait_for_power_action(batch, out)
+    if batch.status is BatchStatus.CANCELLED or batch.failed_jobs:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def wait_for_power_action(batch: Batch, out: TextIO) -> None:
+    """Stay until the recipe's power action runs (it is announced with a grace period), or
+    until Ctrl+C calls it off: leaving earlier would silently drop it."""
+    pending = batch.view().poweroff
+    if pending is None:
+        return
+    seconds = max(0, round(pending.at - time.time()))
+    clock = time.strftime("%H:%M:%S", time.localtime(pending.at))
+    out.write(f"{pending.action} in {seconds} s (at {clock}) - press Ctrl+C to call it off\n")
+    out.flush()
+    with Interrupt() as interrupt:
+        while not batch.wait_poweroff(POLL_INTERVAL / 2):
+            if interrupt.event.is_set():
+                batch.cancel()
+                out.write("Power action called off.\n")
+                return
+
+
+MODES = (Mode("run", 50, _asked, _check, run_foreground),)
