@@ -24,22 +24,28 @@ bl_info = {
 
 
 def register() -> None:
-    """Register preferences, properties, operators and panels, then the bridge (server, pump)."""
-    from . import bridge, operators, preferences, props, ui
+    """Register preferences, properties, operators and panels, then the bridge (server, pump),
+    then apply the preferences (the default Blender; the server, if it starts with Blender)."""
+    from . import bridge, job_operators, operators, preferences, props, ui, ui_settings
 
     preferences.register()
     props.register()
+    job_operators.register()
     operators.register()
     ui.register()
+    ui_settings.register()  # after ui: its panels sit below the job panels
     bridge.register()
+    preferences.apply_preferences()
 
 
 def unregister() -> None:
     """Stop the server and any batch first (threads must not outlive the classes), then unregister."""
-    from . import bridge, operators, preferences, props, ui
+    from . import bridge, job_operators, operators, preferences, props, ui, ui_settings
 
     bridge.unregister()
+    ui_settings.unregister()
     ui.unregister()
     operators.unregister()
+    job_operators.unregister()
     props.unregister()
     preferences.unregister()

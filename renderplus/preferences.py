@@ -3,18 +3,30 @@
 
 These live in Blender's user preferences, not in the .blend: a password must never travel
 inside a file someone shares, and a server port is a property of the machine, not of a scene.
+
+This module hands its values to ``bridge`` (never the other way round): changing the Blender
+preference gives the service new options for the batches started from then on.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
+from . import bridge
+from .batch.options import choose_blender
 from .props import PATH_OPTIONS
 
 # "renderplus" as a legacy add-on, "bl_ext.<repo>.renderplus" as an extension.
 ADDON_ID = __package__ or "renderplus"
 DEFAULT_PORT = 7777
+
+
+def _blender_changed(prefs: Any, _context: Any) -> None:
+    bridge.set_default_blender(preferred_blender(prefs))
 
 
 class RenderPlusPreferences(bpy.types.AddonPreferences):
@@ -25,14 +37,13 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
     server_autostart: BoolProperty(name="Start Server with Blender",
                                    description="Start the batch server when the add-on loads")
     blender_bin: StringProperty(name="Blender Binary", subtype="FILE_PATH", options=PATH_OPTIONS,
-                                description="The Blender that renders the jobs (empty: this Blender)")
+                                description="The Blender that renders the jobs (empty: this Blender)",
+                                update=_blender_changed)
     mail_password: StringProperty(name="Mail Password", subtype="PASSWORD",
                                   description="Password of the SMTP account for batch notifications "
                                   "(kept in the preferences, never in the .blend)")
 
     def draw(self, context: bpy.types.Context) -> None:
-        from . import bridge
-
         layout = self.layout
         box = layout.box()
         row = box.row()
@@ -40,6 +51,8 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
         if url:
             row.label(text=f"Batch server running at {url}", icon="LINKED")
             row.operator("renderplus.server_stop", text="Stop Server", icon="CANCEL")
+        elif bridge.server_stopping():
+            row.label(text="Batch server stopping...", icon="TIME")
         else:
             row.label(text="Batch server stopped", icon="UNLINKED")
             row.operator("renderplus.server_start", text="Start Server", icon="PLAY")
@@ -51,7 +64,7 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
 
         col = layout.column()
         col.prop(self, "blender_bin")
-        col.label(text=f"Jobs render with: {job_blender_bin(self) or 'this Blender'}")
+        col.label(text=f"Jobs render with: {choose_blender(None, preferred_blender(self))}")
         col.prop(self, "mail_password")
 
 
@@ -63,12 +76,26 @@ def get_preferences() -> RenderPlusPreferences | None:
     return prefs if isinstance(prefs, RenderPlusPreferences) else None
 
 
-def job_blender_bin(prefs: RenderPlusPreferences | None) -> str:
-    """The Blender executable that renders jobs: the preference, else the running Blender."""
+def preferred_blender(prefs: RenderPlusPreferences | None) -> str | None:
+    """The add-on's default Blender: the preference (made absolute), else the running Blender;
+    None when there is neither (Blender running as a Python module). Which binary a job really
+    uses is ``choose_blender``'s answer, with this as its default (a recipe may name its own)."""
     chosen = prefs.blender_bin.strip() if prefs is not None else ""
     if chosen:
-        return bpy.path.abspath(chosen)
-    return bpy.app.binary_path
+        return str(bpy.path.abspath(chosen))
+    return bpy.app.binary_path or None
+
+
+def apply_preferences() -> None:
+    """Once the add-on is enabled: hand the Blender preference to the bridge, and start the
+    server if the user asked for it to start with Blender."""
+    prefs = get_preferences()
+    bridge.set_default_blender(preferred_blender(prefs))
+    if prefs is not None and prefs.server_autostart:
+        try:
+            bridge.start_server(prefs.server_port)
+        except bridge.BridgeError as exc:
+            print(f"Render+: {exc}", file=sys.stderr)
 
 
 def register() -> None:

@@ -6,8 +6,11 @@
   property here; ``recipe_io`` converts both ways. The mail password is *not* here: it lives in
   the add-on preferences so it never travels inside a .blend.
 - ``WindowManager.renderplus_run`` (``RenderPlusRun``): the state of the current or last batch,
-  written only by the bridge's pump. The window manager is neither saved nor undone, so a batch's
-  progress never dirties the file and undo never rewinds it.
+  written only by ``run_io`` when the bridge's pump sees the batch move. The window manager is
+  neither saved nor undone, so a batch's progress never dirties the file and undo never rewinds it.
+
+The helpers at the end (the scene's settings, the active job, a new job filled from a scene,
+unique uids) are what both the operators and the panels use, so neither imports the other.
 
 (Blender reads property definitions from class annotations, which mypy cannot type: the
 ``valid-type`` check is off for this file.)
@@ -15,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import bpy
@@ -65,6 +69,15 @@ MODE_ITEMS = [
     ("STILL", "Still", "Render one frame"),
     ("ANIMATION", "Animation", "Render a range of frames"),
 ]
+
+QUICK_BATCH_ITEMS = [
+    ("CAMERAS", "One Job per Camera", "A job for each camera in the scene"),
+    ("SCENES", "One Job per Scene", "A job for each scene of the file, through its camera"),
+    ("VIEW_LAYERS", "One Job per View Layer", "A job for each view layer of the scene"),
+    ("MARKERS", "One Job per Marker", "A still job at each timeline marker (its bound camera if any)"),
+]
+
+OUTPUT_FOLDER = "//renders"  # where a new job writes, beside the .blend
 
 HOOK_PHASES = ("PRE_BATCH", "POST_BATCH", "PRE_JOB", "POST_JOB")
 HOOK_PHASE_ITEMS = [(p, p.replace("_", " ").title(), f"A shell command run {p.lower().replace('_', ' ')}")
@@ -255,6 +268,65 @@ def run_state(wm: bpy.types.WindowManager) -> RenderPlusRun:
     """The current or last batch's state, as the pump last copied it."""
     run: RenderPlusRun = wm.renderplus_run  # type: ignore[attr-defined]
     return run
+
+
+# --------------------------------------------------------------------------------------------
+# Jobs
+
+
+def settings_of(context: bpy.types.Context) -> RenderPlusSettings | None:
+    """The context scene's ``RenderPlusSettings`` (None without a scene)."""
+    scene = context.scene
+    return scene_settings(scene) if scene is not None else None
+
+
+def active_job(context: bpy.types.Context) -> RenderPlusJob | None:
+    """The job selected in the list, or None (no scene, empty list)."""
+    settings = settings_of(context)
+    if settings is None or not 0 <= settings.active_job_index < len(settings.jobs):
+        return None
+    job: RenderPlusJob = settings.jobs[settings.active_job_index]
+    return job
+
+
+def file_safe(text: str) -> str:
+    """A name usable in a file name: letters, digits, ``._-``; other runs become ``_``."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("_.") or "job"
+
+
+def new_job(settings: RenderPlusSettings, name: str) -> RenderPlusJob:
+    """Append a job with a fresh uid and make it the active one."""
+    job: RenderPlusJob = settings.jobs.add()
+    job.uid = settings.next_uid
+    settings.next_uid += 1
+    job.name = name
+    settings.active_job_index = len(settings.jobs) - 1
+    return job
+
+
+def ensure_uids(settings: RenderPlusSettings) -> None:
+    """Give every job a unique uid (jobs made by scripts or copied scenes may lack one): the
+    panel finds a job's batch state by uid, so edits during a batch never mix rows up."""
+    seen: set[int] = set()
+    for job in settings.jobs:
+        if job.uid <= 0 or job.uid in seen:
+            job.uid = settings.next_uid
+            settings.next_uid += 1
+        seen.add(job.uid)
+        settings.next_uid = max(settings.next_uid, job.uid + 1)
+
+
+def fill_from_scene(job: RenderPlusJob, scene: bpy.types.Scene, *, camera: str, layer: str = "",
+                    frame: int | None = None, animation: bool = False) -> None:
+    """Point a job at ``scene`` with the scene's own frames, world and camera."""
+    job.scene = scene.name
+    job.camera = camera
+    job.world = scene.world.name if scene.world is not None else ""
+    job.layer = layer
+    job.mode = "ANIMATION" if animation else "STILL"
+    job.frame_still = scene.frame_current if frame is None else frame
+    job.frame_start, job.frame_end = scene.frame_start, scene.frame_end
+    job.output = f"{OUTPUT_FOLDER}/{file_safe(job.name)}_"
 
 
 def copy_group(source: Any, target: Any) -> None:

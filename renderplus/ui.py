@@ -5,7 +5,9 @@
 """The N-panel (3D Viewport > Sidebar > Render+): draw only.
 
 Panels read the scene's ``renderplus`` settings and the window manager's ``renderplus_run``
-(which the bridge's pump keeps current); they never change state themselves.
+(which the bridge's pump keeps current through ``run_io``); they never change state themselves.
+Buttons name operators by their ``bl_idname`` string, so this module never imports ``operators``.
+The batch settings and server panels are in ``ui_settings``.
 """
 
 from __future__ import annotations
@@ -16,21 +18,22 @@ from typing import Any
 import bpy
 
 from . import bridge
-from .operators import QUICK_SOURCES, active_job, settings_of
-from .preferences import ADDON_ID
-from .props import run_state, scene_settings
+from .batch.view import BatchStatus, JobStatus
+from .props import QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
 
 CATEGORY = "Render+"
-STATUS_ICONS = {
-    "QUEUED": "TIME",
-    "WAITING": "TIME",
-    "RUNNING": "RENDER_ANIMATION",
-    "FINISHED": "CHECKMARK",
-    "FAILED": "ERROR",
-    "CANCELLED": "CANCEL",
-    "DISABLED": "HIDE_ON",
+# The run-state properties hold statuses as text; the str enums compare and hash equal to it.
+STATUS_ICONS: dict[str, str] = {
+    JobStatus.QUEUED: "TIME",
+    BatchStatus.WAITING: "TIME",
+    JobStatus.RUNNING: "RENDER_ANIMATION",
+    JobStatus.FINISHED: "CHECKMARK",
+    JobStatus.FAILED: "ERROR",
+    JobStatus.CANCELLED: "CANCEL",
+    JobStatus.DISABLED: "HIDE_ON",
 }
-ENDED = ("FINISHED", "FAILED", "CANCELLED")
+ENDED = frozenset(status.value for status in JobStatus if status.ended)
+RUNNING, FINISHED, CANCELLED = JobStatus.RUNNING.value, JobStatus.FINISHED.value, JobStatus.CANCELLED.value
 # UILayout.progress() exists from Blender 4.0; older versions show a read-only slider.
 _LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
 HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
@@ -80,19 +83,19 @@ class RENDERPLUS_UL_jobs(bpy.types.UIList):
         state = job_state(context, item)
         status = state.status if state is not None else ""
         wm = context.window_manager
-        batch_running = wm is not None and run_state(wm).status == "RUNNING"
+        batch_running = wm is not None and run_state(wm).status == RUNNING
         row = layout.row(align=True)
         row.prop(item, "enabled", text="")
         name = row.row(align=True)
         # While a batch runs, the rendering job stands out and the others are dimmed.
-        name.active = item.enabled and (not batch_running or status in ("", "RUNNING"))
+        name.active = item.enabled and (not batch_running or status in ("", RUNNING))
         default_icon = "RENDER_ANIMATION" if item.mode == "ANIMATION" else "RENDER_STILL"
         status_icon: Any = STATUS_ICONS.get(status, default_icon)  # the stubs want a Literal
         name.prop(item, "name", text="", emboss=False, icon=status_icon)
-        if status == "RUNNING" or (status in ENDED and state.rendertime >= 0):
+        if status == RUNNING or (status in ENDED and state.rendertime >= 0):
             extra = row.row(align=True)  # narrow and fixed: the name keeps the rest of the row
             extra.ui_units_x = 2.6
-            if status == "RUNNING":
+            if status == RUNNING:
                 draw_progress(extra, state)
             else:
                 extra.active = False
@@ -103,7 +106,7 @@ class RENDERPLUS_MT_quick_batch(bpy.types.Menu):
     bl_label = "Quick Batch"
 
     def draw(self, context: bpy.types.Context | None) -> None:
-        for source, label, _description in QUICK_SOURCES:
+        for source, label, _description in QUICK_BATCH_ITEMS:
             self.layout.operator("renderplus.jobs_from", text=label).source = source
 
 
@@ -120,7 +123,7 @@ class RENDERPLUS_MT_jobs(bpy.types.Menu):
         layout.operator("renderplus.recipe_export", icon="EXPORT")
 
 
-class _SidebarPanel(bpy.types.Panel):
+class SidebarPanel(bpy.types.Panel):
     """Not registered itself: the place in the UI that every Render+ panel shares."""
 
     bl_space_type = "VIEW_3D"
@@ -128,7 +131,7 @@ class _SidebarPanel(bpy.types.Panel):
     bl_category = CATEGORY
 
 
-class RENDERPLUS_PT_main(_SidebarPanel):
+class RENDERPLUS_PT_main(SidebarPanel):
     bl_label = "Render+"
 
     def draw(self, context: bpy.types.Context) -> None:
@@ -159,14 +162,14 @@ class RENDERPLUS_PT_main(_SidebarPanel):
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
-            if run.status in ("FINISHED", "CANCELLED"):
+            if run.status in (FINISHED, CANCELLED):
                 _draw_results(layout, run)
         _draw_copy(layout, settings, run)
 
 
 def _draw_running(layout: bpy.types.UILayout, run: Any) -> None:
     box = layout.box()
-    total = sum(1 for job in run.jobs if job.status != "DISABLED")
+    total = sum(1 for job in run.jobs if job.status != JobStatus.DISABLED)
     done = sum(1 for job in run.jobs if job.status in ENDED)
     current = run.jobs[run.current_job] if 0 <= run.current_job < len(run.jobs) else None
     title = f"Rendering {current.name}" if current is not None else "Rendering"
@@ -188,8 +191,8 @@ def _draw_running(layout: bpy.types.UILayout, run: Any) -> None:
 
 def _draw_results(layout: bpy.types.UILayout, run: Any) -> None:
     box = layout.box()
-    icon: Any = "CHECKMARK" if run.status == "FINISHED" and not run.failed else "ERROR"
-    if run.status == "CANCELLED":
+    icon: Any = "CHECKMARK" if run.status == FINISHED and not run.failed else "ERROR"
+    if run.status == CANCELLED:
         icon = "CANCEL"
     total = format_duration(run.rendertime)
     box.label(text=f"{run.status.title()} at {run.finished}" + (f" in {total}" if total else ""), icon=icon)
@@ -224,7 +227,7 @@ def _draw_copy(layout: bpy.types.UILayout, settings: Any, run: Any) -> None:
         col.label(text="Every job renders its own external file", icon="FILE_BLEND")
 
 
-class RENDERPLUS_PT_job(_SidebarPanel):
+class RENDERPLUS_PT_job(SidebarPanel):
     bl_label = "Job"
     bl_parent_id = "RENDERPLUS_PT_main"
 
@@ -301,7 +304,7 @@ def _draw_job_state(layout: bpy.types.UILayout, state: Any) -> None:
         col.label(text=line, icon="ERROR")
 
 
-class RENDERPLUS_PT_job_overrides(_SidebarPanel):
+class RENDERPLUS_PT_job_overrides(SidebarPanel):
     bl_label = "Custom Overrides"
     bl_parent_id = "RENDERPLUS_PT_job"
     bl_options = {"DEFAULT_CLOSED"}
@@ -322,7 +325,7 @@ class RENDERPLUS_PT_job_overrides(_SidebarPanel):
         layout.operator("renderplus.override_add", icon="ADD")
 
 
-def _draw_hooks(layout: bpy.types.UILayout | None, hooks: Any, phase: str, label: str) -> None:
+def draw_hooks(layout: bpy.types.UILayout | None, hooks: Any, phase: str, label: str) -> None:
     if layout is None:
         return
     layout.label(text=label)
@@ -335,7 +338,7 @@ def _draw_hooks(layout: bpy.types.UILayout | None, hooks: Any, phase: str, label
     layout.operator("renderplus.hook_add", text="Add Command", icon="ADD").phase = phase
 
 
-class RENDERPLUS_PT_job_hooks(_SidebarPanel):
+class RENDERPLUS_PT_job_hooks(SidebarPanel):
     bl_label = "Job Hooks"
     bl_parent_id = "RENDERPLUS_PT_job"
     bl_options = {"DEFAULT_CLOSED"}
@@ -346,111 +349,8 @@ class RENDERPLUS_PT_job_hooks(_SidebarPanel):
 
     def draw(self, context: bpy.types.Context) -> None:
         job = active_job(context)
-        _draw_hooks(self.layout, job.pre_job_hooks, "PRE_JOB", "Before the job")
-        _draw_hooks(self.layout, job.post_job_hooks, "POST_JOB", "After the job")
-
-
-class RENDERPLUS_PT_settings(_SidebarPanel):
-    bl_label = "Batch Settings"
-    bl_options = {"DEFAULT_CLOSED"}
-
-    def draw(self, context: bpy.types.Context) -> None:
-        settings = settings_of(context)
-        if settings is None:
-            return
-        layout = self.layout
-        layout.use_property_split = True
-        layout.use_property_decorate = False
-        col = layout.column()
-        col.prop(settings, "use_global_percentage")
-        if settings.use_global_percentage:
-            col.prop(settings, "global_percentage")
-        col.prop(settings, "use_global_size")
-        if settings.use_global_size:
-            col.prop(settings, "global_size")
-        col.prop(settings, "ignore_border")
-        col.prop(settings, "write_log")
-        col.prop(settings, "rss_enabled")
-        if settings.rss_enabled:
-            col.prop(settings, "rss_path")
-
-
-class RENDERPLUS_PT_batch_hooks(_SidebarPanel):
-    bl_label = "Batch Hooks"
-    bl_parent_id = "RENDERPLUS_PT_settings"
-    bl_options = {"DEFAULT_CLOSED"}
-
-    def draw(self, context: bpy.types.Context) -> None:
-        settings = settings_of(context)
-        if settings is None:
-            return
-        _draw_hooks(self.layout, settings.pre_batch_hooks, "PRE_BATCH", "Before the batch")
-        _draw_hooks(self.layout, settings.post_batch_hooks, "POST_BATCH", "After the batch")
-
-
-class RENDERPLUS_PT_notifications(_SidebarPanel):
-    bl_label = "Notifications"
-    bl_parent_id = "RENDERPLUS_PT_settings"
-    bl_options = {"DEFAULT_CLOSED"}
-
-    def draw(self, context: bpy.types.Context) -> None:
-        settings = settings_of(context)
-        if settings is None:
-            return
-        layout = self.layout
-        layout.use_property_split = True
-        layout.use_property_decorate = False
-        col = layout.column()
-        col.prop(settings, "notify_desktop")
-        if settings.notify_desktop:
-            col.prop(settings, "notify_desktop_job_failures")
-        col.prop(settings, "sound_enabled")
-        if settings.sound_enabled:
-            col.prop(settings, "sound_file")
-            col.prop(settings, "sound_volume")
-        col.prop(settings, "mail_enabled")
-        if settings.mail_enabled:
-            for key in ("mail_server", "mail_ssl", "mail_user", "mail_to"):
-                col.prop(settings, key)
-            row = col.row()
-            row.label(text="Password: in the add-on preferences")
-            row.operator("preferences.addon_show", text="", icon="PREFERENCES").module = ADDON_ID
-
-
-class RENDERPLUS_PT_power(_SidebarPanel):
-    bl_label = "Power"
-    bl_parent_id = "RENDERPLUS_PT_settings"
-    bl_options = {"DEFAULT_CLOSED"}
-
-    def draw(self, context: bpy.types.Context) -> None:
-        settings = settings_of(context)
-        if settings is None:
-            return
-        layout = self.layout
-        layout.use_property_split = True
-        layout.use_property_decorate = False
-        layout.prop(settings, "poweroff_enabled")
-        sub = layout.column()
-        sub.active = settings.poweroff_enabled
-        sub.prop(settings, "poweroff_action")
-
-
-class RENDERPLUS_PT_server(_SidebarPanel):
-    bl_label = "Batch Server"
-    bl_options = {"DEFAULT_CLOSED"}
-
-    def draw(self, context: bpy.types.Context) -> None:
-        layout = self.layout
-        url = bridge.server_url()
-        row = layout.row()
-        if url:
-            row.label(text=f"Running at {url}", icon="LINKED")
-            row.operator("renderplus.server_stop", text="", icon="CANCEL")
-        else:
-            row.label(text="Stopped", icon="UNLINKED")
-            row.operator("renderplus.server_start", text="", icon="PLAY")
-        layout.operator("preferences.addon_show", text="Server Preferences",
-                        icon="PREFERENCES").module = ADDON_ID
+        draw_hooks(self.layout, job.pre_job_hooks, "PRE_JOB", "Before the job")
+        draw_hooks(self.layout, job.post_job_hooks, "POST_JOB", "After the job")
 
 
 CLASSES = (
@@ -461,19 +361,14 @@ CLASSES = (
     RENDERPLUS_PT_job,
     RENDERPLUS_PT_job_overrides,
     RENDERPLUS_PT_job_hooks,
-    RENDERPLUS_PT_settings,
-    RENDERPLUS_PT_batch_hooks,
-    RENDERPLUS_PT_notifications,
-    RENDERPLUS_PT_power,
-    RENDERPLUS_PT_server,
 )
 
-# Icons the panels use, so a test can check the running Blender knows them all.
+# Icons the panels use (here and in ui_settings), so a test can check Blender knows them all.
 ICONS = frozenset(STATUS_ICONS.values()) | {
     "RENDER_STILL", "ADD", "REMOVE", "OUTLINER_OB_CAMERA", "DUPLICATE", "DOWNARROW_HLT", "TRIA_UP",
     "TRIA_DOWN", "X", "CANCEL", "CHECKMARK", "ERROR", "QUIT", "FILE_BLEND", "FILE_FOLDER", "LINKED",
     "UNLINKED", "PLAY", "PREFERENCES", "CHECKBOX_HLT", "CHECKBOX_DEHLT", "TRASH", "IMPORT", "EXPORT",
-    "NONE",
+    "NONE", "INFO", "TIME",
 }
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

@@ -24,11 +24,11 @@ from .process import OwnedProcess
 
 @dataclass
 class _Request:
-    command: Sequence[str] | str
+    command: Sequence[str] | str | None    # None: the thread's signal to end
     env: Mapping[str, str] | None
     cwd: str | None
-    stdin_pipe: bool
     done: threading.Event
+    stdin_pipe: bool = False   # a pipe Render+ writes to (a session Blender's jobs)
     result: OwnedProcess | None = None
     error: BaseException | None = None
 
@@ -44,7 +44,7 @@ class _Spawner:
         if threading.current_thread() is self._thread:
             return OwnedProcess(command, env=env, cwd=cwd, die_with_parent=True,
                                 stdin_pipe=stdin_pipe)
-        request = _Request(command, env, cwd, stdin_pipe, threading.Event())
+        request = _Request(command, env, cwd, threading.Event(), stdin_pipe=stdin_pipe)
         self._requests.put(request)
         request.done.wait()
         if request.error is not None:
@@ -52,9 +52,15 @@ class _Spawner:
         assert request.result is not None
         return request.result
 
+    def stop(self, timeout: float) -> None:
+        self._requests.put(_Request(None, None, None, threading.Event()))
+        self._thread.join(timeout)
+
     def _serve(self) -> None:
         while True:
             request = self._requests.get()
+            if request.command is None:
+                return
             try:
                 request.result = OwnedProcess(request.command, env=request.env, cwd=request.cwd,
                                               die_with_parent=True, stdin_pipe=request.stdin_pipe)
@@ -65,6 +71,16 @@ class _Spawner:
 
 _spawner: _Spawner | None = None
 _spawner_lock = threading.Lock()
+
+
+def shutdown(timeout: float = 5.0) -> None:
+    """End the spawner thread (an add-on being disabled leaves no thread behind). Children it
+    started and that still run get the parent-death signal; a later ``spawn`` starts anew."""
+    global _spawner
+    with _spawner_lock:
+        spawner, _spawner = _spawner, None
+    if spawner is not None:
+        spawner.stop(timeout)
 
 
 def spawn(command: Sequence[str] | str, *, env: Mapping[str, str] | None = None,

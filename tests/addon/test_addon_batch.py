@@ -100,6 +100,14 @@ def test_the_in_process_server_answers_and_stops(scenario: dict[str, Any]) -> No
     assert scenario["interval_after_stop"] is None  # nothing left to watch: the timer ends
 
 
+def test_stopping_the_server_never_blocks_blenders_main_thread(scenario: dict[str, Any]) -> None:
+    # A client that never finishes its request held the old stop for its 3 s grace.
+    assert scenario["stop_seconds"] < 0.1, scenario["stop_seconds"]
+    assert scenario["stopping_after_stop"]  # the panel says "stopping" until the port is free
+    assert scenario["interval_while_stopping"] is not None  # the pump keeps watching the stop
+    assert scenario["stop_noticed"], scenario["stop_noticed_seconds"]
+
+
 def test_a_batch_posted_over_http_shows_in_the_panel(scenario: dict[str, Any]) -> None:
     assert (scenario["http_recipe"], scenario["http_start"]) == (200, 200)
     assert scenario["http_batch_finished"]

@@ -112,6 +112,8 @@ def test_export_then_import_gives_back_the_same_recipe(scenario: dict[str, Any])
 
 def test_bad_input_is_refused_with_the_reason(scenario: dict[str, Any]) -> None:
     assert "No Blender binary" in scenario["no_binary_render"]
+    assert "/nonexistent/blender is not an executable" in scenario["no_binary_render"]
+    assert scenario["default_blender_in_module"] is None
     assert "jobs[0].frame_end" in scenario["invalid_render"]
     assert "must be >= frame_start" in scenario["invalid_render"]
     assert scenario["batch_after_invalid"] is False

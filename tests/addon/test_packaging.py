@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from renderplus import recipe_io
 from tests.addon.helpers import ROOT
 
 ADDON = ROOT / "renderplus"
@@ -66,33 +65,14 @@ def test_imports_inside_the_package_are_relative() -> None:
     assert offenders == []
 
 
-def test_the_package_and_the_recipe_module_import_without_blender() -> None:
+def test_the_package_and_the_io_modules_import_without_blender() -> None:
     # Blender 4.2+ imports the package as bl_ext.<repo>.renderplus, plain Python as renderplus:
-    # neither the package's __init__ nor recipe_io may need bpy at import time.
-    code = ("import sys, renderplus, renderplus.recipe_io, renderplus.batch.runner; "
+    # neither the package's __init__ nor recipe_io / run_io may need bpy at import time.
+    code = ("import sys, renderplus, renderplus.recipe_io, renderplus.run_io, renderplus.batch.runner; "
             "print(sorted(m for m in sys.modules if m == 'bpy' or m.startswith('bpy.')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
-
-
-@pytest.mark.parametrize("text", ["24", "true", "[1, 2.5]", "plain words", '"24"', "null", "{}", " 3 "])
-def test_override_values_read_back_as_they_were_written(text: str) -> None:
-    value = recipe_io.value_from_text(text)
-    assert recipe_io.value_from_text(recipe_io.text_from_value(value)) == value
-
-
-def test_override_values_get_their_json_types() -> None:
-    assert recipe_io.value_from_text("24") == 24 and recipe_io.value_from_text("false") is False
-    assert recipe_io.value_from_text("[1, 2]") == [1, 2]
-    assert recipe_io.value_from_text('"24"') == "24" and recipe_io.value_from_text("null") == "null"
-    assert recipe_io.text_from_value("24") == '"24"'  # a number-looking text stays text
-
-
-def test_engine_choices_round_trip() -> None:
-    for engine in ("", "CYCLES", "BLENDER_EEVEE_NEXT", "LUXCORE"):
-        assert recipe_io.engine_id(*recipe_io.engine_choice(engine)) == engine
-    assert recipe_io.engine_choice("LUXCORE") == ("OTHER", "LUXCORE")
 
 
 def test_the_zip_holds_the_add_on_folder_and_its_wheel(addon_zip: Path) -> None:
@@ -148,3 +128,35 @@ def test_build_fails_when_bl_info_and_manifest_disagree(source_copy: Path, tmp_p
     assert proc.returncode == 1
     assert f"bl_info version {major}.{minor}.{patch + 1} differs from the manifest's {version}" in proc.stderr
     assert not (tmp_path / "dist").exists()  # nothing half-built
+
+
+def addon_imports() -> dict[str, set[str]]:
+    """The add-on modules (renderplus/*.py) each add-on module imports, at any depth of its code."""
+    modules = {path.stem for path in ADDON.glob("*.py") if path.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for name in sorted(modules):
+        tree = ast.parse((ADDON / f"{name}.py").read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    found.add(node.module.split(".")[0])
+                else:
+                    found.update(alias.name for alias in node.names)
+        graph[name] = found & modules
+    return graph
+
+
+def test_the_add_on_modules_import_each_other_without_a_loop() -> None:
+    graph = addon_imports()
+    assert "operators" not in graph["ui"]  # buttons name operators by their bl_idname
+    assert "preferences" not in graph["bridge"]  # preferences hand their values to the bridge
+    assert graph["run_io"] <= {"props"} and graph["recipe_io"] <= {"props"}  # the two mirrors
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        for target in graph[name]:
+            assert target not in path, " -> ".join((*path, name, target))
+            visit(target, (*path, name))
+
+    for module in graph:
+        visit(module, ())

@@ -9,6 +9,7 @@ Arguments (JSON): zip, blend, out (output folder), port.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from typing import Any
 
@@ -104,11 +105,26 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["ui_states_after_http"] = [getattr(ui.job_state(bpy.context, job), "status", None)
                                    for job in settings.jobs]
 
+    # Stop the server while a slow client holds a request thread (its head never completes):
+    # the operator returns at once, and the pump notices when the stop is done.
+    slow = socket.create_connection(("127.0.0.1", args["port"]), timeout=10)
+    slow.sendall(b"GET /batch HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(0.2)  # the server has taken the connection into a request thread
+    started = time.perf_counter()
     ops.server_stop()
+    out["stop_seconds"] = time.perf_counter() - started
     out["server_after_stop"] = bridge.server_url()
+    out["stopping_after_stop"] = bridge.server_stopping()
+    out["interval_while_stopping"] = bridge.pump()
+    started = time.monotonic()
+    out["stop_noticed"] = harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+    out["stop_noticed_seconds"] = round(time.monotonic() - started, 2)
+    slow.close()
     out["port_free_after_stop"] = harness.port_is_free(args["port"])
     out["interval_after_stop"] = bridge.pump()  # nothing left to watch: the timer ends
-    out["threads_after"] = harness.thread_names(settle_to=threads_before)
+    # The engine's spawner (the one thread that forks children) lives while the add-on is enabled.
+    threads = harness.thread_names(settle_to=[*threads_before, harness.SPAWNER])
+    out["threads_after"] = [name for name in threads if name != harness.SPAWNER]
     out["children_after"] = harness.descendants()
     return out
 

@@ -20,6 +20,7 @@ from typing import Any
 
 RESULT_PREFIX = "RENDERPLUS_TEST_RESULT "
 EXTENSION = "bl_ext.user_default.renderplus"
+SPAWNER = "renderplus-spawner"  # the engine's thread that starts every child process
 
 
 def arguments() -> dict[str, Any]:

@@ -110,14 +110,19 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["reimported"] = again.to_dict()
     out["reimported_uids"] = [j.uid for j in settings.jobs]
 
-    # The bpy module is no Blender executable: without a binary in the preferences, rendering
-    # is refused with what to do.
+    # A Blender preference that is no executable: rendering is refused with what to do.
+    prefs = bpy.context.preferences.addons[addon].preferences
+    prefs.blender_bin = "/nonexistent/blender"
     try:
         ops.batch_render()
         out["no_binary_render"] = "started"
     except RuntimeError as exc:
         out["no_binary_render"] = str(exc)
-    bpy.context.preferences.addons[addon].preferences.blender_bin = "/usr/bin/blender"
+    # Empty: the bpy module has no binary of its own, so choose_blender falls back to PATH.
+    prefs.blender_bin = ""
+    preferences = harness.submodule(addon, "preferences")
+    out["default_blender_in_module"] = preferences.preferred_blender(prefs)
+    prefs.blender_bin = "/usr/bin/blender"
 
     # A broken job: the render operator refuses it, names the field, and starts nothing.
     settings.jobs[0].mode = "ANIMATION"

@@ -36,7 +36,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     prefs.server_port = args["port"]
     bridge = sys.modules[f"{ADDON}.bridge"]
     preferences = sys.modules[f"{ADDON}.preferences"]
-    out["job_blender"] = preferences.job_blender_bin(prefs)  # default: this Blender
+    out["job_blender"] = preferences.preferred_blender(prefs)  # default: this Blender
 
     settings = bpy.context.scene.renderplus
     bpy.ops.renderplus.jobs_from(source="CAMERAS", replace=True)

@@ -121,13 +121,13 @@ def draw_everything(addon: str) -> dict[str, Any]:
     """Draw every panel (polls respected), menu, list row and the preferences once."""
     import bpy
 
-    ui = harness.submodule(addon, "ui")
+    ui, ui_settings = harness.submodule(addon, "ui"), harness.submodule(addon, "ui_settings")
     prefs_module = harness.submodule(addon, "preferences")
     context = bpy.context
     kinds = ("props", "labels", "operators", "menus", "lists", "progress")
     log: dict[str, list[Any]] = {kind: [] for kind in kinds}
     drawn = []
-    for cls in ui.CLASSES:
+    for cls in ui.CLASSES + ui_settings.CLASSES:
         layout = CheckingLayout(log)
         holder = SimpleNamespace(layout=layout)
         if issubclass(cls, bpy.types.Panel):
@@ -205,7 +205,9 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.batch_render()
     out["reached_finished"] = harness.pump_until(bridge.pump, lambda: run.status == "FINISHED", timeout=180)
     out["finished"] = draw_everything(addon)
-    ops.server_stop()
+    ops.server_stop()  # returns at once; the panels say "stopping" until the pump sees it done
+    out["stopping"] = draw_everything(addon)
+    out["stop_noticed"] = harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
     out["stopped"] = draw_everything(addon)
     return out
 

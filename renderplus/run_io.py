@@ -1,0 +1,146 @@
+"""A batch's read model -> the run-state properties the panels draw (the mirror of recipe_io).
+
+``recipe_io`` turns what the user edits into a recipe for the engine; this module turns what the
+engine reports back, a frozen ``BatchView``, into ``WindowManager.renderplus_run``. Like
+``recipe_io`` it imports no ``bpy``: it writes the attributes of whatever it is given, so plain
+Python tests can check it with stand-in objects.
+
+Why a cache: setting an RNA property costs far more than comparing two frozen objects, and the
+runner hands out the *same* ``JobView`` object while a job does not change. ``RunMirror``
+remembers the last view it wrote for each job and skips jobs that did not move, so a tick of a
+100-job batch rewrites the one job that renders, not a hundred.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .batch.view import BatchView, JobView
+
+if TYPE_CHECKING:
+    from .batch.recipe import Recipe
+    from .props import RenderPlusJobState, RenderPlusRun
+
+UNKNOWN = -1.0  # what the float properties hold for "no time yet" (the panels hide it)
+
+
+def clock(timestamp: float | None) -> str:
+    """``14:03:59`` in local time; empty when there is no time yet."""
+    return time.strftime("%H:%M:%S", time.localtime(timestamp)) if timestamp else ""
+
+
+def seconds(value: float | None) -> float:
+    """A duration for a float property: ``UNKNOWN`` stands for None."""
+    return float(value) if value is not None else UNKNOWN
+
+
+def engine_detail(data: Mapping[str, str] | None) -> str:
+    """One line from the engine's progress data (``Frame 3 | Sample 12/64``); keys vary by engine."""
+    if not data:
+        return ""
+    parts = []
+    if data.get("frame"):
+        parts.append(f"Frame {data['frame']}")
+    if data.get("samples_done") and data.get("samples_todo"):
+        parts.append(f"Sample {data['samples_done']}/{data['samples_todo']}")
+    if not parts and data.get("elapsed"):
+        parts.append(f"{data['elapsed']} elapsed")
+    return " | ".join(parts)
+
+
+class RunMirror:
+    """Writes views of one batch into a ``RenderPlusRun``, each job only when its view changed.
+
+    ``reset`` starts a new batch (or rewrites everything after a file load); ``write`` copies
+    one view; ``index_of`` links a scene job (by uid) to its row, for the job list.
+    """
+
+    def __init__(self) -> None:
+        self._written: list[JobView | None] = []
+        self._batch_key: tuple[Any, ...] | None = None
+        self._scene = ""
+        self._uid_index: dict[int, int] = {}
+
+    def reset(self, run: RenderPlusRun, recipe: Recipe, *, scene: str = "",
+              uids: Sequence[int] = (), copy_path: str = "") -> None:
+        """One row per recipe job; ``uids`` (same order) link rows to the scene's jobs, when
+        the batch was started from ``scene`` (a batch posted over HTTP has neither)."""
+        jobs = recipe.jobs
+        if len(uids) != len(jobs):
+            uids = [0] * len(jobs)
+        run.scene = scene
+        run.copy_path = copy_path
+        run.batch_name = recipe.name
+        run.revision = -1
+        run.jobs.clear()
+        for job, uid in zip(jobs, uids, strict=True):
+            state = run.jobs.add()
+            state.name = job.display_name
+            state.uid = uid
+            state.job_id = job.id
+        self._written = [None] * len(jobs)
+        self._batch_key = None
+        self._scene = scene
+        self._uid_index = {uid: index for index, uid in enumerate(uids) if uid}
+
+    def index_of(self, scene: str, uid: int) -> int | None:
+        """The row of the scene job ``uid`` in the shown batch, or None when it has none."""
+        if scene != self._scene:
+            return None
+        return self._uid_index.get(uid)
+
+    def write(self, run: RenderPlusRun, view: BatchView) -> int:
+        """Copy ``view`` into ``run``; returns how many job rows were rewritten."""
+        self._write_batch(run, view)
+        rewritten = 0
+        states = run.jobs
+        for index, job in enumerate(view.jobs[:len(self._written)]):
+            last = self._written[index]
+            if last is job or last == job:  # the same object while the job did not change
+                continue
+            self._written[index] = job
+            write_job(states[index], job)
+            rewritten += 1
+        run.revision = view.revision
+        return rewritten
+
+    def _write_batch(self, run: RenderPlusRun, view: BatchView) -> None:
+        key = (view.status, view.progress, view.current_job, view.eta, view.failed, view.times,
+               view.stats, view.poweroff, view.messages)
+        if key == self._batch_key:
+            return
+        self._batch_key = key
+        stats = view.stats
+        run.status = view.status.value
+        run.progress_value = view.progress
+        run.current_job = view.current_job if view.current_job is not None else -1
+        run.eta = seconds(view.eta)
+        run.failed = view.failed
+        run.started = clock(view.times.started)
+        run.finished = clock(view.times.finished)
+        run.rendertime = seconds(view.times.rendertime)
+        run.average_time = seconds(stats.average_time)
+        run.fastest_time = seconds(stats.fastest_time)
+        run.slowest_time = seconds(stats.slowest_time)
+        run.fastest_index = stats.fastest_index if stats.fastest_index is not None else -1
+        run.slowest_index = stats.slowest_index if stats.slowest_index is not None else -1
+        power = view.poweroff
+        run.poweroff = f"{power.action} at {clock(power.at)}" if power is not None else ""
+        run.messages = "\n".join(view.messages)
+
+
+def write_job(state: RenderPlusJobState, job: JobView) -> None:
+    """One job's row from its view."""
+    state.status = job.status.value
+    state.progress_value = job.progress
+    state.started = clock(job.times.started)
+    state.finished = clock(job.times.finished)
+    state.rendertime = seconds(job.times.rendertime)
+    state.eta = seconds(job.eta)
+    state.frames_done = job.frames_done
+    state.frames_total = job.frames_total
+    state.engine_type = job.engine_type or ""
+    state.detail = engine_detail(job.engine_data)
+    state.messages = "\n".join(job.messages)

@@ -1,0 +1,161 @@
+"""run_io without Blender: a BatchView written into stand-ins for the run-state properties,
+each job row rewritten only when its view changed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from renderplus import run_io
+from renderplus.batch.recipe import parse_recipe
+from renderplus.batch.view import BatchStatus, BatchView, JobStatus, JobView, PowerOffState, Stats, Times
+
+
+class Row:
+    """Stands in for a PropertyGroup: records every attribute written."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "writes", [])
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self.writes.append(key)
+        object.__setattr__(self, key, value)
+
+    def __getattr__(self, key: str) -> Any:  # only for attributes never written: typed as Any
+        raise AttributeError(key)
+
+
+class Rows(list[Row]):
+    """Stands in for a CollectionProperty."""
+
+    def add(self) -> Row:
+        self.append(Row())
+        return self[-1]
+
+
+class Run(Row):
+    def __init__(self) -> None:
+        super().__init__()
+        object.__setattr__(self, "jobs", Rows())
+
+
+def run_props() -> Any:
+    """A stand-in ``RenderPlusRun`` (typed Any: it is duck-typed like the real one)."""
+    return Run()
+
+
+def recipe(count: int = 3) -> Any:
+    return parse_recipe({"version": 2.2, "name": "shots", "jobs": [
+        {"id": i, "name": f"shot {i}", "blend_file": "/tmp/a.blend", "frame_still": 1,
+         "enabled": i != 2} for i in range(count)]})
+
+
+def job(job_id: int, status: JobStatus = JobStatus.QUEUED, **changes: Any) -> JobView:
+    return JobView(id=job_id, status=status, name=f"shot {job_id}", **changes)
+
+
+def view(jobs: tuple[JobView, ...], **changes: Any) -> BatchView:
+    return BatchView(status=changes.pop("status", BatchStatus.RUNNING), jobs=jobs, name="shots", **changes)
+
+
+@pytest.fixture
+def mirrored() -> tuple[run_io.RunMirror, Any]:
+    mirror, run = run_io.RunMirror(), run_props()
+    mirror.reset(run, recipe(), scene="Scene", uids=[11, 12, 13], copy_path="/copies/a.blend")
+    return mirror, run
+
+
+def test_reset_makes_one_row_per_job_linked_by_uid(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    assert [(r.name, r.uid, r.job_id) for r in run.jobs] == [("shot 0", 11, 0), ("shot 1", 12, 1),
+                                                            ("shot 2", 13, 2)]
+    assert (run.scene, run.copy_path, run.batch_name) == ("Scene", "/copies/a.blend", "shots")
+    assert mirror.index_of("Scene", 12) == 1
+    assert mirror.index_of("Other scene", 12) is None and mirror.index_of("Scene", 99) is None
+
+
+def test_a_batch_without_uids_links_no_scene_job() -> None:
+    mirror, run = run_io.RunMirror(), run_props()
+    mirror.reset(run, recipe(), uids=[1])  # wrong length: ignored
+    assert [r.uid for r in run.jobs] == [0, 0, 0] and mirror.index_of("", 1) is None
+
+
+def test_write_copies_typed_attributes(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    start = time.time() - 10
+    running = job(1, JobStatus.RUNNING, times=Times(start), progress=42.5, eta=12.0,
+                  engine_type="CYCLES", engine_data={"frame": "3", "samples_done": "8", "samples_todo": "64"},
+                  frames_done=2, frames_total=5, messages=("one", "two"))
+    done = job(0, JobStatus.FINISHED, times=Times(start, start + 4), progress=100.0)
+    mirror.write(run, view((done, running, job(2, JobStatus.DISABLED)), current_job=1, progress=71.25,
+                           eta=30.5, times=Times(start), revision=7))
+    assert (run.status, run.progress_value, run.current_job, run.eta, run.revision) == (
+        "RUNNING", 71.25, 1, 30.5, 7)
+    assert run.started == run_io.clock(start) and run.finished == "" and run.rendertime == -1.0
+    row = run.jobs[1]
+    assert (row.status, row.progress_value, row.eta, row.frames_done, row.frames_total) == (
+        "RUNNING", 42.5, 12.0, 2, 5)
+    assert (row.engine_type, row.detail, row.messages) == ("CYCLES", "Frame 3 | Sample 8/64", "one\ntwo")
+    assert run.jobs[0].rendertime == pytest.approx(4.0) and run.jobs[0].finished
+    assert run.jobs[2].status == "DISABLED"
+
+
+def test_unchanged_jobs_are_not_rewritten(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    jobs = (job(0, JobStatus.FINISHED), job(1, JobStatus.RUNNING, progress=10.0), job(2, JobStatus.DISABLED))
+    assert mirror.write(run, view(jobs, revision=1)) == 3
+    for row in run.jobs:
+        row.writes.clear()
+    moved = (jobs[0], replace(jobs[1], progress=20.0), jobs[2])  # the runner reuses unchanged views
+    assert mirror.write(run, view(moved, revision=2)) == 1
+    assert [bool(row.writes) for row in run.jobs] == [False, True, False]
+    assert run.jobs[1].progress_value == 20.0
+    equal = tuple(replace(j) for j in moved)  # equal but not the same objects: still skipped
+    assert mirror.write(run, view(equal, revision=3)) == 0
+
+
+def test_the_batch_row_is_rewritten_only_when_it_changed(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    jobs = (job(0), job(1), job(2, JobStatus.DISABLED))
+    mirror.write(run, view(jobs, revision=1))
+    run.writes.clear()
+    mirror.write(run, view(jobs, revision=2))
+    assert run.writes == ["revision"]
+
+
+def test_finished_batch_stats_and_power_action(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    at = time.time() + 60
+    stats = Stats(slowest_index=1, slowest_time=9.0, fastest_index=0, fastest_time=3.0, average_time=6.0)
+    jobs = (job(0, JobStatus.FINISHED), job(1, JobStatus.FAILED), job(2, JobStatus.DISABLED))
+    mirror.write(run, view(jobs, status=BatchStatus.FINISHED, stats=stats, messages=("1 of 2 jobs failed",),
+                           poweroff=PowerOffState("SHUTDOWN", at)))
+    assert (run.status, run.failed, run.current_job, run.eta) == ("FINISHED", 1, -1, -1.0)
+    assert (run.fastest_index, run.fastest_time, run.slowest_index, run.slowest_time, run.average_time) == (
+        0, 3.0, 1, 9.0, 6.0)
+    assert run.poweroff == f"SHUTDOWN at {run_io.clock(at)}"
+    assert run.messages == "1 of 2 jobs failed"
+
+
+def test_a_real_batch_view_goes_through() -> None:
+    from renderplus.batch.runner import Batch
+
+    mirror, run = run_io.RunMirror(), run_props()
+    batch = Batch(recipe())
+    mirror.reset(run, batch.recipe)
+    mirror.write(run, batch.view())
+    assert run.status == "WAITING" and [r.status for r in run.jobs] == ["QUEUED", "QUEUED", "DISABLED"]
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    (None, ""),
+    ({"frame": "4"}, "Frame 4"),
+    ({"samples_done": "3", "samples_todo": "16"}, "Sample 3/16"),
+    ({"elapsed": "00:02.50"}, "00:02.50 elapsed"),
+    ({"frame": "4", "elapsed": "00:02.50"}, "Frame 4"),
+])
+def test_engine_detail(data: dict[str, str] | None, line: str) -> None:
+    assert run_io.engine_detail(data) == line
