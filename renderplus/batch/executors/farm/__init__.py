@@ -1,0 +1,12 @@
+"""Render farms behind the runner's executor seam: ``FarmExecutor`` over an engine
+(``SlurmEngine``, ``FlamencoEngine``), shared-storage staging, and ``check_farm``."""
+
+from .base import FarmEngine, FarmError, FarmInfo, UnknownFarmJob
+from .check import FarmCheck, check_farm
+from .executor import DEFAULT_CHUNK, FarmExecutor
+from .flamenco import FlamencoEngine
+from .slurm import SlurmEngine
+from .staging import SharedStorage
+
+__all__ = ["DEFAULT_CHUNK", "FarmCheck", "FarmEngine", "FarmError", "FarmExecutor", "FarmInfo",
+           "FlamencoEngine", "SharedStorage", "SlurmEngine", "UnknownFarmJob", "check_farm"]

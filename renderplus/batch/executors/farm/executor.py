@@ -1,0 +1,195 @@
+"""The farm executor: a Render+ job becomes one farm job whose tasks are frame chunks.
+
+``submit`` stages the job on shared storage (``staging``), splits its frames into chunks of
+``chunk_size`` (a movie is one task: it cannot be split), gives every chunk the argv a local run
+would run (``tasks``) and hands them to the engine (Slurm, Flamenco). One watcher thread polls
+every farm job it follows and turns what the farm says into the runner's events
+(``watch.FarmWatch``). A cancel asks the farm; only the farm's answer ends the job. The job's
+manifest (its tasks and their logs) is kept in the staging folder under the farm id, so a
+restarted Render+ can ``reattach`` to a farm job from its durable ``JobHandle``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ...command import OVERRIDE_SCRIPT, frame_args
+from ...frames import FrameSet
+from ..base import Accepted, EventSink, ExecutorError, JobHandle, JobLaunch
+from .base import FarmEngine, FarmError, FarmJobSpec, FarmTask
+from .staging import (
+    MOVIE_FORMATS,
+    SharedStorage,
+    scene_is_movie,
+    stage_blend,
+    stage_script,
+    write_chunk_config,
+)
+from .tasks import chunk_argv, chunk_frames, config_path, option_value
+from .watch import FarmWatch
+
+log = logging.getLogger("renderplus.farm")
+
+DEFAULT_CHUNK = 10
+_LOCAL_ONLY_VARS = ("TMPDIR", "TEMP", "TMP")   # the job's temp folder is on this machine
+
+
+class FarmExecutor:
+    """Jobs on a render farm behind ``engine``; see the module docstring."""
+
+    def __init__(self, engine: FarmEngine, storage: SharedStorage, *,
+                 chunk_size: int = DEFAULT_CHUNK, max_jobs: int = 16, poll_interval: float = 1.0,
+                 pack: str = "auto", lost_after: float = 300.0) -> None:
+        if chunk_size < 1 or max_jobs < 1:
+            raise ValueError("chunk_size and max_jobs must be at least 1")
+        self.engine = engine
+        self.storage = storage
+        self.name = f"farm:{engine.name}"
+        self.chunk_size = chunk_size
+        self.max_jobs = max_jobs
+        self.pack = pack
+        self._watch = FarmWatch(engine, poll_interval=poll_interval, lost_after=lost_after)
+        self._closed = False
+
+    @property
+    def capacity(self) -> int:
+        return 0 if self._closed else self.max_jobs - self._watch.count
+
+    # ------------------------------------------------------------------ the protocol
+
+    def submit(self, launch: JobLaunch, sink: EventSink) -> JobHandle:
+        if self._closed:
+            raise ExecutorError("the executor is closed")
+        if self._watch.count >= self.max_jobs:
+            raise ExecutorError("the farm executor follows as many jobs as it may")
+        try:
+            spec = self._stage(launch)
+            farm_id = self.engine.submit(spec)
+        except (FarmError, OSError, ValueError) as exc:
+            raise ExecutorError(f"the farm did not take the job: {exc}") from exc
+        handle = JobHandle(self.name, launch.job_id, argv=launch.argv, farm_id=farm_id)
+        self._write_manifest(farm_id, launch, spec)
+        where = self._watch.follow(handle, spec.tasks, launch.frames, sink)
+        sink(Accepted(launch.job_id, handle, where))
+        return handle
+
+    def cancel(self, job_id: int, grace: float) -> bool:
+        return self._watch.cancel(job_id)
+
+    def end_orphan(self, handle: JobHandle) -> bool:
+        """Cancel a dead run's farm job if the farm still runs some of it."""
+        if not handle.farm_id:
+            return False
+        manifest = self._read_manifest(handle.farm_id)
+        tasks = _tasks_of(manifest) if manifest else ()
+        try:
+            status = self.engine.poll(handle.farm_id, tasks)
+            if all(task.state.ended for task in status.tasks):
+                return False
+            self.engine.cancel(handle.farm_id, "ended by Render+: its batch is gone")
+        except FarmError:
+            return False
+        return True
+
+    def reattach(self, handle: JobHandle, sink: EventSink) -> None:
+        """Follow a farm job submitted before Render+ restarted; events go to ``sink`` as if
+        it had just been submitted (its output and frames from the start). ExecutorError when
+        the handle names no farm job this staging folder knows."""
+        if not handle.farm_id:
+            raise ExecutorError(f"job {handle.job_id}'s handle names no farm job")
+        manifest = self._read_manifest(handle.farm_id)
+        if manifest is None:
+            raise ExecutorError(f"no manifest for farm job {handle.farm_id} in "
+                                f"{self.storage.staging_dir}")
+        frames = FrameSet.parse(manifest["frames"]) if manifest["frames"] else FrameSet()
+        where = self._watch.follow(handle, _tasks_of(manifest), frames, sink)
+        sink(Accepted(handle.job_id, handle, where))
+
+    def detach(self) -> None:
+        """Stop following every farm job without cancelling it (Render+ shuts down and the
+        farm goes on; ``reattach`` later)."""
+        self._closed = True
+        self._watch.stop()
+
+    def close(self) -> None:
+        """Cancel every farm job this executor follows (the protocol's "end everything")."""
+        self._closed = True
+        self._watch.cancel_all()
+
+    # ------------------------------------------------------------------ staging
+
+    def _stage(self, launch: JobLaunch) -> FarmJobSpec:
+        argv = launch.argv
+        source = launch.source_file or argv[2]
+        folder = tempfile.mkdtemp(prefix=f"job{launch.job_id}-", dir=self._jobs_dir())
+        staged = stage_blend(source, self.storage, folder, self.pack)
+        script_arg = option_value(argv, "--python") or str(OVERRIDE_SCRIPT)
+        script = stage_script(script_arg, folder)
+        with open(config_path(argv), encoding="utf-8") as stream:
+            template: dict[str, Any] = json.load(stream)
+        output = option_value(argv, "-o")
+        if output and not output.startswith("//") and not self.storage.sees(os.path.dirname(output) or "/"):
+            raise FarmError(f"the output {output} is not on shared storage: farm nodes could "
+                            "not write it")
+        chunks = [launch.frames] if self._is_movie(argv, staged.original) else \
+            chunk_frames(launch.frames, self.chunk_size)
+        blender = getattr(self.engine, "blender", None) or launch.blender_bin or argv[0]
+        output_base = os.path.dirname(os.path.abspath(staged.original)) if staged.packed else None
+        tasks = []
+        for index, frames in enumerate(chunks):
+            config = os.path.join(folder, f"chunk-{index}.json")
+            runs = None if frame_args(frames) is not None else [list(run) for run in frames.runs]
+            write_chunk_config(template, frames.to_spec(), runs, config)
+            task_argv = chunk_argv(argv, frames, blender=blender, blendfile=staged.path,
+                                   script=script, config=config, output_base=output_base)
+            tasks.append(FarmTask(index, frames, task_argv, os.path.join(folder, f"task-{index}.log")))
+        env = {key: value for key, value in launch.env.items() if key not in _LOCAL_ONLY_VARS}
+        return FarmJobSpec(f"renderplus-job{launch.job_id}", launch.job_id, staged.path, folder,
+                           tuple(tasks), env)
+
+    def _is_movie(self, argv: tuple[str, ...], blend: str) -> bool:
+        fmt = option_value(argv, "-F")
+        if fmt:
+            return fmt in MOVIE_FORMATS
+        return scene_is_movie(blend, option_value(argv, "-S") or "")
+
+    def _jobs_dir(self) -> str:
+        path = os.path.join(self.storage.staging_dir, "jobs")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    # ------------------------------------------------------------------ manifests
+
+    def _manifest_path(self, farm_id: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in farm_id)
+        return Path(self.storage.staging_dir) / "farm-jobs" / f"{self.engine.name}-{safe}.json"
+
+    def _write_manifest(self, farm_id: str, launch: JobLaunch, spec: FarmJobSpec) -> None:
+        path = self._manifest_path(farm_id)
+        data = {"engine": self.engine.name, "farm_id": farm_id, "job_id": launch.job_id,
+                "frames": launch.frames.to_spec(), "folder": spec.folder,
+                "tasks": [{"index": t.index, "frames": t.frames.to_spec(), "argv": list(t.argv),
+                           "log": t.log_path} for t in spec.tasks]}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        except OSError as exc:  # the job runs anyway; only a re-attach after a restart is lost
+            log.warning("cannot write the manifest of farm job %s: %s", farm_id, exc)
+
+    def _read_manifest(self, farm_id: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._manifest_path(farm_id).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def _tasks_of(manifest: dict[str, Any]) -> tuple[FarmTask, ...]:
+    return tuple(FarmTask(int(t["index"]), FrameSet.parse(t["frames"]), tuple(t["argv"]),
+                          str(t.get("log", ""))) for t in manifest["tasks"])
+

@@ -1,0 +1,183 @@
+"""Flamenco (Blender Studio's render farm) behind the farm executor, over its REST API v3.
+
+Plain HTTP + JSON from the documented API (no generated client). A Render+ job is one
+Flamenco job of Render+'s own job type (``blender_scripts/flamenco_renderplus.js``: the
+built-in ``simple-blender-render`` cannot pass ``--python``): its ``tasks`` setting lists each
+chunk's Blender options after the .blend, and the job type runs them with the Manager's
+``{blender}`` and ``{blenderArgs}`` variables, so the Blender is the farm's. Task names are
+``chunk-N``. A task's output is its task log, read through the log's download URL from the
+last offset (``Range``), so the parser sees every line once.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from .base import (
+    FarmError,
+    FarmInfo,
+    FarmJobSpec,
+    FarmJobStatus,
+    FarmTask,
+    TaskState,
+    TaskStatus,
+    UnknownFarmJob,
+)
+
+NAME = "flamenco"
+JOB_TYPE = "flamenco-renderplus"   # the Manager names a job type after its file's name
+TIMEOUT = 10.0
+_STATES = {"active": TaskState.RUNNING, "completed": TaskState.COMPLETED,
+           "failed": TaskState.FAILED, "canceled": TaskState.CANCELLED}
+
+
+class FlamencoEngine:
+    """A Flamenco Manager at ``url`` (``http://manager:8080``)."""
+
+    name = NAME
+    blender = "{blender}"   # the Manager's variable: each Worker's own Blender
+
+    def __init__(self, url: str, *, priority: int = 50, job_type: str = JOB_TYPE,
+                 timeout: float = TIMEOUT) -> None:
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"not a Flamenco Manager URL: {url!r} (expected http://host:port)")
+        self.url = url.rstrip("/")
+        self.priority = priority
+        self.job_type = job_type
+        self.timeout = timeout
+        self._task_ids: dict[str, dict[int, str]] = {}
+
+    def where(self) -> str:
+        return f"the Flamenco Manager at {self.url}"
+
+    # ------------------------------------------------------------------ the interface
+
+    def submit(self, spec: FarmJobSpec) -> str:
+        types = {t.get("name"): t for t in self._job_types()}
+        if self.job_type not in types:
+            raise FarmError(f"the Manager has no job type {self.job_type!r}: install "
+                            "flamenco_renderplus.js in its scripts/ folder")
+        chunks = [{"name": f"chunk-{task.index}", "frames": task.frames.to_spec(),
+                   "args": list(task.argv[3:])} for task in spec.tasks]
+        body = {"name": spec.name, "type": self.job_type, "priority": self.priority,
+                "submitter_platform": "linux",
+                "type_etag": types[self.job_type].get("etag", ""),
+                "settings": {"blendfile": spec.blendfile, "tasks": json.dumps(chunks)},
+                "metadata": {"renderplus.job": str(spec.job_id), "renderplus.folder": spec.folder}}
+        answer = self._call("POST", "/api/v3/jobs", body)
+        job_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(job_id, str) or not job_id:
+            raise FarmError(f"the Manager answered no job id: {answer!r}")
+        return job_id
+
+    def poll(self, farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
+        try:
+            answer = self._call("GET", f"/api/v3/jobs/{farm_id}/tasks")
+        except FarmError as exc:
+            if "HTTP 404" in str(exc):
+                raise UnknownFarmJob(f"the Manager does not know job {farm_id}") from exc
+            raise
+        ids = self._task_ids.setdefault(farm_id, {})
+        states = []
+        for summary in answer.get("tasks", []) if isinstance(answer, dict) else []:
+            name = str(summary.get("name", ""))
+            if not name.startswith("chunk-") or not name[6:].isdigit():
+                continue
+            index = int(name[6:])
+            ids[index] = str(summary.get("id"))
+            state = _STATES.get(str(summary.get("status")), TaskState.QUEUED)
+            reason = ""
+            if state in (TaskState.FAILED, TaskState.CANCELLED):
+                reason = self._activity(f"/api/v3/tasks/{ids[index]}")
+                if state is TaskState.CANCELLED:
+                    job_activity = self._activity(f"/api/v3/jobs/{farm_id}")
+                    reason = "; ".join(r for r in (reason, job_activity) if r)
+            code = None if not state.ended else (0 if state is TaskState.COMPLETED else 1)
+            states.append(TaskStatus(index, state, code, reason))
+        where = f"{self.where()} (queued)"
+        return FarmJobStatus(tuple(sorted(states, key=lambda s: s.index)), where)
+
+    def read_log(self, farm_id: str, task: FarmTask, offset: int, *,
+                 final: bool = False) -> tuple[str, int]:
+        task_id = self._task_ids.get(farm_id, {}).get(task.index)
+        if task_id is None:
+            return "", offset
+        info = self._call("GET", f"/api/v3/tasks/{task_id}/log")
+        if not isinstance(info, dict) or int(info.get("size") or 0) <= offset or not info.get("url"):
+            return "", offset
+        data = self._fetch(str(info["url"]), offset)
+        if not final:
+            data = data[:data.rfind(b"\n") + 1]
+        return data.decode("utf-8", "replace"), offset + len(data)
+
+    def cancel(self, farm_id: str, reason: str) -> None:
+        try:
+            self._call("POST", f"/api/v3/jobs/{farm_id}/setstatus",
+                       {"status": "cancel-requested", "reason": reason})
+        except FarmError as exc:
+            if "HTTP 422" not in str(exc):  # already ended: nothing to cancel
+                raise
+
+    def describe(self) -> FarmInfo:
+        try:
+            version = self._call("GET", "/api/v3/version")
+            types = [str(t.get("name")) for t in self._job_types()]
+        except FarmError as exc:
+            return FarmInfo(NAME, False, str(exc))
+        number = version.get("version", "?") if isinstance(version, dict) else "?"
+        detail = f"Flamenco {number} at {self.url}"
+        return FarmInfo(NAME, True, detail, tuple(types), self.job_type in types)
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _job_types(self) -> list[dict[str, Any]]:
+        answer = self._call("GET", "/api/v3/jobs/types")
+        types = answer.get("job_types", []) if isinstance(answer, dict) else []
+        return [t for t in types if isinstance(t, dict)]
+
+    def _activity(self, path: str) -> str:
+        try:
+            answer = self._call("GET", path)
+        except FarmError:
+            return ""
+        return str(answer.get("activity") or "") if isinstance(answer, dict) else ""
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json",
+                                                  "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                text = response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:300]
+            raise FarmError(f"{method} {path}: HTTP {exc.code} {detail}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise FarmError(f"the Flamenco Manager at {self.url} does not answer: {exc}") from exc
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise FarmError(f"{method} {path}: not JSON: {text[:200]!r}") from exc
+
+    def _fetch(self, url: str, offset: int) -> bytes:
+        request = urllib.request.Request(urllib.parse.urljoin(self.url + "/", url),
+                                         headers={"Range": f"bytes={offset}-"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                data: bytes = response.read()
+                return data if response.status == 206 else data[offset:]
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416:  # nothing past the offset yet
+                return b""
+            raise FarmError(f"task log {url}: HTTP {exc.code}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise FarmError(f"task log {url}: {exc}") from exc

@@ -1,0 +1,232 @@
+"""Slurm behind the farm executor, through its command-line tools.
+
+``sbatch``, ``scontrol``, ``scancel`` and ``sinfo`` are Slurm's stable interface (its REST API
+changes with every release, and ``sacct`` needs a database daemon a small site may not run).
+A Render+ job is one job array: task ``i`` runs chunk ``i``'s command line from a batch script
+in the job's staging folder and writes its output to ``task-i.log`` there, which Render+ reads
+as it grows. ``scontrol show job -o`` gives every array task's state and exit code while the
+job stays in the controller's memory (``MinJobAge``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+
+from .base import (
+    FarmError,
+    FarmInfo,
+    FarmJobSpec,
+    FarmJobStatus,
+    FarmTask,
+    TaskState,
+    TaskStatus,
+    UnknownFarmJob,
+)
+
+NAME = "slurm"
+COMMAND_TIMEOUT = 30.0
+_FIELD = re.compile(r"(?:^| )(JobId|ArrayTaskId|JobState|Reason|ExitCode|Partition|StartTime)=(\S*)")
+_CANCEL_LINE = re.compile(r"\*\*\* (?:JOB|STEP) \S+ ON \S+ CANCELLED AT [^*]*\*\*\*")
+_QUEUED = {"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "RESV_DEL_HOLD"}
+_RUNNING = {"RUNNING", "COMPLETING", "SUSPENDED", "STAGE_OUT", "SIGNALING", "RESIZING", "STOPPED"}
+
+
+class SlurmEngine:
+    """A Slurm cluster. ``partition``: where jobs go (None: the cluster's default);
+    ``blender``: the Blender path on the nodes (None: the job's own path, which the nodes must
+    then see); ``conf``: a ``slurm.conf`` for the tools (``SLURM_CONF``), None: the system's;
+    ``sbatch_args``: extra options for every job (``--cpus-per-task=8``, ``--gres=gpu:1``)."""
+
+    name = NAME
+
+    def __init__(self, partition: str | None = None, *, blender: str | None = None,
+                 conf: str | None = None, sbatch_args: Sequence[str] = ()) -> None:
+        self.partition = partition or None
+        self.blender = blender
+        self.conf = conf
+        self.sbatch_args = tuple(sbatch_args)
+
+    def where(self) -> str:
+        return f"Slurm partition '{self.partition}'" if self.partition else "Slurm's default partition"
+
+    # ------------------------------------------------------------------ the interface
+
+    def submit(self, spec: FarmJobSpec) -> str:
+        if not spec.tasks:
+            raise FarmError("a farm job needs at least one task")
+        script = os.path.join(spec.folder, "farm-job.sh")
+        with open(script, "w", encoding="utf-8") as stream:
+            stream.write(batch_script(spec))
+        os.chmod(script, 0o755)
+        argv = ["sbatch", "--parsable", f"--array=0-{len(spec.tasks) - 1}",
+                f"--job-name={spec.name}", f"--chdir={spec.folder}",
+                f"--output={os.path.join(spec.folder, 'task-%a.log')}", "--export=ALL"]
+        if self.partition:
+            argv.append(f"--partition={self.partition}")
+        argv += [*self.sbatch_args, script]
+        out = self._run(argv, env=spec.env)
+        farm_id = out.strip().split(";")[0]
+        if not farm_id.isdigit():
+            raise FarmError(f"sbatch answered {out.strip()!r}, not a job id")
+        return farm_id
+
+    def poll(self, farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
+        try:
+            out = self._run(["scontrol", "show", "job", "-o", farm_id])
+        except FarmError as exc:
+            if "Invalid job id" in str(exc):
+                raise UnknownFarmJob(f"Slurm does not know job {farm_id} any more") from exc
+            raise
+        by_index = {task.index: task for task in tasks}
+        states: dict[int, TaskStatus] = {}
+        where = ""
+        for line in out.splitlines():
+            fields = dict(_FIELD.findall(line))
+            if "JobState" not in fields:
+                continue
+            state_name = fields["JobState"]
+            state = _task_state(state_name)
+            reason = fields.get("Reason", "")
+            if state is TaskState.QUEUED and not where:
+                partition = fields.get("Partition") or self.partition or "?"
+                where = f"Slurm partition '{partition}'" + (
+                    f" ({reason})" if reason and reason != "None" else "")
+            for index in _indexes(fields.get("ArrayTaskId", "0")):
+                task = by_index.get(index)
+                returncode = _exit_code(fields.get("ExitCode", "")) if state.ended else None
+                why = _ended_reason(state_name, reason, task) if state.ended else reason
+                states[index] = TaskStatus(index, state, returncode, why,
+                                           _epoch(fields.get("StartTime", "")))
+        return FarmJobStatus(tuple(states[i] for i in sorted(states)), where)
+
+    def read_log(self, farm_id: str, task: FarmTask, offset: int, *,
+                 final: bool = False) -> tuple[str, int]:
+        try:
+            with open(task.log_path, "rb") as stream:
+                stream.seek(offset)
+                data = stream.read()
+        except FileNotFoundError:
+            return "", offset
+        except OSError as exc:
+            raise FarmError(f"cannot read {task.log_path}: {exc.strerror or exc}") from exc
+        if not final:
+            end = data.rfind(b"\n") + 1
+            data = data[:end]
+        return data.decode("utf-8", "replace"), offset + len(data)
+
+    def cancel(self, farm_id: str, reason: str) -> None:
+        self._run(["scancel", farm_id])
+
+    def describe(self) -> FarmInfo:
+        try:
+            out = self._run(["sinfo", "-h", "-o", "%P|%a|%D|%T"])
+            version = self._run(["sinfo", "--version"]).strip()
+        except FarmError as exc:
+            return FarmInfo(NAME, False, str(exc))
+        partitions = []
+        for line in out.splitlines():
+            name, avail, nodes, state = [*line.split("|"), "", "", ""][:4]
+            partitions.append(f"{name} ({avail}, {nodes} node(s) {state})")
+        return FarmInfo(NAME, True, version, tuple(partitions))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _run(self, argv: list[str], env: Mapping[str, str] | None = None) -> str:
+        environment = dict(env) if env else dict(os.environ)
+        if self.conf:
+            environment["SLURM_CONF"] = self.conf
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, env=environment,
+                                    timeout=COMMAND_TIMEOUT, check=False)
+        except FileNotFoundError as exc:
+            raise FarmError(f"{argv[0]} is not installed (Slurm's client tools)") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise FarmError(f"{argv[0]} did not answer within {COMMAND_TIMEOUT:.0f} s") from exc
+        if result.returncode != 0:
+            message = (result.stderr or result.stdout).strip().splitlines()
+            raise FarmError(f"{shlex.join(argv[:3])} failed: {message[-1] if message else result.returncode}")
+        return result.stdout
+
+
+def batch_script(spec: FarmJobSpec) -> str:
+    """The job array's script: task i runs chunk i's command line."""
+    lines = ["#!/bin/bash", f"# Render+ job {spec.job_id}: one array task per frame chunk",
+             'case "$SLURM_ARRAY_TASK_ID" in']
+    for task in spec.tasks:
+        lines.append(f"  {task.index}) exec {shlex.join(task.argv)} ;;")
+    lines += ['  *) echo "Render+: no chunk $SLURM_ARRAY_TASK_ID in this job" >&2; exit 2 ;;',
+              "esac", ""]
+    return "\n".join(lines)
+
+
+def _task_state(name: str) -> TaskState:
+    if name in _QUEUED:
+        return TaskState.QUEUED
+    if name in _RUNNING:
+        return TaskState.RUNNING
+    if name == "COMPLETED":
+        return TaskState.COMPLETED
+    if name == "CANCELLED":
+        return TaskState.CANCELLED
+    return TaskState.FAILED  # FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED, BOOT_FAIL...
+
+
+def _indexes(text: str) -> list[int]:
+    """``ArrayTaskId``: ``3``, or for tasks still pending together ``0-7``, ``1,3-5``, ``0-9%2``."""
+    indexes: list[int] = []
+    for part in text.split("%")[0].split(","):
+        if "-" in part:
+            first, last = part.split("-", 1)
+            if first.isdigit() and last.isdigit():
+                indexes += range(int(first), int(last) + 1)
+        elif part.isdigit():
+            indexes.append(int(part))
+    return indexes
+
+
+def _exit_code(text: str) -> int | None:
+    """``ExitCode=2:0`` -> 2; ``0:15`` (killed by signal 15) -> -15."""
+    code, _, signal = text.partition(":")
+    if not code.isdigit():
+        return None
+    if signal.isdigit() and int(signal):
+        return -int(signal)
+    return int(code)
+
+
+def _ended_reason(state: str, reason: str, task: FarmTask | None) -> str:
+    """Why a task ended, in Slurm's words: its state, and for a cancel the line slurmstepd
+    wrote into the task's output (Slurm keeps no record of who cancelled without slurmdbd)."""
+    parts = [f"Slurm: {state}"] if state not in ("COMPLETED",) else []
+    if reason and reason not in ("None", ""):
+        parts.append(reason)
+    if state == "CANCELLED" and task is not None and task.log_path:
+        line = _cancel_line(task.log_path)
+        if line:
+            parts.append(line)
+    return ", ".join(parts)
+
+
+def _cancel_line(path: str) -> str:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(max(0, os.path.getsize(path) - 4096))
+            text = stream.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    found = _CANCEL_LINE.findall(text)
+    return found[-1].strip("* ").strip() if found else ""
+
+
+def _epoch(text: str) -> float | None:
+    """Slurm's local ``2026-11-28T17:33:50`` (or ``Unknown``) as epoch seconds."""
+    try:
+        parsed = time.strptime(text, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+    return time.mktime(parsed)

@@ -1,0 +1,288 @@
+"""Following farm jobs: one thread polls the farm and turns what it says into runner events.
+
+Per farm job, per poll: the first task seen running sends ``Started``; every task's new output
+is read (Slurm: its output file; Flamenco: its log) and its ``frame`` markers become
+``FramesWritten`` at once, whichever task wrote them. The lowest running task is *followed*: its
+lines go through ``Output`` so the runner's parser shows within-frame detail (two Blenders'
+status lines interleaved would only confuse it); other tasks' error lines go through too, and a
+failed task's last lines when it ends. Only the first ``ready`` marker passes, carrying the whole
+job's frames (each chunk's names only its own), and ``Blender quit`` lines are dropped (each
+chunk prints one; the parser would ignore everything after the first).
+
+The job ends (``Exited``) when every task has ended: 0 when all completed, even if a cancel was
+asked meanwhile (the farm's answer wins); ``cancelled=True`` when Render+ asked and the farm
+cancelled; otherwise the first failed task's exit code with the farm's reason — a task
+cancelled from outside Render+ counts as failed and is ``final`` (the runner does not retry a
+job someone ended on purpose), and the rest of that farm job is cancelled.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ...frames import FrameSet
+from ...markers import MARKER_PREFIX, format_marker, parse_marker
+from ...parser import EventKind, parse_line
+from ..base import EventSink, Exited, FramesWritten, JobHandle, Output, Started
+from .base import FarmEngine, FarmError, FarmJobStatus, FarmTask, TaskState, UnknownFarmJob
+
+log = logging.getLogger("renderplus.farm")
+
+TAIL_LINES = 20
+CANCEL_CODE = -15     # what a cancelled job reports as its exit (SIGTERM)
+
+
+@dataclass
+class _Failure:
+    code: int
+    detail: str
+    final: bool       # not worth a retry: someone on the farm ended it on purpose
+
+
+@dataclass
+class _Run:
+    handle: JobHandle
+    tasks: tuple[FarmTask, ...]
+    frames_spec: str
+    sink: EventSink
+    offsets: dict[int, int] = field(default_factory=dict)
+    drained: set[int] = field(default_factory=set)
+    frames_seen: set[int] = field(default_factory=set)
+    tails: dict[int, collections.deque[str]] = field(default_factory=dict)
+    started: bool = False
+    ready_sent: bool = False
+    cancel_requested: bool = False
+    stopping: bool = False
+    failure: _Failure | None = None
+    unreachable_since: float | None = None
+
+    @property
+    def job_id(self) -> int:
+        return self.handle.job_id
+
+    @property
+    def farm_id(self) -> str:
+        assert self.handle.farm_id is not None
+        return self.handle.farm_id
+
+
+class FarmWatch:
+    """The watcher thread and the farm jobs it follows."""
+
+    def __init__(self, engine: FarmEngine, *, poll_interval: float, lost_after: float) -> None:
+        self.engine = engine
+        self.poll_interval = poll_interval
+        self.lost_after = lost_after
+        self._lock = threading.Lock()
+        self._runs: dict[int, _Run] = {}
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return len(self._runs)
+
+    def follow(self, handle: JobHandle, tasks: Sequence[FarmTask], frames: FrameSet,
+               sink: EventSink) -> str:
+        """Start following a farm job; the ``where`` its ``Accepted`` says (where it waits)."""
+        run = _Run(handle, tuple(tasks), frames.to_spec(), sink)
+        where = ""
+        try:
+            status = self.engine.poll(run.farm_id, run.tasks)
+            if not any(t.state is not TaskState.QUEUED for t in status.tasks):
+                where = f"waiting in {status.where or self.engine.where()}"
+        except FarmError as exc:
+            where = f"submitted to {self.engine.where()} (no answer yet: {exc})"
+        with self._lock:
+            self._stopped = False
+            self._runs[handle.job_id] = run
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="renderplus-farm",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+        return where
+
+    def cancel(self, job_id: int) -> bool:
+        with self._lock:
+            run = self._runs.get(job_id)
+            if run is None:
+                return False
+            run.cancel_requested = True
+        try:
+            self.engine.cancel(run.farm_id, "cancelled in Render+")
+        except FarmError as exc:
+            log.warning("cancel of farm job %s failed (retried while it runs): %s", run.farm_id, exc)
+        self._wake.set()
+        return True
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            job_ids = list(self._runs)
+        for job_id in job_ids:
+            self.cancel(job_id)
+
+    def stop(self) -> None:
+        """Forget every job without cancelling it; no more events."""
+        with self._lock:
+            self._stopped = True
+            self._runs.clear()
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the thread
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopped or not self._runs:
+                    self._thread = None
+                    return
+                runs = list(self._runs.values())
+            for run in runs:
+                try:
+                    self._step(run)
+                except Exception:  # one job's surprise must not stop the others' watch
+                    log.exception("watching farm job %s", run.farm_id)
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def _emit(self, run: _Run, event: object) -> None:
+        with self._lock:
+            if self._runs.get(run.job_id) is not run:
+                return  # stopped, or ended meanwhile
+        run.sink(event)  # type: ignore[arg-type]
+
+    def _step(self, run: _Run) -> None:
+        try:
+            status = self.engine.poll(run.farm_id, run.tasks)
+        except UnknownFarmJob as exc:
+            self._end(run, Exited(run.job_id, 1, time.time(), detail=f"the farm lost the job: {exc}"))
+            return
+        except FarmError as exc:
+            now = time.time()
+            run.unreachable_since = run.unreachable_since or now
+            if now - run.unreachable_since > self.lost_after:
+                self._end(run, Exited(run.job_id, 1, now,
+                                      detail=f"the farm stopped answering: {exc}"))
+            return
+        run.unreachable_since = None
+        if run.cancel_requested and not run.stopping:
+            run.stopping = True  # ask again: the first request may not have reached the farm
+            self._cancel_quietly(run, "cancelled in Render+")
+        if not run.started and any(t.state is not TaskState.QUEUED for t in status.tasks):
+            run.started = True
+            starts = [t.started for t in status.tasks if t.started]
+            self._emit(run, Started(run.job_id, run.handle, min(starts) if starts else time.time()))
+        followed = min((t.index for t in status.tasks if t.state is TaskState.RUNNING),
+                       default=None)
+        if followed is None:  # none running now: the first that ended since the last poll
+            followed = min((t.index for t in status.tasks
+                            if t.state.ended and t.index not in run.drained), default=None)
+        for task in run.tasks:
+            state = status.task(task.index)
+            if state is None or task.index in run.drained or state.state is TaskState.QUEUED:
+                continue
+            self._read(run, task, followed == task.index, final=state.state.ended)
+            if state.state.ended:
+                run.drained.add(task.index)
+                self._task_ended(run, task, status)
+        if all(t.index in run.drained for t in run.tasks):
+            self._end(run, self._exit_event(run, status))
+
+    def _read(self, run: _Run, task: FarmTask, followed: bool, *, final: bool) -> None:
+        try:
+            text, offset = self.engine.read_log(run.farm_id, task, run.offsets.get(task.index, 0),
+                                                final=final)
+        except FarmError as exc:
+            log.debug("no log for task %d of %s yet: %s", task.index, run.farm_id, exc)
+            return
+        run.offsets[task.index] = offset
+        for line in text.splitlines():
+            self._line(run, task, line, followed)
+
+    def _line(self, run: _Run, task: FarmTask, line: str, followed: bool) -> None:
+        if line.startswith(MARKER_PREFIX):
+            marker = parse_marker(line)
+            if marker is not None and marker["event"] == "frame":
+                frame = marker.get("frame")
+                if isinstance(frame, int) and frame not in run.frames_seen:
+                    run.frames_seen.add(frame)
+                    path = marker.get("path")
+                    paths = (path,) if isinstance(path, str) and path else ()
+                    self._emit(run, FramesWritten(run.job_id, FrameSet.single(frame), paths))
+                return
+            if marker is not None and marker["event"] == "ready":
+                if not run.ready_sent:
+                    run.ready_sent = True
+                    fields = {k: v for k, v in marker.items() if k != "event"}
+                    fields["frames"] = run.frames_spec
+                    self._emit(run, Output(run.job_id, format_marker("ready", **fields)))
+                return
+            self._emit(run, Output(run.job_id, line))  # an error marker: always
+            return
+        if line.strip() == "Blender quit":
+            return
+        if followed:
+            self._emit(run, Output(run.job_id, line))
+            return
+        run.tails.setdefault(task.index, collections.deque(maxlen=TAIL_LINES)).append(line)
+        event = parse_line(line)
+        if event is not None and (event.kind is EventKind.ERROR or event.fatal):
+            self._emit(run, Output(run.job_id, line))
+
+    def _task_ended(self, run: _Run, task: FarmTask, status: FarmJobStatus) -> None:
+        state = status.task(task.index)
+        assert state is not None
+        if state.state is TaskState.COMPLETED:
+            missing = [f for f in task.frames if f not in run.frames_seen]
+            if missing:
+                run.frames_seen.update(missing)
+                self._emit(run, FramesWritten(run.job_id, FrameSet.from_frames(missing)))
+            return
+        for line in run.tails.pop(task.index, ()):  # what the failed chunk said last
+            self._emit(run, Output(run.job_id, line))
+        if state.state is TaskState.CANCELLED and (run.cancel_requested or run.stopping):
+            return  # Render+ asked for it (or cancelled the rest after a failure)
+        where = f"chunk {task.index}, frames {task.frames.to_spec()}"
+        if state.state is TaskState.CANCELLED:
+            detail = f"cancelled on the farm by someone other than Render+ ({where}"
+            detail += f"; {state.reason})" if state.reason else ")"
+            code = state.returncode if state.returncode else CANCEL_CODE
+            final = True
+        else:
+            detail = f"farm task failed ({where}" + (f"; {state.reason})" if state.reason else ")")
+            code = state.returncode if state.returncode else 1
+            final = False
+        if run.failure is None:
+            run.failure = _Failure(code, detail, final)
+        if not run.stopping:
+            run.stopping = True  # the job has failed: free the farm of its other chunks
+            self._cancel_quietly(run, f"Render+ job failed: {detail}")
+
+    def _exit_event(self, run: _Run, status: FarmJobStatus) -> Exited:
+        now = time.time()
+        if run.failure is not None:
+            return Exited(run.job_id, run.failure.code, now, detail=run.failure.detail,
+                          final=run.failure.final)
+        if all(t.state is TaskState.COMPLETED for t in status.tasks):
+            return Exited(run.job_id, 0, now)
+        return Exited(run.job_id, CANCEL_CODE, now, cancelled=run.cancel_requested)
+
+    def _end(self, run: _Run, event: Exited) -> None:
+        self._emit(run, event)
+        with self._lock:
+            if self._runs.get(run.job_id) is run:
+                del self._runs[run.job_id]
+
+    def _cancel_quietly(self, run: _Run, reason: str) -> None:
+        try:
+            self.engine.cancel(run.farm_id, reason)
+        except FarmError as exc:
+            log.warning("cancel of farm job %s failed: %s", run.farm_id, exc)

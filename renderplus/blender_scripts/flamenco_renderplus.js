@@ -1,0 +1,38 @@
+// Render+'s Flamenco job type. Copy this file into the Flamenco Manager's scripts/ folder and
+// restart the Manager; it then offers the job type "flamenco-renderplus" (named after this file).
+//
+// Render+ splits a job's frames into chunks itself and sends, in the "tasks" setting, each
+// chunk's Blender options after the .blend (the override script, its job file, the frames),
+// as JSON: [{"name": "chunk-0", "frames": "1-10", "args": [...]}, ...]. Each chunk becomes one
+// task run with the Manager's {blender} and {blenderArgs} variables, so every Worker uses the
+// farm's own Blender. Written for Render+ (not derived from Flamenco's scripts).
+
+const JOB_TYPE = {
+    label: "Render+ batch job",
+    description: "One Render+ job: frame chunks rendered with Render+'s override script",
+    settings: [
+        { key: "blendfile", type: "string", required: true, visible: "web",
+          description: "The .blend on shared storage" },
+        { key: "tasks", type: "string", required: true, visible: "hidden",
+          description: "JSON list of chunks: name, frames, Blender options after the .blend" },
+    ],
+};
+
+function compileJob(job) {
+    const settings = job.settings;
+    const chunks = JSON.parse(settings.tasks);
+    if (!Array.isArray(chunks) || chunks.length === 0) {
+        throw "Render+: the job lists no chunks";
+    }
+    for (const chunk of chunks) {
+        const task = author.Task(chunk.name, "blender");
+        task.addCommand(author.Command("blender-render", {
+            exe: "{blender}",
+            exeArgs: "{blenderArgs}",
+            argsBefore: [],
+            blendfile: settings.blendfile,
+            args: chunk.args,
+        }));
+        job.addTask(task);
+    }
+}

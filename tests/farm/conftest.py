@@ -1,0 +1,85 @@
+"""Fixtures for the farm tests: a real one-node Slurm cluster (session-wide), and a real
+Flamenco Manager + Worker when ``FLAMENCO_BIN`` names a folder with both binaries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renderplus.batch.executors.farm import FarmExecutor, FlamencoEngine, SharedStorage, SlurmEngine
+from tests.farm.slurm_cluster import SlurmCluster, missing_reason, start_cluster
+
+FARM_SCRIPTS = Path("/work/shared/farm")
+JOB_TYPE_JS = (Path(__file__).resolve().parents[2] / "renderplus" / "blender_scripts"
+               / "flamenco_renderplus.js")
+
+
+@dataclass
+class Farm:
+    """One farm the tests drive: how to make an executor, and how to poke it from outside."""
+
+    kind: str
+    make_engine: Callable[[], Any]
+    cluster: SlurmCluster | None = None
+
+    def executor(self, shared: Path, **options: Any) -> FarmExecutor:
+        options.setdefault("poll_interval", 0.3)
+        storage = SharedStorage([str(shared)], str(shared / "staging"))
+        return FarmExecutor(self.make_engine(), storage, **options)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[SlurmCluster]:
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def flamenco_manager() -> Iterator[str]:
+    folder = os.environ.get("FLAMENCO_BIN", "")
+    if not folder:
+        pytest.skip("FLAMENCO_BIN is not set: no Flamenco binaries to test against (build them "
+                    "from Flamenco's public repository, see /work/shared/farm/FLAMENCO.md)")
+    if not all(os.access(os.path.join(folder, n), os.X_OK)
+               for n in ("flamenco-manager", "flamenco-worker")):
+        pytest.skip(f"FLAMENCO_BIN={folder} lacks flamenco-manager / flamenco-worker")
+    run_dir = Path(tempfile.mkdtemp(prefix="renderplus-flamenco-"))
+    (run_dir / "manager" / "scripts").mkdir(parents=True)
+    shutil.copy(JOB_TYPE_JS, run_dir / "manager" / "scripts")
+    port = "18080"
+    env = {**os.environ, "FLAMENCO_PORT": port, "BLENDER": shutil.which("blender") or "blender"}
+    subprocess.run(["bash", str(FARM_SCRIPTS / "farm-up.sh"), str(run_dir), "all"], env=env,
+                   check=True, timeout=60)
+    yield f"http://127.0.0.1:{port}"
+    subprocess.run(["bash", str(FARM_SCRIPTS / "farm-down.sh"), str(run_dir)], timeout=60)
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(params=["slurm", "flamenco"])
+def farm(request: pytest.FixtureRequest) -> Farm:
+    if request.param == "slurm":
+        cluster: SlurmCluster = request.getfixturevalue("slurm_cluster")
+        return Farm("slurm", lambda: SlurmEngine(cluster.partition, conf=str(cluster.conf),
+                                                 blender=shutil.which("blender")), cluster)
+    url: str = request.getfixturevalue("flamenco_manager")
+    return Farm("flamenco", lambda: FlamencoEngine(url))
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    """The shared-storage root of a test: staging, the .blends and the outputs live under it."""
+    path = tmp_path / "shared"
+    path.mkdir()
+    return path

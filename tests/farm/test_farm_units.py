@@ -1,0 +1,188 @@
+"""The farm executor's own logic, without a farm: chunks, task command lines, Slurm's fields,
+and how the watcher turns task states and output into the runner's events (a fake engine)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, JobHandle, Output, Started
+from renderplus.batch.executors.farm.base import (
+    FarmJobStatus,
+    FarmTask,
+    TaskState,
+    TaskStatus,
+)
+from renderplus.batch.executors.farm.slurm import _exit_code, _indexes, batch_script
+from renderplus.batch.executors.farm.staging import SharedStorage
+from renderplus.batch.executors.farm.tasks import chunk_argv, chunk_frames
+from renderplus.batch.executors.farm.watch import FarmWatch
+from renderplus.batch.frames import FrameSet
+from renderplus.batch.markers import format_marker
+
+
+def test_chunks_keep_order_and_never_pass_the_size() -> None:
+    assert [c.to_spec() for c in chunk_frames(FrameSet.parse("1-25"), 10)] == ["1-10", "11-20", "21-25"]
+    assert [c.to_spec() for c in chunk_frames(FrameSet.parse("1-3,10-12"), 4)] == ["1-3,10", "11-12"]
+    assert [c.to_spec() for c in chunk_frames(FrameSet.parse("1-9x2"), 2)] == ["1-3x2", "5-7x2", "9"]
+    with pytest.raises(ValueError):
+        chunk_frames(FrameSet.parse("1"), 0)
+
+
+def test_chunk_argv_swaps_frames_files_and_makes_relative_output_absolute() -> None:
+    argv = ["/local/blender", "-b", "/home/u/a.blend", "-o", "//out/f_####", "-E", "CYCLES",
+            "-x", "1", "--python-exit-code", "17", "--python", "/repo/job_overrides.py",
+            "-s", "1", "-e", "20", "-a", "--", "--renderplus-job", "/tmp/job.json",
+            "--cycles-device", "CUDA"]
+    task = chunk_argv(argv, FrameSet.parse("5-8"), blender="/farm/blender",
+                      blendfile="/shared/st/a.blend", script="/shared/st/job_overrides.py",
+                      config="/shared/st/chunk-1.json", output_base="/home/u")
+    assert task == ("/farm/blender", "-b", "/shared/st/a.blend", "-o", "/home/u/out/f_####",
+                    "-E", "CYCLES", "-x", "1", "--python-exit-code", "17", "--python",
+                    "/shared/st/job_overrides.py", "-s", "5", "-e", "8", "-a", "--",
+                    "--renderplus-job", "/shared/st/chunk-1.json", "--cycles-device", "CUDA")
+    # several runs: no frame options, the chunk's job file renders them
+    two_runs = chunk_argv(argv, FrameSet.parse("1,5"), blender="b", blendfile="f", script="s",
+                          config="c")
+    assert "-a" not in two_runs and "-f" not in two_runs and "//out/f_####" in two_runs
+
+
+def test_slurm_fields() -> None:
+    assert _indexes("3") == [3]
+    assert _indexes("0-2,5%2") == [0, 1, 2, 5]
+    assert _exit_code("0:15") == -15 and _exit_code("2:0") == 2 and _exit_code("") is None
+    spec_task = FarmTask(0, FrameSet.single(1), ("blender", "-b", "it's.blend"))
+    from renderplus.batch.executors.farm.base import FarmJobSpec
+    script = batch_script(FarmJobSpec("n", 0, "it's.blend", "/d", (spec_task,)))
+    assert "0) exec blender -b 'it'\"'\"'s.blend' ;;" in script
+
+
+def test_shared_storage_sees_only_its_roots(tmp_path: Path) -> None:
+    storage = SharedStorage([str(tmp_path / "shared")], str(tmp_path / "shared" / "staging"))
+    assert storage.sees(tmp_path / "shared" / "a.blend")
+    assert not storage.sees(tmp_path / "sharedness" / "a.blend")
+    with pytest.raises(ValueError, match="not under a shared root"):
+        SharedStorage([str(tmp_path / "shared")], str(tmp_path / "elsewhere"))
+
+
+class FakeEngine:
+    """Task states and logs set by the test."""
+
+    name = "fake"
+    blender = None
+
+    def __init__(self, tasks: int) -> None:
+        self.states = [TaskStatus(i, TaskState.QUEUED) for i in range(tasks)]
+        self.logs = ["" for _ in range(tasks)]
+        self.cancels: list[str] = []
+
+    def poll(self, farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
+        return FarmJobStatus(tuple(self.states), "fake queue (Priority)")
+
+    def read_log(self, farm_id: str, task: FarmTask, offset: int, *,
+                 final: bool = False) -> tuple[str, int]:
+        text = self.logs[task.index][offset:]
+        return text, offset + len(text)
+
+    def cancel(self, farm_id: str, reason: str) -> None:
+        self.cancels.append(reason)
+
+    def where(self) -> str:
+        return "fake"
+
+    def set(self, index: int, state: TaskState, code: int | None = None, reason: str = "") -> None:
+        self.states[index] = TaskStatus(index, state, code, reason, started=time.time())
+
+
+def follow(engine: FakeEngine, frames: str, chunks: list[str]) -> tuple[FarmWatch, list[ExecEvent]]:
+    watch = FarmWatch(engine, poll_interval=0.02, lost_after=5)  # type: ignore[arg-type]
+    events: list[ExecEvent] = []
+    tasks = [FarmTask(i, FrameSet.parse(c), ("b",)) for i, c in enumerate(chunks)]
+    where = watch.follow(JobHandle("farm:fake", 0, farm_id="7"), tasks, FrameSet.parse(frames),
+                         events.append)
+    queued = all(state.state is TaskState.QUEUED for state in engine.states)
+    assert where == ("waiting in fake queue (Priority)" if queued else "")
+    return watch, events
+
+
+def wait_exit(events: list[ExecEvent]) -> Exited:
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        exits = [e for e in events if isinstance(e, Exited)]
+        if exits:
+            time.sleep(0.1)
+            assert len([e for e in events if isinstance(e, Exited)]) == 1
+            return exits[0]
+        time.sleep(0.01)
+    raise AssertionError(f"no Exited: {events}")
+
+
+def frame_line(frame: int) -> str:
+    return format_marker("frame", frame=frame, path=f"/out/{frame}.png") + "\n"
+
+
+def test_outputs_frames_and_one_ready_marker_for_the_whole_job() -> None:
+    engine = FakeEngine(2)
+    for i, (first, last) in enumerate(((1, 2), (3, 4))):
+        engine.logs[i] = (format_marker("ready", engine="CYCLES", frames=f"{first}-{last}") + "\n"
+                          + f"Fra:{first} Mem:1M | Rendering\n" + frame_line(first)
+                          + frame_line(last) + "Blender quit\n")
+        engine.set(i, TaskState.RUNNING)
+    _watch, events = follow(engine, "1-4", ["1-2", "3-4"])
+    engine.set(0, TaskState.COMPLETED, 0)
+    engine.set(1, TaskState.COMPLETED, 0)
+    exited = wait_exit(events)
+    assert exited.returncode == 0 and not exited.cancelled
+    assert isinstance(events[0], Started)
+    readies = [e.line for e in events if isinstance(e, Output) and "ready" in e.line]
+    assert len(readies) == 1 and json.loads(readies[0].split("> ", 1)[1])["frames"] == "1-4"
+    lines = [e.line for e in events if isinstance(e, Output)]
+    assert "Blender quit" not in lines and "Fra:1 Mem:1M | Rendering" in lines
+    assert "Fra:3 Mem:1M | Rendering" not in lines          # only the followed task's detail
+    written = [(list(e.frames), e.paths) for e in events if isinstance(e, FramesWritten)]
+    assert sorted(written) == [([f], (f"/out/{f}.png",)) for f in (1, 2, 3, 4)]
+
+
+def test_a_job_that_completes_while_being_cancelled_is_finished() -> None:
+    engine = FakeEngine(1)
+    engine.set(0, TaskState.RUNNING)
+    watch, events = follow(engine, "1", ["1"])
+    assert watch.cancel(0)
+    engine.set(0, TaskState.COMPLETED, 0)
+    exited = wait_exit(events)
+    assert exited.returncode == 0 and not exited.cancelled
+    assert next(e for e in events if isinstance(e, FramesWritten)).frames == FrameSet.single(1)
+
+
+def test_cancel_is_confirmed_by_the_farm_only() -> None:
+    engine = FakeEngine(2)                                   # queued: Accepted says where
+    watch, events = follow(engine, "1-2", ["1", "2"])
+    engine.set(0, TaskState.RUNNING)
+    assert watch.cancel(0) and engine.cancels
+    time.sleep(0.2)
+    assert not any(isinstance(e, Exited) for e in events)   # the farm has not answered yet
+    engine.set(0, TaskState.CANCELLED, -15)
+    engine.set(1, TaskState.CANCELLED)
+    exited = wait_exit(events)
+    assert exited.cancelled and not exited.final
+
+
+def test_a_task_cancelled_on_the_farm_fails_the_job_for_good() -> None:
+    engine = FakeEngine(2)
+    engine.set(0, TaskState.RUNNING)
+    engine.set(1, TaskState.RUNNING)
+    _watch, events = follow(engine, "1-2", ["1", "2"])
+    engine.set(0, TaskState.CANCELLED, -15, "Slurm: CANCELLED, JOB 8 ON n1 CANCELLED AT 12:00")
+    deadline = time.time() + 5
+    while not engine.cancels and time.time() < deadline:
+        time.sleep(0.01)
+    assert engine.cancels, "the rest of the farm job is cancelled"
+    engine.set(1, TaskState.CANCELLED, -15)
+    exited = wait_exit(events)
+    assert exited.returncode == -15 and exited.final and not exited.cancelled
+    assert exited.detail.startswith("cancelled on the farm by someone other than Render+")
+    assert "chunk 0, frames 1" in exited.detail and "CANCELLED AT 12:00" in exited.detail
