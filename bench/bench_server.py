@@ -171,7 +171,7 @@ def main() -> None:
     recipe = {"version": 2.2, "name": "bench batch", "blender_bin": blender, "jobs": jobs}
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "renderplus.server", "--serve", "--port", str(port),
-                               "--work-dir", str(work / "server")], cwd=ROOT,
+                               "--work-dir", str(work / "server"), "--no-token"], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -5,6 +5,10 @@ library's ``http.client``, so they work without Bottle. A poll is read back into
 typed read model (``BatchView.from_json``), so the bars are the foreground run's. Every answer,
 error or not, is (status code, JSON object); a server that does not answer becomes one
 ``ClientError`` with a sentence saying so (exit 1).
+
+The access token (Decision 19): ``--token`` or ``$RENDERPLUS_TOKEN`` when given, else the one
+the running server on this machine saved for its user (``server.tokenfile``), so the user who
+started it types nothing more. That saved token is only ever sent to this machine's server.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from .common import (
     UsageError,
     access_token,
     given,
+    refuse_serve_only_flags,
 )
 
 DEFAULT_TIMEOUT = 30.0
@@ -139,10 +144,30 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"{' and '.join(clients)} cannot be combined: give one client flag")
     for flag in given(args, "serve", "recipe", "dry", "check"):
         raise UsageError(f"{clients[0]} talks to a running server: it cannot be combined with {flag}")
+    refuse_serve_only_flags(args)
+
+
+def client_token(args: argparse.Namespace, host: str) -> str | None:
+    """``--token`` / ``$RENDERPLUS_TOKEN``, else the token saved by this user's server on the port.
+
+    The saved token goes only to this machine (a loopback address, or the address that server
+    listens on): a client pointed at another machine never sends it there."""
+    from ..server.guard import is_loopback
+    from ..server.tokenfile import read_record
+
+    token = access_token(args)
+    if token is not None:
+        return token
+    record = read_record(args.port)
+    if record is None:
+        return None
+    wanted = host.strip("[]").lower()
+    return record.token if is_loopback(wanted) or wanted == record.host.lower() else None
 
 
 def _client(args: argparse.Namespace) -> ServerClient:
-    return ServerClient(args.host or DEFAULT_HOST, args.port, access_token(args))
+    host = args.host or DEFAULT_HOST
+    return ServerClient(host, args.port, client_token(args, host))
 
 
 def _fail(data: dict[str, Any], code: int) -> int:

@@ -4,37 +4,100 @@ Two ways to run it: ``python3 server`` from the add-on folder (``cli.py``), or i
 where the add-on calls ``start_server`` and later ``handle.stop()``::
 
     from renderplus.server import start_server
-    handle = start_server(service, host="127.0.0.1", port=7777, token=None)  # returns once listening
+    handle = start_server(service, host="127.0.0.1", port=7777)  # returns once listening
     handle.port, handle.url, handle.running
+    handle.token, handle.dashboard_url, handle.curl_example, handle.token_file
     handle.stop()  # returns once the port is free and its threads have ended; idempotent
     handle.request_stop()  # returns at once (Blender's main thread); a timer polls handle.stopped
 
+Every server has an access token (Decision 19): the one given, or one made at start and
+written to this user's token file (``tokenfile.py``), removed again when the stop is asked for.
 Importing this package needs only the standard library; Bottle (installed, or the wheel the
 add-on bundles) is imported when a server starts.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .guard import check_token
+from . import tokenfile
+from .guard import TokenScope, check_token
 from .httpd import DEFAULT_HOST, DEFAULT_LIMITS, HttpLimits, HttpServer, TokenRequiredError
 from .version import API_VERSION, VERSION
 
 if TYPE_CHECKING:
     from ..batch.service import BatchService
+    from .guard import WsgiApp
 
-ServerHandle = HttpServer
+log = logging.getLogger("renderplus.server")
 
 __all__ = ["API_VERSION", "VERSION", "HttpLimits", "ServerHandle", "TokenRequiredError", "check_token",
            "start_server"]
 
 
+class ServerHandle(HttpServer):
+    """A running server with its access token (the given one, or its own) and token file."""
+
+    def __init__(self, app: WsgiApp, *, token: str | None = None, no_token: bool = False,
+                 token_file: bool = True, limits: HttpLimits = DEFAULT_LIMITS) -> None:
+        if token and no_token:
+            raise ValueError("Give an access token or no_token, not both")
+        self.explicit_token = bool(token)
+        self.no_token = no_token
+        own = None if no_token or token else secrets.token_urlsafe(32)
+        scope = (TokenScope.EVERY_REQUEST if token else TokenScope.OFF if no_token
+                 else TokenScope.NOT_READS)
+        super().__init__(app, token=token or own, limits=limits, scope=scope)
+        self.write_token_file = token_file
+        self.token_file: Path | None = None  # where the token was written, once listening
+        self.token_file_problem: str | None = None  # why it could not be written, if so
+        self._record: tokenfile.ServerRecord | None = None
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard with the token in the fragment (``#token=``): browsers never send a
+        fragment, so the token stays out of the server's logs and out of proxies."""
+        return f"{self.url}/#token={self.token}" if self.token else f"{self.url}/"
+
+    @property
+    def curl_example(self) -> str:
+        """A command line that starts the loaded batch (a changing route: it shows the header)."""
+        header = f'-H "Authorization: Bearer {self.token}" ' if self.token else ""
+        return f"curl {header}{self.url}/batch/start"
+
+    def on_listening(self) -> None:
+        if self.token and self.write_token_file:
+            record = tokenfile.new_record(self.url, self.host, self.port, self.token)
+            try:
+                self.token_file = tokenfile.write_record(record)
+                self._record = record
+            except OSError as exc:  # a read-only home: the server still serves; the token is shown
+                self.token_file_problem = f"The access token could not be saved for the command line: {exc}"
+                log.warning("%s", self.token_file_problem)
+        where = (f"the token is in {tokenfile.shown_path(self.token_file)}, readable only by the user "
+                 "who started the server" if self.token_file
+                 else "the token was shown to the user who started the server")
+        if self.explicit_token:
+            where = f"it is the token the server was started with (--token or $RENDERPLUS_TOKEN); {where}"
+        self.token_hint = where
+
+    def on_stopping(self) -> None:
+        record, self._record = self._record, None
+        if record is not None:
+            tokenfile.remove_record(record)
+
+
 def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = 7777,
-                 token: str | None = None, *, max_upload: int | None = None,
-                 limits: HttpLimits = DEFAULT_LIMITS) -> ServerHandle:
+                 token: str | None = None, *, no_token: bool = False, token_file: bool = True,
+                 max_upload: int | None = None, limits: HttpLimits = DEFAULT_LIMITS) -> ServerHandle:
     """Serve ``service`` on ``host:port`` from daemon threads; returns once listening.
 
+    ``token``: required on every request. Without one the server makes its own, required for
+    every route but the spec's reads, and writes it to ``handle.token_file`` (unless
+    ``token_file=False``); ``no_token=True`` opens loopback instead (say so to the user).
     ``port=0`` picks a free port (read ``handle.port``). OSError when the port is taken;
     TokenRequiredError for an address other machines can reach without a ``token``; ValueError
     (from ``check_token``) for a token no client could send. ``limits``: timeouts and caps.
@@ -47,5 +110,6 @@ def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = 77
         handle.stop_soon(before=service.shutdown)
 
     app = create_app(service, on_stop=stop_from_request, max_upload=max_upload or DEFAULT_MAX_UPLOAD)
-    handle = HttpServer(app, token=token, limits=limits)
-    return handle.start(host, port)
+    handle = ServerHandle(app, token=token, no_token=no_token, token_file=token_file, limits=limits)
+    handle.start(host, port)
+    return handle

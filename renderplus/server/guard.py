@@ -3,7 +3,8 @@
 A server on 127.0.0.1 is still reachable from every web page the user opens: a page can make
 the browser send requests to ``localhost:7777``, and with DNS rebinding (its own name briefly
 resolving to 127.0.0.1) it could even read the answers. A recipe runs shell hooks, so that
-would be remote code execution. Three rules close it, checked on every request before any route:
+would be remote code execution. And every other local user and program can reach 127.0.0.1
+too. Three rules close it, checked on every request before any route:
 
 1. The ``Host`` header must name this server (``127.0.0.1``, ``localhost``, ``[::1]``, the
    bound address, or -- when listening on another address -- this machine's name or the
@@ -12,11 +13,16 @@ would be remote code execution. Three rules close it, checked on every request b
    browsers always send one.
 2. Browsers mark cross-site requests (``Sec-Fetch-Site``, ``Origin``): those are refused with
    403, which also stops a page from firing ``GET /batch/start`` through an ``<img>`` tag.
-3. When a token is configured (required off loopback) every request must carry it, as
-   ``Authorization: Bearer <token>`` or ``X-RenderPlus-Token: <token>``; otherwise 401. The
-   comparison is of bytes (the token's UTF-8, as curl sends it) and takes constant time.
-   ``check_token`` refuses, at start-up, a token nobody could send (empty, only whitespace,
-   whitespace at its ends -- HTTP drops it -- or control characters).
+3. The access token (Decision 19), sent as ``Authorization: Bearer <token>`` or
+   ``X-RenderPlus-Token: <token>`` -- never in the URL (it would end up in logs and browser
+   history) and never as a cookie (cookies ignore ports: another user's server on another port
+   would receive it). What needs it is a column of ``ROUTE_ACCESS``: with the server's own
+   (generated) token, the spec's reads (``Access.READ``) stay open on loopback and everything
+   else needs it; a token given explicitly guards every request; ``--no-token`` opens loopback.
+   A client that is not on loopback always needs it. The comparison is of bytes (the token's
+   UTF-8, as curl sends it) and takes constant time. ``check_token`` refuses, at start-up, a
+   token nobody could send (empty, only whitespace, whitespace at its ends -- HTTP drops it --
+   or control characters).
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import re
 import socket
 from collections.abc import Callable, Iterable
+from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +44,76 @@ LOCAL_ADDR_KEY = "renderplus.local_addr"  # set by httpd: the address this conne
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class Access(Enum):
+    """What a route does, which decides who may call it (Decision 19)."""
+
+    PUBLIC = "public"    # the dashboard page and its static files: no data, no secret; never a token
+    READ = "read"        # the spec's polls: open on loopback unless the token was given explicitly
+    PRIVATE = "private"  # reads that show file contents or paths (frames, previews, history)
+    CHANGE = "change"    # changes the batch or the server, or runs something: always the token
+
+
+class TokenScope(Enum):
+    """Which requests on loopback need the token (off loopback every request does)."""
+
+    EVERY_REQUEST = "every request"  # a token given explicitly: 1.0's rule
+    NOT_READS = "all but reads"      # the server's own token: Access.READ routes stay open
+    OFF = "off"                      # --no-token: loopback is open, on purpose
+
+
+# Every route of the app, by method and path ({name}: one path segment). A route missing here
+# needs the token (the default is closed); tests/server/test_token_routes.py fails for a route
+# of the app that is not listed, so a new route has to say what it is.
+ROUTE_ACCESS: dict[tuple[str, str], Access] = {
+    ("GET", "/"): Access.PUBLIC,  # a browser opening a URL cannot send a header
+    ("GET", "/dashboard/{name}"): Access.PUBLIC,
+    ("GET", "/test"): Access.READ,
+    ("GET", "/openapi.json"): Access.READ,
+    ("GET", "/batch"): Access.READ,
+    ("GET", "/batch/ready"): Access.READ,
+    ("GET", "/batch/name"): Access.READ,
+    ("GET", "/batch/jobs/{id}"): Access.READ,
+    ("GET", "/batches"): Access.PRIVATE,
+    ("GET", "/frames/{batch}/{job}/{index}"): Access.PRIVATE,
+    ("GET", "/previews/{batch}/{job}/{index}"): Access.PRIVATE,
+    ("POST", "/batch/recipe"): Access.CHANGE,
+    ("POST", "/batch/file"): Access.CHANGE,
+    ("GET", "/batch/start"): Access.CHANGE,
+    ("GET", "/batch/resume"): Access.CHANGE,
+    ("DELETE", "/batch"): Access.CHANGE,
+    ("DELETE", "/batch/jobs/current"): Access.CHANGE,
+    ("DELETE", "/batch/jobs/{id}"): Access.CHANGE,
+    ("DELETE", "/server"): Access.CHANGE,
+}
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^/{}]+\})", template)
+    return re.compile("".join("[^/]*" if part.startswith("{") else re.escape(part) for part in parts) + r"\Z")
+
+
+def _patterns(kind: Access) -> tuple[re.Pattern[str], ...]:
+    return tuple(_template_pattern(path) for (method, path), access in ROUTE_ACCESS.items()
+                 if method == "GET" and access is kind)
+
+
+_PUBLIC, _OPEN_READS = _patterns(Access.PUBLIC), _patterns(Access.READ)
+
+
+def _is_get(method: str) -> bool:
+    return method.upper() in ("GET", "HEAD")  # HEAD is answered as GET by Bottle
+
+
+def is_public(method: str, path: str) -> bool:
+    """True for a request to an ``Access.PUBLIC`` route (the dashboard's page and files)."""
+    return _is_get(method) and any(pattern.match(path) for pattern in _PUBLIC)
+
+
+def is_open_read(method: str, path: str) -> bool:
+    """True for a request to an ``Access.READ`` route."""
+    return _is_get(method) and any(pattern.match(path) for pattern in _OPEN_READS)
 
 
 def check_token(token: str) -> str:
@@ -104,13 +182,23 @@ def json_response(start_response: StartResponse, code: int, reason: str, status:
     return [body]
 
 
-class AccessGuard:
-    """WSGI middleware applying the module's three rules in front of ``app``."""
+TOKEN_HOW = ("send it as 'Authorization: Bearer TOKEN' (or 'X-RenderPlus-Token: TOKEN'), "
+             "never in the URL")
 
-    def __init__(self, app: WsgiApp, *, port: int, bound_host: str, token: str | None = None) -> None:
+
+class AccessGuard:
+    """WSGI middleware applying the module's three rules in front of ``app``.
+
+    ``token_hint`` finishes the 401 sentence: where the user who started the server finds the
+    token (its file, or the flag it was given with)."""
+
+    def __init__(self, app: WsgiApp, *, port: int, bound_host: str, token: str | None = None,
+                 scope: TokenScope = TokenScope.EVERY_REQUEST, token_hint: str = "") -> None:
         self.app = app
         self.port = port
         self.token = token.encode("utf-8") if token else None
+        self.scope = scope if token else TokenScope.OFF
+        self.token_hint = token_hint or "it is the token the server was started with"
         bound = bound_host.strip("[]").lower()
         names = set(LOCAL_NAMES)
         if bound not in WILDCARDS:
@@ -147,12 +235,36 @@ class AccessGuard:
         problem = self._cross_site_problem(environ, local_addr)
         if problem:
             return json_response(start_response, 403, "Forbidden", problem)
-        if self.token is not None and not self._token_ok(environ):
-            return json_response(start_response, 401, "Unauthorized",
-                                 "This server needs its access token: send 'Authorization: Bearer "
-                                 "<token>' or 'X-RenderPlus-Token: <token>'",
+        remote = str(environ.get("REMOTE_ADDR") or "127.0.0.1")
+        if not self.needs_token(environ, is_loopback(_unmapped(remote))):
+            return self.app(environ, start_response)
+        if self.token is None:
+            return json_response(start_response, 403, "Forbidden",
+                                 "Only this machine may talk to a server without an access token")
+        sent = self._sent_token(environ)
+        if sent is None or not hmac.compare_digest(header_bytes(sent), self.token):
+            return json_response(start_response, 401, "Unauthorized", self._refusal(environ, sent),
                                  [("WWW-Authenticate", 'Bearer realm="Render+"')])
         return self.app(environ, start_response)
+
+    def needs_token(self, environ: dict[str, Any], loopback_client: bool) -> bool:
+        """Whether this request must carry the token (the module's rule 3)."""
+        method, path = str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", "/"))
+        if is_public(method, path):
+            return False
+        if not loopback_client or self.scope is TokenScope.EVERY_REQUEST:
+            return True
+        return self.scope is not TokenScope.OFF and not is_open_read(method, path)
+
+    def _refusal(self, environ: dict[str, Any], sent: str | None) -> str:
+        if sent is not None:
+            what = "The access token sent is not this server's"
+        elif self.scope is TokenScope.EVERY_REQUEST:
+            what = "This server needs its access token on every request"
+        else:
+            method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+            what = f"{method} {environ.get('PATH_INFO', '/')} needs this server's access token"
+        return f"{what}: {self.token_hint}; {TOKEN_HOW}"
 
     def _cross_site_problem(self, environ: dict[str, Any], local_addr: str | None) -> str | None:
         site = environ.get("HTTP_SEC_FETCH_SITE", "").lower()
@@ -171,12 +283,13 @@ class AccessGuard:
             return f"Origin {origin!r} is not this server"
         return None
 
-    def _token_ok(self, environ: dict[str, Any]) -> bool:
-        assert self.token is not None
+    @staticmethod
+    def _sent_token(environ: dict[str, Any]) -> str | None:
+        """The token the request's headers carry (only headers: never the URL, never a cookie)."""
         given = environ.get(TOKEN_HEADER)
         if given is None:
             scheme, _, value = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
             if scheme.lower() != "bearer":
-                return False
+                return None
             given = value
-        return hmac.compare_digest(header_bytes(given.strip(" \t")), self.token)
+        return str(given).strip(" \t")

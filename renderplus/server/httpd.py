@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from .guard import LOCAL_ADDR_KEY, AccessGuard, WsgiApp, check_token, is_loopback
+from .guard import LOCAL_ADDR_KEY, AccessGuard, TokenScope, WsgiApp, check_token, is_loopback
 from .wire import DEFAULT_LIMITS, BodyReader, HeadError, HttpLimits, read_head
 
 log = logging.getLogger("renderplus.server")
@@ -302,9 +302,11 @@ class HttpServer:
     """
 
     def __init__(self, app: WsgiApp, *, token: str | None = None,
-                 limits: HttpLimits = DEFAULT_LIMITS) -> None:
+                 limits: HttpLimits = DEFAULT_LIMITS, scope: TokenScope = TokenScope.EVERY_REQUEST) -> None:
         self.app = app
         self.token = check_token(token) if token else None  # None or "": no token
+        self.scope = scope  # which loopback requests need the token (guard.py)
+        self.token_hint = ""  # where the 401 sentence says the token is found
         self.limits = limits
         self.host = DEFAULT_HOST
         self.port = 0
@@ -339,12 +341,14 @@ class HttpServer:
         if self._server is not None:
             raise RuntimeError("this server was already started")
         host = host.strip("[]")
-        if not is_loopback(host) and not self.token:
+        if not is_loopback(host) and (not self.token or self.scope is not TokenScope.EVERY_REQUEST):
             raise TokenRequiredError(
                 f"listening on {host} (reachable from other machines) needs an access token")
         server = _ThreadedWSGIServer((host, port), _family(host), self.limits)
         self.host, self.port = host, int(server.server_address[1])
-        server.set_app(AccessGuard(self.app, port=self.port, bound_host=host, token=self.token))
+        self.on_listening()
+        server.set_app(AccessGuard(self.app, port=self.port, bound_host=host, token=self.token,
+                                   scope=self.scope, token_hint=self.token_hint))
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.25},
                                         name="renderplus-httpd", daemon=True)
@@ -355,6 +359,12 @@ class HttpServer:
         log.info("Render+ batch server listening on %s", self.url)
         return self
 
+    def on_listening(self) -> None:
+        """Called once the port is known, before the first request (a subclass writes files)."""
+
+    def on_stopping(self) -> None:
+        """Called at once when a stop is asked for, from any thread; must be quick, idempotent."""
+
     def stop(self, grace: float | None = None, *, wait: bool = True) -> None:
         """Stop accepting, let requests in flight finish (``grace`` s), cut the rest, join.
 
@@ -364,6 +374,7 @@ class HttpServer:
             self.request_stop()
             return
         self._stop_requested.set()
+        self.on_stopping()
         with self._stop_lock:
             server, thread = self._server, self._thread
             if self._stopped.is_set() or server is None or thread is None:
@@ -390,6 +401,7 @@ class HttpServer:
         """
         if before is not None and self._before_stop is None:
             self._before_stop = before
+        self.on_stopping()
         if self._stopper is None:  # never started: nothing to wait for
             self._stop_requested.set()
             self._stopped.set()

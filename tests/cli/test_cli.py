@@ -278,7 +278,8 @@ def test_cancel_poll_and_stop_a_running_batch(serve: Callable[..., ServerProcess
 
 def test_the_token_is_needed_by_clients_too(serve: Callable[..., ServerProcess]) -> None:
     server = serve("--token", "tok-123", token="tok-123")
-    refused = server.client("--stop", env={"RENDERPLUS_TOKEN": ""})
+    # a client without the token (not the server's user: no saved token either) is refused
+    refused = server.client("--stop", env={"RENDERPLUS_TOKEN": "", "XDG_CONFIG_HOME": "/nonexistent"})
     assert refused.returncode == 1 and "token" in refused.stderr
     assert server.process.poll() is None
     stopped = server.client("--stop", env={"RENDERPLUS_TOKEN": "tok-123"})

@@ -18,6 +18,15 @@ from tests.procs import processes_with
 from .helpers import SLEEP_HOOK, ServerProcess, wait_for
 
 
+@pytest.fixture(autouse=True)
+def own_config_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Servers save their token files in a folder of the test's own, not the user's ~/.config
+    (servers started as subprocesses inherit it, and so do the CLI clients)."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[BatchService]:
     svc = BatchService(options=RunOptions(kill_grace=2.0), work_dir=tmp_path / "work")

@@ -29,11 +29,30 @@ class Answer:
         return json.loads(self.raw.decode("utf-8"))
 
 
+def saved_token(port: int) -> str | None:
+    """The token the server on ``port`` saved for this user (as the CLI finds it), if any."""
+    from renderplus.server.tokenfile import read_record
+
+    record = read_record(port)
+    return record.token if record else None
+
+
+def with_token(port: int, headers: dict[str, str] | None) -> dict[str, str]:
+    """``headers`` plus the server's saved token, unless they already carry a token."""
+    sent = dict(headers or {})
+    if not {"authorization", "x-renderplus-token"} & {key.lower() for key in sent}:
+        token = saved_token(port)
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+    return sent
+
+
 def call(port: int, method: str, path: str, body: bytes | str | dict[str, Any] | list[Any] | None = None,
          headers: dict[str, str] | None = None, *, content_type: str | None = "application/json",
-         host: str = "127.0.0.1", timeout: float = 60.0) -> Answer:
-    """One request with http.client; ``body`` dicts/lists are sent as JSON."""
-    sent = dict(headers or {})
+         host: str = "127.0.0.1", timeout: float = 60.0, auth: bool = True) -> Answer:
+    """One request with http.client; ``body`` dicts/lists are sent as JSON. ``auth``: send the
+    server's saved token (as its user's CLI does) unless ``headers`` carry one."""
+    sent = with_token(port, headers) if auth else dict(headers or {})
     if isinstance(body, dict | list):
         body = json.dumps(body)
     if isinstance(body, str):
@@ -49,8 +68,13 @@ def call(port: int, method: str, path: str, body: bytes | str | dict[str, Any] |
         connection.close()
 
 
-def raw_exchange(port: int, payload: bytes, *, timeout: float = 20.0) -> bytes:
-    """Send bytes as they are and read the whole answer (for what http.client cannot send)."""
+def raw_exchange(port: int, payload: bytes, *, timeout: float = 20.0, auth: bool = True) -> bytes:
+    """Send bytes as they are and read the whole answer (for what http.client cannot send).
+
+    ``auth``: a request line followed by headers gets the server's saved token as its first
+    header (as its user's CLI would send it) unless the payload carries a token already."""
+    if auth:
+        payload = _token_header_added(port, payload)
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(payload)
         chunks = []
@@ -60,6 +84,16 @@ def raw_exchange(port: int, payload: bytes, *, timeout: float = 20.0) -> bytes:
                 break
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _token_header_added(port: int, payload: bytes) -> bytes:
+    line, sep, rest = payload.partition(b"\r\n")
+    lowered = payload.lower()
+    if not sep or not line.endswith((b"HTTP/1.0", b"HTTP/1.1")) or b"\r\nauthorization:" in lowered \
+            or b"\r\nx-renderplus-token:" in lowered:
+        return payload
+    token = saved_token(port)
+    return line + sep + f"Authorization: Bearer {token}\r\n".encode() + rest if token else payload
 
 
 def split_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:

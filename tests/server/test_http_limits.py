@@ -60,7 +60,8 @@ def read_all(sock: socket.socket) -> bytes:
 
 def test_a_stalled_recipe_body_answers_408_within_the_io_timeout(server: ServerHandle) -> None:
     with connect(server.port) as sock:
-        sock.sendall(RECIPE_HEAD + b"Content-Length: 1000\r\n\r\n{\"jobs\": ")
+        sock.sendall(RECIPE_HEAD + f"Authorization: Bearer {server.token}\r\n".encode()
+                     + b"Content-Length: 1000\r\n\r\n{\"jobs\": ")
         started = time.monotonic()
         code, status = json_status(read_all(sock))
     elapsed = time.monotonic() - started

@@ -91,7 +91,8 @@ def test_stalled_clients_do_not_block_others_and_stop_cuts_them(service: BatchSe
             stalled.append(sock)
         body = socket.create_connection(("127.0.0.1", handle.port), timeout=30)
         body.sendall(b"POST /batch/recipe HTTP/1.1\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1000\r\n\r\n{")  # a body that never comes
+                     + f"Authorization: Bearer {handle.token}\r\n".encode()
+                     + b"Content-Length: 1000\r\n\r\n{")  # a body that never comes
         stalled.append(body)
         assert call(handle.port, "GET", "/test", timeout=10).code == 200
     finally:

@@ -124,7 +124,7 @@ def run_guard(guard: AccessGuard, **environ: Any) -> tuple[str, bytes]:
     def start_response(status: str, headers: Iterable[tuple[str, str]]) -> None:
         seen.append(status)
 
-    body = b"".join(guard(dict(environ), start_response))
+    body = b"".join(guard({"REQUEST_METHOD": "GET", "PATH_INFO": "/test", **environ}, start_response))
     return seen[0], body
 
 

@@ -56,6 +56,7 @@ def test_multipart_upload_from_curl(server: ServerHandle, tmp_path: Path) -> Non
     source = tmp_path / "from curl.blend"
     source.write_bytes(PLAIN * 40)  # over a megabyte: curl sends it in many pieces
     result = subprocess.run(["curl", "-s", "-S", "-F", f"file=@{source}", "-H", "Expect:",
+                             "-H", f"Authorization: Bearer {server.token}",
                              f"http://127.0.0.1:{server.port}/batch/file"],
                             capture_output=True, timeout=60, check=True)
     import json
@@ -156,6 +157,7 @@ def test_a_huge_announced_upload_is_refused_before_it_is_sent(server: ServerHand
 
 def test_a_cut_upload_answers_400_and_leaves_nothing(server: ServerHandle, service: BatchService) -> None:
     head = (f"POST /batch/file?name=cut.blend HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            f"Authorization: Bearer {server.token}\r\n"
             "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n").encode()
     import socket
     with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
