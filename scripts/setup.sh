@@ -12,7 +12,7 @@ profile="${1:-test}"
 apt_packages=(blender python3 python3-venv)
 if [ "$profile" = test ]; then
   apt_packages+=(xvfb xauth dbus libnotify-bin sox libsox-fmt-base pulseaudio-utils alsa-utils
-                 x11-apps imagemagick procps git)
+                 x11-apps imagemagick procps git chromium slurmctld slurmd slurm-client munge)
 fi
 
 missing=()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +28,17 @@ def blend_factory(blend_dir: Path) -> Callable[..., Path]:
         return make_blend(blend_dir, **kwargs)
 
     return factory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_state_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Render+'s per-user state folder (the batch store, logs, uploads) is the test run's own,
+    never the user's ~/.local/state: set for this process and every Render+ it starts."""
+    folder = tmp_path_factory.mktemp("state")
+    previous = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = previous

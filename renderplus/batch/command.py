@@ -98,9 +98,11 @@ def format_argv(argv: list[str]) -> str:
 
 def override_config(recipe: Recipe, job: Job, frames: FrameSet | None = None,
                     gpu_index: int | None = None) -> dict[str, Any]:
-    """What the override script must apply, as plain data. ``frames`` is a compact spec
-    (``1-10,20``) for the ready marker; ``render_runs`` lists (first, last, step) runs that the
-    script renders itself when Blender's options cannot express them (``frame_args``);
+    """What the override script must apply, as plain data. ``frames``: the frames to render now
+    (default all of the job's; a resume renders only the missing ones); the job file's
+    ``frames`` is the whole job's compact spec (``1-10,20``) for the ready marker, and
+    ``render_runs`` lists the (first, last, step) runs that the script renders itself when
+    Blender's options cannot express them (``frame_args``);
     ``gpu_index``: the one GPU (``--list-gpus`` numbering) a parallel slot renders on."""
     frames = job.frames if frames is None else frames
     settings = recipe.settings
@@ -133,7 +135,7 @@ def override_config(recipe: Recipe, job: Job, frames: FrameSet | None = None,
         "samples": job.cycles.samples,
         "device": job.cycles.device,
         "gpu_index": gpu_index,
-        "frames": frames.to_spec(),
+        "frames": job.frames.to_spec(),  # the whole job's: progress counts frames done before
         "render_runs": None if frame_args(frames) is not None else [list(run) for run in frames.runs],
         "overrides": overrides,
     }

@@ -8,18 +8,26 @@ last lines, each cut); the log gets every line. A hook ended by a cancel reports
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import spawner
 from .process import OwnedProcess
-from .recipe import Hook
+from .recipe import Hook, Recipe
+
+if TYPE_CHECKING:
+    from .jobrecord import JobRecord
 
 KEPT_LINES = 40          # of a hook's output, kept for the poll (the log has all of it)
 KEPT_LINE_CHARS = 500
 KEPT_OUTPUT_CHARS = 4000
+
+
+MAX_ENV_LIST = 32 * 1024   # a longer RENDERPLUS_OUTPUTS goes to hooks as a file only
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,31 @@ class HookResult:
     output: str
     last_line: str
     cancelled: bool
+
+    def failure(self, phase: str) -> str:
+        """The sentence for a failed hook: phase, exit code, command, its last line."""
+        message = f"{phase} hook failed (exit code {self.returncode}): {self.cmd}"
+        return message + (f" -> {self.last_line}" if self.last_line else "")
+
+
+def hook_environment(phase: str, recipe: Recipe, record: JobRecord | None) -> dict[str, str]:
+    """What a hook sees about its batch and job. The outputs reach it as a file, one path a
+    line (``RENDERPLUS_OUTPUTS_FILE``); ``RENDERPLUS_OUTPUTS`` joins them only while short, so a
+    long animation never passes the 128 KiB limit of an environment."""
+    extra = {"RENDERPLUS_HOOK": phase, "RENDERPLUS_BATCH": recipe.name}
+    if record is not None:
+        job = record.job
+        saved = record.progress.saved_files if record.progress else []
+        outputs = os.pathsep.join(saved)
+        extra.update({
+            "RENDERPLUS_JOB_ID": str(job.id),
+            "RENDERPLUS_JOB_NAME": job.display_name,
+            "RENDERPLUS_JOB_STATUS": record.status.value,
+            "RENDERPLUS_BLEND_FILE": recipe.resolve(job.source_file),
+            "RENDERPLUS_OUTPUTS": outputs if len(outputs) <= MAX_ENV_LIST else "",
+            "RENDERPLUS_OUTPUTS_FILE": record.outputs_file or "",
+        })
+    return extra
 
 
 class HookRunner:

@@ -7,6 +7,7 @@ moved, or once a second while the job runs (its ETA ticks).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from .executors import JobHandle
@@ -15,6 +16,7 @@ from .recipe import Job
 from .view import NO_PROCESS, NO_TIMES, JobStatus, JobView, ProcessInfo, Times
 
 MAX_JOB_MESSAGES = 50
+MAX_EXTRA_OUTPUTS = 1000  # File Output node files shown in a poll (the store keeps them all)
 
 
 @dataclass
@@ -33,6 +35,10 @@ class JobRecord:
     cancel_requested: bool = False
     workdir: str | None = None
     outputs_file: str | None = None
+    attempts: int = 0
+    done: dict[int, list[str]] = field(default_factory=dict)  # frames written and verified
+    peak_mem_mb: float | None = None
+    extra_outputs: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_EXTRA_OUTPUTS))
     revision: int = 0
     _view: JobView | None = None
     _view_key: tuple[int, int] = (-1, 0)
@@ -49,6 +55,12 @@ class JobRecord:
             self.messages_dropped += 1
             self.messages[-1] = f"... and {self.messages_dropped} more messages (see the log)"
         self.revision += 1
+
+    def note_memory(self, text: str | None) -> None:
+        """Keep the highest memory Blender reported (``127.56M``, ``1.2G``) for the store."""
+        value = megabytes(text)
+        if value is not None and (self.peak_mem_mb is None or value > self.peak_mem_mb):
+            self.peak_mem_mb = value
 
     def view(self, now: float) -> JobView:
         key = (self.revision, int(now) if self.status is JobStatus.RUNNING else 0)
@@ -78,7 +90,7 @@ class JobRecord:
             eta=self.eta(now),
             frames_done=progress.frames_done if progress else 0,
             frames_total=len(self.job.frames),
-            outputs=tuple(progress.saved_files) if progress else (),
+            outputs=(tuple(progress.saved_files) if progress else ()) + tuple(self.extra_outputs),
             process=(ProcessInfo(self.process_started, self.process_exited, self.returncode)
                      if self.process_started is not None else NO_PROCESS),
         )
@@ -92,3 +104,16 @@ class JobRecord:
         if done <= 0.5:
             return None
         return round((now - self.started) * (100.0 - done) / done, 1)
+
+
+_UNITS = {"K": 1 / 1024, "M": 1.0, "G": 1024.0, "T": 1024.0 * 1024}
+
+
+def megabytes(text: str | None) -> float | None:
+    """``127.56M`` -> 127.56; None when it is not a memory figure."""
+    if not text or text[-1].upper() not in _UNITS:
+        return None
+    try:
+        return float(text[:-1]) * _UNITS[text[-1].upper()]
+    except ValueError:
+        return None

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-DEFAULT_LOG_DIR = Path(__file__).resolve().parent.parent / "server" / "log"
-
 
 def log_file_name(when: float) -> str:
     return time.strftime("renderplus_%d-%m-%Y-%H-%M-%S", time.localtime(when))

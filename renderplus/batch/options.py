@@ -35,7 +35,7 @@ class RunOptions:
     power_runner: Callable[[Sequence[str]], Any] | None = None  # tests inject a fake
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # extra env
     memory_floor_mb: float = 512.0       # a job starts beside others only above this free memory
-    memory_needed_mb: Callable[[Job], float] | None = None  # what a job needed last time (store)
+    memory_needed_mb: Callable[[str, str], float] | None = None  # (blend, job name) -> MB last time
 
     def __post_init__(self) -> None:
         if not isinstance(self.env, MappingProxyType):

@@ -1,16 +1,19 @@
-"""Runs a batch: what runs next, its hooks, statuses, times, stats and cancel.
+"""Runs a batch: what runs next, its hooks, statuses, times, retries, stats and cancel.
 
 *Where and how* a job's Blender runs is the executor's (``executors/``); the runner hands it a
-``JobLaunch`` and applies the events it sends back. Threading: ``run()`` works in one thread
-(``start()`` makes it a daemon thread), the only one that changes the batch (but for a cancel,
-which marks a queued job CANCELLED at once); executors post events from their own threads into
-a queue that this thread drains. Every other method may be called from any thread at any time.
-State lives behind ``self._lock``; ``revision`` goes up on every change, and ``view()`` builds
-one frozen ``BatchView`` per revision (see view.py).
+``JobLaunch`` with the exact frames to render and applies the events it sends back. Threading:
+``run()`` works in one thread (``start()`` makes it a daemon thread), the only one that changes
+the batch (but for a cancel, which marks a queued job CANCELLED at once); executors post events
+from their own threads into a queue that this thread drains. Every other method may be called
+from any thread. Each change is written to the durable store (``Recorder``) before the
+revision that pollers watch goes up (``batchstate.py``).
 
 A job FAILS when a PRE_JOB hook fails, its .blend is missing, Blender exits non-zero, or
-Blender exits 0 without writing every frame it was asked for (see outcome.py). A failed job
-never stops the batch; a cancelled batch marks the jobs it did not reach CANCELLED.
+Blender exits 0 without writing every frame it was asked for (see outcome.py); a crash (a
+signal, an exit that is not an override error, a known fatal GPU/driver/memory message) is
+retried ``settings.retries`` times, rendering only the frames still missing. A failed job never
+stops the batch; a cancelled batch marks the jobs it did not reach CANCELLED. A batch read back
+from the store (``Batch.restore``) can be resumed: only missing or unverified frames render.
 """
 
 from __future__ import annotations
@@ -20,54 +23,37 @@ import json
 import logging
 import os
 import queue
-import shutil
 import threading
 import time
-from collections import deque
 from pathlib import Path
-from typing import Any
 
 from ..around import BatchWatchers
-from . import outcome
-from .command import build_argv, format_argv, write_override_config
+from . import outputs
 from .executors import (
-    Accepted,
     ExecEvent,
     Executor,
-    ExecutorError,
-    Exited,
-    FramesWritten,
     JobHandle,
-    JobLaunch,
-    Output,
     ProcessExecutor,
-    Started,
 )
-from .hooks import HookResult, HookRunner
+from .executors.session import SessionExecutor
+from .hooks import HookResult, HookRunner, hook_environment
+from .jobflow import JobFlow
 from .jobrecord import JobRecord
-from .logfile import DEFAULT_LOG_DIR, BatchLog
-from .markers import format_marker
+from .logfile import BatchLog
 from .options import RunOptions, choose_blender
-from .parser import JobProgress
-from .paths import job_temp_dir, remove_stale_temp_dirs, state_dir
-from .recipe import Recipe
-from .slots import SlotPlan, available_memory_mb, memory_wait_reason, plan_slot, slot_count
-from .view import (
-    BatchStatus,
-    BatchView,
-    HookRun,
-    JobStatus,
-    JobView,
-    Stats,
-    Times,
-    batch_progress,
+from .paths import remove_stale_temp_dirs, state_dir
+from .recipe import Recipe, parse_recipe
+from .recorder import Recorder
+from .slots import (
+    slot_count,
+    uses_session,
 )
+from .store import BatchStore, StoredBatch
+from .view import BatchStatus, HookRun, JobStatus
 
 log = logging.getLogger("renderplus.batch")
 
-MAX_BATCH_MESSAGES = 200
-MAX_ENV_LIST = 32 * 1024   # a longer RENDERPLUS_OUTPUTS goes to hooks as a file only
-MAX_HOOK_RESULTS = 500
+__all__ = ["Batch", "RunOptions"]
 
 # The 1.0 names, kept for readers that compare strings.
 WAITING, RUNNING, FINISHED, CANCELLED = (BatchStatus.WAITING, BatchStatus.RUNNING,
@@ -75,58 +61,64 @@ WAITING, RUNNING, FINISHED, CANCELLED = (BatchStatus.WAITING, BatchStatus.RUNNIN
 QUEUED, DISABLED, FAILED = JobStatus.QUEUED, JobStatus.DISABLED, JobStatus.FAILED
 
 
-class Batch:
+class Batch(JobFlow):
     """One run of a recipe. See the module docstring for the threading rules."""
 
     def __init__(self, recipe: Recipe, options: RunOptions | None = None,
-                 executor: Executor | None = None) -> None:
-        self.recipe = recipe
+                 executor: Executor | None = None, store: BatchStore | None = None) -> None:
+        super().__init__(recipe, slot_count(recipe))
         self.options = options or RunOptions()  # frozen: a batch's options never change
-        self.slots = slot_count(recipe)
-        self.executor: Executor = executor or ProcessExecutor(self.slots)
+        self.executor: Executor = executor or (SessionExecutor(grace=self.options.kill_grace)
+                                               if uses_session(recipe, self.slots)
+                                               else ProcessExecutor(self.slots))
         self._free_slots = list(range(self.slots))
         self._slot_of: dict[int, int] = {}
-        self._memory_note: int | None = None  # the job whose memory wait was reported
-        self._lock = threading.RLock()
-        self._changes = threading.Condition(self._lock)
-        self._status = BatchStatus.WAITING
-        self._started: float | None = None
-        self._finished: float | None = None
-        self._messages: list[str] = []
-        self._messages_dropped = 0
-        self._jobs = [JobRecord(job, JobStatus.QUEUED if job.enabled else JobStatus.DISABLED)
-                      for job in recipe.jobs]
-        self._current: int | None = None
-        self._revision = 0
+        self._memory_note: int | None = None
         self._cancel_batch = threading.Event()
         self._events: queue.Queue[ExecEvent] = queue.Queue()
         self._active: dict[int, JobRecord] = {}
         self._hooks = HookRunner(self._log_line, self.options.kill_grace)
         self._hook_job: int | None = None
-        self._hook_results: deque[HookRun] = deque(maxlen=MAX_HOOK_RESULTS)
         self._thread: threading.Thread | None = None
-        self._done = threading.Event()
-        self._view: tuple[tuple[int, int], BatchView] | None = None
         self._watchers: BatchWatchers | None = None
+        self._recorder = Recorder(store, self.report)
+        self._resume_of: StoredBatch | None = None
         self.log = BatchLog(on_error=self._log_failed)
 
-    # ---------------------------------------------------------------- public API
+    @classmethod
+    def restore(cls, stored: StoredBatch, store: BatchStore | None, options: RunOptions | None = None,
+                executor: Executor | None = None) -> Batch:
+        """A stored batch shown as it was (an interrupted one CANCELLED and ``resumable``);
+        ``start()`` resumes it: unfinished jobs render only their missing frames."""
+        recipe = parse_recipe(stored.recipe_json, base_dir=stored.base_dir or None)
+        batch = cls(recipe, options, executor, store)
+        batch._resume_of = stored
+        batch._resumable = stored.interrupted
+        batch._status = BatchStatus.CANCELLED if stored.interrupted else stored.status
+        batch._started, batch._finished = stored.started, stored.finished
+        batch._messages = list(stored.messages)
+        for saved in stored.jobs:
+            if not 0 <= saved.job_id < len(batch._jobs):
+                continue
+            record = batch._jobs[saved.job_id]
+            record.status, record.started, record.finished = saved.status, saved.started, saved.finished
+            record.messages, record.attempts = list(saved.messages), saved.attempts
+            record.handle = saved.handle
+            if saved.status is JobStatus.RUNNING:  # its Render+ died under it
+                record.status = JobStatus.CANCELLED
+                record.add_message("Interrupted: Render+ stopped while this job rendered; "
+                                   "resume renders its missing frames")
+        return batch
 
     @property
-    def status(self) -> BatchStatus:
-        return self._status
+    def resumed_id(self) -> int | None:
+        """The store id of the batch this one was restored from (None for a new batch)."""
+        return self._resume_of.id if self._resume_of is not None else None
 
     @property
-    def running(self) -> bool:
-        return self._status is BatchStatus.RUNNING
-
-    @property
-    def revision(self) -> int:
-        return self._revision
-
-    @property
-    def failed_jobs(self) -> int:
-        return sum(1 for record in self._jobs if record.status is JobStatus.FAILED)
+    def store_id(self) -> int | None:
+        """The batch's id in the durable store (None without a store)."""
+        return self._recorder.batch_id
 
     @property
     def blender_bin(self) -> str:
@@ -136,36 +128,31 @@ class Batch:
     def blender_for(self, job_id: int) -> str:
         return choose_blender(self.recipe, self.options.blender_bin, self.recipe.jobs[job_id])
 
-    def start(self) -> None:
-        """Run the batch in a daemon thread and return at once."""
+    def handle(self, job_id: int) -> JobHandle | None:
+        """The durable handle of the job's current (or last) run, or None before it started."""
         with self._lock:
-            if self._thread is not None or self._status is not BatchStatus.WAITING:
+            return self._jobs[job_id].handle
+
+    # ---------------------------------------------------------------- commands
+
+    def start(self) -> None:
+        """Run (or resume) the batch in a daemon thread and return at once."""
+        with self._lock:
+            resumable = self._resume_of is not None and not self._done.is_set()
+            if self._thread is not None or (self._status is not BatchStatus.WAITING and not resumable):
                 raise RuntimeError("this batch was already started")
             self._status = BatchStatus.RUNNING  # visible as running before the thread starts
             self._thread = threading.Thread(target=self.run, name="renderplus-batch", daemon=True)
         self._thread.start()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the batch has ended; False on timeout."""
-        return self._done.wait(timeout)
-
-    def wait_change(self, revision: int, timeout: float | None = None) -> int:
-        """Block until the revision moves past ``revision`` (or the timeout); the revision."""
-        with self._changes:
-            self._changes.wait_for(lambda: self._revision != revision or self._done.is_set(),
-                                   timeout)
-            return self._revision
-
     def cancel(self) -> bool:
         """Cancel the batch (and a power-off still pending after it); False if nothing to cancel."""
         with self._lock:
-            if self._status is BatchStatus.RUNNING:
+            running = self._status is BatchStatus.RUNNING
+            if running:
                 self._cancel_batch.set()
-                active = list(self._active)
-                hook_running = True
-            else:
-                hook_running = False
-        if hook_running:
+            active = list(self._active)
+        if running:
             self._hooks.stop()
             for job_id in active:
                 self.executor.cancel(job_id, self.options.kill_grace)
@@ -207,47 +194,36 @@ class Batch:
         watchers = self._watchers
         return True if watchers is None else watchers.wait_poweroff(timeout)
 
-    def view(self) -> BatchView:
-        """The batch now, as a frozen view: built once per revision (and per second while
-        running, for the ETAs), shared by every reader."""
-        with self._lock:
-            now = time.time()
-            key = (self._revision, int(now) if self._status is BatchStatus.RUNNING else 0)
-            cached = self._view
-            if cached is not None and cached[0] == key:
-                return cached[1]
-            view = self._build_view(now)
-            self._view = (key, view)
-            return view
-
-    def snapshot(self) -> dict[str, Any]:
-        """The spec's poll response as a dict (``view().to_json()``)."""
-        return self.view().to_json()
-
-    def handle(self, job_id: int) -> JobHandle | None:
-        """The durable handle of the job's current (or last) run, or None before it started."""
-        with self._lock:
-            return self._jobs[job_id].handle
-
-    def job_view(self, job_id: int) -> JobView:
-        """One job's view; IndexError when ``job_id`` is out of range."""
-        return self.view().job(job_id)
+    def report(self, message: str) -> None:
+        """Add a batch message (hooks, notifications, power-off report through this)."""
+        self._add_batch_message(message)
+        self.log.write(f"[message] {message}")
+        log.info("%s", message)
+        self._recorder.batch(messages=list(self._messages))
+        self._changed()
 
     # ---------------------------------------------------------------- the run
 
     def run(self) -> BatchStatus:
         """Run every enabled job in order in this thread; returns the final status."""
         with self._lock:
-            if self._done.is_set() or (self._thread is None and self._status is not BatchStatus.WAITING):
+            resuming = self._resume_of is not None
+            if self._done.is_set() or (self._thread is None and self._status is not BatchStatus.WAITING
+                                       and not resuming):
                 raise RuntimeError("this batch was already run")
             self._status = BatchStatus.RUNNING
-            self._started = time.time()
+            self._resumable = False
+            if self._started is None or not resuming:
+                self._started = time.time()
+            self._finished = None
         remove_stale_temp_dirs()
         self._open_log()
+        self._begin_record()
         self._watchers = BatchWatchers(self.recipe, self.report,
                                        power_runner=self.options.power_runner,
                                        poweroff_grace=self.options.poweroff_grace,
                                        on_change=self._changed)
+        self._poweroff = lambda: self._watchers.poweroff_state if self._watchers else None
         self._changed(job_state_changed=True)
         try:
             self._run_batch_hooks("PRE_BATCH")
@@ -266,194 +242,46 @@ class Batch:
             self._finish()
         return self._status
 
-    def report(self, message: str) -> None:
-        """Add a batch message (hooks, notifications, power-off report through this)."""
-        with self._lock:
-            if len(self._messages) < MAX_BATCH_MESSAGES:
-                self._messages.append(message)
-            else:
-                self._messages_dropped += 1
-                self._messages[-1] = f"... and {self._messages_dropped} more messages (see the log)"
-        self.log.write(f"[message] {message}")
-        log.info("%s", message)
-        self._changed()
+    def _begin_record(self) -> None:
+        """Create the batch in the store, or take over the stored one being resumed."""
+        stored = self._resume_of
+        if stored is None:
+            self._recorder.create(self.recipe, [r.status for r in self._jobs])
+        else:
+            self._recorder.attach(stored.id)
+            for record in self._jobs:
+                if record.status in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.RUNNING,
+                                     JobStatus.QUEUED):
+                    self._prepare_resume(record, stored)
+            self.report("Resumed: only missing or unverified frames render again")
+        self._recorder.batch(status=BatchStatus.RUNNING, started=self._started, finished=None)
+        store = self._recorder.store
+        if store is not None:
+            for record in self._jobs:
+                with contextlib.suppress(Exception):
+                    past = store.job_history(self.recipe.resolve(record.job.source_file),
+                                             record.job.display_name, limit=1,
+                                             exclude_batch=self._recorder.batch_id)
+                    if past and past[0].rendertime:
+                        self._past_rendertime[record.id] = past[0].rendertime
 
-    # ---------------------------------------------------------------- the job loop
-
-    def _run_jobs(self) -> None:
-        pending = deque(record for record in self._jobs if record.status is JobStatus.QUEUED)
-        while pending or self._active:
-            waiting_for_memory = False
-            while pending and self.executor.capacity > 0:
-                record = pending[0]
-                if self._cancel_batch.is_set() or record.status is not JobStatus.QUEUED:
-                    pending.popleft()
-                    if record.status is JobStatus.QUEUED:
-                        self._set_status(record, JobStatus.CANCELLED)
-                    continue
-                if self._must_wait_for_memory(record):
-                    waiting_for_memory = True
-                    break
-                pending.popleft()
-                self._begin_job(record)
-            if self._active:
-                with contextlib.suppress(queue.Empty):  # then look at the free memory again
-                    self._apply(self._events.get(timeout=2.0 if waiting_for_memory else None))
-            elif pending and self.executor.capacity <= 0:  # the executor was closed under us
-                for record in pending:
-                    self._set_status(record, JobStatus.CANCELLED, "Not started: the executor stopped")
-                pending.clear()
-
-    def _must_wait_for_memory(self, record: JobRecord) -> bool:
-        """True while free memory is too low to start ``record`` beside the running jobs."""
-        running = list(self._active)
-        floor = self.options.memory_floor_mb
-        needed = self.options.memory_needed_mb(record.job) if self.options.memory_needed_mb else 0.0
-        reason = memory_wait_reason(needed, floor, running, available_memory_mb())
-        if reason is None:
-            return False
-        if self._memory_note != record.id:
-            self._memory_note = record.id
-            self.report(f"Job {record.id} ({record.job.display_name}) waits for a running job "
-                        f"to end: {reason}")
-        return True
-
-    def _begin_job(self, record: JobRecord) -> None:
-        """PRE_JOB hooks, checks, then hand the job to the executor (or end it here)."""
-        job = record.job
-        with self._lock:
-            self._current = min([job.id, *self._active])
-            record.progress = JobProgress(frames=job.frames, engine=job.engine)
-        self._set_status(record, JobStatus.RUNNING)
-        self.log.section(f"job {job.id} {job.display_name!r}")
-        hooks_ok = self._run_job_hooks("PRE_JOB", record)
-        if record.cancel_requested or self._cancel_batch.is_set():
-            self._end_job(record, JobStatus.CANCELLED, "Cancelled before rendering")
+    def _prepare_resume(self, record: JobRecord, stored: StoredBatch) -> None:
+        """A job to render again: its verified frames count as done; a movie restarts whole."""
+        store = self._recorder.store
+        record.status, record.finished, record.cancel_requested = JobStatus.QUEUED, None, False
+        if outputs.is_movie(record.job):
+            record.add_message("A movie cannot resume mid-file: it renders again from the start")
+            self._recorder.forget(record.id)
             return
-        if not hooks_ok:
-            self._end_job(record, JobStatus.FAILED, "PRE_JOB hook failed: job not rendered")
+        if store is None:
             return
-        source = self.recipe.resolve(job.source_file)
-        if not os.path.isfile(source):
-            what = "is a folder, not a .blend file" if os.path.isdir(source) else "not found"
-            self._end_job(record, JobStatus.FAILED, f"Blend file {what}: {source}")
-            return
-        try:
-            self._submit(record, source)
-        except (ExecutorError, OSError) as exc:
-            self._end_job(record, JobStatus.FAILED, str(exc))
-
-    def _submit(self, record: JobRecord, source: str) -> None:
-        job = record.job
-        slot = self._take_slot(job.id)
-        record.workdir = job_temp_dir(job.id)
-        config = os.path.join(record.workdir, f"renderplus_job{job.id}.json")
-        write_override_config(self.recipe, job, config, gpu_index=slot.gpu_index)
-        blender = self.blender_for(job.id)
-        argv = build_argv(self.recipe, job, blender_bin=blender, config_path=config,
-                          threads=slot.threads)
-        self.log.write(f"$ {format_argv(argv)}")
-        record.outputs_file = os.path.join(record.workdir, "outputs.txt")
-        Path(record.outputs_file).touch()
-        tmp = record.workdir
-        env = self._environment({"TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, **slot.env})
-        launch = JobLaunch(job.id, tuple(argv), job.frames, env, record.workdir, source, blender)
-        with self._lock:
-            self._active[job.id] = record
-        try:
-            record.handle = self.executor.submit(launch, self._events.put)
-        except ExecutorError as exc:
-            with self._lock:
-                self._active.pop(job.id, None)
-            self._release_slot(job.id)
-            raise ExecutorError(f"Cannot start Blender ({blender}): {exc}") from exc
-        if record.cancel_requested or self._cancel_batch.is_set():
-            self.executor.cancel(job.id, self.options.kill_grace)
-
-    def _take_slot(self, job_id: int) -> SlotPlan:
-        index = self._free_slots.pop(0) if self._free_slots else 0
-        self._slot_of[job_id] = index
-        return plan_slot(self.recipe.jobs[job_id], index, self.slots)
-
-    def _release_slot(self, job_id: int) -> None:
-        index = self._slot_of.pop(job_id, None)
-        if index is not None:
-            self._free_slots.append(index)
-            self._free_slots.sort()
-
-    def _apply(self, event: ExecEvent) -> None:
-        record = self._active.get(event.job_id)
-        if record is None:
-            return
-        if isinstance(event, Output):
-            self._on_line(record, event.line)
-        elif isinstance(event, FramesWritten):
-            paths = list(event.paths)
-            for index, frame in enumerate(event.frames):
-                path = paths[index] if index < len(paths) else None
-                self._on_line(record, format_marker("frame", frame=frame, path=path))
-        elif isinstance(event, Started):
-            with self._lock:
-                record.process_started = event.at
-                record.revision += 1
-            self._changed()
-        elif isinstance(event, Accepted):
-            if event.where:
-                self._add_job_message(record, event.where)
-        elif isinstance(event, Exited):
-            self._on_exit(record, event)
-
-    def _on_line(self, record: JobRecord, line: str) -> None:
-        self.log.write(line)
-        if self.options.debug:
-            log.debug("[job %d] %s", record.id, line)
-        progress = record.progress
-        assert progress is not None
-        with self._lock:
-            saved_before = _saved_count(progress)
-            changed = progress.feed(line)
-            if changed:
-                record.revision += 1
-        if changed:
-            if record.outputs_file and _saved_count(progress) > saved_before and progress.saved_files:
-                _append_line(record.outputs_file, progress.saved_files[-1])
-            self._changed()
-
-    def _on_exit(self, record: JobRecord, event: Exited) -> None:
-        with self._lock:
-            record.process_exited, record.returncode = event.at, event.returncode
-            record.revision += 1
-        self.log.write(f"[job {record.id}] Blender exited with code {event.returncode}")
-        crash = ""
-        if event.returncode != 0 and record.workdir:
-            crash = outcome.keep_crash_report(record.workdir, self._work_dir() / "crash-reports",
-                                              record.id)
-        assert record.progress is not None
-        result = outcome.decide(record.progress, len(record.job.frames), event.returncode,
-                                cancelled=event.cancelled and (record.cancel_requested
-                                                               or self._cancel_batch.is_set()),
-                                crash_note=crash)
-        message = result.message
-        if event.detail and message:
-            message = f"{message} ({event.detail})"
-        self._end_job(record, result.status, message)
-
-    def _end_job(self, record: JobRecord, status: JobStatus, message: str | None) -> None:
-        """Set the final status, run POST_JOB (not for a cancelled job), clean up."""
-        self._set_status(record, status, message)
-        if status is not JobStatus.CANCELLED and not self._cancel_batch.is_set():
-            self._run_job_hooks("POST_JOB", record)
-        with self._lock:
-            self._active.pop(record.id, None)
-            running = [r.id for r in self._jobs if r.status is JobStatus.RUNNING]
-            self._current = min(running) if running else None
-        self._release_slot(record.id)
-        if record.workdir:
-            if self.options.cleanup:
-                shutil.rmtree(record.workdir, ignore_errors=True)
-            else:
-                self.log.write(f"[job {record.id}] temp folder kept: {record.workdir}")
-        self._changed()
+        recorded = store.frames(stored.id, record.id)
+        stamps = {frame: [outputs.Stamp(f.path, f.size, f.mtime_ns, f.inode) for f in item.files]
+                  for frame, item in recorded.items()}
+        record.done = outputs.verified_frames(stamps)
+        gone = [frame for frame in stamps if frame not in record.done]
+        if gone:
+            self._recorder.forget(record.id, gone)
 
     # ---------------------------------------------------------------- hooks
 
@@ -464,7 +292,7 @@ class Batch:
             result = self._hooks.run(phase, hook, self._hook_env(phase, None))
             self._record_hook(phase, None, result)
             if result.returncode != 0 and not result.cancelled:
-                self.report(_hook_failure(phase, result))
+                self.report(result.failure(phase))
 
     def _run_job_hooks(self, phase: str, record: JobRecord) -> bool:
         """Run the enabled hooks of ``phase`` in order; False when one failed or was cancelled."""
@@ -482,7 +310,7 @@ class Batch:
                 if result.cancelled:
                     return False
                 if result.returncode != 0:
-                    self._add_job_message(record, _hook_failure(phase, result))
+                    self._add_job_message(record, result.failure(phase))
                     return False
             return True
         finally:
@@ -496,20 +324,7 @@ class Batch:
         self._changed()
 
     def _hook_env(self, phase: str, record: JobRecord | None) -> dict[str, str]:
-        extra = {"RENDERPLUS_HOOK": phase, "RENDERPLUS_BATCH": self.recipe.name}
-        if record is not None:
-            job = record.job
-            saved = record.progress.saved_files if record.progress else []
-            outputs = os.pathsep.join(saved)
-            extra.update({
-                "RENDERPLUS_JOB_ID": str(job.id),
-                "RENDERPLUS_JOB_NAME": job.display_name,
-                "RENDERPLUS_JOB_STATUS": record.status.value,
-                "RENDERPLUS_BLEND_FILE": self.recipe.resolve(job.source_file),
-                "RENDERPLUS_OUTPUTS": outputs if len(outputs) <= MAX_ENV_LIST else "",
-                "RENDERPLUS_OUTPUTS_FILE": record.outputs_file or "",
-            })
-        return self._environment(extra)
+        return self._environment(hook_environment(phase, self.recipe, record))
 
     def _environment(self, extra: dict[str, str]) -> dict[str, str]:
         env = dict(os.environ)
@@ -517,78 +332,36 @@ class Batch:
         env.update(extra)
         return env
 
-    # ---------------------------------------------------------------- state and views
+    # ---------------------------------------------------------------- state changes
 
     def _set_status(self, record: JobRecord, status: JobStatus, message: str | None = None) -> None:
-        with self._lock:
-            record.status = status
-            now = time.time()
-            if status is JobStatus.RUNNING:
-                record.started = now
-            elif status.ended and record.started is not None:
-                record.finished = now
-            if message:
-                record.add_message(message)
-            record.revision += 1
+        self._apply_status(record, status, message)
         if message:
             self.log.write(f"[job {record.id}] {message}")
+        self._recorder.job(record.id, status=status, started=record.started,
+                           finished=record.finished, messages=list(record.messages),
+                           attempts=record.attempts, peak_mem_mb=record.peak_mem_mb,
+                           rendertime=(record.finished - record.started
+                                       if record.finished and record.started else None))
         self._changed(job_state_changed=True)
 
     def _add_job_message(self, record: JobRecord, message: str) -> None:
         with self._lock:
             record.add_message(message)
         self.log.write(f"[job {record.id}] {message}")
+        self._recorder.job(record.id, messages=list(record.messages))
         self._changed()
 
     def _changed(self, *, job_state_changed: bool = False) -> None:
-        with self._changes:
-            self._revision += 1
-            self._changes.notify_all()
+        super()._changed()
         watchers = self._watchers
         if job_state_changed and watchers is not None:
             watchers.job_changed(self.view())
 
-    def _build_view(self, now: float) -> BatchView:
-        jobs = tuple(record.view(now) for record in self._jobs)
-        status = self._status
-        watchers = self._watchers
-        power = watchers.poweroff_state if watchers is not None else None
-        return BatchView(
-            status=status,
-            jobs=jobs,
-            name=self.recipe.name,
-            times=Times(self._started, self._finished),
-            stats=Stats.of(jobs) if status is BatchStatus.FINISHED else Stats(),
-            messages=tuple(self._messages),
-            current_job=self._current,
-            running_jobs=tuple(job.id for job in jobs if job.status is JobStatus.RUNNING),
-            progress=batch_progress(jobs),
-            eta=self._batch_eta(jobs, now),
-            hooks=tuple(self._hook_results),
-            poweroff=power,
-            revision=self._revision,
-        )
-
-    def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:
-        if self._status is not BatchStatus.RUNNING:
-            return None
-        durations = [job.times.rendertime for job in jobs
-                     if job.status is JobStatus.FINISHED and job.times.rendertime is not None]
-        running_left = 0.0
-        for job in jobs:
-            if job.status is JobStatus.RUNNING and job.eta is not None:
-                running_left = max(running_left, job.eta)
-                if not durations and job.progress > 0.5 and job.times.started is not None:
-                    durations = [(now - job.times.started) * 100.0 / job.progress]
-        if not durations:
-            return None
-        average = sum(durations) / len(durations)
-        queued = sum(1 for job in jobs if job.status is JobStatus.QUEUED)
-        return round(queued * average / self.slots + running_left, 1)
-
     # ---------------------------------------------------------------- start and end
 
     def _finish(self) -> None:
+        self.executor.close()  # an idle Blender session ends with its batch
         cancelled = self._cancel_batch.is_set()
         with self._lock:
             self._finished = time.time()
@@ -598,6 +371,7 @@ class Batch:
         if failed:
             total = sum(1 for r in self._jobs if r.status is not JobStatus.DISABLED)
             self.report(f"{failed} of {total} job{'s' if total != 1 else ''} failed")
+        self._recorder.batch(status=self._status, finished=self._finished, owner=None)
         self._changed(job_state_changed=True)
         self.log.section(f"batch {self._status.value}")
         self.log.write(json.dumps(self.snapshot(), indent=2))
@@ -615,7 +389,7 @@ class Batch:
             wanted = self.recipe.settings.write_log
         if not wanted:
             return
-        directory = Path(self.options.log_dir) if self.options.log_dir else DEFAULT_LOG_DIR
+        directory = self._log_dir()
         try:
             self.log = BatchLog.open(directory, on_error=self._log_failed)
         except OSError as exc:
@@ -631,19 +405,8 @@ class Batch:
     def _log_line(self, line: str) -> None:
         self.log.write(line)
 
+    def _log_dir(self) -> Path:
+        return Path(self.options.log_dir) if self.options.log_dir else state_dir() / "log"
+
     def _work_dir(self) -> Path:
         return Path(self.options.log_dir) if self.options.log_dir else state_dir()
-
-
-def _hook_failure(phase: str, result: HookResult) -> str:
-    message = f"{phase} hook failed (exit code {result.returncode}): {result.cmd}"
-    return message + (f" -> {result.last_line}" if result.last_line else "")
-
-
-def _saved_count(progress: JobProgress) -> int:
-    return int(getattr(progress, "saved_count", len(progress.saved_files)))
-
-
-def _append_line(path: str, line: str) -> None:
-    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as stream:
-        stream.write(line + "\n")

@@ -7,18 +7,22 @@ behind a lock, so a recipe cannot be swapped under a running batch and two batch
 
 from __future__ import annotations
 
-import getpass
+import logging
 import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from .executors import JobHandle, ProcessExecutor
 from .options import DEFAULT_BLENDER, RunOptions, choose_blender
+from .paths import state_dir
 from .recipe import Recipe
 from .runner import Batch
-from .view import BatchView
+from .store import BatchStore, BatchSummary, StoredBatch, StoreError
+from .view import BatchStatus, BatchView, JobStatus
+
+log = logging.getLogger("renderplus.batch")
 
 
 class ServiceError(Exception):
@@ -40,9 +44,24 @@ class NotRunningError(ServiceError):
         super().__init__("Not running a batch right now")
 
 
+class NothingToResumeError(ServiceError):
+    def __init__(self, why: str = "") -> None:
+        super().__init__(why or "Nothing to resume: no batch was interrupted, and the last batch "
+                                "has no failed or cancelled job")
+
+
 def default_work_dir() -> Path:
-    """A per-user folder for uploads (never one shared between the users of a machine)."""
-    return Path(tempfile.gettempdir()) / f"renderplus-{getpass.getuser()}"
+    """The per-user state folder: uploads, the store and the logs (never /tmp, which a reboot
+    empties, and never a folder shared between the users of a machine)."""
+    return state_dir()
+
+
+def open_store(folder: str | os.PathLike[str] | None) -> tuple[BatchStore | None, str | None]:
+    """The durable store in ``folder`` (default: the state folder), or None and why not."""
+    try:
+        return BatchStore.open(Path(folder) if folder else None), None
+    except StoreError as exc:
+        return None, str(exc)
 
 
 def default_blender_bin() -> str:
@@ -54,13 +73,18 @@ class BatchService:
     """Holds the recipe and the batch; every method is safe to call from any thread."""
 
     def __init__(self, options: RunOptions | None = None,
-                 work_dir: str | os.PathLike[str] | None = None) -> None:
+                 work_dir: str | os.PathLike[str] | None = None,
+                 store: BatchStore | None = None) -> None:
         self.options = options or RunOptions()  # frozen; each batch keeps the one it started with
         self.work_dir = Path(work_dir) if work_dir else default_work_dir()
+        self.store = store
         self._lock = threading.Lock()
         self._recipe: Recipe | None = None
         self._batch: Batch | None = None
         self._waiting: Batch | None = None
+        if store is not None:
+            self.options = self._with_memory_history(self.options)
+            self._recover()
 
     @property
     def recipe(self) -> Recipe | None:
@@ -100,7 +124,84 @@ class BatchService:
 
     def set_options(self, options: RunOptions) -> None:
         """Options for batches started from now on; a running batch keeps its own."""
-        self.options = options
+        self.options = self._with_memory_history(options)
+
+    # ---------------------------------------------------------------- the durable store
+
+    def _recover(self) -> None:
+        """Show the batch a dead Render+ left RUNNING, as it was, ready to resume; end what
+        is left of its Blender processes first (only if each pid is still the recorded one)."""
+        assert self.store is not None
+        try:
+            interrupted = self.store.interrupted()
+        except StoreError as exc:
+            log.error("cannot read the batch store: %s", exc)
+            return
+        if not interrupted:
+            return
+        stored = max(interrupted, key=lambda item: item.created)
+        ended = [job.job_id for job in stored.jobs
+                 if job.status is JobStatus.RUNNING and job.handle is not None
+                 and _end_orphan(job.handle)]
+        batch = Batch.restore(stored, self.store, self.options)
+        if ended:
+            batch.report(f"Ended the Blender process(es) of job(s) {ended} left by the dead run")
+        self._batch, self._recipe = batch, batch.recipe
+
+    def interrupted_view(self) -> BatchView | None:
+        """The interrupted batch found at start, while it waits to be resumed."""
+        batch = self._batch
+        view = batch.view() if batch is not None else None
+        return view if view is not None and view.resumable else None
+
+    def resume(self) -> Batch:
+        """Resume the interrupted batch, or re-run the last batch's FAILED and CANCELLED jobs
+        (only what is missing renders); raises BatchRunningError or NothingToResumeError."""
+        with self._lock:
+            if self.running:
+                raise BatchRunningError()
+            batch = self._batch
+            if batch is not None and batch.view().resumable:
+                batch.start()
+                return batch
+            if self.store is None:
+                raise NothingToResumeError("Nothing to resume: this server keeps no batch store")
+            stored = self._last_stored(batch)
+            if stored is None or not any(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
+                                         for job in stored.jobs):
+                raise NothingToResumeError()
+            again = Batch.restore(stored, self.store, self.options)
+            self._batch, self._recipe = again, again.recipe
+            again.start()
+            return again
+
+    def _last_stored(self, batch: Batch | None) -> StoredBatch | None:
+        assert self.store is not None
+        try:
+            if batch is not None and batch.store_id is not None:
+                return self.store.load(batch.store_id)
+            return self.store.latest()
+        except StoreError as exc:
+            raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
+
+    def history(self, limit: int = 50, offset: int = 0) -> list[BatchSummary]:
+        """Past batches, newest first (empty without a store)."""
+        return self.store.history(limit, offset) if self.store is not None else []
+
+    def _with_memory_history(self, options: RunOptions) -> RunOptions:
+        """Let the memory gate know what each job needed last time (the store's history)."""
+        store = self.store
+        if store is None or options.memory_needed_mb is not None:
+            return options
+
+        def needed(source_file: str, job_name: str) -> float:
+            try:
+                runs = store.job_history(source_file, job_name, limit=1)
+            except StoreError:
+                return 0.0
+            return float(runs[0].peak_mem_mb or 0.0) if runs else 0.0
+
+        return options.with_changes(memory_needed_mb=needed)
 
     def load_recipe(self, recipe: Recipe) -> None:
         with self._lock:
@@ -114,10 +215,24 @@ class BatchService:
                 raise BatchRunningError()
             if self._recipe is None:
                 raise NoRecipeError()
-            batch = Batch(self._recipe, self.options)
+            self._drop_interrupted()
+            batch = Batch(self._recipe, self.options, store=self.store)
             self._batch = batch
             batch.start()
             return batch
+
+    def _drop_interrupted(self) -> None:
+        """A new batch starts instead of resuming the interrupted one: it stops being offered
+        (it stays in the history, CANCELLED)."""
+        batch, store = self._batch, self.store
+        if batch is None or store is None or not batch.view().resumable:
+            return
+        stored_id = batch.resumed_id
+        if stored_id is not None:
+            try:
+                store.update_batch(stored_id, status=BatchStatus.CANCELLED, owner=None)
+            except StoreError as exc:
+                log.error("cannot update the batch store: %s", exc)
 
     def cancel(self) -> None:
         batch = self._batch
@@ -146,3 +261,9 @@ class BatchService:
         if batch is not None:
             batch.cancel()
             batch.wait(timeout)
+
+
+def _end_orphan(handle: JobHandle) -> bool:
+    if handle.executor == "local":
+        return ProcessExecutor().end_orphan(handle)
+    return False

@@ -91,3 +91,21 @@ def memory_wait_reason(needed_mb: float, floor_mb: float, running: Sequence[int]
     why = f"it needed {needed_mb:.0f} MB last time" if needed_mb > floor_mb else \
         f"the floor is {floor_mb:.0f} MB"
     return f"only {free_mb:.0f} MB of memory free and {why}"
+
+
+# Engines whose images a shared Blender session was proven to render pixel-identical to a
+# process per job (tests/batch/test_session.py); ``session_reuse: null`` means "on for these".
+SESSION_PROVEN_ENGINES = ("CYCLES", "BLENDER_WORKBENCH")
+
+
+def uses_session(recipe: Recipe, slots: int) -> bool:
+    """Whether consecutive jobs of one file render in one Blender session: the recipe's
+    ``settings.session_reuse`` (true/false), or by default only when every enabled job names
+    an engine proven identical; never beside parallel slots (a session is one slot)."""
+    if slots != 1:
+        return False
+    wanted = getattr(recipe.settings, "session_reuse", None)
+    if wanted is not None:
+        return bool(wanted)
+    enabled = recipe.enabled_jobs
+    return bool(enabled) and all(job.engine.upper() in SESSION_PROVEN_ENGINES for job in enabled)

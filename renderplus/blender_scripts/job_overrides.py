@@ -20,6 +20,10 @@ from typing import Any, NoReturn
 
 import bpy
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the scripts beside this one
+import file_outputs
+import previews
+
 PREFIX = "RENDERPLUS> "  # markers.MARKER_PREFIX (a test keeps them equal)
 EXIT_CODE = 17  # markers.OVERRIDE_EXIT_CODE
 CONFIG_FLAG = "--renderplus-job"
@@ -182,8 +186,13 @@ _still_path: list[str | None] = [None]  # the file a still of ``render_runs`` is
 
 def on_write(scene: Any, *_: Any) -> None:
     """``render_write`` handler: a frame's file was written."""
-    path = _still_path[0] or scene.render.frame_path(frame=scene.frame_current)
-    emit("frame", frame=scene.frame_current, path=bpy.path.abspath(path))
+    path = bpy.path.abspath(_still_path[0] or scene.render.frame_path(frame=scene.frame_current))
+    previews.write_preview(path, scene)  # before the marker: a page may ask for it at once
+    extra = file_outputs.file_output_paths(scene, scene.frame_current)
+    if extra:
+        emit("frame", frame=scene.frame_current, path=path, files=extra)
+    else:
+        emit("frame", frame=scene.frame_current, path=path)
 
 
 def watch_parent(parent: int) -> None:

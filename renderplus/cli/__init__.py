@@ -5,6 +5,7 @@
 - ``serve``: ``--serve``, the REST API (``renderplus.server``).
 - ``client``: ``--poll``, ``--poll-job``, ``--cancel``, ``--cancel-job``, ``--stop`` talk to a
   running server.
+- ``history``: ``--resume`` (the interrupted batch, in the foreground) and ``--history``.
 
 Each module adds its own flags (``add_arguments``) and names its modes (``MODES``: whether the
 flags ask for it, which combinations it refuses, and the function that runs it); ``common``
@@ -22,13 +23,13 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from . import client, common, inspect, run, serve
+from . import client, common, history, inspect, run, serve
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Mode, UsageError
 
 PROG = "server"
-FAMILIES = (common, run, inspect, serve, client)
-MODES: tuple[Mode, ...] = tuple(sorted(inspect.MODES + client.MODES + serve.MODES + run.MODES,
-                                       key=lambda mode: mode.priority))
+FAMILIES = (common, run, inspect, serve, client, history)
+MODES: tuple[Mode, ...] = tuple(sorted(inspect.MODES + client.MODES + serve.MODES + run.MODES
+                                       + history.MODES, key=lambda mode: mode.priority))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,8 +54,8 @@ def choose_mode(args: argparse.Namespace) -> Mode:
         if mode.asked(args):
             mode.check(args)
             return mode
-    raise UsageError("nothing to do: give --recipe, --serve, a client flag (--poll, --stop...) "
-                     "or --list-gpus")
+    raise UsageError("nothing to do: give --recipe, --serve, --resume, a client flag (--poll, "
+                     "--stop...), --history or --list-gpus")
 
 
 def configure_logging(args: argparse.Namespace, mode: Mode) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from ..batch.recipe import Recipe
+    from ..batch.store import BatchStore
 
 DEFAULT_PORT = 7777
 DEFAULT_HOST = "127.0.0.1"
@@ -68,7 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"Address to listen on (--serve) or of the server (client flags); default {DEFAULT_HOST}. "
              "Another address needs a token.")
     extra.add_argument("--token", default=None,
-        help=f"Access token, required on every request (default: ${TOKEN_ENV}).")
+        help=f"Access token (default: ${TOKEN_ENV}). --serve: require it on every request (without "
+             "it the server makes its own, needed for changes, and saves it for your client flags); "
+             "client flags: send it (without it they read the running server's saved token).")
 
 
 def given(args: argparse.Namespace, *names: str) -> list[str]:
@@ -86,6 +89,12 @@ def access_token(args: argparse.Namespace) -> str | None:
     if args.token is not None:
         return args.token
     return os.environ.get(TOKEN_ENV) or None
+
+
+def refuse_serve_only_flags(args: argparse.Namespace) -> None:
+    """``--no-token`` only means something to ``--serve``: elsewhere it is a mistake, said so."""
+    if getattr(args, "no_token", False):
+        raise UsageError("--no-token is a --serve flag: it lets a server run without its access token")
 
 
 def load_recipe_file(path: str) -> Recipe:
@@ -107,6 +116,24 @@ def load_recipe_file(path: str) -> Recipe:
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # a safety net
         raise UsageError(f"the recipe {path} cannot be used: {type(exc).__name__}: "
                          f"{str(exc)[:200]}") from None
+
+
+def work_folder(args: argparse.Namespace) -> Path:
+    """``--work-dir``, else the one per-user state folder: uploads, the store and the logs."""
+    from ..batch.paths import state_dir
+
+    return Path(args.work_dir) if getattr(args, "work_dir", None) else state_dir()
+
+
+def open_store_or_warn(folder: Path, err: TextIO) -> BatchStore | None:
+    """The durable store in ``folder``; without one (locked, full, a network disk) batches still
+    run, but cannot be resumed: say so once."""
+    from ..batch.service import open_store
+
+    store, problem = open_store(folder)
+    if store is None:
+        err.write(f"warning: no batch store, so an interrupted batch cannot be resumed: {problem}\n")
+    return store
 
 
 def write_warnings(recipe: Recipe, out: TextIO) -> None:

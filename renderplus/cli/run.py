@@ -23,6 +23,9 @@ from .common import (
     Interrupt,
     Mode,
     load_recipe_file,
+    open_store_or_warn,
+    refuse_serve_only_flags,
+    work_folder,
     write_warnings,
 )
 
@@ -37,14 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-cleanup", action="store_true", help="Don't clean up temp folder after running.")
     group.add_argument("--write-log", action="store_true", help="Write a log in the logs folder.")
     group.add_argument("--log-dir", default=None,
-                       help="Folder for --write-log (default: the server's log folder)")
+                       help="Folder for --write-log (default: the log folder of the work folder)")
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
     from ..batch.options import RunOptions
 
+    log_dir = args.log_dir or (str(work_folder(args) / "log") if args.work_dir else None)
     return RunOptions(cleanup=not args.no_cleanup, write_log=True if args.write_log else None,
-                      log_dir=args.log_dir, debug=args.print_debug)
+                      log_dir=log_dir, debug=args.print_debug)
 
 
 def _asked(args: argparse.Namespace) -> bool:
@@ -52,20 +56,35 @@ def _asked(args: argparse.Namespace) -> bool:
 
 
 def _check(args: argparse.Namespace) -> None:
-    """Nothing to refuse: every other combination with --recipe is some other mode's."""
+    """Every other combination with --recipe is some other mode's; --no-token is --serve's."""
+    refuse_serve_only_flags(args)
 
 
 def run_foreground(args: argparse.Namespace, out: TextIO) -> int:
     from ..batch.runner import Batch
-    from ..batch.view import BatchStatus
+    from ..batch.service import BatchService
 
     recipe = load_recipe_file(args.recipe)
     write_warnings(recipe, sys.stderr)
-    batch = Batch(recipe, run_options(args))
+    store = open_store_or_warn(work_folder(args), sys.stderr)
+    if store is not None:
+        waiting = BatchService(work_dir=work_folder(args), store=store).interrupted_view()
+        if waiting is not None:
+            sys.stderr.write(f"note: the batch {waiting.name!r} was interrupted earlier; "
+                             "--resume renders what it is missing\n")
+    return follow(Batch(recipe, run_options(args), store=store), args, out)
+
+
+def follow(batch: Batch, args: argparse.Namespace, out: TextIO, *, started: bool = False) -> int:
+    """Start ``batch`` (unless ``started``: a resumed one) and show it until it ends; the exit
+    status. Ctrl+C cancels it properly (no Blender left behind)."""
+    from ..batch.view import BatchStatus
+
     bars = LiveView(out)
     cancelling = False
     with Interrupt() as interrupt:
-        batch.start()
+        if not started:
+            batch.start()
         revision = batch.revision
         while not batch.wait(0):
             # Wakes on every change; the timeout keeps ETAs ticking and Ctrl+C prompt.

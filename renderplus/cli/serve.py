@@ -2,16 +2,17 @@
 
 ``--recipe R`` loads that recipe (started later by ``GET /batch/start``). An address other
 machines can reach needs a token, and a token no client could send (empty, only whitespace) is
-refused before anything listens. A summary is printed as each batch ends.
+refused before anything listens. Without ``--token`` the server makes its own (Decision 19) and
+writes it where this user's client flags find it; the start prints the dashboard's address with
+it and a curl line. ``--no-token`` opens loopback on purpose, with a warning. A summary is
+printed as each batch ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
-import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .bars import stats_lines, summary
@@ -26,12 +27,15 @@ from .common import (
     UsageError,
     access_token,
     load_recipe_file,
+    open_store_or_warn,
+    work_folder,
     write_warnings,
 )
 from .run import run_options
 
 if TYPE_CHECKING:
     from ..batch.runner import Batch
+    from ..server import ServerHandle
 
 
 def upload_limit(text: str) -> int:
@@ -48,16 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("the server (--work-dir and --max-upload: beyond the spec)")
     group.add_argument("--serve", action="store_true", help="Start the server.")
     group.add_argument("--work-dir", default=None,
-                       help="Folder for uploaded .blend files; relative paths in recipes sent over "
-                            "HTTP are relative to it.")
+                       help="Folder for uploads, the batch store and the logs (default: "
+                            "$XDG_STATE_HOME/renderplus); relative paths in recipes sent over HTTP "
+                            "are relative to it. On a local disk: the store needs one.")
     group.add_argument("--max-upload", type=upload_limit, default=None, metavar="MIB",
                        help="Largest .blend upload accepted, in MiB (default 2048)")
+    group.add_argument("--no-token", action="store_true",
+                       help="Let every local user and program submit, start, cancel and stop without "
+                            "the access token (127.0.0.1 only; by default changes need it).")
 
 
-def default_work_dir() -> Path:
-    """A per-user folder for uploads (never a shared /tmp path another user could plant)."""
-    base = os.environ.get("LOCALAPPDATA") if os.name == "nt" else os.environ.get("XDG_CACHE_HOME")
-    return Path(base or Path.home() / ".cache") / "renderplus" / "server"
+NO_TOKEN_WARNING = ("warning: --no-token: every user and program on this machine can submit recipes "
+                    "(which run shell commands as you), start, cancel and stop this server")
 
 
 def _asked(args: argparse.Namespace) -> bool:
@@ -69,8 +75,10 @@ def server_token(args: argparse.Namespace, host: str) -> str | None:
     from ..server.guard import check_token, is_loopback
 
     token = access_token(args)
+    source = "--token" if args.token is not None else f"${TOKEN_ENV}"
+    if token is not None and getattr(args, "no_token", False):
+        raise UsageError(f"--no-token and {source} contradict each other: give one of them")
     if token is not None:
-        source = "--token" if args.token is not None else f"${TOKEN_ENV}"
         try:
             check_token(token)
         except ValueError as exc:
@@ -95,13 +103,15 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     recipe = load_recipe_file(args.recipe) if args.recipe else None
     if recipe is not None:
         write_warnings(recipe, sys.stderr)
-    work_dir = Path(args.work_dir) if args.work_dir else default_work_dir()
-    service = BatchService(options=run_options(args), work_dir=work_dir)
+    work_dir = work_folder(args)
+    service = BatchService(options=run_options(args), work_dir=work_dir,
+                           store=open_store_or_warn(work_dir, sys.stderr))
     if recipe is not None:
         service.load_recipe(recipe)
     extra: dict[str, Any] = {"max_upload": args.max_upload} if args.max_upload else {}
     try:
-        handle = start_server(service, host=host, port=args.port, token=token, **extra)
+        handle = start_server(service, host=host, port=args.port, token=token,
+                              no_token=bool(args.no_token), **extra)
     except OSError as exc:
         out.flush()
         hint = " (is a server already running? stop it with --stop)" if _in_use(exc) else ""
@@ -109,9 +119,17 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_FAILED
     out.write(f"{SERVER_NAME} {VERSION} listening on {handle.url} (work folder {work_dir}); "
               "Ctrl+C or --stop to stop\n")
+    write_access(handle, out)
     if recipe is not None:
         out.write(f"Recipe {args.recipe} loaded ({len(recipe.enabled_jobs)} jobs): "
-                  f"start it with GET {handle.url}/batch/start\n")
+                  f"start it with {handle.curl_example}\n")
+    interrupted = service.interrupted_view()
+    if getattr(args, "resume", False):
+        batch = service.resume()
+        out.write(f"Resuming the batch {batch.recipe.name!r}\n")
+    elif interrupted is not None:
+        out.write(f"The batch {interrupted.name!r} was interrupted: GET /batch/resume (or "
+                  "--resume) renders what is missing\n")
     out.flush()
     reported: Batch | None = None
     with Interrupt() as interrupt:
@@ -128,6 +146,24 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     out.write("Server stopped\n")
     out.flush()
     return EXIT_OK
+
+
+def write_access(handle: ServerHandle, out: TextIO) -> None:
+    """How to reach the server: the dashboard URL with the token (in the fragment, which the
+    browser keeps to itself), a curl line with the header, and where the client flags find it."""
+    from ..server.tokenfile import shown_path
+
+    if handle.token is None:
+        sys.stderr.write(NO_TOKEN_WARNING + "\n")
+        out.write(f"Dashboard: {handle.dashboard_url}\n")
+        return
+    out.write(f"Dashboard: {handle.dashboard_url}\n")
+    out.write(f"Changes need the access token, e.g. {handle.curl_example}\n")
+    if handle.token_file is not None:
+        out.write(f"Token saved in {shown_path(handle.token_file)} (only you can read it): "
+                  "--poll, --cancel and --stop find it\n")
+    elif handle.token_file_problem:
+        sys.stderr.write(f"warning: {handle.token_file_problem}\n")
 
 
 def _in_use(exc: OSError) -> bool:

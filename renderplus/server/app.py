@@ -25,8 +25,17 @@ from typing import Any
 from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError, parse_recipe
 from ..batch.runner import Batch
-from ..batch.service import BatchRunningError, BatchService, NoRecipeError, NotRunningError
+from ..batch.service import (
+    BatchRunningError,
+    BatchService,
+    NoRecipeError,
+    NothingToResumeError,
+    NotRunningError,
+)
+from ..batch.store import StoreError
+from ..batch.view import JobStatus
 from .bottle_loader import bottle
+from .dashboard_routes import register_dashboard
 from .openapi import openapi_document
 from .upload import MULTIPART_SLACK, UploadError, raw_chunks, receive_multipart, safe_blend_name, store_stream
 from .version import API_VERSION, SERVER_NAME, VERSION
@@ -202,6 +211,38 @@ class BatchApi:
         return json_answer({"status": "Batch started", "name": batch.recipe.name,
                             "jobs": len(batch.recipe.enabled_jobs)})
 
+    def resume(self) -> Any:
+        """Extension: continue the interrupted batch, or re-run the last batch's failed and
+        cancelled jobs; only missing or unverified frames render."""
+        problem = self.blender_problem()
+        if problem and not self.service.running:
+            return error_answer(409, f"Cannot resume: {problem}")
+        try:
+            batch = self.service.resume()
+        except (BatchRunningError, NothingToResumeError) as exc:
+            return error_answer(409, str(exc))
+        view = batch.view()
+        return json_answer({"status": "Batch resumed", "name": batch.recipe.name,
+                            "jobs": sum(1 for job in view.jobs if job.status is JobStatus.QUEUED
+                                        or job.status is JobStatus.RUNNING)})
+
+    def history(self) -> Any:
+        """Extension: past batches from the durable store, newest first (``?limit=&offset=``)."""
+        query = bottle.request.query
+        try:
+            limit = int(query.get("limit", "50"))
+            offset = int(query.get("offset", "0"))
+            if not (1 <= limit <= 500 and offset >= 0):
+                raise ValueError
+        except ValueError:
+            return error_answer(400, "limit must be 1-500 and offset 0 or more")
+        try:
+            batches = self.service.history(limit, offset)
+        except StoreError as exc:
+            return error_answer(503, f"The batch store cannot be read: {exc}")
+        return json_answer({"batches": [summary.to_json() for summary in batches],
+                            "limit": limit, "offset": offset})
+
     def poll(self) -> Any:
         batch = self.view()
         if batch is None:
@@ -314,6 +355,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/batch/recipe", "post_recipe"),
     ("POST", "/batch/file", "post_file"),
     ("GET", "/batch/start", "start"),
+    ("GET", "/batch/resume", "resume"),
+    ("GET", "/batches", "history"),
     ("GET", "/test", "test"),
     ("GET", "/batch", "poll"),
     ("GET", "/batch/ready", "ready"),
@@ -359,5 +402,6 @@ def create_app(service: BatchService, *, on_stop: Callable[[], None] | None = No
     app.config["catchall"] = True
     for method, path, name in ROUTES:
         app.route(path, method, getattr(api, name))
+    register_dashboard(app, api)
     app.default_error_handler = _error_page
     return app

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..batch.recipe.schema import recipe_schema
+from .dashboard_openapi import DASHBOARD_OPENAPI_PATHS
+from .guard import ROUTE_ACCESS, Access
 from .version import API_VERSION, SERVER_NAME, VERSION
 
 JSON = "application/json"
@@ -30,6 +32,12 @@ _NO_BATCH = _answer("No batch has been run and no recipe is loaded")
 _NOT_RUNNING = _answer("Not running a batch right now")
 _STALLED = _answer("The body stalled (nothing arrived for 10 s before Content-Length was reached)")
 _NO_LENGTH = _answer("No Content-Length, or a chunked body: send a Content-Length")
+_TOKEN_RULE = ("The server's access token (Decision 19). Without --token the server makes one at "
+               "start and saves it in ~/.config/renderplus/servers/PORT.json, readable only by its "
+               "user; routes that change anything, frames, previews and history need it, the spec's "
+               "reads stay open on loopback. A token given with --token / RENDERPLUS_TOKEN is needed "
+               "on every request but the dashboard page's; --no-token opens loopback on purpose. "
+               "Only in a header: never in the URL, never as a cookie.")
 _NAME_RULE = ("The file's name, for application/octet-stream bodies (multipart bodies give it as "
               "the file part's filename). It must end in .blend; it is stored as its base name "
               "with every run of characters other than ASCII letters, digits, '.', '_' and '-' "
@@ -104,7 +112,22 @@ _SCHEMAS: dict[str, Any] = {
                   "current_job": {"type": "integer", "nullable": True},
                   "name": {"type": "string"}, "progress": {"type": "number"},
                   "eta": {"type": "number", "nullable": True}, "failed": {"type": "integer"},
-                  "poweroff": {"type": "object", "nullable": True}}},
+                  "poweroff": {"type": "object", "nullable": True},
+                  "running": {"type": "array", "items": {"type": "integer"},
+                              "description": "Extension: ids of every running job "
+                                             "(current_job is the lowest of them)"},
+                  "resumable": {"type": "boolean",
+                                "description": "Extension, present only when true: the batch "
+                                               "was interrupted (its process died); GET "
+                                               "/batch/resume continues it"}}},
+    "History": {"type": "object", "properties": {
+        "batches": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "status": {"type": "string"}, "created": {"type": "number"},
+            "started": {"type": "number", "nullable": True},
+            "finished": {"type": "number", "nullable": True},
+            "jobs": {"type": "integer"}, "failed": {"type": "integer"}}}},
+        "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
 }
 
 _PATHS: dict[str, Any] = {
@@ -147,6 +170,23 @@ _PATHS: dict[str, Any] = {
             "200": _answer("Batch started", "Started"),
             "409": _answer("A batch is running, no recipe was submitted, "
                            "or the Blender binary is missing")}}},
+    "/batch/resume": {"get": {
+        "summary": "Extension: continue the interrupted batch (only missing or unverified "
+                   "frames render), or re-run the last batch's FAILED and CANCELLED jobs",
+        "responses": {
+            "200": _answer("Batch resumed", "Started"),
+            "409": _answer("A batch is running, nothing can be resumed, or the Blender binary "
+                           "is missing")}}},
+    "/batches": {"get": {
+        "summary": "Extension: past batches from the durable store, newest first",
+        "parameters": [
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+            {"name": "offset", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 0, "default": 0}}],
+        "responses": {"200": _answer("The history", "History"),
+                      "400": _answer("limit or offset out of range"),
+                      "503": _answer("The batch store cannot be read")}}},
     "/test": {"get": {
         "summary": "Get batch server information (Decision 7)",
         "responses": {"200": _answer("Server information", "ServerInfo")}}},
@@ -204,7 +244,8 @@ _PATHS: dict[str, Any] = {
 _COMMON_RESPONSES = {
     "400": _answer("Malformed request: an unreadable request line, two different "
                    "Content-Length headers, or a Content-Length that is not plain digits"),
-    "401": _answer("The server has an access token and the request did not carry it"),
+    "401": _answer("The route needs the server's access token (Decision 19) and the request did "
+                   "not carry it, or carried another; the sentence says where its user finds it"),
     "403": _answer("Host or Origin is not this server (DNS rebinding / cross-site protection)"),
     "404": _answer("No such route"),
     "405": _answer("Method not allowed on this route"),
@@ -217,10 +258,22 @@ _COMMON_RESPONSES = {
 }
 
 
+# Who may call a route (guard.ROUTE_ACCESS): the page needs nothing ({} = no credentials), a read
+# is open on loopback with the server's own token, every other route needs the token.
+Security = list[dict[str, list[str]]]
+_TOKEN: Security = [{"bearer": []}, {"token": []}]
+_SECURITY: dict[Access, Security] = {Access.PUBLIC: [{}], Access.READ: [{}, *_TOKEN]}
+
+
+def _security(method: str, path: str) -> Security:
+    return _SECURITY.get(ROUTE_ACCESS.get((method.upper(), path), Access.CHANGE), _TOKEN)
+
+
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for path, methods in _PATHS.items():
-        paths[path] = {method: {**operation, "responses": {**_COMMON_RESPONSES, **operation["responses"]}}
+    for path, methods in {**_PATHS, **DASHBOARD_OPENAPI_PATHS}.items():
+        paths[path] = {method: {**operation, "security": _security(method, path),
+                                "responses": {**_COMMON_RESPONSES, **operation["responses"]}}
                        for method, operation in methods.items()}
     return {
         "openapi": "3.0.3",
@@ -228,12 +281,12 @@ def openapi_document() -> dict[str, Any]:
                  "description": f"Render+ batch server REST API, version {API_VERSION}. JSON in, "
                                 "JSON out; every error body has a 'status' sentence."},
         "servers": [{"url": "http://127.0.0.1:7777"}],
-        "security": [{}, {"bearer": []}, {"token": []}],
+        "security": _TOKEN,
         "paths": paths,
         "components": {
             "schemas": _SCHEMAS,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer",
-                           "description": "Needed when the server was started with a token"},
-                "token": {"type": "apiKey", "in": "header", "name": "X-RenderPlus-Token"}}},
+                "bearer": {"type": "http", "scheme": "bearer", "description": _TOKEN_RULE},
+                "token": {"type": "apiKey", "in": "header", "name": "X-RenderPlus-Token",
+                          "description": "The same token in a header of its own"}}},
     }

@@ -120,7 +120,7 @@ def test_a_real_crash_keeps_blenders_crash_report(tmp_path: Path, blend_factory:
                         "'import ctypes; ctypes.string_at(0)' \"$@\"\n")
     crashing.chmod(0o755)
     recipe = make_recipe([{"blend_file": str(blend_factory()), "output": str(tmp_path / "o")}],
-                         blender_bin=str(crashing))
+                         blender_bin=str(crashing), settings={"retries": 0})
     work = tmp_path / "work"
     batch = Batch(recipe, RunOptions(log_dir=str(work)))
     batch.run()
@@ -306,6 +306,7 @@ def test_frames_the_command_line_cannot_express(tmp_path: Path, blend_factory: F
 def test_a_failed_job_says_why(tmp_path: Path, blend_factory: Factory, fake_blender: Fake,
                                output: str, expected: str) -> None:
     fake = fake_blender(f"sys.stdout.write({output!r}); sys.exit(1)")
-    batch = Batch(make_recipe([{"blend_file": str(blend_factory())}], blender_bin=fake))
+    batch = Batch(make_recipe([{"blend_file": str(blend_factory())}], blender_bin=fake,
+                              settings={"retries": 0}))
     batch.run()
     assert batch.view().job(0).messages == (expected,)

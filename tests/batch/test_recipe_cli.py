@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -38,10 +37,8 @@ def test_hostile_recipes_exit_2_with_a_sentence(tmp_path: Path, text: str, needl
     assert "Traceback" not in result.stderr
 
 
-def test_dry_run_of_50_whole_range_jobs_is_fast(tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_dry_run_of_50_whole_range_jobs_counts_without_expanding(tmp_path: Path) -> None:
+    """(Its speed is measured in bench/: 14 s before frames were ranges, ~1 s now.)"""
     result = dry_run(tmp_path, json.dumps(whole_range_recipe(50)))
-    elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"{50 * 2_097_149} frames to render" in result.stdout
-    assert elapsed < 10.0, elapsed   # 14 s before (frames were lists); ~1 s now, most of it start-up

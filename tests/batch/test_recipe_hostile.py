@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from renderplus.batch.frames import FrameSet
 from renderplus.batch.recipe import RecipeError, parse_recipe
 from renderplus.batch.recipe.jsontext import MAX_DEPTH
 
@@ -29,10 +30,8 @@ def text_errors(text: str | bytes) -> dict[str, str]:
 def test_100000_levels_of_nesting_is_a_sentence_not_a_recursion_error(opener: str) -> None:
     closer = "]" if opener == "[" else "}"
     text = '{"version": 2.2, "jobs": ' + opener * 100_000 + "1" + closer * 100_000 + "}"
-    started = time.perf_counter()
     errors = text_errors(text)
     assert "nested too deeply" in errors[""]
-    assert time.perf_counter() - started < 2.0
     assert "nested too deeply" in text_errors(text.encode())[""]
 
 
@@ -208,25 +207,25 @@ def whole_range_recipe(count: int) -> dict[str, Any]:
     return {"version": 2.2, "jobs": [dict(job, id=i, name=f"job {i}") for i in range(count)]}
 
 
-def test_a_10000_job_whole_range_recipe_parses_fast_without_expanding_frames() -> None:
+def test_a_10000_job_whole_range_recipe_parses_without_expanding_frames(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Structural, not timed: any walk over a job's frames fails the test (the speed itself is
+    measured in bench/)."""
     text = json.dumps(whole_range_recipe(10_000))
-    started = time.perf_counter()
+
+    def never(self: FrameSet) -> Iterator[int]:
+        raise AssertionError("frames were expanded")
+
+    monkeypatch.setattr(FrameSet, "__iter__", never)
     recipe = parse_recipe(text)
-    parsed = time.perf_counter() - started
-    started = time.perf_counter()
     frames = sum(len(job.frames) for job in recipe.jobs)
-    counted = time.perf_counter() - started
     assert frames == 10_000 * 2_097_149
-    assert parsed < 5.0, parsed     # about 1 s on a loaded 2-core machine
-    assert counted < 0.5, counted
     assert recipe.jobs[0].frames.runs == ((-1_048_574, 1_048_574, 1),)
 
 
 def test_a_flood_of_unknown_keys_gets_a_summary() -> None:
     data = sample(**{f"key{i}": i for i in range(5000)}, **{"k" * 100_000: 1})
-    started = time.perf_counter()
     recipe = parse_recipe(json.dumps(data))
-    assert time.perf_counter() - started < 3.0
     assert len(recipe.warnings) == 101
     assert str(recipe.warnings[-1]) == "... and 4901 more unknown keys"
     assert all(len(str(w)) < 200 for w in recipe.warnings)

@@ -105,6 +105,7 @@ class Exited:
     at: float
     cancelled: bool = False      # ended because cancel() asked (confirmed)
     detail: str = ""             # what the executor knows beyond the code (e.g. a farm's reason)
+    final: bool = False          # never retry (e.g. cancelled on the farm by its administrator)
 
 
 ExecEvent = Accepted | Started | Output | FramesWritten | Exited

@@ -1,0 +1,183 @@
+"""A batch's state behind one lock, and the frozen views built from it.
+
+``BatchState`` is the half of a batch that readers touch: statuses, times, messages, hook
+results, the revision that goes up on every change, and ``view()`` (one ``BatchView`` per
+revision, built from per-job ``JobView`` fragments cached while a job does not change). The
+runner (``runner.Batch``) is the other half: it changes this state from its one thread and
+records each change in the durable store before bumping the revision.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .jobrecord import JobRecord
+from .recipe import Recipe
+from .view import (
+    BatchStatus,
+    BatchView,
+    HookRun,
+    JobStatus,
+    JobView,
+    PowerOffState,
+    Stats,
+    Times,
+    batch_progress,
+)
+
+MAX_BATCH_MESSAGES = 200
+MAX_HOOK_RESULTS = 500
+
+
+class BatchState:
+    """Readable from any thread; changed by the runner's thread (and a cancel)."""
+
+    def __init__(self, recipe: Recipe, slots: int = 1) -> None:
+        self.recipe = recipe
+        self.slots = slots
+        self._lock = threading.RLock()
+        self._changes = threading.Condition(self._lock)
+        self._status = BatchStatus.WAITING
+        self._started: float | None = None
+        self._finished: float | None = None
+        self._messages: list[str] = []
+        self._messages_dropped = 0
+        self._jobs = [JobRecord(job, JobStatus.QUEUED if job.enabled else JobStatus.DISABLED)
+                      for job in recipe.jobs]
+        self._current: int | None = None
+        self._revision = 0
+        self._resumable = False
+        self._hook_results: deque[HookRun] = deque(maxlen=MAX_HOOK_RESULTS)
+        self._view: tuple[tuple[int, int], BatchView] | None = None
+        self._done = threading.Event()
+        self._past_rendertime: dict[int, float] = {}   # from the store's history, for ETAs
+        self._poweroff: Callable[[], PowerOffState | None] = lambda: None
+
+    # ---------------------------------------------------------------- reading
+
+    @property
+    def status(self) -> BatchStatus:
+        return self._status
+
+    @property
+    def running(self) -> bool:
+        return self._status is BatchStatus.RUNNING
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    @property
+    def failed_jobs(self) -> int:
+        return sum(1 for record in self._jobs if record.status is JobStatus.FAILED)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the batch has ended; False on timeout."""
+        return self._done.wait(timeout)
+
+    def wait_change(self, revision: int, timeout: float | None = None) -> int:
+        """Block until the revision moves past ``revision`` (or the timeout); the revision."""
+        with self._changes:
+            self._changes.wait_for(lambda: self._revision != revision or self._done.is_set(),
+                                   timeout)
+            return self._revision
+
+    def view(self) -> BatchView:
+        """The batch now, as a frozen view: built once per revision (and per second while
+        running, for the ETAs), shared by every reader."""
+        with self._lock:
+            now = time.time()
+            key = (self._revision, int(now) if self._status is BatchStatus.RUNNING else 0)
+            cached = self._view
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            view = self._build_view(now)
+            self._view = (key, view)
+            return view
+
+    def snapshot(self) -> dict[str, Any]:
+        """The spec's poll response as a dict (``view().to_json()``)."""
+        return self.view().to_json()
+
+    def job_view(self, job_id: int) -> JobView:
+        """One job's view; IndexError when ``job_id`` is out of range."""
+        return self.view().job(job_id)
+
+    # ---------------------------------------------------------------- changing (runner thread)
+
+    def _changed(self) -> None:
+        with self._changes:
+            self._revision += 1
+            self._changes.notify_all()
+
+    def _add_batch_message(self, message: str) -> None:
+        with self._lock:
+            if len(self._messages) < MAX_BATCH_MESSAGES:
+                self._messages.append(message)
+            else:
+                self._messages_dropped += 1
+                self._messages[-1] = f"... and {self._messages_dropped} more messages (see the log)"
+
+    def _apply_status(self, record: JobRecord, status: JobStatus, message: str | None) -> None:
+        with self._lock:
+            record.status = status
+            now = time.time()
+            if status is JobStatus.RUNNING:
+                if record.started is None:
+                    record.started = now
+                record.finished = None
+            elif status.ended and record.started is not None:
+                record.finished = now
+            if message:
+                record.add_message(message)
+            record.revision += 1
+
+    def _build_view(self, now: float) -> BatchView:
+        jobs = tuple(record.view(now) for record in self._jobs)
+        status = self._status
+        return BatchView(
+            status=status,
+            jobs=jobs,
+            name=self.recipe.name,
+            times=Times(self._started, self._finished),
+            stats=Stats.of(jobs) if status is BatchStatus.FINISHED else Stats(),
+            messages=tuple(self._messages),
+            current_job=self._current,
+            running_jobs=tuple(job.id for job in jobs if job.status is JobStatus.RUNNING),
+            progress=batch_progress(jobs),
+            eta=self._batch_eta(jobs, now),
+            hooks=tuple(self._hook_results),
+            poweroff=self._poweroff(),
+            resumable=self._resumable,
+            revision=self._revision,
+        )
+
+    def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:
+        """Seconds left: running jobs' own ETAs, plus queued jobs at their past render time
+        (from the store) or the average of this batch's finished jobs, spread over the slots."""
+        if self._status is not BatchStatus.RUNNING:
+            return None
+        durations = [job.times.rendertime for job in jobs
+                     if job.status is JobStatus.FINISHED and job.times.rendertime is not None]
+        running_left = 0.0
+        for job in jobs:
+            if job.status is JobStatus.RUNNING and job.eta is not None:
+                running_left = max(running_left, job.eta)
+                if not durations and job.progress > 0.5 and job.times.started is not None:
+                    durations = [(now - job.times.started) * 100.0 / job.progress]
+        running = [job for job in jobs if job.status is JobStatus.RUNNING]
+        if not durations and (not running or any(job.eta is None for job in running)):
+            return None  # nothing to go on yet
+        queued = [job.id for job in jobs if job.status is JobStatus.QUEUED]
+        average = sum(durations) / len(durations) if durations else None
+        total = 0.0
+        for job_id in queued:
+            past = self._past_rendertime.get(job_id, average)
+            if past is None:
+                return None
+            total += past
+        return round(total / self.slots + running_left, 1)

@@ -1,0 +1,87 @@
+"""One batch's state changes, written to the durable store before pollers see them.
+
+The runner calls ``Recorder`` at every change; a store that fails (full disk, locked, removed)
+is reported once in the batch's messages and then left alone: a batch never stops because its
+record could not be written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .outputs import Stamp, stamp
+from .recipe import Recipe
+from .store import BatchStore, NewJob, Owner, StoreError
+from .view import JobStatus
+
+log = logging.getLogger("renderplus.batch")
+
+
+class Recorder:
+    """Writes to ``store`` (None: records nothing) for one batch."""
+
+    def __init__(self, store: BatchStore | None, report: Callable[[str], None]) -> None:
+        self.store = store
+        self.batch_id: int | None = None
+        self._report = report
+
+    @property
+    def active(self) -> bool:
+        return self.store is not None and self.batch_id is not None
+
+    def create(self, recipe: Recipe, statuses: Iterable[JobStatus]) -> None:
+        if self.store is None:
+            return
+        jobs = [NewJob(job.id, job.display_name, recipe.resolve(job.source_file), status)
+                for job, status in zip(recipe.jobs, statuses, strict=True)]
+        self.batch_id = self._do(lambda s: s.create_batch(
+            recipe.name, recipe.to_json(redact=True), recipe.base_dir or "", Owner.current(),
+            jobs=jobs))
+
+    def attach(self, batch_id: int) -> None:
+        """Go on recording an existing batch (a resume), owned by this process now."""
+        self.batch_id = batch_id
+        self.batch(owner=Owner.current())
+
+    def batch(self, **fields: Any) -> None:
+        batch_id = self.batch_id
+        if batch_id is not None:
+            self._do(lambda s: s.update_batch(batch_id, **fields))
+
+    def job(self, job_id: int, **fields: Any) -> None:
+        batch_id = self.batch_id
+        if batch_id is not None:
+            self._do(lambda s: s.update_job(batch_id, job_id, **fields))
+
+    def frame(self, job_id: int, frame: int, paths: Iterable[str]) -> list[Stamp]:
+        """Verify a written frame's files and record those that are whole; their stamps."""
+        stamps = [s for s in (stamp(p) for p in paths) if s is not None]
+        batch_id = self.batch_id
+        if batch_id is not None and stamps:
+            def write(store: BatchStore) -> None:
+                with store.transaction():
+                    for item in stamps:
+                        store.add_frame(batch_id, job_id, frame, item.path, item.size,
+                                        item.mtime_ns, item.inode)
+            self._do(write)
+        return stamps
+
+    def forget(self, job_id: int, frames: Iterable[int] | None = None) -> None:
+        batch_id = self.batch_id
+        if batch_id is not None:
+            self._do(lambda s: s.forget_frames(batch_id, job_id, frames))
+
+    def _do(self, action: Callable[[BatchStore], Any]) -> Any:
+        store = self.store
+        if store is None:
+            return None
+        try:
+            return action(store)
+        except StoreError as exc:
+            self.store = None
+            log.error("store failed: %s", exc)
+            self._report(f"The batch store stopped: {exc}; the batch goes on without it "
+                         "(it cannot be resumed after a crash)")
+            return None

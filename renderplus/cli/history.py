@@ -1,0 +1,81 @@
+"""``--resume`` and ``--history``: the durable store from the command line.
+
+``--resume`` continues the interrupted batch in the foreground (only missing or unverified
+frames render), or, when none was interrupted, re-runs the last batch's failed and cancelled
+jobs; with ``--serve`` the server starts and resumes it. ``--history`` lists past batches,
+newest first. Both read the store in ``--work-dir`` (default: the per-user state folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+from .common import EXIT_FAILED, EXIT_OK, Mode, UsageError, open_store_or_warn, work_folder
+from .run import follow, run_options
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("the batch store (beyond the spec)")
+    group.add_argument("--resume", action="store_true",
+                       help="Continue the interrupted batch, rendering only what is missing (or "
+                            "re-run the last batch's failed jobs); with --serve, serve it")
+    group.add_argument("--history", nargs="?", const=20, type=int, metavar="N",
+                       help="List the last N batches of the store (default 20)")
+
+
+def _resume_asked(args: argparse.Namespace) -> bool:
+    return bool(args.resume) and not args.serve
+
+
+def _resume_check(args: argparse.Namespace) -> None:
+    if args.recipe:
+        raise UsageError("--resume continues the stored batch: give no --recipe with it")
+
+
+def resume_foreground(args: argparse.Namespace, out: TextIO) -> int:
+    from ..batch.service import BatchService, ServiceError
+
+    folder = work_folder(args)
+    store = open_store_or_warn(folder, sys.stderr)
+    if store is None:
+        return EXIT_FAILED
+    service = BatchService(run_options(args), work_dir=folder, store=store)
+    try:
+        batch = service.resume()
+    except ServiceError as exc:
+        sys.stderr.write(f"server: {exc}\n")
+        return EXIT_FAILED
+    return follow(batch, args, out, started=True)
+
+
+def _history_asked(args: argparse.Namespace) -> bool:
+    return args.history is not None
+
+
+def _history_check(args: argparse.Namespace) -> None:
+    if not 1 <= args.history <= 10_000:
+        raise UsageError("--history N: N from 1 to 10000")
+
+
+def print_history(args: argparse.Namespace, out: TextIO) -> int:
+    folder = work_folder(args)
+    store = open_store_or_warn(folder, sys.stderr)
+    if store is None:
+        return EXIT_FAILED
+    batches = store.history(limit=args.history)
+    if not batches:
+        out.write(f"No batches in the store ({folder})\n")
+        return EXIT_OK
+    out.write(f"{'id':>5}  {'started':<19}  {'status':<9}  {'jobs':>4}  {'failed':>6}  name\n")
+    for item in batches:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item.started or item.created))
+        out.write(f"{item.id:>5}  {when:<19}  {item.status.value:<9}  {item.jobs:>4}  "
+                  f"{item.failed:>6}  {item.name}\n")
+    return EXIT_OK
+
+
+MODES = (Mode("history", 5, _history_asked, _history_check, print_history),
+         Mode("resume", 45, _resume_asked, _resume_check, resume_foreground))
