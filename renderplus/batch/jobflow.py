@@ -211,10 +211,12 @@ class JobFlow(BatchState):
             with self._lock:
                 record.process_started = event.at
                 record.revision += 1
+            if record.status is JobStatus.QUEUED:  # it waited in a farm's queue
+                self._set_status(record, JobStatus.RUNNING)
             self._changed()
         elif isinstance(event, Accepted):
-            if event.where:
-                self._add_job_message(record, event.where)
+            if event.where:  # taken, but waiting (a farm queue): QUEUED, saying where
+                self._set_status(record, JobStatus.QUEUED, event.where)
         elif isinstance(event, Exited):
             self._on_exit(record, event)
 

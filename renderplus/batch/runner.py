@@ -167,8 +167,12 @@ class Batch(JobFlow):
             if self._status is not BatchStatus.RUNNING or not 0 <= job_id < len(self._jobs):
                 return False
             record = self._jobs[job_id]
-            if record.status is JobStatus.QUEUED:
+            if record.status is JobStatus.QUEUED and job_id not in self._active:
                 self._set_status(record, JobStatus.CANCELLED, "Cancelled before it started")
+                return True
+            if job_id in self._active and not record.cancel_requested:  # even queued on a farm
+                record.cancel_requested = True
+                self.executor.cancel(job_id, self.options.kill_grace)
                 return True
             if record.status is not JobStatus.RUNNING or record.cancel_requested:
                 return record.status is JobStatus.RUNNING

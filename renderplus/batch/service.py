@@ -11,10 +11,11 @@ import logging
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .executors import JobHandle, ProcessExecutor
+from .executors import Executor, JobHandle, ProcessExecutor
 from .options import DEFAULT_BLENDER, RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
@@ -74,10 +75,13 @@ class BatchService:
 
     def __init__(self, options: RunOptions | None = None,
                  work_dir: str | os.PathLike[str] | None = None,
-                 store: BatchStore | None = None) -> None:
+                 store: BatchStore | None = None,
+                 executor_factory: Callable[[Recipe], Executor] | None = None) -> None:
         self.options = options or RunOptions()  # frozen; each batch keeps the one it started with
         self.work_dir = Path(work_dir) if work_dir else default_work_dir()
         self.store = store
+        self.executor_factory = executor_factory  # None: this machine (local or session)
+        self.farm_status: Callable[[], dict[str, object]] | None = None  # for /test (--farm)
         self._lock = threading.Lock()
         self._recipe: Recipe | None = None
         self._batch: Batch | None = None
@@ -144,9 +148,13 @@ class BatchService:
                  if job.status is JobStatus.RUNNING and job.handle is not None
                  and _end_orphan(job.handle)]
         batch = Batch.restore(stored, self.store, self.options)
+        batch.executor = self._executor_for(batch.recipe) or batch.executor
         if ended:
             batch.report(f"Ended the Blender process(es) of job(s) {ended} left by the dead run")
         self._batch, self._recipe = batch, batch.recipe
+
+    def _executor_for(self, recipe: Recipe) -> Executor | None:
+        return self.executor_factory(recipe) if self.executor_factory is not None else None
 
     def interrupted_view(self) -> BatchView | None:
         """The interrupted batch found at start, while it waits to be resumed."""
@@ -171,6 +179,7 @@ class BatchService:
                                          for job in stored.jobs):
                 raise NothingToResumeError()
             again = Batch.restore(stored, self.store, self.options)
+            again.executor = self._executor_for(again.recipe) or again.executor
             self._batch, self._recipe = again, again.recipe
             again.start()
             return again
@@ -216,7 +225,7 @@ class BatchService:
             if self._recipe is None:
                 raise NoRecipeError()
             self._drop_interrupted()
-            batch = Batch(self._recipe, self.options, store=self.store)
+            batch = Batch(self._recipe, self.options, self._executor_for(self._recipe), self.store)
             self._batch = batch
             batch.start()
             return batch

@@ -23,11 +23,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from . import client, common, history, inspect, run, serve
+from . import client, common, farm, history, inspect, run, serve
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Mode, UsageError
 
 PROG = "server"
-FAMILIES = (common, run, inspect, serve, client, history)
+FAMILIES = (common, run, inspect, serve, client, history, farm)
 MODES: tuple[Mode, ...] = tuple(sorted(inspect.MODES + client.MODES + serve.MODES + run.MODES
                                        + history.MODES, key=lambda mode: mode.priority))
 

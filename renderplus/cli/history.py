@@ -37,12 +37,14 @@ def _resume_check(args: argparse.Namespace) -> None:
 
 def resume_foreground(args: argparse.Namespace, out: TextIO) -> int:
     from ..batch.service import BatchService, ServiceError
+    from .farm import executor_factory
 
     folder = work_folder(args)
     store = open_store_or_warn(folder, sys.stderr)
     if store is None:
         return EXIT_FAILED
-    service = BatchService(run_options(args), work_dir=folder, store=store)
+    service = BatchService(run_options(args), work_dir=folder, store=store,
+                           executor_factory=executor_factory(args))
     try:
         batch = service.resume()
     except ServiceError as exc:

@@ -63,6 +63,7 @@ def _check(args: argparse.Namespace) -> None:
 def run_foreground(args: argparse.Namespace, out: TextIO) -> int:
     from ..batch.runner import Batch
     from ..batch.service import BatchService
+    from .farm import executor_factory
 
     recipe = load_recipe_file(args.recipe)
     write_warnings(recipe, sys.stderr)
@@ -72,7 +73,9 @@ def run_foreground(args: argparse.Namespace, out: TextIO) -> int:
         if waiting is not None:
             sys.stderr.write(f"note: the batch {waiting.name!r} was interrupted earlier; "
                              "--resume renders what it is missing\n")
-    return follow(Batch(recipe, run_options(args), store=store), args, out)
+    factory = executor_factory(args)
+    executor = factory(recipe) if factory is not None else None
+    return follow(Batch(recipe, run_options(args), executor=executor, store=store), args, out)
 
 
 def follow(batch: Batch, args: argparse.Namespace, out: TextIO, *, started: bool = False) -> int:

@@ -97,6 +97,7 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     from ..batch.service import BatchService
     from ..server import start_server
     from ..server.version import SERVER_NAME, VERSION
+    from .farm import executor_factory, farm_status
 
     host = args.host or DEFAULT_HOST
     token = server_token(args, host)
@@ -105,7 +106,10 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
         write_warnings(recipe, sys.stderr)
     work_dir = work_folder(args)
     service = BatchService(options=run_options(args), work_dir=work_dir,
-                           store=open_store_or_warn(work_dir, sys.stderr))
+                           store=open_store_or_warn(work_dir, sys.stderr),
+                           executor_factory=executor_factory(args))
+    if args.farm:
+        service.farm_status = farm_status(args)
     if recipe is not None:
         service.load_recipe(recipe)
     extra: dict[str, Any] = {"max_upload": args.max_upload} if args.max_upload else {}

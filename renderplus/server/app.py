@@ -112,6 +112,7 @@ class BatchApi:
             "blender_found": self.blender_problem() is None,
             "running": self.service.running,
             "batch": batch.status if batch is not None else None,
+            "farm": self.service.farm_status() if self.service.farm_status else None,
         })
 
     def ready(self) -> Any:

@@ -79,7 +79,10 @@ _SCHEMAS: dict[str, Any] = {
         "status": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "string"},
         "api_version": {"type": "string"}, "blender_bin": {"type": "string"},
         "blender_found": {"type": "boolean"}, "running": {"type": "boolean"},
-        "batch": {"type": "string", "nullable": True}}},
+        "batch": {"type": "string", "nullable": True},
+        "farm": {"type": "object", "nullable": True,
+                 "description": "Extension, with --farm: {engine, answers, detail, queues, "
+                                "renderplus_type, ok}"}}},
     "Ready": {"type": "object", "required": ["ready"], "properties": {
         "ready": {"type": "boolean"}, "reasons": {"type": "array", "items": {"type": "string"}},
         "status": {"type": "string"}, "blender_bin": {"type": "string"}}},

@@ -40,7 +40,7 @@ class FlamencoEngine:
     """A Flamenco Manager at ``url`` (``http://manager:8080``)."""
 
     name = NAME
-    blender = "{blender}"   # the Manager's variable: each Worker's own Blender
+    blender: str | None = "{blender}"   # the Manager's variable: each Worker's own Blender
 
     def __init__(self, url: str, *, priority: int = 50, job_type: str = JOB_TYPE,
                  timeout: float = TIMEOUT) -> None:
