@@ -3,6 +3,8 @@ a whole-range animation (two million frames) is never expanded."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,7 +95,7 @@ def test_tail_skips_status_blank_and_marker_lines() -> None:
     assert progress.tail() == ["Read blend: /render/x.blend", "Camera 'Cam2' not found in scene 'Scene'"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=int(os.environ.get("RENDERPLUS_FUZZ_EXAMPLES", "200")), deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=300), st.binary(max_size=300),
                           st.sampled_from(["Fra:1 Mem:1M (Peak 1M) | Time:00:00.01 | Sample 1/2",
                                            "00:00.100  render           | Fra: 2 | Mem: 1M | Sample 1/2",
