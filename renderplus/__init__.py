@@ -26,10 +26,11 @@ bl_info = {
 def register() -> None:
     """Register preferences, properties, operators and panels, then the bridge (server, pump),
     then apply the preferences (the default Blender; the server, if it starts with Blender)."""
-    from . import bridge, job_operators, operators, preferences, props, ui, ui_settings
+    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
 
     preferences.register()
     props.register()
+    thumbnails.register()
     job_operators.register()
     operators.register()
     ui.register()
@@ -40,12 +41,13 @@ def register() -> None:
 
 def unregister() -> None:
     """Stop the server and any batch first (threads must not outlive the classes), then unregister."""
-    from . import bridge, job_operators, operators, preferences, props, ui, ui_settings
+    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
 
     bridge.unregister()
     ui_settings.unregister()
     ui.unregister()
     operators.unregister()
     job_operators.unregister()
+    thumbnails.unregister()
     props.unregister()
     preferences.unregister()

@@ -18,22 +18,25 @@ Threading rules (the add-on's only module where they matter):
 from __future__ import annotations
 
 import atexit
-import hashlib
 import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import bpy
 
 from .batch import spawner
-from .batch.options import RunOptions
+from .batch.options import RunOptions, choose_blender
 from .batch.recipe import Recipe
 from .batch.runner import Batch
 from .batch.service import BatchService, ServiceError
-from .props import run_state
+from .batch.view import BatchView
+from .binary_info import BinaryInfo, BinaryInfoCache
+from .paths import check_resolver
+from .paths import copy_path_for as copy_path_for  # re-exported: callers and tests use bridge's
+from .paths import user_dir as user_dir
+from .props import run_state, scene_settings
 from .run_io import RunMirror
 
 if TYPE_CHECKING:
@@ -43,7 +46,11 @@ HOST = "127.0.0.1"
 RUNNING_INTERVAL = 0.25  # seconds between pump ticks while a batch runs
 STOPPING_INTERVAL = 0.1  # while a server stop is under way (the panel says "stopping")
 IDLE_INTERVAL = 1.0  # while only the server runs (a batch may arrive over HTTP)
-REDRAW_AREAS = frozenset({"VIEW_3D", "PREFERENCES"})
+# Progress redraws only the 3D viewport's sidebar (region "UI"), never the viewport itself: a
+# viewport redraw under software OpenGL can take a second (bench/bench_gui.py). The preferences
+# area is small and shows the server's state.
+REDRAW_REGIONS = {"VIEW_3D": "UI"}
+REDRAW_AREAS = frozenset({"PREFERENCES"})
 SHUTDOWN_TIMEOUT = 15.0
 
 
@@ -72,33 +79,12 @@ class _Bridge:
     seen_revision: int = -1
     mirror: RunMirror = field(default_factory=RunMirror)
     pump_error: str = ""
+    followed_job: int | None = None  # the running job the job list last selected
+    binaries: BinaryInfoCache = field(default_factory=BinaryInfoCache)
+    interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)
 
 
 _state = _Bridge()
-
-
-# --------------------------------------------------------------------------------------------
-# Paths
-
-
-def user_dir(*parts: str, create: bool = True) -> Path:
-    """A folder for Render+'s own files (copies, logs, uploads); ``create`` makes it."""
-    package = __package__ or "renderplus"
-    if package.startswith("bl_ext.") and hasattr(bpy.utils, "extension_path_user"):
-        root = bpy.utils.extension_path_user(package, create=create)
-    else:  # legacy add-on (Blender 3.x)
-        root = bpy.utils.user_resource("CONFIG", path="renderplus", create=create)
-    path = Path(root, *parts)
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def copy_path_for(blend_path: str, *, create: bool = True) -> Path:
-    """Where "Render Batch" saves the copy it renders: one per source file, in Render+'s folder."""
-    stem = Path(blend_path).stem if blend_path else "untitled"
-    digest = hashlib.sha1(blend_path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-    return user_dir("copies", create=create) / f"{stem}-{digest}.blend"
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,8 +95,22 @@ def get_service() -> BatchService:
     """The add-on's one batch slot, shared with the server."""
     if _state.service is None:
         options = RunOptions(log_dir=str(user_dir("logs")), blender_bin=_state.default_blender)
-        _state.service = BatchService(options, work_dir=user_dir("server"))
+        _state.service = BatchService(options, work_dir=user_dir("server"), store=_open_store())
     return _state.service
+
+
+def _open_store() -> Any:
+    """The durable batch store in Render+'s folder, so a batch that Blender's quit or crash cut
+    short can be resumed when Blender is reopened; None (said once) when it cannot be opened."""
+    from .batch import service as service_module
+
+    opener = getattr(service_module, "open_store", None)
+    if opener is None:
+        return None
+    store, why = opener(user_dir("state"))
+    if store is None:
+        print(f"Render+: batches cannot be resumed after a crash: {why}", file=sys.stderr)
+    return store
 
 
 def set_default_blender(blender_bin: str | None) -> None:
@@ -120,10 +120,15 @@ def set_default_blender(blender_bin: str | None) -> None:
     service = _state.service
     if service is not None and service.options.blender_bin != _state.default_blender:
         service.set_options(service.options.with_changes(blender_bin=_state.default_blender))
+    if not bpy.app.background:  # ask the new binary now, so Render need not wait for it
+        binary_info(rendering_binary())
 
 
-def start_server(port: int) -> str:
-    """Start the batch server on 127.0.0.1:``port`` in daemon threads; return its URL."""
+def start_server(port: int, *, no_token: bool = False) -> str:
+    """Start the batch server on 127.0.0.1:``port`` in daemon threads; return its URL.
+
+    The server makes its own access token unless ``no_token`` (the preference "No token on
+    this machine"): then anyone on this machine may drive it."""
     if server_url() is not None:
         raise BridgeError(f"The batch server is already running at {server_url()}")
     _forget_stopped_servers()
@@ -134,7 +139,7 @@ def start_server(port: int) -> str:
     except ImportError as exc:
         raise BridgeError(f"The batch server is not available: {exc}") from exc
     try:
-        handle = start_http_server(get_service(), host=HOST, port=port)
+        handle = start_http_server(get_service(), host=HOST, port=port, no_token=no_token)
     except OSError as exc:
         raise BridgeError(f"Cannot start the batch server on port {port}: "
                           f"{exc.strerror or exc}") from exc
@@ -160,6 +165,21 @@ def server_url() -> str | None:
     """The running server's URL; None when stopped or stopping."""
     handle = _state.server
     return str(handle.url) if handle is not None and handle.running else None
+
+
+def dashboard_url() -> str | None:
+    """The running server's dashboard with its access token (None when stopped)."""
+    handle = _state.server
+    if handle is None or not handle.running:
+        return None
+    return str(getattr(handle, "dashboard_url", None) or f"{handle.url}/")
+
+
+def server_token() -> str | None:
+    """The running server's access token; None when it has none (or is stopped)."""
+    handle = _state.server
+    token = getattr(handle, "token", None) if handle is not None and handle.running else None
+    return str(token) if token else None
 
 
 def server_port() -> int | None:
@@ -201,6 +221,8 @@ def start_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path: s
     except ServiceError as exc:
         raise BridgeError(str(exc)) from exc
     _state.launch = _Launch(batch, scene, list(uids), copy_path)
+    _state.followed_job = None
+    _state.interrupted = None
     ensure_pump()
     return batch
 
@@ -221,6 +243,74 @@ def _cancel(*, current_job_only: bool) -> None:
         service.cancel_current_job() if current_job_only else service.cancel()
     except ServiceError as exc:
         raise BridgeError(str(exc)) from exc
+
+
+def rendering_binary() -> str:
+    """The Blender that jobs of the add-on's batches render with (the recipe names none)."""
+    return choose_blender(None, _state.default_blender)
+
+
+def check_arguments(scene: Any) -> dict[str, Any]:
+    """What ``job_checks`` needs, for jobs of ``scene``: the file's data, the rendering Blender
+    (None while it is being asked) and the version the copy is saved with."""
+    major, minor = bpy.app.version[:2]
+    return {"data": bpy.data, "default_scene": scene, "abspath": check_resolver(),
+            "binary": binary_info(rendering_binary()), "file_version": major * 100 + minor}
+
+
+def binary_info(binary: str) -> BinaryInfo | None:
+    """What ``binary`` can render with and its version; None while a thread asks it (the pump
+    redraws the panels when the answer comes)."""
+    info = _state.binaries.get(binary)
+    if info is None:
+        ensure_pump()
+    return info
+
+
+def wait_binary_info(binary: str, timeout: float) -> BinaryInfo | None:
+    """``binary_info``, waiting up to ``timeout`` s for an answer under way (Render pressed
+    within a second or two of choosing the binary)."""
+    return _state.binaries.wait(binary, timeout)
+
+
+def refresh_interrupted() -> BatchView | None:
+    """Look for a batch that a quit or crash cut short (``service.interrupted_view()``, once the
+    durable store provides it); the panel offers to resume it."""
+    service = get_service()
+    reader = getattr(service, "interrupted_view", None)
+    view = None
+    if reader is not None and not service.running:
+        try:
+            view = reader()
+        except Exception as exc:  # a broken store must not keep the add-on from loading
+            print(f"Render+: could not read the interrupted batch: {exc}", file=sys.stderr)
+    _state.interrupted = view if view is not None and getattr(view, "resumable", False) else None
+    return _state.interrupted
+
+
+def interrupted_batch() -> BatchView | None:
+    """The interrupted batch found last (no store access: the panels call this on every draw)."""
+    return None if batch_running() else _state.interrupted
+
+
+def can_resume() -> bool:
+    return hasattr(get_service(), "resume")
+
+
+def resume_batch() -> Batch:
+    """Resume the interrupted batch: its jobs that did not finish render again."""
+    service = get_service()
+    resume = getattr(service, "resume", None)
+    if resume is None:
+        raise BridgeError("This version of Render+ cannot resume batches yet")
+    try:
+        batch: Batch = resume()
+    except ServiceError as exc:
+        raise BridgeError(str(exc)) from exc
+    _state.interrupted = None
+    _state.launch = None
+    ensure_pump()
+    return batch
 
 
 def job_state_index(scene_name: str, uid: int) -> int | None:
@@ -259,7 +349,7 @@ def _next_interval() -> float | None:
     batch = service.batch if service is not None else None
     if batch is not None and (batch.running or batch.revision != _state.seen_revision):
         return RUNNING_INTERVAL
-    if _state.stopping:
+    if _state.stopping or _state.binaries.pending:
         return STOPPING_INTERVAL
     if server_url() is not None:
         return IDLE_INTERVAL
@@ -271,6 +361,7 @@ def _pump_once() -> None:
         return
     wm = bpy.data.window_managers[0]
     redraw = _forget_stopped_servers()  # the panels say "stopped" now
+    redraw = _state.binaries.take_finished() or redraw  # "checking..." has an answer
     service = _state.service
     batch = service.batch if service is not None else None
     if batch is not None:
@@ -295,16 +386,43 @@ def _show(batch: Batch, run: Any) -> bool:
     view = batch.view()  # built once per revision and shared with the server's pollers
     _state.mirror.write(run, view)
     _state.seen_revision = view.revision
+    _follow_running_job(batch, view)
     return True
 
 
+def _follow_running_job(batch: Batch, view: BatchView) -> None:
+    """Select the job that started rendering in the job list (once per job: the artist may
+    select another one meanwhile)."""
+    current = view.current_job
+    launch = _state.launch
+    if current is None or current == _state.followed_job or launch is None or launch.batch is not batch:
+        return
+    _state.followed_job = current
+    scene = bpy.data.scenes.get(launch.scene)
+    if scene is None or not 0 <= current < len(launch.uids):
+        return
+    settings = scene_settings(scene)
+    uid = launch.uids[current]
+    for index, job in enumerate(settings.jobs):
+        if job.uid == uid:
+            if settings.active_job_index != index:
+                settings.active_job_index = index
+            return
+
+
 def _tag_redraw(wm: Any) -> None:
+    """Redraw the sidebars (and the preferences), never a whole 3D viewport."""
     for window in wm.windows:
         screen = window.screen
         if screen is None:
             continue
         for area in screen.areas:
-            if area.type in REDRAW_AREAS:
+            region_type = REDRAW_REGIONS.get(area.type)
+            if region_type is not None:
+                for region in area.regions:
+                    if region.type == region_type:
+                        region.tag_redraw()
+            elif area.type in REDRAW_AREAS:
                 area.tag_redraw()
 
 
@@ -334,6 +452,7 @@ def shutdown() -> None:
             print(f"Render+: stopping the batch server failed: {exc}", file=sys.stderr)
     if state.service is not None:
         state.service.shutdown(timeout=SHUTDOWN_TIMEOUT)
+    state.binaries.shutdown(timeout=SHUTDOWN_TIMEOUT)
     # The engine forks every child from one long-lived thread; a disabled add-on ends it (a
     # later spawn starts a new one), else each disable/enable cycle would leave one behind.
     spawner.shutdown()

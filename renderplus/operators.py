@@ -9,18 +9,21 @@ operators that edit the job list are in ``job_operators``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from typing import Literal
+from typing import Any, Literal
 
 import bpy
-from bpy.props import BoolProperty, StringProperty
+from bpy.props import BoolProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
-from . import bridge, recipe_io
+from . import bridge, job_checks, recipe_io
 from .batch.options import choose_blender
 from .batch.recipe import RecipeError
+from .paths import relative_outputs, resolve_path
 from .preferences import get_preferences, preferred_blender
-from .props import ensure_uids, scene_settings, settings_of
+from .props import ensure_uids, run_state, scene_settings, settings_of
+from .ui_results import draw_wrapped, wrap_lines
 
 Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "INTERFACE"]]
 
@@ -29,27 +32,23 @@ Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "
 # Helpers
 
 
-def blend_base_dir() -> str:
-    """Where ``//`` points: the .blend's folder, or Render+'s folder for an unsaved file."""
-    if bpy.data.filepath:
-        return os.path.dirname(bpy.data.filepath)
-    return str(bridge.user_dir("untitled"))
+BINARY_WAIT = 10.0  # seconds Render waits for a binary's engines and version still being asked
+MESSAGE_WIDTH = 700  # pixels of the window that shows a job's whole message
+__all__ = ["resolve_path"]  # re-exported: scripts resolve job paths the way Render does
 
 
-def resolve_path(path: str) -> str:
-    """An absolute path for the recipe: ``//`` and plain relative paths against the .blend."""
-    base = blend_base_dir()
-    resolved = bpy.path.abspath(os.path.expanduser(path), start=base)
-    if not os.path.isabs(resolved):
-        resolved = os.path.join(base, resolved)
-    keep_slash = path.endswith(("/", "\\"))
-    resolved = os.path.normpath(resolved)
-    return resolved + os.sep if keep_slash else resolved
+def _report_recipe_error(op: bpy.types.Operator, exc: RecipeError, what: str, jobs: Any = ()) -> None:
+    """The validator's problems; with the scene's ``jobs``, ``jobs[6]`` reads "Job 'Cam Left'"."""
+    text = recipe_io.describe_recipe_error(exc.errors)
+    if len(jobs):
+        def name(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            if index >= len(jobs):
+                return match.group(0)
+            return f"Job {jobs[index].name!r}: " if match.group(2) else f"Job {jobs[index].name!r}"
 
-
-def _report_recipe_error(op: bpy.types.Operator, exc: RecipeError, what: str) -> None:
-    op.report({"ERROR"}, f"{what}: {len(exc.errors)} problem(s)\n"
-              f"{recipe_io.describe_recipe_error(exc.errors)}")
+        text = re.sub(r"\bjobs\[(\d+)\](\.?)", name, text)
+    op.report({"ERROR"}, f"{what}: {len(exc.errors)} problem(s)\n{text}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,9 +62,25 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
     bl_idname = "renderplus.batch_render"
     bl_label = "Render Batch"
 
+    directory: StringProperty(name="Render Folder", subtype="DIR_PATH", options={"SKIP_SAVE"},
+                              description="Where the renders of an unsaved file go (its jobs' "
+                              "relative output paths start here)")
+
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         return context.scene is not None and not bridge.batch_running()
+
+    def invoke(self, context: bpy.types.Context, event: Any) -> Result:
+        """An unsaved file has no folder for "//renders/...": ask for one instead of guessing."""
+        scene = context.scene
+        if scene is not None and not bpy.data.filepath and relative_outputs(scene_settings(scene).jobs):
+            if not self.directory:
+                self.directory = str(bpy.path.abspath("//")) or os.path.expanduser("~")
+            wm = context.window_manager
+            assert wm is not None
+            wm.fileselect_add(self)
+            return {"RUNNING_MODAL"}
+        return self.execute(context)
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene
@@ -74,23 +89,35 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         if not any(job.enabled for job in settings.jobs):
             self.report({"ERROR"}, "No enabled job to render: add a job or enable one")
             return {"CANCELLED"}
+        unsaved_relative = relative_outputs(settings.jobs) if not bpy.data.filepath else []
+        if unsaved_relative and not self.directory:
+            self.report({"ERROR"}, f"This file is not saved, so job {unsaved_relative[0]!r} has no folder "
+                        "for its relative output path: save the file or choose a render folder")
+            return {"CANCELLED"}
+        base = bpy.path.abspath(self.directory) if self.directory else None
+
+        def abspath(path: str) -> str:
+            return resolve_path(path, base)
+
         prefs = get_preferences()
         default_blender = preferred_blender(prefs)
         ensure_uids(settings)
         blend_path = bpy.data.filepath
         needs_copy = any(job.enabled and not job.external for job in settings.jobs)
         copy_path = str(bridge.copy_path_for(blend_path)) if needs_copy else ""
-        try:  # no blender_bin in the recipe: the batch's frozen options carry the preference
-            recipe = recipe_io.build_recipe(
-                settings, blend_path=blend_path, copy_path=copy_path, blender_bin="",
-                mail_password=prefs.mail_password if prefs is not None else "", abspath=resolve_path)
-        except RecipeError as exc:
-            _report_recipe_error(self, exc, "The batch cannot start")
-            return {"CANCELLED"}
-        blender = choose_blender(recipe, default_blender)
+        blender = choose_blender(None, default_blender)  # the add-on's recipes name no Blender
         if shutil.which(blender) is None:  # a path must be an executable file; a name, on PATH
             self.report({"ERROR"}, f"No Blender binary to render with ({blender} is not an executable "
                         "file): set one in the add-on preferences")
+            return {"CANCELLED"}
+        if not self._check(scene, settings, blender, abspath):
+            return {"CANCELLED"}
+        try:  # no blender_bin in the recipe: the batch's frozen options carry the preference
+            recipe = recipe_io.build_recipe(
+                settings, blend_path=blend_path, copy_path=copy_path, blender_bin="",
+                mail_password=prefs.mail_password if prefs is not None else "", abspath=abspath)
+        except RecipeError as exc:
+            _report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
             return {"CANCELLED"}
         if needs_copy:
             try:
@@ -111,6 +138,87 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         where = f" from the saved copy {copy_path}" if copy_path else ""
         self.report({"INFO"}, f"Rendering {count} job(s){where}")
         return {"FINISHED"}
+
+    def _check(self, scene: bpy.types.Scene, settings: Any, blender: str, abspath: Any) -> bool:
+        """Refuse a batch whose jobs would fail; every problem names its job by name."""
+        binary = bridge.wait_binary_info(blender, BINARY_WAIT)
+        if binary is None:
+            self.report({"WARNING"}, f"Could not yet ask {blender} which engines it has: not checked")
+        elif binary.problem:
+            self.report({"ERROR"}, binary.problem)
+            return False
+        arguments = {**bridge.check_arguments(scene), "abspath": abspath, "binary": binary}
+        problems = job_checks.batch_problems(settings.jobs, **arguments)
+        if problems:
+            more = f"\n... and {len(problems) - 10} more" if len(problems) > 10 else ""
+            shown = "\n".join(problems[:10]) + more
+            self.report({"ERROR"}, f"The batch cannot start: {len(problems)} problem(s)\n{shown}")
+            return False
+        return True
+
+
+class RENDERPLUS_OT_batch_resume(bpy.types.Operator):
+    """Resume the batch that Blender's quit or crash interrupted: the jobs that did not finish
+    render again"""
+
+    bl_idname = "renderplus.batch_resume"
+    bl_label = "Resume Batch"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return not bridge.batch_running() and bridge.interrupted_batch() is not None and bridge.can_resume()
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        try:
+            bridge.resume_batch()
+        except bridge.BridgeError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, "Resuming the interrupted batch")
+        return {"FINISHED"}
+
+
+class RENDERPLUS_OT_job_messages(bpy.types.Operator):
+    """Show the whole message of this job in a window (why it failed, in full)"""
+
+    bl_idname = "renderplus.job_messages"
+    bl_label = "Job Messages"
+
+    index: IntProperty(name="Job", description="Row of the job in the last batch", default=-1)
+
+    @classmethod
+    def description(cls, context: bpy.types.Context, properties: Any) -> str:
+        state = _job_state(context, properties.index)
+        return state.messages if state is not None and state.messages else "Show the job's messages"
+
+    def invoke(self, context: bpy.types.Context, event: Any) -> Result:
+        if _job_state(context, self.index) is None:
+            return {"CANCELLED"}
+        wm = context.window_manager
+        assert wm is not None
+        result: Result = wm.invoke_popup(self, width=MESSAGE_WIDTH)
+        return result
+
+    def draw(self, context: bpy.types.Context) -> None:
+        state = _job_state(context, self.index)
+        if state is None or self.layout is None:
+            return
+        self.layout.label(text=state.name, icon="ERROR" if state.status == "FAILED" else "INFO")
+        draw_wrapped(self.layout, state.messages, int(MESSAGE_WIDTH / 7))
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        state = _job_state(context, self.index)
+        if state is None:
+            return {"CANCELLED"}
+        for line in wrap_lines(state.messages, 200):
+            self.report({"INFO"}, line)
+        return {"FINISHED"}
+
+
+def _job_state(context: bpy.types.Context, index: int) -> Any:
+    wm = context.window_manager
+    states = run_state(wm).jobs if wm is not None else []
+    return states[index] if 0 <= index < len(states) else None
 
 
 class RENDERPLUS_OT_batch_cancel(bpy.types.Operator):
@@ -169,7 +277,7 @@ class RENDERPLUS_OT_server_start(bpy.types.Operator):
         prefs = get_preferences()
         port = prefs.server_port if prefs is not None else 7777
         try:
-            url = bridge.start_server(port)
+            url = bridge.start_server(port, no_token=prefs is not None and prefs.no_token)
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -190,6 +298,27 @@ class RENDERPLUS_OT_server_stop(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> Result:
         bridge.stop_server()  # returns at once: requests in flight end in the server's threads
         self.report({"INFO"}, "Batch server stopping")
+        return {"FINISHED"}
+
+
+class RENDERPLUS_OT_dashboard_copy(bpy.types.Operator):
+    """Copy the dashboard's address, with the access token, to the clipboard (open it in a browser
+    on this machine; whoever has it may drive the batch)"""
+
+    bl_idname = "renderplus.dashboard_copy"
+    bl_label = "Copy Dashboard Address"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return bridge.dashboard_url() is not None
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        url = bridge.dashboard_url()
+        wm = context.window_manager
+        if url is None or wm is None:
+            return {"CANCELLED"}
+        wm.clipboard = url
+        self.report({"INFO"}, "Dashboard address copied")
         return {"FINISHED"}
 
 
@@ -268,10 +397,13 @@ class RENDERPLUS_OT_recipe_import(bpy.types.Operator, ImportHelper):  # type: ig
 
 CLASSES = (
     RENDERPLUS_OT_batch_render,
+    RENDERPLUS_OT_batch_resume,
+    RENDERPLUS_OT_job_messages,
     RENDERPLUS_OT_batch_cancel,
     RENDERPLUS_OT_job_cancel,
     RENDERPLUS_OT_server_start,
     RENDERPLUS_OT_server_stop,
+    RENDERPLUS_OT_dashboard_copy,
     RENDERPLUS_OT_recipe_export,
     RENDERPLUS_OT_recipe_import,
 )

@@ -36,6 +36,10 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
                              default=DEFAULT_PORT, min=1025, max=65535)
     server_autostart: BoolProperty(name="Start Server with Blender",
                                    description="Start the batch server when the add-on loads")
+    no_token: BoolProperty(name="No Token on This Machine",
+                           description="Serve without an access token: every user and program on this "
+                           "machine may then start and cancel batches (takes effect when the server "
+                           "starts)")
     blender_bin: StringProperty(name="Blender Binary", subtype="FILE_PATH", options=PATH_OPTIONS,
                                 description="The Blender that renders the jobs (empty: this Blender)",
                                 update=_blender_changed)
@@ -56,16 +60,33 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
         else:
             row.label(text="Batch server stopped", icon="UNLINKED")
             row.operator("renderplus.server_start", text="Start Server", icon="PLAY")
+        if url:
+            draw_dashboard(box)
         row = box.row()
         row.prop(self, "server_port")
         row.prop(self, "server_autostart")
+        box.prop(self, "no_token")
         if url and bridge.server_port() != self.server_port:
             box.label(text="Restart the server to use the new port", icon="INFO")
+        if url and self.no_token == (bridge.server_token() is not None):
+            box.label(text="Restart the server to change its access token", icon="INFO")
 
         col = layout.column()
         col.prop(self, "blender_bin")
         col.label(text=f"Jobs render with: {choose_blender(None, preferred_blender(self))}")
         col.prop(self, "mail_password")
+
+
+def draw_dashboard(layout: bpy.types.UILayout) -> None:
+    """The running server's dashboard address (with its token) and a button that copies it."""
+    dashboard = bridge.dashboard_url()
+    if dashboard is None:
+        return
+    row = layout.row(align=True)
+    row.label(text=dashboard, icon="URL")
+    row.operator("renderplus.dashboard_copy", text="", icon="COPYDOWN")
+    if bridge.server_token() is None:
+        layout.label(text="No access token: anyone on this machine may drive the batch", icon="ERROR")
 
 
 def get_preferences() -> RenderPlusPreferences | None:
@@ -87,13 +108,14 @@ def preferred_blender(prefs: RenderPlusPreferences | None) -> str | None:
 
 
 def apply_preferences() -> None:
-    """Once the add-on is enabled: hand the Blender preference to the bridge, and start the
-    server if the user asked for it to start with Blender."""
+    """Once the add-on is enabled: hand the Blender preference to the bridge, look for a batch
+    a quit or crash interrupted, and start the server if the user asked for it."""
     prefs = get_preferences()
     bridge.set_default_blender(preferred_blender(prefs))
+    bridge.refresh_interrupted()
     if prefs is not None and prefs.server_autostart:
         try:
-            bridge.start_server(prefs.server_port)
+            bridge.start_server(prefs.server_port, no_token=prefs.no_token)
         except bridge.BridgeError as exc:
             print(f"Render+: {exc}", file=sys.stderr)
 

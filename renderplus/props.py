@@ -176,7 +176,8 @@ class RenderPlusSettings(bpy.types.PropertyGroup):
 
 
 def _progress_get(self: Any) -> float:
-    return float(self.progress_value)
+    """One decimal: Blender 3.x shows more digits for small values ("0.781%") otherwise."""
+    return round(float(self.progress_value), 1)
 
 
 def _progress_set(self: Any, value: float) -> None:
@@ -190,7 +191,7 @@ class RenderPlusJobState(bpy.types.PropertyGroup):
     job_id: IntProperty(default=0)
     status: StringProperty(name="Status")
     progress_value: FloatProperty(default=0.0)
-    progress: FloatProperty(name="Progress", min=0.0, max=100.0, subtype="PERCENTAGE", precision=0,
+    progress: FloatProperty(name="Progress", min=0.0, max=100.0, subtype="PERCENTAGE", precision=1,
                             get=_progress_get, set=_progress_set)
     started: StringProperty(name="Started")
     finished: StringProperty(name="Finished")
@@ -201,6 +202,10 @@ class RenderPlusJobState(bpy.types.PropertyGroup):
     engine_type: StringProperty(name="Engine")
     detail: StringProperty(name="Detail", description="The render's latest progress line")
     messages: StringProperty(name="Messages")
+    output_count: IntProperty(name="Frames Written")
+    first_output: StringProperty(name="First Frame", subtype="FILE_PATH")
+    last_output: StringProperty(name="Last Frame", subtype="FILE_PATH")
+    output_folder: StringProperty(name="Output Folder", subtype="DIR_PATH")
 
 
 class RenderPlusRun(bpy.types.PropertyGroup):
@@ -212,9 +217,10 @@ class RenderPlusRun(bpy.types.PropertyGroup):
     copy_path: StringProperty(name="Saved Copy", description="The copy of the .blend the batch renders")
     revision: IntProperty(description="The batch revision the pump copied last", default=-1)
     progress_value: FloatProperty(default=0.0)
-    progress: FloatProperty(name="Progress", min=0.0, max=100.0, subtype="PERCENTAGE", precision=0,
+    progress: FloatProperty(name="Progress", min=0.0, max=100.0, subtype="PERCENTAGE", precision=1,
                             get=_progress_get, set=_progress_set)
     current_job: IntProperty(name="Current Job", default=-1)
+    running_jobs: StringProperty(name="Running Jobs", description="Ids of the jobs rendering now")
     started: StringProperty(name="Started")
     finished: StringProperty(name="Finished")
     rendertime: FloatProperty(name="Render Time", default=-1.0)

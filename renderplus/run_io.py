@@ -13,8 +13,9 @@ remembers the last view it wrote for each job and skips jobs that did not move, 
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .batch.view import BatchView, JobView
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
     from .batch.recipe import Recipe
     from .props import RenderPlusJobState, RenderPlusRun
 
-UNKNOWN = -1.0  # what the float properties hold for "no time yet" (the panels hide it)
+UNKNOWN = -1.0  # what the float properties hold for "no time yet" (the panels hide it, or say
+# "estimating" while the job or batch runs)
+ETA_MIN_PROGRESS = 2.0  # percent: an ETA from less says little (EEVEE compiling shaders)
+ETA_MIN_ELAPSED = 5.0  # seconds since the start, for the same reason
+ETA_WEIGHT = 0.3  # how far one new estimate moves the smoothed finish time
+ETA_MAX_STEP = 0.5  # ... at most this share of the time left (plus ETA_SLACK seconds)
+ETA_SLACK = 2.0
 
 
 def clock(timestamp: float | None) -> str:
@@ -50,6 +57,33 @@ def engine_detail(data: Mapping[str, str] | None) -> str:
     return " | ".join(parts)
 
 
+class EtaSmoother:
+    """A time-left that does not jump (the engine's raw ETA went 3 s -> 512 s -> 8 s while EEVEE
+    compiled shaders): None ("estimating") until enough progress and time passed, then the
+    *finish time* is smoothed, each estimate moving it part of the way and never by more than
+    half the time left, so the countdown runs steadily between estimates."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._finish: float | None = None
+
+    def update(self, eta: float | None, progress: float, started: float | None) -> float | None:
+        now = self._clock()
+        if eta is None or eta < 0:
+            return None
+        if progress < ETA_MIN_PROGRESS or started is None or now - started < ETA_MIN_ELAPSED:
+            return None
+        target = now + eta
+        if self._finish is None:
+            self._finish = target
+        else:
+            left = max(self._finish - now, 0.0)
+            step = ETA_WEIGHT * (target - self._finish)
+            limit = ETA_MAX_STEP * left + ETA_SLACK
+            self._finish += max(-limit, min(limit, step))
+        return max(self._finish - now, 0.0)
+
+
 class RunMirror:
     """Writes views of one batch into a ``RenderPlusRun``, each job only when its view changed.
 
@@ -62,6 +96,8 @@ class RunMirror:
         self._batch_key: tuple[Any, ...] | None = None
         self._scene = ""
         self._uid_index: dict[int, int] = {}
+        self._batch_eta = EtaSmoother()
+        self._job_etas: dict[int, EtaSmoother] = {}
 
     def reset(self, run: RenderPlusRun, recipe: Recipe, *, scene: str = "",
               uids: Sequence[int] = (), copy_path: str = "") -> None:
@@ -84,6 +120,8 @@ class RunMirror:
         self._batch_key = None
         self._scene = scene
         self._uid_index = {uid: index for index, uid in enumerate(uids) if uid}
+        self._batch_eta = EtaSmoother()
+        self._job_etas = {}
 
     def index_of(self, scene: str, uid: int) -> int | None:
         """The row of the scene job ``uid`` in the shown batch, or None when it has none."""
@@ -102,21 +140,28 @@ class RunMirror:
                 continue
             self._written[index] = job
             write_job(states[index], job)
+            if job.running:
+                smoother = self._job_etas.setdefault(index, EtaSmoother())
+                states[index].eta = seconds(smoother.update(job.eta, job.progress, job.times.started))
             rewritten += 1
         run.revision = view.revision
         return rewritten
 
     def _write_batch(self, run: RenderPlusRun, view: BatchView) -> None:
         key = (view.status, view.progress, view.current_job, view.eta, view.failed, view.times,
-               view.stats, view.poweroff, view.messages)
+               view.stats, view.poweroff, view.messages, view.running_jobs)
         if key == self._batch_key:
             return
+        eta = view.eta
+        if view.running:
+            eta = self._batch_eta.update(view.eta, view.progress, view.times.started)
         self._batch_key = key
         stats = view.stats
         run.status = view.status.value
         run.progress_value = view.progress
         run.current_job = view.current_job if view.current_job is not None else -1
-        run.eta = seconds(view.eta)
+        run.eta = seconds(eta)
+        run.running_jobs = ",".join(str(job_id) for job_id in view.running_jobs)
         run.failed = view.failed
         run.started = clock(view.times.started)
         run.finished = clock(view.times.finished)
@@ -144,3 +189,8 @@ def write_job(state: RenderPlusJobState, job: JobView) -> None:
     state.engine_type = job.engine_type or ""
     state.detail = engine_detail(job.engine_data)
     state.messages = "\n".join(job.messages)
+    state.output_count = len(job.outputs)
+    last = job.outputs[-1] if job.outputs else ""
+    state.last_output = last
+    state.output_folder = os.path.dirname(last)
+    state.first_output = job.outputs[0] if job.outputs else ""

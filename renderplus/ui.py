@@ -17,9 +17,18 @@ from typing import Any
 
 import bpy
 
-from . import bridge
+from . import bridge, job_checks
 from .batch.view import BatchStatus, JobStatus
-from .props import QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
+from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
+from .ui_results import (
+    draw_interrupted,
+    draw_job_state,
+    draw_progress,
+    draw_running,
+    draw_wrapped,
+    format_duration,
+    wrap_width,
+)
 
 CATEGORY = "Render+"
 # The run-state properties hold statuses as text; the str enums compare and hash equal to it.
@@ -34,42 +43,34 @@ STATUS_ICONS: dict[str, str] = {
 }
 ENDED = frozenset(status.value for status in JobStatus if status.ended)
 RUNNING, FINISHED, CANCELLED = JobStatus.RUNNING.value, JobStatus.FINISHED.value, JobStatus.CANCELLED.value
-# UILayout.progress() exists from Blender 4.0; older versions show a read-only slider.
-_LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
-HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
+ENGINE_NAMES = {key: name for key, name, _description in ENGINE_ITEMS}
+__all__ = ["draw_progress", "format_duration"]  # re-exported: older callers import them from here
 
 
-def format_duration(seconds: float) -> str:
-    """``4.2 s``, ``3 min 05 s``, ``2 h 07 min``; empty for an unknown (negative) time."""
-    if seconds < 0:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def draw_progress(layout: bpy.types.UILayout, owner: Any, label: str = "") -> None:
-    """A progress bar for ``owner.progress`` (0-100): "label 42%"."""
-    if HAS_PROGRESS_WIDGET:
-        value = owner.progress_value
-        layout.progress(factor=value / 100.0, type="BAR", text=f"{label} {value:.0f}%".strip())
-    else:  # the slider shows "label: 42%"
-        layout.prop(owner, "progress", text=label, slider=True)
+def job_state_at(context: bpy.types.Context, job: Any) -> tuple[int, Any]:
+    """(row index, batch state) of a scene job; (-1, None) when the shown batch lacks it."""
+    wm = context.window_manager
+    scene = job.id_data
+    if wm is None or scene is None:
+        return -1, None
+    index = bridge.job_state_index(scene.name, job.uid)
+    states = run_state(wm).jobs
+    return (index, states[index]) if index is not None and index < len(states) else (-1, None)
 
 
 def job_state(context: bpy.types.Context, job: Any) -> Any:
     """The batch state of a scene job, or None when the shown batch does not include it."""
-    wm = context.window_manager
-    scene = job.id_data
-    if wm is None or scene is None:
-        return None
-    index = bridge.job_state_index(scene.name, job.uid)
-    states = run_state(wm).jobs
-    return states[index] if index is not None and index < len(states) else None
+    return job_state_at(context, job)[1]
+
+
+def job_summary(job: Any) -> str:
+    """A row's summary: camera, frames, engine ("Cam Left · 1-6 · Cycles")."""
+    camera = job.camera or "scene camera"
+    frames = f"{job.frame_start}-{job.frame_end}" if job.mode == "ANIMATION" else f"{job.frame_still}"
+    engine = ENGINE_NAMES.get(job.engine, job.engine)
+    if job.engine == "OTHER":
+        engine = job.engine_other.strip() or engine
+    return f"{camera} · {frames} · {engine}"
 
 
 class RENDERPLUS_UL_jobs(bpy.types.UIList):
@@ -91,7 +92,11 @@ class RENDERPLUS_UL_jobs(bpy.types.UIList):
         name.active = item.enabled and (not batch_running or status in ("", RUNNING))
         default_icon = "RENDER_ANIMATION" if item.mode == "ANIMATION" else "RENDER_STILL"
         status_icon: Any = STATUS_ICONS.get(status, default_icon)  # the stubs want a Literal
-        name.prop(item, "name", text="", emboss=False, icon=status_icon)
+        split = name.split(factor=0.45, align=True)
+        split.prop(item, "name", text="", emboss=False, icon=status_icon)
+        summary = split.row(align=True)
+        summary.active = False
+        summary.label(text=job_summary(item))
         if status == RUNNING or (status in ENDED and state.rendertime >= 0):
             extra = row.row(align=True)  # narrow and fixed: the name keeps the rest of the row
             extra.ui_units_x = 2.6
@@ -157,39 +162,37 @@ class RENDERPLUS_PT_main(SidebarPanel):
         col.operator("renderplus.job_move", icon="TRIA_DOWN", text="").direction = "DOWN"
 
         if bridge.batch_running():
-            _draw_running(layout, run)
+            draw_running(context, layout, run)
         else:
+            interrupted = bridge.interrupted_batch()
+            if interrupted is not None:
+                draw_interrupted(layout, interrupted, bridge.can_resume())
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
+            _draw_binary(layout)
             if run.status in (FINISHED, CANCELLED):
-                _draw_results(layout, run)
+                _draw_results(context, layout, run)
         _draw_copy(layout, settings, run)
 
 
-def _draw_running(layout: bpy.types.UILayout, run: Any) -> None:
-    box = layout.box()
-    total = sum(1 for job in run.jobs if job.status != JobStatus.DISABLED)
-    done = sum(1 for job in run.jobs if job.status in ENDED)
-    current = run.jobs[run.current_job] if 0 <= run.current_job < len(run.jobs) else None
-    title = f"Rendering {current.name}" if current is not None else "Rendering"
-    box.label(text=f"{title} ({min(done + 1, total)}/{total})", icon="RENDER_ANIMATION")
-    draw_progress(box, run, "Batch")
-    if current is not None:
-        frame = min(current.frames_done + 1, current.frames_total)
-        frames = f" (frame {frame}/{current.frames_total})" if current.frames_total > 1 else ""
-        draw_progress(box, current, f"Job{frames}")
-        if current.detail:
-            box.label(text=current.detail)
-    if run.eta >= 0:
-        box.label(text=f"About {format_duration(run.eta)} left", icon="TIME")
-    row = box.row(align=True)
-    row.label(text="Cancel:")
-    row.operator("renderplus.job_cancel", text="Job", icon="X")
-    row.operator("renderplus.batch_cancel", text="Batch", icon="CANCEL")
+def _draw_binary(layout: bpy.types.UILayout) -> None:
+    """Which Blender renders the jobs, and whether it is known yet (asked in a thread)."""
+    binary = bridge.rendering_binary()
+    info = bridge.binary_info(binary)
+    row = layout.row()
+    row.scale_y = 0.8
+    if info is None:
+        row.label(text=f"Checking {os.path.basename(binary)}...", icon="TIME")
+    elif info.problem:
+        row.alert = True
+        row.label(text=info.problem, icon="ERROR")
+    else:
+        row.active = False
+        row.label(text=f"Renders with Blender {info.version}", icon="BLENDER")
 
 
-def _draw_results(layout: bpy.types.UILayout, run: Any) -> None:
+def _draw_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: Any) -> None:
     box = layout.box()
     icon: Any = "CHECKMARK" if run.status == FINISHED and not run.failed else "ERROR"
     if run.status == CANCELLED:
@@ -205,8 +208,8 @@ def _draw_results(layout: bpy.types.UILayout, run: Any) -> None:
             col.label(text=f"{label}: {run.jobs[index].name} ({format_duration(seconds)})")
     if run.failed:
         col.label(text=f"{run.failed} job(s) failed", icon="ERROR")
-    for line in run.messages.splitlines()[:6]:
-        col.label(text=line)
+    if run.messages:
+        draw_wrapped(col, run.messages, wrap_width(context), max_lines=8)
     if run.poweroff:
         col.label(text=f"Pending: {run.poweroff}", icon="QUIT")
 
@@ -239,6 +242,10 @@ class RENDERPLUS_PT_job(SidebarPanel):
         if job is None:
             layout.label(text="Add a job to edit it here")
             return
+        # First what matters most: what would fail, then how the last batch went (why it failed).
+        _draw_problems(context, layout, job)
+        index, state = job_state_at(context, job)
+        draw_job_state(context, layout, state, index, STATUS_ICONS)
         layout.use_property_split = True
         layout.use_property_decorate = False
         col = layout.column()
@@ -283,25 +290,20 @@ class RENDERPLUS_PT_job(SidebarPanel):
             sub = col.column(align=True)
             for key in ("section_x", "section_y", "section_width", "section_height"):
                 sub.prop(job, key)
-        _draw_job_state(layout, job_state(context, job))
 
 
-def _draw_job_state(layout: bpy.types.UILayout, state: Any) -> None:
-    if state is None or not state.status:
+def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: Any) -> None:
+    """What would make this job fail now (Render checks every job the same way)."""
+    if not job.enabled or bridge.batch_running():
+        return
+    problems = job_checks.job_problems(job, **bridge.check_arguments(context.scene))
+    if not problems:
         return
     box = layout.box()
-    status_icon: Any = STATUS_ICONS.get(state.status, "NONE")
-    box.label(text=f"Last batch: {state.status.title()}", icon=status_icon)
-    col = box.column(align=True)
-    if state.started:
-        finished = f", finished {state.finished}" if state.finished else ""
-        col.label(text=f"Started {state.started}{finished}")
-    if state.rendertime >= 0:
-        col.label(text=f"Render time {format_duration(state.rendertime)}")
-    if state.engine_type:
-        col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
-    for line in state.messages.splitlines()[:8]:
-        col.label(text=line, icon="ERROR")
+    box.alert = True
+    width = wrap_width(context)
+    for problem in problems:
+        draw_wrapped(box, problem, width, icon="ERROR")
 
 
 class RENDERPLUS_PT_job_overrides(SidebarPanel):
@@ -368,7 +370,7 @@ ICONS = frozenset(STATUS_ICONS.values()) | {
     "RENDER_STILL", "ADD", "REMOVE", "OUTLINER_OB_CAMERA", "DUPLICATE", "DOWNARROW_HLT", "TRIA_UP",
     "TRIA_DOWN", "X", "CANCEL", "CHECKMARK", "ERROR", "QUIT", "FILE_BLEND", "FILE_FOLDER", "LINKED",
     "UNLINKED", "PLAY", "PREFERENCES", "CHECKBOX_HLT", "CHECKBOX_DEHLT", "TRASH", "IMPORT", "EXPORT",
-    "NONE", "INFO", "TIME",
+    "NONE", "INFO", "TIME", "BLANK1", "BLENDER", "TEXT", "FILE_IMAGE", "IMAGE_DATA", "COPYDOWN", "URL",
 }
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

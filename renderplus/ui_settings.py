@@ -10,7 +10,7 @@ from __future__ import annotations
 import bpy
 
 from . import bridge
-from .preferences import ADDON_ID
+from .preferences import ADDON_ID, draw_dashboard
 from .props import settings_of
 from .ui import SidebarPanel, draw_hooks
 
@@ -116,6 +116,8 @@ class RENDERPLUS_PT_server(SidebarPanel):
         else:
             row.label(text="Stopped", icon="UNLINKED")
             row.operator("renderplus.server_start", text="", icon="PLAY")
+        if url and layout is not None:
+            draw_dashboard(layout)
         layout.operator("preferences.addon_show", text="Server Preferences",
                         icon="PREFERENCES").module = ADDON_ID
 

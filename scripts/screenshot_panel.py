@@ -140,6 +140,10 @@ class Shot:
         settings.jobs[3].enabled = False
         for job in settings.jobs:
             job.output = str(self.work / "renders" / f"{job.name.replace(' ', '_')}_")
+        # The first job fails while rendering (an override the check cannot know is wrong): the
+        # panel shows why, in full.
+        override = settings.jobs[0].overrides.add()
+        override.path, override.value = "render.no_such_setting", "1"
         settings.active_job_index = 1
 
         for window in bpy.context.window_manager.windows:
@@ -193,9 +197,11 @@ class Shot:
         run = self.bpy.context.window_manager.renderplus_run
         states = list(run.jobs)
         current = states[run.current_job] if run.current_job == 1 else None
-        if current is not None and current.progress_value >= 45:
+        if current is not None and current.progress_value >= 45 and current.output_count >= 2:
+            # the artist selects the job that failed, to read why
+            self.bpy.context.scene.renderplus.active_job_index = 0
             self.step = self.screenshot
-            return 0.1  # one more redraw with the latest state
+            return 0.5  # redraws with the latest state and the thumbnail loaded
         if run.status in ("FINISHED", "CANCELLED"):
             raise RuntimeError(f"the batch ended before the screenshot: {[s.status for s in states]}")
         return 0.1

@@ -114,8 +114,8 @@ def test_bad_input_is_refused_with_the_reason(scenario: dict[str, Any]) -> None:
     assert "No Blender binary" in scenario["no_binary_render"]
     assert "/nonexistent/blender is not an executable" in scenario["no_binary_render"]
     assert scenario["default_blender_in_module"] is None
-    assert "jobs[0].frame_end" in scenario["invalid_render"]
-    assert "must be >= frame_start" in scenario["invalid_render"]
+    assert "the end frame (2) is before the start frame (10)" in scenario["invalid_render"]
+    assert f"Job {scenario['invalid_job_name']!r}" in scenario["invalid_render"]  # by name, not jobs[0]
     assert scenario["batch_after_invalid"] is False
     assert "not a valid recipe" in scenario["bad_import"]
     assert "jobs[0].frame_end" in scenario["bad_import"]

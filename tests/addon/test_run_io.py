@@ -3,6 +3,7 @@ each job row rewritten only when its view changed."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import replace
 from typing import Any
@@ -159,3 +160,69 @@ def test_a_real_batch_view_goes_through() -> None:
 ])
 def test_engine_detail(data: dict[str, str] | None, line: str) -> None:
     assert run_io.engine_detail(data) == line
+
+
+# -------------------------------------------------------------------------- issue 13
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_eta_says_estimating_until_it_means_something_then_never_jumps() -> None:
+    clock = FakeClock()
+    smoother = run_io.EtaSmoother(clock)
+    started = clock.now
+    clock.now += 1.0
+    assert smoother.update(3.0, 0.5, started) is None  # EEVEE compiling shaders: 0.5 %, 1 s
+    clock.now += 5.0
+    assert smoother.update(512.0, 1.0, started) is None  # still under 2 %
+    shown = []
+    for raw in (40.0, 512.0, 8.0, 36.0, 30.0):  # the engine's estimate jumps about
+        clock.now += 2.0
+        eta = smoother.update(raw, 10.0, started)
+        assert eta is not None
+        shown.append(eta)
+    steps = [abs(b - a) for a, b in itertools.pairwise(shown)]
+    assert shown[0] == 40.0
+    assert max(steps) <= 0.5 * max(shown) + 4.0  # no 8 s -> 512 s -> 8 s leaps
+    assert max(shown) < 200  # one wild estimate (512 s) moves it only part of the way
+    assert smoother.update(None, 10.0, started) is None
+
+
+def test_a_steady_eta_counts_down_with_the_clock() -> None:
+    clock = FakeClock()
+    smoother = run_io.EtaSmoother(clock)
+    started = clock.now - 10
+    assert smoother.update(100.0, 20.0, started) == 100.0
+    clock.now += 10
+    assert smoother.update(90.0, 30.0, started) == pytest.approx(90.0)
+
+
+def test_the_batch_eta_is_smoothed_and_unknown_while_estimating(
+        mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    now = time.time()
+    mirror.write(run, view((job(0, JobStatus.RUNNING, progress=0.5),), eta=3.0, progress=0.5,
+                           times=Times(started=now - 1)))
+    assert run.eta == run_io.UNKNOWN  # the panel says "Estimating time left..."
+    mirror.write(run, view((job(0, JobStatus.RUNNING, progress=20.0),), eta=60.0, progress=20.0,
+                           times=Times(started=now - 30), revision=2))
+    assert run.eta == pytest.approx(60.0, abs=1.0)
+
+
+def test_parallel_jobs_and_the_frames_a_job_wrote_are_mirrored(
+        mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    outputs = ("/renders/a_0001.png", "/renders/a_0002.png", "/renders/a_0003.png")
+    jobs = (job(0, JobStatus.RUNNING, outputs=outputs), job(1, JobStatus.RUNNING), job(2, JobStatus.DISABLED))
+    mirror.write(run, view(jobs, running_jobs=(0, 1), current_job=1))
+    assert run.running_jobs == "0,1"
+    first = run.jobs[0]
+    assert (first.output_count, first.first_output, first.last_output, first.output_folder) == (
+        3, "/renders/a_0001.png", "/renders/a_0003.png", "/renders")
+    assert run.jobs[1].output_count == 0 and run.jobs[1].last_output == ""

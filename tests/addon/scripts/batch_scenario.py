@@ -96,8 +96,9 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     recipe = {"version": 2.2, "name": "from curl", "jobs": [
         {"id": 0, "name": "remote", "external": True, "filename": args["blend"], "camera": "Cam2",
          "output": os.path.join(args["out"], "remote_"), "frame_still": 2}]}
-    out["http_recipe"] = harness.http_json(f"{url}/batch/recipe", "POST", recipe)[0]
-    out["http_start"] = harness.http_json(f"{url}/batch/start")[0]
+    token = bridge.server_token()  # the server makes its own access token (issue 12)
+    out["http_recipe"] = harness.http_json(f"{url}/batch/recipe", "POST", recipe, token=token)[0]
+    out["http_start"] = harness.http_json(f"{url}/batch/start", token=token)[0]
     out["http_batch_finished"] = harness.pump_until(
         bridge.pump, lambda: run.batch_name == "from curl" and run.status == "FINISHED", timeout=120)
     out["http_run"] = {"batch_name": run.batch_name, "scene": run.scene, "progress": run.progress_value,

@@ -143,13 +143,16 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def http_json(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
-    """(status, decoded JSON answer) of a request; ``body`` is sent as JSON."""
+def http_json(url: str, method: str = "GET", body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    """(status, decoded JSON answer) of a request; ``body`` is sent as JSON, ``token`` as the
+    server's access token."""
     import urllib.error
     import urllib.request
 
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -127,6 +127,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     # A broken job: the render operator refuses it, names the field, and starts nothing.
     settings.jobs[0].mode = "ANIMATION"
     settings.jobs[0].frame_start, settings.jobs[0].frame_end = 10, 2
+    out["invalid_job_name"] = settings.jobs[0].name
     try:
         ops.batch_render()
         out["invalid_render"] = "started"

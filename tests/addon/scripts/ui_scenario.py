@@ -113,6 +113,11 @@ class CheckingLayout:
             raise DrawError(f"progress factor {factor} outside 0..1")
         self._log["progress"].append(text)
 
+    def template_icon(self, icon_value: int = 0, scale: float = 1.0) -> None:
+        if icon_value <= 0:
+            raise DrawError(f"template_icon with icon id {icon_value}")
+        self._log["icons"].append(icon_value)
+
     def separator(self, **_: Any) -> None:
         pass
 
@@ -124,7 +129,7 @@ def draw_everything(addon: str) -> dict[str, Any]:
     ui, ui_settings = harness.submodule(addon, "ui"), harness.submodule(addon, "ui_settings")
     prefs_module = harness.submodule(addon, "preferences")
     context = bpy.context
-    kinds = ("props", "labels", "operators", "menus", "lists", "progress")
+    kinds = ("props", "labels", "operators", "menus", "lists", "progress", "icons")
     log: dict[str, list[Any]] = {kind: [] for kind in kinds}
     drawn = []
     for cls in ui.CLASSES + ui_settings.CLASSES:

@@ -1,0 +1,172 @@
+# mypy: disable-error-code="union-attr"
+"""What the panels show of a batch: the jobs rendering now, the time left, an interrupted batch,
+and for the selected job why it failed (in full), where its frames went and its last frame.
+
+Draw only, like ``ui`` (which calls these); buttons name operators by ``bl_idname``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import bpy
+
+from . import thumbnails
+from .batch.view import BatchView, JobStatus
+
+RUNNING = JobStatus.RUNNING.value
+ENDED = frozenset(status.value for status in JobStatus if status.ended)
+CHAR_WIDTH = 7.5  # pixels of an average sidebar character at UI scale 1 (wrapping estimate)
+THUMBNAIL_SCALE = 7.0
+RUNNING_THUMBNAIL_SCALE = 5.0
+# UILayout.progress() exists from Blender 4.0; older versions show a read-only slider.
+_LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
+HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
+
+
+def format_duration(seconds: float) -> str:
+    """``4.2 s``, ``3 min 05 s``, ``2 h 07 min``; empty for an unknown (negative) time."""
+    if seconds < 0:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def time_left(seconds: float) -> str:
+    """"About 3 min 05 s left", or "Estimating time left..." while there is no sensible figure."""
+    return f"About {format_duration(seconds)} left" if seconds >= 0 else "Estimating time left..."
+
+
+def draw_progress(layout: bpy.types.UILayout, owner: Any, label: str = "") -> None:
+    """A progress bar for ``owner.progress`` (0-100) with one decimal: "label 42.5%"."""
+    if HAS_PROGRESS_WIDGET:
+        value = owner.progress_value
+        layout.progress(factor=min(max(value / 100.0, 0.0), 1.0), type="BAR",
+                        text=f"{label} {value:.1f}%".strip())
+    else:  # the slider shows "label: 42.5%" (the property rounds to one decimal)
+        layout.prop(owner, "progress", text=label, slider=True)
+
+
+def wrap_width(context: bpy.types.Context, indent: int = 4) -> int:
+    """How many characters fit in a line of the region being drawn."""
+    region = context.region
+    width = region.width if region is not None and region.width > 1 else 300
+    system = context.preferences.system if context.preferences is not None else None
+    scale = system.ui_scale if system is not None and system.ui_scale > 0 else 1.0  # 0 in background
+    return max(int(width / (CHAR_WIDTH * scale)) - indent, 16)
+
+
+def wrap_lines(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, its own line breaks kept."""
+    lines: list[str] = []
+    for paragraph in text.splitlines():
+        lines.extend(textwrap.wrap(paragraph, width, break_long_words=True, break_on_hyphens=False) or [""])
+    return lines
+
+
+def draw_wrapped(layout: bpy.types.UILayout, text: str, width: int, icon: str = "NONE",
+                 max_lines: int = 0) -> bool:
+    """Labels for ``text`` wrapped to ``width``; the first line gets ``icon``. True when
+    ``max_lines`` cut it short."""
+    lines = wrap_lines(text, width)
+    shown = lines[:max_lines] if max_lines else lines
+    col = layout.column(align=True)
+    for number, line in enumerate(shown):
+        line_icon: Any = icon if number == 0 or icon == "NONE" else "BLANK1"  # keeps the indent
+        col.label(text=line, icon=line_icon)
+    return len(shown) < len(lines)
+
+
+def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: Any) -> None:
+    """The batch's bar, then one box per job rendering now (several with parallel slots)."""
+    box = layout.box()
+    total = sum(1 for job in run.jobs if job.status != JobStatus.DISABLED)
+    done = sum(1 for job in run.jobs if job.status in ENDED)
+    running = [job for job in run.jobs if job.status == RUNNING]
+    if len(running) == 1:
+        title = f"Rendering {running[0].name}"
+    else:
+        title = f"Rendering {len(running)} jobs" if running else "Rendering"
+    box.label(text=f"{title} ({min(done + len(running), total)}/{total})", icon="RENDER_ANIMATION")
+    draw_progress(box, run, "Batch")
+    box.label(text=time_left(run.eta), icon="TIME")
+    for job in running:
+        col = box.column(align=True)
+        if len(running) > 1:
+            col.label(text=job.name, icon="RENDER_ANIMATION")
+        frame = min(job.frames_done + 1, job.frames_total)
+        frames = f" (frame {frame}/{job.frames_total})" if job.frames_total > 1 else ""
+        draw_progress(col, job, f"Job{frames}")
+        if job.detail:
+            col.label(text=job.detail)
+        icon_value = thumbnails.icon_id(job.last_output)  # the frame it wrote last, as it renders
+        if icon_value:
+            col.template_icon(icon_value=icon_value, scale=RUNNING_THUMBNAIL_SCALE)
+    row = box.row(align=True)
+    row.label(text="Cancel:")
+    row.operator("renderplus.job_cancel", text="Job", icon="X")
+    row.operator("renderplus.batch_cancel", text="Batch", icon="CANCEL")
+
+
+def draw_interrupted(layout: bpy.types.UILayout, view: BatchView, can_resume: bool) -> None:
+    """A batch that Blender's quit or crash cut short, and the button that resumes it."""
+    box = layout.box()
+    enabled = view.enabled_jobs
+    finished = sum(1 for job in enabled if job.status is JobStatus.FINISHED)
+    box.label(text="A batch was interrupted (Blender quit or crashed)", icon="ERROR")
+    box.label(text=f"{view.name or 'Batch'}: {finished} of {len(enabled)} job(s) finished")
+    row = box.row()
+    row.enabled = can_resume
+    row.operator("renderplus.batch_resume", icon="PLAY")
+
+
+def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state: Any,
+                   state_index: int, icons: dict[str, str]) -> None:
+    """The selected job in the last batch: status, times, the full failure, its frames."""
+    if state is None or not state.status:
+        return
+    box = layout.box()
+    status_icon: Any = icons.get(state.status, "NONE")
+    box.label(text=f"Last batch: {state.status.title()}", icon=status_icon)
+    col = box.column(align=True)
+    if state.started:
+        finished = f", finished {state.finished}" if state.finished else ""
+        col.label(text=f"Started {state.started}{finished}")
+    if state.rendertime >= 0:
+        col.label(text=f"Render time {format_duration(state.rendertime)}")
+    if state.status == RUNNING:
+        col.label(text=time_left(state.eta), icon="TIME")
+    if state.engine_type:
+        col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
+    if state.messages:
+        width = wrap_width(context)
+        icon = "ERROR" if state.status == JobStatus.FAILED else "INFO"
+        cut = draw_wrapped(box, state.messages, width, icon=icon, max_lines=12)
+        text = "Show the whole message" if cut else "Show in a window"
+        box.operator("renderplus.job_messages", text=text, icon="TEXT").index = state_index
+    _draw_outputs(box, state)
+
+
+def _draw_outputs(layout: bpy.types.UILayout, state: Any) -> None:
+    """Where the job's frames went (and a button that opens the folder) and its last frame."""
+    if not state.output_count:
+        return
+    col = layout.column(align=True)
+    row = col.row(align=True)
+    count = state.output_count
+    row.label(text=f"{count} frame{'s' if count != 1 else ''} in {state.output_folder}", icon="FILE_IMAGE")
+    row.operator("wm.path_open", text="", icon="FILE_FOLDER").filepath = state.output_folder
+    if count > 1:
+        col.label(text=f"First: {state.first_output}")
+    col.label(text=f"Last: {state.last_output}")
+    icon_value = thumbnails.icon_id(state.last_output)
+    if icon_value:
+        layout.template_icon(icon_value=icon_value, scale=THUMBNAIL_SCALE)
+    row = layout.row()
+    row.operator("wm.path_open", text="Open Last Frame", icon="IMAGE_DATA").filepath = state.last_output

@@ -1,0 +1,172 @@
+"""In the bpy wheel (issue 13): the check before Render, a batch's frames and thumbnails, the
+list following the running job, a failure in full, the dashboard address and its token, and
+resuming an interrupted batch (against the service's API, stood in where it has not landed).
+
+Arguments (JSON): zip, blend (3.4 fixture with Cam2), out, fake (fake Blender 3.4), fake50
+(the same answering 5.0), port.
+"""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+from typing import Any
+
+import harness
+
+
+def render_error(ops: Any, **kwargs: Any) -> str:
+    try:
+        ops.batch_render(**kwargs)
+    except RuntimeError as exc:
+        return str(exc)
+    return "started"
+
+
+def main(args: dict[str, Any]) -> dict[str, Any]:
+    import bpy
+
+    addon = harness.install_extension(args["zip"])
+    bridge = harness.submodule(addon, "bridge")
+    thumbnails = harness.submodule(addon, "thumbnails")
+    operators = harness.submodule(addon, "operators")
+    prefs = bpy.context.preferences.addons[addon].preferences
+    ops = bpy.ops.renderplus
+    out: dict[str, Any] = {}
+
+    # The binary is asked in a thread: "checking..." (None) first, then its answer.
+    out["first_answer"] = bridge.binary_info(args["fake"])
+    info = bridge.wait_binary_info(args["fake"], 30)
+    out["binary"] = [info.version, list(info.engines)]
+
+    bpy.ops.wm.open_mainfile(filepath=args["blend"])
+    scene = bpy.context.scene
+    settings = scene.renderplus
+    ops.jobs_from(source="CAMERAS", replace=True)  # "Cam2", "Camera"
+    for job in settings.jobs:
+        job.output = os.path.join(args["out"], f"{job.camera}_")
+    names = [job.name for job in settings.jobs]
+    out["names"] = names
+
+    # The copy is saved by this Blender (5.0): too new for a 3.4 binary.
+    prefs.blender_bin = args["fake"]
+    out["too_new"] = render_error(ops)
+    prefs.blender_bin = args["fake50"]
+
+    first = settings.jobs[0]
+    cases = {}
+    first.engine = "BLENDER_EEVEE_NEXT"
+    cases["engine"] = render_error(ops)
+    first.engine = "FILE"
+    bpy.data.objects["Cam2"].name = "Cam2 renamed"
+    cases["camera"] = render_error(ops)
+    bpy.data.objects["Cam2 renamed"].name = "Cam2"
+    first.world = "Gone World"
+    cases["world"] = render_error(ops)
+    first.world = ""
+    first.layer = "Gone Layer"
+    cases["layer"] = render_error(ops)
+    first.layer = ""
+    first.scene = "Gone Scene"
+    cases["scene"] = render_error(ops)
+    first.scene = scene.name
+    first.mode, first.frame_start, first.frame_end = "ANIMATION", 9, 3
+    cases["frames"] = render_error(ops)
+    first.mode, first.frame_start, first.frame_end = "STILL", 1, 1
+    first.output = os.path.join(args["blend"], "renders", "frame_")  # under a file: even root cannot
+    cases["folder"] = render_error(ops)
+    first.output = os.path.join(args["out"], "Cam2_")
+    out["cases"] = cases
+    out["batch_after_checks"] = bridge.get_service().batch is not None
+
+    # A batch that renders: frames, thumbnails, the list follows, a failure readable in full.
+    first.mode, first.frame_start, first.frame_end = "ANIMATION", 1, 3
+    ops.job_add()
+    failing = settings.jobs[-1]
+    failing.name = "Will fail"
+    failing.output = os.path.join(args["out"], "fail_")
+    settings.active_job_index = len(settings.jobs) - 1
+    selected: list[int] = []
+    out["render"] = render_error(ops)
+    run = bpy.context.window_manager.renderplus_run
+    out["finished"] = harness.pump_until(bridge.pump, lambda: run.status == "FINISHED", timeout=120,
+                                         every=lambda: selected.append(settings.active_job_index))
+    out["selected"] = sorted(set(selected))
+    out["states"] = [[s.name, s.status, s.output_count, s.first_output, s.last_output, s.output_folder]
+                     for s in run.jobs]
+    out["icon"] = thumbnails.icon_id(run.jobs[0].last_output)
+    out["icon_again"] = thumbnails.icon_id(run.jobs[0].last_output)
+    out["previews"] = len(thumbnails._collection)  # background Blender makes no icons (id 0)
+    out["failed_message"] = run.jobs[2].messages
+    describe = operators.RENDERPLUS_OT_job_messages.description
+    out["tooltip"] = describe(bpy.context, SimpleNamespace(index=2))
+    out["progress_shown"] = run.jobs[0].progress
+
+    # The dashboard: a token by default, none with the preference.
+    prefs.server_port = args["port"]
+    ops.server_start()
+    out["dashboard"] = bridge.dashboard_url()
+    out["token"] = bridge.server_token()
+    ops.dashboard_copy()
+    out["clipboard"] = bpy.context.window_manager.clipboard
+    ops.server_stop()
+    harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+    prefs.no_token = True
+    ops.server_start()
+    out["dashboard_no_token"] = bridge.dashboard_url()
+    out["token_no_token"] = bridge.server_token()
+    ops.server_stop()
+    harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+
+    # An interrupted batch, through the service's API (stood in when it has not landed yet).
+    service = bridge.get_service()
+    out["service_has_resume"] = hasattr(type(service), "resume")
+    interrupted = service.view()
+    from dataclasses import replace
+
+    calls: list[str] = []
+    errors = iter([harness_error(addon, "The interrupted batch's file is gone: /x.blend")])
+
+    def fake_resume() -> Any:
+        calls.append("resume")
+        error = next(errors, None)
+        if error is not None:
+            raise error
+        return service.start()
+
+    service.interrupted_view = lambda: replace(interrupted, resumable=True)
+    service.resume = fake_resume
+    out["found_interrupted"] = bridge.refresh_interrupted() is not None
+    out["resume_poll"] = ops.batch_resume.poll()
+    out["resume_error"] = ""
+    try:
+        ops.batch_resume()
+    except RuntimeError as exc:
+        out["resume_error"] = str(exc)
+    ops.batch_resume()
+    out["resume_calls"] = calls
+    out["running_after_resume"] = bridge.batch_running()
+    out["interrupted_after"] = bridge.interrupted_batch() is not None
+    harness.pump_until(bridge.pump, lambda: not bridge.batch_running(), timeout=60)
+
+    # An unsaved file asks where relative outputs go, instead of Blender's config folder.
+    bpy.ops.wm.read_homefile(use_empty=False)
+    ops.job_add()
+    out["unsaved_output"] = bpy.context.scene.renderplus.jobs[0].output
+    out["unsaved"] = render_error(ops)
+    chosen = os.path.join(args["out"], "chosen")
+    os.makedirs(chosen, exist_ok=True)
+    out["unsaved_with_folder"] = render_error(ops, directory=chosen)
+    harness.pump_until(bridge.pump, lambda: not bridge.batch_running(), timeout=60)
+    out["chosen_files"] = sorted(os.listdir(os.path.join(chosen, "renders"))) if os.path.isdir(
+        os.path.join(chosen, "renders")) else []
+    return out
+
+
+def harness_error(addon: str, message: str) -> Exception:
+    service_module = harness.submodule(addon, "batch.service")
+    return service_module.ServiceError(message)  # type: ignore[no-any-return]
+
+
+if __name__ == "__main__":
+    harness.run(main)
