@@ -2,7 +2,8 @@
 
 Both sides run exactly the same argv (the runner's own command lines, override script included),
 alternately, several rounds; the ratio of medians is the cost of Render+ itself (target <= 1.03).
-Also reports the dispatch gap: job i finished -> job i+1 started, from the batch's own times.
+Also reports the dispatch gap: job i finished -> job i+1 started, from the batch's own times,
+and the same runner with the durable store on (every state change and frame written to SQLite).
 
 Usage: python bench/bench_overhead.py [--jobs 10] [--rounds 3]
 """
@@ -25,6 +26,7 @@ from bench.results import record  # noqa: E402
 from renderplus.batch.command import build_argv, write_override_config  # noqa: E402
 from renderplus.batch.recipe import parse_recipe  # noqa: E402
 from renderplus.batch.runner import Batch  # noqa: E402
+from renderplus.batch.store import BatchStore  # noqa: E402
 from tests.blendfiles import BLENDER, make_blend  # noqa: E402
 
 
@@ -47,21 +49,28 @@ def main() -> None:
     shell_script = work / "loop.sh"
     shell_script.write_text("\n".join(loop) + "\n")
 
-    shell_times, runner_times, gaps = [], [], []
+    shell_times: list[float] = []
+    runner_times: list[float] = []
+    stored_times: list[float] = []
+    gaps: list[float] = []
+    stored_gaps: list[float] = []
+    store = BatchStore.open(work / "store")
     subprocess.run(["bash", str(shell_script)], check=True)  # warm the page cache
     for _ in range(args.rounds):
         start = time.perf_counter()
         subprocess.run(["bash", str(shell_script)], check=True)
         shell_times.append(time.perf_counter() - start)
-        batch = Batch(recipe)
-        start = time.perf_counter()
-        batch.run()
-        runner_times.append(time.perf_counter() - start)
-        jobs = batch.snapshot()["jobs"]
-        assert all(j["status"] == "FINISHED" for j in jobs), [j["messages"] for j in jobs]
-        gaps += [jobs[i + 1]["process"]["started"] - jobs[i]["process"]["exited"]
-                 for i in range(len(jobs) - 1)]
+        for times, gap_list, batch in ((runner_times, gaps, Batch(recipe)),
+                                       (stored_times, stored_gaps, Batch(recipe, store=store))):
+            start = time.perf_counter()
+            batch.run()
+            times.append(time.perf_counter() - start)
+            jobs = batch.snapshot()["jobs"]
+            assert all(j["status"] == "FINISHED" for j in jobs), [j["messages"] for j in jobs]
+            gap_list += [jobs[i + 1]["process"]["started"] - jobs[i]["process"]["exited"]
+                         for i in range(len(jobs) - 1)]
     ratio = statistics.median(runner_times) / statistics.median(shell_times)
+    stored_ratio = statistics.median(stored_times) / statistics.median(shell_times)
     lines = [
         f"{args.jobs} tiny Cycles jobs (64x48, 4 spp), {args.rounds} rounds, medians:",
         f"- shell loop: {statistics.median(shell_times):.2f} s "
@@ -71,6 +80,11 @@ def main() -> None:
         f"- ratio runner / shell: **{ratio:.3f}** (target <= 1.03)",
         f"- dispatch gap (job i's Blender exited -> job i+1's Blender started): median "
         f"{statistics.median(gaps) * 1000:.1f} ms, max {max(gaps) * 1000:.1f} ms (target < 50 ms)",
+        f"- Render+ runner with the durable store on: {statistics.median(stored_times):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in stored_times)}); ratio / shell: "
+        f"**{stored_ratio:.3f}**; dispatch gap median {statistics.median(stored_gaps) * 1000:.1f} ms, "
+        f"max {max(stored_gaps) * 1000:.1f} ms",
+        "(one slot, a process per job: the recipe names no engine, so no session reuse)",
     ]
     print("\n".join(lines))
     record("Batch overhead (bench/bench_overhead.py)", lines)

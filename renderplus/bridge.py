@@ -274,18 +274,17 @@ def wait_binary_info(binary: str, timeout: float) -> BinaryInfo | None:
 
 
 def refresh_interrupted() -> BatchView | None:
-    """Look for a batch that a quit or crash cut short (``service.interrupted_view()``, once the
-    durable store provides it); the panel offers to resume it."""
+    """Look for a batch that a quit or crash cut short (the durable store's); the panel offers
+    to resume it."""
     service = get_service()
-    reader = getattr(service, "interrupted_view", None)
     view = None
-    if reader is not None and not service.running:
+    if not service.running:
         try:
-            view = reader()
+            view = service.interrupted_view()
         except Exception as exc:  # a broken store must not keep the add-on from loading
             print(f"Render+: could not read the interrupted batch: {exc}", file=sys.stderr)
-    _state.interrupted = view if view is not None and getattr(view, "resumable", False) else None
-    return _state.interrupted
+    _state.interrupted = view
+    return view
 
 
 def interrupted_batch() -> BatchView | None:
@@ -294,17 +293,13 @@ def interrupted_batch() -> BatchView | None:
 
 
 def can_resume() -> bool:
-    return hasattr(get_service(), "resume")
+    return get_service().store is not None
 
 
 def resume_batch() -> Batch:
-    """Resume the interrupted batch: its jobs that did not finish render again."""
-    service = get_service()
-    resume = getattr(service, "resume", None)
-    if resume is None:
-        raise BridgeError("This version of Render+ cannot resume batches yet")
+    """Resume the interrupted batch: only its missing frames render again."""
     try:
-        batch: Batch = resume()
+        batch = get_service().resume()
     except ServiceError as exc:
         raise BridgeError(str(exc)) from exc
     _state.interrupted = None

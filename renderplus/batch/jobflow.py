@@ -250,8 +250,7 @@ class JobFlow(BatchState):
             record.done[frame] = [s.path for s in stamps]
         if extra:
             with self._lock:
-                record.extra_outputs.extend(extra)
-                record.revision += 1
+                record.add_extra_outputs(extra)
         if record.outputs_file:
             _append_lines(record.outputs_file, [path, *extra])
 

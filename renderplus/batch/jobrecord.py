@@ -38,7 +38,7 @@ class JobRecord:
     attempts: int = 0
     done: dict[int, list[str]] = field(default_factory=dict)  # frames written and verified
     peak_mem_mb: float | None = None
-    extra_outputs: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_EXTRA_OUTPUTS))
+    extra_outputs: deque[str] | None = None  # made on the first File Output node file
     revision: int = 0
     _view: JobView | None = None
     _view_key: tuple[int, int] = (-1, 0)
@@ -54,6 +54,12 @@ class JobRecord:
         else:
             self.messages_dropped += 1
             self.messages[-1] = f"... and {self.messages_dropped} more messages (see the log)"
+        self.revision += 1
+
+    def add_extra_outputs(self, paths: list[str]) -> None:
+        if self.extra_outputs is None:
+            self.extra_outputs = deque(maxlen=MAX_EXTRA_OUTPUTS)
+        self.extra_outputs.extend(paths)
         self.revision += 1
 
     def note_memory(self, text: str | None) -> None:
@@ -90,7 +96,7 @@ class JobRecord:
             eta=self.eta(now),
             frames_done=progress.frames_done if progress else 0,
             frames_total=len(self.job.frames),
-            outputs=(tuple(progress.saved_files) if progress else ()) + tuple(self.extra_outputs),
+            outputs=(tuple(progress.saved_files) if progress else ()) + tuple(self.extra_outputs or ()),
             process=(ProcessInfo(self.process_started, self.process_exited, self.returncode)
                      if self.process_started is not None else NO_PROCESS),
         )

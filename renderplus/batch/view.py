@@ -92,6 +92,7 @@ class ProcessInfo:
         return {"started": self.started, "exited": self.exited, "returncode": self.returncode}
 
 
+_quote = json.encoder.encode_basestring_ascii  # json.dumps of a str, without its per-call setup
 NO_TIMES = Times()
 NO_PROCESS = ProcessInfo()
 _BLANK_JOB = ('{"id": %d, "status": "%s", "times": {"started": null, "finished": null, '
@@ -147,7 +148,7 @@ class JobView:
         if (self.status in (JobStatus.QUEUED, JobStatus.DISABLED) and not self.messages
                 and self.times is NO_TIMES and self.process is NO_PROCESS and not self.outputs
                 and self.engine_type is None and not self.progress and not self.frames_done):
-            return _BLANK_JOB % (self.id, self.status.value, json.dumps(self.name), self.frames_total)
+            return _BLANK_JOB % (self.id, self.status.value, _quote(self.name), self.frames_total)
         return json.dumps(self.to_json())
 
     @classmethod

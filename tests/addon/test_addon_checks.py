@@ -103,6 +103,13 @@ def test_the_dashboard_address_carries_the_token_unless_switched_off(scenario: d
     assert "#token" not in scenario["dashboard_no_token"]
 
 
+def test_the_in_process_server_writes_its_token_file_and_removes_it_on_stop(
+        scenario: dict[str, Any]) -> None:
+    assert scenario["token_file_mode"] == "0o600"
+    assert scenario["token_file_token"] == scenario["token"]
+    assert scenario["token_file_after_stop"] is False
+
+
 def test_an_interrupted_batch_is_offered_and_resumed(scenario: dict[str, Any]) -> None:
     assert scenario["found_interrupted"] and scenario["resume_poll"]
     assert "The interrupted batch's file is gone: /x.blend" in scenario["resume_error"]

@@ -104,13 +104,20 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     # The dashboard: a token by default, none with the preference.
     prefs.server_port = args["port"]
+    import importlib
+    tokenfile = importlib.import_module(f"{addon}.server.tokenfile")
     ops.server_start()
     out["dashboard"] = bridge.dashboard_url()
     out["token"] = bridge.server_token()
+    token_file = tokenfile.token_path(args["port"])
+    out["token_file_mode"] = oct(token_file.stat().st_mode & 0o777) if token_file.exists() else None
+    record = tokenfile.read_record(args["port"])
+    out["token_file_token"] = record.token if record is not None else None
     ops.dashboard_copy()
     out["clipboard"] = bpy.context.window_manager.clipboard
     ops.server_stop()
     harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+    out["token_file_after_stop"] = token_file.exists()
     prefs.no_token = True
     ops.server_start()
     out["dashboard_no_token"] = bridge.dashboard_url()
