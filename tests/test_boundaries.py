@@ -1,5 +1,5 @@
-"""Architecture rules: the engine, what runs around it and the server never import bpy
-(design.md, principle 1)."""
+"""Architecture rules: the engine, what runs around it, the server and the CLI never import bpy
+so they run in any Python, with no Blender. Ruff's TID251 ban (pyproject.toml) says the same at lint time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PURE_PACKAGES = [ROOT / "renderplus" / "batch", ROOT / "renderplus" / "around",
-                 ROOT / "renderplus" / "server"]
+                 ROOT / "renderplus" / "server", ROOT / "renderplus" / "cli"]
 PURE_FILES = sorted(p for pkg in PURE_PACKAGES for p in pkg.rglob("*.py"))
 
 

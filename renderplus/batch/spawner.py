@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -139,4 +140,17 @@ def pid_exists(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    return True
+
+
+def end_recorded_group(pid: int | None, pgid: int | None, boot: str | None, ticks: int | None,
+                       argv: Sequence[str]) -> bool:
+    """SIGKILL a dead run's process group, but only while its leader is still the very process
+    recorded (pids and groups are reused); True when something was ended."""
+    if pid is None or pgid is None or not same_process(pid, boot, ticks, argv):
+        return False
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
     return True

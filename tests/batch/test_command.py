@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,7 +119,7 @@ def run_job(tmp_path: Path, blend: Path, **job: object) -> tuple[int, list[dict[
 
 
 @pytest.mark.blender
-def test_overrides_apply_in_real_blender(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_overrides_apply_in_real_blender(tmp_path: Path, blend_factory: Callable[..., Path]) -> None:
     blend = blend_factory(extra_cameras=("Cam2",), extra_worlds=("Night",), extra_layers=("Fg",))
     code, markers, stdout = run_job(
         tmp_path, blend, camera="Cam2", world="Night", layer="Fg", size=[40, 30],
@@ -147,7 +149,8 @@ def test_overrides_apply_in_real_blender(tmp_path: Path, blend_factory) -> None:
     ({"custom_overrides": [{"path": "render.resolution_x", "value": "wide"}]},
      "Override 'render.resolution_x' failed"),
 ])
-def test_missing_names_fail_with_a_message(tmp_path: Path, blend_factory, job, needle) -> None:  # type: ignore[no-untyped-def]
+def test_missing_names_fail_with_a_message(tmp_path: Path, blend_factory: Callable[..., Path],
+                                           job: dict[str, Any], needle: str) -> None:
     code, markers, stdout = run_job(tmp_path, blend_factory(), **job)
     assert code == OVERRIDE_EXIT_CODE, stdout
     errors = [m["message"] for m in markers if m["event"] == "error"]

@@ -52,7 +52,7 @@ def assert_finished(entry: dict[str, Any], frames: int) -> None:
     assert times["rendertime"] == pytest.approx(times["finished"] - times["started"])
 
 
-def test_cycles_still_and_animation_and_workbench(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_cycles_still_and_animation_and_workbench(tmp_path: Path, blend_factory: Factory) -> None:
     cycles = blend_factory(engine="CYCLES")
     workbench = blend_factory(engine="BLENDER_WORKBENCH")
     recipe = make_recipe([
@@ -87,7 +87,7 @@ def test_cycles_still_and_animation_and_workbench(tmp_path: Path, blend_factory)
 
 
 @pytest.mark.slow
-def test_eevee_still(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_eevee_still(tmp_path: Path, blend_factory: Factory) -> None:
     recipe = make_recipe([{"blend_file": str(blend_factory(engine="BLENDER_EEVEE")),
                            "output": str(tmp_path / "ev")}])
     _, snap = run(recipe)
@@ -120,11 +120,11 @@ def test_failed_jobs_name_the_problem_and_the_batch_goes_on(tmp_path: Path, blen
     assert snap["stats"]["fastest_index"] == 3  # only finished jobs count
 
 
-def slow_scene(blend_factory) -> Path:  # type: ignore[no-untyped-def]
-    return blend_factory(size=(320, 240), samples=4000, frames=3)  # type: ignore[no-any-return]
+def slow_scene(blend_factory: Factory) -> Path:
+    return blend_factory(size=(320, 240), samples=4000, frames=3)
 
 
-def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], object], timeout: float = 60.0) -> None:
     deadline = time.time() + timeout
     while not predicate():
         if time.time() > deadline:
@@ -139,7 +139,7 @@ def rendering(batch: Batch, job: int) -> bool:
 
 
 @pytest.mark.slow
-def test_cancel_batch_mid_render(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_batch_mid_render(tmp_path: Path, blend_factory: Factory) -> None:
     blend = slow_scene(blend_factory)
     recipe = make_recipe([
         {"blend_file": str(blend), "output": str(tmp_path / "slow"), "animated": True,
@@ -166,7 +166,7 @@ def test_cancel_batch_mid_render(tmp_path: Path, blend_factory) -> None:  # type
 
 
 @pytest.mark.slow
-def test_cancel_current_job_moves_on(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_current_job_moves_on(tmp_path: Path, blend_factory: Factory) -> None:
     recipe = make_recipe([
         {"blend_file": str(slow_scene(blend_factory)), "output": str(tmp_path / "slow")},
         {"blend_file": str(blend_factory()), "output": str(tmp_path / "next")},
@@ -182,7 +182,7 @@ def test_cancel_current_job_moves_on(tmp_path: Path, blend_factory) -> None:  # 
     assert_finished(snap["jobs"][1], 1)
 
 
-def test_hooks_run_in_order_with_output_captured(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_hooks_run_in_order_with_output_captured(tmp_path: Path, blend_factory: Factory) -> None:
     trail = tmp_path / "trail.txt"
     blend = blend_factory()
 
@@ -212,7 +212,7 @@ def test_hooks_run_in_order_with_output_captured(tmp_path: Path, blend_factory) 
     assert snap["status"] == "FINISHED"
 
 
-def test_log_file_holds_commands_hooks_and_blender_output(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_log_file_holds_commands_hooks_and_blender_output(tmp_path: Path, blend_factory: Factory) -> None:
     recipe = make_recipe([{"blend_file": str(blend_factory()), "output": str(tmp_path / "x")}],
                          hooks={"PRE_BATCH": [{"cmd": "echo hook-output-here"}]},
                          notifications={"mail": {"pass": "s3cret-pw"}})
@@ -227,7 +227,7 @@ def test_log_file_holds_commands_hooks_and_blender_output(tmp_path: Path, blend_
     assert "s3cret-pw" not in text
 
 
-def test_log_is_off_unless_asked(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_log_is_off_unless_asked(tmp_path: Path, blend_factory: Factory) -> None:
     recipe = make_recipe([{"blend_file": str(blend_factory()), "output": str(tmp_path / "x")}])
     batch, _ = run(recipe, log_dir=str(tmp_path / "log"))
     assert not (tmp_path / "log").exists() and batch.log.path is None
@@ -236,7 +236,7 @@ def test_log_is_off_unless_asked(tmp_path: Path, blend_factory) -> None:  # type
 # ------------------------------------------------------------------ faults (fake Blender)
 
 
-def test_exit_zero_without_output_fails(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_exit_zero_without_output_fails(tmp_path: Path, blend_factory: Factory, fake_blender: Fake) -> None:
     fake = fake_blender('print("Blender 3.4.1")\n'
                         'print("Fra:1 Mem:1M (Peak 1M) | Time:00:00.01 | Sample 1/4")')
     recipe = make_recipe([{"blend_file": str(blend_factory()), "output": str(tmp_path / "x")}],
@@ -247,7 +247,8 @@ def test_exit_zero_without_output_fails(tmp_path: Path, blend_factory, fake_blen
     assert "without writing every frame: 0 of 1 written" in job["messages"][0]
 
 
-def test_claimed_output_that_is_missing_fails(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_claimed_output_that_is_missing_fails(tmp_path: Path, blend_factory: Factory,
+                                              fake_blender: Fake) -> None:
     ghost = tmp_path / "ghost_0001.png"
     fake = fake_blender(f"print({frame_marker(1, str(ghost))!r})")
     recipe = make_recipe([{"blend_file": str(blend_factory())}], blender_bin=fake)
@@ -256,7 +257,8 @@ def test_claimed_output_that_is_missing_fails(tmp_path: Path, blend_factory, fak
     assert "Output file missing after render" in snap["jobs"][0]["messages"][0]
 
 
-def test_error_line_and_exit_code_fail_the_job(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_error_line_and_exit_code_fail_the_job(tmp_path: Path, blend_factory: Factory,
+                                               fake_blender: Fake) -> None:
     fake = fake_blender('print("Error: Build without OpenImageDenoiser"); sys.exit(1)')
     recipe = make_recipe([{"blend_file": str(blend_factory())}], blender_bin=fake)
     _, snap = run(recipe)
@@ -286,7 +288,7 @@ def test_each_job_has_its_own_tmpdir_removed_afterwards(
     assert os.path.exists(os.path.join(kept, "blender_junk"))
 
 
-def test_huge_output_never_blocks_blender(tmp_path: Path, blend_factory, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_huge_output_never_blocks_blender(tmp_path: Path, blend_factory: Factory, fake_blender: Fake) -> None:
     out = tmp_path / "o_0001.png"
     fake = fake_blender(f"""
         line = ("Fra:1 Mem:9.91M (Peak 10.83M) | Time:00:00.09 | Mem:0.76M, Peak:0.76M"
@@ -326,7 +328,7 @@ def test_cancel_kills_children_and_survives_sigterm_ignorers(
     assert pids_in_group(pgid) == []
 
 
-def test_missing_blender_binary_fails_each_job_clearly(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_missing_blender_binary_fails_each_job_clearly(tmp_path: Path, blend_factory: Factory) -> None:
     recipe = make_recipe([{"blend_file": str(blend_factory())}],
                          blender_bin=str(tmp_path / "no-blender"))
     _, snap = run(recipe)
@@ -334,7 +336,7 @@ def test_missing_blender_binary_fails_each_job_clearly(tmp_path: Path, blend_fac
     assert "Cannot start Blender" in snap["jobs"][0]["messages"][0]
 
 
-def test_snapshot_is_safe_from_other_threads_while_running(tmp_path: Path, blend_factory) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_is_safe_from_other_threads_while_running(tmp_path: Path, blend_factory: Factory) -> None:
     blend = blend_factory()
     recipe = make_recipe([{"blend_file": str(blend), "output": str(tmp_path / f"j{i}")} for i in range(2)])
     batch = Batch(recipe)

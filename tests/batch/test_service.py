@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from renderplus.batch.recipe import Recipe
 from renderplus.batch.runner import RunOptions
 from renderplus.batch.service import (
     BatchRunningError,
@@ -18,12 +20,12 @@ from renderplus.batch.service import (
 from tests.batch.conftest import make_recipe
 
 
-def sleeper_recipe(fake_blender, seconds: float):  # type: ignore[no-untyped-def]
+def sleeper_recipe(fake_blender: Callable[[str], str], seconds: float) -> Recipe:
     fake = fake_blender(f"time.sleep({seconds})")
     return make_recipe([{"blend_file": __file__}], blender_bin=fake)
 
 
-def test_refusals_name_the_reason(tmp_path: Path, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_refusals_name_the_reason(tmp_path: Path, fake_blender: Callable[[str], str]) -> None:
     service = BatchService(RunOptions(kill_grace=0.5), work_dir=tmp_path)
     assert service.snapshot() is None and not service.running
     with pytest.raises(NoRecipeError, match="No recipe submitted"):
@@ -51,7 +53,7 @@ def test_refusals_name_the_reason(tmp_path: Path, fake_blender) -> None:  # type
         service.cancel()
 
 
-def test_shutdown_cancels_a_running_batch(tmp_path: Path, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_shutdown_cancels_a_running_batch(tmp_path: Path, fake_blender: Callable[[str], str]) -> None:
     service = BatchService(RunOptions(kill_grace=0.5), work_dir=tmp_path)
     service.load_recipe(sleeper_recipe(fake_blender, 30))
     batch = service.start()
@@ -76,7 +78,7 @@ def test_a_bare_blender_name_is_looked_up_on_path(tmp_path: Path) -> None:
     assert service.blender_bin == shutil.which("sh")
 
 
-def test_a_loaded_recipe_polls_as_a_waiting_batch(tmp_path: Path, fake_blender) -> None:  # type: ignore[no-untyped-def]
+def test_a_loaded_recipe_polls_as_a_waiting_batch(tmp_path: Path, fake_blender: Callable[[str], str]) -> None:
     service = BatchService(work_dir=tmp_path)
     recipe = make_recipe([{"blend_file": "a.blend"}, {"blend_file": "b.blend", "enabled": False}])
     service.load_recipe(recipe)

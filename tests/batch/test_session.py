@@ -296,6 +296,7 @@ def test_a_job_for_another_file_ends_the_idle_session(tmp_path: Path, fake_blend
             launch = JobLaunch(job_id, tuple(argv), FrameSet.parse("1"), dict(os.environ),
                                str(workdir), str(tmp_path / "x"), blender)
             pid = executor.submit(launch, driver.sink).pid
+            assert pid is not None, "a session's handle names its Blender process"
             results.append((pid, driver.exited(job_id).returncode))
     finally:
         executor.close()

@@ -64,7 +64,12 @@ def open_page(browser: Any) -> Iterator[Callable[..., Watched]]:
         contexts.append(context)
         page = context.new_page()
         watched = Watched(page)
-        page.on("console", lambda message: message.type == "error" and watched.errors.append(message.text))
+
+        def on_console(message: Any) -> None:
+            if message.type == "error":
+                watched.errors.append(message.text)
+
+        page.on("console", on_console)
         page.on("pageerror", lambda exc: watched.errors.append(f"uncaught: {exc}"))
         page.on("request", lambda request: watched.requests.append(request))
         page.on("dialog", lambda dialog: dialog.accept())

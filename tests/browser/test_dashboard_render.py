@@ -36,7 +36,8 @@ def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: 
     turntable = blend_factory(frames=8, samples=24, size=(160, 90))
     hero = blend_factory(frames=1, samples=600, size=(160, 90))
     out = tmp_path / "renders"
-    jobs = [{"name": "Turntable", "blend_file": str(turntable), "output": str(out / "turntable_"),
+    jobs: list[dict[str, Any]] = [
+            {"name": "Turntable", "blend_file": str(turntable), "output": str(out / "turntable_"),
              "animated": True, "frame_start": 1, "frame_end": 8},
             {"name": "Hero still", "blend_file": str(hero), "output": str(out / "hero_")},
             {"name": "Wide", "blend_file": str(turntable), "output": str(out / "wide_"),

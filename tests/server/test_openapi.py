@@ -79,6 +79,18 @@ def schema_errors(schema: dict[str, Any], value: Any, path: str = "") -> list[st
     for combinator in ("anyOf", "oneOf"):
         if combinator in schema:
             return [] if any(not schema_errors(s, value, path) for s in schema[combinator]) else [path]
+    scalar = _scalar_errors(schema, value, path)
+    if scalar:
+        return scalar
+    if isinstance(value, list):
+        return _array_errors(schema, value, path)
+    if isinstance(value, dict):
+        return _object_errors(schema, value, path)
+    return []
+
+
+def _scalar_errors(schema: dict[str, Any], value: Any, path: str) -> list[str]:
+    """Type, range, enum and pattern: the first that fails, or nothing."""
     kind = schema.get("type")
     if kind in ("integer", "number"):
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
@@ -92,20 +104,26 @@ def schema_errors(schema: dict[str, Any], value: Any, path: str = "") -> list[st
         return [f"{path}: not in enum"]
     if "pattern" in schema and not re.search(schema["pattern"], value):
         return [f"{path}: pattern"]
+    return []
+
+
+def _array_errors(schema: dict[str, Any], value: list[Any], path: str) -> list[str]:
     errors: list[str] = []
-    if isinstance(value, list):
-        if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value)):
-            errors.append(f"{path}: item count")
-        for index, item in enumerate(value):
-            errors += schema_errors(schema.get("items", {}), item, f"{path}[{index}]")
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        errors += [f"{path}.{key}: required" for key in schema.get("required", []) if key not in value]
-        for key, item in value.items():
-            if key in properties:
-                errors += schema_errors(properties[key], item, f"{path}.{key}")
-            elif schema.get("additionalProperties") is False:
-                errors.append(f"{path}.{key}: not allowed")
+    if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value)):
+        errors.append(f"{path}: item count")
+    for index, item in enumerate(value):
+        errors += schema_errors(schema.get("items", {}), item, f"{path}[{index}]")
+    return errors
+
+
+def _object_errors(schema: dict[str, Any], value: dict[str, Any], path: str) -> list[str]:
+    properties = schema.get("properties", {})
+    errors = [f"{path}.{key}: required" for key in schema.get("required", []) if key not in value]
+    for key, item in value.items():
+        if key in properties:
+            errors += schema_errors(properties[key], item, f"{path}.{key}")
+        elif schema.get("additionalProperties") is False:
+            errors.append(f"{path}.{key}: not allowed")
     return errors
 
 

@@ -8,9 +8,6 @@ many jobs may run at once (1: Render+ 1.0's one-after-another).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import threading
 import time
 
@@ -74,14 +71,8 @@ class ProcessExecutor:
 
     def end_orphan(self, handle: JobHandle) -> bool:
         """SIGKILL the recorded group, but only if its leader is still the recorded process."""
-        if handle.pid is None or handle.pgid is None:
-            return False
-        if not spawner.same_process(handle.pid, handle.boot_id, handle.start_ticks, handle.argv):
-            return False
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(handle.pgid, signal.SIGKILL)
-            return True
-        return False
+        return spawner.end_recorded_group(handle.pid, handle.pgid, handle.boot_id,
+                                          handle.start_ticks, handle.argv)
 
     def close(self, grace: float = 5.0) -> None:
         with self._lock:

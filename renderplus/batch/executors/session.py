@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import tempfile
 import threading
 import time
@@ -172,14 +171,8 @@ class SessionExecutor:
 
     def end_orphan(self, handle: JobHandle) -> bool:
         """SIGKILL the recorded session's group, if its leader is still the recorded process."""
-        if handle.pid is None or handle.pgid is None:
-            return False
-        if not spawner.same_process(handle.pid, handle.boot_id, handle.start_ticks, handle.argv):
-            return False
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(handle.pgid, signal.SIGKILL)
-            return True
-        return False
+        return spawner.end_recorded_group(handle.pid, handle.pgid, handle.boot_id,
+                                          handle.start_ticks, handle.argv)
 
     def close(self, grace: float | None = None) -> None:
         grace = self.grace if grace is None else grace

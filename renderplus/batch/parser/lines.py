@@ -15,6 +15,7 @@ a runaway line costs a bounded amount of work and nothing downstream keeps it wh
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, Final, NamedTuple
 
@@ -155,65 +156,95 @@ def _parse_text(text: str, log_time: str | None) -> Event | None:
 
 
 def _parse_known(text: str, log_time: str | None) -> Event | None:
-    first = text[0]
-    if first == "F":
-        if text.startswith("Fra:"):
-            return _parse_status(text, log_time)
-        return None
-    if "0" <= first <= "9":
-        if log_time is None:
-            return _parse_clog(text)
-        return None
-    if first == "S":
-        if text.startswith("Saved: "):
-            return Event(_SAVED, text=_unquote(text[7:]))
-        if text.startswith("Skipping existing frame"):
-            return _parse_skipping(text)
-        return None
-    if first == " " or first == "T":
-        stripped = text.lstrip(" ")
-        if stripped.startswith("Time: "):
-            value = stripped[6:].split(" ", 1)[0]
-            return Event(_FRAME_TIME, elapsed=value, log_time=log_time) if value else None
-        return None
-    if first == "E":
-        if text.startswith("Error: ") or text.startswith("Error! "):
-            if text.startswith(_LEAK_PREFIX):
-                return Event(_LEAK, text=text)
-            return Event(_ERROR, text=text, fatal=classify_error(text))
-        return None
-    if first == "R":
-        if text.startswith(MARKER_PREFIX):
-            return _parse_marker(text)
-        return None
-    if first == "s":
-        if text.startswith("skipping existing frame"):
-            return _parse_skipping(text)
-        return None
-    if first == "A" or first == "V":
-        if text.startswith("Append frame ") or text.startswith("Video append frame "):
-            match = _APPEND.match(text)
-            return Event(_APPENDED, frame=int(match.group(1))) if match else None
-        return None
-    if first == "B":
-        if text.startswith("Blender "):
-            if text == "Blender quit":
-                return Event(_QUIT)
-            match = _BANNER_RE.match(text)
-            return Event(_BANNER, text=match.group(1)) if match else None
-        return None
-    if first == "[":
-        if text.startswith(_LUXCORE_PREFIXES):
-            return Event(_ENGINE, engine=NON_COMPATIBLE)
-        return None
-    if first == "W":
-        if text.startswith("Writing: "):
-            match = _CRASH_REPORT.match(text)
-            if match:
-                return Event(_ERROR, text=f"Blender crashed (crash report: {match.group(1)})",
-                             fatal=FatalKind.CRASH)
-        return None
+    """Dispatch on the first character: each reader checks its cheap prefixes, then its regex."""
+    reader = _READERS_BY_FIRST_CHAR.get(text[0])
+    return None if reader is None else reader(text, log_time)
+
+
+def _read_status(text: str, log_time: str | None) -> Event | None:
+    return _parse_status(text, log_time) if text.startswith("Fra:") else None
+
+
+def _read_clog(text: str, log_time: str | None) -> Event | None:
+    # A 5.x log prefix inside a 5.x line's text is not a second prefix.
+    return _parse_clog(text) if log_time is None else None
+
+
+def _read_saved_or_skipping(text: str, log_time: str | None) -> Event | None:
+    if text.startswith("Saved: "):
+        return Event(_SAVED, text=_unquote(text[7:]))
+    if text.startswith("Skipping existing frame"):
+        return _parse_skipping(text)
     return None
+
+
+def _read_lowercase_skipping(text: str, log_time: str | None) -> Event | None:
+    return _parse_skipping(text) if text.startswith("skipping existing frame") else None
+
+
+def _read_frame_time(text: str, log_time: str | None) -> Event | None:
+    stripped = text.lstrip(" ")
+    if not stripped.startswith("Time: "):
+        return None
+    value = stripped[6:].split(" ", 1)[0]
+    return Event(_FRAME_TIME, elapsed=value, log_time=log_time) if value else None
+
+
+def _read_error(text: str, log_time: str | None) -> Event | None:
+    if not (text.startswith("Error: ") or text.startswith("Error! ")):
+        return None
+    if text.startswith(_LEAK_PREFIX):
+        return Event(_LEAK, text=text)
+    return Event(_ERROR, text=text, fatal=classify_error(text))
+
+
+def _read_marker(text: str, log_time: str | None) -> Event | None:
+    return _parse_marker(text) if text.startswith(MARKER_PREFIX) else None
+
+
+def _read_append(text: str, log_time: str | None) -> Event | None:
+    if not (text.startswith("Append frame ") or text.startswith("Video append frame ")):
+        return None
+    match = _APPEND.match(text)
+    return Event(_APPENDED, frame=int(match.group(1))) if match else None
+
+
+def _read_banner_or_quit(text: str, log_time: str | None) -> Event | None:
+    if not text.startswith("Blender "):
+        return None
+    if text == "Blender quit":
+        return Event(_QUIT)
+    match = _BANNER_RE.match(text)
+    return Event(_BANNER, text=match.group(1)) if match else None
+
+
+def _read_luxcore(text: str, log_time: str | None) -> Event | None:
+    return Event(_ENGINE, engine=NON_COMPATIBLE) if text.startswith(_LUXCORE_PREFIXES) else None
+
+
+def _read_crash_report(text: str, log_time: str | None) -> Event | None:
+    match = _CRASH_REPORT.match(text) if text.startswith("Writing: ") else None
+    if match is None:
+        return None
+    return Event(_ERROR, text=f"Blender crashed (crash report: {match.group(1)})", fatal=FatalKind.CRASH)
+
+
+_LineReader = Callable[[str, str | None], Event | None]
+_READERS_BY_FIRST_CHAR: Final[dict[str, _LineReader]] = {
+    "F": _read_status,
+    **dict.fromkeys("0123456789", _read_clog),
+    "S": _read_saved_or_skipping,
+    "s": _read_lowercase_skipping,
+    " ": _read_frame_time,
+    "T": _read_frame_time,
+    "E": _read_error,
+    "R": _read_marker,
+    "A": _read_append,
+    "V": _read_append,
+    "B": _read_banner_or_quit,
+    "[": _read_luxcore,
+    "W": _read_crash_report,
+}
 
 
 def _parse_clog(text: str) -> Event | None:
@@ -263,15 +294,7 @@ def _parse_status(text: str, log_time: str | None) -> Event | None:
             progress = _CYCLES_PROGRESS.match(fields[-2])
         if progress is not None:
             engine = "CYCLES"
-            groups = progress.groups()
-            if groups[6] is not None:
-                samples_done = int(groups[6])
-                samples_todo = int(groups[7]) if groups[7] is not None else None
-            else:
-                tiles = groups[0:2] if groups[0] is not None else groups[2:4]
-                tiles_done, tiles_todo = int(tiles[0]), int(tiles[1])
-                if groups[4] is not None:
-                    samples_done, samples_todo = int(groups[4]), int(groups[5])
+            samples_done, samples_todo, tiles_done, tiles_todo = _cycles_counts(progress.groups())
     elif last.startswith("Rendering "):
         progress = _EEVEE_PROGRESS.match(last)
         if progress is not None:
@@ -287,6 +310,16 @@ def _parse_status(text: str, log_time: str | None) -> Event | None:
         engine = "CYCLES"  # Cycles' own ``Mem:0.76M, Peak:0.76M`` field
     return _new_event(Event, (kind, int(frame), mem, elapsed, remaining, samples_done, samples_todo,
                               tiles_done, tiles_todo, None, engine, None, scene_layer, log_time, None))
+
+
+def _cycles_counts(groups: tuple[str | Any, ...]) -> tuple[int | None, int | None, int | None, int | None]:
+    """(samples done, samples to do, tiles done, tiles to do) from a ``_CYCLES_PROGRESS`` match."""
+    if groups[6] is not None:
+        return int(groups[6]), int(groups[7]) if groups[7] is not None else None, None, None
+    tiles = groups[0:2] if groups[0] is not None else groups[2:4]
+    if groups[4] is not None:
+        return int(groups[4]), int(groups[5]), int(tiles[0]), int(tiles[1])
+    return None, None, int(tiles[0]), int(tiles[1])
 
 
 def _parse_skipping(text: str) -> Event | None:

@@ -172,7 +172,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
 def harness_error(addon: str, message: str) -> Exception:
     service_module = harness.submodule(addon, "batch.service")
-    return service_module.ServiceError(message)  # type: ignore[no-any-return]
+    return service_module.ServiceError(message)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     out: dict[str, Any] = {"blender": bpy.app.version_string, "threads_before": harness.thread_names()}
     bpy.ops.wm.open_mainfile(filepath=args["blend"])
-    module = addon_utils.enable(ADDON, default_set=True)
+    # The stub says enable() returns None; Blender returns the add-on's module.
+    module = addon_utils.enable(ADDON, default_set=True)  # type: ignore[func-returns-value]
     out["module_file"] = module.__file__
     prefs = bpy.context.preferences.addons[ADDON].preferences
     prefs.server_port = args["port"]

@@ -25,6 +25,9 @@ class DrawError(AssertionError):
 class OperatorProps:
     """What ``layout.operator()`` returns: only the operator's own properties may be set."""
 
+    _idname: str
+    _names: set[str]
+
     def __init__(self, idname: str, names: set[str]) -> None:
         object.__setattr__(self, "_idname", idname)
         object.__setattr__(self, "_names", names)
@@ -82,7 +85,7 @@ class CheckingLayout:
         import bpy
 
         self._icon(icon)
-        module, _, name = idname.partition(".")
+        module, _dot, name = idname.partition(".")  # ``_`` holds the unused keywords
         rna = getattr(bpy.ops, module).__getattr__(name).get_rna_type()  # raises for unknown ones
         self._log["operators"].append(idname if text is None else f"{idname}:{text}")
         return OperatorProps(idname, {p.identifier for p in rna.properties} - {"rna_type"})
