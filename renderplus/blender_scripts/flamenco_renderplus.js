@@ -1,5 +1,6 @@
-// Render+'s Flamenco job type. Copy this file into the Flamenco Manager's scripts/ folder and
-// restart the Manager; it then offers the job type "flamenco-renderplus" (named after this file).
+// Render+'s Flamenco job type. Copy this file into the scripts/ folder beside the
+// flamenco-manager executable (not its working directory) and restart the Manager; it then
+// offers the job type "flamenco-renderplus" (the file's name, "_" read as "-").
 //
 // Render+ splits a job's frames into chunks itself and sends, in the "tasks" setting, each
 // chunk's Blender options after the .blend (the override script, its job file, the frames),

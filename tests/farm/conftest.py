@@ -46,6 +46,24 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
     cluster.stop()
 
 
+def manager_with_job_type(binaries: Path, bin_dir: Path) -> Path:
+    """A folder with both binaries and Render+'s job type in ``scripts/`` beside the Manager.
+
+    The Manager loads job types only from the ``scripts`` folder next to its own executable
+    (the path the kernel reports for the running binary, symlinks resolved), not from its
+    working directory: so the Manager is hard-linked (copied across file systems) into a
+    folder of the test's own rather than adding a file to ``FLAMENCO_BIN``."""
+    (bin_dir / "scripts").mkdir(parents=True)
+    manager = bin_dir / "flamenco-manager"
+    try:
+        os.link(binaries / "flamenco-manager", manager)
+    except OSError:
+        shutil.copy2(binaries / "flamenco-manager", manager)
+    (bin_dir / "flamenco-worker").symlink_to(binaries.resolve() / "flamenco-worker")
+    shutil.copy(JOB_TYPE_JS, bin_dir / "scripts")
+    return bin_dir
+
+
 @pytest.fixture(scope="session")
 def flamenco_manager() -> Iterator[str]:
     folder = os.environ.get("FLAMENCO_BIN", "")
@@ -56,10 +74,10 @@ def flamenco_manager() -> Iterator[str]:
                for n in ("flamenco-manager", "flamenco-worker")):
         pytest.skip(f"FLAMENCO_BIN={folder} lacks flamenco-manager / flamenco-worker")
     run_dir = Path(tempfile.mkdtemp(prefix="renderplus-flamenco-"))
-    (run_dir / "manager" / "scripts").mkdir(parents=True)
-    shutil.copy(JOB_TYPE_JS, run_dir / "manager" / "scripts")
+    bin_dir = manager_with_job_type(Path(folder), run_dir / "bin")
     port = "18080"
-    env = {**os.environ, "FLAMENCO_PORT": port, "BLENDER": shutil.which("blender") or "blender"}
+    env = {**os.environ, "FLAMENCO_BIN": str(bin_dir), "FLAMENCO_PORT": port,
+           "BLENDER": shutil.which("blender") or "blender"}
     subprocess.run(["bash", str(FARM_SCRIPTS / "farm-up.sh"), str(run_dir), "all"], env=env,
                    check=True, timeout=60)
     yield f"http://127.0.0.1:{port}"

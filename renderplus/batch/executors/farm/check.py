@@ -37,7 +37,7 @@ class FarmCheck:
             out.append("Render+'s Flamenco job type: " + (
                 "installed" if info.renderplus_type else
                 "NOT installed (copy renderplus/blender_scripts/flamenco_renderplus.js into the "
-                "Manager's scripts/ folder and restart it)"))
+                "scripts/ folder beside the flamenco-manager executable and restart it)"))
         for blend, problems in self.assets.items():
             if not problems:
                 out.append(f"{blend}: every file is on shared storage")

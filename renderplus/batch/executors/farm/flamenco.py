@@ -6,12 +6,16 @@ built-in ``simple-blender-render`` cannot pass ``--python``): its ``tasks`` sett
 chunk's Blender options after the .blend, and the job type runs them with the Manager's
 ``{blender}`` and ``{blenderArgs}`` variables, so the Blender is the farm's. Task names are
 ``chunk-N``. A task's output is its task log, read through the log's download URL from the
-last offset (``Range``), so the parser sees every line once.
+last offset (``Range``), so the parser sees every line once; only the lines Blender printed
+pass (the Worker prefixes them ``pid=N > ``). The Worker sends its log in chunks (10 KiB, or
+every 30 s), so a quiet task's progress arrives late; frames still arrive when tasks end.
+A job the Manager does not know lists no tasks (not 404): the job itself is then asked for.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,8 +36,23 @@ from .base import (
 NAME = "flamenco"
 JOB_TYPE = "flamenco-renderplus"   # the Manager names a job type after its file's name
 TIMEOUT = 10.0
+_OUTPUT_LINE = re.compile(r"pid=\d+ > (.*)", re.DOTALL)   # one line the task's command printed
 _STATES = {"active": TaskState.RUNNING, "completed": TaskState.COMPLETED,
            "failed": TaskState.FAILED, "canceled": TaskState.CANCELLED}
+
+
+def blender_output(log_text: str) -> str:
+    """Blender's own lines from a piece of a Flamenco task log.
+
+    The Worker writes each line the command printed as ``pid=N > LINE``; the log also holds the
+    Manager's and Worker's own lines (timestamped assignments, status changes, the command line
+    it is "going to run"), which are not Blender's and would confuse the parser."""
+    lines = []
+    for line in log_text.splitlines(keepends=True):
+        match = _OUTPUT_LINE.match(line)
+        if match:
+            lines.append(match.group(1))
+    return "".join(lines)
 
 
 class FlamencoEngine:
@@ -61,8 +80,9 @@ class FlamencoEngine:
     def submit(self, spec: FarmJobSpec) -> str:
         types = {t.get("name"): t for t in self._job_types()}
         if self.job_type not in types:
-            raise FarmError(f"the Manager has no job type {self.job_type!r}: install "
-                            "flamenco_renderplus.js in its scripts/ folder")
+            raise FarmError(f"the Manager has no job type {self.job_type!r}: put "
+                            "flamenco_renderplus.js in the scripts/ folder beside the "
+                            "flamenco-manager executable and restart the Manager")
         chunks = [{"name": f"chunk-{task.index}", "frames": task.frames.to_spec(),
                    "args": list(task.argv[3:])} for task in spec.tasks]
         body = {"name": spec.name, "type": self.job_type, "priority": self.priority,
@@ -77,12 +97,10 @@ class FlamencoEngine:
         return job_id
 
     def poll(self, farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
-        try:
-            answer = self._call("GET", f"/api/v3/jobs/{farm_id}/tasks")
-        except FarmError as exc:
-            if "HTTP 404" in str(exc):
-                raise UnknownFarmJob(f"the Manager does not know job {farm_id}") from exc
-            raise
+        answer = self._known(farm_id, f"/api/v3/jobs/{farm_id}/tasks")
+        if not isinstance(answer, dict) or not answer.get("tasks"):
+            # The Manager lists no tasks (200) for a job it does not know: ask for the job.
+            self._known(farm_id, f"/api/v3/jobs/{farm_id}")
         ids = self._task_ids.setdefault(farm_id, {})
         states = []
         for summary in answer.get("tasks", []) if isinstance(answer, dict) else []:
@@ -114,7 +132,7 @@ class FlamencoEngine:
         data = self._fetch(str(info["url"]), offset)
         if not final:
             data = data[:data.rfind(b"\n") + 1]
-        return data.decode("utf-8", "replace"), offset + len(data)
+        return blender_output(data.decode("utf-8", "replace")), offset + len(data)
 
     def cancel(self, farm_id: str, reason: str) -> None:
         try:
@@ -140,6 +158,16 @@ class FlamencoEngine:
         answer = self._call("GET", "/api/v3/jobs/types")
         types = answer.get("job_types", []) if isinstance(answer, dict) else []
         return [t for t in types if isinstance(t, dict)]
+
+    def _known(self, farm_id: str, path: str) -> Any:
+        """GET ``path`` of job ``farm_id``; UnknownFarmJob when the Manager has no such job
+        (404), or the id is no job id at all (400)."""
+        try:
+            return self._call("GET", path)
+        except FarmError as exc:
+            if "HTTP 404" in str(exc) or "HTTP 400" in str(exc):
+                raise UnknownFarmJob(f"the Manager does not know job {farm_id}") from exc
+            raise
 
     def _activity(self, path: str) -> str:
         try:
