@@ -158,6 +158,9 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     # An unsaved file asks where relative outputs go, instead of Blender's config folder.
     bpy.ops.wm.read_homefile(use_empty=False)
+    # Cycles exists under one id in every Blender (4.2's home file says EEVEE_NEXT, which the
+    # 5.0 stand-in binary rightly refuses): this part is about the output folder only.
+    bpy.context.scene.render.engine = "CYCLES"
     ops.job_add()
     out["unsaved_output"] = bpy.context.scene.renderplus.jobs[0].output
     out["unsaved"] = render_error(ops)
