@@ -66,12 +66,18 @@ class Tail:
         self._lines: deque[str] = deque(maxlen=TAIL_LINES)
 
     def remember(self, line: str | bytes, longest: int) -> None:
-        """Keep ``line`` (its first ``longest`` characters, cut again to ``MAX_KEPT_CHARS``)."""
+        """Keep ``line`` (its first ``longest`` characters; cut to ``MAX_KEPT_CHARS`` when read).
+
+        Called for most lines Blender prints, so it only appends: the tidying waits for
+        ``last``, which a failed job calls once."""
         if isinstance(line, (bytes, bytearray)):
             line = bytes(line[:longest]).decode("utf-8", "replace")
-        text = cap_text(line[:longest].rstrip())
-        if text.strip():
-            self._lines.append(text)
+        elif len(line) > longest:
+            line = line[:longest]
+        if line and not line.isspace():
+            self._lines.append(line)
 
     def last(self, count: int) -> list[str]:
-        return list(self._lines)[-count:] if count > 0 else []
+        if count <= 0:
+            return []
+        return [cap_text(line.rstrip()) for line in list(self._lines)[-count:]]
