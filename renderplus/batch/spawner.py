@@ -1,10 +1,10 @@
 """Every child of Render+ is started from one long-lived thread, and can be found again.
 
 Linux's parent-death signal fires when the *thread* that forked a child ends, not the process
-(/work/shared/tech/FACTS.md): a child started from a request thread or a short-lived worker
-would be killed as soon as that thread finished. So Blender processes and hooks are started by
-``spawn``, which hands the fork to one daemon thread that lives as long as Render+, and the
-child dies with Render+ even after a SIGKILL.
+(measured: ``../shared/tech/FACTS.md`` beside the repository): a child started from a request
+thread or a short-lived worker would be killed as soon as that thread finished. So Blender
+processes and hooks are started by ``spawn``, which hands the fork to one daemon thread that
+lives as long as Render+, and the child dies with Render+ even after a SIGKILL.
 
 ``identity``/``same_process`` read a process's boot id, start time and argv, so a later run can
 end an orphan of a dead run from its recorded handle without hitting a reused pid.

@@ -1,4 +1,4 @@
-"""The REST API of the spec (``/work/shared/spec/batch-server-api.md``) as a Bottle app.
+"""The REST API of the spec (``../shared/spec/batch-server-api.md`` beside the repository) as a Bottle app.
 
 Every answer is JSON, errors included: an error body always has a ``status`` sentence
 (Decision 2), Bottle's own 404/405/500 pages too. The routes only translate HTTP to the batch

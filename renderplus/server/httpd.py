@@ -1,7 +1,7 @@
 """A threaded HTTP server for the Render+ WSGI app that starts and stops on demand.
 
 Why the standard library (``socketserver`` threads + ``wsgiref``) and not a bundled WSGI server:
-measured in ``/work/notes/http-server-decision.md`` (summarised in the README). In short,
+measured, and argued in the README ("Which HTTP server serves"). In short,
 waitress reads a whole request body before the app sees it (a 2 GiB upload is spooled to a
 temporary file, then copied again, and a refusal comes only after it all arrived); cheroot
 needs two more wheels, one of which no longer supports Blender 3.x's Python 3.10, leaves

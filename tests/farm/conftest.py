@@ -17,9 +17,9 @@ import pytest
 from renderplus.batch.executors.farm import FarmExecutor, FlamencoEngine, SharedStorage, SlurmEngine
 from tests.farm.slurm_cluster import SlurmCluster, missing_reason, start_cluster
 
-FARM_SCRIPTS = Path("/work/shared/farm")
-JOB_TYPE_JS = (Path(__file__).resolve().parents[2] / "renderplus" / "blender_scripts"
-               / "flamenco_renderplus.js")
+REPO = Path(__file__).resolve().parents[2]
+FARM_SCRIPTS = REPO.parent / "shared" / "farm"  # the project's shared/ folder beside the repository
+JOB_TYPE_JS = REPO / "renderplus" / "blender_scripts" / "flamenco_renderplus.js"
 
 
 @dataclass
@@ -69,7 +69,8 @@ def flamenco_manager() -> Iterator[str]:
     folder = os.environ.get("FLAMENCO_BIN", "")
     if not folder:
         pytest.skip("FLAMENCO_BIN is not set: no Flamenco binaries to test against (build them "
-                    "from Flamenco's public repository, see /work/shared/farm/FLAMENCO.md)")
+                    "from Flamenco's public repository, see ../shared/farm/FLAMENCO.md beside the "
+                    "repository)")
     if not all(os.access(os.path.join(folder, n), os.X_OK)
                for n in ("flamenco-manager", "flamenco-worker")):
         pytest.skip(f"FLAMENCO_BIN={folder} lacks flamenco-manager / flamenco-worker")
