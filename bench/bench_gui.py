@@ -157,7 +157,8 @@ class Bench:
         bridge: Any = sys.modules["renderplus.bridge"]  # the add-on, loaded from the repository
         self.bridge = bridge
         if self.config["mode"] == "area":
-            bridge._tag_redraw = tag_whole_viewport
+            display: Any = sys.modules["renderplus.display"]
+            display.tag_sidebars = tag_whole_viewport
         self._count_pump_writes()
 
         scene = bpy.context.scene

@@ -21,36 +21,31 @@ import atexit
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import bpy
 
+from . import display
+from .addon_state import AddonState, Launch
 from .batch import spawner
 from .batch.options import RunOptions, choose_blender
 from .batch.recipe import Recipe
 from .batch.runner import Batch
 from .batch.service import BatchService, ServiceError
 from .batch.view import BatchView
-from .binary_info import BinaryInfo, BinaryInfoCache
+from .binary_info import BinaryInfo
 from .paths import check_resolver
 from .paths import copy_path_for as copy_path_for  # re-exported: callers and tests use bridge's
 from .paths import user_dir as user_dir
-from .props import run_state, scene_settings
-from .run_io import RunMirror
+from .props import run_state
 
 if TYPE_CHECKING:
-    from .server import ServerHandle
+    pass
 
 HOST = "127.0.0.1"
 RUNNING_INTERVAL = 0.25  # seconds between pump ticks while a batch runs
 STOPPING_INTERVAL = 0.1  # while a server stop is under way (the panel says "stopping")
 IDLE_INTERVAL = 1.0  # while only the server runs (a batch may arrive over HTTP)
-# Progress redraws only the 3D viewport's sidebar (region "UI"), never the viewport itself: a
-# viewport redraw under software OpenGL can take a second (bench/bench_gui.py). The preferences
-# area is small and shows the server's state.
-REDRAW_REGIONS = {"VIEW_3D": "UI"}
-REDRAW_AREAS = frozenset({"PREFERENCES"})
 SHUTDOWN_TIMEOUT = 15.0
 
 
@@ -58,33 +53,7 @@ class BridgeError(Exception):
     """An action the add-on cannot do now; ``str()`` is a sentence to show the user."""
 
 
-@dataclass
-class _Launch:
-    """What the add-on knows about a batch it started (HTTP-started batches have none)."""
-
-    batch: Batch
-    scene: str
-    uids: list[int]
-    copy_path: str
-
-
-@dataclass
-class _Bridge:
-    service: BatchService | None = None
-    default_blender: str | None = None  # the add-on's preference (or this Blender's binary)
-    server: ServerHandle | None = None
-    stopping: list[ServerHandle] = field(default_factory=list)  # asked to stop, port not free yet
-    launch: _Launch | None = None
-    shown_batch: Batch | None = None  # the batch whose state the UI shows
-    seen_revision: int = -1
-    mirror: RunMirror = field(default_factory=RunMirror)
-    pump_error: str = ""
-    followed_job: int | None = None  # the running job the job list last selected
-    binaries: BinaryInfoCache = field(default_factory=BinaryInfoCache)
-    interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)
-
-
-_state = _Bridge()
+_state = AddonState()  # the one instance; tests and benchmarks drive it through bridge._state
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,7 +189,7 @@ def start_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path: s
         batch = service.start()
     except ServiceError as exc:
         raise BridgeError(str(exc)) from exc
-    _state.launch = _Launch(batch, scene, list(uids), copy_path)
+    _state.launch = Launch(batch, scene, list(uids), copy_path)
     _state.followed_job = None
     _state.interrupted = None
     ensure_pump()
@@ -362,7 +331,7 @@ def _pump_once() -> None:
     if batch is not None:
         redraw = _show(batch, run_state(wm)) or redraw
     if redraw:
-        _tag_redraw(wm)
+        display.tag_sidebars(wm)
 
 
 def _show(batch: Batch, run: Any) -> bool:
@@ -386,39 +355,14 @@ def _show(batch: Batch, run: Any) -> bool:
 
 
 def _follow_running_job(batch: Batch, view: BatchView) -> None:
-    """Select the job that started rendering in the job list (once per job: the artist may
+    """Select the job that started rendering in the job list, once per job (the artist may
     select another one meanwhile)."""
-    current = view.current_job
-    launch = _state.launch
+    current, launch = view.current_job, _state.launch
     if current is None or current == _state.followed_job or launch is None or launch.batch is not batch:
         return
     _state.followed_job = current
-    scene = bpy.data.scenes.get(launch.scene)
-    if scene is None or not 0 <= current < len(launch.uids):
-        return
-    settings = scene_settings(scene)
-    uid = launch.uids[current]
-    for index, job in enumerate(settings.jobs):
-        if job.uid == uid:
-            if settings.active_job_index != index:
-                settings.active_job_index = index
-            return
-
-
-def _tag_redraw(wm: Any) -> None:
-    """Redraw the sidebars (and the preferences), never a whole 3D viewport."""
-    for window in wm.windows:
-        screen = window.screen
-        if screen is None:
-            continue
-        for area in screen.areas:
-            region_type = REDRAW_REGIONS.get(area.type)
-            if region_type is not None:
-                for region in area.regions:
-                    if region.type == region_type:
-                        region.tag_redraw()
-            elif area.type in REDRAW_AREAS:
-                area.tag_redraw()
+    if 0 <= current < len(launch.uids):
+        display.select_job(launch.scene, launch.uids[current])
 
 
 @bpy.app.handlers.persistent
@@ -437,7 +381,7 @@ def shutdown() -> None:
     """Stop the server and any running batch, and wait for their threads (add-on disabled:
     no thread may outlive the classes it could call back into)."""
     global _state
-    state, _state = _state, _Bridge()
+    state, _state = _state, AddonState()
     for handle in [state.server, *state.stopping]:
         if handle is None:
             continue

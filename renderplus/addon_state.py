@@ -1,0 +1,43 @@
+"""What the add-on holds while Blender runs: the service, the server handles, the batch it
+launched and what the pump last showed. One instance, owned by ``bridge``; only Blender's main
+thread reads or writes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .batch.runner import Batch
+from .batch.service import BatchService
+from .batch.view import BatchView
+from .binary_info import BinaryInfoCache
+from .run_io import RunMirror
+
+if TYPE_CHECKING:
+    from .server import ServerHandle
+
+
+@dataclass
+class Launch:
+    """What the add-on knows about a batch it started (HTTP-started batches have none)."""
+
+    batch: Batch
+    scene: str
+    uids: list[int]
+    copy_path: str
+
+
+@dataclass
+class AddonState:
+    service: BatchService | None = None
+    default_blender: str | None = None  # the add-on's preference (or this Blender's binary)
+    server: ServerHandle | None = None
+    stopping: list[ServerHandle] = field(default_factory=list)  # asked to stop, port not free yet
+    launch: Launch | None = None
+    shown_batch: Batch | None = None  # the batch whose state the UI shows
+    seen_revision: int = -1
+    mirror: RunMirror = field(default_factory=RunMirror)
+    pump_error: str = ""
+    followed_job: int | None = None  # the running job the job list last selected
+    binaries: BinaryInfoCache = field(default_factory=BinaryInfoCache)
+    interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)
