@@ -19,6 +19,7 @@ import pytest
 from renderplus.batch.paths import TEMP_PREFIX
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import make_recipe
+from tests.mounts import small_tmpfs
 from tests.procs import pids_in_group, processes_with
 
 pytestmark = pytest.mark.blender
@@ -37,17 +38,9 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60.0) -> None:
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs: a disk that fills up (needs root, as CI and setup run)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    """A 64 KiB disk that fills up."""
+    with small_tmpfs(tmp_path / "tiny", "64k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 # ---------------------------------------------------------------- the log

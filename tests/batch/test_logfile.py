@@ -4,13 +4,13 @@ failing disk reported once instead of stopping anything."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from renderplus.batch.logfile import BatchLog, log_file_name
+from tests.mounts import small_tmpfs
 
 
 def test_name_is_the_specs_and_a_second_log_of_the_same_second_gets_its_own_file(tmp_path: Path) -> None:
@@ -45,14 +45,8 @@ def test_a_log_with_no_file_is_a_no_op() -> None:
 
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    with small_tmpfs(tmp_path / "disk", "16k") as mount:
+        yield mount
 
 
 def test_a_full_disk_is_reported_once_and_then_the_log_stays_quiet(full_disk: Path) -> None:

@@ -11,12 +11,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from renderplus.batch.store import STORE_FILE, BatchStore, NewJob, StoreError, filesystem_type
 from renderplus.batch.store import errors as store_errors
+from tests.mounts import small_tmpfs
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -35,18 +37,10 @@ def new_batch(store: BatchStore) -> int:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 512 KiB tmpfs of our own (we are root in the test machine); skipped where not."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill ({done.stderr.strip() or 'not root'})")
-    try:
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 512 KiB disk of our own, to fill."""
+    with small_tmpfs(tmp_path / "disk", "512k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def hold_lock(path: Path, exclusive_mode: bool = False) -> subprocess.Popen[str]:
