@@ -103,10 +103,6 @@ class BatchState:
         """The spec's poll response as a dict (``view().to_json()``)."""
         return self.view().to_json()
 
-    def job_view(self, job_id: int) -> JobView:
-        """One job's view; IndexError when ``job_id`` is out of range."""
-        return self.view().job(job_id)
-
     # ---------------------------------------------------------------- changing (runner thread)
 
     def _changed(self) -> None:

@@ -55,11 +55,6 @@ log = logging.getLogger("renderplus.batch")
 
 __all__ = ["Batch", "RunOptions"]
 
-# The 1.0 names, kept for readers that compare strings.
-WAITING, RUNNING, FINISHED, CANCELLED = (BatchStatus.WAITING, BatchStatus.RUNNING,
-                                         BatchStatus.FINISHED, BatchStatus.CANCELLED)
-QUEUED, DISABLED, FAILED = JobStatus.QUEUED, JobStatus.DISABLED, JobStatus.FAILED
-
 
 class Batch(JobFlow):
     """One run of a recipe. See the module docstring for the threading rules."""

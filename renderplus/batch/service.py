@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .executors import Executor, JobHandle, ProcessExecutor
-from .options import DEFAULT_BLENDER, RunOptions, choose_blender
+from .options import RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
 from .runner import Batch
@@ -63,11 +62,6 @@ def open_store(folder: str | os.PathLike[str] | None) -> tuple[BatchStore | None
         return BatchStore.open(Path(folder) if folder else None), None
     except StoreError as exc:
         return None, str(exc)
-
-
-def default_blender_bin() -> str:
-    """The ``blender`` on PATH, or the bare name when there is none (a check reports it)."""
-    return shutil.which(DEFAULT_BLENDER) or DEFAULT_BLENDER
 
 
 class BatchService:
