@@ -49,7 +49,8 @@ def rendering(batch: Batch, job: int) -> bool:
 def comparable(entry: dict[str, Any]) -> dict[str, Any]:
     return {"status": entry["status"], "progress": entry["progress"],
             "frames_done": entry["frames_done"], "frames_total": entry["frames_total"],
-            "outputs": [Path(p).name for p in entry["outputs"]],
+            # the same files; a farm's chunks may finish out of order, so not the same order
+            "outputs": sorted(Path(p).name for p in entry["outputs"]),
             "engine": entry["engine"]["type"],
             "messages": [m for m in entry["messages"] if not m.startswith("waiting in ")]}
 
