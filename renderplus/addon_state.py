@@ -40,4 +40,7 @@ class AddonState:
     pump_error: str = ""
     followed_job: int | None = None  # the running job the job list last selected
     binaries: BinaryInfoCache = field(default_factory=BinaryInfoCache)
+    redraw_pending: bool = False  # progress was written that the sidebar has not shown yet
+    last_redraw: float = 0.0  # time.monotonic() of the pump's last sidebar redraw
+    seen_milestones: int = 0  # RunMirror.milestones at the pump's last write
     interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)

@@ -9,7 +9,9 @@ Threading rules (the add-on's only module where they matter):
   asks it to stop; the pump notices when its port is free.
 - ``pump()`` (a ``bpy.app.timers`` callback) reads ``Batch.revision``; only when it moved does it
   take the batch's frozen ``view()`` and hand it to ``run_io``, which writes
-  ``WindowManager.renderplus_run``; then it tags the sidebar for redraw. ``pump()`` is a plain
+  ``WindowManager.renderplus_run``; then it tags the sidebar for redraw: at once for a
+  milestone (a status changed), at most once a second for progress alone, since every redraw
+  of any region costs a composite of the whole window (bench/bench_gui.py). ``pump()`` is a plain
   function: timers never fire in background Blender, so tests and the benchmark call it.
 - A batch keeps the ``RunOptions`` it started with (they are frozen). The Blender preference
   only replaces the service's options, which later batches take, HTTP-started ones included.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,6 +49,7 @@ HOST = "127.0.0.1"
 RUNNING_INTERVAL = 0.25  # seconds between pump ticks while a batch runs
 STOPPING_INTERVAL = 0.1  # while a server stop is under way (the panel says "stopping")
 IDLE_INTERVAL = 1.0  # while only the server runs (a batch may arrive over HTTP)
+PROGRESS_REDRAW_INTERVAL = 1.0  # seconds: progress alone redraws the sidebar at most this often
 SHUTDOWN_TIMEOUT = 15.0
 
 
@@ -313,6 +317,8 @@ def _next_interval() -> float | None:
     batch = service.batch if service is not None else None
     if batch is not None and (batch.running or batch.revision != _state.seen_revision):
         return RUNNING_INTERVAL
+    if _state.redraw_pending:
+        return RUNNING_INTERVAL
     if _state.stopping or _state.binaries.pending:
         return STOPPING_INTERVAL
     if server_url() is not None:
@@ -324,14 +330,20 @@ def _pump_once() -> None:
     if not bpy.data.window_managers:
         return
     wm = bpy.data.window_managers[0]
-    redraw = _forget_stopped_servers()  # the panels say "stopped" now
-    redraw = _state.binaries.take_finished() or redraw  # "checking..." has an answer
+    urgent = _forget_stopped_servers()  # the panels say "stopped" now
+    urgent = _state.binaries.take_finished() or urgent  # "checking..." has an answer
     service = _state.service
     batch = service.batch if service is not None else None
-    if batch is not None:
-        redraw = _show(batch, run_state(wm)) or redraw
-    if redraw:
+    if batch is not None and _show(batch, run_state(wm)):
+        _state.redraw_pending = True
+        milestones = _state.mirror.milestones
+        urgent = urgent or milestones != _state.seen_milestones
+        _state.seen_milestones = milestones
+    now = time.monotonic()
+    if urgent or (_state.redraw_pending and now - _state.last_redraw >= PROGRESS_REDRAW_INTERVAL):
         display.tag_sidebars(wm)
+        _state.redraw_pending = False
+        _state.last_redraw = now
 
 
 def _show(batch: Batch, run: Any) -> bool:

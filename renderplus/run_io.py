@@ -5,6 +5,10 @@ engine reports back, a frozen ``BatchView``, into ``WindowManager.renderplus_run
 ``recipe_io`` it imports no ``bpy``: it writes the attributes of whatever it is given, so plain
 Python tests can check it with stand-in objects.
 
+What the panels must redraw at once: ``RunMirror.milestones`` counts the changes an artist waits
+for (a new batch, the batch's or a job's status); the pump redraws for those at once and for the
+rest (progress, times) at most once a second.
+
 Why a cache: setting an RNA property costs far more than comparing two frozen objects, and the
 runner hands out the *same* ``JobView`` object while a job does not change. ``RunMirror``
 remembers the last view it wrote for each job and skips jobs that did not move, so a tick of a
@@ -98,6 +102,7 @@ class RunMirror:
         self._uid_index: dict[int, int] = {}
         self._batch_eta = EtaSmoother()
         self._job_etas: dict[int, EtaSmoother] = {}
+        self.milestones = 0  # grows on a new batch and on every batch or job status change
 
     def reset(self, run: RenderPlusRun, recipe: Recipe, *, scene: str = "",
               uids: Sequence[int] = (), copy_path: str = "") -> None:
@@ -122,6 +127,7 @@ class RunMirror:
         self._uid_index = {uid: index for index, uid in enumerate(uids) if uid}
         self._batch_eta = EtaSmoother()
         self._job_etas = {}
+        self.milestones += 1
 
     def index_of(self, scene: str, uid: int) -> int | None:
         """The row of the scene job ``uid`` in the shown batch, or None when it has none."""
@@ -139,6 +145,8 @@ class RunMirror:
             if last is job or last == job:  # the same object while the job did not change
                 continue
             self._written[index] = job
+            if last is None or last.status is not job.status:
+                self.milestones += 1
             write_job(states[index], job)
             if job.running:
                 smoother = self._job_etas.setdefault(index, EtaSmoother())
@@ -152,6 +160,8 @@ class RunMirror:
                view.stats, view.poweroff, view.messages, view.running_jobs)
         if key == self._batch_key:
             return
+        if self._batch_key is None or self._batch_key[0] is not view.status:
+            self.milestones += 1
         eta = view.eta
         if view.running:
             eta = self._batch_eta.update(view.eta, view.progress, view.times.started)

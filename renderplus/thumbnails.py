@@ -1,9 +1,17 @@
 """Thumbnails of the frames a job wrote, through Blender's own preview API (``bpy.utils.previews``).
 
-Blender reads the image and scales it down itself, for every format it can open (EXR, TIFF and
-the rest), and caches the result; the panel only asks for an icon id. A frame is keyed by its
-path and modification time, so a frame written again gets a new thumbnail; only the latest
-``KEEP`` are kept, so an animation of thousands of frames holds a handful of previews.
+Blender reads the image and scales it down itself, for every format it can open, and caches the
+result; the panel only asks for an icon id. A frame is keyed by its path and modification time,
+so a frame written again gets a new thumbnail; only the latest ``KEEP`` are kept, so an
+animation of thousands of frames holds a handful of previews.
+
+How a preview is read matters more than it seems. Left to itself, Blender reads it in a
+background job whose progress and end notify the *whole window*: every region redraws,
+the 3D viewport included, once per new thumbnail, which froze GUI Blender for 0.7 s per frame
+in bench/bench_gui.py (software OpenGL). So a thumbnail is read at once, in the main thread,
+when that is cheap: the job's own small JPEG preview (written for EXR, TIFF...), or a frame of
+at most ``SYNC_MAX_PIXELS``. A larger frame is left to Blender's job only where that happens
+once (a finished job's last frame), never for the frame a running job just wrote.
 """
 
 from __future__ import annotations
@@ -15,30 +23,75 @@ from typing import Any
 import bpy
 import bpy.utils.previews
 
+from .blender_scripts.previews import preview_path
+from .image_header import image_size
+
 KEEP = 16
+# Reading and scaling a 1920x1080 PNG took 34 ms on a slow 2-core VM, a 3840x2160 one 146 ms;
+# the job's 320-pixel JPEG preview 7 ms (bench/RESULTS.md).
+SYNC_MAX_PIXELS = 1920 * 1088
 
 _collection: Any = None
 _order: list[str] = []
 
 
-def icon_id(path: str) -> int:
-    """The preview icon of the image at ``path``; 0 when there is none (no file, not loaded)."""
+def thumbnail_source(path: str) -> str:
+    """The file to make the thumbnail from: the job's small JPEG preview when it wrote one."""
+    small = preview_path(path)
+    return small if os.path.isfile(small) else path
+
+
+def cheap_to_read(path: str) -> bool:
+    """True when reading ``path`` now will not stall Blender's main thread noticeably."""
+    size = image_size(path)
+    return size is not None and size[0] * size[1] <= SYNC_MAX_PIXELS
+
+
+def too_large_now(path: str) -> bool:
+    """True when the frame at ``path`` exists but its thumbnail waits for its job to finish."""
+    source = thumbnail_source(path)
+    return os.path.isfile(source) and not cheap_to_read(source)
+
+
+def icon_id(path: str, *, may_defer: bool = False) -> int:
+    """The preview icon of the image at ``path``; 0 when there is none now.
+
+    A cheap source is read at once. Otherwise, with ``may_defer`` (a finished job: its last
+    frame no longer changes) Blender's preview job reads it, once; without, 0.
+    """
     if _collection is None or not path:
         return 0
+    source = thumbnail_source(path)
     try:
-        stamp = os.stat(path).st_mtime_ns
+        stamp = os.stat(source).st_mtime_ns
     except OSError:
         return 0
-    key = hashlib.sha1(f"{path}|{stamp}".encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    key = hashlib.sha1(f"{source}|{stamp}".encode("utf-8", "surrogateescape")).hexdigest()[:20]
     preview = _collection.get(key)
     if preview is None:
-        preview = _collection.load(key, path, "IMAGE")
-        _order.append(key)
-        while len(_order) > KEEP:
-            old = _order.pop(0)
-            if old in _collection:
-                del _collection[old]
+        cheap = cheap_to_read(source)
+        if not cheap and not may_defer:
+            return 0
+        preview = _collection.load(key, source, "IMAGE")
+        if cheap:
+            _read_now(preview)
+        _keep(key)
     return int(preview.icon_id)
+
+
+def _read_now(preview: Any) -> tuple[int, int]:
+    """Asking a preview's size makes Blender read it now, in this thread: no background job,
+    so no whole-window redraw."""
+    width, height = preview.image_size
+    return int(width), int(height)
+
+
+def _keep(key: str) -> None:
+    _order.append(key)
+    while len(_order) > KEEP:
+        old = _order.pop(0)
+        if old in _collection:
+            del _collection[old]
 
 
 def register() -> None:

@@ -108,6 +108,8 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
         icon_value = thumbnails.icon_id(job.last_output)  # the frame it wrote last, as it renders
         if icon_value:
             col.template_icon(icon_value=icon_value, scale=RUNNING_THUMBNAIL_SCALE)
+        elif job.last_output and thumbnails.too_large_now(job.last_output):
+            col.label(text="Thumbnail when the job has finished", icon="IMAGE_DATA")
     row = box.row(align=True)
     row.label(text="Cancel:")
     row.operator("renderplus.job_cancel", text="Job", icon="X")
@@ -165,7 +167,7 @@ def _draw_outputs(layout: bpy.types.UILayout, state: Any) -> None:
     if count > 1:
         col.label(text=f"First: {state.first_output}")
     col.label(text=f"Last: {state.last_output}")
-    icon_value = thumbnails.icon_id(state.last_output)
+    icon_value = thumbnails.icon_id(state.last_output, may_defer=state.status != RUNNING)
     if icon_value:
         layout.template_icon(icon_value=icon_value, scale=THUMBNAIL_SCALE)
     row = layout.row()

@@ -79,6 +79,17 @@ def test_a_batch_shows_where_frames_went_with_a_thumbnail(scenario: dict[str, An
     assert first.endswith("Cam2_0001.png") and last.endswith("Cam2_0003.png")
     assert Path(last).parent == Path(folder) and Path(last).is_file()
     assert scenario["previews"] == 1 and scenario["icon_again"] == scenario["icon"]  # loaded once
+    [(width, height)] = scenario["read_at_once"]  # a 3-frame PNG of the test scene, read at once
+    assert width > 0 and height > 0
+
+
+def test_a_large_frame_is_never_read_in_the_main_thread_while_its_job_runs(
+        scenario: dict[str, Any]) -> None:
+    # Blender's own preview job would redraw the whole window (the 3D viewport too) when it
+    # ends; reading 3 megapixels at once would stall the UI: a running job shows no thumbnail.
+    assert scenario["big_running"] == 0 and scenario["previews_after_big"] == scenario["previews"]
+    # A finished job's last frame does not change: Blender's preview job reads it, once.
+    assert scenario["previews_after_deferred"] == scenario["previews"] + 1
     assert scenario["progress_shown"] == 100.0
 
 

@@ -1,6 +1,8 @@
-"""Issue 13 in GUI Blender 3.4 under Xvfb (bench/bench_gui.py, shortened): progress tags only
-the sidebar for redraw, not the 3D viewport (the old whole-area tag redrew it on every change), and the
-check before Render refuses broken jobs by their names with the engines of the real binary."""
+"""Issue 13 in GUI Blender 3.4 under Xvfb (bench/bench_gui.py, shortened): during a real batch
+the 3D viewport is never redrawn for Render+ (thumbnails read by Blender's preview job redrew the
+whole window once per frame), live thumbnails still show, progress redraws the sidebar at most
+once a second, and the check before Render refuses broken jobs by their names with the engines
+of the real binary."""
 
 from __future__ import annotations
 
@@ -26,27 +28,31 @@ def bench() -> Any:
 
 
 @pytest.fixture(scope="module")
-def region(bench: Any) -> dict[str, Any]:
-    result: dict[str, Any] = bench.run_mode("region", 8.0, shutil.which("blender") or "blender", checks=True)
+def now(bench: Any) -> dict[str, Any]:
+    result: dict[str, Any] = bench.run_mode("now", 8.0, shutil.which("blender") or "blender", checks=True)
     return result
 
 
-def test_progress_redraws_the_sidebar_not_the_viewport_each_time(region: dict[str, Any]) -> None:
-    assert region["pump_writes"] >= 2  # the batch moved while we watched
-    assert region["sidebar_draws"] >= region["pump_writes"]
-    # Blender itself still redraws the viewport now and then (see bench/RESULTS.md), but not
-    # for each progress change any more.
-    assert region["viewport_draws"] < region["pump_writes"]
-    assert not region["traceback_printed"]
+def test_a_batch_never_redraws_the_viewport_yet_shows_live_thumbnails(now: dict[str, Any]) -> None:
+    assert now["pump_writes"] >= 2 and now["frames_done"] >= 2  # the batch moved while we watched
+    assert now["thumbnails_shown"] >= 1  # the running job's last frame, drawn in the sidebar
+    assert now["viewport_draws"] == 0
+    assert not now["traceback_printed"]
 
 
-def test_the_old_whole_area_redraw_redrew_the_viewport_each_time(bench: Any) -> None:
-    area = bench.run_mode("area", 8.0, shutil.which("blender") or "blender")
-    assert area["pump_writes"] >= 2 and area["viewport_draws"] >= area["pump_writes"]
+def test_progress_redraws_the_sidebar_at_most_once_a_second(now: dict[str, Any]) -> None:
+    # Each redraw of any region composites the whole window (about 0.1 s under software OpenGL):
+    # progress alone redraws once a second, status changes (job started, batch ended) at once.
+    assert 2 <= now["sidebar_draws"] <= now["batch_seconds"] + 6
 
 
-def test_render_refuses_broken_jobs_by_name_with_the_binarys_engines(region: dict[str, Any]) -> None:
-    checks = region["checks"]
+def test_thumbnails_read_by_blenders_preview_job_redrew_the_viewport(bench: Any) -> None:
+    before = bench.run_mode("before", 8.0, shutil.which("blender") or "blender")
+    assert before["thumbnails_shown"] >= 1 and before["viewport_draws"] >= 2
+
+
+def test_render_refuses_broken_jobs_by_name_with_the_binarys_engines(now: dict[str, Any]) -> None:
+    checks = now["checks"]
     version, engines = checks["binary"]
     assert version.startswith("3.4") and "BLENDER_EEVEE_NEXT" not in engines
     assert "Job \"Artist's engine job\": render engine 'BLENDER_EEVEE_NEXT' is not available in " \

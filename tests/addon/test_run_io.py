@@ -118,6 +118,25 @@ def test_unchanged_jobs_are_not_rewritten(mirrored: tuple[run_io.RunMirror, Any]
     assert mirror.write(run, view(equal, revision=3)) == 0
 
 
+def test_milestones_count_status_changes_not_progress(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    # The pump redraws the sidebar at once for a milestone, and for progress at most once a second.
+    mirror, run = mirrored
+    jobs = (job(0, JobStatus.RUNNING, progress=1.0), job(1), job(2, JobStatus.DISABLED))
+    mirror.write(run, view(jobs, revision=1))
+    start = mirror.milestones
+    mirror.write(run, view((replace(jobs[0], progress=50.0, eta=3.0), *jobs[1:]), progress=25.0,
+                           revision=2))
+    assert mirror.milestones == start  # only progress moved
+    moved = (replace(jobs[0], status=JobStatus.FINISHED), replace(jobs[1], status=JobStatus.RUNNING), jobs[2])
+    mirror.write(run, view(moved, progress=50.0, revision=3))
+    assert mirror.milestones == start + 2  # two jobs changed status
+    mirror.write(run, view(jobs, status=BatchStatus.FINISHED, revision=4))
+    assert mirror.milestones > start + 2  # the batch's status
+    before_reset = mirror.milestones
+    mirror.reset(run, recipe())
+    assert mirror.milestones == before_reset + 1  # a new batch
+
+
 def test_the_batch_row_is_rewritten_only_when_it_changed(mirrored: tuple[run_io.RunMirror, Any]) -> None:
     mirror, run = mirrored
     jobs = (job(0), job(1), job(2, JobStatus.DISABLED))

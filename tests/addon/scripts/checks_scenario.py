@@ -97,6 +97,14 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["icon"] = thumbnails.icon_id(run.jobs[0].last_output)
     out["icon_again"] = thumbnails.icon_id(run.jobs[0].last_output)
     out["previews"] = len(thumbnails._collection)  # background Blender makes no icons (id 0)
+    # Read at once (no background job): its size is known without waiting.
+    out["read_at_once"] = [tuple(p.image_size) for p in thumbnails._collection.values()]
+    big = os.path.join(args["out"], "big.png")  # 2048x1536: more than a main thread may read now
+    harness.write_png(big, 2048, 1536)
+    out["big_running"] = thumbnails.icon_id(big)
+    out["previews_after_big"] = len(thumbnails._collection)
+    thumbnails.icon_id(big, may_defer=True)  # a finished job: Blender's own preview job, once
+    out["previews_after_deferred"] = len(thumbnails._collection)
     out["failed_message"] = run.jobs[2].messages
     describe = operators.RENDERPLUS_OT_job_messages.description
     out["tooltip"] = describe(bpy.context, SimpleNamespace(index=2))

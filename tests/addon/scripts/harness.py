@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import sys
 import threading
 import time
 import traceback
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -174,3 +176,16 @@ def pump_until(pump: Callable[[], Any], done: Callable[[], bool], timeout: float
         time.sleep(0.05)
     pump()
     return done()
+
+
+def write_png(path: str, width: int, height: int) -> None:
+    """A real grey RGB PNG of ``width`` x ``height`` (standard library only: one IDAT chunk)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\x80" * (3 * width)  # filter byte "none", then the pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    with open(path, "wb") as stream:
+        stream.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
