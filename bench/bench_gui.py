@@ -238,7 +238,7 @@ class Bench:
         change of the batch redraws the sidebar."""
         thumbnails: Any = sys.modules["renderplus.thumbnails"]
         icon_id = thumbnails.icon_id
-        thumbnails.cheap_to_read = lambda path: False
+        thumbnails.cheap_to_read = lambda path: False  # as imported by the module
         thumbnails.icon_id = lambda path, may_defer=False: icon_id(path, may_defer=True)
         self.bridge.PROGRESS_REDRAW_INTERVAL = 0.0
 

@@ -24,12 +24,9 @@ import bpy
 import bpy.utils.previews
 
 from .blender_scripts.previews import preview_path
-from .image_header import image_size
+from .image_header import cheap_to_read
 
 KEEP = 16
-# Reading and scaling a 1920x1080 PNG took 34 ms on a slow 2-core VM, a 3840x2160 one 146 ms;
-# the job's 320-pixel JPEG preview 7 ms (bench/RESULTS.md).
-SYNC_MAX_PIXELS = 1920 * 1088
 
 _collection: Any = None
 _order: list[str] = []
@@ -39,12 +36,6 @@ def thumbnail_source(path: str) -> str:
     """The file to make the thumbnail from: the job's small JPEG preview when it wrote one."""
     small = preview_path(path)
     return small if os.path.isfile(small) else path
-
-
-def cheap_to_read(path: str) -> bool:
-    """True when reading ``path`` now will not stall Blender's main thread noticeably."""
-    size = image_size(path)
-    return size is not None and size[0] * size[1] <= SYNC_MAX_PIXELS
 
 
 def too_large_now(path: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.image_header import image_size
+from renderplus.image_header import cheap_to_read, image_size
 from tests.addon.scripts.harness import write_png
 
 
@@ -67,3 +67,13 @@ def test_unknown_or_broken_headers_give_none(tmp_path: Path, content: bytes) -> 
 def test_a_missing_file_or_a_folder_gives_none(tmp_path: Path) -> None:
     assert image_size(str(tmp_path / "gone.png")) is None
     assert image_size(str(tmp_path)) is None
+
+
+def test_only_small_known_images_are_cheap_to_read_at_once(tmp_path: Path) -> None:
+    small, large = tmp_path / "small.png", tmp_path / "large.png"
+    write_png(str(small), 1920, 1080)
+    write_png(str(large), 2048, 1536)
+    exr = tmp_path / "f.exr"
+    exr.write_bytes(b"v/1\x01\x02\x00\x00\x00")
+    assert cheap_to_read(str(small))
+    assert not cheap_to_read(str(large)) and not cheap_to_read(str(exr))
