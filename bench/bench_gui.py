@@ -108,7 +108,7 @@ def record(results: dict[str, Any], seconds: float) -> None:
     sys.path.insert(0, str(ROOT))
     from bench.results import record as write_section
 
-    rows = ["| what renders, what redraws | batch | frames | viewport redraws | sidebar redraws | "
+    rows = ["| what renders, what redraws | batch | frames | viewport redraws | sidebar redraws (asked) | "
             "thumbnails shown | longest stall | 99th pct gap | stalls > 100 ms |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     labels = {"bare": "plain `blender -b`, the sidebar redrawn once a second (the floor)",
@@ -117,7 +117,8 @@ def record(results: dict[str, Any], seconds: float) -> None:
     for mode in MODES:
         r = results[mode]
         rows.append(f"| {labels[mode]} | {r['batch_seconds']:.1f} s | {r['frames_done']} | "
-                    f"{r['viewport_draws']} | {r['sidebar_draws']} | {r['thumbnails_shown']} | "
+                    f"{r['viewport_draws']} | {r['sidebar_draws']} ({r['sidebar_tags']}) | "
+                    f"{r['thumbnails_shown']} | "
                     f"{r['max_gap'] * 1000:.0f} ms | {r['p99_gap'] * 1000:.0f} ms | "
                     f"{r['stalls_over_100ms']} |")
     now, bare, before = results["now"], results["bare"], results["before"]
@@ -131,10 +132,11 @@ def record(results: dict[str, Any], seconds: float) -> None:
         "", *rows, "",
         f"One sidebar redraw with no batch (the idle phase): {now['idle_max_gap'] * 1000:.0f} ms. "
         f"Longest stall, Render+ now / the floor: {now['max_gap'] / bare['max_gap']:.2f}; "
-        f"before / the floor: {before['max_gap'] / bare['max_gap']:.2f}. The longest stall came early "
-        f"in the batch in both (the floor: {max(bare['longest_gaps'])[1]:.2f} s in; Render+ now: "
-        f"{when:.2f} s in, its first thumbnail drawn at {now['first_thumbnail_at']} s: the first "
-        "preview icon a Blender session draws costs about 0.1 s more, once, measured apart). "
+        f"before / the floor: {before['max_gap'] / bare['max_gap']:.2f}. Render+ now's longest stall "
+        f"ended {when:.2f} s into the batch (its first thumbnail was drawn at "
+        f"{now['first_thumbnail_at']} s; in a separate trial, a fresh GUI Blender's first preview icon "
+        "stalled it 0.22 s against 0.10 s for later ones); the floor's at "
+        f"{max(bare['longest_gaps'])[1]:.2f} s. "
         "Render+'s own Python per "
         f"redraw (its main panel's draw): at most {now['panel_draw_max'] * 1000:.1f} ms; "
         f"pressing Render (the check, saving the copy): {now['render_press'] * 1000:.0f} ms, not "
@@ -149,7 +151,11 @@ def record(results: dict[str, Any], seconds: float) -> None:
         "composites the whole 1600x900 window (the idle redraw above), so the floor row is as low "
         "as any live sidebar display can go on this machine (which has no GPU for the screen; "
         "there the composite is the GPU's work, not measured here). Progress alone redraws at most once "
-        "a second, so the number of such stalls is about the batch's length in seconds.",
+        "a second, so the number of such stalls is about the batch's length in seconds; Blender adds "
+        "a few redraws of its own (asked: the add-on's requests) when a panel's height changes, "
+        "sliding the panels below over about four redraws: the running job's rows keep their "
+        "place (an empty detail line, an empty thumbnail slot), so that happens when a job "
+        "starts and when its first frame appears, not with every frame.",
     ])
 
 
@@ -177,6 +183,8 @@ class Bench:
         self.gap_times: list[tuple[float, float]] = []  # (gap, when), when counting
         self.counting_since = 0.0
         self.idle_redraw = 0.0
+        self.tag_times: list[float] = []  # when the add-on (or the bare mode) tagged the sidebar
+        self.draw_times: list[float] = []  # when the sidebar was drawn
         self.first_thumbnail_at: float | None = None
         self.panel_draws = self.tab_clicks = 0
         self.phase = "idle"
@@ -196,6 +204,7 @@ class Bench:
             self._as_before()
         self._count_pump_writes()
         self._count_thumbnails()
+        self._count_tags()
 
         scene = bpy.context.scene
         bpy.ops.mesh.primitive_monkey_add(location=(0, 0, 2))
@@ -242,6 +251,22 @@ class Bench:
         thumbnails.icon_id = lambda path, may_defer=False: icon_id(path, may_defer=True)
         self.bridge.PROGRESS_REDRAW_INTERVAL = 0.0
 
+    def _count_tags(self) -> None:
+        display: Any = sys.modules["renderplus.display"]
+        tag = display.tag_sidebars
+
+        def counted(wm: Any) -> None:
+            if self.counting:
+                self.tag_times.append(round(time.monotonic() - self.counting_since, 2))
+            tag(wm)
+
+        display.tag_sidebars = counted
+
+    def _sidebar_drawn(self) -> None:
+        self.sidebar_draws += int(self.counting)
+        if self.counting:
+            self.draw_times.append(round(time.monotonic() - self.counting_since, 2))
+
     def _count_thumbnails(self) -> None:
         thumbnails: Any = sys.modules["renderplus.thumbnails"]
         icon_id = thumbnails.icon_id
@@ -272,9 +297,6 @@ class Bench:
 
     def _viewport_drawn(self) -> None:
         self.viewport_draws += int(self.counting)
-
-    def _sidebar_drawn(self) -> None:
-        self.sidebar_draws += int(self.counting)
 
     def tick(self) -> float | None:
         now = time.monotonic()
@@ -382,7 +404,8 @@ class Bench:
         gaps = sorted(self.gaps)
         return {**self.out, "viewport_draws": self.viewport_draws, "sidebar_draws": self.sidebar_draws,
                 "pump_writes": self.pump_writes, "thumbnails_shown": self.thumbnails_shown,
-                "first_thumbnail_at": self.first_thumbnail_at,
+                "first_thumbnail_at": self.first_thumbnail_at, "sidebar_tags": len(self.tag_times),
+                "tag_times": self.tag_times, "draw_times": self.draw_times,
                 "panel_draw_max": self.draw_max, "max_gap": gaps[-1] if gaps else 0.0,
                 "p99_gap": gaps[int(len(gaps) * 0.99)] if gaps else 0.0,
                 "stalls_over_100ms": sum(1 for g in gaps if g > 0.1), "ticks": len(gaps),

@@ -103,13 +103,15 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
         frame = min(job.frames_done + 1, job.frames_total)
         frames = f" (frame {frame}/{job.frames_total})" if job.frames_total > 1 else ""
         draw_progress(col, job, f"Job{frames}")
-        if job.detail:
-            col.label(text=job.detail)
+        # Rows keep their place while the job runs (an empty detail line, an empty thumbnail
+        # slot): when the panel's height changes, Blender slides the panels below it over
+        # several redraws, each a stall of its own under software OpenGL (bench/bench_gui.py).
+        col.label(text=job.detail or " ")
         icon_value = thumbnails.icon_id(job.last_output)  # the frame it wrote last, as it renders
-        if icon_value:
-            col.template_icon(icon_value=icon_value, scale=RUNNING_THUMBNAIL_SCALE)
-        elif job.last_output and thumbnails.too_large_now(job.last_output):
+        if job.last_output and not icon_value and thumbnails.too_large_now(job.last_output):
             col.label(text="Thumbnail when the job has finished", icon="IMAGE_DATA")
+        else:
+            col.template_icon(icon_value=icon_value, scale=RUNNING_THUMBNAIL_SCALE)
     row = box.row(align=True)
     row.label(text="Cancel:")
     row.operator("renderplus.job_cancel", text="Job", icon="X")
@@ -164,7 +166,7 @@ def _draw_outputs(layout: bpy.types.UILayout, state: Any) -> None:
     count = state.output_count
     row.label(text=f"{count} frame{'s' if count != 1 else ''} in {state.output_folder}", icon="FILE_IMAGE")
     row.operator("wm.path_open", text="", icon="FILE_FOLDER").filepath = state.output_folder
-    if count > 1:
+    if state.frames_total > 1:  # from the first frame on, so the panel does not grow at the second
         col.label(text=f"First: {state.first_output}")
     col.label(text=f"Last: {state.last_output}")
     icon_value = thumbnails.icon_id(state.last_output, may_defer=state.status != RUNNING)

@@ -42,8 +42,11 @@ def test_a_batch_never_redraws_the_viewport_yet_shows_live_thumbnails(now: dict[
 
 def test_progress_redraws_the_sidebar_at_most_once_a_second(now: dict[str, Any]) -> None:
     # Each redraw of any region composites the whole window (about 0.1 s under software OpenGL):
-    # progress alone redraws once a second, status changes (job started, batch ended) at once.
-    assert 2 <= now["sidebar_draws"] <= now["batch_seconds"] + 6
+    # progress alone asks for a redraw once a second, status changes (a job started) at once.
+    # (Blender adds a few redraws of its own when the panels' height changes: it slides them.)
+    tags = now["tag_times"]
+    assert len(tags) >= 2 and len(tags) <= now["batch_seconds"] + 3
+    assert now["pump_writes"] > len(tags)  # the batch changed more often than the sidebar redrew
 
 
 def test_thumbnails_read_by_blenders_preview_job_redrew_the_viewport(bench: Any) -> None:

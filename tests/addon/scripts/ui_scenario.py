@@ -117,7 +117,7 @@ class CheckingLayout:
         self._log["progress"].append(text)
 
     def template_icon(self, icon_value: int = 0, scale: float = 1.0) -> None:
-        if icon_value <= 0:
+        if icon_value < 0:  # 0 draws an empty slot of the same size (the frame's place, kept)
             raise DrawError(f"template_icon with icon id {icon_value}")
         self._log["icons"].append(icon_value)
 
