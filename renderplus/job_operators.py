@@ -27,6 +27,17 @@ from .props import (
 )
 
 
+class ActiveJobEdit(bpy.types.Operator):
+    """Not registered itself: the base of the operators that edit the active job (or the list
+    around it), undoable and available only while there is an active job."""
+
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return active_job(context) is not None
+
+
 def _camera_names(scene: bpy.types.Scene) -> list[str]:
     return sorted(obj.name for obj in scene.objects if obj.type == "CAMERA")
 
@@ -115,16 +126,11 @@ class RENDERPLUS_OT_jobs_from(bpy.types.Operator):
                  "", m.frame) for m in markers]
 
 
-class RENDERPLUS_OT_job_remove(bpy.types.Operator):
+class RENDERPLUS_OT_job_remove(ActiveJobEdit):
     """Remove the active job"""
 
     bl_idname = "renderplus.job_remove"
     bl_label = "Remove Job"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return active_job(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Result:
         settings = settings_of(context)
@@ -136,16 +142,11 @@ class RENDERPLUS_OT_job_remove(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RENDERPLUS_OT_job_duplicate(bpy.types.Operator):
+class RENDERPLUS_OT_job_duplicate(ActiveJobEdit):
     """Duplicate the active job, with all its settings, below it"""
 
     bl_idname = "renderplus.job_duplicate"
     bl_label = "Duplicate Job"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return active_job(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Result:
         settings = settings_of(context)
@@ -163,18 +164,13 @@ class RENDERPLUS_OT_job_duplicate(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RENDERPLUS_OT_job_move(bpy.types.Operator):
+class RENDERPLUS_OT_job_move(ActiveJobEdit):
     """Move the active job up or down the list"""
 
     bl_idname = "renderplus.job_move"
     bl_label = "Move Job"
-    bl_options = {"REGISTER", "UNDO"}
 
     direction: EnumProperty(name="Direction", items=[("UP", "Up", "Move up"), ("DOWN", "Down", "Move down")])
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return active_job(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Result:
         settings = settings_of(context)
@@ -282,16 +278,11 @@ class RENDERPLUS_OT_hook_remove(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RENDERPLUS_OT_override_add(bpy.types.Operator):
+class RENDERPLUS_OT_override_add(ActiveJobEdit):
     """Add a custom override: set a scene data path to a value for this job"""
 
     bl_idname = "renderplus.override_add"
     bl_label = "Add Override"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return active_job(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Result:
         job = active_job(context)
@@ -302,18 +293,13 @@ class RENDERPLUS_OT_override_add(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RENDERPLUS_OT_override_remove(bpy.types.Operator):
+class RENDERPLUS_OT_override_remove(ActiveJobEdit):
     """Remove this custom override"""
 
     bl_idname = "renderplus.override_remove"
     bl_label = "Remove Override"
-    bl_options = {"REGISTER", "UNDO"}
 
     index: IntProperty(name="Index", min=0)
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return active_job(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Result:
         job = active_job(context)

@@ -30,6 +30,7 @@ KEEP = 16
 
 _collection: Any = None
 _order: list[str] = []
+_refused = ""  # the last frame ``icon_id`` would not read now (too large while its job runs)
 
 
 def thumbnail_source(path: str) -> str:
@@ -39,9 +40,10 @@ def thumbnail_source(path: str) -> str:
 
 
 def too_large_now(path: str) -> bool:
-    """True when the frame at ``path`` exists but its thumbnail waits for its job to finish."""
-    source = thumbnail_source(path)
-    return os.path.isfile(source) and not cheap_to_read(source)
+    """True when ``icon_id(path)`` just gave 0 because the frame is too large to read while its
+    job runs (its thumbnail waits for the job to finish). No file access: draw() asks right
+    after ``icon_id``."""
+    return bool(path) and path == _refused
 
 
 def icon_id(path: str, *, may_defer: bool = False) -> int:
@@ -50,6 +52,8 @@ def icon_id(path: str, *, may_defer: bool = False) -> int:
     A cheap source is read at once. Otherwise, with ``may_defer`` (a finished job: its last
     frame no longer changes) Blender's preview job reads it, once; without, 0.
     """
+    global _refused
+    _refused = ""
     if _collection is None or not path:
         return 0
     source = thumbnail_source(path)
@@ -62,6 +66,7 @@ def icon_id(path: str, *, may_defer: bool = False) -> int:
     if preview is None:
         cheap = cheap_to_read(source)
         if not cheap and not may_defer:
+            _refused = path
             return 0
         preview = _collection.load(key, source, "IMAGE")
         if cheap:

@@ -108,7 +108,7 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
         # several redraws, each a stall of its own under software OpenGL (bench/bench_gui.py).
         col.label(text=job.detail or " ")
         icon_value = thumbnails.icon_id(job.last_output)  # the frame it wrote last, as it renders
-        if job.last_output and not icon_value and thumbnails.too_large_now(job.last_output):
+        if not icon_value and thumbnails.too_large_now(job.last_output):
             col.label(text="Thumbnail when the job has finished", icon="IMAGE_DATA")
         else:
             col.template_icon(icon_value=icon_value, scale=RUNNING_THUMBNAIL_SCALE)

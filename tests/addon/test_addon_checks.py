@@ -88,6 +88,7 @@ def test_a_large_frame_is_never_read_in_the_main_thread_while_its_job_runs(
     # Blender's own preview job would redraw the whole window (the 3D viewport too) when it
     # ends; reading 3 megapixels at once would stall the UI: a running job shows no thumbnail.
     assert scenario["big_running"] == 0 and scenario["previews_after_big"] == scenario["previews"]
+    assert scenario["big_waits"]  # the panel says its thumbnail comes when the job has finished
     # A finished job's last frame does not change: Blender's preview job reads it, once.
     assert scenario["previews_after_deferred"] == scenario["previews"] + 1
     assert scenario["progress_shown"] == 100.0

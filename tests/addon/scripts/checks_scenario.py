@@ -102,6 +102,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     big = os.path.join(args["out"], "big.png")  # 2048x1536: more than a main thread may read now
     harness.write_png(big, 2048, 1536)
     out["big_running"] = thumbnails.icon_id(big)
+    out["big_waits"] = thumbnails.too_large_now(big)
     out["previews_after_big"] = len(thumbnails._collection)
     thumbnails.icon_id(big, may_defer=True)  # a finished job: Blender's own preview job, once
     out["previews_after_deferred"] = len(thumbnails._collection)
