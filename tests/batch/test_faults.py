@@ -21,19 +21,12 @@ from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import make_recipe
 from tests.mounts import small_tmpfs
 from tests.procs import pids_in_group, processes_with
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]
 Fake = Callable[[str], str]
 ROOT = str(Path(__file__).resolve().parents[2])
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture

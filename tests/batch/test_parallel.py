@@ -3,7 +3,6 @@ running job, the slot's threads, a GPU slot asked for a GPU this machine lacks."
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,17 +12,10 @@ from renderplus.batch.runner import Batch, RunOptions
 from renderplus.batch.slots import memory_wait_reason, plan_slot, slot_count
 from tests.batch.conftest import make_recipe
 from tests.procs import pids_in_group
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 def known(moment: float | None) -> float:

@@ -22,6 +22,7 @@ from renderplus.batch.store import BatchStore
 from renderplus.batch.view import JobStatus
 from tests.batch.conftest import make_recipe
 from tests.procs import pids_in_group
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 Factory = Callable[..., Path]
@@ -40,14 +41,6 @@ service.start()
 print("started", flush=True)
 time.sleep(600)
 """
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 120.0) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
 
 
 def three_animations(tmp_path: Path, blend: Path) -> dict[str, object]:
@@ -72,7 +65,7 @@ def test_killed_mid_job_comes_back_as_it_was_and_resumes_only_what_is_missing(
                               start_new_session=True)
     assert driver.stdout is not None and driver.stdout.readline().strip() == "started"
     out = tmp_path / "out"
-    wait_for(lambda: len(list(out.glob("shot1_*.png"))) >= 2)
+    wait_for(lambda: len(list(out.glob("shot1_*.png"))) >= 2, timeout=120)
     if whole_group:
         os.killpg(driver.pid, signal.SIGKILL)
     else:

@@ -14,6 +14,7 @@ import pytest
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import frame_marker, make_recipe
 from tests.procs import pids_in_group
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]
@@ -122,14 +123,6 @@ def test_failed_jobs_name_the_problem_and_the_batch_goes_on(tmp_path: Path, blen
 
 def slow_scene(blend_factory: Factory) -> Path:
     return blend_factory(size=(320, 240), samples=4000, frames=3)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 def rendering(batch: Batch, job: int) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from tests.batch.conftest import make_recipe
 from tests.farm.blends import make_textured_blend, pixel_at_centre
 from tests.farm.conftest import Farm
 from tests.procs import processes_with
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 Factory = Callable[..., Path]
@@ -31,14 +31,6 @@ def copy_blend(blend: Path, folder: Path) -> Path:
     target = folder / blend.name
     shutil.copyfile(blend, target)
     return target
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
 
 
 def rendering(batch: Batch, job: int) -> bool:

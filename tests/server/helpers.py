@@ -9,10 +9,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.waiting import wait_for as wait_for  # re-exported: the server tests import it from here
 
 ROOT = Path(__file__).resolve().parents[2]
 SLEEP_HOOK = "sleep 61.25"  # an unusual duration: the test can find exactly this process
@@ -138,18 +139,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.1) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 def multipart(fields: dict[str, tuple[str | None, bytes]],
