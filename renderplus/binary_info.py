@@ -42,22 +42,17 @@ class BinaryInfo:
 
 def inspect(binary: str) -> BinaryInfo:
     """Ask ``binary`` (blocking: run it in a thread)."""
-    path = preflight.find_binary(binary)
-    if path is None:
-        return BinaryInfo(binary, problem=f"Blender binary not found or not executable: {binary}")
-    version, why = preflight.blender_version(path)
-    if why:
-        return BinaryInfo(binary, problem=why)
-    engines, _ = preflight.blender_engines(path)
-    return BinaryInfo(binary, version=version, engines=engines)
+    facts = preflight.inspect_binary(binary)
+    return BinaryInfo(binary, version=facts.version, engines=facts.engines, problem=facts.problem)
 
 
 def _file_key(binary: str) -> tuple[str, str, int, int]:
+    real = os.path.realpath(binary)
     try:
-        info = os.stat(os.path.realpath(binary))
+        info = os.stat(real)
     except OSError:
         return binary, "", 0, 0
-    return binary, os.path.realpath(binary), info.st_mtime_ns, info.st_size
+    return binary, real, info.st_mtime_ns, info.st_size
 
 
 class BinaryInfoCache:

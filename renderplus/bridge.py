@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import bpy
 
@@ -34,16 +34,13 @@ from .batch import spawner
 from .batch.options import RunOptions, choose_blender
 from .batch.recipe import Recipe
 from .batch.runner import Batch
-from .batch.service import BatchService, ServiceError
+from .batch.service import BatchService, ServiceError, open_store
 from .batch.view import BatchView
 from .binary_info import BinaryInfo
 from .paths import check_resolver
 from .paths import copy_path_for as copy_path_for  # re-exported: callers and tests use bridge's
 from .paths import user_dir as user_dir
 from .props import run_state
-
-if TYPE_CHECKING:
-    pass
 
 HOST = "127.0.0.1"
 RUNNING_INTERVAL = 0.25  # seconds between pump ticks while a batch runs
@@ -75,12 +72,7 @@ def get_service() -> BatchService:
 def _open_store() -> Any:
     """The durable batch store in Render+'s folder, so a batch that Blender's quit or crash cut
     short can be resumed when Blender is reopened; None (said once) when it cannot be opened."""
-    from .batch import service as service_module
-
-    opener = getattr(service_module, "open_store", None)
-    if opener is None:
-        return None
-    store, why = opener(user_dir("state"))
+    store, why = open_store(user_dir("state"))
     if store is None:
         print(f"Render+: batches cannot be resumed after a crash: {why}", file=sys.stderr)
     return store
@@ -145,14 +137,13 @@ def dashboard_url() -> str | None:
     handle = _state.server
     if handle is None or not handle.running:
         return None
-    return str(getattr(handle, "dashboard_url", None) or f"{handle.url}/")
+    return handle.dashboard_url
 
 
 def server_token() -> str | None:
     """The running server's access token; None when it has none (or is stopped)."""
     handle = _state.server
-    token = getattr(handle, "token", None) if handle is not None and handle.running else None
-    return str(token) if token else None
+    return handle.token if handle is not None and handle.running and handle.token else None
 
 
 def server_port() -> int | None:
@@ -223,12 +214,13 @@ def rendering_binary() -> str:
     return choose_blender(None, _state.default_blender)
 
 
-def check_arguments(scene: Any) -> dict[str, Any]:
-    """What ``job_checks`` needs, for jobs of ``scene``: the file's data, the rendering Blender
-    (None while it is being asked) and the version the copy is saved with."""
+def check_arguments(scene: Any, binary: BinaryInfo | None, abspath: Any = None) -> dict[str, Any]:
+    """What ``job_checks`` needs, for jobs of ``scene``: the file's data, what the rendering
+    ``binary`` said (None while it is being asked), how paths resolve (default: as this file's)
+    and the version the copy is saved with."""
     major, minor = bpy.app.version[:2]
-    return {"data": bpy.data, "default_scene": scene, "abspath": check_resolver(),
-            "binary": binary_info(rendering_binary()), "file_version": major * 100 + minor}
+    return {"data": bpy.data, "default_scene": scene, "abspath": abspath or check_resolver(),
+            "binary": binary, "file_version": major * 100 + minor}
 
 
 def binary_info(binary: str) -> BinaryInfo | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from typing import Any, Literal
 
 import bpy
@@ -19,6 +18,7 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from . import bridge, job_checks, recipe_io
 from .batch.options import choose_blender
+from .batch.preflight import find_binary
 from .batch.recipe import RecipeError
 from .paths import relative_outputs, resolve_path
 from .preferences import get_preferences, preferred_blender
@@ -106,7 +106,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         needs_copy = any(job.enabled and not job.external for job in settings.jobs)
         copy_path = str(bridge.copy_path_for(blend_path)) if needs_copy else ""
         blender = choose_blender(None, default_blender)  # the add-on's recipes name no Blender
-        if shutil.which(blender) is None:  # a path must be an executable file; a name, on PATH
+        if find_binary(blender) is None:
             self.report({"ERROR"}, f"No Blender binary to render with ({blender} is not an executable "
                         "file): set one in the add-on preferences")
             return {"CANCELLED"}
@@ -147,8 +147,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         elif binary.problem:
             self.report({"ERROR"}, binary.problem)
             return False
-        arguments = {**bridge.check_arguments(scene), "abspath": abspath, "binary": binary}
-        problems = job_checks.batch_problems(settings.jobs, **arguments)
+        problems = job_checks.batch_problems(settings.jobs, **bridge.check_arguments(scene, binary, abspath))
         if problems:
             more = f"\n... and {len(problems) - 10} more" if len(problems) > 10 else ""
             shown = "\n".join(problems[:10]) + more

@@ -147,10 +147,11 @@ class RunMirror:
             self._written[index] = job
             if last is None or last.status is not job.status:
                 self.milestones += 1
-            write_job(states[index], job)
+            eta = job.eta
             if job.running:
                 smoother = self._job_etas.setdefault(index, EtaSmoother())
-                states[index].eta = seconds(smoother.update(job.eta, job.progress, job.times.started))
+                eta = smoother.update(job.eta, job.progress, job.times.started)
+            write_job(states[index], job, eta)
             rewritten += 1
         run.revision = view.revision
         return rewritten
@@ -186,14 +187,14 @@ class RunMirror:
         run.messages = "\n".join(view.messages)
 
 
-def write_job(state: RenderPlusJobState, job: JobView) -> None:
-    """One job's row from its view."""
+def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> None:
+    """One job's row from its view; ``eta``: the time left to show (smoothed while it runs)."""
     state.status = job.status.value
     state.progress_value = job.progress
     state.started = clock(job.times.started)
     state.finished = clock(job.times.finished)
     state.rendertime = seconds(job.times.rendertime)
-    state.eta = seconds(job.eta)
+    state.eta = seconds(eta)
     state.frames_done = job.frames_done
     state.frames_total = job.frames_total
     state.engine_type = job.engine_type or ""

@@ -31,6 +31,7 @@ KEEP = 16
 _collection: Any = None
 _order: list[str] = []
 _refused = ""  # the last frame ``icon_id`` would not read now (too large while its job runs)
+_refused_key = ""  # ... and its key (path, mtime): asked again, it is refused without a read
 
 
 def thumbnail_source(path: str) -> str:
@@ -52,7 +53,7 @@ def icon_id(path: str, *, may_defer: bool = False) -> int:
     A cheap source is read at once. Otherwise, with ``may_defer`` (a finished job: its last
     frame no longer changes) Blender's preview job reads it, once; without, 0.
     """
-    global _refused
+    global _refused, _refused_key
     _refused = ""
     if _collection is None or not path:
         return 0
@@ -64,9 +65,12 @@ def icon_id(path: str, *, may_defer: bool = False) -> int:
     key = hashlib.sha1(f"{source}|{stamp}".encode("utf-8", "surrogateescape")).hexdigest()[:20]
     preview = _collection.get(key)
     if preview is None:
+        if key == _refused_key and not may_defer:
+            _refused = path
+            return 0
         cheap = cheap_to_read(source)
         if not cheap and not may_defer:
-            _refused = path
+            _refused, _refused_key = path, key
             return 0
         preview = _collection.load(key, source, "IMAGE")
         if cheap:

@@ -21,6 +21,8 @@ from . import bridge, job_checks
 from .batch.view import BatchStatus, JobStatus
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
 from .ui_results import (
+    ENDED,
+    RUNNING,
     draw_interrupted,
     draw_job_state,
     draw_progress,
@@ -41,10 +43,8 @@ STATUS_ICONS: dict[str, str] = {
     JobStatus.CANCELLED: "CANCEL",
     JobStatus.DISABLED: "HIDE_ON",
 }
-ENDED = frozenset(status.value for status in JobStatus if status.ended)
-RUNNING, FINISHED, CANCELLED = JobStatus.RUNNING.value, JobStatus.FINISHED.value, JobStatus.CANCELLED.value
+FINISHED, CANCELLED = JobStatus.FINISHED.value, JobStatus.CANCELLED.value
 ENGINE_NAMES = {key: name for key, name, _description in ENGINE_ITEMS}
-__all__ = ["draw_progress", "format_duration"]  # re-exported: older callers import them from here
 
 
 def job_state_at(context: bpy.types.Context, job: Any) -> tuple[int, Any]:
@@ -296,7 +296,8 @@ def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: 
     """What would make this job fail now (Render checks every job the same way)."""
     if not job.enabled or bridge.batch_running():
         return
-    problems = job_checks.job_problems(job, **bridge.check_arguments(context.scene))
+    binary = bridge.binary_info(bridge.rendering_binary())
+    problems = job_checks.job_problems(job, **bridge.check_arguments(context.scene, binary))
     if not problems:
         return
     box = layout.box()
