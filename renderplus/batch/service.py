@@ -14,7 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .executors import Executor, JobHandle, ProcessExecutor
+from . import spawner
+from .executors import Executor, JobHandle
+from .executors import local as local_executor
+from .executors import session as session_executor
 from .options import RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
@@ -266,7 +269,13 @@ class BatchService:
             batch.wait(timeout)
 
 
+ON_THIS_MACHINE = frozenset({local_executor.NAME, session_executor.NAME})
+
+
 def _end_orphan(handle: JobHandle) -> bool:
-    if handle.executor == "local":
-        return ProcessExecutor().end_orphan(handle)
-    return False
+    """End the process group a dead run left on this machine (a process per job, or a Blender
+    session), only if its leader is still the recorded process; farm jobs are re-attached."""
+    if handle.executor not in ON_THIS_MACHINE:
+        return False
+    return spawner.end_recorded_group(handle.pid, handle.pgid, handle.boot_id, handle.start_ticks,
+                                      handle.argv)
