@@ -168,14 +168,6 @@ class FrameSet(Sequence[int]):
     def runs(self) -> tuple[Run, ...]:
         return self._runs
 
-    @property
-    def first(self) -> int | None:
-        return self._runs[0][0] if self._runs else None
-
-    @property
-    def last(self) -> int | None:
-        return self._runs[-1][1] if self._runs else None
-
     def to_spec(self) -> str:
         """The compact text form, readable by ``parse`` (``1-10,20,30-40x2``, ``-5..-1``)."""
         return ",".join(_format_run(run) for run in self._runs)

@@ -36,7 +36,7 @@ from .jobrecord import JobRecord
 from .logfile import BatchLog
 from .markers import MARKER_PREFIX, OVERRIDE_EXIT_CODE, format_marker, parse_marker
 from .options import RunOptions
-from .parser import JobProgress
+from .parser import Event, EventKind, JobProgress
 from .paths import job_temp_dir
 from .recorder import Recorder
 from .slots import SlotPlan, available_memory_mb, memory_wait_reason, plan_slot
@@ -95,6 +95,8 @@ class JobFlow(BatchState):
 
     def _must_wait_for_memory(self, record: JobRecord) -> bool:
         """True while free memory is too low to start ``record`` beside the running jobs."""
+        if not self._active:
+            return False  # an idle batch never waits: no history query, no /proc read
         needed_mb = self.options.memory_needed_mb
         needed = needed_mb(self.recipe.resolve(record.job.source_file),
                            record.job.display_name) if needed_mb else 0.0
@@ -152,7 +154,8 @@ class JobFlow(BatchState):
         assert progress is not None
         with self._lock:
             for frame, paths in sorted(record.done.items()):
-                progress.feed(format_marker("frame", frame=frame, path=paths[0] if paths else None))
+                path = paths[0] if paths and paths[0] else None
+                progress.apply(Event(EventKind.FRAME_WRITTEN, frame=frame, text=path))
             record.revision += 1
 
     def _submit(self, record: JobRecord, source: str) -> None:

@@ -27,10 +27,6 @@ class Recorder:
         self.batch_id: int | None = None
         self._report = report
 
-    @property
-    def active(self) -> bool:
-        return self.store is not None and self.batch_id is not None
-
     def create(self, recipe: Recipe, statuses: Iterable[JobStatus]) -> None:
         if self.store is None:
             return

@@ -257,6 +257,8 @@ class Batch(JobFlow):
         store = self._recorder.store
         if store is not None:
             for record in self._jobs:
+                if record.status is not JobStatus.QUEUED:
+                    continue  # only a queued job's ETA uses its past render time
                 with contextlib.suppress(Exception):
                     past = store.job_history(self.recipe.resolve(record.job.source_file),
                                              record.job.display_name, limit=1,

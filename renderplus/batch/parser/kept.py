@@ -47,14 +47,8 @@ class RecentPaths:
             del self._paths[next(iter(self._paths))]
         return True
 
-    def __contains__(self, path: object) -> bool:
-        return path in self._paths
-
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._paths))
-
-    def __len__(self) -> int:
-        return len(self._paths)
 
 
 class Tail:

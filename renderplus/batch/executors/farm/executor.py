@@ -20,10 +20,10 @@ from typing import Any
 
 from ...command import OVERRIDE_SCRIPT, frame_args
 from ...frames import FrameSet
+from ...outputs import MOVIE_FORMATS
 from ..base import Accepted, EventSink, ExecutorError, JobHandle, JobLaunch
 from .base import FarmEngine, FarmError, FarmJobSpec, FarmTask
 from .staging import (
-    MOVIE_FORMATS,
     SharedStorage,
     scene_is_movie,
     stage_blend,

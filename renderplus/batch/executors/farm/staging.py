@@ -26,7 +26,6 @@ from .base import FarmError
 
 log = logging.getLogger("renderplus.farm")
 
-MOVIE_FORMATS = frozenset({"FFMPEG", "AVI_JPEG", "AVI_RAW"})
 _MOVIE_IMTYPES = frozenset({15, 16, 25})   # Blender's R_IMF_IMTYPE_AVIRAW, AVIJPEG, FFMPEG
 PACK_MODES = ("auto", "always", "never")
 
