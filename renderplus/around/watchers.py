@@ -23,7 +23,7 @@ from .mail import SMTP_TIMEOUT, MailError, build_message, mail_body, mail_subjec
 from .power import PowerScheduler
 from .rss import FeedWriter
 from .sound import SOUND_TIMEOUT, play_sound
-from .summary import batch_title, format_duration, job_counts, job_label, outcome_text, redact
+from .summary import batch_title, format_duration, job_label, outcome_text, redact
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class BatchWatchers:
         if failed:
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
             lines.append("Failed: " + ", ".join(failed[:5]) + more)
-        self._desktop(summary, "\n".join(lines), job_counts(view).failed > 0)
+        self._desktop(summary, "\n".join(lines), bool(failed))
 
     def _desktop(self, summary: str, body: str, critical: bool) -> None:
         problem = send_notification(summary, body, critical=critical, platform=self._platform,
@@ -217,6 +217,5 @@ class BatchWatchers:
             func(*args)
         except Exception as exc:
             log.exception("%s failed", what)
-            self._report(redact(f"{what.capitalize()} failed: {type(exc).__name__}: {exc}",
-                                self._password))
+            self._report(f"{what.capitalize()} failed: {type(exc).__name__}: {exc}")  # redacted there
 

@@ -6,8 +6,8 @@ written; the dashboard (``renderplus/server/dashboard_frames.py``) serves the pr
 frame's thumbnail. Why Blender and not the server: it already holds the image library that reads
 every format it writes (OpenEXR, TIFF, DPX, JPEG 2000...), and the server stays pure Python.
 
-The preview goes to ``<frame folder>/.renderplus-previews/<frame name>.jpg`` (``preview_path``;
-the server spells the same rule, a test holds them together), written under a temporary name
+The preview goes to ``<frame folder>/.renderplus-previews/<frame name>.jpg`` (``preview_path``,
+which the server and the panel import), written under a temporary name
 and renamed, so a reader never sees half a file. Scene-linear formats (EXR, Radiance HDR) get
 the scene's own view transform, so the preview looks like the render; display-referred ones
 (TIFF, TGA, DPX...) are shown as they are ("Standard"). Cost: bench/bench_previews.py.
@@ -23,8 +23,8 @@ import os
 import sys
 from typing import Any
 
-PREVIEW_DIR = ".renderplus-previews"   # dashboard_frames.PREVIEW_DIR
-PREVIEW_SUFFIX = ".jpg"                # dashboard_frames.PREVIEW_SUFFIX
+PREVIEW_DIR = ".renderplus-previews"
+PREVIEW_SUFFIX = ".jpg"
 PREVIEW_SIZE = 320                     # the longest side, in pixels
 PREVIEW_QUALITY = 80
 HELPER_SCENE = "Render+ preview"       # holds the JPEG settings; removed after each preview

@@ -118,6 +118,11 @@ def stats_lines(view: BatchView) -> list[str]:
     return lines
 
 
+def final_text(view: BatchView, print_stats: bool) -> str:
+    """What every mode prints when a batch has ended: the summary, then the stats if asked."""
+    return "".join(line + "\n" for line in summary(view) + (stats_lines(view) if print_stats else []))
+
+
 class LiveView:
     """Shows successive views on ``stream``: redrawn in place on a terminal, else changes only."""
 

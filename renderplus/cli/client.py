@@ -22,7 +22,7 @@ import time
 from typing import Any, TextIO
 
 from ..batch.view import BatchStatus, BatchView, JobStatus, JobView
-from .bars import LiveView, job_finished_polling, stats_lines, summary
+from .bars import LiveView, final_text, job_finished_polling
 from .common import (
     DEFAULT_HOST,
     EXIT_FAILED,
@@ -209,9 +209,7 @@ def poll_batch(client: ServerClient, print_stats: bool, out: TextIO) -> int:
             interrupt.event.wait(POLL_INTERVAL)
         else:
             return EXIT_INTERRUPTED
-    out.write("".join(line + "\n" for line in summary(view)))
-    if print_stats:
-        out.write("\n".join(stats_lines(view)) + "\n")
+    out.write(final_text(view, print_stats))
     return EXIT_FAILED if view.status is BatchStatus.CANCELLED or view.failed else EXIT_OK
 
 

@@ -69,16 +69,6 @@ def executor_factory(args: argparse.Namespace) -> Callable[[Recipe], Executor] |
     return make
 
 
-def check_lines(args: argparse.Namespace, blendfiles: list[str]) -> list[str]:
-    """What ``--check`` says about the farm (empty without ``--farm``)."""
-    if not args.farm:
-        return []
-    from ..batch.executors.farm import check_farm
-
-    return check_farm(farm_engine(args.farm, args.farm_blender), farm_storage(args),
-                      blendfiles).lines()
-
-
 def farm_status(args: argparse.Namespace) -> Callable[[], dict[str, object]]:
     """What ``/test`` reports about the farm: whether it answers and what it offers."""
     from ..batch.executors.farm import check_farm

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING, TextIO
 
+from .client import CLIENT_FLAGS
 from .common import EXIT_FAILED, EXIT_OK, Mode, UsageError, given, load_recipe_file, write_warnings
 
 if TYPE_CHECKING:
@@ -149,8 +150,7 @@ def _gpus_asked(args: argparse.Namespace) -> bool:
 
 
 def _gpus_check(args: argparse.Namespace) -> None:
-    others = given(args, "poll", "poll_job", "cancel", "cancel_job", "stop", "serve", "recipe",
-                   "dry", "check")
+    others = given(args, *CLIENT_FLAGS, "serve", "recipe", "dry", "check")
     if others:
         raise UsageError(f"--list-gpus cannot be combined with {others[0]}")
 

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from .bars import LiveView, stats_lines, summary
+from .bars import LiveView, final_text
 from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -99,9 +99,7 @@ def follow(batch: Batch, args: argparse.Namespace, out: TextIO, *, started: bool
             bars.show_batch(batch.view())
         view = batch.view()
         bars.show_batch(view)
-    out.write("".join(line + "\n" for line in summary(view)))
-    if args.print_stats:
-        out.write("\n".join(stats_lines(view)) + "\n")
+    out.write(final_text(view, args.print_stats))
     if cancelling:
         return EXIT_INTERRUPTED if interrupt.signal in (None, signal.SIGINT) else interrupt.exit_code
     wait_for_power_action(batch, out)

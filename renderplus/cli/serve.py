@@ -15,7 +15,7 @@ import errno
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .bars import stats_lines, summary
+from .bars import final_text
 from .common import (
     DEFAULT_HOST,
     EXIT_FAILED,
@@ -180,8 +180,7 @@ def _report_batches(batch: Batch | None, reported: Batch | None, print_stats: bo
     if batch is None or batch is reported or not batch.status.ended:
         return reported
     view = batch.view()
-    lines = summary(view) + (stats_lines(view) if print_stats else [])
-    out.write("\n".join(lines) + "\n")
+    out.write(final_text(view, print_stats))
     out.flush()
     return batch
 

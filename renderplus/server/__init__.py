@@ -45,8 +45,6 @@ class ServerHandle(HttpServer):
                  token_file: bool = True, limits: HttpLimits = DEFAULT_LIMITS) -> None:
         if token and no_token:
             raise ValueError("Give an access token or no_token, not both")
-        self.explicit_token = bool(token)
-        self.no_token = no_token
         own = None if no_token or token else secrets.token_urlsafe(32)
         scope = (TokenScope.EVERY_REQUEST if token else TokenScope.OFF if no_token
                  else TokenScope.NOT_READS)
@@ -80,7 +78,7 @@ class ServerHandle(HttpServer):
         where = (f"the token is in {tokenfile.shown_path(self.token_file)}, readable only by the user "
                  "who started the server" if self.token_file
                  else "the token was shown to the user who started the server")
-        if self.explicit_token:
+        if self.scope is TokenScope.EVERY_REQUEST:  # a token given to it, not its own
             where = f"it is the token the server was started with (--token or $RENDERPLUS_TOKEN); {where}"
         self.token_hint = where
 
@@ -107,7 +105,7 @@ def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = 77
     from .app import DEFAULT_MAX_UPLOAD, create_app  # imports Bottle
 
     def stop_from_request() -> None:
-        handle.stop_soon(before=service.shutdown)
+        handle.request_stop(before=service.shutdown)  # the answer goes out first
 
     app = create_app(service, on_stop=stop_from_request, max_upload=max_upload or DEFAULT_MAX_UPLOAD)
     handle = ServerHandle(app, token=token, no_token=no_token, token_file=token_file, limits=limits)

@@ -14,8 +14,8 @@ can name ``/etc/passwd`` or a ``..`` path. What is opened is checked again at op
   name says, nothing else is ever sent.
 
 Formats a browser cannot show (EXR, TIFF, ...) get a small JPEG preview written by Blender
-beside the frame (``renderplus/blender_scripts/previews.py``; the naming rule ``preview_path``
-is spelled in both places and a test holds them together).
+beside the frame (``renderplus/blender_scripts/previews.py``, whose naming rule and list of
+formats a browser shows this module imports).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..batch.view import BatchView
+from ..blender_scripts.previews import BROWSER_SUFFIXES as SHOWABLE_SUFFIXES
+from ..blender_scripts.previews import PREVIEW_DIR, PREVIEW_SUFFIX
+from ..blender_scripts.previews import preview_path as preview_path  # the server's callers use it here
 
-PREVIEW_DIR = ".renderplus-previews"   # previews.PREVIEW_DIR
-PREVIEW_SUFFIX = ".jpg"                # previews.PREVIEW_SUFFIX
-SHOWABLE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"})
 MAX_INDEX_DIGITS = 9
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
     | getattr(os, "O_BINARY", 0)
@@ -74,12 +74,6 @@ class OpenedImage:
     content_type: str
     size: int
     etag: str
-
-
-def preview_path(frame_path: str) -> str:
-    """Where Blender writes the JPEG preview of ``frame_path``: a hidden folder beside it."""
-    folder, name = os.path.split(frame_path)
-    return os.path.join(folder, PREVIEW_DIR, name + PREVIEW_SUFFIX)
 
 
 def image_type(head: bytes) -> str | None:

@@ -47,7 +47,6 @@ log = logging.getLogger("renderplus.server")
 DEFAULT_HOST = "127.0.0.1"
 DRAIN_LIMIT = 64 * 1024 * 1024  # unread request body discarded after an early answer (413...)
 DRAIN_TIMEOUT = 2.0
-STOP_GRACE = DEFAULT_LIMITS.stop_grace
 BUSY_STATUS = "Server busy: too many connections, try again"
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_LIMITS", "HttpLimits", "HttpServer", "TokenRequiredError"]
@@ -407,10 +406,6 @@ class HttpServer:
             self._stopped.set()
             return
         self._stop_requested.set()
-
-    def stop_soon(self, before: Callable[[], object] | None = None) -> None:
-        """Stop from a request: the answer goes out first, then ``before()``, then the stop."""
-        self.request_stop(before)
 
     def _stop_when_asked(self) -> None:
         self._stop_requested.wait()

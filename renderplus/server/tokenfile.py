@@ -149,10 +149,6 @@ def process_alive(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's (a reused pid): not our server
-        return False
-    except OSError:
+    except OSError:  # gone, or alive but another user's (a reused pid): not our server
         return False
     return True
