@@ -67,9 +67,10 @@ def run_foreground(args: argparse.Namespace, out: TextIO) -> int:
 
     recipe = load_recipe_file(args.recipe)
     write_warnings(recipe, sys.stderr)
-    store = open_store_or_warn(work_folder(args), sys.stderr)
+    folder = work_folder(args)
+    store = open_store_or_warn(folder, sys.stderr)
     if store is not None:
-        waiting = BatchService(work_dir=work_folder(args), store=store).interrupted_view()
+        waiting = BatchService(work_dir=folder, store=store).interrupted_view()
         if waiting is not None:
             sys.stderr.write(f"note: the batch {waiting.name!r} was interrupted earlier; "
                              "--resume renders what it is missing\n")
