@@ -37,7 +37,7 @@ from .logfile import BatchLog
 from .markers import MARKER_PREFIX, OVERRIDE_EXIT_CODE, format_marker, parse_marker
 from .options import RunOptions
 from .parser import Event, EventKind, JobProgress
-from .paths import job_temp_dir
+from .paths import TEMP_VARS, job_temp_dir
 from .recorder import Recorder
 from .slots import SlotPlan, available_memory_mb, memory_wait_reason, plan_slot
 from .view import JobStatus
@@ -173,7 +173,7 @@ class JobFlow(BatchState):
         record.outputs_file = os.path.join(record.workdir, "outputs.txt")
         Path(record.outputs_file).write_text("".join(p + "\n" for ps in record.done.values() for p in ps))
         tmp = record.workdir
-        env = self._environment({"TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, **slot.env})
+        env = self._environment({**dict.fromkeys(TEMP_VARS, tmp), **slot.env})
         launch = JobLaunch(job.id, tuple(argv), frames, env, record.workdir, source, blender)
         with self._lock:
             self._active[job.id] = record

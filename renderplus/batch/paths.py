@@ -19,10 +19,13 @@ def state_dir() -> Path:
     return Path(base) / "renderplus"
 
 
-def job_temp_dir(job_id: int) -> str:
-    """A new temp folder for one job, named after this process so a later run can tell a
-    leftover of a dead run (``remove_stale_temp_dirs``)."""
-    return tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-job{job_id}-")
+TEMP_VARS = ("TMPDIR", "TEMP", "TMP")  # where a child looks for its temp folder
+
+
+def job_temp_dir(job_id: int, kind: str = "") -> str:
+    """A new temp folder for one job (``kind``: "session" for a Blender session's), named after
+    this process so a later run can tell a leftover of a dead run (``remove_stale_temp_dirs``)."""
+    return tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-job{job_id}-{kind + '-' if kind else ''}")
 
 
 def remove_stale_temp_dirs(root: str | None = None) -> int:

@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -33,7 +32,7 @@ from typing import Any
 
 from .. import spawner
 from ..markers import MARKER_PREFIX, parse_marker
-from ..paths import TEMP_PREFIX
+from ..paths import TEMP_VARS, job_temp_dir
 from ..process import OwnedProcess
 from .base import (
     Accepted,
@@ -53,7 +52,6 @@ SESSION_FLAG = "--renderplus-session"
 JOB_START, JOB_END = "job_start", "job_end"
 RESETS = ("reload", "restore")
 MAX_EARLY_LINES = 2000         # lines kept for a job until its job_start marker arrives
-_TEMP_VARS = ("TMPDIR", "TEMP", "TMP")
 
 
 @dataclass
@@ -193,7 +191,7 @@ class SessionExecutor:
     # ---------------------------------------------------------------- sessions
 
     def _key(self, split: SplitArgv, env: Mapping[str, str]) -> tuple[Any, ...]:
-        kept_env = tuple(sorted((k, v) for k, v in env.items() if k not in _TEMP_VARS))
+        kept_env = tuple(sorted((k, v) for k, v in env.items() if k not in TEMP_VARS))
         return (split.blender, os.path.realpath(split.blend), split.process_args,
                 split.script_args, kept_env)
 
@@ -204,9 +202,9 @@ class SessionExecutor:
                 *split.script_args]
 
     def _start(self, split: SplitArgv, key: tuple[Any, ...], launch: JobLaunch) -> _Session:
-        tmpdir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-job{launch.job_id}-session-")
+        tmpdir = job_temp_dir(launch.job_id, "session")
         env = dict(launch.env or os.environ)
-        env.update(dict.fromkeys(_TEMP_VARS, tmpdir))
+        env.update(dict.fromkeys(TEMP_VARS, tmpdir))
         argv = self.session_argv(split)
         try:
             process = spawner.spawn(argv, env=env, cwd=tmpdir, stdin_pipe=True)

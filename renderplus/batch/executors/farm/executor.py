@@ -21,6 +21,7 @@ from typing import Any
 from ...command import OVERRIDE_SCRIPT, frame_args
 from ...frames import FrameSet
 from ...outputs import MOVIE_FORMATS
+from ...paths import TEMP_VARS
 from ..base import Accepted, EventSink, ExecutorError, JobHandle, JobLaunch
 from .base import FarmEngine, FarmError, FarmJobSpec, FarmTask
 from .staging import (
@@ -36,7 +37,6 @@ from .watch import FarmWatch
 log = logging.getLogger("renderplus.farm")
 
 DEFAULT_CHUNK = 10
-_LOCAL_ONLY_VARS = ("TMPDIR", "TEMP", "TMP")   # the job's temp folder is on this machine
 
 
 class FarmExecutor:
@@ -148,7 +148,8 @@ class FarmExecutor:
             task_argv = chunk_argv(argv, frames, blender=blender, blendfile=staged.path,
                                    script=script, config=config, output_base=output_base)
             tasks.append(FarmTask(index, frames, task_argv, os.path.join(folder, f"task-{index}.log")))
-        env = {key: value for key, value in launch.env.items() if key not in _LOCAL_ONLY_VARS}
+        # The job's temp folder is on this machine: a farm node makes its own.
+        env = {key: value for key, value in launch.env.items() if key not in TEMP_VARS}
         return FarmJobSpec(f"renderplus-job{launch.job_id}", launch.job_id, staged.path, folder,
                            tuple(tasks), env)
 
