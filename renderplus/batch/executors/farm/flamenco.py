@@ -71,6 +71,7 @@ class FlamencoEngine:
         self.job_type = job_type
         self.timeout = timeout
         self._task_ids: dict[str, dict[int, str]] = {}
+        self._ended_reasons: dict[str, str] = {}  # task id -> why it failed or was cancelled
 
     def where(self) -> str:
         return f"the Flamenco Manager at {self.url}"
@@ -112,14 +113,23 @@ class FlamencoEngine:
             state = _STATES.get(str(summary.get("status")), TaskState.QUEUED)
             reason = ""
             if state in (TaskState.FAILED, TaskState.CANCELLED):
-                reason = self._activity(f"/api/v3/tasks/{ids[index]}")
-                if state is TaskState.CANCELLED:
-                    job_activity = self._activity(f"/api/v3/jobs/{farm_id}")
-                    reason = "; ".join(r for r in (reason, job_activity) if r)
+                reason = self._ended_reason(farm_id, ids[index], state)
             code = None if not state.ended else (0 if state is TaskState.COMPLETED else 1)
             states.append(TaskStatus(index, state, code, reason))
         where = f"{self.where()} (queued)"
         return FarmJobStatus(tuple(sorted(states, key=lambda s: s.index)), where)
+
+    def _ended_reason(self, farm_id: str, task_id: str, state: TaskState) -> str:
+        """The task's (and for a cancel, the job's) last activity; asked once per ended task,
+        not on every poll for as long as the job lives."""
+        known = self._ended_reasons.get(task_id)
+        if known is None:
+            known = self._activity(f"/api/v3/tasks/{task_id}")
+            if state is TaskState.CANCELLED:
+                job_activity = self._activity(f"/api/v3/jobs/{farm_id}")
+                known = "; ".join(r for r in (known, job_activity) if r)
+            self._ended_reasons[task_id] = known
+        return known
 
     def read_log(self, farm_id: str, task: FarmTask, offset: int, *,
                  final: bool = False) -> tuple[str, int]:
