@@ -227,8 +227,8 @@ def test_recovery_ends_a_recorded_process_of_either_local_executor(executor: str
     from renderplus.batch.executors import JobHandle
     sleeper = subprocess.Popen(["sleep", "30"], start_new_session=True)
     try:
-        argv = spawner.cmdline(sleeper.pid)
-        assert argv is not None
+        wait_for(lambda: spawner.cmdline(sleeper.pid) == ("sleep", "30"), timeout=10)  # exec'd
+        argv = ("sleep", "30")
         handle = JobHandle(executor, 0, pid=sleeper.pid, pgid=sleeper.pid, boot_id=spawner.boot_id(),
                            start_ticks=spawner.start_ticks(sleeper.pid), argv=argv)
         assert service._end_orphan(handle) is True
