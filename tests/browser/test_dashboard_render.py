@@ -33,7 +33,8 @@ def batch_percent(page: Any) -> float:
 
 def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: Callable[..., HttpServer],
                            service: BatchService, blend_factory: Callable[..., Path], tmp_path: Path) -> None:
-    turntable = blend_factory(frames=8, samples=24, size=(160, 90))
+    # Slow enough frames that the moment the screenshot waits for lasts seconds, not one poll.
+    turntable = blend_factory(frames=8, samples=96, size=(160, 90))
     hero = blend_factory(frames=1, samples=600, size=(160, 90))
     out = tmp_path / "renders"
     jobs: list[dict[str, Any]] = [
