@@ -41,6 +41,7 @@ from .jobflow import JobFlow
 from .jobrecord import JobRecord
 from .logfile import BatchLog
 from .options import RunOptions, choose_blender
+from .parser import JobProgress
 from .paths import remove_stale_temp_dirs, state_dir
 from .recipe import Recipe, parse_recipe
 from .recorder import Recorder
@@ -48,7 +49,7 @@ from .slots import (
     slot_count,
     uses_session,
 )
-from .store import BatchStore, StoredBatch
+from .store import BatchStore, StoredBatch, StoreError
 from .view import BatchStatus, HookRun, JobStatus
 
 log = logging.getLogger("renderplus.batch")
@@ -83,8 +84,9 @@ class Batch(JobFlow):
     @classmethod
     def restore(cls, stored: StoredBatch, store: BatchStore | None, options: RunOptions | None = None,
                 executor: Executor | None = None) -> Batch:
-        """A stored batch shown as it was (an interrupted one CANCELLED and ``resumable``);
-        ``start()`` resumes it: unfinished jobs render only their missing frames."""
+        """A stored batch shown as it was (an interrupted one CANCELLED and ``resumable``, each
+        job with the frames it recorded); ``start()`` resumes it: unfinished jobs render only
+        their missing frames."""
         recipe = parse_recipe(stored.recipe_json, base_dir=stored.base_dir or None)
         batch = cls(recipe, options, executor, store)
         batch._resume_of = stored
@@ -103,7 +105,27 @@ class Batch(JobFlow):
                 record.status = JobStatus.CANCELLED
                 record.add_message("Interrupted: Render+ stopped while this job rendered; "
                                    "resume renders its missing frames")
+        batch._show_recorded_frames(stored)
         return batch
+
+    def _show_recorded_frames(self, stored: StoredBatch) -> None:
+        """A restored job shows the frames its run recorded: its done count, its outputs (the
+        panel's and the dashboard's thumbnails) and its progress, as the batch stood."""
+        store = self._recorder.store
+        if store is None:
+            return
+        for saved in stored.jobs:
+            if not saved.frames_done or not 0 <= saved.job_id < len(self._jobs):
+                continue  # no frame recorded: nothing to ask the store
+            try:
+                recorded = store.frames(stored.id, saved.job_id)
+            except StoreError as exc:
+                self._add_batch_message(f"Job {saved.job_id}'s recorded frames could not be read: {exc}")
+                continue
+            record = self._jobs[saved.job_id]
+            record.done = {frame: [f.path for f in item.files] for frame, item in recorded.items()}
+            record.progress = JobProgress(frames=record.job.frames, engine=record.job.engine)
+            self._count_done_frames(record)
 
     @property
     def resumed_id(self) -> int | None:
