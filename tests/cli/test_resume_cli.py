@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from renderplus.batch.store import BatchStore
+
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,13 +39,22 @@ def test_recipe_killed_then_resume_renders_only_the_missing_frames(
                             "--work-dir", str(work)], cwd=ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while len(list(out.glob("shot1_*.png"))) < 1:
+    while len(list(out.glob("shot1_*.png"))) < 2:  # frame 1 is recorded by then
         assert time.time() < deadline and run.poll() is None
         time.sleep(0.1)
     run.send_signal(signal.SIGKILL)
     run.wait(10)
     time.sleep(1.0)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    # the frames the killed run recorded must stay untouched; a file written in the instant
+    # before the kill, before its record, may render again (it could be half-written)
+    store = BatchStore.open(work)
+    stored = store.latest()
+    assert stored is not None
+    recorded = {Path(f.path).name for job in (0, 1)
+                for item in store.frames(stored.id, job).values() for f in item.files}
+    store.close()
+    assert {*(f"shot0_000{i}.png" for i in range(1, 4)), "shot1_0001.png"} <= recorded <= set(before)
 
     again = cli("--recipe", str(recipe), "--work-dir", str(work), "--dry")
     assert again.returncode == 0
@@ -52,7 +63,7 @@ def test_recipe_killed_then_resume_renders_only_the_missing_frames(
     assert "FINISHED" in resumed.stdout
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
     assert sorted(after) == [f"shot{j}_000{i}.png" for j in range(2) for i in range(1, 4)]
-    assert all(after[name] == stamp for name, stamp in before.items())  # nothing rendered twice
+    assert all(after[name] == before[name] for name in recorded)  # nothing done rendered twice
     history = cli("--history", "--work-dir", str(work))
     assert history.returncode == 0 and "cli night" in history.stdout and "FINISHED" in history.stdout
     nothing = cli("--resume", "--work-dir", str(work))
