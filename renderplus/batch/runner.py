@@ -49,7 +49,7 @@ from .slots import (
     slot_count,
     uses_session,
 )
-from .store import BatchStore, StoredBatch, StoreError
+from .store import BatchStore, StoredBatch, StoredFrame, StoreError
 from .view import BatchStatus, HookRun, JobStatus
 
 log = logging.getLogger("renderplus.batch")
@@ -79,6 +79,7 @@ class Batch(JobFlow):
         self._watchers: BatchWatchers | None = None
         self._recorder = Recorder(store, self.report)
         self._resume_of: StoredBatch | None = None
+        self._recorded: dict[int, dict[int, StoredFrame]] = {}  # read once by restore()
         self.log = BatchLog(on_error=self._log_failed)
 
     @classmethod
@@ -115,11 +116,14 @@ class Batch(JobFlow):
         if store is None:
             return
         for saved in stored.jobs:
-            if not saved.frames_done or not 0 <= saved.job_id < len(self._jobs):
-                continue  # no frame recorded: nothing to ask the store
+            if not 0 <= saved.job_id < len(self._jobs):
+                continue
+            if not saved.frames_done:
+                self._recorded[saved.job_id] = {}  # no frame recorded: nothing to ask the store
+                continue
             try:
-                recorded = store.frames(stored.id, saved.job_id)
-            except StoreError as exc:
+                recorded = self._recorded[saved.job_id] = store.frames(stored.id, saved.job_id)
+            except StoreError as exc:  # a resume asks again, and fails the same way
                 self._add_batch_message(f"Job {saved.job_id}'s recorded frames could not be read: {exc}")
                 continue
             record = self._jobs[saved.job_id]
@@ -298,7 +302,9 @@ class Batch(JobFlow):
             return
         if store is None:
             return
-        recorded = store.frames(stored.id, record.id)
+        recorded = self._recorded.get(record.id)
+        if recorded is None:
+            recorded = store.frames(stored.id, record.id)
         stamps = {frame: [outputs.Stamp(f.path, f.size, f.mtime_ns, f.inode) for f in item.files]
                   for frame, item in recorded.items()}
         record.done = outputs.verified_frames(stamps)
