@@ -198,7 +198,7 @@ class Bench:
         bpy.context.preferences.view.show_splash = False
         sys.path.insert(0, self.config["root"])
         addon_utils.enable("renderplus", default_set=True)
-        bridge: Any = sys.modules["renderplus.bridge"]  # the add-on, loaded from the repository
+        bridge: Any = sys.modules["renderplus.addon.bridge"]  # the add-on, loaded from the repository
         self.bridge = bridge
         if self.config["mode"] == "before":
             self._as_before()
@@ -245,14 +245,14 @@ class Bench:
     def _as_before(self) -> None:
         """The add-on before the fix: Blender's preview job reads every thumbnail, and every
         change of the batch redraws the sidebar."""
-        thumbnails: Any = sys.modules["renderplus.thumbnails"]
+        thumbnails: Any = sys.modules["renderplus.addon.thumbnails"]
         icon_id = thumbnails.icon_id
         thumbnails.cheap_to_read = lambda path: False  # as imported by the module
         thumbnails.icon_id = lambda path, may_defer=False: icon_id(path, may_defer=True)
         self.bridge.PROGRESS_REDRAW_INTERVAL = 0.0
 
     def _count_tags(self) -> None:
-        display: Any = sys.modules["renderplus.display"]
+        display: Any = sys.modules["renderplus.addon.ui_refresh"]
         tag = display.tag_sidebars
 
         def counted(wm: Any) -> None:
@@ -268,7 +268,7 @@ class Bench:
             self.draw_times.append(round(time.monotonic() - self.counting_since, 2))
 
     def _count_thumbnails(self) -> None:
-        thumbnails: Any = sys.modules["renderplus.thumbnails"]
+        thumbnails: Any = sys.modules["renderplus.addon.thumbnails"]
         icon_id = thumbnails.icon_id
 
         def counted(path: str, may_defer: bool = False) -> int:
@@ -344,7 +344,7 @@ class Bench:
             return 0.3
         if 1.0 < elapsed <= 3.0 and elapsed - self.idle_redraw >= 0.5:
             self.idle_redraw = elapsed  # no batch: what one sidebar redraw costs on its own
-            sys.modules["renderplus.display"].tag_sidebars(self.bpy.context.window_manager)
+            sys.modules["renderplus.addon.ui_refresh"].tag_sidebars(self.bpy.context.window_manager)
         if elapsed > 3.5:
             self.out["idle_max_gap"] = max(self.gaps[50:] or [0.0])
             if self.config.get("checks"):
@@ -362,7 +362,7 @@ class Bench:
         if self.bare is not None:
             if now - self.last_bare_redraw >= BARE_REDRAW_INTERVAL:
                 self.last_bare_redraw = now
-                sys.modules["renderplus.display"].tag_sidebars(self.bpy.context.window_manager)
+                sys.modules["renderplus.addon.ui_refresh"].tag_sidebars(self.bpy.context.window_manager)
             if elapsed > float(self.config["seconds"]):
                 self.counting = False
                 self.out["batch_seconds"] = elapsed

@@ -204,8 +204,8 @@ def main() -> int:
 
     addon_utils.enable("renderplus", default_set=True)  # the repo's folder, as a legacy add-on
     from renderplus.batch.recipe import parse_recipe
-    bridge = sys.modules["renderplus.bridge"]
-    props = sys.modules["renderplus.props"]
+    bridge = sys.modules["renderplus.addon.bridge"]
+    props = sys.modules["renderplus.addon.props"]
     scene, wm = bpy.context.scene, bpy.context.window_manager
     assert scene is not None and wm is not None
     settings = props.scene_settings(scene)

@@ -1,6 +1,6 @@
 """What reading a thumbnail at once costs Blender's main thread, by format and size.
 
-The N-panel reads a thumbnail synchronously (``renderplus/thumbnails.py``: ``preview.image_size``
+The N-panel reads a thumbnail synchronously (``renderplus/addon/thumbnails.py``: ``preview.image_size``
 makes Blender read it now, in the calling thread) only when the source has at most
 ``SYNC_MAX_PIXELS``; larger frames wait for their job to finish. This measures that read inside
 the real Blender 3.4 (background, same code path: ``bpy.utils.previews`` and Blender's thumbnail
@@ -85,7 +85,7 @@ def measure(count: int) -> list[dict[str, Any]]:
 
 def table(results: list[dict[str, Any]]) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from renderplus.image_header import SYNC_MAX_PIXELS
+    from renderplus.addon.image_header import SYNC_MAX_PIXELS
 
     rows = ["| source | size | file | median | max | read at once by the panel |",
             "|---|---|---:|---:|---:|---|"]

@@ -1,9 +1,11 @@
 """Render+: a batch-render queue for Blender.
 
-This package is three things at once: the Blender add-on (the modules beside this file), the
-pure batch engine (``batch/``) and the batch server (``server/``). Only the add-on modules
-import ``bpy``, and only inside ``register()``: importing ``renderplus.batch`` from a plain
-Python must not need Blender, so nothing here imports ``bpy`` at module level.
+This folder is the add-on Blender installs and the home of the pure packages beside it:
+``addon/`` (the Blender add-on: the only package that imports ``bpy``), ``batch/`` (the batch
+engine), ``around/`` (notices, feed, mail, power), ``server/`` (the REST API and the spec's
+``python3 server``), ``cli/`` (the command line) and ``blender_scripts/`` (what Blender runs).
+Importing ``renderplus.batch`` from a plain Python must not need Blender, so nothing here
+imports ``bpy``; ``register()`` forwards to the add-on.
 
 Blender 4.2+ loads the folder as an extension (``bl_ext.<repo>.renderplus``, metadata in
 ``blender_manifest.toml``); Blender 3.x loads it as a legacy add-on through ``bl_info``.
@@ -24,30 +26,14 @@ bl_info = {
 
 
 def register() -> None:
-    """Register preferences, properties, operators and panels, then the bridge (server, pump),
-    then apply the preferences (the default Blender; the server, if it starts with Blender)."""
-    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
+    """Blender calls this on enable: the add-on package registers everything."""
+    from . import addon
 
-    preferences.register()
-    props.register()
-    thumbnails.register()
-    job_operators.register()
-    operators.register()
-    ui.register()
-    ui_settings.register()  # after ui: its panels sit below the job panels
-    bridge.register()
-    preferences.apply_preferences()
+    addon.register()
 
 
 def unregister() -> None:
-    """Stop the server and any batch first (threads must not outlive the classes), then unregister."""
-    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
+    """Blender calls this on disable: threads stop before classes go."""
+    from . import addon
 
-    bridge.unregister()
-    ui_settings.unregister()
-    ui.unregister()
-    operators.unregister()
-    job_operators.unregister()
-    thumbnails.unregister()
-    props.unregister()
-    preferences.unregister()
+    addon.unregister()

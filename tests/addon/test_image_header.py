@@ -1,4 +1,4 @@
-"""An image's size from its header (``renderplus/image_header.py``): what decides whether the
+"""An image's size from its header (``renderplus/addon/image_header.py``): what decides whether the
 panel may read a thumbnail in Blender's main thread. Files are real PNGs (written here) and
 JPEG/BMP headers as their formats lay them out; Blender-written JPEGs are read in the GUI test."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.image_header import cheap_to_read, image_size
+from renderplus.addon.image_header import cheap_to_read, image_size
 from tests.addon.scripts.harness import write_png
 
 

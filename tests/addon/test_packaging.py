@@ -67,8 +67,10 @@ def test_imports_inside_the_package_are_relative() -> None:
 
 def test_the_package_and_the_io_modules_import_without_blender() -> None:
     # Blender 4.2+ imports the package as bl_ext.<repo>.renderplus, plain Python as renderplus:
-    # neither the package's __init__ nor recipe_io / run_io may need bpy at import time.
-    code = ("import sys, renderplus, renderplus.recipe_io, renderplus.run_io, renderplus.batch.runner; "
+    # neither the package's __init__ nor the add-on's bpy-free adapters may need bpy at import time.
+    modules = ("renderplus", "renderplus.addon", "renderplus.addon.recipe_io", "renderplus.addon.run_io",
+               "renderplus.addon.binary_info", "renderplus.addon.image_header", "renderplus.batch.runner")
+    code = (f"import sys, {', '.join(modules)}; "
             "print(sorted(m for m in sys.modules if m == 'bpy' or m.startswith('bpy.')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -131,11 +133,11 @@ def test_build_fails_when_bl_info_and_manifest_disagree(source_copy: Path, tmp_p
 
 
 def addon_imports() -> dict[str, set[str]]:
-    """The add-on modules (renderplus/*.py) each add-on module imports, at any depth of its code."""
-    modules = {path.stem for path in ADDON.glob("*.py") if path.stem != "__init__"}
+    """The add-on modules (renderplus/addon/*.py) each add-on module imports, at any depth of its code."""
+    modules = {path.stem for path in (ADDON / "addon").glob("*.py") if path.stem != "__init__"}
     graph: dict[str, set[str]] = {}
     for name in sorted(modules):
-        tree = ast.parse((ADDON / f"{name}.py").read_text(encoding="utf-8"))
+        tree = ast.parse((ADDON / "addon" / f"{name}.py").read_text(encoding="utf-8"))
         found: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 1:

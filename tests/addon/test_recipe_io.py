@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from renderplus import recipe_io
+from renderplus.addon import recipe_io
 
 
 @pytest.mark.parametrize("text", ["24", "true", "[1, 2.5]", "plain words", '"24"', "null", "{}", " 3 "])

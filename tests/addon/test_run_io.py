@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from renderplus import run_io
+from renderplus.addon import run_io
 from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus, JobView, PowerOffState, Stats, Times
 

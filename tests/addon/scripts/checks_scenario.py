@@ -9,6 +9,7 @@ Arguments (JSON): zip, blend (3.4 fixture with Cam2), out, fake (fake Blender 3.
 from __future__ import annotations
 
 import os
+import sys
 from types import SimpleNamespace
 from typing import Any
 
@@ -183,7 +184,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def harness_error(addon: str, message: str) -> Exception:
-    service_module = harness.submodule(addon, "batch.service")
+    service_module = sys.modules[f"{addon}.batch.service"]
     return service_module.ServiceError(message)
 
 

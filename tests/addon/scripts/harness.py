@@ -52,7 +52,7 @@ def install_extension(zip_path: str) -> str:
 
 
 def submodule(addon: str, name: str) -> Any:
-    return sys.modules[f"{addon}.{name}"]
+    return sys.modules[f"{addon}.addon.{name}"]
 
 
 def registered_names() -> list[str]:

@@ -35,8 +35,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["module_file"] = module.__file__
     prefs = bpy.context.preferences.addons[ADDON].preferences
     prefs.server_port = args["port"]
-    bridge = sys.modules[f"{ADDON}.bridge"]
-    preferences = sys.modules[f"{ADDON}.preferences"]
+    bridge = sys.modules[f"{ADDON}.addon.bridge"]
+    preferences = sys.modules[f"{ADDON}.addon.preferences"]
     out["job_blender"] = preferences.preferred_blender(prefs)  # default: this Blender
 
     settings = bpy.context.scene.renderplus

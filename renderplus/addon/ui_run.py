@@ -12,8 +12,8 @@ from typing import Any
 
 import bpy
 
+from ..batch.view import BatchView, JobStatus
 from . import thumbnails
-from .batch.view import BatchView, JobStatus
 
 RUNNING = JobStatus.RUNNING.value
 ENDED = frozenset(status.value for status in JobStatus if status.ended)

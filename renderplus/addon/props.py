@@ -33,7 +33,7 @@ from bpy.props import (
     StringProperty,
 )
 
-from .batch.recipe import CYCLES_DEVICES, IMAGE_FORMATS, POWER_ACTIONS
+from ..batch.recipe import CYCLES_DEVICES, IMAGE_FORMATS, POWER_ACTIONS
 
 # Newer Blender (5.0) warns about "//" in a FILE_PATH property unless it is declared to support it;
 # older versions do not know the option.

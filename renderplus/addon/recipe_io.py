@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .batch.recipe import (
+from ..batch.recipe import (
     CYCLES_DEVICES,
     IMAGE_FORMATS,
     POWER_ACTIONS,

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .batch import preflight
+from ..batch import preflight
 
 THREAD_NAME = "renderplus-binary-check"
 

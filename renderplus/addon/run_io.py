@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .batch.view import BatchView, JobView
+from ..batch.view import BatchView, JobView
 
 if TYPE_CHECKING:
-    from .batch.recipe import Recipe
+    from ..batch.recipe import Recipe
     from .props import RenderPlusJobState, RenderPlusRun
 
 UNKNOWN = -1.0  # what the float properties hold for "no time yet" (the panels hide it, or say

@@ -16,14 +16,14 @@ import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
+from ..batch.options import choose_blender
+from ..batch.preflight import find_binary
+from ..batch.recipe import RecipeError
 from . import bridge, job_checks, recipe_io
-from .batch.options import choose_blender
-from .batch.preflight import find_binary
-from .batch.recipe import RecipeError
 from .paths import relative_outputs, resolve_path
 from .preferences import get_preferences, preferred_blender
 from .props import ensure_uids, run_state, scene_settings, settings_of
-from .ui_results import draw_wrapped, wrap_lines
+from .ui_run import draw_wrapped, wrap_lines
 
 Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "INTERFACE"]]
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .batch.runner import Batch
-from .batch.service import BatchService
-from .batch.view import BatchView
+from ..batch.runner import Batch
+from ..batch.service import BatchService
+from ..batch.view import BatchView
 from .binary_info import BinaryInfoCache
 from .run_io import RunMirror
 
 if TYPE_CHECKING:
-    from .server import ServerHandle
+    from ..server import ServerHandle
 
 
 @dataclass

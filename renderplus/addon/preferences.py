@@ -16,12 +16,10 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
-from . import bridge
-from .batch.options import choose_blender
+from ..batch.options import choose_blender
+from . import ADDON_ID, bridge
 from .props import PATH_OPTIONS
 
-# "renderplus" as a legacy add-on, "bl_ext.<repo>.renderplus" as an extension.
-ADDON_ID = __package__ or "renderplus"
 DEFAULT_PORT = 7777
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import bpy
 import bpy.utils.previews
 
-from .blender_scripts.previews import preview_path
+from ..blender_scripts.previews import preview_path
 from .image_header import cheap_to_read
 
 KEEP = 16

@@ -16,12 +16,13 @@ from typing import Any
 
 import bpy
 
+from . import ADDON_ID
+
 
 def user_dir(*parts: str, create: bool = True) -> Path:
     """A folder for Render+'s own files (copies, logs, uploads); ``create`` makes it."""
-    package = (__package__ or "renderplus")
-    if package.startswith("bl_ext.") and hasattr(bpy.utils, "extension_path_user"):
-        root = bpy.utils.extension_path_user(package, create=create)
+    if ADDON_ID.startswith("bl_ext.") and hasattr(bpy.utils, "extension_path_user"):
+        root = bpy.utils.extension_path_user(ADDON_ID, create=create)
     else:  # legacy add-on (Blender 3.x)
         root = bpy.utils.user_resource("CONFIG", path="renderplus", create=create)
     path = Path(root, *parts)

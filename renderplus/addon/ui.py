@@ -17,10 +17,10 @@ from typing import Any
 
 import bpy
 
+from ..batch.view import BatchStatus, JobStatus
 from . import bridge, job_checks
-from .batch.view import BatchStatus, JobStatus
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
-from .ui_results import (
+from .ui_run import (
     ENDED,
     RUNNING,
     draw_interrupted,

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .batch import preflight
+from ..batch import preflight
 from .recipe_io import engine_id
 
 if TYPE_CHECKING:

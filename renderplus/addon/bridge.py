@@ -28,14 +28,14 @@ from typing import Any
 
 import bpy
 
-from . import display
+from ..batch import spawner
+from ..batch.options import RunOptions, choose_blender
+from ..batch.recipe import Recipe
+from ..batch.runner import Batch
+from ..batch.service import BatchService, ServiceError, open_store
+from ..batch.view import BatchView
+from . import ui_refresh
 from .addon_state import AddonState, Launch
-from .batch import spawner
-from .batch.options import RunOptions, choose_blender
-from .batch.recipe import Recipe
-from .batch.runner import Batch
-from .batch.service import BatchService, ServiceError, open_store
-from .batch.view import BatchView
 from .binary_info import BinaryInfo
 from .paths import check_resolver
 from .paths import copy_path_for as copy_path_for  # re-exported: callers and tests use bridge's
@@ -100,7 +100,7 @@ def start_server(port: int, *, no_token: bool = False) -> str:
     if any(handle.port == port for handle in _state.stopping):
         raise BridgeError(f"The batch server on port {port} is still stopping: try again in a moment")
     try:  # imported here: the server loads Bottle (installed, or the bundled wheel in 3.x)
-        from .server import start_server as start_http_server
+        from ..server import start_server as start_http_server
     except ImportError as exc:
         raise BridgeError(f"The batch server is not available: {exc}") from exc
     try:
@@ -333,7 +333,7 @@ def _pump_once() -> None:
         _state.seen_milestones = milestones
     now = time.monotonic()
     if urgent or (_state.redraw_pending and now - _state.last_redraw >= PROGRESS_REDRAW_INTERVAL):
-        display.tag_sidebars(wm)
+        ui_refresh.tag_sidebars(wm)
         _state.redraw_pending = False
         _state.last_redraw = now
 
@@ -366,7 +366,7 @@ def _follow_running_job(batch: Batch, view: BatchView) -> None:
         return
     _state.followed_job = current
     if 0 <= current < len(launch.uids):
-        display.select_job(launch.scene, launch.uids[current])
+        ui_refresh.select_job(launch.scene, launch.uids[current])
 
 
 @bpy.app.handlers.persistent

@@ -1,0 +1,42 @@
+"""The Blender add-on: every module here may import ``bpy`` (or adapts what it gives), and only
+this package and ``blender_scripts/`` may. The pure packages beside it (``batch``, ``around``,
+``server``, ``cli``) never import from here.
+
+The add-on's id is the root package's name, not this package's: ``renderplus`` as a legacy
+add-on, ``bl_ext.<repo>.renderplus`` as an extension. Preferences, the user folder and the
+"open preferences" buttons all use ``ADDON_ID``.
+"""
+
+from __future__ import annotations
+
+ADDON_ID = (__package__ or "renderplus.addon").rpartition(".")[0]
+
+
+def register() -> None:
+    """Register preferences, properties, operators and panels, then the bridge (server, pump),
+    then apply the preferences (the default Blender; the server, if it starts with Blender)."""
+    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
+
+    preferences.register()
+    props.register()
+    thumbnails.register()
+    job_operators.register()
+    operators.register()
+    ui.register()
+    ui_settings.register()  # after ui: its panels sit below the job panels
+    bridge.register()
+    preferences.apply_preferences()
+
+
+def unregister() -> None:
+    """Stop the server and any batch first (threads must not outlive the classes), then unregister."""
+    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
+
+    bridge.unregister()
+    ui_settings.unregister()
+    ui.unregister()
+    operators.unregister()
+    job_operators.unregister()
+    thumbnails.unregister()
+    props.unregister()
+    preferences.unregister()
