@@ -1,7 +1,7 @@
 """What the RSS feed costs a batch: the runner thread's share and the writer thread's.
 
 ``BatchWatchers.job_changed`` runs in the runner thread between two jobs, so it counts against
-the dispatch gap (design.md: under 50 ms); the feed itself is written by a writer thread. For
+the dispatch gap (the target: under 50 ms); the feed itself is written by a writer thread. For
 batches of 10, 100 and 1,000 jobs this measures the median time of a ``job_changed`` call, the
 time to write the whole feed from scratch, and the time of a rewrite after one job changed
 (unchanged jobs' text is reused).

@@ -1,6 +1,6 @@
 """Parser throughput: how many Blender stdout lines a second ``JobProgress.feed`` takes.
 
-Target (design.md): at least 200,000 lines/s, so draining a chatty Blender never waits on us.
+Target: at least 200,000 lines/s, so draining a chatty Blender never waits on us.
 Feeds every real fixture log (tests/parser/fixtures: Blender 2.78 to 5.2) again and again, a
 fresh ``JobProgress`` per log as the runner makes one per job, until at least ``--lines`` lines;
 then the same for the heaviest case, Cycles status lines only. Best and median of
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             "|---|---:|---:|",
             *[f"| {name} | {best:,.0f} | {median:,.0f} |" for name, best, median in results],
             "",
-            f"Target (design.md): at least {target:,} lines/s: **{verdict}** (slowest feed median"
+            f"Target: at least {target:,} lines/s: **{verdict}** (slowest feed median"
             f" {worst_median:,.0f} lines/s).",
         ])
     return 0 if worst_median >= target else 1

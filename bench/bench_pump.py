@@ -1,4 +1,4 @@
-"""Blender's main thread and the batch: one UI pump tick for a 100-job batch (design.md target:
+"""Blender's main thread and the batch: one UI pump tick for a 100-job batch (target:
 < 2 ms), and the longest stall while the server stops under a busy poll load.
 
 Runs with the bpy wheel, so this thread is Blender's main thread and the pump writes real

@@ -1,6 +1,6 @@
 """Batch server: poll latency and throughput under 50 clients, and its CPU use while rendering.
 
-Targets (design.md): with a 1,000-job batch and 50 concurrent pollers during a render, p99 under
+Targets: with a 1,000-job batch and 50 concurrent pollers during a render, p99 under
 100 ms and no errors; the server's CPU while a render runs and nobody polls under 2 % of a core.
 
 The server runs as ``python -m renderplus.server --serve`` in its own process, with a real batch

@@ -1,6 +1,6 @@
-"""Tiny .blend fixtures made at test time by the real Blender 3.4 (see FACTS.md: 3.4 cannot open
-newer files, so fixtures are never checked in; Debian's build has no OpenImageDenoise, so
-denoising is switched off).
+"""Tiny .blend fixtures made at test time by the real Blender 3.4 (docs/blender.md, Files from
+newer Blender: 3.4 cannot open newer files, so fixtures are never checked in; Debian's build
+has no OpenImageDenoise, so denoising is switched off: docs/blender.md, Exit codes and errors).
 
 ``make_blend(path, engine=..., ...)`` runs ``blender -b --factory-startup`` once (about 2 s) and
 caches the result per parameter set for the whole test session.

@@ -78,7 +78,8 @@ def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str
 
 def job_dict(job: RenderPlusJob, index: int, *, blend_path: str, copy_path: str,
              abspath: PathResolver) -> dict[str, Any]:
-    """One job's recipe entry (Decision 17: ``filename`` when external, else ``blend_file``)."""
+    """One job's recipe entry: ``filename`` when external, else ``blend_file`` (docs/api.md,
+    Which file a job renders)."""
     external_file = _path(job.filepath, abspath) if job.external else ""
     source = external_file if job.external else (blend_path or UNTITLED)
     return {

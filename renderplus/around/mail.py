@@ -1,4 +1,4 @@
-"""The end-of-batch mail (spec Decision 14), with ``smtplib`` and nothing else.
+"""The end-of-batch mail (docs/api.md, Mail), with ``smtplib`` and nothing else.
 
 ``server`` is ``host`` or ``host:port`` (``[v6]:port`` too). ``ssl: true`` means TLS from the
 first byte (port 465 unless given). ``ssl: false`` means a plain connection upgraded with
@@ -75,7 +75,7 @@ def split_server(server: str) -> tuple[str, int | None]:
 
 
 def mail_endpoints(server: str, use_ssl: bool) -> list[Endpoint]:
-    """Decision 14: the endpoints to try in order."""
+    """The endpoints to try, in order (docs/api.md, Mail)."""
     host, port = split_server(server)
     if use_ssl:
         return [Endpoint(host, port or SSL_PORT, "tls")]

@@ -1,9 +1,10 @@
 """Child processes that Render+ owns: each in its own process group, ended as a group.
 
 Blender may start helpers of its own, and a wrapper such as ``xvfb-run`` that receives SIGTERM
-orphans the Blender under it (FACTS.md). So every job and hook runs in a new session; ending it
-means SIGTERM to the whole group, then SIGKILL after a grace period, and once the main process
-has exited any member of the group still alive is killed too. stdout and stderr share one pipe
+orphans the Blender under it (docs/blender.md, Signals and process groups). So every job and
+hook runs in a new session; ending it means SIGTERM to the whole group, then SIGKILL after a
+grace period, and once the main process has exited any member of the group still alive is
+killed too. stdout and stderr share one pipe
 that the caller drains line by line, so the child can never block on a full pipe.
 
 ``run_command`` is the short form for the commands around a batch (notifications, sound,

@@ -1,7 +1,7 @@
 """Every child of Render+ is started from one long-lived thread, and can be found again.
 
 Linux's parent-death signal fires when the *thread* that forked a child ends, not the process
-(measured: ``../shared/tech/FACTS.md`` beside the repository): a child started from a request
+(measured: docs/blender.md, Children that die with their parent): a child started from a request
 thread or a short-lived worker would be killed as soon as that thread finished. So Blender
 processes and hooks are started by ``spawn``, which hands the fork to one daemon thread that
 lives as long as Render+, and the child dies with Render+ even after a SIGKILL.

@@ -41,7 +41,7 @@ class BatchStatus(str, Enum):
 
 
 class JobStatus(str, Enum):
-    """A job's status (the spec's five and ``FAILED``, Decision 3)."""
+    """A job's status: the five of Render+ 1.x and ``FAILED`` (docs/api.md, Statuses)."""
 
     QUEUED = "QUEUED"
     DISABLED = "DISABLED"

@@ -1,13 +1,13 @@
 """The client flags: ``--poll``, ``--poll-job ID``, ``--cancel``, ``--cancel-job [ID]``, ``--stop``.
 
-They talk to a server already running on ``--host``/``--port`` (Decision 11) with the standard
-library's ``http.client``, so they work without Bottle. A poll is read back into the engine's
-typed read model (``BatchView.from_json``), so the bars are the foreground run's. Every answer,
-error or not, is (status code, JSON object); a server that does not answer becomes one
+They talk to a server already running on ``--host``/``--port`` (docs/api.md, Client flags) with
+the standard library's ``http.client``, so they work without Bottle. A poll is read back into the
+engine's typed read model (``BatchView.from_json``), so the bars are the foreground run's. Every
+answer, error or not, is (status code, JSON object); a server that does not answer becomes one
 ``ClientError`` with a sentence saying so (exit 1).
 
-The access token (Decision 19): ``--token`` or ``$RENDERPLUS_TOKEN`` when given, else the one
-the running server on this machine saved for its user (``server.tokenfile``), so the user who
+The access token (docs/api.md, Access): ``--token`` or ``$RENDERPLUS_TOKEN`` when given, else the
+one the running server on this machine saved for its user (``server.tokenfile``), so the user who
 started it types nothing more. That saved token is only ever sent to this machine's server.
 """
 

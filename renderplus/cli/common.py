@@ -98,7 +98,8 @@ def refuse_serve_only_flags(args: argparse.Namespace) -> None:
 
 
 def load_recipe_file(path: str) -> Recipe:
-    """The recipe in ``path``, relative paths resolved against its folder (Decision 17).
+    """The recipe in ``path``, relative paths resolved against its folder (docs/api.md, Relative
+    paths).
 
     Every way a file can be broken ends as RecipeError (exit 2 with the list of problems) or
     UsageError (exit 2, one sentence): never a traceback.

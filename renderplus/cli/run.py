@@ -1,7 +1,7 @@
 """``--recipe R``: run a batch here, in the foreground, with live bars and an exit status.
 
-Exit status (Decision 16): 0 every job finished, 1 a job failed or the batch was cancelled,
-130 Ctrl+C (128 + N for another signal), 2 usage errors and invalid recipes. Ctrl+C (or
+Exit status (docs/api.md, Exit status): 0 every job finished, 1 a job failed or the batch was
+cancelled, 130 Ctrl+C (128 + N for another signal), 2 usage errors and invalid recipes. Ctrl+C (or
 SIGTERM) cancels the batch, which ends the running Blender's whole process group, and only then
 does the process exit. A power action announced at the end is waited for (Ctrl+C calls it off).
 """

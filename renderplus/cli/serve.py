@@ -2,10 +2,10 @@
 
 ``--recipe R`` loads that recipe (started later by ``GET /batch/start``). An address other
 machines can reach needs a token, and a token no client could send (empty, only whitespace) is
-refused before anything listens. Without ``--token`` the server makes its own (Decision 19) and
-writes it where this user's client flags find it; the start prints the dashboard's address with
-it and a curl line. ``--no-token`` opens loopback on purpose, with a warning. A summary is
-printed as each batch ends.
+refused before anything listens. Without ``--token`` the server makes its own (docs/api.md,
+Access) and writes it where this user's client flags find it; the start prints the dashboard's
+address with it and a curl line. ``--no-token`` opens loopback on purpose, with a warning. A
+summary is printed as each batch ends.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ where the add-on calls ``start_server`` and later ``handle.stop()``::
     handle.stop()  # returns once the port is free and its threads have ended; idempotent
     handle.request_stop()  # returns at once (Blender's main thread); a timer polls handle.stopped
 
-Every server has an access token (Decision 19): the one given, or one made at start and
+Every server has an access token (docs/api.md, Access): the one given, or one made at start and
 written to this user's token file (``tokenfile.py``), removed again when the stop is asked for.
 Importing this package needs only the standard library; Bottle (installed, or the wheel the
 add-on bundles) is imported when a server starts.

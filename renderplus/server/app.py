@@ -1,16 +1,14 @@
-"""The REST API of the spec (``../shared/spec/batch-server-api.md`` beside the repository) as a Bottle app.
+"""The REST API (docs/api.md, Routes) as a Bottle app.
 
 Every answer is JSON, errors included: an error body always has a ``status`` sentence
-(Decision 2), Bottle's own 404/405/500 pages too. The routes only translate HTTP to the batch
-slot (``BatchService``) and back; all batch state lives there, so the add-on, the CLI and this
-app see one truth.
+(docs/api.md, Errors), Bottle's own 404/405/500 pages too. The routes only translate HTTP to
+the batch slot (``BatchService``) and back; all batch state lives there, so the add-on, the CLI
+and this app see one truth.
 
-Where the spec contradicts itself: the error table says ``GET /batch`` answers 409 when no batch
-has been run, the field list says ``status`` is ``WAITING`` when no batch has run. Both hold
-here: with no recipe at all the poll routes answer 409; once a recipe is loaded (and until it
-is started) they describe it as a ``WAITING`` batch whose jobs are ``QUEUED``/``DISABLED``, so a
-client can see what it submitted. After a batch, polls describe that batch until a new recipe
-is loaded.
+What the polls describe (docs/api.md, Polling before the start): with no recipe at all the poll
+routes answer 409; once a recipe is loaded (and until it is started) they describe it as a
+``WAITING`` batch whose jobs are ``QUEUED``/``DISABLED``, so a client can see what it submitted.
+After a batch, polls describe that batch until a new recipe is loaded.
 """
 
 from __future__ import annotations

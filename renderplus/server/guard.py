@@ -13,7 +13,7 @@ too. Three rules close it, checked on every request before any route:
    browsers always send one.
 2. Browsers mark cross-site requests (``Sec-Fetch-Site``, ``Origin``): those are refused with
    403, which also stops a page from firing ``GET /batch/start`` through an ``<img>`` tag.
-3. The access token (Decision 19), sent as ``Authorization: Bearer <token>`` or
+3. The access token (docs/api.md, Access), sent as ``Authorization: Bearer <token>`` or
    ``X-RenderPlus-Token: <token>`` -- never in the URL (it would end up in logs and browser
    history) and never as a cookie (cookies ignore ports: another user's server on another port
    would receive it). What needs it is a column of ``ROUTE_ACCESS``: with the server's own
@@ -47,7 +47,7 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class Access(Enum):
-    """What a route does, which decides who may call it (Decision 19)."""
+    """What a route does, which decides who may call it (docs/api.md, Access)."""
 
     PUBLIC = "public"    # the dashboard page and its static files: no data, no secret; never a token
     READ = "read"        # the spec's polls: open on loopback unless the token was given explicitly

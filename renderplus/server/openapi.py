@@ -27,16 +27,17 @@ def _answer(description: str, schema: str = "Error") -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
 
 
-_BATCH_RUNNING = _answer("A batch is running (Decision 1)")
+_BATCH_RUNNING = _answer("A batch is running")
 _NO_BATCH = _answer("No batch has been run and no recipe is loaded")
 _NOT_RUNNING = _answer("Not running a batch right now")
 _STALLED = _answer("The body stalled (nothing arrived for 10 s before Content-Length was reached)")
 _NO_LENGTH = _answer("No Content-Length, or a chunked body: send a Content-Length")
-_TOKEN_RULE = ("The server's access token (Decision 19). Without --token the server makes one at "
-               "start and saves it in ~/.config/renderplus/servers/PORT.json, readable only by its "
-               "user; routes that change anything, frames, previews and history need it, the spec's "
-               "reads stay open on loopback. A token given with --token / RENDERPLUS_TOKEN is needed "
-               "on every request but the dashboard page's; --no-token opens loopback on purpose. "
+_TOKEN_RULE = ("The server's access token (docs/api.md, Access). Without --token the server "
+               "makes one at start and saves it in ~/.config/renderplus/servers/PORT.json, "
+               "readable only by its user; routes that change anything, frames, previews and "
+               "history need it, the polls stay open on loopback. A token given with --token / "
+               "RENDERPLUS_TOKEN is needed on every request but the dashboard page's; --no-token "
+               "opens loopback on purpose. "
                "Only in a header: never in the URL, never as a cookie.")
 _NAME_RULE = ("The file's name, for application/octet-stream bodies (multipart bodies give it as "
               "the file part's filename). It must end in .blend; it is stored as its base name "
@@ -148,7 +149,7 @@ _PATHS: dict[str, Any] = {
             "413": _answer("Recipe larger than the limit (8 MiB unless the server was started "
                            "with another); answered from Content-Length")}}},
     "/batch/file": {"post": {
-        "summary": "Upload a .blend (Decision 15)",
+        "summary": "Upload a .blend (docs/api.md, Uploads)",
         "parameters": [{"name": "name", "in": "query", "required": False,
                         "description": _NAME_RULE,
                         "schema": {"type": "string", "pattern": r"\.[Bb][Ll][Ee][Nn][Dd]$"}}],
@@ -161,7 +162,7 @@ _PATHS: dict[str, Any] = {
             "400": _answer("Not a .blend (name or signature), no usable name, malformed or cut "
                            "body, wrong content type (names the two accepted)"),
             "408": _STALLED,
-            "409": _answer("A batch is running (Decision 1), or too many different uploads "
+            "409": _answer("A batch is running, or too many different uploads "
                            "already have this name"),
             "411": _NO_LENGTH,
             "413": _answer("Larger than the upload limit (2 GiB unless the server was started "
@@ -191,7 +192,7 @@ _PATHS: dict[str, Any] = {
                       "400": _answer("limit or offset out of range"),
                       "503": _answer("The batch store cannot be read")}}},
     "/test": {"get": {
-        "summary": "Get batch server information (Decision 7)",
+        "summary": "Get batch server information",
         "responses": {"200": _answer("Server information", "ServerInfo")}}},
     "/batch": {
         "get": {
@@ -207,7 +208,7 @@ _PATHS: dict[str, Any] = {
             "responses": {"200": _answer("Cancelled (answered once the batch has ended)", "Message"),
                           "409": _NOT_RUNNING}}},
     "/batch/ready": {"get": {
-        "summary": "Determine if the server can run a batch (Decision 7)",
+        "summary": "Determine if the server can run a batch",
         "responses": {"200": _answer("ready, and the reasons when not", "Ready")}}},
     "/batch/name": {"get": {
         "summary": "Query the batch's name (blend file)",
@@ -219,7 +220,7 @@ _PATHS: dict[str, Any] = {
                         "schema": {"type": "integer", "minimum": 0}}],
         "responses": {"200": _answer("The job", "Job"),
                       "400": _answer("Wrong or missing index of job to poll: not an integer, "
-                                     "or not the index of a job of the batch (Decision 8)"),
+                                     "or not the index of a job of the batch"),
                       "409": _NO_BATCH}},
       "delete": {
         "summary": "Extension: cancel one job by id (with parallel jobs, any running one); a "
@@ -234,7 +235,7 @@ _PATHS: dict[str, Any] = {
         "summary": "Cancel the render job currently running; the batch goes on",
         "responses": {"200": _answer("Job cancelled", "Message"), "409": _NOT_RUNNING}}},
     "/server": {"delete": {
-        "summary": "Stop the server (Decision 9); a running batch is cancelled first",
+        "summary": "Stop the server; a running batch is cancelled first",
         "responses": {"200": _answer("Stopping", "Message"),
                       "501": _answer("This server was started without a way to stop it")}}},
     "/openapi.json": {"get": {
@@ -247,8 +248,9 @@ _PATHS: dict[str, Any] = {
 _COMMON_RESPONSES = {
     "400": _answer("Malformed request: an unreadable request line, two different "
                    "Content-Length headers, or a Content-Length that is not plain digits"),
-    "401": _answer("The route needs the server's access token (Decision 19) and the request did "
-                   "not carry it, or carried another; the sentence says where its user finds it"),
+    "401": _answer("The route needs the server's access token (docs/api.md, Access) and the "
+                   "request did not carry it, or carried another; the sentence says where its "
+                   "user finds it"),
     "403": _answer("Host or Origin is not this server (DNS rebinding / cross-site protection)"),
     "404": _answer("No such route"),
     "405": _answer("Method not allowed on this route"),

@@ -2,10 +2,10 @@
 
 One JSON file per port in the user's own config folder
 (``$XDG_CONFIG_HOME/renderplus/servers/<port>.json``, ``~/.config/...`` by default,
-``%APPDATA%\\renderplus\\servers`` on Windows): the folder is 0700 and the file 0600, so only
-that user (and root) can read the token, and that user's CLI finds it without typing anything
-(Decision 19). The file is written atomically (a temporary file renamed over it), replaced by
-the next server on the port, and removed on stop -- only while it is still this server's, so a
+``%APPDATA%\\renderplus\\servers`` on Windows): the folder is 0700 and the file 0600, so only that
+user (and root) can read the token, and that user's CLI finds it without typing anything
+(docs/api.md, Access). The file is written atomically (a temporary file renamed over it), replaced
+by the next server on the port, and removed on stop -- only while it is still this server's, so a
 server stopping late never removes its successor's file. A file whose process is gone (a server
 killed with SIGKILL) is ignored by readers and replaced by the next server.
 """

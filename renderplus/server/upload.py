@@ -1,4 +1,4 @@
-"""Receiving a .blend over HTTP (Decision 15) without ever holding it in memory.
+"""Receiving a .blend over HTTP (docs/api.md, Uploads) without ever holding it in memory.
 
 A .blend can be gigabytes, so the body is copied from the socket to a temporary file beside its
 destination in 1 MiB chunks, the size limit is enforced while copying (and up front from

@@ -147,7 +147,7 @@ def test_silent_server_times_out(silent_server: int) -> None:
 
 def test_next_endpoint_when_the_first_is_down(smtp_factory: Callable[..., SmtpServer],
                                               closed_port: int) -> None:
-    """The 587-then-25 fallback of Decision 14, on loopback ports."""
+    """The 587-then-25 fallback (docs/api.md, Mail), on loopback ports."""
     server = smtp_factory("none")
     mail = settings("127.0.0.1", user="", password="")
     where = send_mail(mail, build_message(mail, "subject", "body"), timeout=5, endpoints=[

@@ -32,7 +32,7 @@ def test_error_message_text_names_field_and_values() -> None:
 @pytest.mark.parametrize(("text", "needle"), [
     ("{", "not valid JSON"),
     ("[1, 2]", "must be a JSON object"),
-    ('{"version": 2.2, "jobs": [],}', "not valid JSON"),  # strict JSON (Decision 5)
+    ('{"version": 2.2, "jobs": [],}', "not valid JSON"),  # strict JSON (docs/api.md, Recipe)
     (b"\xff\xfe", "not UTF-8"),
 ])
 def test_unreadable_recipes(text: str | bytes, needle: str) -> None:

@@ -1,8 +1,9 @@
 """A real browser for the dashboard's tests: Debian's chromium driven by Playwright for Python.
 
 No browser download (``playwright install`` is never run): Playwright launches the system's
-chromium by path (../shared/tech/FACTS.md). The tests are skipped with the reason when chromium or
-the playwright package is missing (scripts/setup.sh installs both for the test profile).
+chromium by path (``CHROMIUM_PATHS``; ``/usr/lib/chromium/chromium`` skips a wrapper's warning).
+The tests are skipped with the reason when chromium or the playwright package is missing
+(scripts/setup.sh installs both for the test profile).
 """
 
 from __future__ import annotations

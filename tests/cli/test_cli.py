@@ -268,7 +268,8 @@ def test_cancel_poll_and_stop_a_running_batch(serve: Callable[..., ServerProcess
     assert "Batch CANCELLED" in poll.stdout
     assert call(server.port, "GET", "/batch/start").code == 200
     wait_for(lambda: processes_with(SLEEP_HOOK))
-    stop = server.client("--stop")  # cancels the running batch first (Decision 9)
+    # cancels the running batch first (docs/api.md, Stopping the server)
+    stop = server.client("--stop")
     assert stop.returncode == 0 and f"Server on 127.0.0.1:{server.port} stopped" in stop.stdout
     code, out = server.finish()
     assert code == 0 and "Batch CANCELLED" in out and "Server stopped" in out

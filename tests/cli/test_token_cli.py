@@ -1,4 +1,5 @@
-"""Decision 19 from the command line: the server's own token, found by its user's client flags."""
+"""The access rules (docs/api.md, Access) from the command line: the server's own token, found by
+its user's client flags."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,10 +14,10 @@ from typing import Any
 import pytest
 
 from renderplus.batch.executors.farm import FarmExecutor, FlamencoEngine, SharedStorage, SlurmEngine
+from tests.farm.flamenco_farm import start_flamenco
 from tests.farm.slurm_cluster import SlurmCluster, missing_reason, start_cluster
 
 REPO = Path(__file__).resolve().parents[2]
-FARM_SCRIPTS = REPO.parent / "shared" / "farm"  # the project's shared/ folder beside the repository
 JOB_TYPE_JS = REPO / "renderplus" / "blender_scripts" / "flamenco_renderplus.js"
 
 
@@ -69,20 +68,19 @@ def flamenco_manager() -> Iterator[str]:
     folder = os.environ.get("FLAMENCO_BIN", "")
     if not folder:
         pytest.skip("FLAMENCO_BIN is not set: no Flamenco binaries to test against (build them "
-                    "from Flamenco's public repository, see ../shared/farm/FLAMENCO.md beside the "
-                    "repository)")
+                    "from Flamenco's public repository: tests/farm/flamenco_farm.py says how)")
     if not all(os.access(os.path.join(folder, n), os.X_OK)
                for n in ("flamenco-manager", "flamenco-worker")):
         pytest.skip(f"FLAMENCO_BIN={folder} lacks flamenco-manager / flamenco-worker")
     run_dir = Path(tempfile.mkdtemp(prefix="renderplus-flamenco-"))
     bin_dir = manager_with_job_type(Path(folder), run_dir / "bin")
-    port = "18080"
-    env = {**os.environ, "FLAMENCO_BIN": str(bin_dir), "FLAMENCO_PORT": port,
-           "BLENDER": shutil.which("blender") or "blender"}
-    subprocess.run(["bash", str(FARM_SCRIPTS / "farm-up.sh"), str(run_dir), "all"], env=env,
-                   check=True, timeout=60)
-    yield f"http://127.0.0.1:{port}"
-    subprocess.run(["bash", str(FARM_SCRIPTS / "farm-down.sh"), str(run_dir)], timeout=60)
+    try:
+        farm = start_flamenco(bin_dir, run_dir, 18080, shutil.which("blender") or "blender")
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    yield farm.url
+    farm.stop()
     shutil.rmtree(run_dir, ignore_errors=True)
 
 

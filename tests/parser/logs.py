@@ -1,4 +1,4 @@
-"""The real Blender stdout the parser tests read (copied from the shared Blender facts, ../shared/blender/).
+"""The real Blender stdout the parser tests read (docs/blender.md, stdout formats).
 
 ``fixtures/stdout/``: captures of Debian's Blender 3.4.1 (README lists each command).
 ``fixtures/public-logs/``: Blender 2.78 to 5.2 output from public projects (README: provenance).

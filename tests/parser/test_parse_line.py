@@ -2,7 +2,7 @@
 
 Lines are real (from ``fixtures/``, or quoted in the public-logs README from other projects'
 tests) unless marked ``synthetic``: those follow Blender's format strings
-(``fixtures/public-logs/format-strings.md``) where no real sample exists.
+(docs/blender.md, Output lines by version) where no real sample exists.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def test_poll_answers_304_while_nothing_changed(server: ServerHandle) -> None:
     assert changed.code == 200 and len(changed.data["jobs"]) == 2
 
 
-# ------------------------------------------------------------------ job ids (Decision 8)
+# ------------------------------------------------------------------ job ids (docs/api.md, Job ids)
 
 @pytest.mark.parametrize("job_id", ["abc", "-1", "1.5", "%20", "0x1", "", "1/2", "99999999999"])
 def test_bad_job_ids_answer_400(server: ServerHandle, job_id: str) -> None:
@@ -168,7 +168,8 @@ def test_a_valid_recipe_replaces_the_previous_one(server: ServerHandle) -> None:
 def test_recipe_warns_about_missing_blend_files(server: ServerHandle, service: BatchService) -> None:
     answer = call(server.port, "POST", "/batch/recipe", recipe_data([{"blend_file": "nowhere.blend"}]))
     assert answer.code == 200
-    expected = str(service.work_dir / "nowhere.blend")  # relative to the work folder (Decision 17)
+    # relative to the work folder (docs/api.md, Relative paths)
+    expected = str(service.work_dir / "nowhere.blend")
     assert any(expected in warning for warning in answer.data["warnings"])
 
 
@@ -294,7 +295,7 @@ def test_errors_before_the_app_are_json_too(server: ServerHandle) -> None:
     assert code == 414 and b'"status"' in body
 
 
-# ------------------------------------------------------------------ DELETE /server (Decision 9)
+# ------------------------------------------------------- DELETE /server (docs/api.md, Stopping the server)
 
 def test_delete_server_answers_then_stops_and_frees_the_port(server: ServerHandle) -> None:
     port = server.port

@@ -1,4 +1,5 @@
-"""Decision 19 in a real server: which routes need the token, and who finds it where."""
+"""The access rules (docs/api.md, Access) in a real server: which routes need the token, and who
+finds it where."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Another local user cannot drive a server, nor read its token (Decision 19): real accounts.
+"""Another local user cannot drive a server, nor read its token (docs/api.md, Access): real
+accounts.
 
 The test (as root) makes a throwaway user, serves as root, and runs the other user's requests as
 that user with ``runuser`` and the system's ``/usr/bin/python3`` on a world-readable copy of the

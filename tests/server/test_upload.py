@@ -1,4 +1,4 @@
-"""POST /batch/file (Decision 15): multipart and raw bodies, signatures, names, limits."""
+"""POST /batch/file (docs/api.md, Uploads): multipart and raw bodies, signatures, names, limits."""
 
 from __future__ import annotations
 

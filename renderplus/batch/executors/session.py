@@ -1,6 +1,6 @@
 """The session executor: one Blender renders consecutive jobs of the same .blend.
 
-Starting Blender costs about 1.5 s per job (FACTS.md); a session pays it once. At most one
+Starting Blender costs 1.5 s a job (docs/blender.md, Start-up cost); a session pays it once. At most one
 session lives (capacity 1): a job goes to it when it runs the same Blender binary on the same
 file with the same process-wide options (``-t``, ``--cycles-device``, environment); otherwise the
 idle session is ended (its stdin closed, so Blender quits) and a new one starts with

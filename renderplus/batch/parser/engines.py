@@ -1,7 +1,7 @@
 """Engine ids as a poll shows them, and the one EEVEE id each Blender version uses.
 
 EEVEE's id is ``BLENDER_EEVEE`` up to 4.1, ``BLENDER_EEVEE_NEXT`` in 4.2-4.5 and
-``BLENDER_EEVEE`` again from 5.0 (``../shared/blender/FACTS.md``). A recipe written for one
+``BLENDER_EEVEE`` again from 5.0 (docs/blender.md, Engine ids). A recipe written for one
 version, or a hint read from a line, is translated to the id of the Blender that renders once
 its version is known.
 """

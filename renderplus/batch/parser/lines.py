@@ -4,7 +4,7 @@ No state, so each stdout format is a row in a table test. Sources, most trusted 
 override script's marker lines (``markers.py``), then Blender's own lines (``Fra:`` status lines,
 ``Saved:``, ``Append frame``, ``Video append frame``, ``skipping existing frame``, ``Error: ...``),
 then lines that name why Blender died (``fatal.py``). Blender's text changes between versions
-(``tests/parser/fixtures/public-logs/format-strings.md``); anything unknown is None.
+(docs/blender.md, Output lines by version); anything unknown is None.
 
 The parser sits on the path of every stdout line, so it checks a line's first character and
 cheap prefixes before any regular expression, and the expressions are compiled once. A line

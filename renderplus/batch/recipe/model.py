@@ -129,7 +129,7 @@ class Job(Record):
 
     @property
     def source_file(self) -> str:
-        """The .blend this job renders (Decision 17)."""
+        """The .blend this job renders (docs/api.md, Which file a job renders)."""
         return self.filename if self.external else self.blend_file
 
     @property
@@ -196,7 +196,7 @@ class SoundSettings(Record):
 
 @dataclass
 class MailSettings(Record):
-    """SMTP settings (Decision 14). ``password`` is the recipe's ``pass``; never print it."""
+    """SMTP settings (docs/api.md, Mail). ``password`` is the recipe's ``pass``; never print it."""
 
     enabled: bool = flag(False)
     user: str = text()
