@@ -34,10 +34,7 @@ class BinaryInfo:
     @property
     def version_number(self) -> int | None:
         """``304`` for 3.4.x: the form a .blend header stores (``blend_file_version``)."""
-        if not self.version:
-            return None
-        major, minor = (int(part) for part in self.version.split(".")[:2])
-        return major * 100 + minor
+        return preflight.version_number(self.version)
 
 
 def inspect(binary: str) -> BinaryInfo:

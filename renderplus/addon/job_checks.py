@@ -6,6 +6,10 @@ that cannot be written, an end frame before the start, an engine the rendering B
 have, a .blend newer than that Blender. Each problem names its job by name ("Job 'Cam Left':
 ..."), never by position.
 
+The names are judged by the rules ``--check`` uses (``batch/preflight/rules``), fed with facts
+read from the open file (``file_facts``) instead of a Blender probe; only the wording is the
+add-on's ("deleted or renamed?").
+
 No ``bpy`` import: the caller hands in ``bpy.data`` (or a stand-in), a path resolver and what
 the rendering binary said about itself (``binary_info``; None while it is still being asked).
 """
@@ -17,6 +21,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..batch import preflight
+from ..batch.preflight import JobNames, Missing, SceneFacts
+from ..batch.preflight.rules import listing
+from .file_facts import file_facts
 from .recipe_io import engine_id
 
 if TYPE_CHECKING:
@@ -26,9 +33,8 @@ if TYPE_CHECKING:
 PathResolver = Callable[[str], str]
 
 
-def _names(items: Iterable[Any]) -> str:
-    names = [repr(item.name) for item in items][:12]
-    return ", ".join(names) or "none"
+def _names(names: Iterable[str]) -> str:
+    return listing(names, limit=12)
 
 
 def job_problems(job: RenderPlusJob, *, data: Any, default_scene: Any, abspath: PathResolver,
@@ -58,48 +64,42 @@ def job_problems(job: RenderPlusJob, *, data: Any, default_scene: Any, abspath: 
     if binary is not None and binary.problem is None:
         engine = engine_id(job.engine, job.engine_other)
         if not engine and scene is not None:
-            engine = str(scene.render.engine)  # "From File": the scene's own engine
+            engine = scene.engine  # "From File": the scene's own engine
         if binary.engines:
             why = preflight.engine_problem(engine, binary.engines, binary.version)
             if why:
                 problems.append(why)
-        binary_version = binary.version_number
-        if file_version and binary_version and file_version > binary_version:
-            saved = f"{file_version // 100}.{file_version % 100}"
+        saved = preflight.newer_file(file_version, binary.version)
+        if saved:
             problems.append(f"the .blend is saved by Blender {saved}, newer than the Blender that renders "
                             f"it ({binary.version}, {binary.binary}): set another in the add-on preferences")
     return problems
 
 
-def _check_names(job: RenderPlusJob, data: Any, default_scene: Any, problems: list[str]) -> Any:
+def _check_names(job: RenderPlusJob, data: Any, default_scene: Any, problems: list[str]) -> SceneFacts | None:
     """The job's scene (None when it is gone); the deleted names go into ``problems``."""
-    scene = data.scenes.get(job.scene) if job.scene else default_scene
-    if scene is None:
-        problems.append(f"scene {job.scene!r} does not exist (deleted or renamed?); "
-                        f"scenes: {_names(data.scenes)}")
-        return None
-    if job.camera:
-        camera = scene.objects.get(job.camera)
-        if camera is None or camera.type != "CAMERA":
-            cameras = [obj for obj in scene.objects if obj.type == "CAMERA"]
-            problems.append(f"camera {job.camera!r} is not in scene {scene.name!r} (deleted or renamed?); "
-                            f"cameras: {_names(cameras)}")
-    elif scene.camera is None:
-        problems.append(f"scene {scene.name!r} has no active camera and the job names none")
-    if job.world and data.worlds.get(job.world) is None:
-        problems.append(f"world {job.world!r} does not exist (deleted or renamed?); "
-                        f"worlds: {_names(data.worlds)}")
-    if job.layer and scene.view_layers.get(job.layer) is None:
-        problems.append(f"view layer {job.layer!r} is not in scene {scene.name!r} (deleted or renamed?); "
-                        f"view layers: {_names(scene.view_layers)}")
+    names = JobNames(scene=job.scene, camera=job.camera, world=job.world, layer=job.layer)
+    _, scene, missing = preflight.missing_names(names, file_facts(data, default_scene))
+    problems.extend(missing_message(finding) for finding in missing)
     return scene
 
 
-def _output_folder(job: RenderPlusJob, scene: Any, abspath: PathResolver) -> str:
+def missing_message(finding: Missing) -> str:
+    """A missing name as the add-on says it: it was probably deleted or renamed."""
+    kind, name, scene = finding.kind, finding.name, finding.scene
+    there = _names(finding.existing)
+    if kind == "active camera":
+        return f"scene {scene!r} has no active camera and the job names none"
+    if kind in ("scene", "world"):
+        return f"{kind} {name!r} does not exist (deleted or renamed?); {kind}s: {there}"
+    return f"{kind} {name!r} is not in scene {scene!r} (deleted or renamed?); {kind}s: {there}"
+
+
+def _output_folder(job: RenderPlusJob, scene: SceneFacts | None, abspath: PathResolver) -> str:
     """The folder the job's frames go into ("" when only Blender can tell: an external file's own)."""
     pattern = job.output.strip()
     if not pattern and scene is not None:
-        pattern = str(scene.render.filepath)
+        pattern = scene.output
     if not pattern:
         return ""
     resolved = abspath(pattern)

@@ -32,7 +32,11 @@ Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "
 # Helpers
 
 
-BINARY_WAIT = 10.0  # seconds Render waits for a binary's engines and version still being asked
+# How long Render waits for a binary's engines and version still being asked: a script (no UI
+# to freeze) waits for the answer; the UI waits only a moment (the lookup starts when the binary
+# is chosen, so it is usually known), then says it is checking and lets the pump redraw.
+BINARY_WAIT = 10.0
+BINARY_WAIT_UI = 0.5
 MESSAGE_WIDTH = 700  # pixels of the window that shows a job's whole message
 __all__ = ["resolve_path"]  # re-exported: scripts resolve job paths the way Render does
 
@@ -141,7 +145,14 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
 
     def _check(self, scene: bpy.types.Scene, settings: Any, blender: str, abspath: Any) -> bool:
         """Refuse a batch whose jobs would fail; every problem names its job by name."""
-        binary = bridge.wait_binary_info(blender, BINARY_WAIT)
+        if not bpy.app.background:
+            binary = bridge.binary_info(blender) or bridge.wait_binary_info(blender, BINARY_WAIT_UI)
+            if binary is None:
+                self.report({"WARNING"}, f"Checking the Blender binary {blender} (its version and render "
+                            "engines): press Render again in a moment")
+                return False
+        else:
+            binary = bridge.wait_binary_info(blender, BINARY_WAIT)
         if binary is None:
             self.report({"WARNING"}, f"Could not yet ask {blender} which engines it has: not checked")
         elif binary.problem:

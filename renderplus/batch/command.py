@@ -12,12 +12,19 @@ active scene). So every job also runs ``blender_scripts/job_overrides.py`` with
 (``override_config``: data only), applies them, fails the job with a message naming what is
 missing, prints one marker line per written frame (``markers.py``), which is how progress works
 for any engine and Blender version, and ends its process group if Render+ itself dies.
+
+What this module decides for one run is a ``BlenderCommand`` (the .blend, scene, frames,
+engine, output, format, threads, device, the job file): executors read its fields (a session
+sends them as a job line, a farm swaps the files and frames for a node) and a process per job
+executes its ``argv``; nobody parses an argv back.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +53,9 @@ def output_pattern(recipe: Recipe, job: Job) -> str:
     return output + separator + "####"
 
 
-def frame_args(frames: FrameSet) -> list[str] | None:
-    """Blender's own frame options for ``frames``, or None when its command line cannot say
-    them and the override script renders them from the job file instead.
+def frame_range(frames: FrameSet) -> tuple[int, int, int] | None:
+    """(first, last, step) when Blender's own frame options can say ``frames``, or None when
+    the override script renders them from the job file instead.
 
     Blender's ``-f -2`` counts from the end frame and ``-s``/``-e`` read a sign as relative, so
     negative frames go through the script; so does a list of several runs (a long ``-f`` list
@@ -57,41 +64,99 @@ def frame_args(frames: FrameSet) -> list[str] | None:
     if len(frames.runs) != 1:
         return None
     first, last, step = frames.runs[0]
-    if first < 0:
+    return None if first < 0 else (first, last, step)
+
+
+def frame_args(frames: FrameSet) -> list[str] | None:
+    """Blender's own frame options for ``frames`` (``-f N`` or ``-s A -e B [-j S] -a``), or None
+    (``frame_range``)."""
+    span = frame_range(frames)
+    if span is None:
         return None
+    first, last, step = span
     if first == last:
         return ["-f", str(first)]
     return ["-s", str(first), "-e", str(last), *(["-j", str(step)] if step != 1 else []), "-a"]
 
 
-def build_argv(recipe: Recipe, job: Job, *, blender_bin: str, config_path: str,
-               frames: FrameSet | None = None, threads: int | None = None) -> list[str]:
-    """The full Blender command line for ``job``; ``config_path`` is where the runner writes
+@dataclass(frozen=True)
+class BlenderCommand:
+    """One Blender run of a job, as fields; ``argv`` is the command line they make.
+
+    ``output`` is the ``-o`` pattern ("": the file's own), ``threads`` 0 for Blender's own
+    count, ``cycles_device`` "" for the file's, ``config`` the job file the script reads."""
+
+    blender: str
+    blend: str
+    config: str
+    frames: FrameSet
+    scene: str = ""
+    output: str = ""
+    format: str = ""
+    engine: str = ""
+    threads: int = 0
+    cycles_device: str = ""
+    script: str = str(OVERRIDE_SCRIPT)
+
+    @property
+    def frame_range(self) -> tuple[int, int, int] | None:
+        """(first, last, step) for Blender's frame options; None: the job file's ``render_runs``."""
+        return frame_range(self.frames)
+
+    @property
+    def frame_options(self) -> list[str] | None:
+        """Blender's options for ``frames``; None when the job file's ``render_runs`` say them."""
+        return frame_args(self.frames)
+
+    @property
+    def process_args(self) -> tuple[str, ...]:
+        """The options before the script that apply to the whole process (``-t``)."""
+        return ("-t", str(self.threads)) if self.threads else ()
+
+    @property
+    def script_args(self) -> tuple[str, ...]:
+        """What follows the job file after ``--`` (``--cycles-device``)."""
+        return ("--cycles-device", self.cycles_device) if self.cycles_device else ()
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        argv = [self.blender, "-b", self.blend]
+        if self.scene:
+            argv += ["-S", self.scene]
+        if self.output:
+            argv += ["-o", self.output]
+        if self.format:
+            argv += ["-F", self.format]
+        if self.engine:
+            argv += ["-E", self.engine]
+        argv += [*self.process_args, "-x", "1", "--python-exit-code", str(OVERRIDE_EXIT_CODE),
+                 "--python", self.script, *(self.frame_options or []), "--", CONFIG_FLAG, self.config,
+                 *self.script_args]
+        return tuple(argv)
+
+
+def build_command(recipe: Recipe, job: Job, *, blender_bin: str, config_path: str,
+                  frames: FrameSet | None = None, threads: int | None = None) -> BlenderCommand:
+    """What ``job``'s Blender run is; ``config_path`` is where the runner writes
     ``override_config`` as JSON (``write_override_config``). ``frames``: the frames to render
     (default: all of the job's; a resume or a retry renders only some); ``threads``: ``-t``
     when the job runs in a parallel slot (default: the job's own)."""
-    argv = [blender_bin, "-b", recipe.resolve(job.source_file)]
-    if job.scene:
-        argv += ["-S", job.scene]
-    pattern = output_pattern(recipe, job)
-    if pattern:
-        argv += ["-o", pattern]
-    if job.format:
-        argv += ["-F", job.format]
-    if job.engine:
-        argv += ["-E", job.engine]
-    threads = threads or job.threads
-    if threads:
-        argv += ["-t", str(threads)]
-    argv += ["-x", "1", "--python-exit-code", str(OVERRIDE_EXIT_CODE), "--python", str(OVERRIDE_SCRIPT)]
-    argv += frame_args(job.frames if frames is None else frames) or []
-    argv += ["--", CONFIG_FLAG, config_path]
-    if job.cycles.device not in ("", "DEFAULT"):
-        argv += ["--cycles-device", job.cycles.device]
-    return argv
+    device = job.cycles.device
+    return BlenderCommand(blender=blender_bin, blend=recipe.resolve(job.source_file), config=config_path,
+                          frames=job.frames if frames is None else frames, scene=job.scene,
+                          output=output_pattern(recipe, job), format=job.format, engine=job.engine,
+                          threads=threads or job.threads or 0,
+                          cycles_device=device if device not in ("", "DEFAULT") else "")
 
 
-def format_argv(argv: list[str]) -> str:
+def build_argv(recipe: Recipe, job: Job, *, blender_bin: str, config_path: str,
+               frames: FrameSet | None = None, threads: int | None = None) -> list[str]:
+    """The full Blender command line for ``job`` (``build_command``'s ``argv``)."""
+    return list(build_command(recipe, job, blender_bin=blender_bin, config_path=config_path,
+                              frames=frames, threads=threads).argv)
+
+
+def format_argv(argv: Sequence[str]) -> str:
     """The command line as a user would paste it into a shell."""
     return shlex.join(argv)
 

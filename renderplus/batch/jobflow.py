@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import outcome, outputs
 from .batchstate import BatchState
-from .command import build_argv, format_argv, write_override_config
+from .command import build_command, format_argv, write_override_config
 from .executors import (
     Accepted,
     ExecEvent,
@@ -167,14 +167,14 @@ class JobFlow(BatchState):
         config = os.path.join(record.workdir, f"renderplus_job{job.id}.json")
         write_override_config(self.recipe, job, config, frames, gpu_index=slot.gpu_index)
         blender = self.blender_for(job.id)
-        argv = build_argv(self.recipe, job, blender_bin=blender, config_path=config,
-                          frames=frames, threads=slot.threads)
-        self.log.write(f"$ {format_argv(argv)}")
+        command = build_command(self.recipe, job, blender_bin=blender, config_path=config,
+                                frames=frames, threads=slot.threads)
+        self.log.write(f"$ {format_argv(command.argv)}")
         record.outputs_file = os.path.join(record.workdir, "outputs.txt")
         Path(record.outputs_file).write_text("".join(p + "\n" for ps in record.done.values() for p in ps))
         tmp = record.workdir
         env = self._environment({**dict.fromkeys(TEMP_VARS, tmp), **slot.env})
-        launch = JobLaunch(job.id, tuple(argv), frames, env, record.workdir, source, blender)
+        launch = JobLaunch(job.id, command, env, record.workdir)
         with self._lock:
             self._active[job.id] = record
         try:

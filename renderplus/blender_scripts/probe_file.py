@@ -1,4 +1,4 @@
-"""Runs inside Blender for ``--check`` (batch/preflight.py): reports what a .blend holds.
+"""Runs inside Blender for ``--check`` (batch/preflight/blend.py): reports what a .blend holds.
 
 Prints one marker line: its scenes (cameras, active camera, view layers, output, engine), its
 worlds, and which of the engines named after ``--`` (a JSON list) this Blender has.

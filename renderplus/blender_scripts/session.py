@@ -76,7 +76,8 @@ class Journal:
         self.undo.append(undo)
 
     def keep_job(self, scene: Any, keep_persistent: bool) -> None:
-        """The values the command line options and job_overrides.apply_* may change."""
+        """The values the command line options and job_overrides.apply_* may change (a test,
+        tests/batch/test_session_journal.py, reads both and fails on one missing here)."""
         frame = scene.frame_current
         self.undo.append(lambda: scene.frame_set(frame))  # set back last
         render = scene.render

@@ -1,7 +1,7 @@
 """``--dry``, ``--check`` (with ``--recipe``) and ``--list-gpus``: look before rendering.
 
 Nothing renders. ``--dry`` prints each job's Blender command line; ``--check`` asks Blender what
-the files hold and which engines it has (``batch/preflight.py``); ``--list-gpus`` asks a Blender
+the files hold and which engines it has (``batch/preflight/``); ``--list-gpus`` asks a Blender
 which GPUs it can render with. Which Blender a job uses comes from ``choose_blender``, the one
 function that decides it, without building a batch. The recipe's warnings (unknown keys and the
 like) come first, because a typo in a key silently renders something else.

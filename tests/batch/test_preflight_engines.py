@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from renderplus.batch import preflight
+from renderplus.batch.preflight import binary as preflight_binary
 from renderplus.batch.preflight import blender_engines, check_recipe, engine_problem, parse_engine_listing
 from renderplus.batch.recipe import parse_recipe
 
@@ -48,7 +48,7 @@ def test_the_real_blender_lists_its_engines() -> None:
 
 
 def test_the_answer_is_cached_per_binary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(preflight, "_engines_cache", {})
+    monkeypatch.setattr(preflight_binary, "_engines_cache", {})
     binary = tmp_path / "blender"
     binary.write_text("#!/bin/sh\n")
     calls: list[Any] = []
@@ -67,7 +67,7 @@ def test_the_answer_is_cached_per_binary_file(tmp_path: Path, monkeypatch: pytes
 
 
 def test_a_binary_that_lists_nothing_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(preflight, "_engines_cache", {})
+    monkeypatch.setattr(preflight_binary, "_engines_cache", {})
     engines, why = blender_engines(shutil.which("true") or "/bin/true")
     assert engines is None and why is not None and "did not list its render engines" in why
     engines, why = blender_engines(str(tmp_path / "missing"))

@@ -4,6 +4,7 @@ per job; a cancel, an override error or a crash ends only its own job."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import signal
 import threading
@@ -15,28 +16,28 @@ from typing import Any
 import pytest
 
 from bench.bench_session import make_camera_blend, png_pixels
-from renderplus.batch.command import build_argv, write_override_config
+from renderplus.batch.command import BlenderCommand, build_command, write_override_config
 from renderplus.batch.executors import ExecutorError, Exited, JobLaunch, Output, Started
 from renderplus.batch.executors.session import SESSION_FLAG, SESSION_SCRIPT, SessionExecutor
-from renderplus.batch.executors.session_argv import split_argv
+from renderplus.batch.executors.session_job import session_job
 from renderplus.batch.frames import FrameSet
 from renderplus.batch.markers import MARKER_PREFIX, parse_marker
 from renderplus.batch.recipe import Recipe
 from renderplus.batch.runner import Batch
 from tests.batch.conftest import make_recipe
 
-# ---------------------------------------------------------------- the argv, without Blender
+# ---------------------------------------------------------------- the job line, without Blender
 
 
-def argv_of(tmp_path: Path, **job: Any) -> list[str]:
+def command_of(tmp_path: Path, **job: Any) -> BlenderCommand:
     recipe = make_recipe([{"blend_file": str(tmp_path / "a.blend"), "output": str(tmp_path / "o"),
                            **job}])
-    return build_argv(recipe, recipe.jobs[0], blender_bin="/opt/blender", config_path="/t/j.json")
+    return build_command(recipe, recipe.jobs[0], blender_bin="/opt/blender", config_path="/t/j.json")
 
 
 def test_a_still_splits_into_session_and_job_options(tmp_path: Path) -> None:
-    split = split_argv(argv_of(tmp_path, scene="S2", engine="CYCLES", format="PNG", threads=2,
-                               frame_still=4, cycles={"device": "CPU"}))
+    split = session_job(command_of(tmp_path, scene="S2", engine="CYCLES", format="PNG", threads=2,
+                                   frame_still=4, cycles={"device": "CPU"}))
     assert (split.blender, split.blend) == ("/opt/blender", str(tmp_path / "a.blend"))
     assert split.process_args == ("-t", "2")
     assert split.script_args == ("--cycles-device", "CPU")
@@ -46,26 +47,31 @@ def test_a_still_splits_into_session_and_job_options(tmp_path: Path) -> None:
 
 
 def test_animations_and_script_rendered_frames(tmp_path: Path) -> None:
-    stepped = split_argv(argv_of(tmp_path, animated=True, frame_start=2, frame_end=9,
-                                 frames="2-9x3"))
+    stepped = session_job(command_of(tmp_path, animated=True, frame_start=2, frame_end=9,
+                                     frames="2-9x3"))
     assert stepped.job["frames"] == {"start": 2, "end": 8, "step": 3}
-    plain = split_argv(argv_of(tmp_path, animated=True, frame_start=1, frame_end=3))
+    plain = session_job(command_of(tmp_path, animated=True, frame_start=1, frame_end=3))
     assert plain.job["frames"] == {"start": 1, "end": 3}
-    negative = split_argv(argv_of(tmp_path, frames="-2,5"))  # the settings file's render_runs
+    negative = session_job(command_of(tmp_path, frames="-2,5"))  # the settings file's render_runs
     assert negative.job["frames"] is None
 
 
-@pytest.mark.parametrize("argv, problem", [
-    (["blender", "a.blend", "-f", "1"], "blender -b FILE"),
-    (["blender", "-b", "a.blend", "-P", "x.py", "--", "--renderplus-job", "j"], "'-P'"),
-    (["blender", "-b", "a.blend", "--python", "mine.py", "--", "--renderplus-job", "j"], "mine.py"),
-    (["blender", "-b", "a.blend", "--python", "job_overrides.py", "-f", "1"], "job settings"),
-    (["blender", "-b", "a.blend", "--python", "job_overrides.py", "-f", "1,3", "--",
-      "--renderplus-job", "j"], "one frame number"),
-])
-def test_what_a_session_cannot_run_is_named(argv: list[str], problem: str) -> None:
-    with pytest.raises(ExecutorError, match=problem):
-        split_argv(argv)
+def test_the_job_line_sets_what_the_jobs_own_command_line_would(tmp_path: Path) -> None:
+    """Each job-line field is the value of the option the process-per-job argv passes."""
+    command = command_of(tmp_path, scene="S2", engine="CYCLES", format="PNG", animated=True,
+                         frame_start=3, frame_end=7, cycles={"device": "CUDA"}, threads=4)
+    argv, line = list(command.argv), session_job(command).job
+    for option, key in (("-S", "scene"), ("-o", "output"), ("-F", "format"), ("-E", "engine")):
+        assert argv[argv.index(option) + 1] == line[key]
+    assert argv[argv.index("-s") + 1:argv.index("-s") + 4] == ["3", "-e", "7"]
+    assert line["frames"] == {"start": 3, "end": 7} and argv[argv.index("-x") + 1] == "1"
+    assert argv[-4:] == ["--renderplus-job", line["config"], "--cycles-device", "CUDA"]
+
+
+def test_what_a_session_cannot_run_is_named(tmp_path: Path) -> None:
+    command = dataclasses.replace(command_of(tmp_path), script="/x/mine.py")
+    with pytest.raises(ExecutorError, match=r"mine\.py"):
+        session_job(command)
 
 
 def test_the_session_script_speaks_the_markers_protocol() -> None:
@@ -115,9 +121,8 @@ class Driver:
         workdir.mkdir()
         config = str(workdir / "job.json")
         write_override_config(self.recipe, job, config)
-        argv = build_argv(self.recipe, job, blender_bin="blender", config_path=config)
-        launch = JobLaunch(job_id, tuple(argv), job.frames, dict(os.environ), str(workdir),
-                           self.recipe.resolve(job.source_file), "blender")
+        command = build_command(self.recipe, job, blender_bin="blender", config_path=config)
+        launch = JobLaunch(job_id, command, dict(os.environ), str(workdir))
         handle = self.executor.submit(launch, self.sink)
         assert handle.pid is not None
         return handle.pid
@@ -292,9 +297,9 @@ def test_a_job_for_another_file_ends_the_idle_session(tmp_path: Path, fake_blend
             job = recipe.jobs[job_id]
             workdir = tmp_path / f"w{job_id}"
             workdir.mkdir()
-            argv = build_argv(recipe, job, blender_bin=blender, config_path=str(workdir / "j.json"))
-            launch = JobLaunch(job_id, tuple(argv), FrameSet.parse("1"), dict(os.environ),
-                               str(workdir), str(tmp_path / "x"), blender)
+            command = build_command(recipe, job, blender_bin=blender, config_path=str(workdir / "j.json"),
+                                    frames=FrameSet.parse("1"))
+            launch = JobLaunch(job_id, command, dict(os.environ), str(workdir))
             pid = executor.submit(launch, driver.sink).pid
             assert pid is not None, "a session's handle names its Blender process"
             results.append((pid, driver.exited(job_id).returncode))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from renderplus.batch.command import build_argv, write_override_config
+from renderplus.batch.command import build_command, write_override_config
 from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, JobLaunch, Started
 from renderplus.batch.executors.local import ProcessExecutor
 from renderplus.batch.recipe import Recipe
@@ -132,9 +132,8 @@ def launch_for(recipe: Recipe, job_id: int, workdir: Path) -> JobLaunch:
     config = workdir / f"renderplus_job{job_id}.json"
     write_override_config(recipe, job, str(config))
     blender = shutil.which("blender") or "blender"
-    argv = build_argv(recipe, job, blender_bin=blender, config_path=str(config))
-    return JobLaunch(job_id, tuple(argv), job.frames, dict(os.environ), str(workdir),
-                     recipe.resolve(job.source_file), blender)
+    command = build_command(recipe, job, blender_bin=blender, config_path=str(config))
+    return JobLaunch(job_id, command, dict(os.environ), str(workdir))
 
 
 def test_restarted_render_plus_reattaches(farm: Farm, shared: Path, blend_factory: Factory,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from renderplus.batch.command import BlenderCommand
 from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, JobHandle, Output, Started
 from renderplus.batch.executors.farm.base import (
     FarmJobStatus,
@@ -19,7 +20,7 @@ from renderplus.batch.executors.farm.base import (
 )
 from renderplus.batch.executors.farm.slurm import _exit_code, _indexes, batch_script
 from renderplus.batch.executors.farm.staging import SharedStorage
-from renderplus.batch.executors.farm.tasks import chunk_argv, chunk_frames
+from renderplus.batch.executors.farm.tasks import chunk_command, chunk_frames
 from renderplus.batch.executors.farm.watch import FarmWatch
 from renderplus.batch.frames import FrameSet
 from renderplus.batch.markers import format_marker
@@ -33,21 +34,21 @@ def test_chunks_keep_order_and_never_pass_the_size() -> None:
         chunk_frames(FrameSet.parse("1"), 0)
 
 
-def test_chunk_argv_swaps_frames_files_and_makes_relative_output_absolute() -> None:
-    argv = ["/local/blender", "-b", "/home/u/a.blend", "-o", "//out/f_####", "-E", "CYCLES",
-            "-x", "1", "--python-exit-code", "17", "--python", "/repo/job_overrides.py",
-            "-s", "1", "-e", "20", "-a", "--", "--renderplus-job", "/tmp/job.json",
-            "--cycles-device", "CUDA"]
-    task = chunk_argv(argv, FrameSet.parse("5-8"), blender="/farm/blender",
-                      blendfile="/shared/st/a.blend", script="/shared/st/job_overrides.py",
-                      config="/shared/st/chunk-1.json", output_base="/home/u")
-    assert task == ("/farm/blender", "-b", "/shared/st/a.blend", "-o", "/home/u/out/f_####",
-                    "-E", "CYCLES", "-x", "1", "--python-exit-code", "17", "--python",
-                    "/shared/st/job_overrides.py", "-s", "5", "-e", "8", "-a", "--",
-                    "--renderplus-job", "/shared/st/chunk-1.json", "--cycles-device", "CUDA")
+def test_chunk_command_swaps_frames_files_and_makes_relative_output_absolute() -> None:
+    command = BlenderCommand(blender="/local/blender", blend="/home/u/a.blend", config="/tmp/job.json",
+                             frames=FrameSet.parse("1-20"), output="//out/f_####", engine="CYCLES",
+                             cycles_device="CUDA", script="/repo/job_overrides.py")
+    assert command.argv[-3:] == ("/tmp/job.json", "--cycles-device", "CUDA")
+    task = chunk_command(command, FrameSet.parse("5-8"), blender="/farm/blender",
+                         blendfile="/shared/st/a.blend", script="/shared/st/job_overrides.py",
+                         config="/shared/st/chunk-1.json", output_base="/home/u")
+    assert task.argv == ("/farm/blender", "-b", "/shared/st/a.blend", "-o", "/home/u/out/f_####",
+                         "-E", "CYCLES", "-x", "1", "--python-exit-code", "17", "--python",
+                         "/shared/st/job_overrides.py", "-s", "5", "-e", "8", "-a", "--",
+                         "--renderplus-job", "/shared/st/chunk-1.json", "--cycles-device", "CUDA")
     # several runs: no frame options, the chunk's job file renders them
-    two_runs = chunk_argv(argv, FrameSet.parse("1,5"), blender="b", blendfile="f", script="s",
-                          config="c")
+    two_runs = chunk_command(command, FrameSet.parse("1,5"), blender="b", blendfile="f", script="s",
+                             config="c").argv
     assert "-a" not in two_runs and "-f" not in two_runs and "//out/f_####" in two_runs
 
 

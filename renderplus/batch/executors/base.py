@@ -3,9 +3,12 @@
 The runner decides *what* runs next (order, hooks, statuses, times, stats, cancel); an
 executor decides *where and how*: a process per job on this machine (``local``), one Blender
 for several jobs of a file, a render farm. The runner hands an executor a ``JobLaunch`` (the
-argv, environment and the exact frames to render: a resume or a retry renders only some, and a
-farm may split them into chunks that finish out of order) and receives ``ExecEvent``s through
-one callback, from any thread; it queues them and applies them in its own thread.
+Blender run ``command.py`` decided, as fields: the .blend, scene, exact frames to render (a
+resume or a retry renders only some, and a farm may split them into chunks that finish out of
+order), engine, output, threads, the job file; and the environment) and receives
+``ExecEvent``s through one callback, from any thread; it queues them and applies them in its
+own thread. A process per job executes the command's ``argv``; a session and a farm read its
+fields.
 
 Event order for one job: ``Accepted`` (the executor took it; a farm job may now wait in a
 queue, and the runner shows it QUEUED with ``where``) -> ``Started`` (it renders; a session
@@ -26,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..command import BlenderCommand
 from ..frames import FrameSet
 
 
@@ -38,12 +42,27 @@ class JobLaunch:
     """Everything an executor needs to render one job."""
 
     job_id: int
-    argv: tuple[str, ...]
-    frames: FrameSet
+    command: BlenderCommand
     env: Mapping[str, str] = field(default_factory=dict)
     workdir: str = ""            # the job's own temp folder (TMPDIR)
-    source_file: str = ""        # the .blend (a session executor groups jobs by it)
-    blender_bin: str = ""
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """The command line a process per job runs."""
+        return self.command.argv
+
+    @property
+    def frames(self) -> FrameSet:
+        return self.command.frames
+
+    @property
+    def source_file(self) -> str:
+        """The .blend (a session executor groups jobs by it)."""
+        return self.command.blend
+
+    @property
+    def blender_bin(self) -> str:
+        return self.command.blender
 
 
 @dataclass(frozen=True)

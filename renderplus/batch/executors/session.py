@@ -5,7 +5,7 @@ session lives (capacity 1): a job goes to it when it runs the same Blender binar
 file with the same process-wide options (``-t``, ``--cycles-device``, environment); otherwise the
 idle session is ended (its stdin closed, so Blender quits) and a new one starts with
 ``blender -b FILE [-t N] --python blender_scripts/session.py -- --renderplus-session``. Each job
-is one JSON line on the session's stdin (``session_argv``: what the job's own argv says); the
+is one JSON line on the session's stdin (``session_job``: what the job's own command sets); the
 session script prints ``job_start`` / ``job_end`` markers around the job's output, and this
 module turns them into ``Started`` and ``Exited(code)`` for that job and every line between into
 its ``Output``. Its first job renders the file Blender loaded at start-up; later jobs reload it.
@@ -44,7 +44,7 @@ from .base import (
     Output,
     Started,
 )
-from .session_argv import SplitArgv, split_argv
+from .session_job import SessionJob, session_job
 
 NAME = "session"
 SESSION_SCRIPT = Path(__file__).resolve().parents[2] / "blender_scripts" / "session.py"
@@ -123,7 +123,7 @@ class SessionExecutor:
             return 0 if self._closed or self._inflight else 1
 
     def submit(self, launch: JobLaunch, sink: EventSink) -> JobHandle:
-        split = split_argv(launch.argv)
+        split = session_job(launch.command)
         key = self._key(split, launch.env)
         with self._lock:
             if self._closed:
@@ -190,18 +190,18 @@ class SessionExecutor:
 
     # ---------------------------------------------------------------- sessions
 
-    def _key(self, split: SplitArgv, env: Mapping[str, str]) -> tuple[Any, ...]:
+    def _key(self, split: SessionJob, env: Mapping[str, str]) -> tuple[Any, ...]:
         kept_env = tuple(sorted((k, v) for k, v in env.items() if k not in TEMP_VARS))
         return (split.blender, os.path.realpath(split.blend), split.process_args,
                 split.script_args, kept_env)
 
-    def session_argv(self, split: SplitArgv) -> list[str]:
+    def session_argv(self, split: SessionJob) -> list[str]:
         return [split.blender, "-b", split.blend, *split.process_args,
                 "--python-exit-code", "1", "--python", str(SESSION_SCRIPT), "--", SESSION_FLAG,
                 "--reset", self.reset, *(["--persistent-data"] if self.persistent_data else []),
                 *split.script_args]
 
-    def _start(self, split: SplitArgv, key: tuple[Any, ...], launch: JobLaunch) -> _Session:
+    def _start(self, split: SessionJob, key: tuple[Any, ...], launch: JobLaunch) -> _Session:
         tmpdir = job_temp_dir(launch.job_id, "session")
         env = dict(launch.env or os.environ)
         env.update(dict.fromkeys(TEMP_VARS, tmpdir))

@@ -1,8 +1,9 @@
 """The farm executor: a Render+ job becomes one farm job whose tasks are frame chunks.
 
 ``submit`` stages the job on shared storage (``staging``), splits its frames into chunks of
-``chunk_size`` (a movie is one task: it cannot be split), gives every chunk the argv a local run
-would run (``tasks``) and hands them to the engine (Slurm, Flamenco). One watcher thread polls
+``chunk_size`` (a movie is one task: it cannot be split), gives every chunk the command a local
+run would run with the node's files and the chunk's frames (``tasks``), and hands their argvs to
+the engine (Slurm, Flamenco). One watcher thread polls
 every farm job it follows and turns what the farm says into the runner's events
 (``watch.FarmWatch``). A cancel asks the farm; only the farm's answer ends the job. The job's
 manifest (its tasks and their logs) is kept in the staging folder under the farm id, so a
@@ -18,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ...command import OVERRIDE_SCRIPT, frame_args
+from ...command import BlenderCommand, frame_args
 from ...frames import FrameSet
 from ...outputs import MOVIE_FORMATS
 from ...paths import TEMP_VARS
@@ -31,7 +32,7 @@ from .staging import (
     stage_script,
     write_chunk_config,
 )
-from .tasks import chunk_argv, chunk_frames, config_path, option_value
+from .tasks import chunk_command, chunk_frames
 from .watch import FarmWatch
 
 log = logging.getLogger("renderplus.farm")
@@ -124,40 +125,37 @@ class FarmExecutor:
     # ------------------------------------------------------------------ staging
 
     def _stage(self, launch: JobLaunch) -> FarmJobSpec:
-        argv = launch.argv
-        source = launch.source_file or argv[2]
+        command = launch.command
         folder = tempfile.mkdtemp(prefix=f"job{launch.job_id}-", dir=self._jobs_dir())
-        staged = stage_blend(source, self.storage, folder, self.pack)
-        script_arg = option_value(argv, "--python") or str(OVERRIDE_SCRIPT)
-        script = stage_script(script_arg, folder)
-        with open(config_path(argv), encoding="utf-8") as stream:
+        staged = stage_blend(command.blend, self.storage, folder, self.pack)
+        script = stage_script(command.script, folder)
+        with open(command.config, encoding="utf-8") as stream:
             template: dict[str, Any] = json.load(stream)
-        output = option_value(argv, "-o")
+        output = command.output
         if output and not output.startswith("//") and not self.storage.sees(os.path.dirname(output) or "/"):
             raise FarmError(f"the output {output} is not on shared storage: farm nodes could "
                             "not write it")
-        chunks = [launch.frames] if self._is_movie(argv, staged.original) else \
-            chunk_frames(launch.frames, self.chunk_size)
-        blender = getattr(self.engine, "blender", None) or launch.blender_bin or argv[0]
+        chunks = [command.frames] if self._is_movie(command, staged.original) else \
+            chunk_frames(command.frames, self.chunk_size)
+        blender = getattr(self.engine, "blender", None) or command.blender
         output_base = os.path.dirname(os.path.abspath(staged.original)) if staged.packed else None
         tasks = []
         for index, frames in enumerate(chunks):
             config = os.path.join(folder, f"chunk-{index}.json")
             runs = None if frame_args(frames) is not None else [list(run) for run in frames.runs]
             write_chunk_config(template, frames.to_spec(), runs, config)
-            task_argv = chunk_argv(argv, frames, blender=blender, blendfile=staged.path,
-                                   script=script, config=config, output_base=output_base)
-            tasks.append(FarmTask(index, frames, task_argv, os.path.join(folder, f"task-{index}.log")))
+            chunk = chunk_command(command, frames, blender=blender, blendfile=staged.path,
+                                  script=script, config=config, output_base=output_base)
+            tasks.append(FarmTask(index, frames, chunk.argv, os.path.join(folder, f"task-{index}.log")))
         # The job's temp folder is on this machine: a farm node makes its own.
         env = {key: value for key, value in launch.env.items() if key not in TEMP_VARS}
         return FarmJobSpec(f"renderplus-job{launch.job_id}", launch.job_id, staged.path, folder,
                            tuple(tasks), env)
 
-    def _is_movie(self, argv: tuple[str, ...], blend: str) -> bool:
-        fmt = option_value(argv, "-F")
-        if fmt:
-            return fmt in MOVIE_FORMATS
-        return scene_is_movie(blend, option_value(argv, "-S") or "")
+    def _is_movie(self, command: BlenderCommand, blend: str) -> bool:
+        if command.format:
+            return command.format in MOVIE_FORMATS
+        return scene_is_movie(blend, command.scene)
 
     def _jobs_dir(self) -> str:
         path = os.path.join(self.storage.staging_dir, "jobs")
