@@ -172,7 +172,7 @@ class Observers:
             log.exception("%s failed", what)
             if self._report is not None:
                 try:
-                    self._report(f"{what.capitalize()} failed: {type(exc).__name__}: {exc}")
+                    self._report(f"{what[:1].upper()}{what[1:]} failed: {type(exc).__name__}: {exc}")
                 except Exception:
                     log.exception("reporting an observer's failure failed")
             return None
