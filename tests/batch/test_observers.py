@@ -20,6 +20,8 @@ from renderplus.batch.observers import (
 from renderplus.batch.order import RunOrder
 from renderplus.batch.recipe import Job
 from renderplus.batch.runner import Batch
+from renderplus.batch.service import BatchService
+from renderplus.batch.store import BatchStore
 from renderplus.batch.view import BatchStatus, PowerOffState
 from tests.batch.conftest import frame_marker, make_recipe
 
@@ -182,3 +184,22 @@ def test_the_run_order_is_data_the_queue_can_change() -> None:
     assert order.remove(2) and not order.remove(2)
     assert order.pop() == 3 and order.take_all() == [0, 1]
     assert order.peek() is None and order.pop() is None and len(order) == 0
+
+
+def test_the_service_hands_its_observers_to_every_batch_it_starts_or_resumes(tmp_path: Path) -> None:
+    made: list[Recording] = []
+
+    def factory(context: ObserverContext) -> Recording:
+        made.append(Recording(context))
+        return made[-1]
+
+    store = BatchStore.open(tmp_path / "store")
+    service = BatchService(work_dir=tmp_path, store=store, observers=[factory])
+    service.load_recipe(make_recipe([{"blend_file": str(tmp_path / "missing.blend")}]))
+    first = service.start()
+    assert first.wait(30)
+    again = service.resume()  # its FAILED job again
+    assert again is not first and again.wait(30)
+    assert [observer.context.recipe.name for observer in made] == ["test batch"] * 2
+    assert all(isinstance(observer.events[-1], BatchEnded) for observer in made)
+    store.close()
