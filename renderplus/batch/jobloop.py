@@ -43,7 +43,7 @@ from .paths import TEMP_VARS, job_temp_dir
 from .runlog import work_dir
 from .slots import SlotPlan, available_memory_mb, memory_wait_reason, plan_slot
 from .store import StoreWriter
-from .view import JobStatus
+from .view import BatchStatus, JobStatus
 
 log = logging.getLogger("renderplus.batch")
 
@@ -110,9 +110,9 @@ class JobLoop:
 
     def cancel_job(self, job_id: int) -> bool:
         """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
-        False when the job has already ended (the caller checks that the batch runs)."""
+        False when the batch does not run or the job has already ended."""
         with self.state.lock:
-            if not 0 <= job_id < len(self.state.jobs):
+            if self.state.status is not BatchStatus.RUNNING or not 0 <= job_id < len(self.state.jobs):
                 return False
             job = self.state.jobs[job_id]
             if job.status is JobStatus.QUEUED and job_id not in self._active:

@@ -86,7 +86,7 @@ class BatchLifecycle:
             loop = self.loop
             if loop is None:  # started, its loop not made yet: a queued job ends at once
                 return self._cancel_before_the_loop(job_id)
-            return loop.cancel_job(job_id)
+        return loop.cancel_job(job_id)  # not under the lock: ending a hook may take a while
 
     def _cancel_before_the_loop(self, job_id: int) -> bool:
         if not 0 <= job_id < len(self.state.jobs):
