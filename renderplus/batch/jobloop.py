@@ -1,5 +1,5 @@
 """The job loop of a batch: start jobs as slots free up, apply the executors' events, verify
-and record frames, retry crashes, end jobs.
+and store frames, retry crashes, end jobs.
 
 ``JobLoop`` is given what it uses: the batch's state, the order its jobs start in (a
 ``RunOrder``: data, which the queue will change), the executor choice (which executor runs
