@@ -36,9 +36,6 @@ BLENDER_MODULES = {"bpy", "bgl", "gpu", "mathutils", "bmesh", "addon_utils", "bp
 # Third-party modules a pure package may import: Bottle (bundled as a wheel inside the add-on) and
 # Blender Asset Tracer (the farm's staging of a .blend's dependencies; optional, asked for lazily).
 THIRD_PARTY = {"bottle", "blender_asset_tracer"}
-# Arrows against the contract that still exist, each with the module that has it: the engine's
-# observer port removes the last one.
-PENDING = {("renderplus/batch/runner.py", "around")}
 
 
 def area_of(path: Path) -> str:
@@ -87,9 +84,8 @@ def test_every_import_follows_the_contract(path: Path) -> None:
     allowed = ALLOWED[area] | {area}
     if area == "server/__main__":
         allowed |= {"server"}
-    pending = {target for module, target in PENDING if module == str(path.relative_to(ROOT))}
     bad = [module for module in sorted(absolute_imports(path))
-           if (target := target_area(module)) is not None and target not in allowed | pending]
+           if (target := target_area(module)) is not None and target not in allowed]
     assert bad == [], f"{area or 'the root package'} may import only {sorted(ALLOWED[area])} of ours"
 
 

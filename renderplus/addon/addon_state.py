@@ -1,12 +1,16 @@
 """What the add-on holds while Blender runs: the service, the server handles, the batch it
 launched and what the pump last showed. One instance, owned by ``bridge``; only Blender's main
-thread reads or writes it."""
+thread reads or writes it. ``make_service`` composes the add-on's batch slot (bpy-free, so a
+plain-Python test can check what it attaches)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..around import watchers_factory
+from ..batch.options import RunOptions
 from ..batch.runner import Batch
 from ..batch.service import BatchService
 from ..batch.view import BatchView
@@ -14,7 +18,17 @@ from .binary_info import BinaryInfoCache
 from .run_io import RunMirror
 
 if TYPE_CHECKING:
+    from ..batch.store import BatchStore
     from ..server import ServerHandle
+
+
+def make_service(*, default_blender: str | None, log_dir: str | os.PathLike[str],
+                 work_dir: str | os.PathLike[str], store: BatchStore | None) -> BatchService:
+    """The add-on's one batch slot (shared with its server): logs in ``log_dir``, uploads in
+    ``work_dir``, and on every batch it runs the recipe's RSS feed, desktop, sound and mail
+    notices and its power action (``renderplus.around``)."""
+    options = RunOptions(log_dir=str(log_dir), blender_bin=default_blender)
+    return BatchService(options, work_dir=work_dir, store=store, observers=(watchers_factory(),))
 
 
 @dataclass

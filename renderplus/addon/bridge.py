@@ -29,13 +29,13 @@ from typing import Any
 import bpy
 
 from ..batch import spawner
-from ..batch.options import RunOptions, choose_blender
+from ..batch.options import choose_blender
 from ..batch.recipe import Recipe
 from ..batch.runner import Batch
 from ..batch.service import BatchService, ServiceError, open_store
 from ..batch.view import BatchView
 from . import ui_refresh
-from .addon_state import AddonState, Launch
+from .addon_state import AddonState, Launch, make_service
 from .binary_info import BinaryInfo
 from .paths import check_resolver
 from .paths import copy_path_for as copy_path_for  # re-exported: callers and tests use bridge's
@@ -64,8 +64,9 @@ _state = AddonState()  # the one instance; tests and benchmarks drive it through
 def get_service() -> BatchService:
     """The add-on's one batch slot, shared with the server."""
     if _state.service is None:
-        options = RunOptions(log_dir=str(user_dir("logs")), blender_bin=_state.default_blender)
-        _state.service = BatchService(options, work_dir=user_dir("server"), store=_open_store())
+        _state.service = make_service(default_blender=_state.default_blender,
+                                      log_dir=user_dir("logs"), work_dir=user_dir("server"),
+                                      store=_open_store())
     return _state.service
 
 

@@ -1,11 +1,14 @@
 """Everything around a batch: the RSS feed, desktop/sound/mail notices, the power action.
 
-The runner calls ``BatchWatchers`` at fixed points (see docs/engine-api.md): ``job_changed``
-after every job state change and ``batch_ended`` after the POST_BATCH hooks, both with the
-batch's frozen ``BatchView``; ``cancel_poweroff`` from ``Batch.cancel`` and ``close`` at the
-very end. Nothing here may fail or stall a batch: every notice runs with a timeout, its failure
-becomes one sentence in the batch's ``messages`` (through ``report``), and the next notice still
-goes out. Per-job failure notifications run on their own threads so the next job starts at once.
+``BatchWatchers`` is an observer of the engine's port (``renderplus.batch.observers``): the
+places that compose a batch (the CLI, the add-on) pass ``watchers_factory()`` to it, and the
+batch makes one ``BatchWatchers`` per run. It hears ``JobChanged`` (``job_changed``: the feed,
+and a desktop notice per newly failed job) and ``BatchEnded`` (``batch_ended``: the final feed,
+desktop, sound, mail, then the power action), each with the batch's frozen ``BatchView``; its
+power action is the batch's ``after_batch`` action, which ``Batch.cancel`` calls off. Nothing
+here may fail or stall a batch: every notice runs with a timeout, its failure becomes one
+sentence in the batch's ``messages`` (through ``report``), and the next notice still goes out.
+Per-job failure notifications run on their own threads so the next job starts at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..batch.observers import (
+    AfterBatchAction,
+    BatchEnded,
+    BatchEvent,
+    JobChanged,
+    ObserverContext,
+    ObserverFactory,
+)
 from ..batch.recipe import Recipe
 from ..batch.view import BatchStatus, BatchView, JobStatus, PowerOffState
 from .desktop import NOTIFY_TIMEOUT, send_notification
@@ -59,7 +70,20 @@ class BatchWatchers:
         self._closed = False
 
     # ----------------------------------------------------------------------------------------
-    # What the runner calls
+    # What the batch calls (the observer port)
+
+    def notify(self, event: BatchEvent) -> None:
+        """The port's events: ``JobChanged`` and ``BatchEnded``; the others are not watched
+        (a failed job's notice comes from the view, as its feed entry does)."""
+        if isinstance(event, JobChanged):
+            self.job_changed(event.view)
+        elif isinstance(event, BatchEnded):
+            self.batch_ended(event.view)
+
+    @property
+    def after_batch(self) -> AfterBatchAction:
+        """The power action, pending after the batch until it runs or is called off."""
+        return _PowerAction(self)
 
     def job_changed(self, view: BatchView) -> None:
         """Have the feed rewritten; notify the desktop of a newly failed job when asked to.
@@ -219,3 +243,33 @@ class BatchWatchers:
             log.exception("%s failed", what)
             self._report(f"{what.capitalize()} failed: {type(exc).__name__}: {exc}")  # redacted there
 
+
+
+class _PowerAction:
+    """The watchers' power action as the port's ``AfterBatchAction``."""
+
+    def __init__(self, watchers: BatchWatchers) -> None:
+        self._watchers = watchers
+
+    @property
+    def state(self) -> PowerOffState | None:
+        return self._watchers.poweroff_state
+
+    def cancel(self) -> bool:
+        return self._watchers.cancel_poweroff()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._watchers.wait_poweroff(timeout)
+
+
+def watchers_factory(power_runner: Callable[[Sequence[str]], Any] | None = None,
+                     poweroff_grace: float = 60.0) -> ObserverFactory:
+    """What a composing place passes to a batch (``Batch(observers=[...])``, or to
+    ``BatchService``): a ``BatchWatchers`` made for each run. ``power_runner`` (tests inject a
+    fake) runs the power command; ``poweroff_grace`` is the announced delay before it."""
+
+    def make(context: ObserverContext) -> BatchWatchers:
+        return BatchWatchers(context.recipe, context.report, power_runner=power_runner,
+                             poweroff_grace=poweroff_grace, on_change=context.changed)
+
+    return make

@@ -1,10 +1,11 @@
 """A batch's state behind one lock, and the frozen views built from it.
 
-``BatchState`` is the half of a batch that readers touch: statuses, times, messages, hook
-results, the revision that goes up on every change, and ``view()`` (one ``BatchView`` per
-revision, built from per-job ``JobView`` fragments cached while a job does not change). The
-runner (``runner.Batch``) is the other half: it changes this state from its one thread and
-records each change in the durable store before bumping the revision.
+``BatchState`` is what readers touch: statuses, times, messages, hook results, the revision
+that goes up on every change, and ``view()`` (one ``BatchView`` per revision, built from
+per-job ``JobView`` fragments cached while a job does not change). It holds data and no
+policy: the job loop (``jobloop``) and the lifecycle (``lifecycle``) change it from the batch's
+one thread, through ``BatchChanges`` (``changes``), which writes each change to the log and
+the store before the revision goes up.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .jobrecord import JobRecord
+from .jobstate import JobState
 from .recipe import Recipe
 from .view import (
     BatchStatus,
@@ -34,38 +35,35 @@ MAX_HOOK_RESULTS = 500
 
 
 class BatchState:
-    """Readable from any thread; changed by the runner's thread (and a cancel)."""
+    """Readable from any thread; changed by the batch's thread (and a cancel), under ``lock``."""
 
     def __init__(self, recipe: Recipe, slots: int = 1) -> None:
         self.recipe = recipe
         self.slots = slots
-        self._lock = threading.RLock()
-        self._changes = threading.Condition(self._lock)
-        self._status = BatchStatus.WAITING
-        self._started: float | None = None
-        self._finished: float | None = None
-        self._messages: list[str] = []
+        self.lock = threading.RLock()
+        self._changes = threading.Condition(self.lock)
+        self.status = BatchStatus.WAITING
+        self.started: float | None = None
+        self.finished: float | None = None
+        self.messages: list[str] = []
         self._messages_dropped = 0
-        self._jobs = [JobRecord(job, JobStatus.QUEUED if job.enabled else JobStatus.DISABLED)
-                      for job in recipe.jobs]
-        self._current: int | None = None
+        self.jobs = [JobState(job, JobStatus.QUEUED if job.enabled else JobStatus.DISABLED)
+                     for job in recipe.jobs]
+        self.current: int | None = None
         self._revision = 0
-        self._resumable = False
-        self._hook_results: deque[HookRun] = deque(maxlen=MAX_HOOK_RESULTS)
+        self.resumable = False
+        self.hook_results: deque[HookRun] = deque(maxlen=MAX_HOOK_RESULTS)
         self._view: tuple[tuple[int, int], BatchView] | None = None
-        self._done = threading.Event()
-        self._past_rendertime: dict[int, float] = {}   # from the store's history, for ETAs
-        self._poweroff: Callable[[], PowerOffState | None] = lambda: None
+        self.done = threading.Event()
+        self.cancel_asked = threading.Event()            # the batch is being cancelled
+        self.past_rendertime: dict[int, float] = {}      # from the store's history, for ETAs
+        self.poweroff: Callable[[], PowerOffState | None] = lambda: None
 
     # ---------------------------------------------------------------- reading
 
     @property
-    def status(self) -> BatchStatus:
-        return self._status
-
-    @property
     def running(self) -> bool:
-        return self._status is BatchStatus.RUNNING
+        return self.status is BatchStatus.RUNNING
 
     @property
     def revision(self) -> int:
@@ -73,25 +71,25 @@ class BatchState:
 
     @property
     def failed_jobs(self) -> int:
-        return sum(1 for record in self._jobs if record.status is JobStatus.FAILED)
+        return sum(1 for job in self.jobs if job.status is JobStatus.FAILED)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the batch has ended; False on timeout."""
-        return self._done.wait(timeout)
+        return self.done.wait(timeout)
 
     def wait_change(self, revision: int, timeout: float | None = None) -> int:
         """Block until the revision moves past ``revision`` (or the timeout); the revision."""
         with self._changes:
-            self._changes.wait_for(lambda: self._revision != revision or self._done.is_set(),
+            self._changes.wait_for(lambda: self._revision != revision or self.done.is_set(),
                                    timeout)
             return self._revision
 
     def view(self) -> BatchView:
         """The batch now, as a frozen view: built once per revision (and per second while
         running, for the ETAs), shared by every reader."""
-        with self._lock:
+        with self.lock:
             now = time.time()
-            key = (self._revision, int(now) if self._status is BatchStatus.RUNNING else 0)
+            key = (self._revision, int(now) if self.status is BatchStatus.RUNNING else 0)
             cached = self._view
             if cached is not None and cached[0] == key:
                 return cached[1]
@@ -103,59 +101,70 @@ class BatchState:
         """The spec's poll response as a dict (``view().to_json()``)."""
         return self.view().to_json()
 
-    # ---------------------------------------------------------------- changing (runner thread)
+    # ---------------------------------------------------------------- changing (the batch's thread)
 
-    def _changed(self) -> None:
+    def changed(self) -> None:
+        """Bump the revision and wake whoever waits for a change."""
         with self._changes:
             self._revision += 1
             self._changes.notify_all()
 
-    def _add_batch_message(self, message: str) -> None:
-        with self._lock:
-            if len(self._messages) < MAX_BATCH_MESSAGES:
-                self._messages.append(message)
+    def mark_done(self) -> None:
+        """The batch has ended: ``wait()`` and ``wait_change()`` return."""
+        with self._changes:
+            self.done.set()
+            self._changes.notify_all()
+
+    def add_batch_message(self, message: str) -> None:
+        with self.lock:
+            if len(self.messages) < MAX_BATCH_MESSAGES:
+                self.messages.append(message)
             else:
                 self._messages_dropped += 1
-                self._messages[-1] = f"... and {self._messages_dropped} more messages (see the log)"
+                self.messages[-1] = f"... and {self._messages_dropped} more messages (see the log)"
 
-    def _apply_status(self, record: JobRecord, status: JobStatus, message: str | None) -> None:
-        with self._lock:
-            record.status = status
+    def apply_status(self, job: JobState, status: JobStatus, message: str | None) -> None:
+        with self.lock:
+            job.status = status
             now = time.time()
             if status is JobStatus.RUNNING:
-                if record.started is None:
-                    record.started = now
-                record.finished = None
-            elif status.ended and record.started is not None:
-                record.finished = now
+                if job.started is None:
+                    job.started = now
+                job.finished = None
+            elif status.ended and job.started is not None:
+                job.finished = now
             if message:
-                record.add_message(message)
-            record.revision += 1
+                job.add_message(message)
+            job.revision += 1
+
+    def running_ids(self) -> list[int]:
+        with self.lock:
+            return [job.id for job in self.jobs if job.status is JobStatus.RUNNING]
 
     def _build_view(self, now: float) -> BatchView:
-        jobs = tuple(record.view(now) for record in self._jobs)
-        status = self._status
+        jobs = tuple(job.view(now) for job in self.jobs)
+        status = self.status
         return BatchView(
             status=status,
             jobs=jobs,
             name=self.recipe.name,
-            times=Times(self._started, self._finished),
+            times=Times(self.started, self.finished),
             stats=Stats.of(jobs) if status is BatchStatus.FINISHED else Stats(),
-            messages=tuple(self._messages),
-            current_job=self._current,
+            messages=tuple(self.messages),
+            current_job=self.current,
             running_jobs=tuple(job.id for job in jobs if job.status is JobStatus.RUNNING),
             progress=batch_progress(jobs),
             eta=self._batch_eta(jobs, now),
-            hooks=tuple(self._hook_results),
-            poweroff=self._poweroff(),
-            resumable=self._resumable,
+            hooks=tuple(self.hook_results),
+            poweroff=self.poweroff(),
+            resumable=self.resumable,
             revision=self._revision,
         )
 
     def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:
         """Seconds left: running jobs' own ETAs, plus queued jobs at their past render time
         (from the store) or the average of this batch's finished jobs, spread over the slots."""
-        if self._status is not BatchStatus.RUNNING:
+        if self.status is not BatchStatus.RUNNING:
             return None
         durations = [job.times.rendertime for job in jobs
                      if job.status is JobStatus.FINISHED and job.times.rendertime is not None]
@@ -172,7 +181,7 @@ class BatchState:
         average = sum(durations) / len(durations) if durations else None
         total = 0.0
         for job_id in queued:
-            past = self._past_rendertime.get(job_id, average)
+            past = self.past_rendertime.get(job_id, average)
             if past is None:
                 return None
             total += past

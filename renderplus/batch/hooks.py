@@ -20,7 +20,7 @@ from .process import OwnedProcess
 from .recipe import Hook, Recipe
 
 if TYPE_CHECKING:
-    from .jobrecord import JobRecord
+    from .jobstate import JobState
 
 KEPT_LINES = 40          # of a hook's output, kept for the poll (the log has all of it)
 KEPT_LINE_CHARS = 500
@@ -44,22 +44,22 @@ class HookResult:
         return message + (f" -> {self.last_line}" if self.last_line else "")
 
 
-def hook_environment(phase: str, recipe: Recipe, record: JobRecord | None) -> dict[str, str]:
+def hook_environment(phase: str, recipe: Recipe, job_state: JobState | None) -> dict[str, str]:
     """What a hook sees about its batch and job. The outputs reach it as a file, one path a
     line (``RENDERPLUS_OUTPUTS_FILE``); ``RENDERPLUS_OUTPUTS`` joins them only while short, so a
     long animation never passes the 128 KiB limit of an environment."""
     extra = {"RENDERPLUS_HOOK": phase, "RENDERPLUS_BATCH": recipe.name}
-    if record is not None:
-        job = record.job
-        saved = record.progress.saved_files if record.progress else []
+    if job_state is not None:
+        job = job_state.job
+        saved = job_state.progress.saved_files if job_state.progress else []
         outputs = os.pathsep.join(saved)
         extra.update({
             "RENDERPLUS_JOB_ID": str(job.id),
             "RENDERPLUS_JOB_NAME": job.display_name,
-            "RENDERPLUS_JOB_STATUS": record.status.value,
+            "RENDERPLUS_JOB_STATUS": job_state.status.value,
             "RENDERPLUS_BLEND_FILE": recipe.resolve(job.source_file),
             "RENDERPLUS_OUTPUTS": outputs if len(outputs) <= MAX_ENV_LIST else "",
-            "RENDERPLUS_OUTPUTS_FILE": record.outputs_file or "",
+            "RENDERPLUS_OUTPUTS_FILE": job_state.outputs_file or "",
         })
     return extra
 

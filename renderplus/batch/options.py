@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -31,8 +31,6 @@ class RunOptions:
     debug: bool = False                  # log every Blender line at DEBUG level
     kill_grace: float = 5.0              # seconds between SIGTERM and SIGKILL on cancel
     blender_bin: str | None = None       # used when neither the job nor the recipe names one
-    poweroff_grace: float = 60.0         # announced delay before a power action
-    power_runner: Callable[[Sequence[str]], Any] | None = None  # tests inject a fake
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # extra env
     memory_floor_mb: float = 512.0       # a job starts beside others only above this free memory
     memory_needed_mb: Callable[[str, str], float] | None = None  # (blend, job name) -> MB last time
@@ -43,6 +41,15 @@ class RunOptions:
 
     def with_changes(self, **changes: Any) -> RunOptions:
         return replace(self, **changes)
+
+
+def child_environment(options: RunOptions, extra: Mapping[str, str]) -> dict[str, str]:
+    """What a child of a batch (Blender, a hook) sees: this process's environment, the options'
+    extra variables, then ``extra``."""
+    env = dict(os.environ)
+    env.update(options.env)
+    env.update(extra)
+    return env
 
 
 def choose_blender(recipe: Recipe | None, default: str | None = None,

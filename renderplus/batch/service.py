@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,11 @@ from . import spawner
 from .executors import Executor, JobHandle
 from .executors import local as local_executor
 from .executors import session as session_executor
+from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
-from .runner import Batch
+from .runner import Batch, stored_recipe
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
 from .view import BatchStatus, BatchView, JobStatus
 
@@ -73,11 +74,15 @@ class BatchService:
     def __init__(self, options: RunOptions | None = None,
                  work_dir: str | os.PathLike[str] | None = None,
                  store: BatchStore | None = None,
-                 executor_factory: Callable[[Recipe], Executor] | None = None) -> None:
+                 executor_factory: Callable[[Recipe], Executor] | None = None,
+                 observers: Sequence[ObserverFactory] = ()) -> None:
+        """``observers``: passed to every batch this slot runs (the add-on and the CLI give
+        ``renderplus.around.watchers_factory()``: the feed, notices and the power action)."""
         self.options = options or RunOptions()  # frozen; each batch keeps the one it started with
         self.work_dir = Path(work_dir) if work_dir else default_work_dir()
         self.store = store
         self.executor_factory = executor_factory  # None: this machine (local or session)
+        self.observers = tuple(observers)
         self.farm_status: Callable[[], dict[str, object]] | None = None  # for /test (--farm)
         self._lock = threading.Lock()
         self._recipe: Recipe | None = None
@@ -144,14 +149,19 @@ class BatchService:
         ended = [job.job_id for job in stored.jobs
                  if job.status is JobStatus.RUNNING and job.handle is not None
                  and _end_orphan(job.handle)]
-        batch = Batch.restore(stored, self.store, self.options)
-        batch.executor = self._executor_for(batch.recipe) or batch.executor
+        batch = self._restore(stored)
         if ended:
             batch.report(f"Ended the Blender process(es) of job(s) {ended} left by the dead run")
         self._batch, self._recipe = batch, batch.recipe
 
     def _executor_for(self, recipe: Recipe) -> Executor | None:
         return self.executor_factory(recipe) if self.executor_factory is not None else None
+
+    def _restore(self, stored: StoredBatch) -> Batch:
+        """The stored batch as a ``Batch`` this slot can resume (its executor and observers)."""
+        recipe = stored_recipe(stored)
+        return Batch.restore(stored, self.store, self.options, self._executor_for(recipe),
+                             observers=self.observers, recipe=recipe)
 
     def interrupted_view(self) -> BatchView | None:
         """The interrupted batch found at start, while it waits to be resumed."""
@@ -175,8 +185,7 @@ class BatchService:
             if stored is None or not any(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
                                          for job in stored.jobs):
                 raise NothingToResumeError()
-            again = Batch.restore(stored, self.store, self.options)
-            again.executor = self._executor_for(again.recipe) or again.executor
+            again = self._restore(stored)
             self._batch, self._recipe = again, again.recipe
             again.start()
             return again
@@ -222,7 +231,8 @@ class BatchService:
             if self._recipe is None:
                 raise NoRecipeError()
             self._drop_interrupted()
-            batch = Batch(self._recipe, self.options, self._executor_for(self._recipe), self.store)
+            batch = Batch(self._recipe, self.options, self._executor_for(self._recipe), self.store,
+                          observers=self.observers)
             self._batch = batch
             batch.start()
             return batch

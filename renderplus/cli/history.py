@@ -14,7 +14,7 @@ import time
 from typing import TextIO
 
 from .common import EXIT_FAILED, EXIT_OK, Mode, UsageError, open_store_or_warn, work_folder
-from .run import follow, run_options
+from .run import batch_observers, follow, run_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +44,7 @@ def resume_foreground(args: argparse.Namespace, out: TextIO) -> int:
     if store is None:
         return EXIT_FAILED
     service = BatchService(run_options(args), work_dir=folder, store=store,
-                           executor_factory=executor_factory(args))
+                           executor_factory=executor_factory(args), observers=batch_observers())
     try:
         batch = service.resume()
     except ServiceError as exc:

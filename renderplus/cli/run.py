@@ -30,6 +30,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..batch.observers import ObserverFactory
     from ..batch.options import RunOptions
     from ..batch.runner import Batch
 
@@ -49,6 +50,14 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     log_dir = args.log_dir or (str(work_folder(args) / "log") if args.work_dir else None)
     return RunOptions(cleanup=not args.no_cleanup, write_log=True if args.write_log else None,
                       log_dir=log_dir, debug=args.print_debug)
+
+
+def batch_observers() -> tuple[ObserverFactory, ...]:
+    """What the CLI attaches to every batch it runs (here, resumed, or served): the recipe's
+    RSS feed, desktop, sound and mail notices and its power action."""
+    from ..around import watchers_factory
+
+    return (watchers_factory(),)
 
 
 def _asked(args: argparse.Namespace) -> bool:
@@ -76,7 +85,9 @@ def run_foreground(args: argparse.Namespace, out: TextIO) -> int:
                              "--resume renders what it is missing\n")
     factory = executor_factory(args)
     executor = factory(recipe) if factory is not None else None
-    return follow(Batch(recipe, run_options(args), executor=executor, store=store), args, out)
+    batch = Batch(recipe, run_options(args), executor=executor, store=store,
+                  observers=batch_observers())
+    return follow(batch, args, out)
 
 
 def follow(batch: Batch, args: argparse.Namespace, out: TextIO, *, started: bool = False) -> int:

@@ -31,7 +31,7 @@ from .common import (
     work_folder,
     write_warnings,
 )
-from .run import run_options
+from .run import batch_observers, run_options
 
 if TYPE_CHECKING:
     from ..batch.runner import Batch
@@ -107,7 +107,7 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     work_dir = work_folder(args)
     service = BatchService(options=run_options(args), work_dir=work_dir,
                            store=open_store_or_warn(work_dir, sys.stderr),
-                           executor_factory=executor_factory(args))
+                           executor_factory=executor_factory(args), observers=batch_observers())
     if args.farm:
         service.farm_status = farm_status(args)
     if recipe is not None:

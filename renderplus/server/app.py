@@ -71,7 +71,7 @@ class BatchApi:
 
     # ---------------------------------------------------------------- helpers
 
-    def view(self) -> Batch | None:
+    def shown_batch(self) -> Batch | None:
         """The batch that polls describe (see the module docstring), or None."""
         return self.service.shown
 
@@ -243,7 +243,7 @@ class BatchApi:
                             "limit": limit, "offset": offset})
 
     def poll(self) -> Any:
-        batch = self.view()
+        batch = self.shown_batch()
         if batch is None:
             return self.no_batch()
         view = batch.view()  # one frozen view per revision, its JSON encoded once for everyone
@@ -254,7 +254,7 @@ class BatchApi:
             "Content-Type": JSON_TYPE, "ETag": etag, "Cache-Control": "no-cache"})
 
     def name(self) -> Any:
-        batch = self.view()
+        batch = self.shown_batch()
         if batch is None:
             return self.no_batch()
         return json_answer({"name": batch.recipe.name})
@@ -264,7 +264,7 @@ class BatchApi:
             return error_answer(400, "Missing job index: GET /batch/jobs/ID, ID from 0")
         if not job_id.isascii() or not job_id.isdigit() or len(job_id) > 9:
             return error_answer(400, f"Wrong job index {job_id!r}: an integer from 0 is expected")
-        batch = self.view()
+        batch = self.shown_batch()
         if batch is None:
             return self.no_batch()
         index = int(job_id)
@@ -305,7 +305,7 @@ class BatchApi:
         if not job_id.isascii() or not job_id.isdigit() or len(job_id) > 9:
             return error_answer(400, f"Wrong job index {job_id!r}: an integer from 0 or 'current'")
         index = int(job_id)
-        batch = self.view()
+        batch = self.shown_batch()
         if batch is None:
             return self.no_batch()
         count = len(batch.recipe.jobs)
@@ -401,6 +401,6 @@ def create_app(service: BatchService, *, on_stop: Callable[[], None] | None = No
     app.config["catchall"] = True
     for method, path, name in ROUTES:
         app.route(path, method, getattr(api, name))
-    register_dashboard(app, api)
+    register_dashboard(app, service)
     app.default_error_handler = _error_page
     return app

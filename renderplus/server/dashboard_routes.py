@@ -1,6 +1,6 @@
 """The web dashboard's routes: the page, its three static files, and the frames it shows.
 
-``register_dashboard(app, api)`` adds them to the API's Bottle app (``create_app``):
+``register_dashboard(app, service)`` adds them to the API's Bottle app (``create_app``):
 
 - ``GET /`` the page and ``GET /dashboard/<file>`` its CSS and JavaScript: plain files shipped
   in ``renderplus/server/dashboard/``, served from a fixed list (a name not on it is 404, so no
@@ -29,7 +29,7 @@ from .bottle_loader import bottle
 from .dashboard_frames import FrameCatalog, FrameError, OpenedImage, open_image, open_preview
 
 if TYPE_CHECKING:
-    from .app import BatchApi
+    from ..batch.service import BatchService
 
 log = logging.getLogger("renderplus.server")
 
@@ -145,11 +145,11 @@ DASHBOARD_ROUTES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def register_dashboard(app: Any, api: BatchApi, *, store: Callable[[], Any] | None = None) -> DashboardRoutes:
+def register_dashboard(app: Any, service: BatchService, *,
+                       store: Callable[[], Any] | None = None) -> DashboardRoutes:
     """Add the dashboard's routes to ``app``. Frames come from the batch the polls describe and,
     given ``store`` (a callable returning a ``BatchStore`` or None; default the service's
     ``store`` attribute when it has one), from stored batches."""
-    service = api.service
     catalog = FrameCatalog(service.view, store or (lambda: getattr(service, "store", None)))
     routes = DashboardRoutes(catalog)
     for method, path, name in DASHBOARD_ROUTES:

@@ -1,5 +1,5 @@
 """A real batch (real Blender render) with the RSS feed, mail, desktop notices and a power-off
-that is called off: everything around a batch, through the runner's own calls."""
+that is called off: everything around a batch, through the engine's observer port."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from renderplus.around import watchers_factory
 from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.runner import Batch, RunOptions
 from renderplus.batch.view import BatchStatus
@@ -64,7 +65,8 @@ def test_batch_with_rss_mail_desktop_and_a_cancelled_poweroff(
         power_calls.append(list(argv))
         return subprocess.CompletedProcess(list(argv), 0)
 
-    batch = Batch(recipe, RunOptions(poweroff_grace=60.0, power_runner=power_runner))
+    batch = Batch(recipe, RunOptions(),
+                  observers=[watchers_factory(power_runner=power_runner, poweroff_grace=60.0)])
     seen: list[tuple[str, ...]] = []
 
     def look_at_feed() -> None:

@@ -166,7 +166,6 @@ def test_four_cameras_in_one_session_match_a_process_per_job(
     for name, executor in (("process", None), ("session", SessionExecutor())):
         batch = Batch(make_recipe(camera_jobs(blend, tmp_path / name)), executor=executor)
         batch.run()
-        batch.executor.close()  # the runner's part once it is wired (the lead's runner.py)
         view = batch.view()
         assert [job.status for job in view.jobs] == ["FINISHED"] * CAMERAS, \
             [job.messages for job in view.jobs]
@@ -195,7 +194,6 @@ def test_restoring_instead_of_reloading_gives_the_same_images(
         jobs[1]["size"] = [32, 24]
         batch = Batch(make_recipe(jobs), executor=SessionExecutor(reset=reset))
         batch.run()
-        batch.executor.close()
         assert [job.status for job in batch.view().jobs] == ["FINISHED"] * CAMERAS
         outputs[reset] = [png_pixels(job.outputs[0]) for job in batch.view().jobs]
     assert outputs["reload"] == outputs["restore"]
@@ -341,7 +339,6 @@ def test_animations_and_frame_lists_render_as_with_a_process_per_job(
              "frames": "1,3"},  # two runs: the settings file's render_runs, frame by frame
         ]), executor=executor)
         batch.run()
-        batch.executor.close()
         view = batch.view()
         assert [job.status for job in view.jobs] == ["FINISHED"] * 2, [j.messages for j in view.jobs]
         outputs[name] = [tuple(Path(p).name for p in job.outputs) for job in view.jobs]

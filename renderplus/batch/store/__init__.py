@@ -11,16 +11,18 @@ that is not a store, a network filesystem.
 
 Layout: ``database`` (``BatchStore``), ``records`` (the frozen rows it takes and gives),
 ``rows`` (their SQL spelling), ``schema`` (tables and migrations), ``errors`` (``StoreError``,
-the sentences, the local-filesystem check).
+the sentences, the local-filesystem check), ``writer`` (``StoreWriter``: one batch's changes as
+a running batch writes them, a failing store reported once and then left alone).
 """
 
 from .database import DEFAULT_BUSY_TIMEOUT, STORE_FILE, UNSET, BatchStore
 from .errors import StoreError, check_local_filesystem, filesystem_type
 from .records import BatchSummary, FrameFile, NewJob, Owner, PastRun, StoredBatch, StoredFrame, StoredJob
 from .schema import SCHEMA_VERSION
+from .writer import StoreWriter
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT", "SCHEMA_VERSION", "STORE_FILE", "UNSET", "BatchStore", "BatchSummary",
-    "FrameFile", "NewJob", "Owner", "PastRun", "StoreError", "StoredBatch", "StoredFrame",
-    "StoredJob", "check_local_filesystem", "filesystem_type",
+    "FrameFile", "NewJob", "Owner", "PastRun", "StoreError", "StoreWriter", "StoredBatch",
+    "StoredFrame", "StoredJob", "check_local_filesystem", "filesystem_type",
 ]

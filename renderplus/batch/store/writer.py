@@ -1,8 +1,8 @@
-"""One batch's state changes, written to the durable store before pollers see them.
+"""One batch's changes, written to the durable store before pollers see them.
 
-The runner calls ``Recorder`` at every change; a store that fails (full disk, locked, removed)
-is reported once in the batch's messages and then left alone: a batch never stops because its
-record could not be written.
+The batch calls its ``StoreWriter`` at every change; a store that fails (full disk, locked,
+removed) is reported once in the batch's messages and then left alone: a batch never stops
+because the store could not be written.
 """
 
 from __future__ import annotations
@@ -11,16 +11,18 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .outputs import Stamp, stamp
-from .recipe import Recipe
-from .store import BatchStore, NewJob, Owner, StoreError
-from .view import JobStatus
+from ..outputs import Stamp, stamp
+from ..recipe import Recipe
+from ..view import JobStatus
+from .database import BatchStore
+from .errors import StoreError
+from .records import NewJob, Owner
 
 log = logging.getLogger("renderplus.batch")
 
 
-class Recorder:
-    """Writes to ``store`` (None: records nothing) for one batch."""
+class StoreWriter:
+    """Writes one batch's changes to ``store`` (None: writes nothing)."""
 
     def __init__(self, store: BatchStore | None, report: Callable[[str], None]) -> None:
         self.store = store

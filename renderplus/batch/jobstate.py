@@ -1,8 +1,9 @@
-"""The runner's mutable record of one job, and the cached ``JobView`` it shows.
+"""The mutable state of one job in a batch, and the cached ``JobView`` it shows.
 
-Only the runner's thread writes a record, always under the batch lock; ``view()`` (any
-thread, under the same lock) rebuilds the frozen ``JobView`` only when the record's revision
-moved, or once a second while the job runs (its ETA ticks).
+(Not the store's ``StoredJob``, which is what survives a restart.) Only the batch's thread
+changes a ``JobState``, always under the batch lock; ``view()`` (any thread, under the same
+lock) rebuilds the frozen ``JobView`` only when the state's revision moved, or once a second
+while the job runs (its ETA ticks).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .executors import JobHandle
-from .parser import JobProgress
+from .parser import Event, EventKind, JobProgress
 from .recipe import Job
 from .view import NO_PROCESS, NO_TIMES, JobStatus, JobView, ProcessInfo, Times
 
@@ -20,7 +21,7 @@ MAX_EXTRA_OUTPUTS = 1000  # File Output node files shown in a poll (the store ke
 
 
 @dataclass
-class JobRecord:
+class JobState:
     job: Job
     status: JobStatus
     started: float | None = None
@@ -54,6 +55,16 @@ class JobRecord:
         else:
             self.messages_dropped += 1
             self.messages[-1] = f"... and {self.messages_dropped} more messages (see the log)"
+        self.revision += 1
+
+    def count_done_frames(self) -> None:
+        """Frames done before this run count in the job's progress, as if just written (call
+        under the batch's lock, with ``progress`` set)."""
+        progress = self.progress
+        assert progress is not None
+        for frame, paths in sorted(self.done.items()):
+            path = paths[0] if paths and paths[0] else None
+            progress.apply(Event(EventKind.FRAME_WRITTEN, frame=frame, text=path))
         self.revision += 1
 
     def add_extra_outputs(self, paths: list[str]) -> None:

@@ -1,0 +1,74 @@
+"""Which executor runs a job: a choice made for each job, not once for the batch.
+
+The job loop asks its ``ExecutorChoice`` for each job's executor when the job is about to start,
+and keeps that executor for the job's events and its cancel. Today's choices:
+
+- ``this_machine``: a process per job (``ProcessExecutor`` with the batch's slots), or, where
+  the recipe reuses Blender sessions (``slots.uses_session``), one ``SessionExecutor`` that
+  renders consecutive jobs of a file in one Blender;
+- ``always(executor)``: every job on one given executor (a farm, or a test's).
+
+An executor is made when a job first needs it; ``close()`` closes every executor handed out
+(an idle Blender session ends with its batch).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from .executors import Executor, ProcessExecutor
+from .executors.session import SessionExecutor
+from .recipe import Job, Recipe
+from .slots import uses_session
+
+ChooseExecutor = Callable[[Job], Executor]
+
+
+def always(executor: Executor) -> ChooseExecutor:
+    """Every job on ``executor``."""
+    return lambda job: executor
+
+
+def this_machine(recipe: Recipe, slots: int, kill_grace: float) -> ChooseExecutor:
+    """A process per job, or one Blender session for consecutive jobs of a file when the recipe
+    reuses sessions; each executor made once, when a job first needs it."""
+    session = uses_session(recipe, slots)
+    made: list[Executor] = []
+    lock = threading.Lock()
+
+    def choose(job: Job) -> Executor:
+        with lock:
+            if not made:
+                made.append(SessionExecutor(grace=kill_grace) if session else ProcessExecutor(slots))
+            return made[0]
+
+    return choose
+
+
+class ExecutorChoice:
+    """Hands out each job's executor and remembers them, to close them with the batch."""
+
+    def __init__(self, choose: ChooseExecutor, given: Executor | None = None) -> None:
+        """``given``: an executor made for this batch, closed with it even if no job used it."""
+        self._choose = choose
+        self._lock = threading.Lock()
+        self._used: list[Executor] = [given] if given is not None else []
+
+    def for_job(self, job: Job) -> Executor:
+        executor = self._choose(job)
+        with self._lock:
+            if not any(executor is used for used in self._used):
+                self._used.append(executor)
+        return executor
+
+    @property
+    def used(self) -> tuple[Executor, ...]:
+        """The executors handed out so far (and the given one)."""
+        with self._lock:
+            return tuple(self._used)
+
+    def close(self) -> None:
+        """Close every executor handed out (idempotent, as ``Executor.close`` is)."""
+        for executor in self.used:
+            executor.close()

@@ -1,0 +1,367 @@
+"""The job loop of a batch: start jobs as slots free up, apply the executors' events, verify
+and store frames, retry crashes, end jobs.
+
+``JobLoop`` is given what it uses: the batch's state, the order its jobs start in (a
+``RunOrder``: data, which the queue will change), the executor choice (which executor runs
+each job), the store writer, the hooks and ``BatchChanges`` (its status setter). Everything here
+runs in the batch's one thread, but ``cancel_job`` and ``cancel_running`` (any thread).
+Executors post events from their own threads into a queue this thread drains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import shutil
+from pathlib import Path
+
+from . import outcome, outputs
+from .batch_hooks import BatchHooks
+from .batchstate import BatchState
+from .changes import BatchChanges
+from .command import build_command, format_argv, write_override_config
+from .executor_choice import ExecutorChoice
+from .executors import (
+    Accepted,
+    ExecEvent,
+    Executor,
+    ExecutorError,
+    Exited,
+    FramesWritten,
+    JobLaunch,
+    Output,
+    Started,
+)
+from .jobstate import JobState
+from .markers import MARKER_PREFIX, OVERRIDE_EXIT_CODE, format_marker, parse_marker
+from .options import RunOptions, child_environment, choose_blender
+from .order import RunOrder
+from .parser import JobProgress
+from .paths import TEMP_VARS, job_temp_dir
+from .runlog import work_dir
+from .slots import SlotPlan, available_memory_mb, memory_wait_reason, plan_slot
+from .store import StoreWriter
+from .view import BatchStatus, JobStatus
+
+log = logging.getLogger("renderplus.batch")
+
+
+class JobLoop:
+    """Runs the jobs of a batch, in its run order, on the executors chosen for them."""
+
+    def __init__(self, state: BatchState, order: RunOrder, executors: ExecutorChoice,
+                 store: StoreWriter, hooks: BatchHooks, changes: BatchChanges,
+                 options: RunOptions) -> None:
+        self.state = state
+        self.order = order
+        self.executors = executors
+        self.store = store
+        self.hooks = hooks
+        self.changes = changes
+        self.options = options
+        self.recipe = state.recipe
+        self.log = changes.log
+        self._events: queue.Queue[ExecEvent] = queue.Queue()
+        self._active: dict[int, JobState] = {}
+        self._running_on: dict[int, Executor] = {}     # each active job's executor
+        self._free_slots = list(range(state.slots))
+        self._slot_of: dict[int, int] = {}
+        self._memory_note: int | None = None
+
+    def run(self) -> None:
+        """Start jobs in the run order while their executors take them; return when every job
+        has ended (or, cancelled, was marked CANCELLED)."""
+        while len(self.order) or self._active:
+            waiting_for_memory = False
+            while (job_id := self.order.peek()) is not None:
+                job = self.state.jobs[job_id]
+                executor = self.executors.for_job(job.job)
+                if executor.capacity <= 0:
+                    if self._active:
+                        break  # it takes the job once a running one has ended
+                    self.order.remove(job_id)  # the executor was closed under us
+                    self.changes.set_status(job, JobStatus.CANCELLED,
+                                            "Not started: the executor stopped")
+                    continue
+                if self.state.cancel_asked.is_set() or job.status is not JobStatus.QUEUED:
+                    self.order.remove(job_id)
+                    if job.status is JobStatus.QUEUED:
+                        self.changes.set_status(job, JobStatus.CANCELLED)
+                    continue
+                if self._must_wait_for_memory(job):
+                    waiting_for_memory = True
+                    break
+                self.order.remove(job_id)
+                self._begin_job(job, executor)
+            if self._active:
+                with contextlib.suppress(queue.Empty):  # then look at the free memory again
+                    self._apply(self._events.get(timeout=2.0 if waiting_for_memory else None))
+
+    # ---------------------------------------------------------------- cancel (any thread)
+
+    def cancel_running(self) -> None:
+        """Ask every active job's executor to end it (the batch is being cancelled)."""
+        with self.state.lock:
+            active = list(self._running_on.items())
+        for job_id, executor in active:
+            executor.cancel(job_id, self.options.kill_grace)
+
+    def cancel_job(self, job_id: int) -> bool:
+        """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
+        False when the batch does not run or the job has already ended."""
+        with self.state.lock:
+            if self.state.status is not BatchStatus.RUNNING or not 0 <= job_id < len(self.state.jobs):
+                return False
+            job = self.state.jobs[job_id]
+            if job.status is JobStatus.QUEUED and job_id not in self._active:
+                self.changes.set_status(job, JobStatus.CANCELLED, "Cancelled before it started")
+                return True
+            executor = self._running_on.get(job_id)
+            if executor is not None and not job.cancel_requested:  # even queued on a farm
+                job.cancel_requested = True
+                executor.cancel(job_id, self.options.kill_grace)
+                return True
+            if job.status is not JobStatus.RUNNING or job.cancel_requested:
+                return job.status is JobStatus.RUNNING
+            job.cancel_requested = True
+            in_hook = self.hooks.runs_for(job_id)
+        if in_hook:
+            self.hooks.stop()
+        return True
+
+    # ---------------------------------------------------------------- starting a job
+
+    def _must_wait_for_memory(self, job: JobState) -> bool:
+        """True while free memory is too low to start ``job`` beside the running jobs."""
+        if not self._active:
+            return False  # an idle batch never waits: no history query, no /proc read
+        needed_mb = self.options.memory_needed_mb
+        needed = needed_mb(self.recipe.resolve(job.job.source_file),
+                           job.job.display_name) if needed_mb else 0.0
+        reason = memory_wait_reason(needed, self.options.memory_floor_mb, list(self._active),
+                                    available_memory_mb())
+        if reason is None:
+            return False
+        if self._memory_note != job.id:
+            self._memory_note = job.id
+            self.changes.report(f"Job {job.id} ({job.job.display_name}) waits for a running job "
+                                f"to end: {reason}")
+        return True
+
+    def _begin_job(self, job: JobState, executor: Executor) -> None:
+        """PRE_JOB hooks, checks, then hand the job to its executor (or end it here)."""
+        spec = job.job
+        with self.state.lock:
+            self.state.current = min([spec.id, *self._active])
+            job.progress = JobProgress(frames=spec.frames, engine=spec.engine)
+        self.changes.set_status(job, JobStatus.RUNNING)
+        self.log.section(f"job {spec.id} {spec.display_name!r}")
+        hooks_ok = self.hooks.run_job("PRE_JOB", job)
+        if job.cancel_requested or self.state.cancel_asked.is_set():
+            self._end_job(job, JobStatus.CANCELLED, "Cancelled before rendering")
+            return
+        if not hooks_ok:
+            self._end_job(job, JobStatus.FAILED, "PRE_JOB hook failed: job not rendered")
+            return
+        source = self.recipe.resolve(spec.source_file)
+        if not os.path.isfile(source):
+            what = "is a folder, not a .blend file" if os.path.isdir(source) else "not found"
+            self._end_job(job, JobStatus.FAILED, f"Blend file {what}: {source}")
+            return
+        if spec.skip_existing or self.recipe.settings.skip_existing:
+            found = outputs.existing_outputs(self.recipe, spec, spec.frames, os.path.dirname(source))
+            for frame, paths in found.items():
+                job.done.setdefault(frame, paths)
+            if found:
+                self.changes.job_message(job, f"Skipping {len(found)} existing frame(s)")
+        with self.state.lock:
+            job.count_done_frames()
+        if job.done and len(job.done) >= len(spec.frames):
+            self._end_job(job, JobStatus.FINISHED, "Every frame was already rendered")
+            return
+        try:
+            self._submit(job, executor)
+        except (ExecutorError, OSError) as exc:
+            self._end_job(job, JobStatus.FAILED, str(exc))
+
+    def _submit(self, job: JobState, executor: Executor) -> None:
+        spec = job.job
+        frames = outputs.missing_frames(spec.frames, job.done)
+        slot = self._take_slot(spec.id)
+        job.attempts += 1
+        job.workdir = job_temp_dir(spec.id)
+        config = os.path.join(job.workdir, f"renderplus_job{spec.id}.json")
+        write_override_config(self.recipe, spec, config, frames, gpu_index=slot.gpu_index)
+        blender = choose_blender(self.recipe, self.options.blender_bin, spec)
+        command = build_command(self.recipe, spec, blender_bin=blender, config_path=config,
+                                frames=frames, threads=slot.threads)
+        self.log.write(f"$ {format_argv(command.argv)}")
+        job.outputs_file = os.path.join(job.workdir, "outputs.txt")
+        Path(job.outputs_file).write_text("".join(p + "\n" for ps in job.done.values() for p in ps))
+        tmp = job.workdir
+        env = child_environment(self.options, {**dict.fromkeys(TEMP_VARS, tmp), **slot.env})
+        launch = JobLaunch(spec.id, command, env, job.workdir)
+        with self.state.lock:
+            self._active[spec.id] = job
+            self._running_on[spec.id] = executor
+        try:
+            job.handle = executor.submit(launch, self._events.put)
+        except ExecutorError as exc:
+            with self.state.lock:
+                self._active.pop(spec.id, None)
+                self._running_on.pop(spec.id, None)
+            self._release_slot(spec.id)
+            raise ExecutorError(f"Cannot start Blender ({blender}): {exc}") from exc
+        self.store.job(spec.id, handle=job.handle, attempts=job.attempts)
+        if job.cancel_requested or self.state.cancel_asked.is_set():
+            executor.cancel(spec.id, self.options.kill_grace)
+
+    def _take_slot(self, job_id: int) -> SlotPlan:
+        index = self._free_slots.pop(0) if self._free_slots else 0
+        self._slot_of[job_id] = index
+        return plan_slot(self.recipe.jobs[job_id], index, self.state.slots)
+
+    def _release_slot(self, job_id: int) -> None:
+        index = self._slot_of.pop(job_id, None)
+        if index is not None:
+            self._free_slots.append(index)
+            self._free_slots.sort()
+
+    # ---------------------------------------------------------------- the executors' events
+
+    def _apply(self, event: ExecEvent) -> None:
+        job = self._active.get(event.job_id)
+        if job is None:
+            return
+        if isinstance(event, Output):
+            self._on_line(job, event.line)
+        elif isinstance(event, FramesWritten):
+            paths = list(event.paths)
+            for index, frame in enumerate(event.frames):
+                path = paths[index] if index < len(paths) else None
+                self._on_line(job, format_marker("frame", frame=frame, path=path))
+        elif isinstance(event, Started):
+            with self.state.lock:
+                job.process_started = event.at
+                job.revision += 1
+            if job.status is JobStatus.QUEUED:  # it waited in a farm's queue
+                self.changes.set_status(job, JobStatus.RUNNING)
+            self.state.changed()
+        elif isinstance(event, Accepted):
+            if event.where:  # taken, but waiting (a farm queue): QUEUED, saying where
+                self.changes.set_status(job, JobStatus.QUEUED, event.where)
+        elif isinstance(event, Exited):
+            self._on_exit(job, event)
+
+    def _on_line(self, job: JobState, line: str) -> None:
+        self.log.write(line)
+        if self.options.debug:
+            log.debug("[job %d] %s", job.id, line)
+        progress = job.progress
+        assert progress is not None
+        with self.state.lock:
+            changed = progress.feed(line)
+            if changed:
+                job.revision += 1
+                job.note_memory(progress.data.get("mem"))
+        # A frame marker may change nothing visible (Blender's "Saved:" came first), but it is
+        # what names the frame's files: always read it.
+        marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None
+        if marker is not None and marker.get("event") == "frame":
+            self._on_frame(job, marker)
+        if changed:
+            self.state.changed()
+
+    def _on_frame(self, job: JobState, marker: dict[str, object]) -> None:
+        """A frame was written: verify its files, store them, tell the hooks' outputs file."""
+        frame, path = marker.get("frame"), marker.get("path")
+        if not isinstance(frame, int) or not isinstance(path, str):
+            return
+        extra = [p for p in marker.get("files") or [] if isinstance(p, str)]  # type: ignore[attr-defined]
+        stamps = self.store.frame(job.id, frame, [path, *extra])
+        if stamps:
+            job.done[frame] = [s.path for s in stamps]
+        if extra:
+            with self.state.lock:
+                job.add_extra_outputs(extra)
+        if job.outputs_file:
+            _append_lines(job.outputs_file, [path, *extra])
+
+    def _on_exit(self, job: JobState, event: Exited) -> None:
+        with self.state.lock:
+            job.process_exited, job.returncode = event.at, event.returncode
+            job.revision += 1
+        self.log.write(f"[job {job.id}] Blender exited with code {event.returncode}")
+        crash = ""
+        if event.returncode != 0 and job.workdir:
+            crash = outcome.keep_crash_report(job.workdir, work_dir(self.options) / "crash-reports",
+                                              job.id)
+        assert job.progress is not None
+        cancelled = event.cancelled and (job.cancel_requested or self.state.cancel_asked.is_set())
+        result = outcome.decide(job.progress, len(job.job.frames), event.returncode,
+                                cancelled=cancelled, crash_note=crash)
+        message = result.message
+        if event.detail and message:
+            message = f"{message} ({event.detail})"
+        if result.status is JobStatus.FAILED and self._retryable(job, event):
+            self._retry(job, message or "failed")
+            return
+        self._end_job(job, result.status, message)
+
+    # ---------------------------------------------------------------- retrying and ending
+
+    def _retryable(self, job: JobState, event: Exited) -> bool:
+        """A crash (signal, exit that is no override error, a fatal GPU/memory message) with
+        attempts left; never a cancel, an override error or a job ended on a farm by hand."""
+        if event.cancelled or event.final or job.cancel_requested or self.state.cancel_asked.is_set():
+            return False
+        if event.returncode in (0, OVERRIDE_EXIT_CODE):
+            return False
+        return job.attempts <= self.recipe.settings.retries
+
+    def _retry(self, job: JobState, message: str) -> None:
+        left = len(job.job.frames) - len(job.done)
+        total = self.recipe.settings.retries + 1
+        self.changes.job_message(job, f"Attempt {job.attempts} of {total}: {message}; "
+                                      f"rendering the {left} missing frame(s) again")
+        self._cleanup(job)
+        with self.state.lock:
+            self._active.pop(job.id, None)
+            executor = self._running_on.pop(job.id)
+        self._release_slot(job.id)
+        with self.state.lock:
+            job.progress = JobProgress(frames=job.job.frames, engine=job.job.engine)
+            job.count_done_frames()
+        try:
+            self._submit(job, executor)
+        except (ExecutorError, OSError) as exc:
+            self._end_job(job, JobStatus.FAILED, str(exc))
+
+    def _end_job(self, job: JobState, status: JobStatus, message: str | None) -> None:
+        """Set the final status, run POST_JOB (not for a cancelled job), clean up."""
+        self.changes.set_status(job, status, message)
+        if status is not JobStatus.CANCELLED and not self.state.cancel_asked.is_set():
+            self.hooks.run_job("POST_JOB", job)
+        with self.state.lock:
+            self._active.pop(job.id, None)
+            self._running_on.pop(job.id, None)
+            running = [j.id for j in self.state.jobs if j.status is JobStatus.RUNNING]
+            self.state.current = min(running) if running else None
+        self._release_slot(job.id)
+        self._cleanup(job)
+        self.state.changed()
+
+    def _cleanup(self, job: JobState) -> None:
+        if job.workdir:
+            if self.options.cleanup:
+                shutil.rmtree(job.workdir, ignore_errors=True)
+            else:
+                self.log.write(f"[job {job.id}] temp folder kept: {job.workdir}")
+            job.workdir = None
+
+
+def _append_lines(path: str, lines: list[str]) -> None:
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as stream:
+        stream.write("".join(line + "\n" for line in lines))

@@ -1,0 +1,168 @@
+"""A batch's lifecycle: start it, run it (PRE_BATCH, the jobs, POST_BATCH), cancel it, end it.
+
+``BatchLifecycle`` owns the batch's thread and the order of its phases; the jobs themselves
+are the job loop's (``jobloop``). Threading: ``run()`` works in one thread (``start()`` makes
+it a daemon thread), the only one that changes the batch, but for a cancel (any thread), which
+marks a queued job CANCELLED at once.
+
+A failed job never stops the batch; a cancelled batch marks the jobs it did not reach
+CANCELLED, and calls off a power action still pending after it. A bug inside the run reports
+itself and ends the batch CANCELLED rather than leaving it RUNNING forever.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from .batch_hooks import BatchHooks
+from .batchstate import BatchState
+from .changes import BatchChanges
+from .executor_choice import ExecutorChoice
+from .jobloop import JobLoop
+from .observers import BatchEnded, ObserverContext, ObserverFactory, Observers
+from .options import RunOptions
+from .order import RunOrder
+from .paths import remove_stale_temp_dirs
+from .resume import Restored, open_record
+from .view import BatchStatus, JobStatus
+
+log = logging.getLogger("renderplus.batch")
+
+
+class BatchLifecycle:
+    """Starts, runs, cancels and ends one batch (see the module docstring)."""
+
+    def __init__(self, state: BatchState, changes: BatchChanges, hooks: BatchHooks,
+                 executors: ExecutorChoice, options: RunOptions,
+                 observers: Sequence[ObserverFactory] = ()) -> None:
+        self.state = state
+        self.changes = changes
+        self.hooks = hooks
+        self.executors = executors
+        self.options = options
+        self.observer_factories = tuple(observers)
+        self.restored: Restored | None = None      # set when restored from the store
+        self.loop: JobLoop | None = None          # made when the batch starts running
+        self._thread: threading.Thread | None = None
+
+    # ---------------------------------------------------------------- commands
+
+    def start(self) -> None:
+        """Run (or resume) the batch in a daemon thread and return at once."""
+        state = self.state
+        with state.lock:
+            resumable = self.restored is not None and not state.done.is_set()
+            if self._thread is not None or (state.status is not BatchStatus.WAITING and not resumable):
+                raise RuntimeError("this batch was already started")
+            state.status = BatchStatus.RUNNING  # visible as running before the thread starts
+            self._thread = threading.Thread(target=self.run, name="renderplus-batch", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> bool:
+        """Cancel the batch (and a power-off still pending after it); False if nothing to cancel."""
+        state = self.state
+        with state.lock:
+            running = state.status is BatchStatus.RUNNING
+            if running:
+                state.cancel_asked.set()
+            loop = self.loop
+        if running:
+            self.hooks.stop()
+            if loop is not None:
+                loop.cancel_running()
+            return True
+        return self.changes.observers.cancel_pending()
+
+    def cancel_job(self, job_id: int) -> bool:
+        """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
+        False when the batch does not run or the job has already ended."""
+        with self.state.lock:
+            if self.state.status is not BatchStatus.RUNNING:
+                return False
+            loop = self.loop
+            if loop is None:  # started, its loop not made yet: a queued job ends at once
+                return self._cancel_before_the_loop(job_id)
+        return loop.cancel_job(job_id)  # not under the lock: ending a hook may take a while
+
+    def _cancel_before_the_loop(self, job_id: int) -> bool:
+        if not 0 <= job_id < len(self.state.jobs):
+            return False
+        job = self.state.jobs[job_id]
+        if job.status is not JobStatus.QUEUED:
+            return False
+        self.changes.set_status(job, JobStatus.CANCELLED, "Cancelled before it started")
+        return True
+
+    def cancel_current_job(self) -> bool:
+        """Cancel the job that is rendering (the lowest running one); the batch goes on."""
+        current = self.state.current
+        return current is not None and self.cancel_job(current)
+
+    # ---------------------------------------------------------------- the run
+
+    def run(self) -> BatchStatus:
+        """Run every enabled job in order in this thread; returns the final status."""
+        state = self.state
+        with state.lock:
+            resuming = self.restored is not None
+            if state.done.is_set() or (self._thread is None and state.status is not BatchStatus.WAITING
+                                       and not resuming):
+                raise RuntimeError("this batch was already run")
+            state.status = BatchStatus.RUNNING
+            state.resumable = False
+            if state.started is None or not resuming:
+                state.started = time.time()
+            state.finished = None
+        remove_stale_temp_dirs()
+        self.changes.log.open(state.recipe, self.options)
+        open_record(state, self.changes, self.restored)
+        observers = Observers.start(self.observer_factories, ObserverContext(
+            state.recipe, self.changes.report, state.changed))
+        self.changes.observers = observers
+        state.poweroff = lambda: observers.pending
+        order = RunOrder(job.id for job in state.jobs if job.status is JobStatus.QUEUED)
+        loop = JobLoop(state, order, self.executors, self.changes.store, self.hooks, self.changes,
+                       self.options)
+        with state.lock:
+            self.loop = loop
+        self.changes.job_state_changed()
+        try:
+            self.hooks.run_batch("PRE_BATCH")
+            loop.run()
+            if not state.cancel_asked.is_set():
+                self.hooks.run_batch("POST_BATCH")
+        except Exception as exc:  # a bug must not leave a batch RUNNING forever
+            log.exception("batch crashed")
+            self.changes.report(f"Internal error, batch stopped: {exc!r}")
+            state.cancel_asked.set()
+            self.executors.close()
+            for job in state.jobs:
+                if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+                    self.changes.set_status(job, JobStatus.CANCELLED)
+        finally:
+            self._finish()
+        return state.status
+
+    def _finish(self) -> None:
+        state, changes = self.state, self.changes
+        self.executors.close()  # an idle Blender session ends with its batch
+        cancelled = state.cancel_asked.is_set()
+        with state.lock:
+            state.finished = time.time()
+            state.current = None
+            state.status = BatchStatus.CANCELLED if cancelled else BatchStatus.FINISHED
+            failed = state.failed_jobs
+        if failed:
+            total = sum(1 for job in state.jobs if job.status is not JobStatus.DISABLED)
+            changes.report(f"{failed} of {total} job{'s' if total != 1 else ''} failed")
+        changes.store.batch(status=state.status, finished=state.finished, owner=None)
+        changes.job_state_changed()
+        changes.log.section(f"batch {state.status.value}")
+        changes.log.write(json.dumps(state.snapshot(), indent=2))
+        changes.observers.notify(BatchEnded(state.view()))
+        changes.log.close()
+        state.mark_done()

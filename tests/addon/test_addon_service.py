@@ -1,0 +1,43 @@
+"""The add-on's batch slot as ``addon_state.make_service`` composes it, without Blender: every
+batch it runs (from the panel or over HTTP) gets ``renderplus.around``'s watchers through the
+engine's observer port, so the recipe's feed is written (and its notices and power action go
+out through the same watchers)."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import feedparser
+
+from renderplus.addon.addon_state import make_service
+from renderplus.batch.recipe import parse_recipe
+from renderplus.batch.view import BatchStatus
+
+
+def fake_blender(tmp_path: Path) -> Path:
+    frame = tmp_path / "out_0001.png"
+    marker = json.dumps({"event": "frame", "frame": 1, "path": str(frame)})
+    blender = tmp_path / "fake-blender"
+    blender.write_text(f"#!/bin/sh\necho png > {frame}\necho 'RENDERPLUS> {marker}'\n")
+    blender.chmod(blender.stat().st_mode | stat.S_IXUSR)
+    return blender
+
+
+def test_the_add_ons_service_writes_the_recipes_feed(tmp_path: Path) -> None:
+    blend = tmp_path / "scene.blend"
+    blend.write_bytes(b"BLENDER-v304")
+    feed = tmp_path / "feed.rss"
+    recipe = parse_recipe({
+        "version": 2.2, "name": "add-on feed", "blender_bin": str(fake_blender(tmp_path)),
+        "settings": {"rss": {"enabled": True, "path": str(feed)}},
+        "jobs": [{"id": 0, "name": "Shot", "blend_file": str(blend)}]})
+    service = make_service(default_blender=None, log_dir=tmp_path / "logs",
+                           work_dir=tmp_path / "server", store=None)
+    service.load_recipe(recipe)
+    batch = service.start()
+    assert batch.wait(60) and batch.status is BatchStatus.FINISHED
+    parsed: Any = feedparser.parse(feed.read_bytes())
+    assert [entry.tags[0].term for entry in parsed.entries[1:]] == ["FINISHED"]
