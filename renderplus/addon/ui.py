@@ -366,7 +366,7 @@ CLASSES = (
     RENDERPLUS_PT_job_hooks,
 )
 
-# Icons the panels use (here and in ui_settings), so a test can check Blender knows them all.
+# Icons the panels use (here, in ui_settings and ui_server), so a test can check Blender knows them all.
 ICONS = frozenset(STATUS_ICONS.values()) | {
     "RENDER_STILL", "ADD", "REMOVE", "OUTLINER_OB_CAMERA", "DUPLICATE", "DOWNARROW_HLT", "TRIA_UP",
     "TRIA_DOWN", "X", "CANCEL", "CHECKMARK", "ERROR", "QUIT", "FILE_BLEND", "FILE_FOLDER", "LINKED",
