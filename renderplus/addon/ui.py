@@ -17,6 +17,7 @@ from typing import Any
 
 import bpy
 
+from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
 from . import bridge, job_checks
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
@@ -28,7 +29,6 @@ from .ui_run import (
     draw_progress,
     draw_running,
     draw_wrapped,
-    format_duration,
     wrap_width,
 )
 
@@ -197,7 +197,7 @@ def _draw_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: A
     icon: Any = "CHECKMARK" if run.status == FINISHED and not run.failed else "ERROR"
     if run.status == CANCELLED:
         icon = "CANCEL"
-    total = format_duration(run.rendertime)
+    total = format_duration(run.rendertime) if run.rendertime >= 0 else ""
     box.label(text=f"{run.status.title()} at {run.finished}" + (f" in {total}" if total else ""), icon=icon)
     col = box.column(align=True)
     if run.average_time >= 0:
