@@ -17,11 +17,10 @@ import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
 from ..batch.options import choose_blender
+from ..server import DEFAULT_PORT
 from . import ADDON_ID, bridge
 from .props import PATH_OPTIONS
 from .ui_server import draw_server_status
-
-DEFAULT_PORT = 7777
 
 
 def _blender_changed(prefs: Any, _context: Any) -> None:

@@ -17,12 +17,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..server.httpd import DEFAULT_HOST, DEFAULT_PORT
+
 if TYPE_CHECKING:
     from ..batch.recipe import Recipe
     from ..batch.store import BatchStore
 
-DEFAULT_PORT = 7777
-DEFAULT_HOST = "127.0.0.1"
 TOKEN_ENV = "RENDERPLUS_TOKEN"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 POLL_INTERVAL = 0.5

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from . import tokenfile
 from .guard import TokenScope, check_token
-from .httpd import DEFAULT_HOST, DEFAULT_LIMITS, HttpLimits, HttpServer, TokenRequiredError
+from .httpd import DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, HttpLimits, HttpServer, TokenRequiredError
 from .version import API_VERSION, VERSION
 
 if TYPE_CHECKING:
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("renderplus.server")
 
-__all__ = ["API_VERSION", "VERSION", "HttpLimits", "ServerHandle", "TokenRequiredError", "check_token",
-           "start_server"]
+__all__ = ["API_VERSION", "DEFAULT_HOST", "DEFAULT_PORT", "VERSION", "HttpLimits", "ServerHandle",
+           "TokenRequiredError", "check_token", "start_server"]
 
 
 class ServerHandle(HttpServer):
@@ -88,7 +88,7 @@ class ServerHandle(HttpServer):
             tokenfile.remove_record(record)
 
 
-def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = 7777,
+def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  token: str | None = None, *, no_token: bool = False, token_file: bool = True,
                  max_upload: int | None = None, limits: HttpLimits = DEFAULT_LIMITS) -> ServerHandle:
     """Serve ``service`` on ``host:port`` from daemon threads; returns once listening.
