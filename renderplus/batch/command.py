@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import shlex
-from pathlib import Path
 from typing import Any
 
 from .frames import FrameSet
 from .markers import OVERRIDE_EXIT_CODE
 from .recipe import Job, Recipe, split_data_path
+from .script_paths import OVERRIDE_SCRIPT
 
-OVERRIDE_SCRIPT = Path(__file__).resolve().parent.parent / "blender_scripts" / "job_overrides.py"
 CONFIG_FLAG = "--renderplus-job"
 
 

@@ -24,7 +24,6 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .blendfile import (  # re-exported: the upload checks import them from here
@@ -40,6 +39,7 @@ from .command import output_pattern
 from .markers import parse_marker
 from .options import choose_blender
 from .recipe import Job, Recipe
+from .script_paths import PROBE_SCRIPT
 
 PROBE_TIMEOUT = 180.0
 VERSION_TIMEOUT = 60.0
@@ -54,7 +54,6 @@ __all__ = ["BLEND_MAGIC", "GZIP_MAGIC", "HEADER_BYTES", "ZSTD_MAGIC", "BinaryFac
            "blender_version", "check_recipe", "engine_problem", "find_binary", "folder_problem",
            "inspect_binary", "parse_engine_listing", "probe_file", "read_head", "source_problem"]
 
-PROBE_SCRIPT = Path(__file__).resolve().parent.parent / "blender_scripts" / "probe_file.py"
 
 
 @dataclass
