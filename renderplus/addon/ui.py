@@ -170,13 +170,13 @@ class RENDERPLUS_PT_main(SidebarPanel):
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
-            _draw_binary(layout)
+            _draw_rendering_blender(layout)
             if run.status in (FINISHED, CANCELLED):
-                _draw_results(context, layout, run)
-        _draw_copy(layout, settings, run)
+                _draw_batch_results(context, layout, run)
+        _draw_rendered_file(layout, settings, run)
 
 
-def _draw_binary(layout: bpy.types.UILayout) -> None:
+def _draw_rendering_blender(layout: bpy.types.UILayout) -> None:
     """Which Blender renders the jobs, and whether it is known yet (asked in a thread)."""
     binary = bridge.rendering_binary()
     info = bridge.binary_info(binary)
@@ -192,7 +192,7 @@ def _draw_binary(layout: bpy.types.UILayout) -> None:
         row.label(text=f"Renders with Blender {info.version}", icon="BLENDER")
 
 
-def _draw_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: Any) -> None:
+def _draw_batch_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: Any) -> None:
     box = layout.box()
     icon: Any = "CHECKMARK" if run.status == FINISHED and not run.failed else "ERROR"
     if run.status == CANCELLED:
@@ -214,7 +214,7 @@ def _draw_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: A
         col.label(text=f"Pending: {run.poweroff}", icon="QUIT")
 
 
-def _draw_copy(layout: bpy.types.UILayout, settings: Any, run: Any) -> None:
+def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> None:
     """Say which file the batch renders: a saved copy, never the file being edited."""
     col = layout.column(align=True)
     col.scale_y = 0.8
