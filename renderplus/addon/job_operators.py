@@ -19,6 +19,7 @@ from .props import (
     HOOK_PHASE_ITEMS,
     QUICK_BATCH_ITEMS,
     active_job,
+    claim_uid,
     copy_group,
     fill_from_scene,
     new_job,
@@ -36,6 +37,18 @@ class ActiveJobEdit(bpy.types.Operator):
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         return active_job(context) is not None
+
+
+class WholeListEdit(bpy.types.Operator):
+    """Not registered itself: the base of the operators that change every job, undoable and
+    available only while the list has jobs."""
+
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        settings = settings_of(context)
+        return settings is not None and len(settings.jobs) > 0
 
 
 def _camera_names(scene: bpy.types.Scene) -> list[str]:
@@ -66,8 +79,6 @@ class RENDERPLUS_OT_job_add(bpy.types.Operator):
         if not camera:
             self.report({"WARNING"}, f"Scene '{scene.name}' has no camera: choose one for the job")
         return {"FINISHED"}
-
-
 
 
 class RENDERPLUS_OT_jobs_from(bpy.types.Operator):
@@ -157,8 +168,7 @@ class RENDERPLUS_OT_job_duplicate(ActiveJobEdit):
         copy = settings.jobs.add()
         copy_group(settings.jobs[index], copy)
         copy.name = f"{source.name} (copy)"
-        copy.uid = settings.next_uid
-        settings.next_uid += 1
+        copy.uid = claim_uid(settings)
         settings.jobs.move(len(settings.jobs) - 1, index + 1)
         settings.active_job_index = index + 1
         return {"FINISHED"}
@@ -185,19 +195,13 @@ class RENDERPLUS_OT_job_move(ActiveJobEdit):
         return {"FINISHED"}
 
 
-class RENDERPLUS_OT_jobs_enable(bpy.types.Operator):
+class RENDERPLUS_OT_jobs_enable(WholeListEdit):
     """Enable or disable every job"""
 
     bl_idname = "renderplus.jobs_enable"
     bl_label = "Enable All Jobs"
-    bl_options = {"REGISTER", "UNDO"}
 
     enable: BoolProperty(name="Enable", default=True)
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        settings = settings_of(context)
-        return settings is not None and len(settings.jobs) > 0
 
     def execute(self, context: bpy.types.Context) -> Result:
         settings = settings_of(context)
@@ -208,17 +212,11 @@ class RENDERPLUS_OT_jobs_enable(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RENDERPLUS_OT_jobs_clear(bpy.types.Operator):
+class RENDERPLUS_OT_jobs_clear(WholeListEdit):
     """Remove every job"""
 
     bl_idname = "renderplus.jobs_clear"
     bl_label = "Remove All Jobs"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        settings = settings_of(context)
-        return settings is not None and len(settings.jobs) > 0
 
     def execute(self, context: bpy.types.Context) -> Result:
         settings = settings_of(context)

@@ -21,7 +21,7 @@ from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError
 from . import bridge, job_checks, recipe_io
 from .paths import relative_outputs, resolve_path
-from .preferences import get_preferences, preferred_blender
+from .preferences import DEFAULT_PORT, get_preferences, preferred_blender
 from .props import ensure_uids, run_state, scene_settings, settings_of
 from .ui_run import draw_wrapped, wrap_lines
 
@@ -285,7 +285,7 @@ class RENDERPLUS_OT_server_start(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> Result:
         prefs = get_preferences()
-        port = prefs.server_port if prefs is not None else 7777
+        port = prefs.server_port if prefs is not None else DEFAULT_PORT
         try:
             url = bridge.start_server(port, no_token=prefs is not None and prefs.no_token)
         except bridge.BridgeError as exc:

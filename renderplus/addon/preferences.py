@@ -17,10 +17,10 @@ import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
 from ..batch.options import choose_blender
+from ..server import DEFAULT_PORT
 from . import ADDON_ID, bridge
 from .props import PATH_OPTIONS
-
-DEFAULT_PORT = 7777
+from .ui_server import draw_server_status
 
 
 def _blender_changed(prefs: Any, _context: Any) -> None:
@@ -48,22 +48,12 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         box = layout.box()
-        row = box.row()
-        url = bridge.server_url()
-        if url:
-            row.label(text=f"Batch server running at {url}", icon="LINKED")
-            row.operator("renderplus.server_stop", text="Stop Server", icon="CANCEL")
-        elif bridge.server_stopping():
-            row.label(text="Batch server stopping...", icon="TIME")
-        else:
-            row.label(text="Batch server stopped", icon="UNLINKED")
-            row.operator("renderplus.server_start", text="Start Server", icon="PLAY")
-        if url:
-            draw_dashboard(box)
+        draw_server_status(box)
         row = box.row()
         row.prop(self, "server_port")
         row.prop(self, "server_autostart")
         box.prop(self, "no_token")
+        url = bridge.server_url()
         if url and bridge.server_port() != self.server_port:
             box.label(text="Restart the server to use the new port", icon="INFO")
         if url and self.no_token == (bridge.server_token() is not None):
@@ -73,18 +63,6 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
         col.prop(self, "blender_bin")
         col.label(text=f"Jobs render with: {choose_blender(None, preferred_blender(self))}")
         col.prop(self, "mail_password")
-
-
-def draw_dashboard(layout: bpy.types.UILayout) -> None:
-    """The running server's dashboard address (with its token) and a button that copies it."""
-    dashboard = bridge.dashboard_url()
-    if dashboard is None:
-        return
-    row = layout.row(align=True)
-    row.label(text=dashboard, icon="URL")
-    row.operator("renderplus.dashboard_copy", text="", icon="COPYDOWN")
-    if bridge.server_token() is None:
-        layout.label(text="No access token: anyone on this machine may drive the batch", icon="ERROR")
 
 
 def get_preferences() -> RenderPlusPreferences | None:

@@ -42,6 +42,7 @@ PATH_OPTIONS: Any = ({"PATH_SUPPORTS_BLEND_RELATIVE"}
                      if "is_path_supports_blend_relative" in _PROPERTY_RNA.properties else set())
 
 # "FILE" keeps what the .blend says; "OTHER" lets the user type a third-party engine's id.
+# recipe_io (no bpy) converts these choices and names the same ids (a test keeps them equal).
 ENGINE_FROM_FILE = "FILE"
 ENGINE_OTHER = "OTHER"
 ENGINE_ITEMS = [
@@ -52,7 +53,6 @@ ENGINE_ITEMS = [
     ("BLENDER_WORKBENCH", "Workbench", "Workbench"),
     (ENGINE_OTHER, "Other", "Another render engine, by its id"),
 ]
-KNOWN_ENGINES = {item[0] for item in ENGINE_ITEMS} - {ENGINE_FROM_FILE, ENGINE_OTHER}
 
 FORMAT_FROM_FILE = "FILE"
 FORMAT_ITEMS = [(FORMAT_FROM_FILE, "From File", "Write the format saved in the scene")] + [
@@ -300,11 +300,17 @@ def file_safe(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("_.") or "job"
 
 
+def claim_uid(settings: RenderPlusSettings) -> int:
+    """A uid no job of ``settings`` has had yet."""
+    uid: int = settings.next_uid
+    settings.next_uid += 1
+    return uid
+
+
 def new_job(settings: RenderPlusSettings, name: str) -> RenderPlusJob:
     """Append a job with a fresh uid and make it the active one."""
     job: RenderPlusJob = settings.jobs.add()
-    job.uid = settings.next_uid
-    settings.next_uid += 1
+    job.uid = claim_uid(settings)
     job.name = name
     settings.active_job_index = len(settings.jobs) - 1
     return job
@@ -316,8 +322,7 @@ def ensure_uids(settings: RenderPlusSettings) -> None:
     seen: set[int] = set()
     for job in settings.jobs:
         if job.uid <= 0 or job.uid in seen:
-            job.uid = settings.next_uid
-            settings.next_uid += 1
+            job.uid = claim_uid(settings)
         seen.add(job.uid)
         settings.next_uid = max(settings.next_uid, job.uid + 1)
 

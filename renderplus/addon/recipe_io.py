@@ -24,6 +24,7 @@ from ..batch.recipe import (
     Job,
     Recipe,
     parse_recipe,
+    recipe_base_dir,
 )
 
 if TYPE_CHECKING:
@@ -276,10 +277,11 @@ def describe_recipe_error(errors: Iterable[Any], limit: int = 5) -> str:
 
 
 def load_recipe_file(path: str) -> Recipe:
-    """Read and validate a recipe file (``RecipeError`` on bad content, ``OSError`` on I/O)."""
+    """Read and validate a recipe file, its relative paths against its folder as the CLI reads
+    them (``recipe_base_dir``); ``RecipeError`` on bad content, ``OSError`` on I/O."""
     with open(path, "rb") as handle:
         data = handle.read()
-    return parse_recipe(data, base_dir=os.path.dirname(os.path.abspath(path)))
+    return parse_recipe(data, base_dir=recipe_base_dir(path))
 
 
 def dump_recipe(recipe: Recipe, *, include_password: bool = False) -> str:

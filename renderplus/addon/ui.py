@@ -17,6 +17,7 @@ from typing import Any
 
 import bpy
 
+from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
 from . import bridge, job_checks
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
@@ -28,7 +29,6 @@ from .ui_run import (
     draw_progress,
     draw_running,
     draw_wrapped,
-    format_duration,
     wrap_width,
 )
 
@@ -170,13 +170,13 @@ class RENDERPLUS_PT_main(SidebarPanel):
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
-            _draw_binary(layout)
+            _draw_rendering_blender(layout)
             if run.status in (FINISHED, CANCELLED):
-                _draw_results(context, layout, run)
-        _draw_copy(layout, settings, run)
+                _draw_batch_results(context, layout, run)
+        _draw_rendered_file(layout, settings, run)
 
 
-def _draw_binary(layout: bpy.types.UILayout) -> None:
+def _draw_rendering_blender(layout: bpy.types.UILayout) -> None:
     """Which Blender renders the jobs, and whether it is known yet (asked in a thread)."""
     binary = bridge.rendering_binary()
     info = bridge.binary_info(binary)
@@ -192,12 +192,12 @@ def _draw_binary(layout: bpy.types.UILayout) -> None:
         row.label(text=f"Renders with Blender {info.version}", icon="BLENDER")
 
 
-def _draw_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: Any) -> None:
+def _draw_batch_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: Any) -> None:
     box = layout.box()
     icon: Any = "CHECKMARK" if run.status == FINISHED and not run.failed else "ERROR"
     if run.status == CANCELLED:
         icon = "CANCEL"
-    total = format_duration(run.rendertime)
+    total = format_duration(run.rendertime) if run.rendertime >= 0 else ""
     box.label(text=f"{run.status.title()} at {run.finished}" + (f" in {total}" if total else ""), icon=icon)
     col = box.column(align=True)
     if run.average_time >= 0:
@@ -214,7 +214,7 @@ def _draw_results(context: bpy.types.Context, layout: bpy.types.UILayout, run: A
         col.label(text=f"Pending: {run.poweroff}", icon="QUIT")
 
 
-def _draw_copy(layout: bpy.types.UILayout, settings: Any, run: Any) -> None:
+def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> None:
     """Say which file the batch renders: a saved copy, never the file being edited."""
     col = layout.column(align=True)
     col.scale_y = 0.8
@@ -366,7 +366,7 @@ CLASSES = (
     RENDERPLUS_PT_job_hooks,
 )
 
-# Icons the panels use (here and in ui_settings), so a test can check Blender knows them all.
+# Icons the panels use (here, in ui_settings and ui_server), so a test can check Blender knows them all.
 ICONS = frozenset(STATUS_ICONS.values()) | {
     "RENDER_STILL", "ADD", "REMOVE", "OUTLINER_OB_CAMERA", "DUPLICATE", "DOWNARROW_HLT", "TRIA_UP",
     "TRIA_DOWN", "X", "CANCEL", "CHECKMARK", "ERROR", "QUIT", "FILE_BLEND", "FILE_FOLDER", "LINKED",

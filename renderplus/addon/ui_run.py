@@ -12,6 +12,7 @@ from typing import Any
 
 import bpy
 
+from ..batch.durations import format_duration
 from ..batch.view import BatchView, JobStatus
 from . import thumbnails
 
@@ -23,19 +24,6 @@ RUNNING_THUMBNAIL_SCALE = 5.0
 # UILayout.progress() exists from Blender 4.0; older versions show a read-only slider.
 _LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
 HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
-
-
-def format_duration(seconds: float) -> str:
-    """``4.2 s``, ``3 min 05 s``, ``2 h 07 min``; empty for an unknown (negative) time."""
-    if seconds < 0:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def time_left(seconds: float) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import bpy
 
-from . import bridge
-from .preferences import ADDON_ID, draw_dashboard
+from . import ADDON_ID
 from .props import settings_of
 from .ui import SidebarPanel, draw_hooks
+from .ui_server import draw_server_status
 
 
 class RENDERPLUS_PT_settings(SidebarPanel):
@@ -106,18 +106,9 @@ class RENDERPLUS_PT_server(SidebarPanel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
-        url = bridge.server_url()
-        row = layout.row()
-        if url:
-            row.label(text=f"Running at {url}", icon="LINKED")
-            row.operator("renderplus.server_stop", text="", icon="CANCEL")
-        elif bridge.server_stopping():
-            row.label(text="Stopping...", icon="TIME")
-        else:
-            row.label(text="Stopped", icon="UNLINKED")
-            row.operator("renderplus.server_start", text="", icon="PLAY")
-        if url and layout is not None:
-            draw_dashboard(layout)
+        if layout is None:
+            return
+        draw_server_status(layout, compact=True)
         layout.operator("preferences.addon_show", text="Server Preferences",
                         icon="PREFERENCES").module = ADDON_ID
 

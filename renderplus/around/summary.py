@@ -1,13 +1,15 @@
 """A batch in words people read: one wording for the mail, the desktop notification and the
-RSS feed ("7 of 8 jobs finished, 1 failed", durations, times, job labels)."""
+RSS feed ("7 of 8 jobs finished, 1 failed", durations, times, job labels). ``format_duration``
+is the engine's (``batch.durations``), shared with the add-on's panels; it is offered here too so
+the mail, the feed and the notices take all their wording from one module."""
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass
 
+from ..batch.durations import format_duration as format_duration
 from ..batch.view import BatchView, JobStatus, JobView
 
 
@@ -60,21 +62,6 @@ def headline(view: BatchView, fallback_name: str = "") -> str:
 def job_label(job: JobView) -> str:
     """``#2 "Closeup"`` (or ``#2`` for a job without a name)."""
     return f'#{job.id} "{job.name}"' if job.name else f"#{job.id}"
-
-
-def format_duration(seconds: float | None) -> str:
-    """``12.3 s``, ``4 min 05 s``, ``1 h 02 min 05 s``; ``-`` when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    seconds = max(0.0, float(seconds))
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min {secs:02d} s"
-    return f"{minutes} min {secs:02d} s"
 
 
 def format_time(epoch: float | None) -> str:

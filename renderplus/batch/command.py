@@ -25,14 +25,13 @@ import json
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .frames import FrameSet
 from .markers import OVERRIDE_EXIT_CODE
 from .recipe import Job, Recipe, split_data_path
+from .script_paths import OVERRIDE_SCRIPT
 
-OVERRIDE_SCRIPT = Path(__file__).resolve().parent.parent / "blender_scripts" / "job_overrides.py"
 CONFIG_FLAG = "--renderplus-job"
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .markers import parse_marker
+from .script_paths import DEVICES_SCRIPT
 
 LIST_TIMEOUT = 120.0
 RULE = "-" * 80
 
-DEVICES_SCRIPT = Path(__file__).resolve().parent.parent / "blender_scripts" / "list_devices.py"
 
 
 @dataclass

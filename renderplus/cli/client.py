@@ -25,6 +25,7 @@ from ..batch.view import BatchStatus, BatchView, JobStatus, JobView
 from .bars import LiveView, final_text, job_finished_polling
 from .common import (
     DEFAULT_HOST,
+    DEFAULT_PORT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -48,7 +49,7 @@ class ClientError(Exception):
 
 
 class ServerClient:
-    def __init__(self, host: str = DEFAULT_HOST, port: int = 7777, token: str | None = None,
+    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self.host = host.strip("[]")
         self.port = port

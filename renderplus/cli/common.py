@@ -17,12 +17,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..server.httpd import DEFAULT_HOST, DEFAULT_PORT
+
 if TYPE_CHECKING:
     from ..batch.recipe import Recipe
     from ..batch.store import BatchStore
 
-DEFAULT_PORT = 7777
-DEFAULT_HOST = "127.0.0.1"
 TOKEN_ENV = "RENDERPLUS_TOKEN"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 POLL_INTERVAL = 0.5
@@ -104,14 +104,14 @@ def load_recipe_file(path: str) -> Recipe:
     Every way a file can be broken ends as RecipeError (exit 2 with the list of problems) or
     UsageError (exit 2, one sentence): never a traceback.
     """
-    from ..batch.recipe import RecipeError, parse_recipe
+    from ..batch.recipe import RecipeError, parse_recipe, recipe_base_dir
 
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read the recipe {path}: {exc.strerror or exc}") from None
     try:
-        return parse_recipe(data, base_dir=str(Path(path).resolve().parent))
+        return parse_recipe(data, base_dir=recipe_base_dir(path))
     except RecipeError:
         raise
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # a safety net

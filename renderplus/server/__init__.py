@@ -1,14 +1,22 @@
-"""Render+'s batch server: the spec's REST API over the batch engine, pure Python (no bpy).
+"""Render+'s batch server: the spec's REST API, the web dashboard and the .blend upload over one
+``BatchService``, in pure Python (no bpy).
 
-Two ways to run it: ``python3 server`` from the add-on folder (``cli.py``), or inside Blender,
-where the add-on calls ``start_server`` and later ``handle.stop()``::
+Who starts it: the CLI (``python3 server --serve`` from the add-on folder runs ``__main__``,
+which hands over to ``renderplus.cli``), and the add-on inside Blender, which calls
+``start_server`` and later ``handle.stop()``::
 
-    from renderplus.server import start_server
-    handle = start_server(service, host="127.0.0.1", port=7777)  # returns once listening
+    from renderplus.server import DEFAULT_PORT, start_server
+    handle = start_server(service, host="127.0.0.1", port=DEFAULT_PORT)  # returns once listening
     handle.port, handle.url, handle.running
     handle.token, handle.dashboard_url, handle.curl_example, handle.token_file
     handle.stop()  # returns once the port is free and its threads have ended; idempotent
     handle.request_stop()  # returns at once (Blender's main thread); a timer polls handle.stopped
+
+The modules: ``app`` (the routes, a Bottle app), ``dashboard_routes``/``dashboard_frames`` (the
+page and the frames it may show), ``upload``/``upload_signature`` (a .blend streamed to disk),
+``openapi``/``dashboard_openapi`` (the API's document), ``guard`` (Host, cross-site and token rules),
+``httpd``/``wire`` (the threaded HTTP server and its limits), ``tokenfile`` (where a server
+leaves its token for the CLI), ``bottle_loader`` and ``version``.
 
 Every server has an access token (docs/api.md, Access): the one given, or one made at start and
 written to this user's token file (``tokenfile.py``), removed again when the stop is asked for.
@@ -25,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from . import tokenfile
 from .guard import TokenScope, check_token
-from .httpd import DEFAULT_HOST, DEFAULT_LIMITS, HttpLimits, HttpServer, TokenRequiredError
+from .httpd import DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, HttpLimits, HttpServer, TokenRequiredError
 from .version import API_VERSION, VERSION
 
 if TYPE_CHECKING:
@@ -34,8 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("renderplus.server")
 
-__all__ = ["API_VERSION", "VERSION", "HttpLimits", "ServerHandle", "TokenRequiredError", "check_token",
-           "start_server"]
+__all__ = ["API_VERSION", "DEFAULT_HOST", "DEFAULT_PORT", "VERSION", "HttpLimits", "ServerHandle",
+           "TokenRequiredError", "check_token", "start_server"]
 
 
 class ServerHandle(HttpServer):
@@ -88,7 +96,7 @@ class ServerHandle(HttpServer):
             tokenfile.remove_record(record)
 
 
-def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = 7777,
+def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  token: str | None = None, *, no_token: bool = False, token_file: bool = True,
                  max_upload: int | None = None, limits: HttpLimits = DEFAULT_LIMITS) -> ServerHandle:
     """Serve ``service`` on ``host:port`` from daemon threads; returns once listening.

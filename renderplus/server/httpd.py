@@ -45,11 +45,12 @@ from .wire import DEFAULT_LIMITS, BodyReader, HeadError, HttpLimits, read_head
 log = logging.getLogger("renderplus.server")
 
 DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7777  # the server's, the CLI's and the add-on's default
 DRAIN_LIMIT = 64 * 1024 * 1024  # unread request body discarded after an early answer (413...)
 DRAIN_TIMEOUT = 2.0
 BUSY_STATUS = "Server busy: too many connections, try again"
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_LIMITS", "HttpLimits", "HttpServer", "TokenRequiredError"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_LIMITS", "DEFAULT_PORT", "HttpLimits", "HttpServer", "TokenRequiredError"]
 
 
 class TokenRequiredError(ValueError):

@@ -14,6 +14,7 @@ from typing import Any
 from ..batch.recipe.schema import recipe_schema
 from .dashboard_openapi import DASHBOARD_OPENAPI_PATHS
 from .guard import ROUTE_ACCESS, Access
+from .httpd import DEFAULT_HOST, DEFAULT_PORT
 from .version import API_VERSION, SERVER_NAME, VERSION
 
 JSON = "application/json"
@@ -285,7 +286,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": f"{SERVER_NAME} API", "version": VERSION,
                  "description": f"Render+ batch server REST API, version {API_VERSION}. JSON in, "
                                 "JSON out; every error body has a 'status' sentence."},
-        "servers": [{"url": "http://127.0.0.1:7777"}],
+        "servers": [{"url": f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"}],
         "security": _TOKEN,
         "paths": paths,
         "components": {

@@ -1,11 +1,18 @@
-"""recipe_io without Blender: override values keep their JSON types through the text field, and
-engine ids map to the (choice, typed id) pair of the properties and back."""
+"""recipe_io without Blender: override values keep their JSON types through the text field,
+engine ids map to the (choice, typed id) pair of the properties and back, and a recipe file's
+relative paths resolve as the CLI resolves them."""
 
 from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
 
 import pytest
 
 from renderplus.addon import recipe_io
+from renderplus.batch.recipe import recipe_base_dir
+from renderplus.cli import common as cli_common
 
 
 @pytest.mark.parametrize("text", ["24", "true", "[1, 2.5]", "plain words", '"24"', "null", "{}", " 3 "])
@@ -25,3 +32,31 @@ def test_engine_choices_round_trip() -> None:
     for engine in ("", "CYCLES", "BLENDER_EEVEE_NEXT", "LUXCORE"):
         assert recipe_io.engine_id(*recipe_io.engine_choice(engine)) == engine
     assert recipe_io.engine_choice("LUXCORE") == ("OTHER", "LUXCORE")
+
+
+def test_a_symlinked_recipe_resolves_against_its_real_folder_in_the_addon_and_the_cli(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    elsewhere = tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    recipe_file = project / "shots.json"
+    recipe_file.write_text(json.dumps({"version": 2.2, "jobs": [{"blend_file": "shots.blend"}]}))
+    link = elsewhere / "linked.json"
+    link.symlink_to(recipe_file)
+
+    from_addon = recipe_io.load_recipe_file(str(link))
+    from_cli = cli_common.load_recipe_file(str(link))
+    assert from_addon.base_dir == from_cli.base_dir == recipe_base_dir(str(link))
+    assert from_addon.resolve("shots.blend") == str(project.resolve() / "shots.blend")
+    assert from_cli.resolve("shots.blend") == from_addon.resolve("shots.blend")
+
+
+def test_the_engines_offered_by_name_are_the_ones_recipe_io_knows() -> None:
+    """props.py imports bpy, so its engine items are read from its source."""
+    tree = ast.parse((Path(recipe_io.__file__).parent / "props.py").read_text(encoding="utf-8"))
+    items = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == "ENGINE_ITEMS" for t in node.targets))
+    assert isinstance(items, ast.List)
+    named = [item.elts[0].value for item in items.elts
+             if isinstance(item, ast.Tuple) and isinstance(item.elts[0], ast.Constant)]
+    assert named == list(recipe_io.KNOWN_ENGINES)

@@ -10,7 +10,6 @@ import pytest
 from renderplus.around import BatchWatchers
 from renderplus.around.summary import (
     batch_title,
-    format_duration,
     format_time,
     headline,
     job_counts,
@@ -73,14 +72,6 @@ def test_batch_title_is_the_file_name(name: str, fallback: str, title: str) -> N
 def test_job_label_with_and_without_a_name() -> None:
     assert job_label(job_view(2, "QUEUED", name="Closeup")) == '#2 "Closeup"'
     assert job_label(job_view(2, "QUEUED")) == "#2"
-
-
-@pytest.mark.parametrize(("seconds", "text"), [
-    (None, "-"), (math.nan, "-"), (math.inf, "-"), (-3.0, "0.0 s"), (12.34, "12.3 s"),
-    (59.94, "59.9 s"), (245.0, "4 min 05 s"), (3725.0, "1 h 02 min 05 s"),
-])
-def test_format_duration(seconds: float | None, text: str) -> None:
-    assert format_duration(seconds) == text
 
 
 def test_format_time_is_local_wall_clock_or_a_dash() -> None:

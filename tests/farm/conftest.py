@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from renderplus.batch.executors.farm import FarmExecutor, FlamencoEngine, SharedStorage, SlurmEngine
+from renderplus.batch.script_paths import FLAMENCO_JOB_TYPE
 from tests.farm.flamenco_farm import start_flamenco
 from tests.farm.slurm_cluster import SlurmCluster, missing_reason, start_cluster
 
 REPO = Path(__file__).resolve().parents[2]
-JOB_TYPE_JS = REPO / "renderplus" / "blender_scripts" / "flamenco_renderplus.js"
+JOB_TYPE_JS = FLAMENCO_JOB_TYPE
 
 
 @dataclass

@@ -34,6 +34,7 @@ from .. import spawner
 from ..markers import MARKER_PREFIX, parse_marker
 from ..paths import TEMP_VARS, job_temp_dir
 from ..process import OwnedProcess
+from ..script_paths import SESSION_SCRIPT
 from .base import (
     Accepted,
     EventSink,
@@ -47,7 +48,6 @@ from .base import (
 from .session_job import SessionJob, session_job
 
 NAME = "session"
-SESSION_SCRIPT = Path(__file__).resolve().parents[2] / "blender_scripts" / "session.py"
 SESSION_FLAG = "--renderplus-session"
 JOB_START, JOB_END = "job_start", "job_end"
 RESETS = ("reload", "restore")

@@ -14,15 +14,14 @@ import os
 import subprocess
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..blendfile import blend_file_version, blend_header_problem, read_head
 from ..markers import parse_marker
+from ..script_paths import PROBE_SCRIPT
 from .binary import Runner
 
 PROBE_TIMEOUT = 180.0
-PROBE_SCRIPT = Path(__file__).resolve().parent.parent.parent / "blender_scripts" / "probe_file.py"
 
 
 @dataclass(frozen=True)

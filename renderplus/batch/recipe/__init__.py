@@ -40,6 +40,7 @@ from .model import (
     SizeToggle,
     SoundSettings,
     Toggle,
+    recipe_base_dir,
 )
 from .validate import parse_recipe
 
@@ -49,5 +50,5 @@ __all__ = [
     "CyclesSettings", "DataPathStep", "Hook", "Job", "MailSettings", "Notifications",
     "PercentageToggle", "PowerOff", "Recipe", "RecipeError", "RssSettings", "Section", "Settings",
     "SizeToggle", "SoundSettings", "Toggle", "ValidationIssue", "data_path_problem", "parse_recipe",
-    "split_data_path",
+    "recipe_base_dir", "split_data_path",
 ]

@@ -225,6 +225,13 @@ class PowerOff(Record):
         return self.enabled and self.action != "DISABLED"
 
 
+def recipe_base_dir(recipe_path: str) -> str:
+    """The folder a recipe file's relative paths are resolved against: the folder of the file
+    itself, symlinks followed, so a recipe linked into another folder still finds the .blend
+    files beside it. The CLI and the add-on's *Import Recipe* both use this rule."""
+    return os.path.dirname(os.path.realpath(recipe_path))
+
+
 @dataclass
 class Recipe(Record):
     """A whole batch: settings and jobs. ``base_dir`` resolves relative paths.

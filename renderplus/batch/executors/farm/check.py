@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ...script_paths import FLAMENCO_JOB_TYPE
 from .base import FarmEngine, FarmError, FarmInfo
 from .staging import SharedStorage, invisible_assets
 
@@ -36,7 +37,7 @@ class FarmCheck:
         if info.renderplus_type is not None:
             out.append("Render+'s Flamenco job type: " + (
                 "installed" if info.renderplus_type else
-                "NOT installed (copy renderplus/blender_scripts/flamenco_renderplus.js into the "
+                f"NOT installed (copy {FLAMENCO_JOB_TYPE} into the "
                 "scripts/ folder beside the flamenco-manager executable and restart it)"))
         for blend, problems in self.assets.items():
             if not problems:
