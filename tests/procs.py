@@ -25,6 +25,17 @@ def pids_in_group(pgid: int) -> list[int]:
     return [pid for pid, fields in live_processes() if int(fields[2]) == pgid]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """The processor time (user and system) these processes have used so far: a sign that a
+    program is working, where wall-clock time on a loaded machine says nothing."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid, fields in live_processes():
+        if pid in pids:
+            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
+    return total / ticks
+
+
 def processes_with(text: str) -> list[int]:
     """Live processes (not this one) whose command line contains ``text``."""
     found = []

@@ -7,7 +7,6 @@ import ast
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from renderplus.batch.markers import MARKER_PREFIX, parse_marker
 from renderplus.batch.recipe import Recipe
 from renderplus.batch.runner import Batch
 from tests.batch.conftest import make_recipe
+from tests.waiting import wait_for
 
 # ---------------------------------------------------------------- the argv, without Blender
 
@@ -308,11 +308,8 @@ def test_a_job_for_another_file_ends_the_idle_session(tmp_path: Path, fake_blend
 
 
 def wait_gone(pid: int, timeout: float = 15.0) -> None:
-    deadline = time.time() + timeout
-    while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
-        if time.time() > deadline:
-            raise AssertionError(f"process {pid} is still alive")
-        time.sleep(0.05)
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or _state(pid) == "Z", timeout=timeout,
+             interval=0.05)
 
 
 def _state(pid: int) -> str:

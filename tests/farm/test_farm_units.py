@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from renderplus.batch.executors.farm.tasks import chunk_argv, chunk_frames
 from renderplus.batch.executors.farm.watch import FarmWatch
 from renderplus.batch.frames import FrameSet
 from renderplus.batch.markers import format_marker
+from tests.waiting import wait_for
 
 
 def test_chunks_keep_order_and_never_pass_the_size() -> None:
@@ -121,6 +122,19 @@ def wait_exit(events: list[ExecEvent]) -> Exited:
     raise AssertionError(f"no Exited: {events}")
 
 
+def counted_polls(engine: FakeEngine) -> Callable[[], int]:
+    """From now on count the watcher's polls of ``engine``; returns the count so far."""
+    count = [0]
+    poll = engine.poll
+
+    def counting(farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
+        count[0] += 1
+        return poll(farm_id, tasks)
+
+    engine.poll = counting  # type: ignore[method-assign]
+    return lambda: count[0]
+
+
 def frame_line(frame: int) -> str:
     return format_marker("frame", frame=frame, path=f"/out/{frame}.png") + "\n"
 
@@ -163,7 +177,8 @@ def test_cancel_is_confirmed_by_the_farm_only() -> None:
     watch, events = follow(engine, "1-2", ["1", "2"])
     engine.set(0, TaskState.RUNNING)
     assert watch.cancel(0) and engine.cancels
-    time.sleep(0.2)
+    polls = counted_polls(engine)
+    wait_for(lambda: polls() >= 5)  # the watcher asked the farm again and again: no answer yet
     assert not any(isinstance(e, Exited) for e in events)   # the farm has not answered yet
     engine.set(0, TaskState.CANCELLED, -15)
     engine.set(1, TaskState.CANCELLED)
