@@ -1,4 +1,5 @@
-"""Shared fixtures: real .blend files made by the real Blender, and a skip when it is missing."""
+"""Shared fixtures: real .blend files made by the real Blender, and a skip when it is missing;
+the markers a test gets from what it needs (tests/tiers.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,20 @@ from typing import Any
 
 import pytest
 
+from tests import tiers
 from tests.blendfiles import make_blend
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    tiers.guard_quick_tier(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tiers.mark_needs(items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    tiers.report_blender_calls(session)
 
 
 @pytest.fixture(scope="session")
