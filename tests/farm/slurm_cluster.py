@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.ports import free_port
+from tests.procs import is_alive
 from tests.waiting import wait_for
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "scancel", "sinfo")
@@ -68,12 +70,6 @@ def missing_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class SlurmCluster:
     dir: Path
@@ -99,21 +95,10 @@ class SlurmCluster:
             except ProcessLookupError:
                 continue
             with contextlib.suppress(AssertionError):  # still alive after 10 s: killed below
-                wait_for(lambda pid=pid: not _alive(pid), timeout=10, interval=0.05)
-            if _alive(pid):
+                wait_for(lambda pid=pid: not is_alive(pid), timeout=10, interval=0.05)
+            if is_alive(pid):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purpose
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def start_cluster(partition: str = "render", cpus: int | None = None) -> SlurmCluster:
@@ -130,7 +115,7 @@ def start_cluster(partition: str = "render", cpus: int | None = None) -> SlurmCl
     conf = base / "slurm.conf"
     conf.write_text(_CONF.format(host=host, dir=base, partition=partition,
                                  cpus=cpus or min(os.cpu_count() or 1, 2),
-                                 ctld_port=_free_port(), slurmd_port=_free_port()))
+                                 ctld_port=free_port(), slurmd_port=free_port()))
     cluster = SlurmCluster(base, conf, partition)
     try:
         subprocess.run(["runuser", "-u", "munge", "--", "munged",
