@@ -111,15 +111,10 @@ def follow(engine: FakeEngine, frames: str, chunks: list[str]) -> tuple[FarmWatc
 
 
 def wait_exit(events: list[ExecEvent]) -> Exited:
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        exits = [e for e in events if isinstance(e, Exited)]
-        if exits:
-            time.sleep(0.1)
-            assert len([e for e in events if isinstance(e, Exited)]) == 1
-            return exits[0]
-        time.sleep(0.01)
-    raise AssertionError(f"no Exited: {events}")
+    exits = wait_for(lambda: [e for e in events if isinstance(e, Exited)], timeout=5, interval=0.01)
+    time.sleep(0.1)  # not a wait for something: a second Exited would arrive within it
+    assert len([e for e in events if isinstance(e, Exited)]) == 1
+    return exits[0]
 
 
 def counted_polls(engine: FakeEngine) -> Callable[[], int]:
@@ -192,10 +187,7 @@ def test_a_task_cancelled_on_the_farm_fails_the_job_for_good() -> None:
     engine.set(1, TaskState.RUNNING)
     _watch, events = follow(engine, "1-2", ["1", "2"])
     engine.set(0, TaskState.CANCELLED, -15, "Slurm: CANCELLED, JOB 8 ON n1 CANCELLED AT 12:00")
-    deadline = time.time() + 5
-    while not engine.cancels and time.time() < deadline:
-        time.sleep(0.01)
-    assert engine.cancels, "the rest of the farm job is cancelled"
+    assert wait_for(lambda: engine.cancels, timeout=5, interval=0.01), "the rest of the farm job is cancelled"
     engine.set(1, TaskState.CANCELLED, -15)
     exited = wait_exit(events)
     assert exited.returncode == -15 and exited.final and not exited.cancelled
