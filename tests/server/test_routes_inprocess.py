@@ -190,8 +190,8 @@ def test_unknown_routes_and_wrong_methods_answer_in_json(app_client: WsgiClient)
 
 
 @pytest.mark.parametrize("method, path, name", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
-def test_every_route_answers_json_with_a_status_sentence(app_client: WsgiClient, method: str, path: str,
-                                                         name: str) -> None:
+def test_every_route_answers_in_json(app_client: WsgiClient, method: str, path: str,
+                                     name: str) -> None:
     concrete = path.replace("<job_id:re:.*>", "0")
     answer = app_client.call(method, concrete, b"{}" if method == "POST" else None)
     assert answer.code not in (404, 405, 500), (name, answer.code, answer.raw[:200])
