@@ -21,7 +21,7 @@ from renderplus.batch.store import errors as store_errors
 from tests.mounts import small_tmpfs
 from tests.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
