@@ -48,8 +48,10 @@ def needs(item: pytest.Item) -> set[str]:
     """The markers ``item`` gets from its fixtures and its folder."""
     fixtures = set(getattr(item, "fixturenames", ()))
     found = {marker for marker, names in NEEDS_BY_FIXTURE.items() if fixtures & names}
-    parts = Path(str(item.path)).resolve().relative_to(TESTS).parts
-    found |= {marker for marker, folders in NEEDS_BY_FOLDER.items() if parts[0] in folders}
+    path = Path(str(item.path)).resolve()
+    if path.is_relative_to(TESTS):
+        folder = path.relative_to(TESTS).parts[0]
+        found |= {marker for marker, folders in NEEDS_BY_FOLDER.items() if folder in folders}
     return found
 
 
