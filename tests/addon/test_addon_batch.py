@@ -3,7 +3,6 @@ the pump copying the batch into the UI properties until FINISHED."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,9 @@ from typing import Any
 import pytest
 
 from tests.addon.helpers import bpy_pythons, python_id, run_bpy_script
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.bpy, pytest.mark.blender, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module", params=bpy_pythons(), ids=python_id)

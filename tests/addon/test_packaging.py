@@ -88,6 +88,7 @@ def test_the_zip_holds_the_add_on_folder_and_its_wheel(addon_zip: Path) -> None:
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/." in n]
 
 
+@pytest.mark.bpy  # Blender's extension validator ships in the bpy wheel
 def test_blenders_validator_accepts_the_zip(addon_zip: Path) -> None:
     proc = subprocess.run([sys.executable, str(validator()), "validate", str(addon_zip)],
                           capture_output=True, text=True, timeout=60)
@@ -108,6 +109,7 @@ def run_build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
                            "--validator", str(validator())], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.bpy  # the build runs Blender's validator from the bpy wheel
 def test_build_fails_when_blenders_validator_rejects_the_manifest(source_copy: Path, tmp_path: Path) -> None:
     path = source_copy / "blender_manifest.toml"
     text = path.read_text(encoding="utf-8")
@@ -118,6 +120,7 @@ def test_build_fails_when_blenders_validator_rejects_the_manifest(source_copy: P
     assert "validator rejected" in proc.stderr and "tagline" in proc.stderr
 
 
+@pytest.mark.bpy
 def test_build_fails_when_bl_info_and_manifest_disagree(source_copy: Path, tmp_path: Path) -> None:
     version = manifest()["version"]
     major, minor, patch = (int(p) for p in version.split("."))

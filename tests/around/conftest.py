@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from renderplus.around import power
+from tests.ports import free_port
 
 # ---------------------------------------------------------------------------------------------
 # No test powers the machine off
@@ -262,11 +263,7 @@ def silent_server() -> Iterator[int]:
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port with nothing listening (connection refused)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return int(port)
+    return free_port()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import stat
-import time
 from pathlib import Path
 
 import feedparser
@@ -14,6 +13,7 @@ import pytest
 from renderplus.around import BatchWatchers
 from renderplus.around.rss import FeedCache, FeedWriter, build_feed
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus, JobView, Times
+from tests.waiting import wait_for
 
 from .views import batch_view, job_view, mail_section, recipe_with
 
@@ -33,16 +33,22 @@ def job_statuses(feed: feedparser.FeedParserDict) -> list[str]:
 
 
 def wait_for_feed(path: Path, statuses: list[str], timeout: float = 20.0) -> feedparser.FeedParserDict:
-    """The feed once its writer thread has written these job statuses."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """The feed once its writer thread has written these job statuses (the last one read when
+    it never does: the caller's assertion then shows what it said)."""
+    seen: list[feedparser.FeedParserDict] = []
+
+    def written() -> bool:
         if path.exists():
-            feed = parse(path)
-            if job_statuses(feed) == statuses or time.monotonic() > deadline:
-                return feed
-        elif time.monotonic() > deadline:
-            raise AssertionError(f"{path} was never written")
-        time.sleep(0.02)
+            seen.append(parse(path))
+            return job_statuses(seen[-1]) == statuses
+        return False
+
+    try:
+        wait_for(written, timeout=timeout, interval=0.02)
+    except AssertionError:
+        if not seen:
+            raise AssertionError(f"{path} was never written") from None
+    return seen[-1]
 
 
 def test_statuses_follow_the_batch(tmp_path: Path) -> None:

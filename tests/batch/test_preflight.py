@@ -88,6 +88,7 @@ def test_a_missing_blender_is_one_problem_for_the_batch(tmp_path: Path) -> None:
     assert not report.files
 
 
+@pytest.mark.blender  # check_recipe asks the binary its version and engines
 def test_no_enabled_job_is_a_problem(tmp_path: Path) -> None:
     report = check_recipe(recipe_for([{"blend_file": "x.blend", "enabled": False}], tmp_path), BLENDER,
                           ask_blender=False)

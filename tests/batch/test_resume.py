@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from renderplus.batch.service import BatchService, NothingToResumeError
 from renderplus.batch.store import BatchStore
 from renderplus.batch.view import JobStatus
 from tests.batch.conftest import make_recipe
-from tests.procs import pids_in_group
+from tests.procs import pids_in_group, processes_with
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -71,7 +70,7 @@ def test_killed_mid_job_comes_back_as_it_was_and_resumes_only_what_is_missing(
     else:
         driver.send_signal(signal.SIGKILL)
     driver.wait(10)
-    time.sleep(1.0)  # the killed run's Blender ends by the parent-death signal
+    wait_for(lambda: not processes_with(str(out)), timeout=15)  # ended by the parent-death signal
     before = stamps(out)
     assert {f"shot0_000{i}.png" for i in range(1, 5)} <= set(before)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import frame_marker, make_recipe
-from tests.procs import pids_in_group
+from tests.procs import cpu_seconds, pids_in_group
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.blender
@@ -395,8 +394,7 @@ def test_blender_ends_itself_when_render_plus_is_killed(tmp_path: Path, blend_fa
                               stdout=subprocess.PIPE, text=True)
     assert driver.stdout is not None
     blender_pgid = int(driver.stdout.readline())
-    time.sleep(2.0)  # Blender is up and rendering
-    assert pids_in_group(blender_pgid)
+    wait_for(lambda: cpu_seconds(pids_in_group(blender_pgid)) >= 2.0, timeout=120)  # rendering
     driver.send_signal(signal.SIGKILL)
     driver.wait(10)
     wait_for(lambda: not pids_in_group(blender_pgid), timeout=15)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from renderplus.batch.service import (
     NotRunningError,
 )
 from tests.batch.conftest import make_recipe
+from tests.waiting import wait_for
 
 
 def sleeper_recipe(fake_blender: Callable[[str], str], seconds: float) -> Recipe:
@@ -41,9 +41,7 @@ def test_refusals_name_the_reason(tmp_path: Path, fake_blender: Callable[[str], 
         service.start()
     with pytest.raises(BatchRunningError):
         service.load_recipe(sleeper_recipe(fake_blender, 1))
-    deadline = time.time() + 10
-    while batch.view().job(0).status != "RUNNING" and time.time() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: batch.view().job(0).status == "RUNNING", timeout=10, interval=0.01)
     service.cancel_current_job()
     assert batch.wait(10)
     snapshot = service.snapshot()

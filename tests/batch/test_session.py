@@ -8,7 +8,6 @@ import dataclasses
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from renderplus.batch.markers import MARKER_PREFIX, parse_marker
 from renderplus.batch.recipe import Recipe
 from renderplus.batch.runner import Batch
 from tests.batch.conftest import make_recipe
+from tests.procs import is_alive
+from tests.waiting import wait_for
 
 # ---------------------------------------------------------------- the job line, without Blender
 
@@ -311,18 +312,7 @@ def test_a_job_for_another_file_ends_the_idle_session(tmp_path: Path, fake_blend
 
 
 def wait_gone(pid: int, timeout: float = 15.0) -> None:
-    deadline = time.time() + timeout
-    while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
-        if time.time() > deadline:
-            raise AssertionError(f"process {pid} is still alive")
-        time.sleep(0.05)
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "Z"
+    wait_for(lambda: not is_alive(pid), timeout=timeout, interval=0.05)
 
 
 @pytest.mark.blender

@@ -14,16 +14,13 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from renderplus.batch.runner import RunOptions
 from renderplus.batch.service import BatchService
 from renderplus.server.app import create_app
 from renderplus.server.httpd import HttpServer
-from tests.procs import processes_with
 from tests.server.helpers import SLEEP_HOOK, call, wait_for
 
 CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
@@ -79,14 +76,6 @@ def open_page(browser: Any) -> Iterator[Callable[..., Watched]]:
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[BatchService]:
-    svc = BatchService(options=RunOptions(kill_grace=2.0), work_dir=tmp_path / "work")
-    yield svc
-    svc.shutdown(timeout=20)
-    wait_for(lambda: not processes_with(SLEEP_HOOK), timeout=15)
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from renderplus.batch.store import BatchStore
+from tests.procs import processes_with
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +39,12 @@ def test_recipe_killed_then_resume_renders_only_the_missing_frames(
     run = subprocess.Popen([sys.executable, "-m", "renderplus.server", "--recipe", str(recipe),
                             "--work-dir", str(work)], cwd=ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while len(list(out.glob("shot1_*.png"))) < 2:  # frame 1 is recorded by then
-        assert time.time() < deadline and run.poll() is None
-        time.sleep(0.1)
+    wait_for(lambda: run.poll() is not None or len(list(out.glob("shot1_*.png"))) >= 2,
+             timeout=120)  # frame 1 is recorded by then
+    assert run.poll() is None
     run.send_signal(signal.SIGKILL)
     run.wait(10)
-    time.sleep(1.0)
+    wait_for(lambda: not processes_with(str(out)), timeout=15)  # ended by the parent-death signal
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
     # the frames the killed run recorded must stay untouched; a file written in the instant
     # before the kill, before its record, may render again (it could be half-written)

@@ -5,6 +5,7 @@ root with their own configuration, socket, state and logs in one temp folder (no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -12,9 +13,12 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.ports import free_port
+from tests.procs import is_alive
+from tests.waiting import wait_for
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "scancel", "sinfo")
 MUNGE_KEY = "/etc/munge/munge.key"
@@ -66,12 +70,6 @@ def missing_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class SlurmCluster:
     dir: Path
@@ -96,23 +94,11 @@ class SlurmCluster:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 continue
-            deadline = time.time() + 10
-            while time.time() < deadline and _alive(pid):
-                time.sleep(0.05)
-            if _alive(pid):
+            with contextlib.suppress(AssertionError):  # still alive after 10 s: killed below
+                wait_for(lambda pid=pid: not is_alive(pid), timeout=10, interval=0.05)
+            if is_alive(pid):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purpose
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def start_cluster(partition: str = "render", cpus: int | None = None) -> SlurmCluster:
@@ -129,7 +115,7 @@ def start_cluster(partition: str = "render", cpus: int | None = None) -> SlurmCl
     conf = base / "slurm.conf"
     conf.write_text(_CONF.format(host=host, dir=base, partition=partition,
                                  cpus=cpus or min(os.cpu_count() or 1, 2),
-                                 ctld_port=_free_port(), slurmd_port=_free_port()))
+                                 ctld_port=free_port(), slurmd_port=free_port()))
     cluster = SlurmCluster(base, conf, partition)
     try:
         subprocess.run(["runuser", "-u", "munge", "--", "munged",
@@ -139,15 +125,19 @@ def start_cluster(partition: str = "render", cpus: int | None = None) -> SlurmCl
         env = cluster.env()
         for daemon in ("slurmctld", "slurmd"):
             subprocess.run([daemon], env=env, check=True, capture_output=True, text=True, timeout=30)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            state = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True,
-                                   text=True, timeout=10).stdout.strip()
-            if state == "idle":
-                return cluster
-            time.sleep(0.2)
-        raise RuntimeError(f"the Slurm node did not come up (state {state!r}): "
-                           + (base / "log" / "slurmctld.log").read_text()[-2000:])
+        states: list[str] = []
+
+        def node_is_idle() -> bool:
+            states.append(subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True,
+                                         text=True, timeout=10).stdout.strip())
+            return states[-1] == "idle"
+
+        try:
+            wait_for(node_is_idle, timeout=30, interval=0.2)
+        except AssertionError:
+            raise RuntimeError(f"the Slurm node did not come up (state {states[-1]!r}): "
+                               + (base / "log" / "slurmctld.log").read_text()[-2000:]) from None
+        return cluster
     except BaseException:
         cluster.stop()
         raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from renderplus.batch.executors.farm.tasks import chunk_command, chunk_frames
 from renderplus.batch.executors.farm.watch import FarmWatch
 from renderplus.batch.frames import FrameSet
 from renderplus.batch.markers import format_marker
+from tests.waiting import wait_for
 
 
 def test_chunks_keep_order_and_never_pass_the_size() -> None:
@@ -111,15 +112,23 @@ def follow(engine: FakeEngine, frames: str, chunks: list[str]) -> tuple[FarmWatc
 
 
 def wait_exit(events: list[ExecEvent]) -> Exited:
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        exits = [e for e in events if isinstance(e, Exited)]
-        if exits:
-            time.sleep(0.1)
-            assert len([e for e in events if isinstance(e, Exited)]) == 1
-            return exits[0]
-        time.sleep(0.01)
-    raise AssertionError(f"no Exited: {events}")
+    exits = wait_for(lambda: [e for e in events if isinstance(e, Exited)], timeout=5, interval=0.01)
+    time.sleep(0.1)  # not a wait for something: a second Exited would arrive within it
+    assert len([e for e in events if isinstance(e, Exited)]) == 1
+    return exits[0]
+
+
+def counted_polls(engine: FakeEngine) -> Callable[[], int]:
+    """From now on count the watcher's polls of ``engine``; returns the count so far."""
+    count = [0]
+    poll = engine.poll
+
+    def counting(farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
+        count[0] += 1
+        return poll(farm_id, tasks)
+
+    engine.poll = counting  # type: ignore[method-assign]
+    return lambda: count[0]
 
 
 def frame_line(frame: int) -> str:
@@ -164,7 +173,8 @@ def test_cancel_is_confirmed_by_the_farm_only() -> None:
     watch, events = follow(engine, "1-2", ["1", "2"])
     engine.set(0, TaskState.RUNNING)
     assert watch.cancel(0) and engine.cancels
-    time.sleep(0.2)
+    polls = counted_polls(engine)
+    wait_for(lambda: polls() >= 5)  # the watcher asked the farm again and again: no answer yet
     assert not any(isinstance(e, Exited) for e in events)   # the farm has not answered yet
     engine.set(0, TaskState.CANCELLED, -15)
     engine.set(1, TaskState.CANCELLED)
@@ -178,10 +188,7 @@ def test_a_task_cancelled_on_the_farm_fails_the_job_for_good() -> None:
     engine.set(1, TaskState.RUNNING)
     _watch, events = follow(engine, "1-2", ["1", "2"])
     engine.set(0, TaskState.CANCELLED, -15, "Slurm: CANCELLED, JOB 8 ON n1 CANCELLED AT 12:00")
-    deadline = time.time() + 5
-    while not engine.cancels and time.time() < deadline:
-        time.sleep(0.01)
-    assert engine.cancels, "the rest of the farm job is cancelled"
+    assert wait_for(lambda: engine.cancels, timeout=5, interval=0.01), "the rest of the farm job is cancelled"
     engine.set(1, TaskState.CANCELLED, -15)
     exited = wait_exit(events)
     assert exited.returncode == -15 and exited.final and not exited.cancelled

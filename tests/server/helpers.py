@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.waiting import wait_for as wait_for  # re-exported: the server tests import it from here
+from tests.ports import free_port as free_port  # re-exported, as wait_for: the server tests import
+from tests.ports import port_is_free as port_is_free  # them from here
+from tests.waiting import wait_for as wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SLEEP_HOOK = "sleep 61.25"  # an unusual duration: the test can find exactly this process
@@ -123,22 +125,6 @@ def held_recipe(**top: Any) -> dict[str, Any]:
     so the running state needs no Blender. ``blender_bin`` exists but is never reached."""
     return recipe_data([{"name": "first"}, {"name": "second", "enabled": False}, {"name": "third"}],
                        hooks={"PRE_BATCH": [{"cmd": SLEEP_HOOK}], "POST_BATCH": []}, **top)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def multipart(fields: dict[str, tuple[str | None, bytes]],

@@ -17,7 +17,7 @@ from renderplus.server import ServerHandle
 from renderplus.server.app import DEFAULT_MAX_RECIPE, create_app
 from renderplus.server.httpd import BUSY_STATUS, DEFAULT_LIMITS, HttpLimits, HttpServer
 
-from .helpers import call, raw_exchange, split_response
+from .helpers import call, raw_exchange, split_response, wait_for
 
 RECIPE_HEAD = b"POST /batch/recipe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
 
@@ -47,6 +47,11 @@ def json_status(raw: bytes) -> tuple[int, str]:
 
 def connect(port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=30)
+
+
+def connection_threads() -> list[threading.Thread]:
+    """The threads serving connections (one per accepted connection, idle ones included)."""
+    return [thread for thread in threading.enumerate() if thread.name == "renderplus-http"]
 
 
 def read_all(sock: socket.socket) -> bytes:
@@ -176,7 +181,7 @@ def test_at_the_cap_the_oldest_idle_connection_makes_room(limited: Callable[...,
     handle = limited(max_connections=3)
     idle = [connect(handle.port) for _ in range(3)]
     try:
-        time.sleep(0.2)
+        wait_for(lambda: len(connection_threads()) == 3)  # the server has taken all three
         assert call(handle.port, "GET", "/test", timeout=10).code == 200
         idle[0].settimeout(5)
         assert idle[0].recv(100) == b""  # the oldest was cut to make room
@@ -187,8 +192,10 @@ def test_at_the_cap_the_oldest_idle_connection_makes_room(limited: Callable[...,
 
 def test_over_the_cap_of_busy_connections_answers_503_as_json(limited: Callable[..., HttpServer]) -> None:
     gate = threading.Event()
+    arrived: list[str] = []
 
     def slow_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        arrived.append(environ["PATH_INFO"])
         gate.wait(30)
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b"{}"]
@@ -198,7 +205,7 @@ def test_over_the_cap_of_busy_connections_answers_503_as_json(limited: Callable[
     try:
         for sock in busy:
             sock.sendall(b"GET /slow HTTP/1.1\r\n\r\n")
-        time.sleep(0.3)  # both heads arrived: neither may be evicted
+        wait_for(lambda: len(arrived) == 2)  # both heads arrived: neither may be evicted
         code, status = json_status(raw_exchange(handle.port, b"GET /test HTTP/1.1\r\n\r\n"))
         assert code == 503 and status == BUSY_STATUS
     finally:

@@ -14,7 +14,7 @@ from renderplus.batch.service import BatchService
 from renderplus.server import ServerHandle, start_server
 from renderplus.server.httpd import HttpServer
 
-from .helpers import call, port_is_free
+from .helpers import call, port_is_free, wait_for
 
 
 def http_threads() -> list[threading.Thread]:
@@ -125,8 +125,7 @@ def test_stop_lets_a_request_in_flight_finish() -> None:
     handle = HttpServer(slow_app).start("127.0.0.1", 0)
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending = pool.submit(call, handle.port, "GET", "/slow")
-        while not [t for t in http_threads() if t.name == "renderplus-http"]:
-            threading.Event().wait(0.01)
+        wait_for(lambda: [t for t in http_threads() if t.name == "renderplus-http"], interval=0.01)
         stopping = pool.submit(handle.stop)
         gate.set()  # the request finishes within the stop's grace period
         assert pending.result(30).code == 200

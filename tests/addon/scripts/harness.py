@@ -81,6 +81,11 @@ def thread_names(settle_to: list[str] | None = None, timeout: float = 2.0) -> li
     return names
 
 
+def request_threads() -> set[threading.Thread]:
+    """The server's threads that serve a connection each (the slow client's among them)."""
+    return {t for t in threading.enumerate() if t.name == "renderplus-http"}
+
+
 def descendants(pid: int | None = None) -> list[int]:
     """Live descendant processes (from /proc), e.g. Blender jobs a batch left behind."""
     pid = os.getpid() if pid is None else pid

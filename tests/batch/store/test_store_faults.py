@@ -19,8 +19,9 @@ import pytest
 from renderplus.batch.store import STORE_FILE, BatchStore, NewJob, StoreError, filesystem_type
 from renderplus.batch.store import errors as store_errors
 from tests.mounts import small_tmpfs
+from tests.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
@@ -232,9 +233,7 @@ def test_sigkill_at_random_moments_leaves_a_state_really_reached(tmp_path: Path)
         if rng.random() < 0.2:                       # now and then while it starts or opens
             time.sleep(rng.uniform(0.0, 0.3))
         else:
-            deadline = time.monotonic() + 20
-            while not log.read_text().startswith("ready") and time.monotonic() < deadline:
-                time.sleep(0.005)
+            wait_for(lambda log=log: log.read_text().startswith("ready"), timeout=20, interval=0.005)
             time.sleep(rng.uniform(0.0, 0.5))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)

@@ -12,7 +12,7 @@ import pytest
 from .recipe_samples import SAMPLE, sample
 from .test_recipe_hostile import whole_range_recipe
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def dry_run(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:

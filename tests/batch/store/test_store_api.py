@@ -25,7 +25,7 @@ from renderplus.batch.store import (
 from renderplus.batch.store import schema as store_schema
 from renderplus.batch.view import BatchStatus, JobStatus
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

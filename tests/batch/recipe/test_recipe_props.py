@@ -2,7 +2,7 @@
 
 Bounded for the suite (RENDERPLUS_FUZZ_EXAMPLES, default 60 per test, the file in well under
 20 s); a longer run: ``RENDERPLUS_FUZZ_EXAMPLES=5000 .venv/bin/python -m pytest
-tests/batch/test_recipe_props.py -q``.
+tests/batch/recipe/test_recipe_props.py -q``.
 """
 
 from __future__ import annotations
