@@ -19,8 +19,8 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 from ..batch.options import choose_blender
 from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError
-from . import bridge, job_checks, recipe_io
-from .paths import relative_outputs, resolve_path
+from . import batch_lifecycle, bridge, job_checks, recipe_io, server_lifecycle
+from .paths import copy_path_for, relative_outputs, resolve_path
 from .preferences import DEFAULT_PORT, get_preferences, preferred_blender
 from .props import ensure_uids, run_state, scene_settings, settings_of
 from .ui_run import draw_wrapped, wrap_lines
@@ -72,7 +72,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return context.scene is not None and not bridge.batch_running()
+        return context.scene is not None and not batch_lifecycle.batch_running()
 
     def invoke(self, context: bpy.types.Context, event: Any) -> Result:
         """An unsaved file has no folder for "//renders/...": ask for one instead of guessing."""
@@ -108,7 +108,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         ensure_uids(settings)
         blend_path = bpy.data.filepath
         needs_copy = any(job.enabled and not job.external for job in settings.jobs)
-        copy_path = str(bridge.copy_path_for(blend_path)) if needs_copy else ""
+        copy_path = str(copy_path_for(blend_path)) if needs_copy else ""
         blender = choose_blender(None, default_blender)  # the add-on's recipes name no Blender
         if find_binary(blender) is None:
             self.report({"ERROR"}, f"No Blender binary to render with ({blender} is not an executable "
@@ -133,7 +133,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
                 self.report({"ERROR"}, f"Could not save the copy to render ({copy_path}): {exc}")
                 return {"CANCELLED"}
         try:
-            bridge.start_batch(recipe, scene=scene.name, uids=[job.uid for job in settings.jobs],
+            batch_lifecycle.start_batch(recipe, scene=scene.name, uids=[job.uid for job in settings.jobs],
                                copy_path=copy_path, blender_bin=default_blender)
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
@@ -158,7 +158,8 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         elif binary.problem:
             self.report({"ERROR"}, binary.problem)
             return False
-        problems = job_checks.batch_problems(settings.jobs, **bridge.check_arguments(scene, binary, abspath))
+        arguments = batch_lifecycle.check_arguments(scene, binary, abspath)
+        problems = job_checks.batch_problems(settings.jobs, **arguments)
         if problems:
             more = f"\n... and {len(problems) - 10} more" if len(problems) > 10 else ""
             shown = "\n".join(problems[:10]) + more
@@ -176,11 +177,12 @@ class RENDERPLUS_OT_batch_resume(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return not bridge.batch_running() and bridge.interrupted_batch() is not None and bridge.can_resume()
+        return (not batch_lifecycle.batch_running() and batch_lifecycle.interrupted_batch() is not None
+                and batch_lifecycle.can_resume())
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            bridge.resume_batch()
+            batch_lifecycle.resume_batch()
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -239,11 +241,11 @@ class RENDERPLUS_OT_batch_cancel(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.batch_running()
+        return batch_lifecycle.batch_running()
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            bridge.cancel_batch()
+            batch_lifecycle.cancel_batch()
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -258,11 +260,11 @@ class RENDERPLUS_OT_job_cancel(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.batch_running()
+        return batch_lifecycle.batch_running()
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            bridge.cancel_current_job()
+            batch_lifecycle.cancel_current_job()
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -281,13 +283,13 @@ class RENDERPLUS_OT_server_start(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.server_url() is None
+        return server_lifecycle.server_url() is None
 
     def execute(self, context: bpy.types.Context) -> Result:
         prefs = get_preferences()
         port = prefs.server_port if prefs is not None else DEFAULT_PORT
         try:
-            url = bridge.start_server(port, no_token=prefs is not None and prefs.no_token)
+            url = server_lifecycle.start_server(port, no_token=prefs is not None and prefs.no_token)
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -303,10 +305,10 @@ class RENDERPLUS_OT_server_stop(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.server_url() is not None
+        return server_lifecycle.server_url() is not None
 
     def execute(self, context: bpy.types.Context) -> Result:
-        bridge.stop_server()  # returns at once: requests in flight end in the server's threads
+        server_lifecycle.stop_server()  # returns at once: requests in flight end in the server's threads
         self.report({"INFO"}, "Batch server stopping")
         return {"FINISHED"}
 
@@ -320,10 +322,10 @@ class RENDERPLUS_OT_dashboard_copy(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.dashboard_url() is not None
+        return server_lifecycle.dashboard_url() is not None
 
     def execute(self, context: bpy.types.Context) -> Result:
-        url = bridge.dashboard_url()
+        url = server_lifecycle.dashboard_url()
         wm = context.window_manager
         if url is None or wm is None:
             return {"CANCELLED"}
