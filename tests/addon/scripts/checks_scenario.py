@@ -32,7 +32,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     batches = harness.submodule(addon, "batch_lifecycle")
     server = harness.submodule(addon, "server_lifecycle")
     thumbnails = harness.submodule(addon, "thumbnails")
-    operators = harness.submodule(addon, "operators")
+    batch_operators = harness.submodule(addon, "batch_operators")
     prefs = bpy.context.preferences.addons[addon].preferences
     ops = bpy.ops.renderplus
     out: dict[str, Any] = {}
@@ -110,7 +110,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     thumbnails.icon_id(big, may_defer=True)  # a finished job: Blender's own preview job, once
     out["previews_after_deferred"] = len(thumbnails._collection)
     out["failed_message"] = run.jobs[2].messages
-    describe = operators.RENDERPLUS_OT_job_messages.description
+    describe = batch_operators.RENDERPLUS_OT_job_messages.description
     out["tooltip"] = describe(bpy.context, SimpleNamespace(index=2))
     out["progress_shown"] = run.jobs[0].progress
 

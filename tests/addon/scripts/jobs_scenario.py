@@ -20,7 +20,6 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops = bpy.ops.renderplus
     batches = harness.submodule(addon, "batch_lifecycle")
     paths = harness.submodule(addon, "paths")
-    operators = harness.submodule(addon, "operators")
     recipe_io = harness.submodule(addon, "recipe_io")
     ui = harness.submodule(addon, "ui")
 
@@ -92,7 +91,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     copy_path = str(paths.copy_path_for(bpy.data.filepath))
     recipe = recipe_io.build_recipe(settings, blend_path=bpy.data.filepath, copy_path=copy_path,
                                     blender_bin="/usr/bin/blender", mail_password="s3cret",
-                                    abspath=operators.resolve_path)
+                                    abspath=paths.resolve_path)
     out["copy_path"] = copy_path
     out["user_dir"] = str(paths.user_dir())
     out["recipe"] = recipe.to_dict()
@@ -107,7 +106,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.recipe_import(filepath=args["export"])
     again = recipe_io.build_recipe(settings, blend_path=bpy.data.filepath, copy_path=copy_path,
                                    blender_bin="/usr/bin/blender", mail_password="s3cret",
-                                   abspath=operators.resolve_path)
+                                   abspath=paths.resolve_path)
     out["reimported"] = again.to_dict()
     out["reimported_uids"] = [j.uid for j in settings.jobs]
 
