@@ -200,6 +200,7 @@ class Bench:
         addon_utils.enable("renderplus", default_set=True)
         bridge: Any = sys.modules["renderplus.addon.bridge"]  # the add-on, loaded from the repository
         self.bridge = bridge
+        self.batches: Any = sys.modules["renderplus.addon.batch_lifecycle"]
         if self.config["mode"] == "before":
             self._as_before()
         self._count_pump_writes()
@@ -329,7 +330,7 @@ class Bench:
             self._rendering(now, elapsed)
         elif self.phase == "stopping":
             bare = self.bare
-            if (bare.poll() is not None) if bare is not None else not self.bridge.batch_running():
+            if (bare.poll() is not None) if bare is not None else not self.batches.batch_running():
                 self.finish(self.measurements())
                 return None
         return TICK
@@ -348,7 +349,7 @@ class Bench:
         if elapsed > 3.5:
             self.out["idle_max_gap"] = max(self.gaps[50:] or [0.0])
             if self.config.get("checks"):
-                self.out["checks"] = run_checks(self.bpy, self.bridge)
+                self.out["checks"] = run_checks(self.bpy, self.bridge, self.batches)
             pressed = time.monotonic()
             if self.config["mode"] == "bare":
                 self._start_bare()
@@ -376,7 +377,7 @@ class Bench:
             self.out["batch_seconds"] = elapsed
             self.out["frames_done"] = run.jobs[0].frames_done if len(run.jobs) else 0
             self.out["active_job_index"] = self.bpy.context.scene.renderplus.active_job_index
-            if self.bridge.batch_running():
+            if self.batches.batch_running():
                 self.bpy.ops.renderplus.batch_cancel()
             self._next("stopping")
 
@@ -419,7 +420,7 @@ class Bench:
         self.bpy.ops.wm.quit_blender()
 
 
-def run_checks(bpy: Any, bridge: Any) -> dict[str, Any]:
+def run_checks(bpy: Any, bridge: Any, batches: Any) -> dict[str, Any]:
     """Press Render on broken jobs (GUI Blender 3.4); what the check refused, job by job."""
     settings = bpy.context.scene.renderplus
     job = settings.jobs[0]
@@ -427,7 +428,7 @@ def run_checks(bpy: Any, bridge: Any) -> dict[str, Any]:
     found: dict[str, Any] = {"binary": None}
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # the panel says "checking..." meanwhile
-        info = bridge.binary_info(bridge.rendering_binary())
+        info = bridge.binary_info(batches.rendering_binary())
         if info is not None:
             found["binary"] = [info.version, list(info.engines or ())]
             break
@@ -445,7 +446,7 @@ def run_checks(bpy: Any, bridge: Any) -> dict[str, Any]:
         try:
             result = bpy.ops.renderplus.batch_render()
             found[case] = f"started: {result}"
-            if bridge.batch_running():
+            if batches.batch_running():
                 bpy.ops.renderplus.batch_cancel()
         except RuntimeError as exc:
             found[case] = str(exc)

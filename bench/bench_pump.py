@@ -16,9 +16,9 @@ Blender properties:
    its own: a real tick pays both (unless a poller built that revision's view first).
 3. Stopping the server: ``--pollers`` threads poll ``GET /batch`` (the finished batch) back to
    back while this thread stops the server, the old way (``handle.stop()``: returns once the
-   port is free and every request thread ended) and the add-on's way (``bridge.stop_server()``,
-   then pump ticks every 20 ms until the pump sees the stop done). The longest time this thread
-   spent in one call is the stall Blender's UI would show.
+   port is free and every request thread ended) and the add-on's way
+   (``server_lifecycle.stop_server()``, then pump ticks every 20 ms until the pump sees the stop
+   done). The longest time this thread spent in one call is the stall Blender's UI would show.
 """
 
 from __future__ import annotations
@@ -140,14 +140,15 @@ class Pollers:
                 time.sleep(0.001)
 
 
-def stop_stalls(bridge: Any, pollers: Pollers, rounds: int, *, slow_client: bool) -> dict[str, list[float]]:
+def stop_stalls(bridge: Any, server: Any, pollers: Pollers, rounds: int, *,
+                slow_client: bool) -> dict[str, list[float]]:
     """Per round, the longest main-thread call (ms) while stopping the server, both ways;
     ``slow_client``: one more client has sent half a request head and waits."""
     stalls: dict[str, list[float]] = {"wait": [], "request": [], "noticed": []}
     for _ in range(rounds):
         for way in ("wait", "request"):
             pollers.port = free_port()
-            bridge.start_server(pollers.port)
+            server.start_server(pollers.port)
             time.sleep(0.5)  # the pollers are at full speed again
             slow = socket.create_connection(("127.0.0.1", pollers.port)) if slow_client else None
             if slow is not None:
@@ -161,9 +162,9 @@ def stop_stalls(bridge: Any, pollers: Pollers, rounds: int, *, slow_client: bool
             else:
                 began = time.monotonic()
                 t0 = time.perf_counter()
-                bridge.stop_server()
+                server.stop_server()
                 longest = (time.perf_counter() - t0) * 1000
-                while bridge.server_stopping():
+                while server.server_stopping():
                     time.sleep(0.02)
                     t0 = time.perf_counter()
                     bridge.pump()
@@ -205,6 +206,8 @@ def main() -> int:
     addon_utils.enable("renderplus", default_set=True)  # the repo's folder, as a legacy add-on
     from renderplus.batch.recipe import parse_recipe
     bridge = sys.modules["renderplus.addon.bridge"]
+    batches = sys.modules["renderplus.addon.batch_lifecycle"]
+    server = sys.modules["renderplus.addon.server_lifecycle"]
     props = sys.modules["renderplus.addon.props"]
     scene, wm = bpy.context.scene, bpy.context.window_manager
     assert scene is not None and wm is not None
@@ -219,8 +222,8 @@ def main() -> int:
                  for i, job in enumerate(settings.jobs)]})
 
     # 1. Live: the real runner, the pump every 20 ms.
-    batch = bridge.start_batch(recipe, scene=scene.name, uids=[job.uid for job in settings.jobs],
-                               copy_path="", blender_bin=None)
+    batch = batches.start_batch(recipe, scene=scene.name, uids=[job.uid for job in settings.jobs],
+                                copy_path="", blender_bin=None)
     run = props.run_state(wm)
     busy: list[float] = []
     idle: list[float] = []
@@ -248,8 +251,8 @@ def main() -> int:
     # 3 (before the replay replaces the service). Stopping the server under a poll load.
     pollers = Pollers(args.pollers)
     pollers.start()
-    stalls = stop_stalls(bridge, pollers, args.stop_rounds, slow_client=False)
-    slow_stalls = stop_stalls(bridge, pollers, max(1, args.stop_rounds // 2), slow_client=True)
+    stalls = stop_stalls(bridge, server, pollers, args.stop_rounds, slow_client=False)
+    slow_stalls = stop_stalls(bridge, server, pollers, max(1, args.stop_rounds // 2), slow_client=True)
     pollers.stop()
 
     # 2. Replayed: the pump alone, on recorded views.
@@ -306,9 +309,9 @@ def main() -> int:
         "| stop | main-thread stall |",
         "|---|---|",
         f"| `handle.stop()` (1.0: waits for the port and every request thread) | {summary(stalls['wait'])} |",
-        f"| `bridge.stop_server()` + pump ticks until the stop is seen | {summary(stalls['request'])} |",
+        f"| `stop_server()` + pump ticks until the stop is seen | {summary(stalls['request'])} |",
         f"| `handle.stop()`, one more client stuck in its request head | {summary(slow_stalls['wait'])} |",
-        f"| `bridge.stop_server()` + pump ticks, the same stuck client | {summary(slow_stalls['request'])} |",
+        f"| `stop_server()` + pump ticks, the same stuck client | {summary(slow_stalls['request'])} |",
         "",
         f"The pump saw the stop done after {summary(stalls['noticed'])}; with the stuck client "
         f"{summary(slow_stalls['noticed'])} (the server's grace for requests in flight). Blender "

@@ -15,13 +15,26 @@ ADDON_ID = (__package__ or "renderplus.addon").rpartition(".")[0]
 def register() -> None:
     """Register preferences, properties, operators and panels, then the bridge (server, pump),
     then apply the preferences (the default Blender; the server, if it starts with Blender)."""
-    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
+    from . import (
+        batch_operators,
+        bridge,
+        job_operators,
+        preferences,
+        props,
+        recipe_operators,
+        server_operators,
+        thumbnails,
+        ui,
+        ui_settings,
+    )
 
     preferences.register()
     props.register()
     thumbnails.register()
     job_operators.register()
-    operators.register()
+    batch_operators.register()
+    server_operators.register()
+    recipe_operators.register()
     ui.register()
     ui_settings.register()  # after ui: its panels sit below the job panels
     bridge.register()
@@ -30,12 +43,25 @@ def register() -> None:
 
 def unregister() -> None:
     """Stop the server and any batch first (threads must not outlive the classes), then unregister."""
-    from . import bridge, job_operators, operators, preferences, props, thumbnails, ui, ui_settings
+    from . import (
+        batch_operators,
+        bridge,
+        job_operators,
+        preferences,
+        props,
+        recipe_operators,
+        server_operators,
+        thumbnails,
+        ui,
+        ui_settings,
+    )
 
     bridge.unregister()
     ui_settings.unregister()
     ui.unregister()
-    operators.unregister()
+    recipe_operators.unregister()
+    server_operators.unregister()
+    batch_operators.unregister()
     job_operators.unregister()
     thumbnails.unregister()
     props.unregister()

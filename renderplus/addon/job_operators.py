@@ -14,7 +14,7 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty
 
-from .operators import Result
+from .operator_common import Result
 from .props import (
     HOOK_PHASE_ITEMS,
     QUICK_BATCH_ITEMS,

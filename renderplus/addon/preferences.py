@@ -4,8 +4,9 @@
 These live in Blender's user preferences, not in the .blend: a password must never travel
 inside a file someone shares, and a server port is a property of the machine, not of a scene.
 
-This module hands its values to ``bridge`` (never the other way round): changing the Blender
-preference gives the service new options for the batches started from then on.
+This module hands its values to ``batch_lifecycle`` and ``server_lifecycle`` (never the other
+way round): changing the Blender preference gives the service new options for the batches
+started from then on.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from bpy.props import BoolProperty, IntProperty, StringProperty
 
 from ..batch.options import choose_blender
 from ..server import DEFAULT_PORT
-from . import ADDON_ID, bridge
+from . import ADDON_ID, batch_lifecycle, server_lifecycle
+from .bridge import BridgeError
 from .props import PATH_OPTIONS
 from .ui_server import draw_server_status
 
 
 def _blender_changed(prefs: Any, _context: Any) -> None:
-    bridge.set_default_blender(preferred_blender(prefs))
+    batch_lifecycle.set_default_blender(preferred_blender(prefs))
 
 
 class RenderPlusPreferences(bpy.types.AddonPreferences):
@@ -53,10 +55,10 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
         row.prop(self, "server_port")
         row.prop(self, "server_autostart")
         box.prop(self, "no_token")
-        url = bridge.server_url()
-        if url and bridge.server_port() != self.server_port:
+        url = server_lifecycle.server_url()
+        if url and server_lifecycle.server_port() != self.server_port:
             box.label(text="Restart the server to use the new port", icon="INFO")
-        if url and self.no_token == (bridge.server_token() is not None):
+        if url and self.no_token == (server_lifecycle.server_token() is not None):
             box.label(text="Restart the server to change its access token", icon="INFO")
 
         col = layout.column()
@@ -84,15 +86,15 @@ def preferred_blender(prefs: RenderPlusPreferences | None) -> str | None:
 
 
 def apply_preferences() -> None:
-    """Once the add-on is enabled: hand the Blender preference to the bridge, look for a batch
+    """Once the add-on is enabled: hand the Blender preference to the batches, look for a batch
     a quit or crash interrupted, and start the server if the user asked for it."""
     prefs = get_preferences()
-    bridge.set_default_blender(preferred_blender(prefs))
-    bridge.refresh_interrupted()
+    batch_lifecycle.set_default_blender(preferred_blender(prefs))
+    batch_lifecycle.refresh_interrupted()
     if prefs is not None and prefs.server_autostart:
         try:
-            bridge.start_server(prefs.server_port, no_token=prefs.no_token)
-        except bridge.BridgeError as exc:
+            server_lifecycle.start_server(prefs.server_port, no_token=prefs.no_token)
+        except BridgeError as exc:
             print(f"Render+: {exc}", file=sys.stderr)
 
 

@@ -6,7 +6,8 @@
 
 Panels read the scene's ``renderplus`` settings and the window manager's ``renderplus_run``
 (which the bridge's pump keeps current through ``run_io``); they never change state themselves.
-Buttons name operators by their ``bl_idname`` string, so this module never imports ``operators``.
+Buttons name operators by their ``bl_idname`` string, so this module never imports an operator
+module.
 The batch settings and server panels are in ``ui_settings``.
 """
 
@@ -19,7 +20,8 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import bridge, job_checks
+from . import batch_lifecycle, bridge, job_checks
+from .paths import copy_path_for
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
 from .ui_run import (
     ENDED,
@@ -53,7 +55,7 @@ def job_state_at(context: bpy.types.Context, job: Any) -> tuple[int, Any]:
     scene = job.id_data
     if wm is None or scene is None:
         return -1, None
-    index = bridge.job_state_index(scene.name, job.uid)
+    index = batch_lifecycle.job_state_index(scene.name, job.uid)
     states = run_state(wm).jobs
     return (index, states[index]) if index is not None and index < len(states) else (-1, None)
 
@@ -161,12 +163,12 @@ class RENDERPLUS_PT_main(SidebarPanel):
         col.operator("renderplus.job_move", icon="TRIA_UP", text="").direction = "UP"
         col.operator("renderplus.job_move", icon="TRIA_DOWN", text="").direction = "DOWN"
 
-        if bridge.batch_running():
+        if batch_lifecycle.batch_running():
             draw_running(context, layout, run)
         else:
-            interrupted = bridge.interrupted_batch()
+            interrupted = batch_lifecycle.interrupted_batch()
             if interrupted is not None:
-                draw_interrupted(layout, interrupted, bridge.can_resume())
+                draw_interrupted(layout, interrupted, batch_lifecycle.can_resume())
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
@@ -178,7 +180,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
 
 def _draw_rendering_blender(layout: bpy.types.UILayout) -> None:
     """Which Blender renders the jobs, and whether it is known yet (asked in a thread)."""
-    binary = bridge.rendering_binary()
+    binary = batch_lifecycle.rendering_binary()
     info = bridge.binary_info(binary)
     row = layout.row()
     row.scale_y = 0.8
@@ -225,7 +227,7 @@ def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> 
         col.label(text=run.copy_path)
     elif any(job.enabled and not job.external for job in settings.jobs):
         col.label(text="Will render a saved copy (edits stay safe):", icon="FILE_BLEND")
-        col.label(text=str(bridge.copy_path_for(bpy.data.filepath, create=False)))
+        col.label(text=str(copy_path_for(bpy.data.filepath, create=False)))
     elif len(settings.jobs):
         col.label(text="Every job renders its own external file", icon="FILE_BLEND")
 
@@ -294,10 +296,10 @@ class RENDERPLUS_PT_job(SidebarPanel):
 
 def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: Any) -> None:
     """What would make this job fail now (Render checks every job the same way)."""
-    if not job.enabled or bridge.batch_running():
+    if not job.enabled or batch_lifecycle.batch_running():
         return
-    binary = bridge.binary_info(bridge.rendering_binary())
-    problems = job_checks.job_problems(job, **bridge.check_arguments(context.scene, binary))
+    binary = bridge.binary_info(batch_lifecycle.rendering_binary())
+    problems = job_checks.job_problems(job, **batch_lifecycle.check_arguments(context.scene, binary))
     if not problems:
         return
     box = layout.box()

@@ -12,7 +12,7 @@ from typing import Any
 
 import bpy
 
-from . import bridge
+from . import server_lifecycle
 
 
 def draw_server_status(layout: bpy.types.UILayout, *, compact: bool = False) -> None:
@@ -20,7 +20,7 @@ def draw_server_status(layout: bpy.types.UILayout, *, compact: bool = False) -> 
     "... stopping..." with no button (the old server still holds the port), or "... stopped"
     with *Start Server*. ``compact``, for the sidebar, whose panel title already says "Batch
     Server": the state alone ("Running at URL") and icon-only buttons."""
-    url = bridge.server_url()
+    url = server_lifecycle.server_url()
     row = layout.row()
 
     def say(state: str, icon: Any) -> None:  # Any: the stubs want a Literal
@@ -32,7 +32,7 @@ def draw_server_status(layout: bpy.types.UILayout, *, compact: bool = False) -> 
     if url:
         say(f"running at {url}", "LINKED")
         button("renderplus.server_stop", "Stop Server", "CANCEL")
-    elif bridge.server_stopping():
+    elif server_lifecycle.server_stopping():
         say("stopping...", "TIME")
     else:
         say("stopped", "UNLINKED")
@@ -43,11 +43,11 @@ def draw_server_status(layout: bpy.types.UILayout, *, compact: bool = False) -> 
 
 def draw_dashboard(layout: bpy.types.UILayout) -> None:
     """The running server's dashboard address (with its token) and a button that copies it."""
-    dashboard = bridge.dashboard_url()
+    dashboard = server_lifecycle.dashboard_url()
     if dashboard is None:
         return
     row = layout.row(align=True)
     row.label(text=dashboard, icon="URL")
     row.operator("renderplus.dashboard_copy", text="", icon="COPYDOWN")
-    if bridge.server_token() is None:
+    if server_lifecycle.server_token() is None:
         layout.label(text="No access token: anyone on this machine may drive the batch", icon="ERROR")

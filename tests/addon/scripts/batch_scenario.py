@@ -22,6 +22,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     threads_before = harness.thread_names()
     addon = harness.install_extension(args["zip"])
     bridge = harness.submodule(addon, "bridge")
+    server = harness.submodule(addon, "server_lifecycle")
     ui = harness.submodule(addon, "ui")
     prefs = bpy.context.preferences.addons[addon].preferences
     prefs.blender_bin = "/usr/bin/blender"
@@ -46,7 +47,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
                    for j in settings.jobs]
 
     ops.server_start()
-    url = bridge.server_url()
+    url = server.server_url()
     out["server_url"] = url
     out["test_route"] = harness.http_json(f"{url}/test")
     out["poll_before"] = harness.http_json(f"{url}/batch")[0]
@@ -96,7 +97,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     recipe = {"version": 2.2, "name": "from curl", "jobs": [
         {"id": 0, "name": "remote", "external": True, "filename": args["blend"], "camera": "Cam2",
          "output": os.path.join(args["out"], "remote_"), "frame_still": 2}]}
-    token = bridge.server_token()  # the server makes its own access token (issue 12)
+    token = server.server_token()  # the server makes its own access token (issue 12)
     out["http_recipe"] = harness.http_json(f"{url}/batch/recipe", "POST", recipe, token=token)[0]
     out["http_start"] = harness.http_json(f"{url}/batch/start", token=token)[0]
     out["http_batch_finished"] = harness.pump_until(
@@ -115,11 +116,11 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     ops.server_stop()
     out["stop_seconds"] = time.perf_counter() - started
-    out["server_after_stop"] = bridge.server_url()
-    out["stopping_after_stop"] = bridge.server_stopping()
+    out["server_after_stop"] = server.server_url()
+    out["stopping_after_stop"] = server.server_stopping()
     out["interval_while_stopping"] = bridge.pump()
     started = time.monotonic()
-    out["stop_noticed"] = harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+    out["stop_noticed"] = harness.pump_until(bridge.pump, lambda: not server.server_stopping(), timeout=20)
     out["stop_noticed_seconds"] = round(time.monotonic() - started, 2)
     slow.close()
     out["port_free_after_stop"] = harness.port_is_free(args["port"])

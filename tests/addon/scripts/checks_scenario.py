@@ -29,8 +29,10 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     addon = harness.install_extension(args["zip"])
     bridge = harness.submodule(addon, "bridge")
+    batches = harness.submodule(addon, "batch_lifecycle")
+    server = harness.submodule(addon, "server_lifecycle")
     thumbnails = harness.submodule(addon, "thumbnails")
-    operators = harness.submodule(addon, "operators")
+    batch_operators = harness.submodule(addon, "batch_operators")
     prefs = bpy.context.preferences.addons[addon].preferences
     ops = bpy.ops.renderplus
     out: dict[str, Any] = {}
@@ -78,7 +80,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     cases["folder"] = render_error(ops)
     first.output = os.path.join(args["out"], "Cam2_")
     out["cases"] = cases
-    out["batch_after_checks"] = bridge.get_service().batch is not None
+    out["batch_after_checks"] = batches.get_service().batch is not None
 
     # A batch that renders: frames, thumbnails, the list follows, a failure readable in full.
     first.mode, first.frame_start, first.frame_end = "ANIMATION", 1, 3
@@ -108,7 +110,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     thumbnails.icon_id(big, may_defer=True)  # a finished job: Blender's own preview job, once
     out["previews_after_deferred"] = len(thumbnails._collection)
     out["failed_message"] = run.jobs[2].messages
-    describe = operators.RENDERPLUS_OT_job_messages.description
+    describe = batch_operators.RENDERPLUS_OT_job_messages.description
     out["tooltip"] = describe(bpy.context, SimpleNamespace(index=2))
     out["progress_shown"] = run.jobs[0].progress
 
@@ -117,8 +119,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     import importlib
     tokenfile = importlib.import_module(f"{addon}.server.tokenfile")
     ops.server_start()
-    out["dashboard"] = bridge.dashboard_url()
-    out["token"] = bridge.server_token()
+    out["dashboard"] = server.dashboard_url()
+    out["token"] = server.server_token()
     token_file = tokenfile.token_path(args["port"])
     out["token_file_mode"] = oct(token_file.stat().st_mode & 0o777) if token_file.exists() else None
     record = tokenfile.read_record(args["port"])
@@ -126,17 +128,17 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.dashboard_copy()
     out["clipboard"] = bpy.context.window_manager.clipboard
     ops.server_stop()
-    harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+    harness.pump_until(bridge.pump, lambda: not server.server_stopping(), timeout=20)
     out["token_file_after_stop"] = token_file.exists()
     prefs.no_token = True
     ops.server_start()
-    out["dashboard_no_token"] = bridge.dashboard_url()
-    out["token_no_token"] = bridge.server_token()
+    out["dashboard_no_token"] = server.dashboard_url()
+    out["token_no_token"] = server.server_token()
     ops.server_stop()
-    harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+    harness.pump_until(bridge.pump, lambda: not server.server_stopping(), timeout=20)
 
     # An interrupted batch, through the service's API (stood in when it has not landed yet).
-    service = bridge.get_service()
+    service = batches.get_service()
     out["service_has_resume"] = hasattr(type(service), "resume")
     interrupted = service.view()
     from dataclasses import replace
@@ -153,7 +155,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     service.interrupted_view = lambda: replace(interrupted, resumable=True)
     service.resume = fake_resume
-    out["found_interrupted"] = bridge.refresh_interrupted() is not None
+    out["found_interrupted"] = batches.refresh_interrupted() is not None
     out["resume_poll"] = ops.batch_resume.poll()
     out["resume_error"] = ""
     try:
@@ -162,9 +164,9 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
         out["resume_error"] = str(exc)
     ops.batch_resume()
     out["resume_calls"] = calls
-    out["running_after_resume"] = bridge.batch_running()
-    out["interrupted_after"] = bridge.interrupted_batch() is not None
-    harness.pump_until(bridge.pump, lambda: not bridge.batch_running(), timeout=60)
+    out["running_after_resume"] = batches.batch_running()
+    out["interrupted_after"] = batches.interrupted_batch() is not None
+    harness.pump_until(bridge.pump, lambda: not batches.batch_running(), timeout=60)
 
     # An unsaved file asks where relative outputs go, instead of Blender's config folder.
     bpy.ops.wm.read_homefile(use_empty=False)
@@ -177,7 +179,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     chosen = os.path.join(args["out"], "chosen")
     os.makedirs(chosen, exist_ok=True)
     out["unsaved_with_folder"] = render_error(ops, directory=chosen)
-    harness.pump_until(bridge.pump, lambda: not bridge.batch_running(), timeout=60)
+    harness.pump_until(bridge.pump, lambda: not batches.batch_running(), timeout=60)
     out["chosen_files"] = sorted(os.listdir(os.path.join(chosen, "renders"))) if os.path.isdir(
         os.path.join(chosen, "renders")) else []
     return out

@@ -18,8 +18,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     addon = harness.install_extension(args["zip"])
     ops = bpy.ops.renderplus
-    bridge = harness.submodule(addon, "bridge")
-    operators = harness.submodule(addon, "operators")
+    batches = harness.submodule(addon, "batch_lifecycle")
+    paths = harness.submodule(addon, "paths")
     recipe_io = harness.submodule(addon, "recipe_io")
     ui = harness.submodule(addon, "ui")
 
@@ -88,12 +88,12 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     settings.jobs[1].use_size = True
     settings.jobs[1].size = (320, 240)
 
-    copy_path = str(bridge.copy_path_for(bpy.data.filepath))
+    copy_path = str(paths.copy_path_for(bpy.data.filepath))
     recipe = recipe_io.build_recipe(settings, blend_path=bpy.data.filepath, copy_path=copy_path,
                                     blender_bin="/usr/bin/blender", mail_password="s3cret",
-                                    abspath=operators.resolve_path)
+                                    abspath=paths.resolve_path)
     out["copy_path"] = copy_path
-    out["user_dir"] = str(bridge.user_dir())
+    out["user_dir"] = str(paths.user_dir())
     out["recipe"] = recipe.to_dict()
 
     # Export (password left out by default), clear, import: the same recipe comes back.
@@ -106,7 +106,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.recipe_import(filepath=args["export"])
     again = recipe_io.build_recipe(settings, blend_path=bpy.data.filepath, copy_path=copy_path,
                                    blender_bin="/usr/bin/blender", mail_password="s3cret",
-                                   abspath=operators.resolve_path)
+                                   abspath=paths.resolve_path)
     out["reimported"] = again.to_dict()
     out["reimported_uids"] = [j.uid for j in settings.jobs]
 
@@ -133,7 +133,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
         out["invalid_render"] = "started"
     except RuntimeError as exc:
         out["invalid_render"] = str(exc)
-    out["batch_after_invalid"] = bridge.get_service().batch is not None
+    out["batch_after_invalid"] = batches.get_service().batch is not None
 
     # Importing a file that is not a recipe is refused with the reason.
     with open(args["export"], "w") as handle:

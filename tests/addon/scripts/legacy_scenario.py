@@ -36,6 +36,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     prefs = bpy.context.preferences.addons[ADDON].preferences
     prefs.server_port = args["port"]
     bridge = sys.modules[f"{ADDON}.addon.bridge"]
+    server = sys.modules[f"{ADDON}.addon.server_lifecycle"]
     preferences = sys.modules[f"{ADDON}.addon.preferences"]
     out["job_blender"] = preferences.preferred_blender(prefs)  # default: this Blender
 
@@ -47,7 +48,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     bpy.data.objects["Cube"].name = "Edited Cube"  # an edit that is never saved
 
     bpy.ops.renderplus.server_start()
-    url = bridge.server_url()
+    url = server.server_url()
     out["test_route"] = harness.http_json(f"{url}/test")
     out["bottle_from"] = sys.modules["bottle"].__file__  # 3.4 installs no wheels: the bundled one
 

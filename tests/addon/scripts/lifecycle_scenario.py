@@ -61,7 +61,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     bpy.ops.renderplus.server_start()
     bpy.ops.renderplus.batch_render()
     bridge = harness.submodule(addon, "bridge")
-    batch = bridge.get_service().batch
+    batches = harness.submodule(addon, "batch_lifecycle")
+    batch = batches.get_service().batch
     run = bpy.context.window_manager.renderplus_run
     out["rendering"] = harness.pump_until(
         bridge.pump, lambda: run.status == "RUNNING" and bool(harness.descendants()), timeout=60)
@@ -90,7 +91,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     addon_utils.enable(addon, default_set=False)
     out["atexit_enabled_again"] = exits.names(addon)
     bridge = harness.submodule(addon, "bridge")
-    url = bridge.server_url()
+    server = harness.submodule(addon, "server_lifecycle")
+    url = server.server_url()
     out["autostart_url"] = url
     out["autostart_test"] = harness.http_json(f"{url}/test")[0] if url else None
     out["autostart_timer"] = bpy.app.timers.is_registered(bridge.pump)

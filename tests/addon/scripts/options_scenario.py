@@ -17,6 +17,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     addon = harness.install_extension(args["zip"])
     bridge = harness.submodule(addon, "bridge")
+    batches = harness.submodule(addon, "batch_lifecycle")
     prefs = bpy.context.preferences.addons[addon].preferences
     prefs.blender_bin = args["blender_a"]
     ops = bpy.ops.renderplus
@@ -32,13 +33,13 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
         job.output = os.path.join(args["out"], f"{name}_")
 
     ops.batch_render()
-    batch = bridge.get_service().batch
+    batch = batches.get_service().batch
     run = bpy.context.window_manager.renderplus_run
     out["first_running"] = harness.pump_until(
         bridge.pump, lambda: batch.handle(0) is not None and run.jobs[0].status == "RUNNING", timeout=60)
 
     prefs.blender_bin = args["blender_b"]  # while job 0 renders
-    out["service_after_change"] = bridge.get_service().options.blender_bin  # what a new batch takes
+    out["service_after_change"] = batches.get_service().options.blender_bin  # what a new batch takes
     out["batch_options_after_change"] = batch.options.blender_bin
     out["batch_blender_after_change"] = batch.blender_bin
     ops.job_cancel()  # job 0 ends; the same batch now starts job 1
@@ -50,7 +51,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["first_ended"] = harness.pump_until(bridge.pump, lambda: not batch.running, timeout=60)
 
     ops.batch_render()  # the next batch: the new preference
-    second = bridge.get_service().batch
+    second = batches.get_service().batch
     out["next_is_new"] = second is not batch
     out["next_started"] = harness.pump_until(bridge.pump, lambda: second.handle(0) is not None, timeout=60)
     out["next_options"] = second.options.blender_bin

@@ -163,6 +163,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     addon = harness.install_extension(args["zip"])
     bridge = harness.submodule(addon, "bridge")
+    server = harness.submodule(addon, "server_lifecycle")
     prefs = bpy.context.preferences.addons[addon].preferences
     prefs.blender_bin, prefs.server_port = "/usr/bin/blender", args["port"]
     ops = bpy.ops.renderplus
@@ -215,7 +216,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["finished"] = draw_everything(addon)
     ops.server_stop()  # returns at once; the panels say "stopping" until the pump sees it done
     out["stopping"] = draw_everything(addon)
-    out["stop_noticed"] = harness.pump_until(bridge.pump, lambda: not bridge.server_stopping(), timeout=20)
+    out["stop_noticed"] = harness.pump_until(bridge.pump, lambda: not server.server_stopping(), timeout=20)
     out["stopped"] = draw_everything(addon)
     return out
 

@@ -1,36 +1,28 @@
 # mypy: disable-error-code="valid-type"
-# ruff: noqa: RUF012  (Blender reads bl_options as a plain class attribute)
-"""Operators of the batch: render it, cancel it, run the server, import and export recipes.
+"""Operators of the batch: render it, resume an interrupted one, cancel it or its current job,
+and show a job's whole message.
 
-Operators run in Blender's main thread and talk to the batch only through ``bridge``; the
-operators that edit the job list are in ``job_operators``.
+Operators run in Blender's main thread and start, cancel and resume batches only through
+``batch_lifecycle``; the operators that edit the job list are in ``job_operators``.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from typing import Any, Literal
+from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, IntProperty, StringProperty
-from bpy_extras.io_utils import ExportHelper, ImportHelper
+from bpy.props import IntProperty, StringProperty
 
 from ..batch.options import choose_blender
 from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError
-from . import bridge, job_checks, recipe_io
-from .paths import relative_outputs, resolve_path
-from .preferences import DEFAULT_PORT, get_preferences, preferred_blender
-from .props import ensure_uids, run_state, scene_settings, settings_of
+from . import batch_lifecycle, bridge, job_checks, recipe_io
+from .operator_common import Result, report_recipe_error
+from .paths import copy_path_for, relative_outputs, resolve_path
+from .preferences import get_preferences, preferred_blender
+from .props import ensure_uids, run_state, scene_settings
 from .ui_run import draw_wrapped, wrap_lines
-
-Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "INTERFACE"]]
-
-
-# --------------------------------------------------------------------------------------------
-# Helpers
-
 
 # How long Render waits for a binary's engines and version still being asked: a script (no UI
 # to freeze) waits for the answer; the UI waits only a moment (the lookup starts when the binary
@@ -38,25 +30,6 @@ Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "
 BINARY_WAIT = 10.0
 BINARY_WAIT_UI = 0.5
 MESSAGE_WIDTH = 700  # pixels of the window that shows a job's whole message
-__all__ = ["resolve_path"]  # re-exported: scripts resolve job paths the way Render does
-
-
-def _report_recipe_error(op: bpy.types.Operator, exc: RecipeError, what: str, jobs: Any = ()) -> None:
-    """The validator's problems; with the scene's ``jobs``, ``jobs[6]`` reads "Job 'Cam Left'"."""
-    text = recipe_io.describe_recipe_error(exc.errors)
-    if len(jobs):
-        def name(match: re.Match[str]) -> str:
-            index = int(match.group(1))
-            if index >= len(jobs):
-                return match.group(0)
-            return f"Job {jobs[index].name!r}: " if match.group(2) else f"Job {jobs[index].name!r}"
-
-        text = re.sub(r"\bjobs\[(\d+)\](\.?)", name, text)
-    op.report({"ERROR"}, f"{what}: {len(exc.errors)} problem(s)\n{text}")
-
-
-# --------------------------------------------------------------------------------------------
-# The batch
 
 
 class RENDERPLUS_OT_batch_render(bpy.types.Operator):
@@ -72,7 +45,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return context.scene is not None and not bridge.batch_running()
+        return context.scene is not None and not batch_lifecycle.batch_running()
 
     def invoke(self, context: bpy.types.Context, event: Any) -> Result:
         """An unsaved file has no folder for "//renders/...": ask for one instead of guessing."""
@@ -108,7 +81,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         ensure_uids(settings)
         blend_path = bpy.data.filepath
         needs_copy = any(job.enabled and not job.external for job in settings.jobs)
-        copy_path = str(bridge.copy_path_for(blend_path)) if needs_copy else ""
+        copy_path = str(copy_path_for(blend_path)) if needs_copy else ""
         blender = choose_blender(None, default_blender)  # the add-on's recipes name no Blender
         if find_binary(blender) is None:
             self.report({"ERROR"}, f"No Blender binary to render with ({blender} is not an executable "
@@ -121,7 +94,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
                 settings, blend_path=blend_path, copy_path=copy_path, blender_bin="",
                 mail_password=prefs.mail_password if prefs is not None else "", abspath=abspath)
         except RecipeError as exc:
-            _report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
+            report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
             return {"CANCELLED"}
         if needs_copy:
             try:
@@ -133,7 +106,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
                 self.report({"ERROR"}, f"Could not save the copy to render ({copy_path}): {exc}")
                 return {"CANCELLED"}
         try:
-            bridge.start_batch(recipe, scene=scene.name, uids=[job.uid for job in settings.jobs],
+            batch_lifecycle.start_batch(recipe, scene=scene.name, uids=[job.uid for job in settings.jobs],
                                copy_path=copy_path, blender_bin=default_blender)
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
@@ -158,7 +131,8 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         elif binary.problem:
             self.report({"ERROR"}, binary.problem)
             return False
-        problems = job_checks.batch_problems(settings.jobs, **bridge.check_arguments(scene, binary, abspath))
+        arguments = batch_lifecycle.check_arguments(scene, binary, abspath)
+        problems = job_checks.batch_problems(settings.jobs, **arguments)
         if problems:
             more = f"\n... and {len(problems) - 10} more" if len(problems) > 10 else ""
             shown = "\n".join(problems[:10]) + more
@@ -176,11 +150,12 @@ class RENDERPLUS_OT_batch_resume(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return not bridge.batch_running() and bridge.interrupted_batch() is not None and bridge.can_resume()
+        return (not batch_lifecycle.batch_running() and batch_lifecycle.interrupted_batch() is not None
+                and batch_lifecycle.can_resume())
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            bridge.resume_batch()
+            batch_lifecycle.resume_batch()
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -239,11 +214,11 @@ class RENDERPLUS_OT_batch_cancel(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.batch_running()
+        return batch_lifecycle.batch_running()
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            bridge.cancel_batch()
+            batch_lifecycle.cancel_batch()
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -258,150 +233,14 @@ class RENDERPLUS_OT_job_cancel(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.batch_running()
+        return batch_lifecycle.batch_running()
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            bridge.cancel_current_job()
+            batch_lifecycle.cancel_current_job()
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        return {"FINISHED"}
-
-
-# --------------------------------------------------------------------------------------------
-# The server
-
-
-class RENDERPLUS_OT_server_start(bpy.types.Operator):
-    """Start the batch server in this Blender (127.0.0.1, the port set in the preferences)"""
-
-    bl_idname = "renderplus.server_start"
-    bl_label = "Start Server"
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.server_url() is None
-
-    def execute(self, context: bpy.types.Context) -> Result:
-        prefs = get_preferences()
-        port = prefs.server_port if prefs is not None else DEFAULT_PORT
-        try:
-            url = bridge.start_server(port, no_token=prefs is not None and prefs.no_token)
-        except bridge.BridgeError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        self.report({"INFO"}, f"Batch server running at {url}")
-        return {"FINISHED"}
-
-
-class RENDERPLUS_OT_server_stop(bpy.types.Operator):
-    """Stop the batch server (a batch started from the add-on keeps running)"""
-
-    bl_idname = "renderplus.server_stop"
-    bl_label = "Stop Server"
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.server_url() is not None
-
-    def execute(self, context: bpy.types.Context) -> Result:
-        bridge.stop_server()  # returns at once: requests in flight end in the server's threads
-        self.report({"INFO"}, "Batch server stopping")
-        return {"FINISHED"}
-
-
-class RENDERPLUS_OT_dashboard_copy(bpy.types.Operator):
-    """Copy the dashboard's address, with the access token, to the clipboard (open it in a browser
-    on this machine; whoever has it may drive the batch)"""
-
-    bl_idname = "renderplus.dashboard_copy"
-    bl_label = "Copy Dashboard Address"
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return bridge.dashboard_url() is not None
-
-    def execute(self, context: bpy.types.Context) -> Result:
-        url = bridge.dashboard_url()
-        wm = context.window_manager
-        if url is None or wm is None:
-            return {"CANCELLED"}
-        wm.clipboard = url
-        self.report({"INFO"}, "Dashboard address copied")
-        return {"FINISHED"}
-
-
-# --------------------------------------------------------------------------------------------
-# Recipes as files
-
-
-class RENDERPLUS_OT_recipe_export(bpy.types.Operator, ExportHelper):  # type: ignore[misc]
-    """Save the jobs and batch settings as a recipe (JSON) for the command line or the server"""
-
-    bl_idname = "renderplus.recipe_export"
-    bl_label = "Export Recipe"
-
-    filename_ext = ".json"
-    filepath: StringProperty(name="File Path", subtype="FILE_PATH", options={"SKIP_SAVE"})
-    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
-    include_password: BoolProperty(name="Include Mail Password", default=False,
-                                   description="Write the mail password into the file (plain text)")
-
-    def execute(self, context: bpy.types.Context) -> Result:
-        settings = settings_of(context)
-        if settings is None:
-            return {"CANCELLED"}
-        ensure_uids(settings)
-        prefs = get_preferences()
-        blend_path = bpy.data.filepath  # an exported recipe renders the saved file itself
-        try:
-            recipe = recipe_io.build_recipe(
-                settings, blend_path=blend_path, copy_path=blend_path,
-                blender_bin=choose_blender(None, preferred_blender(prefs)),
-                mail_password=prefs.mail_password if prefs is not None else "", abspath=resolve_path)
-        except RecipeError as exc:
-            hint = "" if blend_path else " (save the .blend first: jobs without an external file render it)"
-            _report_recipe_error(self, exc, f"The recipe is not valid{hint}")
-            return {"CANCELLED"}
-        try:
-            with open(self.filepath, "w", encoding="utf-8") as handle:
-                handle.write(recipe_io.dump_recipe(recipe, include_password=self.include_password))
-        except OSError as exc:
-            self.report({"ERROR"}, f"Could not write {self.filepath}: {exc.strerror or exc}")
-            return {"CANCELLED"}
-        self.report({"INFO"}, f"Recipe with {len(recipe.jobs)} job(s) saved to {self.filepath}")
-        return {"FINISHED"}
-
-
-class RENDERPLUS_OT_recipe_import(bpy.types.Operator, ImportHelper):  # type: ignore[misc]
-    """Load jobs and batch settings from a recipe (JSON)"""
-
-    bl_idname = "renderplus.recipe_import"
-    bl_label = "Import Recipe"
-    bl_options = {"REGISTER", "UNDO"}
-
-    filename_ext = ".json"
-    filepath: StringProperty(name="File Path", subtype="FILE_PATH", options={"SKIP_SAVE"})
-    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
-    replace: BoolProperty(name="Replace Jobs", default=True,
-                          description="Remove the existing jobs first (else add to them)")
-
-    def execute(self, context: bpy.types.Context) -> Result:
-        settings = settings_of(context)
-        if settings is None:
-            return {"CANCELLED"}
-        try:
-            recipe = recipe_io.load_recipe_file(self.filepath)
-        except OSError as exc:
-            self.report({"ERROR"}, f"Could not read {self.filepath}: {exc.strerror or exc}")
-            return {"CANCELLED"}
-        except RecipeError as exc:
-            _report_recipe_error(self, exc, f"{os.path.basename(self.filepath)} is not a valid recipe")
-            return {"CANCELLED"}
-        for note in recipe_io.apply_recipe(recipe, settings, replace=self.replace):
-            self.report({"WARNING"}, note)
-        self.report({"INFO"}, f"Imported {len(recipe.jobs)} job(s)")
         return {"FINISHED"}
 
 
@@ -411,11 +250,6 @@ CLASSES = (
     RENDERPLUS_OT_job_messages,
     RENDERPLUS_OT_batch_cancel,
     RENDERPLUS_OT_job_cancel,
-    RENDERPLUS_OT_server_start,
-    RENDERPLUS_OT_server_stop,
-    RENDERPLUS_OT_dashboard_copy,
-    RENDERPLUS_OT_recipe_export,
-    RENDERPLUS_OT_recipe_import,
 )
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

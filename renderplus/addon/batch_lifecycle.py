@@ -1,0 +1,168 @@
+"""The lifecycle of the add-on's batches: the one batch slot (shared with the server), which
+Blender renders, starting, cancelling and resuming a batch, and the batch a quit or crash cut
+short.
+
+Runs in Blender's main thread; what it starts goes into ``bridge.state()`` and ``bridge``'s pump
+shows it. A batch keeps the ``RunOptions`` it started with (they are frozen). The Blender
+preference only replaces the service's options, which later batches take, HTTP-started ones
+included.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import bpy
+
+from ..batch.options import choose_blender
+from ..batch.recipe import Recipe
+from ..batch.runner import Batch
+from ..batch.service import BatchService, ServiceError, open_store
+from ..batch.view import BatchView
+from . import bridge
+from .addon_state import Launch, make_service
+from .binary_info import BinaryInfo
+from .bridge import BridgeError
+from .paths import check_resolver, user_dir
+
+
+def get_service() -> BatchService:
+    """The add-on's one batch slot, shared with the server."""
+    state = bridge.state()
+    if state.service is None:
+        state.service = make_service(default_blender=state.default_blender,
+                                     log_dir=user_dir("logs"), work_dir=user_dir("server"),
+                                     store=_open_store())
+    return state.service
+
+
+def _open_store() -> Any:
+    """The durable batch store in Render+'s folder, so a batch that Blender's quit or crash cut
+    short can be resumed when Blender is reopened; None (said once) when it cannot be opened."""
+    store, why = open_store(user_dir("state"))
+    if store is None:
+        print(f"Render+: batches cannot be resumed after a crash: {why}", file=sys.stderr)
+    return store
+
+
+# --------------------------------------------------------------------------------------------
+# The Blender that renders
+
+
+def set_default_blender(blender_bin: str | None) -> None:
+    """The Blender that batches started from now on use when their recipe names none (the
+    preference changed): the service gets new frozen options; a running batch keeps its own."""
+    state = bridge.state()
+    state.default_blender = blender_bin or None
+    service = state.service
+    if service is not None and service.options.blender_bin != state.default_blender:
+        service.set_options(service.options.with_changes(blender_bin=state.default_blender))
+    if not bpy.app.background:  # ask the new binary now, so Render need not wait for it
+        bridge.binary_info(rendering_binary())
+
+
+def rendering_binary() -> str:
+    """The Blender that jobs of the add-on's batches render with (the recipe names none)."""
+    return choose_blender(None, bridge.state().default_blender)
+
+
+def check_arguments(scene: Any, binary: BinaryInfo | None, abspath: Any = None) -> dict[str, Any]:
+    """What ``job_checks`` needs, for jobs of ``scene``: the file's data, what the rendering
+    ``binary`` said (None while it is being asked), how paths resolve (default: as this file's)
+    and the version the copy is saved with."""
+    major, minor = bpy.app.version[:2]
+    return {"data": bpy.data, "default_scene": scene, "abspath": abspath or check_resolver(),
+            "binary": binary, "file_version": major * 100 + minor}
+
+
+# --------------------------------------------------------------------------------------------
+# Start, cancel
+
+
+def batch_running() -> bool:
+    service = bridge.state().service
+    return service is not None and service.running
+
+
+def start_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path: str,
+                blender_bin: str | None) -> Batch:
+    """Start ``recipe`` with ``blender_bin`` as its default Blender (frozen into the batch's
+    options right before it starts); ``uids`` maps its jobs to the scene's jobs."""
+    service = get_service()
+    set_default_blender(blender_bin)
+    try:
+        service.load_recipe(recipe)
+        batch = service.start()
+    except ServiceError as exc:
+        raise BridgeError(str(exc)) from exc
+    state = bridge.state()
+    state.launch = Launch(batch, scene, list(uids), copy_path)
+    state.followed_job = None
+    state.interrupted = None
+    bridge.ensure_pump()
+    return batch
+
+
+def cancel_batch() -> None:
+    _cancel(current_job_only=False)
+
+
+def cancel_current_job() -> None:
+    _cancel(current_job_only=True)
+
+
+def _cancel(*, current_job_only: bool) -> None:
+    service = bridge.state().service
+    if service is None:
+        raise BridgeError("Not running a batch right now")
+    try:
+        service.cancel_current_job() if current_job_only else service.cancel()
+    except ServiceError as exc:
+        raise BridgeError(str(exc)) from exc
+
+
+def job_state_index(scene_name: str, uid: int) -> int | None:
+    """Index in ``renderplus_run.jobs`` of the scene job ``uid`` in the shown batch, if any."""
+    return bridge.state().mirror.index_of(scene_name, uid)
+
+
+# --------------------------------------------------------------------------------------------
+# The interrupted batch
+
+
+def refresh_interrupted() -> BatchView | None:
+    """Look for a batch that a quit or crash cut short (the durable store's); the panel offers
+    to resume it."""
+    service = get_service()
+    view = None
+    if not service.running:
+        try:
+            view = service.interrupted_view()
+        except Exception as exc:  # a broken store must not keep the add-on from loading
+            print(f"Render+: could not read the interrupted batch: {exc}", file=sys.stderr)
+    bridge.state().interrupted = view
+    return view
+
+
+def interrupted_batch() -> BatchView | None:
+    """The interrupted batch found last (no store access: the panels call this on every draw)."""
+    return None if batch_running() else bridge.state().interrupted
+
+
+def can_resume() -> bool:
+    return get_service().store is not None
+
+
+def resume_batch() -> Batch:
+    """Resume the interrupted batch: only its missing frames render again."""
+    try:
+        batch = get_service().resume()
+    except ServiceError as exc:
+        raise BridgeError(str(exc)) from exc
+    state = bridge.state()
+    state.interrupted = None
+    state.launch = None
+    bridge.ensure_pump()
+    return batch
