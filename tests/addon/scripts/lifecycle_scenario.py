@@ -18,7 +18,7 @@ def leftovers(addon: str, port: int, exits: harness.AtexitWatch, threads: list[s
     """Everything the add-on could leave behind once disabled."""
     import bpy
 
-    bridge = sys.modules.get(f"{addon}.bridge")
+    bridge = sys.modules.get(f"{addon}.addon.bridge")
     handlers = [h for h in bpy.app.handlers.load_post if getattr(h, "__module__", "").startswith(addon)]
     return {
         "classes": harness.registered_names(),
