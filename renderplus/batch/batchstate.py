@@ -98,7 +98,7 @@ class BatchState:
             return view
 
     def snapshot(self) -> dict[str, Any]:
-        """The spec's poll response as a dict (``view().to_json()``)."""
+        """The poll (docs/api.md, Poll) as a dict (``view().to_json()``)."""
         return self.view().to_json()
 
     # ---------------------------------------------------------------- changing (the batch's thread)

@@ -95,7 +95,8 @@ def list_devices(blender_bin: str, *, run: Callable[..., subprocess.CompletedPro
 
 
 def format_devices(devices: DeviceList) -> str:
-    """The listing in the spec's format: a title, a rule, then ``NAME | Number: N`` per GPU."""
+    """The ``--list-gpus`` listing (docs/api.md, Command line): a title, a rule, then
+    ``NAME | Number: N`` per GPU."""
     lines = ["GPUS AVAILABLE FOR RENDERING", RULE]
     for gpu in devices.gpus:
         lines.append(f"{gpu.name} | Number: {gpu.number}")

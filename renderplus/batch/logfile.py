@@ -1,9 +1,9 @@
 """The per-batch log file written with ``--write-log`` / ``settings.write_log``.
 
-One new file per run, named as the spec says (``renderplus_[day]-[month]-[year]-[hour]-[minute]-
-[seconds]``), holding what a person needs to understand a failed night: the commands, every hook's
-output and each job's complete Blender output. The mail password never reaches it: the recipe is
-written redacted.
+One new file per run, named after its start (docs/api.md, Logs:
+``renderplus_[day]-[month]-[year]-[hour]-[minute]-[seconds]``), holding what a person needs to
+understand a failed night: the commands, every hook's output and each job's complete Blender
+output. The mail password never reaches it: the recipe is written redacted.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ class Batch:
         return self.state.view()
 
     def snapshot(self) -> dict[str, Any]:
-        """The spec's poll response as a dict (``view().to_json()``)."""
+        """The poll (docs/api.md, Poll) as a dict (``view().to_json()``)."""
         return self.state.snapshot()
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -267,7 +267,7 @@ class BatchService:
             raise NotRunningError()
 
     def snapshot(self) -> dict[str, Any] | None:
-        """``view()`` as the spec's poll dict, or None when no recipe was ever loaded."""
+        """``view()`` as the poll's dict (docs/api.md, Poll), or None when no recipe was ever loaded."""
         view = self.view()
         return view.to_json() if view is not None else None
 

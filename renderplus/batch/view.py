@@ -4,9 +4,9 @@ Everything that shows a batch (the server's JSON, the CLI's bars, the add-on's p
 feed, the mail, the notifications) reads a ``BatchView``: an immutable picture of one revision
 of the batch, with typed attributes. The runner builds it once per revision from per-job
 ``JobView`` fragments that it caches while a job does not change, so a thousand pollers cost
-one build. ``to_json()`` is the only place that spells the spec's poll dictionary (plus the
-extension keys of docs/engine-api.md); ``BatchView.from_json`` reads one back, so a client
-polling over HTTP gets the same typed object.
+one build. ``to_json()`` is the only place that spells the poll's dictionary (docs/api.md, Poll,
+Render+'s keys included); ``BatchView.from_json`` reads one back, so a client polling over HTTP
+gets the same typed object.
 
 The statuses are ``str`` enums: ``JobStatus.FINISHED == "FINISHED"`` holds, so JSON and older
 code see plain strings. Event kinds of the stdout parser are not statuses and live in the
@@ -25,7 +25,7 @@ from typing import Any
 
 
 class BatchStatus(str, Enum):
-    """A batch's status (the spec's four)."""
+    """A batch's status (the four of docs/api.md, Statuses)."""
 
     WAITING = "WAITING"
     RUNNING = "RUNNING"
@@ -124,7 +124,7 @@ class JobView:
         return self.status is JobStatus.RUNNING
 
     def to_json(self) -> dict[str, Any]:
-        """The spec's job entry, then the extension keys."""
+        """The poll's job entry (docs/api.md, Poll), then Render+'s keys."""
         return {
             "id": self.id,
             "status": self.status.value,
@@ -273,7 +273,7 @@ class BatchView:
         return self.jobs[job_id]
 
     def to_json(self, *, jobs: bool = True) -> dict[str, Any]:
-        """The spec's poll response, then the extension keys (docs/engine-api.md)."""
+        """The poll (docs/api.md, Poll): the 1.x keys, then Render+'s (docs/engine-api.md)."""
         data: dict[str, Any] = {
             "status": self.status.value,
             "times": self.times.to_json(),

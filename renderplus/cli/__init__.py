@@ -1,4 +1,4 @@
-"""``python3 server``: the spec's command line, one module per family of modes.
+"""``python3 server``: the command line (docs/api.md, Command line), one module per family of modes.
 
 - ``run``: ``--recipe R`` renders here, in the foreground, with live bars (``bars``).
 - ``inspect``: ``--dry`` / ``--check`` (with ``--recipe``) and ``--list-gpus``: nothing renders.
@@ -10,9 +10,10 @@
 Each module adds its own flags (``add_arguments``) and names its modes (``MODES``: whether the
 flags ask for it, which combinations it refuses, and the function that runs it); ``common``
 holds the flags several families read. ``main`` builds the parser from the modules, picks the
-one mode asked and maps every failure to the spec's exit statuses: 0 done, 1 failed, 130
-cancelled with Ctrl+C, 2 usage errors and invalid recipes, each with one sentence on stderr.
-Only the standard library is imported up front: the engine and Bottle load with the mode.
+one mode asked and maps every failure to an exit status (docs/api.md, Exit status): 0 done,
+1 failed, 130 cancelled with Ctrl+C, 2 usage errors and invalid recipes, each with one sentence
+on stderr. Only the standard library is imported up front: the engine and Bottle load with the
+mode.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def summary(view: BatchView) -> list[str]:
 
 
 def stats_lines(view: BatchView) -> list[str]:
-    """``--print-stats``: each job's render time, then the spec's batch stats."""
+    """``--print-stats``: each job's render time, then the batch's stats (the poll's ``stats``)."""
     lines = ["BATCH STATS", "-" * 80]
     for job in view.jobs:
         rendertime = job.times.rendertime

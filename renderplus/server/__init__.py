@@ -1,5 +1,5 @@
-"""Render+'s batch server: the spec's REST API, the web dashboard and the .blend upload over one
-``BatchService``, in pure Python (no bpy).
+"""Render+'s batch server: the REST API (docs/api.md), the web dashboard and the .blend upload
+over one ``BatchService``, in pure Python (no bpy).
 
 Who starts it: the CLI (``python3 server --serve`` from the add-on folder runs ``__main__``,
 which hands over to ``renderplus.cli``), and the add-on inside Blender, which calls
@@ -102,7 +102,7 @@ def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = DE
     """Serve ``service`` on ``host:port`` from daemon threads; returns once listening.
 
     ``token``: required on every request. Without one the server makes its own, required for
-    every route but the spec's reads, and writes it to ``handle.token_file`` (unless
+    every route but the reads (docs/api.md, Access), and writes it to ``handle.token_file`` (unless
     ``token_file=False``); ``no_token=True`` opens loopback instead (say so to the user).
     ``port=0`` picks a free port (read ``handle.port``). OSError when the port is taken;
     TokenRequiredError for an address other machines can reach without a ``token``; ValueError

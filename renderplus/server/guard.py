@@ -17,7 +17,7 @@ too. Three rules close it, checked on every request before any route:
    ``X-RenderPlus-Token: <token>`` -- never in the URL (it would end up in logs and browser
    history) and never as a cookie (cookies ignore ports: another user's server on another port
    would receive it). What needs it is a column of ``ROUTE_ACCESS``: with the server's own
-   (generated) token, the spec's reads (``Access.READ``) stay open on loopback and everything
+   (generated) token, the read routes (``Access.READ``) stay open on loopback and everything
    else needs it; a token given explicitly guards every request; ``--no-token`` opens loopback.
    A client that is not on loopback always needs it. The comparison is of bytes (the token's
    UTF-8, as curl sends it) and takes constant time. ``check_token`` refuses, at start-up, a
@@ -50,7 +50,7 @@ class Access(Enum):
     """What a route does, which decides who may call it (docs/api.md, Access)."""
 
     PUBLIC = "public"    # the dashboard page and its static files: no data, no secret; never a token
-    READ = "read"        # the spec's polls: open on loopback unless the token was given explicitly
+    READ = "read"        # polls and server information: loopback open unless the token was given explicitly
     PRIVATE = "private"  # reads that show file contents or paths (frames, previews, history)
     CHANGE = "change"    # changes the batch or the server, or runs something: always the token
 

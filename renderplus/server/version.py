@@ -12,7 +12,7 @@ from pathlib import Path
 from ..batch.recipe import RECIPE_VERSION
 
 SERVER_NAME = "Render+ batch server"
-API_VERSION = str(RECIPE_VERSION)  # the spec's API and recipe format version, "2.2"
+API_VERSION = str(RECIPE_VERSION)  # the API and recipe format version (docs/api.md, Recipe), "2.2"
 MANIFEST = Path(__file__).resolve().parent.parent / "blender_manifest.toml"
 
 

@@ -1,4 +1,4 @@
-"""The batch recipe (format v2.2 of the spec, plus its Extensions): parse, validate, write back.
+"""The batch recipe (format v2.2 plus Render+'s keys, docs/api.md, Recipe): parse, validate, write back.
 
 A recipe arrives as JSON text from the add-on, the HTTP API or a file given to the CLI. It is
 checked in one pass that collects *every* problem with the path of the field that has it

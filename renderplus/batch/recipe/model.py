@@ -1,4 +1,4 @@
-"""The recipe's data model (format v2.2 of the spec, plus the spec's Extensions).
+"""The recipe's data model (format v2.2, plus Render+'s keys: docs/api.md, Recipe).
 
 Each dataclass field that is a recipe key is declared with its rule (see ``fields``): the
 field list below *is* the list of keys, defaults, limits and JSON names. Field names are the
@@ -119,7 +119,7 @@ class Job(Record):
     section: Section = record(Section)
     cycles: CyclesSettings = record(CyclesSettings)
     custom_overrides: list[CustomOverride] = records(CustomOverride)
-    # Extensions (the spec's table): additive, defaults keep the original's behaviour.
+    # Render+'s keys (docs/api.md, Render+'s recipe keys): additive, defaults keep 1.x behaviour.
     frame_list: FrameSet | None = special(
         "frames", key="frames", omit_unset=True,
         doc='a frame list that wins over frame_start/frame_end: "1-10,20,30-40x2", "-5..-1"')
@@ -177,7 +177,7 @@ class Settings(Record):
     global_size: SizeToggle = record(SizeToggle)
     write_log: bool = flag(False)
     ignore_border: bool = flag(False)
-    # Extensions (the spec's table); the runner does not use all of them yet.
+    # Render+'s keys (docs/api.md, Render+'s recipe keys); the runner does not use all of them yet.
     skip_existing: bool = flag(False, doc="render only frames whose output is missing")
     retries: int = integer(1, 0, MAX_RETRIES, doc="how often a crashed job is retried (0 = never)")
     parallel: int | str = count_or_auto(1, 1, MAX_PARALLEL, doc='jobs rendering at once, or "auto"')
