@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "addon": {"batch", "server", "around", "blender_scripts"},
     "cli": {"server", "batch", "around"},
     "server": {"batch", "blender_scripts"},
-    "server/__main__": {"cli"},  # `python3 server`, the spec's launcher, runs the CLI
+    "server/__main__": {"cli"},  # `python3 server`, the documented launcher, runs the CLI
     "around": {"batch"},
     "batch": set(),
     "blender_scripts": set(),

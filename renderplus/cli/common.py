@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"Change port to use when running server. Default is {DEFAULT_PORT}")
     add("--print-stats", action="store_true", help="Print batch stats after finishing.")
     add("--print-debug", action="store_true", help="Print debug logs")
-    extra = parser.add_argument_group("server address and access (beyond the spec)")
+    extra = parser.add_argument_group("server address and access (Render+'s additions)")
     extra.add_argument("--host", default=None,
         help=f"Address to listen on (--serve) or of the server (client flags); default {DEFAULT_HOST}. "
              "Another address needs a token.")

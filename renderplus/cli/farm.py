@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("render farm (beyond the spec)")
+    group = parser.add_argument_group("render farm (Render+'s additions)")
     group.add_argument("--farm", default=None, metavar="slurm[:PARTITION]|flamenco=URL",
                        help="Render on a farm: Slurm (optionally one partition) or a Flamenco Manager")
     group.add_argument("--farm-storage", default=None, metavar="DIR",

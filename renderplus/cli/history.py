@@ -18,7 +18,7 @@ from .run import batch_observers, follow, run_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("the batch store (beyond the spec)")
+    group = parser.add_argument_group("the batch store (Render+'s additions)")
     group.add_argument("--resume", action="store_true",
                        help="Continue the interrupted batch, rendering only what is missing (or "
                             "re-run the last batch's failed jobs); with --serve, serve it")

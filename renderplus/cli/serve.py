@@ -49,7 +49,7 @@ def upload_limit(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("the server (--work-dir and --max-upload: beyond the spec)")
+    group = parser.add_argument_group("the server (--work-dir and --max-upload: Render+'s additions)")
     group.add_argument("--serve", action="store_true", help="Start the server.")
     group.add_argument("--work-dir", default=None,
                        help="Folder for uploads, the batch store and the logs (default: "

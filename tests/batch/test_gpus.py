@@ -1,4 +1,4 @@
-"""``--list-gpus``: what Blender reports, numbered and formatted as the spec shows."""
+"""``--list-gpus``: what Blender reports, numbered and formatted as docs/api.md shows."""
 
 from __future__ import annotations
 

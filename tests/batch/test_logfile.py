@@ -1,4 +1,4 @@
-"""The per-batch log file: named as the spec says, never overwritten, flushed per line, and a
+"""The per-batch log file: named as docs/api.md (Logs) says, never overwritten, flushed per line, and a
 failing disk reported once instead of stopping anything."""
 
 from __future__ import annotations

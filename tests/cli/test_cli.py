@@ -1,4 +1,4 @@
-"""``python3 server``: every flag of the spec's usage text, run as a subprocess."""
+"""``python3 server``: every flag of the usage text (docs/api.md, Command line), run as a subprocess."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def test_list_gpus_with_the_real_blender() -> None:
     assert lines[0] == "GPUS AVAILABLE FOR RENDERING"
     assert lines[1] == "-" * 80
     gpu_lines = [line for line in lines[2:] if " | Number: " in line]
-    if gpu_lines:  # a machine with a GPU: numbered from 0 in the spec's format
+    if gpu_lines:  # a machine with a GPU: numbered from 0 in the documented format
         assert [int(line.rsplit(" ", 1)[1]) for line in gpu_lines] == list(range(len(gpu_lines)))
     else:
         assert any(line.startswith("No GPU found: Blender ") for line in lines)

@@ -1,4 +1,4 @@
-"""How ``main`` is put together: each family adds its flags, one mode runs, exits as the spec says."""
+"""How ``main`` is put together: each family adds its flags, one mode runs, exits as docs/api.md says."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from .logs import PUBLIC_DIR, STDOUT_DIR, error_cases, read_lines, run
 F = STDOUT_DIR
 
 
-# -- the spec's poll example ------------------------------------------------------------------
+# -- the poll example (docs/api.md) ------------------------------------------------------------------
 
 def test_poll_example_values() -> None:
     progress = JobProgress(frames=[1], engine="BLENDER_EEVEE")

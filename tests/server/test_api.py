@@ -1,4 +1,4 @@
-"""Every route of the spec over real HTTP, with every status code of its error table and Decisions."""
+"""Every route of docs/api.md over real HTTP, with every status code it gives."""
 
 from __future__ import annotations
 

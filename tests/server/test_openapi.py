@@ -17,7 +17,7 @@ from renderplus.server.openapi import openapi_document
 
 from .helpers import call
 
-# Status codes the spec (error table and Decisions) gives each route.
+# Status codes docs/api.md gives each route.
 SPEC_CODES = {
     ("post", "/batch/recipe"): {"200", "400", "406", "409"},
     ("post", "/batch/file"): {"201", "400", "409", "413"},

@@ -31,7 +31,8 @@ def recipe_schema() -> dict[str, Any]:
     """The schema of a whole recipe."""
     schema = record_schema(Recipe)
     schema["description"] = (
-        f"A batch recipe, format v{RECIPE_VERSION} (the spec's sample), plus the spec's Extensions. "
+        f"A batch recipe, format v{RECIPE_VERSION} (the sample of docs/api.md, Recipe), "
+        "plus Render+'s recipe keys. "
         "Strict JSON types; null only where a field says nullable; text never holds NUL "
         "characters or unpaired UTF-16 surrogates; at most 64 levels of nesting. Keys this "
         "version does not know are accepted and answered with warnings; a key given twice is "

@@ -1,4 +1,4 @@
-"""The spec's recipe sample and helpers shared by the recipe tests."""
+"""The recipe sample (docs/api.md, Recipe) and helpers shared by the recipe tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The recipe's model: the spec sample's fields, defaults, frames and a stable round trip."""
+"""The recipe's model: the sample recipe's fields, defaults, frames and a stable round trip."""
 
 from __future__ import annotations
 
