@@ -215,7 +215,8 @@ class _ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
         super().__init__(address, _RequestHandler)
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
-        """Accept connections until ``shutdown()``, which wakes the loop at once."""
+        """Accept connections until ``shutdown()``, which wakes the loop at once. One-shot: a
+        server that was shut down does not serve again (``HttpServer`` never restarts one)."""
         self._loop_done.clear()
         try:
             with selectors.DefaultSelector() as selector:
@@ -396,8 +397,7 @@ class HttpServer:
         server.set_app(AccessGuard(self.app, port=self.port, bound_host=host, token=self.token,
                                    scope=self.scope, token_hint=self.token_hint))
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.25},
-                                        name="renderplus-httpd", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, name="renderplus-httpd", daemon=True)
         self._stopper = threading.Thread(target=self._stop_when_asked, name="renderplus-server-stop",
                                          daemon=True)
         self._thread.start()

@@ -96,6 +96,7 @@ def test_the_in_process_server_answers_and_stops(scenario: dict[str, Any]) -> No
 
 def test_stopping_the_server_never_blocks_blenders_main_thread(scenario: dict[str, Any]) -> None:
     # A client that never finishes its request held the old stop for its 3 s grace.
+    assert scenario["slow_client_held"]  # the stop below really met a request thread in its head
     assert scenario["stop_seconds"] < 0.1, scenario["stop_seconds"]
     assert scenario["stopping_after_stop"]  # the panel says "stopping" until the port is free
     assert scenario["interval_while_stopping"] is not None  # the pump keeps watching the stop

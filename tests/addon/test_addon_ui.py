@@ -79,6 +79,7 @@ def test_cancelled_and_finished_batches_show_their_results(scenario: dict[str, A
     assert "Fastest: " in finished and "Slowest: " in finished
     assert "renderplus.batch_render" in scenario["finished"]["operators"]
     assert "Batch server running at http://127.0.0.1:" in finished
+    assert scenario["slow_client_held"]
     assert "Batch server stopping..." in labels(scenario["stopping"])
     assert "Stopping..." in labels(scenario["stopping"])  # the sidebar's server panel
     starts = [op for op in scenario["stopping"]["operators"] if op.startswith("renderplus.server_start")]

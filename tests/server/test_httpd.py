@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -146,3 +147,31 @@ def test_stop_called_inside_a_request_still_answers_it() -> None:
     assert call(handle.port, "GET", "/anything").data == {"stopped": True}
     assert handle.wait(30) and not handle.running
     assert port_is_free(handle.port)
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def hello_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+
+def test_a_stop_right_after_start_returns_and_frees_the_port() -> None:
+    server = HttpServer(hello_app).start("127.0.0.1", 0)
+    server.stop()  # may come before the accept loop has started: it must not wait for a poll or hang
+    assert server.stopped and port_is_free(server.port)
+
+
+def test_starting_and_stopping_servers_leaves_no_descriptor_open() -> None:
+    before = open_descriptors()
+    for _ in range(5):
+        server = HttpServer(hello_app).start("127.0.0.1", 0)
+        assert call(server.port, "GET", "/").code == 200
+        server.stop()
+    taken = HttpServer(hello_app).start("127.0.0.1", 0)
+    with pytest.raises(OSError):
+        HttpServer(hello_app).start("127.0.0.1", taken.port)  # the bind fails: nothing may leak
+    taken.stop()
+    assert open_descriptors() == before

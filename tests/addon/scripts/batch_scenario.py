@@ -9,7 +9,6 @@ Arguments (JSON): zip, blend, out (output folder), port.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from typing import Any
 
@@ -109,10 +108,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     # Stop the server while a slow client holds a request thread (its head never completes):
     # the operator returns at once, and the pump notices when the stop is done.
-    earlier = harness.request_threads()
-    slow = socket.create_connection(("127.0.0.1", args["port"]), timeout=10)
-    slow.sendall(b"GET /batch HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-    harness.pump_until(lambda: None, lambda: bool(harness.request_threads() - earlier), timeout=10)
+    slow, out["slow_client_held"] = harness.hold_request_thread(args["port"])
     started = time.perf_counter()
     ops.server_stop()
     out["stop_seconds"] = time.perf_counter() - started

@@ -86,6 +86,15 @@ def request_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == "renderplus-http"}
 
 
+def hold_request_thread(port: int) -> tuple[socket.socket, bool]:
+    """Open a connection whose request head never completes: the server keeps a thread on it
+    and a stop waits for it (its grace). The socket, and whether the server took it in 10 s."""
+    earlier = request_threads()
+    slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+    slow.sendall(b"GET /batch HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    return slow, pump_until(lambda: None, lambda: bool(request_threads() - earlier), timeout=10)
+
+
 def descendants(pid: int | None = None) -> list[int]:
     """Live descendant processes (from /proc), e.g. Blender jobs a batch left behind."""
     pid = os.getpid() if pid is None else pid

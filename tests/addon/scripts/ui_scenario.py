@@ -214,9 +214,13 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.batch_render()
     out["reached_finished"] = harness.pump_until(bridge.pump, lambda: run.status == "FINISHED", timeout=180)
     out["finished"] = draw_everything(addon)
+    # A stop is done in milliseconds; a client that never finishes its request head makes the
+    # server wait for it (its stop grace), so the panels can be seen saying "stopping" meanwhile.
+    slow, out["slow_client_held"] = harness.hold_request_thread(args["port"])
     ops.server_stop()  # returns at once; the panels say "stopping" until the pump sees it done
     out["stopping"] = draw_everything(addon)
     out["stop_noticed"] = harness.pump_until(bridge.pump, lambda: not server.server_stopping(), timeout=20)
+    slow.close()
     out["stopped"] = draw_everything(addon)
     return out
 
