@@ -137,10 +137,6 @@ class BatchState:
                 job.add_message(message)
             job.revision += 1
 
-    def running_ids(self) -> list[int]:
-        with self.lock:
-            return [job.id for job in self.jobs if job.status is JobStatus.RUNNING]
-
     def _build_view(self, now: float) -> BatchView:
         jobs = tuple(job.view(now) for job in self.jobs)
         status = self.status

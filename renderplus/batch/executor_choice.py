@@ -54,10 +54,18 @@ class ExecutorChoice:
         self._choose = choose
         self._lock = threading.Lock()
         self._used: list[Executor] = [given] if given is not None else []
+        self._chosen: dict[int, Executor] = {}
 
     def for_job(self, job: Job) -> Executor:
+        """The job's executor: chosen once, the first time the loop looks at the job (it may
+        look again while the executor is full, and a retry runs where the first attempt ran)."""
+        with self._lock:
+            chosen = self._chosen.get(job.id)
+        if chosen is not None:
+            return chosen
         executor = self._choose(job)
         with self._lock:
+            self._chosen[job.id] = executor
             if not any(executor is used for used in self._used):
                 self._used.append(executor)
         return executor

@@ -119,15 +119,17 @@ class JobLoop:
                 self.changes.set_status(job, JobStatus.CANCELLED, "Cancelled before it started")
                 return True
             executor = self._running_on.get(job_id)
-            if executor is not None and not job.cancel_requested:  # even queued on a farm
-                job.cancel_requested = True
-                executor.cancel(job_id, self.options.kill_grace)
-                return True
-            if job.status is not JobStatus.RUNNING or job.cancel_requested:
-                return job.status is JobStatus.RUNNING
+            submitted = executor is not None and not job.cancel_requested  # even queued on a farm
+            in_hook = False
+            if not submitted:
+                if job.status is not JobStatus.RUNNING or job.cancel_requested:
+                    return job.status is JobStatus.RUNNING
+                in_hook = self.hooks.runs_for(job_id)  # else in PRE_JOB: _submit checks the flag
             job.cancel_requested = True
-            in_hook = self.hooks.runs_for(job_id)
-        if in_hook:
+        # Outside the lock: a farm's cancel asks its scheduler, and polls must not wait for it.
+        if submitted and executor is not None:
+            executor.cancel(job_id, self.options.kill_grace)
+        elif in_hook:
             self.hooks.stop()
         return True
 

@@ -140,16 +140,20 @@ class Observers:
         for observer in self._observers:
             self._guard(f"{type(event).__name__} observer", observer.notify, event)
 
-    def _actions(self) -> list[AfterBatchAction]:
-        actions = (self._guard("after-batch action", _after_batch, observer)
+    def _actions(self, *, quiet: bool = False) -> list[AfterBatchAction]:
+        actions = (self._guard("after-batch action", _after_batch, observer, quiet=quiet)
                    for observer in self._observers)
         return [action for action in actions if action is not None]
 
     @property
     def pending(self) -> PowerOffState | None:
-        """The first pending after-batch action's state (the view's ``poweroff``), or None."""
-        for action in self._actions():
-            state = self._guard("after-batch action", _state_of, action)
+        """The first pending after-batch action's state (the view's ``poweroff``), or None.
+
+        Read while a view is built, under the batch's lock and once per poll: a failure here is
+        logged only, never reported as a batch message (that would change the batch, and so
+        the next view, from inside a poll)."""
+        for action in self._actions(quiet=True):
+            state = self._guard("after-batch action", _state_of, action, quiet=True)
             if state is not None:
                 return state
         return None
@@ -165,12 +169,12 @@ class Observers:
         return all(self._guard("waiting for an after-batch action", a.wait, timeout) is not False
                    for a in self._actions())
 
-    def _guard(self, what: str, func: Callable[..., T], *args: object) -> T | None:
+    def _guard(self, what: str, func: Callable[..., T], *args: object, quiet: bool = False) -> T | None:
         try:
             return func(*args)
         except Exception as exc:
             log.exception("%s failed", what)
-            if self._report is not None:
+            if self._report is not None and not quiet:
                 try:
                     self._report(f"{what[:1].upper()}{what[1:]} failed: {type(exc).__name__}: {exc}")
                 except Exception:

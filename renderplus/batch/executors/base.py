@@ -55,15 +55,6 @@ class JobLaunch:
     def frames(self) -> FrameSet:
         return self.command.frames
 
-    @property
-    def source_file(self) -> str:
-        """The .blend (a session executor groups jobs by it)."""
-        return self.command.blend
-
-    @property
-    def blender_bin(self) -> str:
-        return self.command.blender
-
 
 @dataclass(frozen=True)
 class JobHandle:
