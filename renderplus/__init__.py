@@ -1,9 +1,10 @@
 """Render+: a batch-render queue for Blender.
 
 This folder is the add-on Blender installs and the home of the pure packages beside it:
-``addon/`` (the Blender add-on: the only package that imports ``bpy``), ``batch/`` (the batch
-engine), ``around/`` (notices, feed, mail, power), ``server/`` (the REST API and
-``python3 server``), ``cli/`` (the command line) and ``blender_scripts/`` (what Blender runs).
+``addon/`` (the Blender add-on), ``batch/`` (the batch engine), ``around/`` (notices, feed,
+mail, power), ``server/`` (the REST API and ``python3 server``), ``cli/`` (the command line)
+and ``blender_scripts/`` (what Blender runs). Only ``addon/`` and ``blender_scripts/`` import
+``bpy``.
 Importing ``renderplus.batch`` from a plain Python must not need Blender, so nothing here
 imports ``bpy``; ``register()`` forwards to the add-on.
 

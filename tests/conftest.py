@@ -31,6 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tiers.mark_needs(items)
+    tiers.leave_out_of_quick_tier(config, items)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -34,8 +34,7 @@ NEEDS_BY_FIXTURE: dict[str, frozenset[str]] = {
 NEEDS_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "browser": ("browser",),
 }
-QUICK_SKIPS = ("blender", "bpy", "browser", "farm")
-QUICK_EXPRESSION = " and ".join(f"not {marker}" for marker in QUICK_SKIPS)
+QUICK_SKIPS = frozenset({"blender", "bpy", "browser", "farm"})
 
 _STAND_IN = """#!/bin/sh
 echo "$PYTEST_CURRENT_TEST" >> {log}
@@ -60,6 +59,20 @@ def mark_needs(items: list[pytest.Item]) -> None:
         present = {mark.name for mark in item.iter_markers()}
         for marker in sorted(needs(item) - present):
             item.add_marker(getattr(pytest.mark, marker))
+
+
+def leave_out_of_quick_tier(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the quick tier, deselect every test marked with one of ``QUICK_SKIPS``."""
+    if not os.environ.get(QUICK_ENV):
+        return
+    keep: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        needed = QUICK_SKIPS & {mark.name for mark in item.iter_markers()}
+        (left_out if needed else keep).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = keep
 
 
 def guard_quick_tier(config: pytest.Config) -> None:

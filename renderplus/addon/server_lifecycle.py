@@ -7,11 +7,10 @@ Runs in Blender's main thread and never waits for the server's threads: stopping
 
 from __future__ import annotations
 
+from ..server.httpd import DEFAULT_HOST
 from . import bridge
 from .batch_lifecycle import get_service
 from .bridge import BridgeError
-
-HOST = "127.0.0.1"
 
 
 def start_server(port: int, *, no_token: bool = False) -> str:
@@ -29,7 +28,7 @@ def start_server(port: int, *, no_token: bool = False) -> str:
     except ImportError as exc:
         raise BridgeError(f"The batch server is not available: {exc}") from exc
     try:
-        handle = start_http_server(get_service(), host=HOST, port=port, no_token=no_token)
+        handle = start_http_server(get_service(), host=DEFAULT_HOST, port=port, no_token=no_token)
     except OSError as exc:
         raise BridgeError(f"Cannot start the batch server on port {port}: "
                           f"{exc.strerror or exc}") from exc

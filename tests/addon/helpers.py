@@ -20,6 +20,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+def fake_blender(path: Path, version: str) -> Path:
+    """A stand-in ``blender`` at ``path`` that says it is ``version`` (scripts/fake_blender.py)."""
+    path.write_text(f'#!/bin/sh\nFAKE_BLENDER_VERSION={version} exec "{sys.executable}" '
+                    f'"{SCRIPTS / "fake_blender.py"}" "$@"\n')
+    path.chmod(0o755)
+    return path
 RESULT_PREFIX = "RENDERPLUS_TEST_RESULT "
 BLENDER = shutil.which("blender") or "/usr/bin/blender"
 

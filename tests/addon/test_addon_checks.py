@@ -6,25 +6,20 @@ file that asks where renders go."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.addon.helpers import SCRIPTS, bpy_pythons, python_id, run_bpy_script
+from tests.addon.helpers import bpy_pythons, python_id, run_bpy_script
 from tests.addon.test_addon_batch import free_port
 
 pytestmark = [pytest.mark.bpy, pytest.mark.blender, pytest.mark.slow]
 
 
-def fake_blender(folder: Path, version: str) -> Path:
-    path = folder / f"blender-{version}"
-    path.write_text(f'#!/bin/sh\nFAKE_BLENDER_VERSION={version} exec "{sys.executable}" '
-                    f'"{SCRIPTS / "fake_blender.py"}" "$@"\n')
-    path.chmod(0o755)
-    return path
+def fake_blender_in(folder: Path, version: str) -> Path:
+    return fake_blender_in(folder / f"blender-{version}", version)
 
 
 @pytest.fixture(scope="module", params=bpy_pythons(), ids=python_id)
@@ -35,7 +30,7 @@ def scenario(request: pytest.FixtureRequest, addon_zip: Path, blend_factory: Cal
     out = tmp / "renders"
     out.mkdir()
     args = {"zip": str(addon_zip), "blend": str(blend), "out": str(out), "port": free_port(),
-            "fake": str(fake_blender(tmp, "3.4.1")), "fake50": str(fake_blender(tmp, "5.0.1"))}
+            "fake": str(fake_blender_in(tmp, "3.4.1")), "fake50": str(fake_blender_in(tmp, "5.0.1"))}
     return run_bpy_script("checks_scenario.py", args, tmp, timeout=400, python=request.param)
 
 

@@ -5,8 +5,6 @@ out through the same watchers)."""
 
 from __future__ import annotations
 
-import json
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +13,25 @@ import feedparser
 from renderplus.addon.addon_state import make_service
 from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.view import BatchStatus
-
-
-def fake_blender(tmp_path: Path) -> Path:
-    frame = tmp_path / "out_0001.png"
-    marker = json.dumps({"event": "frame", "frame": 1, "path": str(frame)})
-    blender = tmp_path / "fake-blender"
-    blender.write_text(f"#!/bin/sh\necho png > {frame}\necho 'RENDERPLUS> {marker}'\n")
-    blender.chmod(blender.stat().st_mode | stat.S_IXUSR)
-    return blender
+from tests.stand_ins import one_frame_blender
 
 
 def test_the_add_ons_service_writes_the_recipes_feed(tmp_path: Path) -> None:
     blend = tmp_path / "scene.blend"
     blend.write_bytes(b"BLENDER-v304")
     feed = tmp_path / "feed.rss"
+    blender = one_frame_blender(tmp_path / "fake-blender", tmp_path / "out_0001.png")
     recipe = parse_recipe({
-        "version": 2.2, "name": "add-on feed", "blender_bin": str(fake_blender(tmp_path)),
+        "version": 2.2, "name": "add-on feed", "blender_bin": str(blender),
         "settings": {"rss": {"enabled": True, "path": str(feed)}},
         "jobs": [{"id": 0, "name": "Shot", "blend_file": str(blend)}]})
     service = make_service(default_blender=None, log_dir=tmp_path / "logs",
                            work_dir=tmp_path / "server", store=None)
-    service.load_recipe(recipe)
-    batch = service.start()
-    assert batch.wait(60) and batch.status is BatchStatus.FINISHED
+    try:
+        service.load_recipe(recipe)
+        batch = service.start()
+        assert batch.wait(60) and batch.status is BatchStatus.FINISHED
+    finally:
+        service.shutdown()
     parsed: Any = feedparser.parse(feed.read_bytes())
     assert [entry.tags[0].term for entry in parsed.entries[1:]] == ["FINISHED"]

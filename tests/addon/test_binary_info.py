@@ -5,21 +5,13 @@ place is asked again. A stand-in Blender script answers ``--version`` and ``-E h
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from pathlib import Path
 
 from renderplus.addon import binary_info
 from renderplus.addon.binary_info import BinaryInfo, BinaryInfoCache
-from tests.addon.helpers import SCRIPTS
+from tests.addon.helpers import fake_blender
 from tests.waiting import wait_for
-
-
-def fake_blender(path: Path, version: str) -> Path:
-    path.write_text(f'#!/bin/sh\nFAKE_BLENDER_VERSION={version} exec "{sys.executable}" '
-                    f'"{SCRIPTS / "fake_blender.py"}" "$@"\n')
-    path.chmod(0o755)
-    return path
 
 
 def test_the_answer_arrives_off_the_main_thread_and_is_announced_once(tmp_path: Path) -> None:

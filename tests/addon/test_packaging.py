@@ -82,6 +82,7 @@ def test_the_zip_holds_the_add_on_folder_and_its_wheel(addon_zip: Path) -> None:
     names = zipfile.ZipFile(addon_zip).namelist()
     assert all(n.startswith("renderplus/") for n in names)
     for required in ("renderplus/__init__.py", "renderplus/blender_manifest.toml",
+                     "renderplus/addon/__init__.py", "renderplus/addon/bridge.py",
                      "renderplus/batch/runner.py", "renderplus/server/__init__.py",
                      "renderplus/wheels/bottle-0.13.4-py2.py3-none-any.whl"):
         assert required in names

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import feedparser
 
 from tests.server.helpers import ServerProcess, call
+from tests.stand_ins import one_frame_blender
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,11 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def feed_recipe(tmp_path: Path) -> tuple[Path, Path]:
     """A one-job recipe whose stand-in Blender writes its frame; the recipe and its feed's path."""
-    frame = tmp_path / "out_0001.png"
-    marker = json.dumps({"event": "frame", "frame": 1, "path": str(frame)})
-    blender = tmp_path / "fake-blender"
-    blender.write_text(f"#!/bin/sh\necho png > {frame}\necho 'RENDERPLUS> {marker}'\n")
-    blender.chmod(blender.stat().st_mode | stat.S_IXUSR)
+    blender = one_frame_blender(tmp_path / "fake-blender", tmp_path / "out_0001.png")
     blend = tmp_path / "scene.blend"
     blend.write_bytes(b"BLENDER-v304")
     feed = tmp_path / "feed" / "batch.rss"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.stand_ins import one_frame_blender
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,9 +31,7 @@ def test_ctrl_c_during_the_grace_period_calls_the_power_action_off(tmp_path: Pat
     called = tmp_path / "power-called"
     for name in ("systemctl", "loginctl", "shutdown", "pmset", "osascript"):
         stand_in(bin_dir / name, f'echo "{name} $*" >> {called}')
-    frame = tmp_path / "out_0001.png"
-    marker = json.dumps({"event": "frame", "frame": 1, "path": str(frame)})
-    stand_in(bin_dir / "fake-blender", f"echo png > {frame}\necho 'RENDERPLUS> {marker}'")
+    one_frame_blender(bin_dir / "fake-blender", tmp_path / "out_0001.png")
     blend = tmp_path / "scene.blend"
     blend.write_bytes(b"BLENDER-v304")
     recipe = tmp_path / "recipe.json"

@@ -18,14 +18,14 @@ def leftovers(addon: str, port: int, exits: harness.AtexitWatch, threads: list[s
     """Everything the add-on could leave behind once disabled."""
     import bpy
 
-    bridge = sys.modules.get(f"{addon}.addon.bridge")
+    bridge = sys.modules[f"{addon}.addon.bridge"]  # disabling leaves the module: a wrong name must fail
     handlers = [h for h in bpy.app.handlers.load_post if getattr(h, "__module__", "").startswith(addon)]
     return {
         "classes": harness.registered_names(),
         "scene_prop": hasattr(bpy.types.Scene, "renderplus"),
         "wm_prop": hasattr(bpy.types.WindowManager, "renderplus_run"),
         "operators": [op for op in dir(bpy.types) if op.startswith("RENDERPLUS_OT")],
-        "timer": bridge is not None and bpy.app.timers.is_registered(bridge.pump),
+        "timer": bpy.app.timers.is_registered(bridge.pump),
         "handlers": len(handlers),
         # A cancelled job's SIGKILL timer may outlive the batch by up to kill_grace (5 s): the
         # engine's OwnedProcess.wait() can miss cancelling it (reported to the lead).
