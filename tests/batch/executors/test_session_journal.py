@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "renderplus" / "blender_scripts"
+SCRIPTS = Path(__file__).resolve().parents[3] / "renderplus" / "blender_scripts"
 # Functions that apply a job's settings to its scene (file -> function names; "Class.method").
 APPLIERS = {
     "job_overrides.py": ("apply_names", "apply_render_settings", "render_runs"),
