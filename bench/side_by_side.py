@@ -119,13 +119,18 @@ def checkout(rev: str, where: Path) -> tuple[Path, str]:
     return tree, commit
 
 
-def run_one(bench: Bench, tree: Path, quick: bool, log: Path) -> dict[str, float]:
+def run_one(bench: Bench, tree: Path, quick: bool, log: Path, limit: float) -> dict[str, float] | None:
+    """The figures of one run, or None when it hung past ``limit`` seconds."""
     argv = [str(ROOT / ".venv" / "bin" / "python"), *(bench.quick_argv if quick else bench.argv)]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n== {tree.name}: {' '.join(argv[1:])}\n")
         out.flush()
-        subprocess.run(argv, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, check=True)
+        try:
+            subprocess.run(argv, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, check=True,
+                           timeout=limit)
+        except subprocess.TimeoutExpired:
+            return None
     return bench.read(tree)
 
 
@@ -137,6 +142,8 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(b.name for b in BENCHES))
     parser.add_argument("--quick", action="store_true", help="short runs (to try the script)")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--run-limit", type=float, default=900.0,
+                        help="seconds after which a run counts as hung (noted; the others go on)")
     args = parser.parse_args()
     wanted = [b for b in BENCHES if b.name in args.only.split(",")]
     scratch = Path(tempfile.mkdtemp(prefix="renderplus-side-by-side-"))
@@ -144,13 +151,18 @@ def main() -> None:
     trees = [checkout(args.before, scratch), checkout(args.after, scratch)]
     print(f"worktrees in {scratch}; every script's output in {log}", flush=True)
     figures: dict[str, dict[str, list[float]]] = {commit: {} for _, commit in trees}
+    hung: list[str] = []
     try:
         for bench in wanted:
             for pair in range(args.pairs):
                 for tree, commit in trees:
-                    for key, value in run_one(bench, tree, args.quick, log).items():
+                    found = run_one(bench, tree, args.quick, log, args.run_limit)
+                    if found is None:
+                        hung.append(f"{bench.name} ({commit}, pair {pair + 1})")
+                    for key, value in (found or {}).items():
                         figures[commit].setdefault(key, []).append(value)
-                    print(f"{bench.name} pair {pair + 1} {commit}: done", flush=True)
+                    print(f"{bench.name} pair {pair + 1} {commit}: {'hung' if found is None else 'done'}",
+                          flush=True)
     finally:
         for tree, _ in trees:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
@@ -161,12 +173,14 @@ def main() -> None:
              f"| figure | {before} (before) | {after} (after) | after / before |", "|---|---:|---:|---:|"]
     for key in figures[before]:
         old, new = figures[before][key], figures[after].get(key, [])
-        if not new:
+        if not old or not new:
             continue
         old_m, new_m = statistics.median(old), statistics.median(new)
         ratio = f"{new_m / old_m:.2f}" if old_m else "-"
         lines.append(f"| {key} | {old_m:.3f} ({', '.join(f'{v:.3f}' for v in old)}) "
                      f"| {new_m:.3f} ({', '.join(f'{v:.3f}' for v in new)}) | {ratio} |")
+    if hung:
+        lines += ["", f"Runs stopped after {args.run_limit:.0f} s without an answer: {', '.join(hung)}."]
     print("\n".join(lines))
     if not args.no_record:
         record(TITLE, lines)
