@@ -3,9 +3,9 @@
 ``BatchState`` is what readers touch: statuses, times, messages, hook results, the revision
 that goes up on every change, and ``view()`` (one ``BatchView`` per revision, built from
 per-job ``JobView`` fragments cached while a job does not change). It holds data and no
-policy: the job loop (``jobloop``) and the lifecycle (``lifecycle``) change it from the batch's
-one thread, through ``BatchChanges`` (``changes``), which writes each change to the log and
-the store before the revision goes up.
+policy: the job loop (``jobloop``) and the lifecycle (``lifecycle``) change it, job statuses and
+messages through ``BatchChanges`` (``changes``), which writes each change to the log and the
+store before the revision goes up.
 """
 
 from __future__ import annotations

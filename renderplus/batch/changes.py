@@ -1,7 +1,8 @@
 """Every change of a batch, done in one order: the state, the log, the store, then the readers.
 
-``BatchChanges`` is the one way the job loop, the hooks and the lifecycle change what a batch
-shows: a job's status, a job's message, a batch message (``report``). Each change is applied to
+``BatchChanges`` is how the job loop, the hooks and the lifecycle change a job's status, a job's
+message or the batch's messages (``report``). (The batch's own status and times, progress
+within a job and hook results are set on the state directly, under its lock.) Each change is applied to
 the state under its lock, written to the log file and to the durable store, and only then does
 the revision that pollers watch go up; a job's status change is then told to the observers
 (``JobChanged``, and ``JobFailed`` with its reason).

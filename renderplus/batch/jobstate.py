@@ -1,9 +1,10 @@
 """The mutable state of one job in a batch, and the cached ``JobView`` it shows.
 
 (Not the store's ``StoredJob``, which is what survives a restart.) Only the batch's thread
-changes a ``JobState``, always under the batch lock; ``view()`` (any thread, under the same
-lock) rebuilds the frozen ``JobView`` only when the state's revision moved, or once a second
-while the job runs (its ETA ticks).
+changes a ``JobState``: what a view shows (status, progress, messages) under the batch lock,
+its run's bookkeeping (done frames, attempts, temp folder, handle) outside it; ``view()`` (any
+thread, under the same lock) rebuilds the frozen ``JobView`` only when the state's revision
+moved, or once a second while the job runs (its ETA ticks).
 """
 
 from __future__ import annotations

@@ -97,7 +97,10 @@ class AfterBatchAction(Protocol):
 class BatchObserver(Protocol):
     """Hears a batch's events (see the module docstring)."""
 
-    def notify(self, event: BatchEvent) -> None: ...
+    def notify(self, event: BatchEvent) -> None:
+        """Called from the batch's thread, and from a request thread when a client cancels a
+        job that has not started (sometimes under the batch's lock): return quickly, take no
+        lock that a batch call may wait for, and never call back into the batch."""
 
     @property
     def after_batch(self) -> AfterBatchAction | None:
