@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.addon.helpers import bpy_pythons, python_id, run_bpy_script
+from tests.addon.helpers import bpy_pythons, fake_blender, python_id, run_bpy_script
 from tests.addon.test_addon_batch import free_port
 
 pytestmark = [pytest.mark.bpy, pytest.mark.blender, pytest.mark.slow]
 
 
 def fake_blender_in(folder: Path, version: str) -> Path:
-    return fake_blender_in(folder / f"blender-{version}", version)
+    return fake_blender(folder / f"blender-{version}", version)
 
 
 @pytest.fixture(scope="module", params=bpy_pythons(), ids=python_id)
