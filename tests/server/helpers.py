@@ -50,18 +50,28 @@ def with_token(port: int, headers: dict[str, str] | None) -> dict[str, str]:
     return sent
 
 
-def call(port: int, method: str, path: str, body: bytes | str | dict[str, Any] | list[Any] | None = None,
-         headers: dict[str, str] | None = None, *, content_type: str | None = "application/json",
-         host: str = "127.0.0.1", timeout: float = 60.0, auth: bool = True) -> Answer:
-    """One request with http.client; ``body`` dicts/lists are sent as JSON. ``auth``: send the
-    server's saved token (as its user's CLI does) unless ``headers`` carry one."""
-    sent = with_token(port, headers) if auth else dict(headers or {})
+Body = bytes | str | dict[str, Any] | list[Any] | None
+
+
+def request_body(body: Body, headers: dict[str, str], content_type: str | None) -> bytes | None:
+    """``body`` as bytes (dicts and lists as JSON); sets ``Content-Type`` in ``headers`` when
+    there is a body and none was given. Shared by the socket and the in-process clients."""
     if isinstance(body, dict | list):
         body = json.dumps(body)
     if isinstance(body, str):
         body = body.encode()
     if body is not None and content_type is not None:
-        sent.setdefault("Content-Type", content_type)
+        headers.setdefault("Content-Type", content_type)
+    return body
+
+
+def call(port: int, method: str, path: str, body: Body = None,
+         headers: dict[str, str] | None = None, *, content_type: str | None = "application/json",
+         host: str = "127.0.0.1", timeout: float = 60.0, auth: bool = True) -> Answer:
+    """One request with http.client; ``body`` dicts/lists are sent as JSON. ``auth``: send the
+    server's saved token (as its user's CLI does) unless ``headers`` carry one."""
+    sent = with_token(port, headers) if auth else dict(headers or {})
+    body = request_body(body, sent, content_type)
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         connection.request(method, path, body=body, headers=sent)

@@ -9,14 +9,13 @@ bodies, and the access guard are tested in microseconds; the socket tests keep c
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 from wsgiref.util import setup_testing_defaults
 
 from renderplus.server.guard import LOCAL_ADDR_KEY
-from tests.server.helpers import Answer
+from tests.server.helpers import Answer, Body, request_body
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -53,17 +52,12 @@ class WsgiClient:
         setup_testing_defaults(environ)  # fills in only what is still missing
         return environ
 
-    def call(self, method: str, path: str, body: bytes | str | dict[str, Any] | list[Any] | None = None,
+    def call(self, method: str, path: str, body: Body = None,
              headers: dict[str, str] | None = None, *,
              content_type: str | None = "application/json") -> Answer:
         """One request; ``body`` dicts and lists are sent as JSON."""
         sent = dict(headers or {})
-        if isinstance(body, dict | list):
-            body = json.dumps(body)
-        if isinstance(body, str):
-            body = body.encode()
-        if body is not None and content_type is not None:
-            sent.setdefault("Content-Type", content_type)
+        body = request_body(body, sent, content_type)
         status: list[str] = []
         answer_headers: dict[str, str] = {}
 
