@@ -34,6 +34,7 @@ from .executors import (
     Output,
     Started,
 )
+from .frame_previews import FramePreviews
 from .jobstate import JobState
 from .markers import MARKER_PREFIX, OVERRIDE_EXIT_CODE, format_marker, parse_marker
 from .options import RunOptions, child_environment, choose_blender
@@ -69,6 +70,7 @@ class JobLoop:
         self._free_slots = list(range(state.slots))
         self._slot_of: dict[int, int] = {}
         self._memory_note: int | None = None
+        self.previews = FramePreviews(self.log.write, child_environment(options, {}))
 
     def run(self) -> None:
         """Start jobs in the run order while their executors take them; return when every job
@@ -290,6 +292,15 @@ class JobLoop:
                 job.add_extra_outputs(extra)
         if job.outputs_file:
             _append_lines(job.outputs_file, [path, *extra])
+        self._ask_preview(job, marker, [s.path for s in stamps])
+
+    def _ask_preview(self, job: JobState, marker: dict[str, object], verified: list[str]) -> None:
+        """A verified frame a browser cannot show: its preview, by the frame reader of the
+        Blender that rendered it (frame_previews; never waits)."""
+        look, path = marker.get("preview"), marker.get("path")
+        if isinstance(look, dict) and path in verified:
+            blender = choose_blender(self.recipe, self.options.blender_bin, job.job)
+            self.previews.ask(str(path), blender, look)
 
     def _on_exit(self, job: JobState, event: Exited) -> None:
         with self.state.lock:

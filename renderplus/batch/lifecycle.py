@@ -31,6 +31,7 @@ from .resume import Restored, open_record
 from .view import BatchStatus, JobStatus
 
 log = logging.getLogger("renderplus.batch")
+PREVIEWS_END_WAIT = 30.0  # seconds the end of a batch waits for previews still queued
 
 
 class BatchLifecycle:
@@ -151,6 +152,8 @@ class BatchLifecycle:
         state, changes = self.state, self.changes
         self.executors.close()  # an idle Blender session ends with its batch
         cancelled = state.cancel_asked.is_set()
+        if self.loop is not None:  # the frame reader ends with its batch (after its queue)
+            self.loop.previews.close(drop_waiting=cancelled)
         with state.lock:
             state.finished = time.time()
             state.current = None
@@ -164,5 +167,7 @@ class BatchLifecycle:
         changes.log.section(f"batch {state.status.value}")
         changes.log.write(json.dumps(state.snapshot(), indent=2))
         changes.observers.notify(BatchEnded(state.view()))
+        if self.loop is not None:  # a CLI exiting at the end keeps the last frames' previews
+            self.loop.previews.join(PREVIEWS_END_WAIT)
         changes.log.close()
         state.mark_done()

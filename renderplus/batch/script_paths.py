@@ -14,3 +14,4 @@ SESSION_SCRIPT = SCRIPTS_DIR / "session.py"  # one Blender rendering several job
 PROBE_SCRIPT = SCRIPTS_DIR / "probe_file.py"  # what a .blend holds (scenes, cameras, ...) and its engines
 DEVICES_SCRIPT = SCRIPTS_DIR / "list_devices.py"  # Cycles' render devices
 FLAMENCO_JOB_TYPE = SCRIPTS_DIR / "flamenco_renderplus.js"  # Render+'s job type for a Flamenco Manager
+READER_SCRIPT = SCRIPTS_DIR / "read_frames.py"  # a helper Blender reading frames (frame_reader.py)

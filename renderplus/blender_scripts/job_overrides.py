@@ -185,14 +185,18 @@ _still_path: list[str | None] = [None]  # the file a still of ``render_runs`` is
 
 
 def on_write(scene: Any, *_: Any) -> None:
-    """``render_write`` handler: a frame's file was written."""
+    """``render_write`` handler: a frame's file was written. Only cheap, safe things here:
+    Blender is still rendering (making a preview in here, with new scenes and images, crashed
+    Blender under parallel slots). A frame a browser cannot show carries its scene's colour
+    management (``preview``), for the engine's frame reader to make its preview from."""
     path = bpy.path.abspath(_still_path[0] or scene.render.frame_path(frame=scene.frame_current))
-    previews.write_preview(path, scene)  # before the marker: a page may ask for it at once
+    fields: dict[str, Any] = {"frame": scene.frame_current, "path": path}
     extra = file_outputs.file_output_paths(scene, scene.frame_current)
     if extra:
-        emit("frame", frame=scene.frame_current, path=path, files=extra)
-    else:
-        emit("frame", frame=scene.frame_current, path=path)
+        fields["files"] = extra
+    if previews.needs_preview(path):
+        fields["preview"] = previews.scene_look(scene)
+    emit("frame", **fields)
 
 
 def watch_parent(parent: int) -> None:

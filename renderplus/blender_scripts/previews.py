@@ -1,18 +1,19 @@
-"""Small JPEG previews of frames a browser cannot show (EXR, TIFF, ...), written by Blender itself.
+"""Small JPEG previews of frames a browser cannot show (EXR, TIFF, ...), made by Blender.
 
-Runs inside the job's Blender (standard library and bpy; Blender 2.80 to 5.x). The job script
-calls ``write_preview(path, scene)`` from its ``render_write`` handler, after each frame file is
-written; the dashboard (``renderplus/server/dashboard_frames.py``) serves the preview as the
-frame's thumbnail. Why Blender and not the server: it already holds the image library that reads
-every format it writes (OpenEXR, TIFF, DPX, JPEG 2000...), and the server stays pure Python.
+``write_preview`` runs in the frame reader, a helper Blender outside the one that renders
+(``read_frames.py``; docs/blender.md, Reading frames outside the rendering Blender): making a
+preview creates and removes a scene and images, which inside a ``render_write`` handler crashed
+Blender 3.4 under parallel slots. The job's Blender only names the frame and its scene's colour
+management (``scene_look``) in its frame marker; the engine then asks the reader for the preview.
+Standard library and bpy only (Blender 2.80 to 5.x).
 
 The preview goes to ``<frame folder>/.renderplus-previews/<frame name>.jpg`` (``preview_path``,
-which the server and the panel import), written under a temporary name
-and renamed, so a reader never sees half a file. Scene-linear formats (EXR, Radiance HDR) get
-the scene's own view transform, so the preview looks like the render; display-referred ones
-(TIFF, TGA, DPX...) are shown as they are ("Standard"). Cost: bench/bench_previews.py.
+which the server and the panel import), written under a temporary name and renamed, so a reader
+never sees half a file. Scene-linear formats (EXR, Radiance HDR) get the scene's own view
+transform, so the preview looks like the render; display-referred ones (TIFF, TGA, DPX...) are
+shown as they are ("Standard"). Cost: bench/bench_previews.py.
 
-A preview that cannot be made never fails the render: ``write_preview`` prints one line to
+A preview that cannot be made never fails anything: ``write_preview`` prints one line to
 stderr and returns None.
 """
 
@@ -52,21 +53,42 @@ def preview_size(width: int, height: int, longest: int = PREVIEW_SIZE) -> tuple[
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def write_preview(frame_path: str, scene: Any, *, longest: int = PREVIEW_SIZE) -> str | None:
+def scene_look(scene: Any) -> dict[str, Any]:
+    """The scene's colour management, as data: what a preview of its scene-linear frames needs.
+
+    Only reads a few properties, so the job's ``render_write`` handler may call it while Blender
+    renders (it goes into the frame marker; the preview itself is made by the frame reader)."""
+    view = scene.view_settings
+    return {"display_device": scene.display_settings.display_device,
+            "view_transform": view.view_transform, "look": view.look,
+            "exposure": float(view.exposure), "gamma": float(view.gamma)}
+
+
+def write_preview(frame_path: str, look: dict[str, Any] | None, *,
+                  longest: int = PREVIEW_SIZE) -> str | None:
     """Write the JPEG preview of ``frame_path`` when it needs one; return its path, or None
-    (no preview needed, or it failed: one line on stderr, the render goes on)."""
-    if not needs_preview(frame_path):
-        return None
+    (no preview needed, or it failed: one line on stderr). ``look``: ``scene_look`` of the
+    scene that rendered it (None: this Blender's default). Never from a render handler."""
     try:
-        return _write(frame_path, scene, longest)
-    except Exception as exc:  # a preview is a nicety: never fail the job over it
+        return make_preview(frame_path, look, longest=longest)
+    except Exception as exc:  # a preview is a nicety: never fail anything over it
         print(f"Render+: no preview of {frame_path}: {exc}", file=sys.stderr, flush=True)
         return None
 
 
-def _write(frame_path: str, scene: Any, longest: int) -> str:
+def make_preview(frame_path: str, look: dict[str, Any] | None, *,
+                 longest: int = PREVIEW_SIZE) -> str | None:
+    """``write_preview`` that raises what went wrong (the frame reader answers it)."""
+    if not needs_preview(frame_path):
+        return None
+    return _write(frame_path, look or {}, longest)
+
+
+def _write(frame_path: str, look: dict[str, Any], longest: int) -> str:
     import bpy
 
+    if not os.path.isfile(frame_path):
+        raise FileNotFoundError("no such file")
     target = preview_path(frame_path)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     partial = target + ".part"
@@ -77,14 +99,14 @@ def _write(frame_path: str, scene: Any, longest: int) -> str:
         settings.file_format = "JPEG"
         settings.color_mode = "RGB"
         settings.quality = PREVIEW_QUALITY
-        _copy_color_management(scene, helper, os.path.splitext(frame_path)[1].lower())
+        _set_color_management(look, helper, os.path.splitext(frame_path)[1].lower())
         width, height = images[0].size
         if not width or not height:
             # A multilayer EXR gives its pixels to save_render only: save it whole as a JPEG
             # first (with the scene's look), then scale that one (now display-referred).
             images[0].save_render(partial, scene=helper)
             images.append(bpy.data.images.load(partial, check_existing=False))
-            _copy_color_management(scene, helper, PREVIEW_SUFFIX)
+            _set_color_management(look, helper, PREVIEW_SUFFIX)
             width, height = images[-1].size
             if not width or not height:
                 raise ValueError("Blender read no pixels from it")
@@ -100,16 +122,18 @@ def _write(frame_path: str, scene: Any, longest: int) -> str:
     return target
 
 
-def _copy_color_management(scene: Any, helper: Any, suffix: str) -> None:
+def _set_color_management(look: dict[str, Any], helper: Any, suffix: str) -> None:
     """The scene's look for scene-linear files; display-referred files stay as written."""
-    helper.display_settings.display_device = scene.display_settings.display_device
+    if look.get("display_device"):
+        helper.display_settings.display_device = look["display_device"]
     view = helper.view_settings
     if suffix in SCENE_LINEAR_SUFFIXES:
-        source = scene.view_settings
-        view.view_transform = source.view_transform
-        view.look = source.look
-        view.exposure = source.exposure
-        view.gamma = source.gamma
+        if look.get("view_transform"):
+            view.view_transform = look["view_transform"]
+        if look.get("look"):
+            view.look = look["look"]
+        view.exposure = float(look.get("exposure", 0.0))
+        view.gamma = float(look.get("gamma", 1.0))
     else:
         view.view_transform = "Standard"
         with contextlib.suppress(TypeError):  # a colour configuration without a "None" look

@@ -104,7 +104,7 @@ def test_the_blender_scripts_speak_the_markers_protocol() -> None:
     assert constants["PREFIX"] == MARKER_PREFIX
     assert constants["EXIT_CODE"] == OVERRIDE_EXIT_CODE
     assert constants["CONFIG_FLAG"] == CONFIG_FLAG
-    for other in ("probe_file.py", "list_devices.py"):
+    for other in ("probe_file.py", "list_devices.py", "read_frames.py"):
         assert script_constants(OVERRIDE_SCRIPT.parent / other)["PREFIX"] == MARKER_PREFIX
 
 
