@@ -1,50 +1,37 @@
-"""Previews written by the real Blender (previews.py, called from a render_write handler as the job
-script calls it), then served as thumbnails by the dashboard's route."""
+"""Previews of EXR, multilayer EXR and TIFF frames, with the real Blender, in real batches:
+parallel slots (two Blenders writing at once, which crashed Blender 3.4 when the preview was
+made inside its render_write handler) and a session. The frame reader (a helper Blender) makes
+them; the dashboard's route serves them as thumbnails (docs/blender.md, Reading frames outside
+the rendering Blender)."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import struct
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from renderplus.batch.view import BatchStatus, BatchView, JobStatus, JobView
+from renderplus.batch.frame_reader import READER_FLAG, FrameReader
+from renderplus.batch.runner import Batch
+from renderplus.batch.view import BatchView
 from renderplus.blender_scripts import previews
 from renderplus.server.app import _error_page
 from renderplus.server.bottle_loader import bottle
 from renderplus.server.dashboard_frames import FrameCatalog
 from renderplus.server.dashboard_routes import DashboardRoutes
 from renderplus.server.httpd import HttpServer
+from tests.batch.conftest import make_recipe
+from tests.blendfiles import BLENDER
+from tests.procs import processes_with
+from tests.waiting import wait_for
 
 from .helpers import call
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
-BLENDER = shutil.which("blender") or "/usr/bin/blender"
-
-_SCRIPT = r"""
-import bpy, importlib.util, json, sys
-opts = json.loads(sys.argv[sys.argv.index("--") + 1])
-spec = importlib.util.spec_from_file_location("renderplus_previews", opts["module"])
-previews = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(previews)
-scene = bpy.context.scene
-scene.render.engine = "BLENDER_WORKBENCH"
-scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 400, 300, 100
-def on_write(scene, *_):
-    path = scene.render.frame_path(frame=scene.frame_current)
-    print("WROTE", json.dumps([path, previews.write_preview(path, scene)]), flush=True)
-bpy.app.handlers.render_write.append(on_write)
-print("BROKEN", json.dumps(previews.write_preview(opts["broken"], scene)), flush=True)
-for fmt, name in opts["formats"]:
-    scene.render.image_settings.file_format = fmt
-    scene.render.filepath = opts["out"] + "/" + name + "_####"
-    scene.frame_start, scene.frame_end = 1, 2
-    bpy.ops.render.render(animation=True)
-"""
+FORMATS = ("OPEN_EXR", "OPEN_EXR_MULTILAYER", "TIFF", "PNG")
+FRAMES = 3
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
@@ -60,65 +47,75 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     raise AssertionError("no frame header")
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    if shutil.which(BLENDER) is None:
-        pytest.skip("the blender executable is not installed")
-    out = tmp_path_factory.mktemp("previews")
-    broken = out / "broken.exr"
-    broken.write_bytes(b"v/1\x01 not really an EXR")
-    opts = {"module": previews.__file__, "out": str(out), "broken": str(broken),
-            "formats": [["OPEN_EXR", "exr"], ["OPEN_EXR_MULTILAYER", "multi"], ["TIFF", "tiff"],
-                        ["PNG", "png"]]}
-    result = subprocess.run([BLENDER, "-b", "--factory-startup", "--python-expr", _SCRIPT, "--",
-                             json.dumps(opts)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    wrote = [json.loads(line[6:]) for line in result.stdout.splitlines() if line.startswith("WROTE ")]
-    broken_lines = [line for line in result.stdout.splitlines() if line.startswith("BROKEN ")]
-    return {"out": out, "wrote": wrote, "broken": broken_lines, "stderr": result.stderr}
+def run_formats(tmp_path: Path, blend_factory: Callable[..., Path], **settings: Any) -> BatchView:
+    """A job per format, each a FRAMES-frame animation at 400x300, no retry (a crash fails)."""
+    blend = blend_factory(engine="BLENDER_WORKBENCH", size=(400, 300), frames=FRAMES)
+    recipe = make_recipe([{"blend_file": str(blend), "output": str(tmp_path / fmt.lower() / "f_"),
+                           "animated": True, "frame_start": 1, "frame_end": FRAMES, "format": fmt}
+                          for fmt in FORMATS], settings={"retries": 0, **settings})
+    batch = Batch(recipe)
+    batch.start()
+    assert batch.wait(300)
+    view = batch.view()
+    assert [job.status for job in view.jobs] == ["FINISHED"] * len(FORMATS), \
+        [job.messages for job in view.jobs]
+    return view
 
 
-def test_blender_writes_a_small_jpeg_beside_each_frame_browsers_cannot_show(
-        rendered: dict[str, object]) -> None:
-    wrote = rendered["wrote"]
-    assert isinstance(wrote, list) and len(wrote) == 8
-    for frame, preview in wrote:
-        if frame.endswith(".png"):
-            assert preview is None  # a browser shows it as it is
-            continue
-        assert preview == previews.preview_path(frame)
-        data = Path(preview).read_bytes()
-        assert jpeg_size(data) == (320, 240)
-        assert not Path(preview + ".part").exists()
-    assert not list(Path(str(rendered["out"])).glob("**/*.part"))
-
-
-def test_a_preview_that_fails_never_fails_the_render(rendered: dict[str, object]) -> None:
-    assert rendered["broken"] == ["BROKEN null"]
-    assert "Render+: no preview of" in str(rendered["stderr"])
-
-
-@pytest.fixture
-def served(rendered: dict[str, object]) -> Iterator[Callable[[str], object]]:
-    wrote = rendered["wrote"]
-    assert isinstance(wrote, list)
-    job = JobView(0, JobStatus.FINISHED, outputs=tuple(frame for frame, _ in wrote))
-    view = BatchView(BatchStatus.FINISHED, (job,))
+def serve_previews(view: BatchView) -> Callable[[str], Any]:
     app = bottle.Bottle()
     routes = DashboardRoutes(FrameCatalog(lambda: view))
     app.route("/previews/<batch>/<job>/<index>", "GET", routes.preview)
     app.default_error_handler = _error_page
     server = HttpServer(app).start("127.0.0.1", 0)
-    yield lambda path: call(server.port, "GET", path)
-    server.stop()
+    return lambda path: (call(server.port, "GET", path), server)
 
 
-def test_the_dashboard_serves_the_previews_as_thumbnails(served: Callable[[str], object],
-                                                         rendered: dict[str, object]) -> None:
-    wrote = rendered["wrote"]
-    assert isinstance(wrote, list)
-    for index, (frame, _) in enumerate(wrote):
-        answer = served(f"/previews/current/0/{index}")
-        assert answer.code == 200, (frame, answer.data)  # type: ignore[attr-defined]
-        expected = "image/png" if frame.endswith(".png") else "image/jpeg"
-        assert answer.headers["content-type"] == expected  # type: ignore[attr-defined]
+def assert_a_served_preview_per_frame(view: BatchView) -> None:
+    get = serve_previews(view)
+    server = None
+    try:
+        for job in view.jobs:
+            assert len(job.outputs) == FRAMES
+            for index, frame in enumerate(job.outputs):
+                answer, server = get(f"/previews/current/{job.id}/{index}")
+                assert answer.code == 200, (frame, answer.raw[:300])
+                if frame.endswith(".png"):  # a browser shows it as it is: no preview made
+                    assert answer.headers["content-type"] == "image/png"
+                    assert not Path(previews.preview_path(frame)).exists()
+                    continue
+                assert answer.headers["content-type"] == "image/jpeg"
+                assert jpeg_size(answer.raw) == (320, 240)
+                assert Path(previews.preview_path(frame)).read_bytes() == answer.raw
+        assert not list(Path(view.jobs[0].outputs[0]).parent.parent.glob("**/*.part"))
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def test_parallel_slots_render_exr_multilayer_and_tiff_animations_with_a_preview_per_frame(
+        tmp_path: Path, blend_factory: Callable[..., Path]) -> None:
+    view = run_formats(tmp_path, blend_factory, parallel=2)
+    assert_a_served_preview_per_frame(view)
+    wait_for(lambda: not processes_with(READER_FLAG), timeout=30)  # the reader ended with it
+
+
+def test_a_session_renders_them_with_a_preview_per_frame(
+        tmp_path: Path, blend_factory: Callable[..., Path]) -> None:
+    view = run_formats(tmp_path, blend_factory, session_reuse=True)
+    assert_a_served_preview_per_frame(view)
+
+
+def test_the_reader_answers_a_broken_frame_with_its_error_and_reads_on(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.exr"
+    broken.write_bytes(b"v/1\x01 not really an EXR")
+    reader = FrameReader(BLENDER)
+    try:
+        answer = reader.request("preview", frame=str(broken), look=None)
+        assert answer["ok"] is False and answer["error"]
+        assert reader.request("preview", frame=str(tmp_path / "f.png"), look=None) == {
+            "event": "answer", "id": 2, "ok": True, "preview": None}  # a browser shows a PNG
+        assert reader.request("read", frame=str(broken))["error"] == "ValueError: unknown request 'read'"
+    finally:
+        reader.close()
+    wait_for(lambda: not reader.running, timeout=30)
