@@ -1,4 +1,5 @@
-"""What a dashboard preview costs per frame: ``previews.write_preview`` inside the real Blender.
+"""What a dashboard preview costs per frame: ``previews.write_preview`` in the real Blender (as
+the frame reader, a helper Blender beside the rendering one, makes it: renderplus/batch/frame_reader.py).
 
 For each format a browser cannot show (OpenEXR half float, multilayer EXR, 16-bit TIFF, TGA) at
 each size, Blender renders one Workbench frame, then writes its 320-pixel JPEG preview
@@ -56,7 +57,7 @@ for width, height in opts["sizes"]:
         times = []
         for _ in range(opts["count"] + 1):
             started = time.perf_counter()
-            written = previews.write_preview(path, scene)
+            written = previews.write_preview(path, previews.scene_look(scene))
             times.append(time.perf_counter() - started)
             assert written and os.path.getsize(written) > 0, written
         results.append({"format": name, "size": f"{width}x{height}", "render": render,

@@ -13,8 +13,9 @@ can name ``/etc/passwd`` or a ``..`` path. What is opened is checked again at op
 - the bytes must start as an image a browser shows (PNG, JPEG, WebP, GIF, BMP): whatever its
   name says, nothing else is ever sent.
 
-Formats a browser cannot show (EXR, TIFF, ...) get a small JPEG preview written by Blender
-beside the frame (``renderplus/blender_scripts/previews.py``, whose naming rule and list of
+Formats a browser cannot show (EXR, TIFF, ...) get a small JPEG preview beside the frame, made
+by a helper Blender just after the frame is saved (docs/blender.md, Reading frames outside the
+rendering Blender; ``renderplus/blender_scripts/previews.py``, whose naming rule and list of
 formats a browser shows this module imports).
 """
 
@@ -182,7 +183,7 @@ def open_preview(frame_path: str) -> OpenedImage:
         frame_mtime = os.stat(frame_path).st_mtime_ns
     except OSError:
         raise FrameError(404, f"{name}: the frame is gone") from None
-    missing = FrameError(404, f"No preview of {name} yet: the job writes one after each frame "
+    missing = FrameError(404, f"No preview of {name} yet: Render+ makes one after each frame "
                               "in a format browsers cannot show (EXR, TIFF...)")
     try:
         previews_fd = os.open(os.path.join(folder, PREVIEW_DIR), _DIR_FLAGS)
