@@ -5,6 +5,8 @@ demand (a hang, a death); the real one is tested in tests/server/test_dashboard_
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -187,3 +189,34 @@ def test_a_reader_that_dies_says_its_last_words(stand_in: Callable[..., FrameRea
 def test_a_missing_blender_is_a_reader_error(tmp_path: Path) -> None:
     with pytest.raises(FrameReaderError, match="cannot start"):
         FrameReader(str(tmp_path / "no-blender")).request("preview", frame="a.exr", look=None)
+
+
+OWNER = """
+import sys
+sys.path.insert(0, {root!r})
+from renderplus.batch.frame_reader import FrameReader
+reader = FrameReader({blender!r}, {{"STARTS": {starts!r}, "PATH": "/usr/bin:/bin"}})
+assert reader.request("preview", frame="a.exr", look=None)["ok"]
+print("asked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_reader_dies_with_render_plus_even_after_a_sigkill(
+        stand_in: Callable[..., FrameReader], tmp_path: Path) -> None:
+    reader = stand_in()
+    assert reader.env is not None
+    script = OWNER.format(root=str(Path(__file__).resolve().parents[2]), blender=reader.blender,
+                          starts=reader.env["STARTS"])
+    owner = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None and owner.stdout.readline() == "asked\n"
+        helper = started_pids(reader)[0]
+        assert is_alive(helper)
+        owner.kill()
+        owner.wait(10)
+        wait_for(lambda: not is_alive(helper), timeout=20)
+    finally:
+        owner.kill()
+        owner.wait(10)
