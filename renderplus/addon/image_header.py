@@ -4,7 +4,7 @@ main thread may read it at once (no ``bpy``).
 Why: the panel may read a thumbnail synchronously in Blender's main thread only when that is
 cheap, and what it costs grows with the pixels (bench/bench_gui.py); the header says how many
 there are before anything is read. PNG, JPEG and BMP cover the browser-viewable frames a job
-writes; every other format gets a small JPEG preview from the job itself
+writes; every other format gets a small JPEG preview from Render+'s frame reader
 (``blender_scripts/previews.py``), whose size this reads too.
 """
 

@@ -9,7 +9,7 @@ How a preview is read matters more than it seems. Left to itself, Blender reads 
 background job whose progress and end notify the *whole window*: every region redraws,
 the 3D viewport included, once per new thumbnail, which froze GUI Blender for 0.7 s per frame
 in bench/bench_gui.py (software OpenGL). So a thumbnail is read at once, in the main thread,
-when that is cheap: the job's own small JPEG preview (written for EXR, TIFF...), or a frame of
+when that is cheap: Render+'s small JPEG preview (made for EXR, TIFF...), or a frame of
 at most ``SYNC_MAX_PIXELS``. A larger frame is left to Blender's job only where that happens
 once (a finished job's last frame), never for the frame a running job just wrote.
 """
@@ -35,7 +35,7 @@ _refused_key = ""  # ... and its key (path, mtime): asked again, it is refused w
 
 
 def thumbnail_source(path: str) -> str:
-    """The file to make the thumbnail from: the job's small JPEG preview when it wrote one."""
+    """The file to make the thumbnail from: the frame's small JPEG preview once it exists."""
     small = preview_path(path)
     return small if os.path.isfile(small) else path
 
