@@ -167,7 +167,7 @@ class BatchLifecycle:
         changes.log.section(f"batch {state.status.value}")
         changes.log.write(json.dumps(state.snapshot(), indent=2))
         changes.observers.notify(BatchEnded(state.view()))
-        if self.loop is not None:  # a CLI exiting at the end keeps the last frames' previews
+        if self.loop is not None and not cancelled:  # a CLI exiting now keeps the last previews
             self.loop.previews.join(PREVIEWS_END_WAIT)
         changes.log.close()
         state.mark_done()
