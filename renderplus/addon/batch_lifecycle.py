@@ -170,7 +170,7 @@ def resume_batch() -> Batch:
         refresh_interrupted()   # owned by another Render+: the panel says by whom, no Resume
         raise BridgeError(str(exc)) from exc
     state = bridge.state()
-    state.interrupted = None
+    state.interrupted, state.owned_elsewhere = None, ""
     state.launch = None
     bridge.ensure_pump()
     return batch

@@ -124,6 +124,7 @@ def draw_owned_elsewhere(context: bpy.types.Context, layout: bpy.types.UILayout,
     box = layout.box()
     box.label(text="The last batch runs in another Render+", icon="LOCKED")
     draw_wrapped(box, sentence, wrap_width(context, indent=6))
+    box.operator("renderplus.batch_resume", icon="PLAY")   # takes it over once that one ended
 
 
 def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state: Any,
