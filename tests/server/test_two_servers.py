@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from renderplus.batch.store import BatchStore
 from tests.batch.interrupted import make_interrupted_batch, sleeping_blender
 from tests.procs import processes_with
 from tests.server.helpers import Answer, ServerProcess, call
@@ -36,7 +37,7 @@ def test_two_servers_on_one_store_resume_the_batch_once(
         tmp_path: Path, serve: Callable[..., ServerProcess]) -> None:
     work = tmp_path / "shared-work"
     blender = sleeping_blender(tmp_path, seconds=93.25)
-    make_interrupted_batch(work, blender, Path(__file__), tmp_path / "out", name="night")
+    batch_id = make_interrupted_batch(work, blender, Path(__file__), tmp_path / "out", name="night")
     servers = [serve(work_dir=work), serve(work_dir=work)]
     for server in servers:
         assert call(server.port, "GET", "/batch").data.get("resumable") is True
@@ -67,3 +68,5 @@ def test_two_servers_on_one_store_resume_the_batch_once(
     assert call(loser.port, "GET", "/batch").data["status"] == "RUNNING"
     assert call(loser.port, "DELETE", "/batch").code == 200
     wait_for(lambda: not processes_with("93.25"), timeout=30)
+    with BatchStore.open(work) as store:          # a cancelled batch has no owner any more
+        assert store.claim(f"batch:{batch_id}") is None

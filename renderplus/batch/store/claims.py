@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from .records import Owner
 
@@ -137,8 +138,8 @@ def release_all(conn: sqlite3.Connection, claimant: Claimant) -> int:
     return cursor.rowcount
 
 
-def _claim(row: tuple[object, ...]) -> Claim:
+def _claim(row: tuple[Any, ...]) -> Claim:
     subject, token, pid, boot, ticks, label, host, since, reserved_until = row
-    owner = Owner(int(pid), boot, ticks) if isinstance(pid, int) else None  # type: ignore[arg-type]
-    return Claim(str(subject), str(token), owner, str(label), str(host), float(since),  # type: ignore[arg-type]
-                 float(reserved_until) if reserved_until is not None else None)  # type: ignore[arg-type]
+    owner = Owner(int(pid), boot, ticks) if pid is not None else None
+    return Claim(str(subject), str(token), owner, str(label), str(host), float(since),
+                 float(reserved_until) if reserved_until is not None else None)

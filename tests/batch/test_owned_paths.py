@@ -1,0 +1,83 @@
+"""Every path that touches a stored batch checks its owner first: a restored batch started
+directly, a new start that would drop the interrupted batch, and the recovery of a dead run
+(docs/engine-api.md, Ownership)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from renderplus.batch import ownership
+from renderplus.batch.options import RunOptions
+from renderplus.batch.runner import Batch
+from renderplus.batch.service import BatchService
+from renderplus.batch.store import BatchStore, Owner
+from renderplus.batch.store.claims import Claimant
+from renderplus.batch.view import BatchStatus
+from tests.batch.conftest import make_recipe
+from tests.batch.interrupted import make_interrupted_batch, sleeping_blender
+from tests.procs import processes_with
+from tests.waiting import wait_for
+
+
+def other_live_owner() -> Claimant:
+    """Another claimant of a live process (this one, with its own token: as two services)."""
+    return Claimant(Owner.current(), "the-other", "python3 -m renderplus.server",
+                    socket.gethostname())
+
+
+def test_a_restored_batch_owned_elsewhere_ends_at_once_and_writes_nothing(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    blender = sleeping_blender(tmp_path, seconds=95.5)
+    batch_id = make_interrupted_batch(work, blender, Path(__file__), tmp_path / "out")
+    store = BatchStore.open(work)
+    stored = store.load(batch_id)
+    ownership.take(store, ownership.batch_subject(batch_id), other_live_owner())
+    batch = Batch.restore(stored, store, RunOptions(kill_grace=0.5))
+    batch.start()
+    assert batch.wait(20)
+    view = batch.view()
+    assert view.status is BatchStatus.CANCELLED and not view.resumable
+    assert any(f"is owned by python3 -m renderplus.server (pid {os.getpid()} on " in message
+               for message in view.messages)
+    assert not processes_with("95.5")                       # no Blender started
+    after = store.load(batch_id)
+    assert after.status is BatchStatus.RUNNING and after.messages == stored.messages
+    claim = store.claim(ownership.batch_subject(batch_id))
+    assert claim is not None and claim.token == "the-other"     # the owner's claim stays
+    store.close()
+
+
+def test_a_new_start_leaves_an_interrupted_batch_another_process_took(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    blender = sleeping_blender(tmp_path, seconds=95.75)
+    batch_id = make_interrupted_batch(work, blender, Path(__file__), tmp_path / "out")
+    service = BatchService(RunOptions(kill_grace=0.5), work_dir=work, store=BatchStore.open(work))
+    assert service.interrupted_view() is not None
+    with BatchStore.open(work) as other:
+        ownership.take(other, ownership.batch_subject(batch_id), other_live_owner())
+    service.load_recipe(make_recipe([{"blend_file": __file__}], blender_bin="/bin/true"))
+    new = service.start()
+    assert new.wait(30)
+    assert service.store is not None
+    assert service.store.load(batch_id).status is BatchStatus.RUNNING     # not CANCELLED by us
+
+
+def test_recovery_never_ends_the_blender_of_a_batch_another_process_runs(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    blender = sleeping_blender(tmp_path, seconds=96.25)
+    make_interrupted_batch(work, blender, Path(__file__), tmp_path / "out")
+    owner = BatchService(RunOptions(kill_grace=0.5), work_dir=work, store=BatchStore.open(work))
+    batch = owner.resume()
+    wait_for(lambda: len(processes_with("96.25")) == 1, timeout=30)
+    wait_for(lambda: batch.view().job(0).status == "RUNNING", timeout=30)
+    later = BatchService(RunOptions(kill_grace=0.5), work_dir=work, store=BatchStore.open(work),
+                         claimant=ownership.new_claimant())
+    assert later.interrupted_view() is None
+    assert "(this process)" in (later.owned_elsewhere() or "")
+    assert len(processes_with("96.25")) == 1 and batch.running
+    owner.shutdown(timeout=20)                              # a clean stop releases the batch
+    assert owner.store is not None
+    assert owner.store.claim(ownership.batch_subject(batch.resumed_id or 0)) is None
+    wait_for(lambda: not processes_with("96.25"), timeout=30)
