@@ -8,10 +8,12 @@ import os
 import socket
 from pathlib import Path
 
+import pytest
+
 from renderplus.batch import ownership
 from renderplus.batch.options import RunOptions
 from renderplus.batch.runner import Batch
-from renderplus.batch.service import BatchService
+from renderplus.batch.service import BatchOwnedError, BatchService
 from renderplus.batch.store import BatchStore, Owner
 from renderplus.batch.store.claims import Claimant
 from renderplus.batch.view import BatchStatus
@@ -81,3 +83,30 @@ def test_recovery_never_ends_the_blender_of_a_batch_another_process_runs(tmp_pat
     assert owner.store is not None
     assert owner.store.claim(ownership.batch_subject(batch.resumed_id or 0)) is None
     wait_for(lambda: not processes_with("96.25"), timeout=30)
+
+
+def test_a_batch_handed_to_a_named_successor_is_resumed_by_it_only(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    blender = sleeping_blender(tmp_path, seconds=96.75)
+    batch_id = make_interrupted_batch(work, blender, Path(__file__), tmp_path / "out")
+    subject = ownership.batch_subject(batch_id)
+    leaving = ownership.new_claimant(label="the Blender add-on")
+    with BatchStore.open(work) as store:
+        ownership.take(store, subject, leaving)
+        assert ownership.release(store, subject, leaving, successor="server-token", wait=60)
+    third = BatchService(RunOptions(kill_grace=0.5), work_dir=work, store=BatchStore.open(work),
+                         claimant=ownership.new_claimant())
+    assert third.interrupted_view() is None       # awaited by its successor: not offered here
+    with pytest.raises(BatchOwnedError, match="being handed over to another Render"):
+        third.resume()
+    successor = BatchService(RunOptions(kill_grace=0.5), work_dir=work,
+                             store=BatchStore.open(work),
+                             claimant=ownership.new_claimant(token="server-token"))
+    batch = successor.resume()
+    wait_for(lambda: len(processes_with("96.75")) == 1, timeout=30)
+    assert successor.store is not None
+    claim = successor.store.claim(subject)
+    assert claim is not None and claim.token == "server-token" and claim.held()
+    successor.shutdown(timeout=20)
+    assert not batch.running and successor.store.claim(subject) is None
+    wait_for(lambda: not processes_with("96.75"), timeout=30)
