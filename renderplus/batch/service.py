@@ -259,8 +259,16 @@ class BatchService:
             raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
         if not _resumable(fresh):
             raise NothingToResumeError()
-        # shown as it stood before this claim: RUNNING under nobody means interrupted
-        again = self._restore(dataclasses.replace(fresh, claim=None, owner=None))
+        # as it stood before this claim (RUNNING under nobody: interrupted); the batch shown
+        # here is started itself while nobody changed it since (it keeps its messages)
+        fresh = dataclasses.replace(fresh, claim=None, owner=None)
+        shown = self._batch
+        if shown is not None and shown.view().resumable and shown.lifecycle.restored is not None \
+                and dataclasses.replace(shown.lifecycle.restored.stored, claim=None,
+                                        owner=None) == fresh:
+            shown.start()
+            return shown
+        again = self._restore(fresh)
         self._batch, self._recipe = again, again.recipe
         again.start()
         return again

@@ -5,7 +5,9 @@ directly, a new start that would drop the interrupted batch, and the recovery of
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,39 @@ def test_a_batch_handed_to_a_named_successor_is_resumed_by_it_only(tmp_path: Pat
     successor.shutdown(timeout=20)
     assert not batch.running and successor.store.claim(subject) is None
     wait_for(lambda: not processes_with("96.75"), timeout=30)
+
+
+def test_a_dead_runs_blender_is_ended_only_while_no_live_process_owns_its_batch(
+        tmp_path: Path) -> None:
+    from renderplus.batch import spawner
+    from renderplus.batch.executors import JobHandle
+
+    work = tmp_path / "work"
+    blender = sleeping_blender(tmp_path, seconds=97.25)
+    batch_id = make_interrupted_batch(work, blender, Path(__file__), tmp_path / "out")
+    orphan = subprocess.Popen(["sleep", "98.5"], start_new_session=True)   # the dead run's Blender
+    try:
+        wait_for(lambda: spawner.cmdline(orphan.pid) == ("sleep", "98.5"), timeout=10)
+        handle = JobHandle("local", 0, pid=orphan.pid, pgid=orphan.pid, boot_id=spawner.boot_id(),
+                           start_ticks=spawner.start_ticks(orphan.pid), argv=("sleep", "98.5"))
+        subject = ownership.batch_subject(batch_id)
+        with BatchStore.open(work) as store:
+            store.update_job(batch_id, 0, handle=handle)
+            ownership.take(store, subject, other_live_owner())   # another Render+ took it over
+        owned = BatchService(work_dir=work, store=BatchStore.open(work))
+        assert owned.interrupted_view() is None and orphan.poll() is None   # not touched
+        with BatchStore.open(work) as store:
+            assert ownership.release(store, subject, other_live_owner())
+        free = BatchService(RunOptions(kill_grace=0.5), work_dir=work, store=BatchStore.open(work))
+        assert orphan.wait(10) == -signal.SIGKILL
+        shown = free.interrupted_view()
+        assert shown is not None and any("left by the dead run" in m for m in shown.messages)
+        batch = free.resume()
+        assert batch is free.batch and any("left by the dead run" in m
+                                           for m in batch.view().messages)
+        free.shutdown(timeout=20)
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
+    wait_for(lambda: not processes_with("97.25"), timeout=30)
