@@ -58,3 +58,4 @@ class AddonState:
     last_redraw: float = 0.0  # time.monotonic() of the pump's last sidebar redraw
     seen_milestones: int = 0  # RunMirror.milestones at the pump's last write
     interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)
+    owned_elsewhere: str = ""  # the sentence naming another Render+ that runs the store's batch

@@ -136,14 +136,21 @@ def refresh_interrupted() -> BatchView | None:
     """Look for a batch that a quit or crash cut short (the durable store's); the panel offers
     to resume it."""
     service = get_service()
-    view = None
+    view, owned = None, None
     if not service.running:
         try:
             view = service.interrupted_view()
+            owned = None if view is not None else service.owned_elsewhere()
         except Exception as exc:  # a broken store must not keep the add-on from loading
             print(f"Render+: could not read the interrupted batch: {exc}", file=sys.stderr)
-    bridge.state().interrupted = view
+    state = bridge.state()
+    state.interrupted, state.owned_elsewhere = view, owned or ""
     return view
+
+
+def owned_elsewhere() -> str:
+    """Who else runs the store's last batch (found last; no store access on a draw)."""
+    return "" if batch_running() else bridge.state().owned_elsewhere
 
 
 def interrupted_batch() -> BatchView | None:
@@ -160,9 +167,10 @@ def resume_batch() -> Batch:
     try:
         batch = get_service().resume()
     except ServiceError as exc:
+        refresh_interrupted()   # owned by another Render+: the panel says by whom, no Resume
         raise BridgeError(str(exc)) from exc
     state = bridge.state()
-    state.interrupted = None
+    state.interrupted, state.owned_elsewhere = None, ""
     state.launch = None
     bridge.ensure_pump()
     return batch

@@ -150,8 +150,9 @@ class RENDERPLUS_OT_batch_resume(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return (not batch_lifecycle.batch_running() and batch_lifecycle.interrupted_batch() is not None
-                and batch_lifecycle.can_resume())
+        return (not batch_lifecycle.batch_running() and batch_lifecycle.can_resume()
+                and (batch_lifecycle.interrupted_batch() is not None
+                     or bool(batch_lifecycle.owned_elsewhere())))  # refused while it is owned
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:

@@ -28,6 +28,7 @@ from .ui_run import (
     RUNNING,
     draw_interrupted,
     draw_job_state,
+    draw_owned_elsewhere,
     draw_progress,
     draw_running,
     draw_wrapped,
@@ -169,6 +170,8 @@ class RENDERPLUS_PT_main(SidebarPanel):
             interrupted = batch_lifecycle.interrupted_batch()
             if interrupted is not None:
                 draw_interrupted(layout, interrupted, batch_lifecycle.can_resume())
+            elif batch_lifecycle.owned_elsewhere():
+                draw_owned_elsewhere(context, layout, batch_lifecycle.owned_elsewhere())
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")

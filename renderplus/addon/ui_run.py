@@ -118,6 +118,15 @@ def draw_interrupted(layout: bpy.types.UILayout, view: BatchView, can_resume: bo
     row.operator("renderplus.batch_resume", icon="PLAY")
 
 
+def draw_owned_elsewhere(context: bpy.types.Context, layout: bpy.types.UILayout,
+                         sentence: str) -> None:
+    """The store's batch runs in another Render+ (a server, another Blender): not resumable."""
+    box = layout.box()
+    box.label(text="The last batch runs in another Render+", icon="LOCKED")
+    draw_wrapped(box, sentence, wrap_width(context, indent=6))
+    box.operator("renderplus.batch_resume", icon="PLAY")   # takes it over once that one ended
+
+
 def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state: Any,
                    state_index: int, icons: dict[str, str]) -> None:
     """The selected job in the last batch: status, times, the full failure, its frames."""

@@ -7,7 +7,9 @@ marks a queued job CANCELLED at once.
 
 A failed job never stops the batch; a cancelled batch marks the jobs it did not reach
 CANCELLED, and calls off a power action still pending after it. A bug inside the run reports
-itself and ends the batch CANCELLED rather than leaving it RUNNING forever.
+itself and ends the batch CANCELLED rather than leaving it RUNNING forever. A stored batch that
+another live Render+ owns (``ownership``) is not resumed: the batch ends CANCELLED at once,
+saying by whom, and leaves the store to its owner. Its end releases the batch's claim.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .options import RunOptions
 from .order import RunOrder
 from .paths import remove_stale_temp_dirs
 from .resume import Restored, open_record
+from .store.claims import ClaimRefused
 from .view import BatchStatus, JobStatus
 
 log = logging.getLogger("renderplus.batch")
@@ -120,7 +123,10 @@ class BatchLifecycle:
             state.finished = None
         remove_stale_temp_dirs()
         self.changes.log.open(state.recipe, self.options)
-        open_record(state, self.changes, self.restored)
+        try:
+            open_record(state, self.changes, self.restored)
+        except ClaimRefused as exc:   # another live Render+ runs this stored batch
+            return self._refused(str(exc))
         observers = Observers.start(self.observer_factories, ObserverContext(
             state.recipe, self.changes.report, state.changed))
         self.changes.observers = observers
@@ -148,6 +154,18 @@ class BatchLifecycle:
             self._finish()
         return state.status
 
+    def _refused(self, sentence: str) -> BatchStatus:
+        """End without rendering and without writing the store, which the owner writes."""
+        self.changes.store.batch_id = None
+        self.changes.report(sentence)
+        with self.state.lock:
+            for job in self.state.jobs:
+                if job.status is JobStatus.QUEUED:
+                    job.status = JobStatus.CANCELLED
+        self.state.cancel_asked.set()
+        self._finish()
+        return self.state.status
+
     def _finish(self) -> None:
         state, changes = self.state, self.changes
         self.executors.close()  # an idle Blender session ends with its batch
@@ -162,7 +180,7 @@ class BatchLifecycle:
         if failed:
             total = sum(1 for job in state.jobs if job.status is not JobStatus.DISABLED)
             changes.report(f"{failed} of {total} job{'s' if total != 1 else ''} failed")
-        changes.store.batch(status=state.status, finished=state.finished, owner=None)
+        changes.store.end(status=state.status, finished=state.finished)
         changes.job_state_changed()
         changes.log.section(f"batch {state.status.value}")
         changes.log.write(json.dumps(state.snapshot(), indent=2))

@@ -83,7 +83,7 @@ def open_record(state: BatchState, changes: BatchChanges, restored: Restored | N
     if restored is None:
         writer.create(state.recipe, [job.status for job in state.jobs])
     else:
-        writer.attach(restored.stored.id)
+        writer.attach(restored.stored.id, restored.stored.name)
         for job in state.jobs:
             if job.status in AGAIN:
                 _prepare_resume(job, restored, changes)

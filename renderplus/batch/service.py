@@ -7,6 +7,7 @@ behind a lock, so a recipe cannot be swapped under a running batch and two batch
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import spawner
+from . import ownership, spawner
 from .executors import Executor, JobHandle
 from .executors import local as local_executor
 from .executors import session as session_executor
@@ -24,6 +25,7 @@ from .paths import state_dir
 from .recipe import Recipe
 from .runner import Batch, stored_recipe
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
+from .store.claims import Claimant, ClaimRefused
 from .view import BatchStatus, BatchView, JobStatus
 
 log = logging.getLogger("renderplus.batch")
@@ -46,6 +48,15 @@ class NoRecipeError(ServiceError):
 class NotRunningError(ServiceError):
     def __init__(self) -> None:
         super().__init__("Not running a batch right now")
+
+
+class BatchOwnedError(ServiceError):
+    """Another live Render+ owns the batch (docs/api.md, Errors): ``claim`` says which process
+    and since when."""
+
+    def __init__(self, refused: ClaimRefused) -> None:
+        super().__init__(str(refused))
+        self.claim = refused.claim
 
 
 class NothingToResumeError(ServiceError):
@@ -75,14 +86,18 @@ class BatchService:
                  work_dir: str | os.PathLike[str] | None = None,
                  store: BatchStore | None = None,
                  executor_factory: Callable[[Recipe], Executor] | None = None,
-                 observers: Sequence[ObserverFactory] = ()) -> None:
+                 observers: Sequence[ObserverFactory] = (),
+                 claimant: Claimant | None = None) -> None:
         """``observers``: passed to every batch this slot runs (the add-on and the CLI give
-        ``renderplus.around.watchers_factory()``: the feed, notices and the power action)."""
+        ``renderplus.around.watchers_factory()``: the feed, notices and the power action).
+        ``claimant``: who owns the batches it runs (default: this process; a successor a
+        batch was handed to passes the token it was named by, see ``ownership``)."""
         self.options = options or RunOptions()  # frozen; each batch keeps the one it started with
         self.work_dir = Path(work_dir) if work_dir else default_work_dir()
         self.store = store
         self.executor_factory = executor_factory  # None: this machine (local or session)
         self.observers = tuple(observers)
+        self.claimant = claimant or ownership.this_process()
         self.farm_status: Callable[[], dict[str, object]] | None = None  # for /test (--farm)
         self._lock = threading.Lock()
         self._recipe: Recipe | None = None
@@ -146,9 +161,18 @@ class BatchService:
         if not interrupted:
             return
         stored = max(interrupted, key=lambda item: item.created)
-        ended = [job.job_id for job in stored.jobs
-                 if job.status is JobStatus.RUNNING and job.handle is not None
-                 and _end_orphan(job.handle)]
+        subject = ownership.batch_subject(stored.id)
+        try:  # its orphans are ended only while no other live Render+ has taken it meanwhile
+            ownership.take(self.store, subject, self.claimant, stored.name)
+        except (ClaimRefused, StoreError) as exc:
+            log.warning("not recovering batch %s: %s", stored.id, exc)
+            return
+        try:
+            ended = [job.job_id for job in stored.jobs
+                     if job.status is JobStatus.RUNNING and job.handle is not None
+                     and _end_orphan(job.handle)]
+        finally:
+            self._give_up(subject)
         batch = self._restore(stored)
         if ended:
             batch.report(f"Ended the Blender process(es) of job(s) {ended} left by the dead run")
@@ -160,8 +184,21 @@ class BatchService:
     def _restore(self, stored: StoredBatch) -> Batch:
         """The stored batch as a ``Batch`` this slot can resume (its executor and observers)."""
         recipe = stored_recipe(stored)
-        return Batch.restore(stored, self.store, self.options, self._executor_for(recipe),
-                             observers=self.observers, recipe=recipe)
+        return self._owned(Batch.restore(stored, self.store, self.options,
+                                         self._executor_for(recipe), observers=self.observers,
+                                         recipe=recipe))
+
+    def _owned(self, batch: Batch) -> Batch:
+        """Let ``batch`` record (and claim) itself as this slot's claimant."""
+        batch.changes.store.claimant = self.claimant
+        return batch
+
+    def _give_up(self, subject: str) -> None:
+        if self.store is not None:
+            try:
+                ownership.release(self.store, subject, self.claimant)
+            except StoreError as exc:
+                log.error("cannot release %s: %s", subject, exc)
 
     def interrupted_view(self) -> BatchView | None:
         """The interrupted batch found at start, while it waits to be resumed."""
@@ -171,24 +208,85 @@ class BatchService:
 
     def resume(self) -> Batch:
         """Resume the interrupted batch, or re-run the last batch's FAILED and CANCELLED jobs
-        (only what is missing renders); raises BatchRunningError or NothingToResumeError."""
+        (only what is missing renders); raises BatchRunningError, NothingToResumeError, or
+        BatchOwnedError while another live Render+ owns that batch (it is not touched)."""
         with self._lock:
             if self.running:
                 raise BatchRunningError()
-            batch = self._batch
-            if batch is not None and batch.view().resumable:
-                batch.start()
-                return batch
             if self.store is None:
                 raise NothingToResumeError("Nothing to resume: this server keeps no batch store")
-            stored = self._last_stored(batch)
-            if stored is None or not any(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
-                                         for job in stored.jobs):
-                raise NothingToResumeError()
-            again = self._restore(stored)
-            self._batch, self._recipe = again, again.recipe
-            again.start()
+            stored = self._to_resume()
+            subject = ownership.batch_subject(stored.id)
+            try:
+                ownership.take(self.store, subject, self.claimant, stored.name)
+            except ClaimRefused as exc:
+                self._show_refusal(str(exc))
+                raise BatchOwnedError(exc) from exc
+            except StoreError as exc:
+                raise NothingToResumeError(f"Cannot write the batch store: {exc}") from exc
+            try:
+                again = self._resume_owned(stored.id)
+            except BaseException:
+                self._give_up(subject)
+                raise
             return again
+
+    def _to_resume(self) -> StoredBatch:
+        """The stored batch a resume is about: the interrupted one (shown here or found in the
+        store), else the last one (which may run in another Render+: the claim decides)."""
+        assert self.store is not None
+        batch = self._batch
+        try:
+            if batch is not None and batch.view().resumable and batch.resumed_id is not None:
+                return self.store.load(batch.resumed_id)
+            interrupted = self.store.interrupted()
+        except StoreError as exc:
+            raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
+        if interrupted:
+            return max(interrupted, key=lambda item: item.created)
+        stored = self._last_stored(batch)
+        if stored is None or not _resumable(stored):
+            raise NothingToResumeError()
+        return stored
+
+    def _resume_owned(self, stored_id: int) -> Batch:
+        """Start the stored batch this slot now owns, read again as it stands (another process
+        may have finished it between our look and our claim)."""
+        assert self.store is not None
+        try:
+            fresh = self.store.load(stored_id)
+        except StoreError as exc:
+            raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
+        if not _resumable(fresh):
+            raise NothingToResumeError()
+        # as it stood before this claim (RUNNING under nobody: interrupted); the batch shown
+        # here is started itself while nobody changed it since (it keeps its messages)
+        fresh = dataclasses.replace(fresh, claim=None, owner=None)
+        shown = self._batch
+        if shown is not None and shown.view().resumable and shown.lifecycle.restored is not None \
+                and dataclasses.replace(shown.lifecycle.restored.stored, claim=None,
+                                        owner=None) == fresh:
+            shown.start()
+            return shown
+        again = self._restore(fresh)
+        self._batch, self._recipe = again, again.recipe
+        again.start()
+        return again
+
+    def _show_refusal(self, sentence: str) -> None:
+        """The interrupted batch shown here is another process's now: no longer resumable."""
+        batch = self._batch
+        if batch is not None and batch.view().resumable:
+            with batch.state.lock:
+                batch.state.resumable = False
+            batch.report(sentence)
+
+    def owned_elsewhere(self) -> str | None:
+        """Who owns the store's last batch, when another live Render+ runs it (the add-on's
+        panel and ``--serve`` show this sentence); None otherwise."""
+        if self.store is None or self.running:
+            return None
+        return ownership.running_elsewhere(self.store, self.claimant)
 
     def _last_stored(self, batch: Batch | None) -> StoredBatch | None:
         assert self.store is not None
@@ -231,8 +329,9 @@ class BatchService:
             if self._recipe is None:
                 raise NoRecipeError()
             self._drop_interrupted()
-            batch = Batch(self._recipe, self.options, self._executor_for(self._recipe), self.store,
-                          observers=self.observers)
+            batch = self._owned(Batch(self._recipe, self.options,
+                                      self._executor_for(self._recipe), self.store,
+                                      observers=self.observers))
             self._batch = batch
             batch.start()
             return batch
@@ -244,11 +343,18 @@ class BatchService:
         if batch is None or store is None or not batch.view().resumable:
             return
         stored_id = batch.resumed_id
-        if stored_id is not None:
-            try:
-                store.update_batch(stored_id, status=BatchStatus.CANCELLED, owner=None)
-            except StoreError as exc:
-                log.error("cannot update the batch store: %s", exc)
+        if stored_id is None:
+            return
+        subject = ownership.batch_subject(stored_id)
+        try:  # unless another live Render+ has resumed it meanwhile
+            ownership.take(store, subject, self.claimant, batch.recipe.name)
+            store.update_batch(stored_id, status=BatchStatus.CANCELLED, owner=None)
+        except ClaimRefused as exc:
+            log.info("the interrupted batch is not dropped: %s", exc)
+            return
+        except StoreError as exc:
+            log.error("cannot update the batch store: %s", exc)
+        self._give_up(subject)
 
     def cancel(self) -> None:
         batch = self._batch
@@ -280,6 +386,12 @@ class BatchService:
 
 
 ON_THIS_MACHINE = frozenset({local_executor.NAME, session_executor.NAME})
+
+
+def _resumable(stored: StoredBatch) -> bool:
+    """Left RUNNING (interrupted, or run by another process), or with jobs to render again."""
+    return stored.status is BatchStatus.RUNNING or any(
+        job.status in (JobStatus.FAILED, JobStatus.CANCELLED) for job in stored.jobs)
 
 
 def _end_orphan(handle: JobHandle) -> bool:

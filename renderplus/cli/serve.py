@@ -35,7 +35,30 @@ from .run import batch_observers, run_options
 
 if TYPE_CHECKING:
     from ..batch.runner import Batch
+    from ..batch.service import BatchService
     from ..server import ServerHandle
+
+
+def _say_resumable(service: BatchService, resume: bool, out: TextIO) -> None:
+    """Resume (``--resume``), or say what could be resumed, or which other Render+ runs the
+    store's last batch (docs/api.md, Resume); a refused resume is said and the server serves."""
+    from ..batch.service import ServiceError
+
+    interrupted = service.interrupted_view()
+    if resume:
+        try:
+            batch = service.resume()
+        except ServiceError as exc:
+            sys.stderr.write(f"server: {exc}\n")
+            return
+        out.write(f"Resuming the batch {batch.recipe.name!r}\n")
+    elif interrupted is not None:
+        out.write(f"The batch {interrupted.name!r} was interrupted: GET /batch/resume (or "
+                  "--resume) renders what is missing\n")
+    else:
+        owned = service.owned_elsewhere()
+        if owned:
+            out.write(f"{owned}\n")
 
 
 def upload_limit(text: str) -> int:
@@ -127,13 +150,7 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     if recipe is not None:
         out.write(f"Recipe {args.recipe} loaded ({len(recipe.enabled_jobs)} jobs): "
                   f"start it with {handle.curl_example}\n")
-    interrupted = service.interrupted_view()
-    if getattr(args, "resume", False):
-        batch = service.resume()
-        out.write(f"Resuming the batch {batch.recipe.name!r}\n")
-    elif interrupted is not None:
-        out.write(f"The batch {interrupted.name!r} was interrupted: GET /batch/resume (or "
-                  "--resume) renders what is missing\n")
+    _say_resumable(service, getattr(args, "resume", False), out)
     out.flush()
     reported: Batch | None = None
     with Interrupt() as interrupt:

@@ -18,10 +18,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..batch import ownership
 from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError, parse_recipe
 from ..batch.runner import Batch
 from ..batch.service import (
+    BatchOwnedError,
     BatchRunningError,
     BatchService,
     NoRecipeError,
@@ -205,6 +207,8 @@ class BatchApi:
             return error_answer(409, f"Cannot resume: {problem}")
         try:
             batch = self.service.resume()
+        except BatchOwnedError as exc:   # another live Render+ runs it (docs/api.md, Errors)
+            return error_answer(409, str(exc), owner=ownership.describe(exc.claim))
         except (BatchRunningError, NothingToResumeError) as exc:
             return error_answer(409, str(exc))
         view = batch.view()

@@ -57,7 +57,17 @@ _SCHEMAS: dict[str, Any] = {
         "status": {"type": "string", "description": "What went wrong, as a sentence"},
         "errors": {"type": "array", "items": _ref("Issue"),
                    "description": "Every problem of an invalid recipe"},
-        "limit": {"type": "integer", "description": "The size limit in bytes (413)"}}},
+        "limit": {"type": "integer", "description": "The size limit in bytes (413)"},
+        "owner": _ref("Owner")}},
+    "Owner": {"type": "object", "required": ["pid", "name", "host", "since", "handed_over"],
+              "description": "Render+: the other live Render+ that owns the batch a resume "
+                             "was refused for (409)", "properties": {
+        "pid": {"type": "integer", "nullable": True, "description": "null while handed over"},
+        "name": {"type": "string", "example": "python3 -m renderplus.server"},
+        "host": {"type": "string"},
+        "since": {"type": "number", "description": "Unix time it took the batch"},
+        "handed_over": {"type": "boolean",
+                        "description": "Being handed to a Render+ that has not taken it yet"}}},
     "Issue": {"type": "object", "required": ["path", "message"], "properties": {
         "path": {"type": "string", "example": "jobs[3].frame_end"},
         "message": {"type": "string"}}},
@@ -180,8 +190,8 @@ _PATHS: dict[str, Any] = {
                    "frames render), or re-run the last batch's FAILED and CANCELLED jobs",
         "responses": {
             "200": _answer("Batch resumed", "Started"),
-            "409": _answer("A batch is running, nothing can be resumed, or the Blender binary "
-                           "is missing")}}},
+            "409": _answer("A batch is running, nothing can be resumed, the Blender binary "
+                           "is missing, or another live Render+ owns the batch (key owner)")}}},
     "/batches": {"get": {
         "summary": "Extension: past batches from the durable store, newest first",
         "parameters": [

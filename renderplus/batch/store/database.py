@@ -35,6 +35,8 @@ from typing import Any, Final, TypeVar
 from ..executors.base import JobHandle
 from ..paths import state_dir
 from ..view import BatchStatus, JobStatus
+from . import claims
+from .claims import Claim, Claimant, Taken
 from .errors import StoreError, check_local_filesystem, store_error
 from .records import BatchSummary, FrameFile, NewJob, Owner, PastRun, StoredBatch, StoredFrame
 from .rows import load_batch, messages_json, owner_columns
@@ -52,7 +54,6 @@ class _Unset(Enum):
 
 UNSET: Final = _Unset.UNSET
 """The default of ``update_batch``/``update_job`` fields: "leave as it is" (None clears)."""
-
 
 
 class BatchStore:
@@ -234,6 +235,31 @@ class BatchStore:
                 "DELETE FROM frames WHERE batch_id = ? AND job_id = ? AND frame = ?", rows))
             return conn.total_changes - before
 
+    # ------------------------------------------------------------------------ claims
+
+    def take_claim(self, subject: str, claimant: Claimant) -> Taken:
+        """Own ``subject`` atomically (store/claims.py): won, or refused by its live owner."""
+        with self.transaction():
+            conn = self._live(self._writer)
+            return self._guarded(lambda: claims.take(conn, subject, claimant))
+
+    def release_claim(self, subject: str, claimant: Claimant, successor: str | None = None,
+                      wait: float = 60.0) -> bool:
+        """Give ``subject`` up, to nobody or reserved for the ``successor`` token for ``wait`` s."""
+        with self.transaction():
+            conn = self._live(self._writer)
+            return self._guarded(lambda: claims.release(conn, subject, claimant, successor, wait))
+
+    def release_claims(self, claimant: Claimant) -> int:
+        """Give up every claim of ``claimant`` (a clean stop)."""
+        with self.transaction():
+            conn = self._live(self._writer)
+            return self._guarded(lambda: claims.release_all(conn, claimant))
+
+    def claim(self, subject: str) -> Claim | None:
+        """The recorded owner of ``subject`` (alive or not), or None when nobody claimed it."""
+        return self._read(lambda conn: claims.read(conn, subject))
+
     # ------------------------------------------------------------------------ reading
 
     def frames(self, batch_id: int, job_id: int) -> dict[int, StoredFrame]:
@@ -262,7 +288,7 @@ class BatchStore:
         return self._read(query)
 
     def interrupted(self) -> list[StoredBatch]:
-        """Batches still RUNNING whose owner process is gone, oldest first."""
+        """Batches still RUNNING that no live process owns (nor waits to take over), oldest first."""
         def query(conn: sqlite3.Connection) -> list[StoredBatch]:
             ids = [row[0] for row in conn.execute(
                 "SELECT id FROM batches WHERE status = ? ORDER BY id", (BatchStatus.RUNNING.value,))]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..executors.base import JobHandle
 from ..spawner import boot_id, pid_exists, start_ticks
 from ..view import BatchStatus, JobStatus
+
+if TYPE_CHECKING:
+    from .claims import Claim
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,22 @@ class StoredBatch:
     started: float | None
     finished: float | None
     messages: tuple[str, ...]
-    owner: Owner | None
+    owner: Owner | None            # the process that last ran it (kept for the record)
     jobs: tuple[StoredJob, ...]
+    claim: Claim | None = None     # its owner now (store/claims.py), None when unclaimed
 
     @property
     def interrupted(self) -> bool:
-        """RUNNING, but the process that ran it is gone (killed, crashed, rebooted)."""
-        return (self.status is BatchStatus.RUNNING
-                and (self.owner is None or not self.owner.alive()))
+        """RUNNING, but no live process owns it (killed, crashed, rebooted) and none is
+        about to take it over (a hand-over waiting for its successor)."""
+        return self.status is BatchStatus.RUNNING and not self.owned
+
+    @property
+    def owned(self) -> bool:
+        """A live process owns it, or a successor it was handed to is awaited."""
+        if self.claim is not None:
+            return self.claim.busy()
+        return self.owner is not None and self.owner.alive()   # a run recorded before claims
 
 
 @dataclass(frozen=True)

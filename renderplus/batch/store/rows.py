@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ..executors.base import JobHandle
 from ..view import BatchStatus, JobStatus
+from . import claims
 from .records import Owner, StoredBatch, StoredJob
 
 _BATCH_COLUMNS = ("id, name, recipe_json, base_dir, status, created, started, finished, messages, "
@@ -38,7 +39,8 @@ def load_batch(conn: sqlite3.Connection, batch_id: int) -> StoredBatch | None:
     owner = Owner(row[9], row[10], row[11]) if row[9] is not None else None
     return StoredBatch(id=row[0], name=row[1], recipe_json=row[2], base_dir=row[3],
                        status=BatchStatus(row[4]), created=row[5], started=row[6],
-                       finished=row[7], messages=decode_messages(row[8]), owner=owner, jobs=jobs)
+                       finished=row[7], messages=decode_messages(row[8]), owner=owner, jobs=jobs,
+                       claim=claims.read(conn, f"batch:{batch_id}"))
 
 
 def decode_messages(text: str) -> tuple[str, ...]:

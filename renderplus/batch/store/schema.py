@@ -1,7 +1,7 @@
 """The store's tables, and the one path from any older version of them to this one.
 
 ``MIGRATIONS[n]`` takes a store from version ``n - 1`` to ``n`` (version 0 is an empty file).
-A later Render+ that needs a new column appends ``MIGRATIONS[2]``; ``migrate`` applies every
+A later Render+ that needs a new column appends the next ``MIGRATIONS[n]``; ``migrate`` applies every
 missing step, each in its own transaction with the new version number, so an interrupted
 upgrade leaves a store of the previous version, never half of one. A store written by a newer
 Render+ is refused rather than guessed at.
@@ -59,6 +59,25 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                PRIMARY KEY (batch_id, job_id, frame, path),
                FOREIGN KEY (batch_id, job_id) REFERENCES jobs (batch_id, job_id)
                    ON DELETE CASCADE) WITHOUT ROWID""",
+    ),
+    # Claims: one live owner per batch (and per anything else one process must own, such as a
+    # queue), keyed by what is owned; see store/claims.py. A batch RUNNING under a recorded
+    # owner becomes that owner's claim, so an upgrade never hands a live run to another process.
+    2: (
+        """CREATE TABLE claims (
+               subject TEXT PRIMARY KEY,
+               token TEXT NOT NULL,
+               pid INTEGER,
+               boot_id TEXT,
+               start_ticks INTEGER,
+               label TEXT NOT NULL DEFAULT '',
+               host TEXT NOT NULL DEFAULT '',
+               since REAL NOT NULL,
+               reserved_until REAL)""",
+        """INSERT INTO claims (subject, token, pid, boot_id, start_ticks, since)
+           SELECT 'batch:' || id, 'before-claims', owner_pid, owner_boot_id, owner_start_ticks,
+                  coalesce(started, created)
+           FROM batches WHERE status = 'RUNNING' AND owner_pid IS NOT NULL""",
     ),
 }
 

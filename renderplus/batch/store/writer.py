@@ -14,6 +14,7 @@ from typing import Any
 from ..outputs import Stamp, stamp
 from ..recipe import Recipe
 from ..view import JobStatus
+from .claims import Claimant
 from .database import BatchStore
 from .errors import StoreError
 from .records import NewJob, Owner
@@ -27,21 +28,53 @@ class StoreWriter:
     def __init__(self, store: BatchStore | None, report: Callable[[str], None]) -> None:
         self.store = store
         self.batch_id: int | None = None
+        self.claimant: Claimant | None = None   # None: ownership.this_process()
         self._report = report
 
     def create(self, recipe: Recipe, statuses: Iterable[JobStatus]) -> None:
+        """Record a new batch, owned by ``claimant`` from its first commit."""
         if self.store is None:
             return
         jobs = [NewJob(job.id, job.display_name, recipe.resolve(job.source_file), status)
                 for job, status in zip(recipe.jobs, statuses, strict=True)]
-        self.batch_id = self._do(lambda s: s.create_batch(
-            recipe.name, recipe.to_json(redact=True), recipe.base_dir or "", Owner.current(),
-            jobs=jobs))
 
-    def attach(self, batch_id: int) -> None:
-        """Go on recording an existing batch (a resume), owned by this process now."""
+        def create(store: BatchStore) -> int:
+            with store.transaction():
+                batch_id = store.create_batch(recipe.name, recipe.to_json(redact=True),
+                                              recipe.base_dir or "", Owner.current(), jobs=jobs)
+                store.take_claim(f"batch:{batch_id}", self.owner())
+                return batch_id
+        self.batch_id = self._do(create)
+
+    def attach(self, batch_id: int, name: str = "") -> None:
+        """Go on recording an existing batch (a resume), owned by this process now. Raises
+        ``ClaimRefused`` (writing nothing) while another live process owns it."""
+        from .. import ownership  # the engine's owner rules sit above the store
+        store = self.store
+        if store is not None:
+            try:
+                ownership.take(store, ownership.batch_subject(batch_id), self.owner(), name)
+            except StoreError as exc:
+                self._failed(exc)
         self.batch_id = batch_id
         self.batch(owner=Owner.current())
+
+    def end(self, **fields: Any) -> None:
+        """Write the batch's last fields and give up its claim, in one transaction."""
+        batch_id = self.batch_id
+        if batch_id is None:
+            return
+
+        def end(store: BatchStore) -> None:
+            with store.transaction():
+                store.update_batch(batch_id, owner=None, **fields)
+                store.release_claim(f"batch:{batch_id}", self.owner())
+        self._do(end)
+
+    def owner(self) -> Claimant:
+        """Who owns what this writer records: ``claimant``, else this process's claimant."""
+        from .. import ownership
+        return self.claimant or ownership.this_process()
 
     def batch(self, **fields: Any) -> None:
         batch_id = self.batch_id
@@ -78,8 +111,11 @@ class StoreWriter:
         try:
             return action(store)
         except StoreError as exc:
-            self.store = None
-            log.error("store failed: %s", exc)
-            self._report(f"The batch store stopped: {exc}; the batch goes on without it "
-                         "(it cannot be resumed after a crash)")
+            self._failed(exc)
             return None
+
+    def _failed(self, exc: StoreError) -> None:
+        self.store = None
+        log.error("store failed: %s", exc)
+        self._report(f"The batch store stopped: {exc}; the batch goes on without it "
+                     "(it cannot be resumed after a crash)")
