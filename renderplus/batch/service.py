@@ -22,6 +22,7 @@ from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
+from .resume import finished_jobs_lost_frames
 from .runner import Batch, stored_recipe
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
 from .view import BatchStatus, BatchView, JobStatus
@@ -171,7 +172,8 @@ class BatchService:
 
     def resume(self) -> Batch:
         """Resume the interrupted batch, or re-run the last batch's FAILED and CANCELLED jobs
-        (only what is missing renders); raises BatchRunningError or NothingToResumeError."""
+        and its FINISHED jobs' frames lost on disk since (only what is missing renders);
+        raises BatchRunningError or NothingToResumeError."""
         with self._lock:
             if self.running:
                 raise BatchRunningError()
@@ -182,8 +184,9 @@ class BatchService:
             if self.store is None:
                 raise NothingToResumeError("Nothing to resume: this server keeps no batch store")
             stored = self._last_stored(batch)
-            if stored is None or not any(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
-                                         for job in stored.jobs):
+            if stored is None or not (any(job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
+                                          for job in stored.jobs)
+                                      or finished_jobs_lost_frames(stored, self.store)):
                 raise NothingToResumeError()
             again = self._restore(stored)
             self._batch, self._recipe = again, again.recipe
