@@ -5,7 +5,8 @@ and store frames, retry crashes, end jobs.
 ``RunOrder``: data, which the queue will change), the executor choice (which executor runs
 each job), the store writer, the hooks and ``BatchChanges`` (its status setter). Everything here
 runs in the batch's one thread, but ``cancel_job`` and ``cancel_running`` (any thread).
-Executors post events from their own threads into a queue this thread drains.
+Executors post events from their own threads into an ``EventQueue`` this thread drains
+(``eventqueue``: never blocking, bounded by folding superseded progress lines).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .batch_hooks import BatchHooks
 from .batchstate import BatchState
 from .changes import BatchChanges
 from .command import build_command, format_argv, write_override_config
+from .eventqueue import EventQueue
 from .executor_choice import ExecutorChoice
 from .executors import (
     Accepted,
@@ -64,7 +66,7 @@ class JobLoop:
         self.options = options
         self.recipe = state.recipe
         self.log = changes.log
-        self._events: queue.Queue[ExecEvent] = queue.Queue()
+        self._events = EventQueue()
         self._active: dict[int, JobState] = {}
         self._running_on: dict[int, Executor] = {}     # each active job's executor
         self._free_slots = list(range(state.slots))
@@ -307,6 +309,10 @@ class JobLoop:
             job.process_exited, job.returncode = event.at, event.returncode
             job.revision += 1
         self.log.write(f"[job {job.id}] Blender exited with code {event.returncode}")
+        folded = self._events.take_dropped(job.id)
+        if folded:
+            self.log.write(f"[job {job.id}] {folded} output line(s) were not read: Blender printed "
+                           "faster than Render+ read, and newer lines superseded them")
         crash = ""
         if event.returncode != 0 and job.workdir:
             crash = outcome.keep_crash_report(job.workdir, work_dir(self.options) / "crash-reports",

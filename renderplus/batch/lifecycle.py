@@ -181,6 +181,7 @@ class BatchLifecycle:
             total = sum(1 for job in state.jobs if job.status is not JobStatus.DISABLED)
             changes.report(f"{failed} of {total} job{'s' if total != 1 else ''} failed")
         changes.store.end(status=state.status, finished=state.finished)
+        changes.store.flush()   # a store that failed earlier gets its last chance now
         changes.job_state_changed()
         changes.log.section(f"batch {state.status.value}")
         changes.log.write(json.dumps(state.snapshot(), indent=2))

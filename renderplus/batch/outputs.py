@@ -51,6 +51,18 @@ def unchanged(recorded: Stamp) -> bool:
         recorded.size, recorded.mtime_ns, recorded.inode)
 
 
+# Formats whose end is checked (``outcome.frame_problem``): a file cut short is told apart.
+CHECKED_WHOLE = (".png", ".jpg", ".jpeg")
+
+
+def written_since(path: str, since: float) -> bool:
+    """True when ``path`` was last written at or after ``since`` (a time.time()) and its content
+    shows that it is whole: a file the store has no record of is only trusted this far."""
+    found = stamp(path)
+    return (found is not None and found.mtime_ns >= int(since * 1e9)
+            and path.lower().endswith(CHECKED_WHOLE))
+
+
 def is_movie(job: Job) -> bool:
     return job.format.upper() in MOVIE_FORMATS
 

@@ -5,12 +5,16 @@
 outputs, progress). ``open_record`` runs when a batch starts: it creates the batch in the store,
 or takes over the stored one being resumed (its unfinished jobs queued again with only their
 still verified frames counted done; a movie restarts whole), and reads each queued job's past
-render time for the ETAs.
+render time for the ETAs. A resume verifies the frames of finished jobs too: a finished job
+whose recorded frame is gone or changed on disk is queued again for those frames only
+(``lost_frames``), saying which.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import outputs
@@ -22,6 +26,7 @@ from .store import BatchStore, StoredBatch, StoredFrame, StoreError
 from .view import BatchStatus, JobStatus
 
 AGAIN = (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.RUNNING, JobStatus.QUEUED)
+MAX_NAMED_FRAMES = 10   # frames a message names one by one
 
 
 @dataclass
@@ -87,6 +92,8 @@ def open_record(state: BatchState, changes: BatchChanges, restored: Restored | N
         for job in state.jobs:
             if job.status in AGAIN:
                 _prepare_resume(job, restored, changes)
+            elif job.status is JobStatus.FINISHED:
+                _recheck_finished(job, restored, changes)
         changes.report("Resumed: only missing or unverified frames render again")
     writer.batch(status=BatchStatus.RUNNING, started=state.started, finished=None)
     store = writer.store
@@ -122,3 +129,108 @@ def _prepare_resume(job: JobState, restored: Restored, changes: BatchChanges) ->
     gone = [frame for frame in stamps if frame not in job.done]
     if gone:
         writer.forget(job.id, gone)
+    _keep_unrecorded_frames(job, set(stamps), changes)
+
+
+def _keep_unrecorded_frames(job: JobState, recorded: set[int], changes: BatchChanges) -> None:
+    """Frames this job wrote that the store could not record (its disk was full when the run
+    died) are kept: a file at the job's own output path for the frame, written after the job
+    started, and whole by its content (``outputs.written_since``). A file from before the
+    job, or one whose wholeness cannot be told, renders again: its origin is unknown."""
+    started = job.started
+    if started is None:
+        return
+    recipe = changes.state.recipe
+    blend_dir = os.path.dirname(recipe.resolve(job.job.source_file))
+    found = outputs.existing_outputs(recipe, job.job, job.job.frames, blend_dir)
+    kept = []
+    for frame, paths in sorted(found.items()):
+        if frame in recorded or frame in job.done:
+            continue  # a recorded frame that failed its check is never taken back this way
+        if all(outputs.written_since(path, started) for path in paths):
+            job.done[frame] = paths
+            changes.store.frame(job.id, frame, paths)
+            kept.append(frame)
+    if kept:
+        job.add_message(f"Kept {len(kept)} frame(s) this job wrote that the store had not "
+                        f"recorded ({_frame_list(kept)}): written after the job started, and whole")
+
+
+def _frame_list(frames: list[int]) -> str:
+    named = ", ".join(str(frame) for frame in frames[:MAX_NAMED_FRAMES])
+    more = f" and {len(frames) - MAX_NAMED_FRAMES} more" if len(frames) > MAX_NAMED_FRAMES else ""
+    return f"frame{'s' if len(frames) > 1 else ''} {named}{more}"
+
+
+# ---------------------------------------------------------------- finished jobs, verified again
+
+
+def lost_frames(recorded: Mapping[int, StoredFrame]) -> dict[int, list[str]]:
+    """The recorded frames whose files are not all still there as recorded, with the paths of
+    their files that are gone or changed."""
+    lost: dict[int, list[str]] = {}
+    for frame, item in recorded.items():
+        bad = [f.path for f in item.files
+               if not outputs.unchanged(outputs.Stamp(f.path, f.size, f.mtime_ns, f.inode))]
+        if bad or not item.files:
+            lost[frame] = bad
+    return lost
+
+
+def finished_jobs_lost_frames(stored: StoredBatch, store: BatchStore) -> dict[int, list[int]]:
+    """Each finished job of ``stored`` with recorded frames lost since: its lost frames."""
+    found: dict[int, list[int]] = {}
+    for saved in stored.jobs:
+        if saved.status is not JobStatus.FINISHED or not saved.frames_done:
+            continue
+        try:
+            lost = lost_frames(store.frames(stored.id, saved.job_id))
+        except StoreError:
+            continue
+        if lost:
+            found[saved.job_id] = sorted(lost)
+    return found
+
+
+def _recheck_finished(job: JobState, restored: Restored, changes: BatchChanges) -> None:
+    """A finished job whose recorded frames are lost renders those again (its hooks run as for
+    any resumed job); the job's messages name them."""
+    writer = changes.store
+    store = writer.store
+    if store is None:
+        return
+    recorded = restored.recorded.get(job.id)
+    if recorded is None:
+        try:
+            recorded = store.frames(restored.stored.id, job.id)
+        except StoreError:
+            return
+    lost = lost_frames(recorded)
+    if not lost:
+        return
+    job.status, job.finished, job.cancel_requested = JobStatus.QUEUED, None, False
+    job.add_message(_lost_message(lost))
+    if outputs.is_movie(job.job):
+        job.add_message("A movie cannot resume mid-file: it renders again from the start")
+        job.done = {}
+        writer.forget(job.id)
+        return
+    job.done = {frame: [f.path for f in item.files] for frame, item in recorded.items()
+                if frame not in lost}
+    if len(recorded) < len(job.job.frames):  # frames done without a record (skipped): still done
+        job.done.update((frame, []) for frame in job.job.frames
+                        if frame not in recorded and frame not in job.done)
+    writer.forget(job.id, lost)
+
+
+def _lost_message(lost: Mapping[int, list[str]]) -> str:
+    frames = sorted(lost)
+    named = []
+    for frame in frames[:MAX_NAMED_FRAMES]:
+        paths = lost[frame]
+        what = ", ".join(f"{path} {'changed' if os.path.exists(path) else 'missing'}"
+                         for path in paths) or "no file recorded"
+        named.append(f"frame {frame} ({what})")
+    more = f" and {len(frames) - MAX_NAMED_FRAMES} more" if len(frames) > MAX_NAMED_FRAMES else ""
+    return (f"Resume found {len(frames)} frame(s) of this finished job lost on disk since they "
+            f"were rendered: {'; '.join(named)}{more}; only they render again")

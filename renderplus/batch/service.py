@@ -23,6 +23,7 @@ from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
+from .resume import finished_jobs_lost_frames
 from .runner import Batch, stored_recipe
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
 from .store.claims import Claimant, ClaimRefused
@@ -208,8 +209,9 @@ class BatchService:
 
     def resume(self) -> Batch:
         """Resume the interrupted batch, or re-run the last batch's FAILED and CANCELLED jobs
-        (only what is missing renders); raises BatchRunningError, NothingToResumeError, or
-        BatchOwnedError while another live Render+ owns that batch (it is not touched)."""
+        and its FINISHED jobs' frames lost on disk since (only what is missing renders); raises
+        BatchRunningError, NothingToResumeError, or BatchOwnedError while another live Render+
+        owns that batch (it is not touched)."""
         with self._lock:
             if self.running:
                 raise BatchRunningError()
@@ -245,7 +247,7 @@ class BatchService:
         if interrupted:
             return max(interrupted, key=lambda item: item.created)
         stored = self._last_stored(batch)
-        if stored is None or not _resumable(stored):
+        if stored is None or not _resumable(stored, self.store):
             raise NothingToResumeError()
         return stored
 
@@ -257,7 +259,7 @@ class BatchService:
             fresh = self.store.load(stored_id)
         except StoreError as exc:
             raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
-        if not _resumable(fresh):
+        if not _resumable(fresh, self.store):
             raise NothingToResumeError()
         # as it stood before this claim (RUNNING under nobody: interrupted); the batch shown
         # here is started itself while nobody changed it since (it keeps its messages)
@@ -388,10 +390,12 @@ class BatchService:
 ON_THIS_MACHINE = frozenset({local_executor.NAME, session_executor.NAME})
 
 
-def _resumable(stored: StoredBatch) -> bool:
-    """Left RUNNING (interrupted, or run by another process), or with jobs to render again."""
+def _resumable(stored: StoredBatch, store: BatchStore) -> bool:
+    """Left RUNNING (interrupted, or run by another process), with jobs to render again, or
+    with frames of its FINISHED jobs lost on disk since."""
     return stored.status is BatchStatus.RUNNING or any(
-        job.status in (JobStatus.FAILED, JobStatus.CANCELLED) for job in stored.jobs)
+        job.status in (JobStatus.FAILED, JobStatus.CANCELLED) for job in stored.jobs
+    ) or bool(finished_jobs_lost_frames(stored, store))
 
 
 def _end_orphan(handle: JobHandle) -> bool:

@@ -187,7 +187,8 @@ _PATHS: dict[str, Any] = {
                            "or the Blender binary is missing")}}},
     "/batch/resume": {"get": {
         "summary": "Extension: continue the interrupted batch (only missing or unverified "
-                   "frames render), or re-run the last batch's FAILED and CANCELLED jobs",
+                   "frames render), or re-run the last batch's FAILED and CANCELLED jobs "
+                   "and its FINISHED jobs' recorded frames lost or changed on disk since",
         "responses": {
             "200": _answer("Batch resumed", "Started"),
             "409": _answer("A batch is running, nothing can be resumed, the Blender binary "

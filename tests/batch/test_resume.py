@@ -83,7 +83,7 @@ def test_killed_mid_job_comes_back_as_it_was_and_resumes_only_what_is_missing(
     assert any("Interrupted" in m for m in shown.jobs[1].messages)
     assert shown.to_json()["resumable"] is True
     # what the killed run had recorded; a file it wrote in the instant before the kill, before
-    # recording it, may be rendered again (a file with no record may be half-written)
+    # recording it, is kept only when whole (resume.py: written after the job started)
     recorded = {Path(p).name for p in shown.jobs[1].outputs}
     assert "shot1_0001.png" in recorded and recorded <= set(before)
     assert shown.jobs[1].frames_done == len(recorded) and 0 < shown.jobs[1].progress < 100
@@ -100,9 +100,12 @@ def test_killed_mid_job_comes_back_as_it_was_and_resumes_only_what_is_missing(
     assert len(after) == 12
     for name in recorded | {n for n in before if n.startswith("shot0")}:  # done before: untouched
         assert after[name] == before[name], f"{name} was rendered again"
+    kept = {name for name in before if name.startswith("shot1") and name not in recorded
+            and any(m.startswith("Kept") for m in view.jobs[1].messages)
+            and after[name] == before[name]}
     handle = batch.handle(1)
     assert handle is not None
-    first_missing = min(f for f in range(1, 5) if f"shot1_{f:04d}.png" not in recorded)
+    first_missing = min(f for f in range(1, 5) if f"shot1_{f:04d}.png" not in recorded | kept)
     assert handle.argv[handle.argv.index("-s") + 1] == str(first_missing)  # only what was missing
     assert view.jobs[1].frames_done == view.jobs[1].frames_total == 4
     with pytest.raises(NothingToResumeError):
