@@ -41,6 +41,8 @@ log = logging.getLogger("renderplus.server")
 DEFAULT_MAX_UPLOAD = 2 * 1024 ** 3   # 2 GiB
 DEFAULT_MAX_RECIPE = 8 * 1024 ** 2   # 8 MiB: 10,000 jobs of about 800 bytes each (413 beyond)
 CANCEL_WAIT = 10.0                   # DELETE /batch answers once the batch has ended, or after this
+MAX_HISTORY_PAGE = 500               # GET /batches?limit=
+MAX_OFFSET = 2 ** 63 - 1             # the store's (SQLite's) largest integer
 
 
 class BatchApi:
@@ -214,14 +216,11 @@ class BatchApi:
 
     def history(self) -> Any:
         """Extension: past batches from the durable store, newest first (``?limit=&offset=``)."""
-        query = bottle.request.query
         try:
-            limit = int(query.get("limit", "50"))
-            offset = int(query.get("offset", "0"))
-            if not (1 <= limit <= 500 and offset >= 0):
-                raise ValueError
-        except ValueError:
-            return error_answer(400, "limit must be 1-500 and offset 0 or more")
+            limit = query_int("limit", 50, 1, MAX_HISTORY_PAGE)
+            offset = query_int("offset", 0, 0, MAX_OFFSET)
+        except QueryError as exc:
+            return error_answer(400, str(exc), parameter=exc.name)
         try:
             batches = self.service.history(limit, offset)
         except StoreError as exc:
@@ -325,6 +324,32 @@ class BatchApi:
 
     def openapi(self) -> Any:
         return json_answer(openapi_document())
+
+
+class QueryError(ValueError):
+    """A query parameter that is not an integer in its range; ``str()`` says which and why."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    """The integer query parameter ``name`` (``default`` when absent), ``low`` to ``high``.
+
+    Only plain ASCII decimal digits count (``int()`` alone would take ``1_0``, ``+5`` or Arabic
+    digits), and the range is checked before the value reaches the store, whose integers end at
+    2**63-1 (docs/api.md, Errors)."""
+    text = bottle.request.query.get(name)
+    if text is None:
+        return default
+    bounds = f"{name} must be an integer from {low} to {high}"
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        raise QueryError(name, f"{bounds}; got {text[:40]!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise QueryError(name, f"{bounds}; got {value}")
+    return value
 
 
 def raw_body(length: int) -> bytes:

@@ -188,9 +188,10 @@ _PATHS: dict[str, Any] = {
             {"name": "limit", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
             {"name": "offset", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 0, "default": 0}}],
+             "schema": {"type": "integer", "minimum": 0, "maximum": 2 ** 63 - 1, "default": 0}}],
         "responses": {"200": _answer("The history", "History"),
-                      "400": _answer("limit or offset out of range"),
+                      "400": _answer("limit or offset not a plain decimal integer in its range; "
+                                     "'parameter' names it, the sentence gives the range"),
                       "503": _answer("The batch store cannot be read")}}},
     "/test": {"get": {
         "summary": "Get batch server information",
