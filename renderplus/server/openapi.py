@@ -168,7 +168,10 @@ _PATHS: dict[str, Any] = {
             "411": _NO_LENGTH,
             "413": _answer("Larger than the upload limit (2 GiB unless the server was started "
                            "with another)"),
-            "507": _answer("The file could not be written")}}},
+            "500": _answer("The file could not be written (an error other than a full disk "
+                           "or an unwritable folder; the sentence is the system's)"),
+            "503": _answer("The work folder cannot be written (read-only, no permission)"),
+            "507": _answer("The work folder's disk is full (or the quota is spent)")}}},
     "/batch/start": {"get": {
         "summary": "Start the batch",
         "responses": {
