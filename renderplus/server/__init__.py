@@ -14,9 +14,10 @@ which hands over to ``renderplus.cli``), and the add-on inside Blender, which ca
 
 The modules: ``app`` (the routes, a Bottle app), ``dashboard_routes``/``dashboard_frames`` (the
 page and the frames it may show), ``upload``/``upload_signature`` (a .blend streamed to disk),
-``openapi``/``dashboard_openapi`` (the API's document), ``guard`` (Host, cross-site and token rules),
-``httpd``/``wire`` (the threaded HTTP server and its limits), ``tokenfile`` (where a server
-leaves its token for the CLI), ``bottle_loader`` and ``version``.
+``public_poll`` (the poll without the token), ``openapi``/``dashboard_openapi`` (the API's
+document), ``guard`` (Host, cross-site and token rules), ``httpd``/``wire`` (the threaded HTTP
+server and its limits), ``tokenfile`` (where a server leaves its token for the CLI),
+``bottle_loader`` and ``version``.
 
 Every server has an access token (docs/api.md, Access): the one given, or one made at start and
 written to this user's token file (``tokenfile.py``), removed again when the stop is asked for.

@@ -33,6 +33,7 @@ from ..batch.view import JobStatus
 from .answers import JSON_TYPE, error_answer, json_answer
 from .bottle_loader import bottle
 from .openapi import openapi_document
+from .public_poll import PublicPolls, public_job, token_shown
 from .upload import MULTIPART_SLACK, UploadError, raw_chunks, receive_multipart, safe_blend_name, store_stream
 from .version import API_VERSION, SERVER_NAME, VERSION
 
@@ -57,6 +58,7 @@ class BatchApi:
         self.max_recipe = max_recipe
         self.cancel_wait = cancel_wait
         self._parsing = threading.Lock()  # one recipe parsed at a time: N big bodies never N x the memory
+        self._public_polls = PublicPolls()  # the poll without the token, once per revision
 
     # ---------------------------------------------------------------- helpers
 
@@ -233,10 +235,12 @@ class BatchApi:
         if batch is None:
             return self.no_batch()
         view = batch.view()  # one frozen view per revision, its JSON encoded once for everyone
-        etag = f'W/"{id(batch):x}-{view.revision}"'
+        full = token_shown(bottle.request.environ)  # else no hook commands, output or paths
+        etag = f'W/"{id(batch):x}-{view.revision}{"" if full else "-p"}"'
         if bottle.request.get_header("If-None-Match") == etag:
             return bottle.HTTPResponse(status=304, headers={"ETag": etag})
-        return bottle.HTTPResponse(view.json_bytes, status=200, headers={
+        body = view.json_bytes if full else self._public_polls.body(view)
+        return bottle.HTTPResponse(body, status=200, headers={
             "Content-Type": JSON_TYPE, "ETag": etag, "Cache-Control": "no-cache"})
 
     def name(self) -> Any:
@@ -255,11 +259,12 @@ class BatchApi:
             return self.no_batch()
         index = int(job_id)
         try:
-            return json_answer(batch.view().job(index).to_json())
+            job = batch.view().job(index)
         except IndexError:
             count = len(batch.recipe.jobs)
             known = f"ids 0-{count - 1}" if count else "it has no jobs"
             return error_answer(400, f"No job {index} in this batch ({known})")
+        return json_answer(job.to_json() if token_shown(bottle.request.environ) else public_job(job))
 
     def cancel(self) -> Any:
         batch = self.service.batch

@@ -36,7 +36,8 @@ _NO_LENGTH = _answer("No Content-Length, or a chunked body: send a Content-Lengt
 _TOKEN_RULE = ("The server's access token (docs/api.md, Access). Without --token the server "
                "makes one at start and saves it in ~/.config/renderplus/servers/PORT.json, "
                "readable only by its user; routes that change anything, frames, previews and "
-               "history need it, the polls stay open on loopback. A token given with --token / "
+               "history need it, the polls stay open on loopback (without it they show no hook "
+               "command or output and no full path). A token given with --token / "
                "RENDERPLUS_TOKEN is needed on every request but the dashboard page's; --no-token "
                "opens loopback on purpose. "
                "Only in a header: never in the URL, never as a cookie.")
@@ -102,7 +103,9 @@ _SCHEMAS: dict[str, Any] = {
                              "additionalProperties": {"type": "string"}}}},
                 "name": {"type": "string"}, "eta": {"type": "number", "nullable": True},
                 "frames_done": {"type": "integer"}, "frames_total": {"type": "integer"},
-                "outputs": {"type": "array", "items": {"type": "string"}}}},
+                "outputs": {"type": "array", "items": {"type": "string"},
+                            "description": "Extension: the files written so far; without the "
+                                           "token, base names only (docs/api.md, Access)"}}},
     "Batch": {"type": "object", "required": ["status", "times", "stats", "messages", "jobs", "current_job"],
               "properties": {
                   "status": {"type": "string", "enum": ["WAITING", "RUNNING", "FINISHED", "CANCELLED"]},
@@ -118,6 +121,15 @@ _SCHEMAS: dict[str, Any] = {
                   "name": {"type": "string"}, "progress": {"type": "number"},
                   "eta": {"type": "number", "nullable": True}, "failed": {"type": "integer"},
                   "poweroff": {"type": "object", "nullable": True},
+                  "hooks": {"type": "array", "description": "Extension: each hook that ran. "
+                            "Without the token (an open read) cmd and output are null, and "
+                            "messages show base names instead of absolute paths",
+                            "items": {"type": "object", "properties": {
+                                "phase": {"type": "string"},
+                                "job": {"type": "integer", "nullable": True},
+                                "cmd": {"type": "string", "nullable": True},
+                                "returncode": {"type": "integer"},
+                                "output": {"type": "string", "nullable": True}}}},
                   "running": {"type": "array", "items": {"type": "integer"},
                               "description": "Extension: ids of every running job "
                                              "(current_job is the lowest of them)"},
