@@ -9,11 +9,15 @@ output. The mail password never reaches it: the recipe is written redacted.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+
+# Only its user reads it (hook output, Blender's output), in any folder: ``--work-dir`` too.
+_NEW_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 def log_file_name(when: float) -> str:
@@ -45,7 +49,7 @@ class BatchLog:
         counter = 1
         while True:
             try:
-                stream = path.open("x", encoding="utf-8", buffering=1)
+                stream = os.fdopen(os.open(path, _NEW_PRIVATE, 0o600), "w", encoding="utf-8", buffering=1)
                 break
             except FileExistsError:
                 counter += 1
