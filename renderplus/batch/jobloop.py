@@ -324,7 +324,7 @@ class JobLoop:
         message = result.message
         if event.detail and message:
             message = f"{message} ({event.detail})"
-        if result.status is JobStatus.FAILED and self._retryable(job, event):
+        if result.status is JobStatus.FAILED and result.retry and self._retryable(job, event):
             self._retry(job, message or "failed")
             return
         self._end_job(job, result.status, message)

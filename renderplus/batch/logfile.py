@@ -14,6 +14,7 @@ lines and bytes were left out.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,9 @@ from typing import Final, TextIO
 
 LOG_LIMIT_BYTES: Final = 100 * 1024 * 1024   # one batch's log file at most (then cut)
 CUT_MARK: Final = "=== log cut"
+
+# Only its user reads it (hook output, Blender's output), in any folder: ``--work-dir`` too.
+_NEW_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 def log_file_name(when: float) -> str:
@@ -59,7 +63,7 @@ class BatchLog:
         counter = 1
         while True:
             try:
-                stream = path.open("x", encoding="utf-8", buffering=1)
+                stream = os.fdopen(os.open(path, _NEW_PRIVATE, 0o600), "w", encoding="utf-8", buffering=1)
                 break
             except FileExistsError:
                 counter += 1

@@ -2,7 +2,13 @@
 
 The reason names what went wrong (Blender's own errors, a known fatal GPU/driver/memory
 message, the last meaningful lines of output when nothing better is known, Blender's crash
-report, a frame left truncated by a full disk), never the whole log.
+report, a frame left truncated by a full disk), never the whole log, and never a file of the
+job's temporary folder, which is gone once the job ends.
+
+``Outcome.retry`` is the retry decision's part that the output makes: a .blend Blender cannot
+read fails the same way every time, so it is not retried (a crash, a GPU failure may pass).
+A frame Blender said it could not write is set aside as ``<name>.partial`` (never deleted) so
+that no cut file passes for a frame under its real name.
 """
 
 from __future__ import annotations
@@ -15,15 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .parser import JobProgress
+from .parser.fatal import FatalKind, unreadable_blend_reason
 from .view import JobStatus
 
 CRASH_LINES = 6
+
+
+PARTIAL_SUFFIX = ".partial"
+NAMED_UNWRITTEN = 3  # files a message names; the rest are counted
 
 
 @dataclass(frozen=True)
 class Outcome:
     status: JobStatus
     message: str | None = None
+    retry: bool = True  # False: trying again cannot help (the .blend cannot be read)
 
 
 def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled: bool,
@@ -31,9 +43,19 @@ def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled:
     """The job's status from its exit and what its output said."""
     if cancelled:
         return Outcome(JobStatus.CANCELLED, "Cancelled while rendering")
+    if progress.fatal_kind is FatalKind.UNREADABLE_FILE:
+        reason = unreadable_blend_reason(progress.fatal_message or "")
+        return Outcome(JobStatus.FAILED, f"The .blend file cannot be read: {reason} (not retried: "
+                                         "the file is damaged, cut short or not a .blend; save it "
+                                         "again from Blender)", retry=False)
+    unwritten = set_aside_unwritten(progress.unwritten)
     if code != 0:
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        return Outcome(JobStatus.FAILED, f"Blender failed ({how}): {_reason(progress)}{crash_note}")
+        note = f"; {unwritten}" if unwritten else ""
+        return Outcome(JobStatus.FAILED, f"Blender failed ({how}): {_reason(progress, crash_note)}"
+                                         f"{crash_note}{note}")
+    if unwritten:
+        return Outcome(JobStatus.FAILED, unwritten)
     problem = first_bad_output(progress.saved_files)
     if problem:
         return Outcome(JobStatus.FAILED, problem)
@@ -45,11 +67,14 @@ def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled:
     return Outcome(JobStatus.FINISHED)
 
 
-def _reason(progress: JobProgress) -> str:
+def _reason(progress: JobProgress, crash_note: str = "") -> str:
     """Blender's known fatal message first (named: out of memory, GPU or driver failure...),
-    then its errors, else the last meaningful lines it printed."""
+    then its errors, else the last meaningful lines it printed. With a ``crash_note`` (the
+    report kept out of the job's temp folder) the crash line's temp path is not repeated."""
     parts: list[str] = []
-    if progress.fatal_kind is not None:
+    if progress.fatal_kind is FatalKind.CRASH and crash_note:
+        parts.append("crash: Blender crashed")
+    elif progress.fatal_kind is not None:
         parts.append(f"{progress.fatal_kind.value}: {progress.fatal_message}")
     parts += [error for error in progress.errors[-3:] if error != progress.fatal_message]
     if parts:
@@ -75,6 +100,34 @@ def first_bad_output(paths: Iterable[str]) -> str | None:
                 where = ""
             return f"Output file {path} is {problem} (disk full?){where}"
     return None
+
+
+def set_aside_unwritten(unwritten: dict[str, str]) -> str:
+    """Rename each file Blender could not write to a free ``<name>.partial`` (never deleted,
+    never under its real name); "" when there were none, else the sentence saying so."""
+    notes = []
+    for path, reason in list(unwritten.items())[:NAMED_UNWRITTEN]:
+        notes.append(f"Blender could not write {path} ({reason}); {_set_aside(path)}")
+    more = len(unwritten) - NAMED_UNWRITTEN
+    if more > 0:
+        for path in list(unwritten)[NAMED_UNWRITTEN:]:
+            _set_aside(path)
+        notes.append(f"and {more} more file(s) it could not write (set aside as *{PARTIAL_SUFFIX})")
+    return "; ".join(notes)
+
+
+def _set_aside(path: str) -> str:
+    try:
+        if not os.path.isfile(path) or os.path.islink(path):
+            return "no file was left under its name"
+        target, number = path + PARTIAL_SUFFIX, 1
+        while os.path.lexists(target):
+            number += 1
+            target = f"{path}{PARTIAL_SUFFIX}-{number}"
+        os.rename(path, target)
+    except OSError as exc:
+        return f"its partial file could not be renamed ({exc.strerror or exc}): do not use it"
+    return f"the partial file was renamed {target}"
 
 
 _TRAILERS = {b"\x89PNG": b"IEND\xaeB`\x82", b"\xff\xd8\xff": b"\xff\xd9"}
@@ -112,7 +165,7 @@ def keep_crash_report(tmpdir: str, keep_dir: Path, job_id: int) -> str:
         target = keep_dir / f"job{job_id}-{time.strftime('%Y%m%d-%H%M%S')}-{reports[0].name}"
         shutil.move(str(reports[0]), target)
         lines = [ln.strip() for ln in target.read_text("utf-8", "replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
+    except OSError as exc:  # its temp folder goes with the job: never name the report there
+        return f". Its crash report could not be kept in {keep_dir} ({exc.strerror or exc})"
     head = " | ".join(line[:200] for line in lines[:CRASH_LINES])
     return f". Crash report kept as {target}: {head}"

@@ -14,9 +14,10 @@ which hands over to ``renderplus.cli``), and the add-on inside Blender, which ca
 
 The modules: ``app`` (the routes, a Bottle app), ``dashboard_routes``/``dashboard_frames`` (the
 page and the frames it may show), ``upload``/``upload_signature`` (a .blend streamed to disk),
-``openapi``/``dashboard_openapi`` (the API's document), ``guard`` (Host, cross-site and token rules),
-``httpd``/``wire`` (the threaded HTTP server and its limits), ``tokenfile`` (where a server
-leaves its token for the CLI), ``bottle_loader`` and ``version``.
+``public_poll`` (the poll without the token), ``openapi``/``dashboard_openapi`` (the API's
+document), ``guard`` (Host, cross-site and token rules), ``httpd``/``wire`` (the threaded HTTP
+server and its limits), ``tokenfile`` (where a server leaves its token for the CLI),
+``bottle_loader`` and ``version``.
 
 Every server has an access token (docs/api.md, Access): the one given, or one made at start and
 written to this user's token file (``tokenfile.py``), removed again when the stop is asked for.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,7 +117,18 @@ def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = DE
     def stop_from_request() -> None:
         handle.request_stop(before=service.shutdown)  # the answer goes out first
 
+    sweep_uploads(service.work_dir, limits)
     app = create_app(service, on_stop=stop_from_request, max_upload=max_upload or DEFAULT_MAX_UPLOAD)
     handle = ServerHandle(app, token=token, no_token=no_token, token_file=token_file, limits=limits)
     handle.start(host, port)
     return handle
+
+
+def sweep_uploads(work_dir: Path, limits: HttpLimits) -> None:
+    """Remove partial uploads a crashed server left (docs/api.md, Uploads). This server runs no
+    upload yet; a part another server on the same folder still writes was touched within the
+    body timeout (a body idle longer is cut), so only older parts are swept."""
+    from .upload import sweep_partial_uploads
+
+    for part in sweep_partial_uploads(work_dir, time.time() - limits.io_timeout):
+        log.info("removed a partial upload left by an earlier server: %s", part)

@@ -35,6 +35,7 @@ from ..batch.view import JobStatus
 from .answers import JSON_TYPE, error_answer, json_answer
 from .bottle_loader import bottle
 from .openapi import openapi_document
+from .public_poll import PublicPolls, public_job, token_shown
 from .upload import MULTIPART_SLACK, UploadError, raw_chunks, receive_multipart, safe_blend_name, store_stream
 from .version import API_VERSION, SERVER_NAME, VERSION
 
@@ -43,6 +44,8 @@ log = logging.getLogger("renderplus.server")
 DEFAULT_MAX_UPLOAD = 2 * 1024 ** 3   # 2 GiB
 DEFAULT_MAX_RECIPE = 8 * 1024 ** 2   # 8 MiB: 10,000 jobs of about 800 bytes each (413 beyond)
 CANCEL_WAIT = 10.0                   # DELETE /batch answers once the batch has ended, or after this
+MAX_HISTORY_PAGE = 500               # GET /batches?limit=
+MAX_OFFSET = 2 ** 63 - 1             # the store's (SQLite's) largest integer
 
 
 class BatchApi:
@@ -57,6 +60,7 @@ class BatchApi:
         self.max_recipe = max_recipe
         self.cancel_wait = cancel_wait
         self._parsing = threading.Lock()  # one recipe parsed at a time: N big bodies never N x the memory
+        self._public_polls = PublicPolls()  # the poll without the token, once per revision
 
     # ---------------------------------------------------------------- helpers
 
@@ -218,14 +222,11 @@ class BatchApi:
 
     def history(self) -> Any:
         """Extension: past batches from the durable store, newest first (``?limit=&offset=``)."""
-        query = bottle.request.query
         try:
-            limit = int(query.get("limit", "50"))
-            offset = int(query.get("offset", "0"))
-            if not (1 <= limit <= 500 and offset >= 0):
-                raise ValueError
-        except ValueError:
-            return error_answer(400, "limit must be 1-500 and offset 0 or more")
+            limit = query_int("limit", 50, 1, MAX_HISTORY_PAGE)
+            offset = query_int("offset", 0, 0, MAX_OFFSET)
+        except QueryError as exc:
+            return error_answer(400, str(exc), parameter=exc.name)
         try:
             batches = self.service.history(limit, offset)
         except StoreError as exc:
@@ -238,10 +239,12 @@ class BatchApi:
         if batch is None:
             return self.no_batch()
         view = batch.view()  # one frozen view per revision, its JSON encoded once for everyone
-        etag = f'W/"{id(batch):x}-{view.revision}"'
+        full = token_shown(bottle.request.environ)  # else no hook commands, output or paths
+        etag = f'W/"{id(batch):x}-{view.revision}{"" if full else "-p"}"'
         if bottle.request.get_header("If-None-Match") == etag:
             return bottle.HTTPResponse(status=304, headers={"ETag": etag})
-        return bottle.HTTPResponse(view.json_bytes, status=200, headers={
+        body = view.json_bytes if full else self._public_polls.body(view)
+        return bottle.HTTPResponse(body, status=200, headers={
             "Content-Type": JSON_TYPE, "ETag": etag, "Cache-Control": "no-cache"})
 
     def name(self) -> Any:
@@ -260,11 +263,12 @@ class BatchApi:
             return self.no_batch()
         index = int(job_id)
         try:
-            return json_answer(batch.view().job(index).to_json())
+            job = batch.view().job(index)
         except IndexError:
             count = len(batch.recipe.jobs)
             known = f"ids 0-{count - 1}" if count else "it has no jobs"
             return error_answer(400, f"No job {index} in this batch ({known})")
+        return json_answer(job.to_json() if token_shown(bottle.request.environ) else public_job(job))
 
     def cancel(self) -> Any:
         batch = self.service.batch
@@ -329,6 +333,32 @@ class BatchApi:
 
     def openapi(self) -> Any:
         return json_answer(openapi_document())
+
+
+class QueryError(ValueError):
+    """A query parameter that is not an integer in its range; ``str()`` says which and why."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    """The integer query parameter ``name`` (``default`` when absent), ``low`` to ``high``.
+
+    Only plain ASCII decimal digits count (``int()`` alone would take ``1_0``, ``+5`` or Arabic
+    digits), and the range is checked before the value reaches the store, whose integers end at
+    2**63-1 (docs/api.md, Errors)."""
+    text = bottle.request.query.get(name)
+    if text is None:
+        return default
+    bounds = f"{name} must be an integer from {low} to {high}"
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        raise QueryError(name, f"{bounds}; got {text[:40]!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise QueryError(name, f"{bounds}; got {value}")
+    return value
 
 
 def raw_body(length: int) -> bytes:

@@ -6,9 +6,14 @@ batch the polls describe) or a stored batch's id, ``index`` a position in the jo
 path) or ``last``. The path served is always one Render+ itself recorded as an output, so no URL
 can name ``/etc/passwd`` or a ``..`` path. What is opened is checked again at open time:
 
-- the last path component is opened with ``O_NOFOLLOW`` (an output replaced by a symlink is
-  refused), and it must be a regular file owned by this user (a FIFO or a device never blocks
-  or leaks: ``O_NONBLOCK``, then ``fstat``);
+- the path is walked one component at a time from ``/``, each folder opened inside the one
+  before it (``dir_fd``) with ``O_NOFOLLOW``, and the file too: an output, or any folder above
+  it, swapped for a symbolic link is refused (403), so a swapped output folder can never make
+  the dashboard serve another image. The trusted root is the entries of ``/`` itself, which
+  only root can change: a link there (``/tmp`` -> ``private/tmp`` on macOS, ``/bin`` ->
+  ``usr/bin``) is the system's layout and is followed; no link below it is;
+- the file must be a regular file owned by this user (a FIFO or a device never blocks or
+  leaks: ``O_NONBLOCK``, then ``fstat``);
 - a stored frame must still have the size, mtime and inode recorded when it was verified;
 - the bytes must start as an image a browser shows (PNG, JPEG, WebP, GIF, BMP): whatever its
   name says, nothing else is ever sent.
@@ -21,6 +26,7 @@ formats a browser shows this module imports).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable
@@ -160,15 +166,45 @@ class FrameCatalog:
                 for frame in sorted(frames) for item in frames[frame].files]
 
 
+def open_folder(path: str, name: str) -> int:
+    """A descriptor of ``path``'s folder, walked from ``/`` without following a link below the
+    entries of ``/`` (the module docstring); FrameError(404) when gone, (403) at a link."""
+    if not os.path.isabs(path):
+        raise FrameError(404, f"{name}: recorded without a folder, so it cannot be found")
+    folder = os.path.dirname(path)
+    if os.open not in os.supports_dir_fd:  # Windows: no dir_fd (nor links made without privileges)
+        try:
+            return os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            raise FrameError(404, f"{name}: its folder is gone") from None
+    parts = [part for part in folder.split(os.sep) if part]
+    fd = os.open(os.sep, _DIR_FLAGS)
+    try:
+        for depth, part in enumerate(parts):
+            flags = _DIR_FLAGS if depth else _DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0)
+            try:
+                inner = os.open(part, flags, dir_fd=fd)
+            except FileNotFoundError:
+                raise FrameError(404, f"{name}: its folder is gone") from None
+            except OSError as exc:  # ELOOP or ENOTDIR: a link (or a file) where a folder was
+                if os.path.islink(os.path.join(os.sep, *parts[:depth + 1])):
+                    raise FrameError(403, f"{name}: not served: the folder {part!r} on its path is "
+                                          "a symbolic link (frames are served by their real path "
+                                          "only, docs/api.md, Routes)") from None
+                raise FrameError(404 if exc.errno == errno.ENOTDIR else 403,
+                                 f"{name}: its folder cannot be opened ({exc.strerror or exc})") from None
+            os.close(fd)
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def open_image(path: str, recorded: Recorded | None = None) -> OpenedImage:
     """Open ``path`` as described in the module docstring; FrameError says why not."""
     name = os.path.basename(path)
-    if not os.path.isabs(path):
-        raise FrameError(404, f"{name}: recorded without a folder, so it cannot be found")
-    try:
-        folder_fd = os.open(os.path.dirname(path), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        raise FrameError(404, f"{name}: its folder is gone") from None
+    folder_fd = open_folder(path, name)
     try:
         return _open_in(folder_fd, os.path.dirname(path), name, recorded)
     finally:
@@ -176,17 +212,30 @@ def open_image(path: str, recorded: Recorded | None = None) -> OpenedImage:
 
 
 def open_preview(frame_path: str) -> OpenedImage:
-    """The JPEG preview of ``frame_path``: no link anywhere below the frame's folder, not older
-    than the frame itself (a preview of an earlier render would show the wrong picture)."""
+    """The JPEG preview of ``frame_path``: no link anywhere on the way (``open_folder``), not
+    older than the frame itself (a preview of an earlier render would show the wrong picture)."""
     folder, name = os.path.split(frame_path)
+    folder_fd = open_folder(frame_path, name)
     try:
-        frame_mtime = os.stat(frame_path).st_mtime_ns
+        return _open_preview_in(folder_fd, folder, name)
+    finally:
+        os.close(folder_fd)
+
+
+def _open_preview_in(folder_fd: int, folder: str, name: str) -> OpenedImage:
+    dir_fd = folder_fd if os.stat in os.supports_dir_fd else None
+    try:
+        frame_mtime = os.stat(name if dir_fd is not None else os.path.join(folder, name),
+                              dir_fd=dir_fd, follow_symlinks=False).st_mtime_ns
     except OSError:
         raise FrameError(404, f"{name}: the frame is gone") from None
     missing = FrameError(404, f"No preview of {name} yet: Render+ makes one after each frame "
                               "in a format browsers cannot show (EXR, TIFF...)")
     try:
-        previews_fd = os.open(os.path.join(folder, PREVIEW_DIR), _DIR_FLAGS)
+        if dir_fd is not None:
+            previews_fd = os.open(PREVIEW_DIR, _DIR_FLAGS, dir_fd=dir_fd)
+        else:
+            previews_fd = os.open(os.path.join(folder, PREVIEW_DIR), _DIR_FLAGS)
     except OSError:
         raise missing from None
     try:

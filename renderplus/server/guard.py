@@ -41,6 +41,7 @@ LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 TOKEN_HEADER = "HTTP_X_RENDERPLUS_TOKEN"
 LOCAL_ADDR_KEY = "renderplus.local_addr"  # set by httpd: the address this connection reached
+TOKEN_SHOWN_KEY = "renderplus.token_shown"  # set here: True when the request may see private data
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -236,13 +237,19 @@ class AccessGuard:
         if problem:
             return json_response(start_response, 403, "Forbidden", problem)
         remote = str(environ.get("REMOTE_ADDR") or "127.0.0.1")
-        if not self.needs_token(environ, is_loopback(_unmapped(remote))):
+        loopback = is_loopback(_unmapped(remote))
+        sent = self._sent_token(environ)
+        valid = sent is not None and self.token is not None \
+            and hmac.compare_digest(header_bytes(sent), self.token)
+        # An open read shows hook commands, their output and full paths only to the token's
+        # holder, or to anyone on loopback when it was opened on purpose (docs/api.md, Access).
+        environ[TOKEN_SHOWN_KEY] = valid or (loopback and self.scope is TokenScope.OFF)
+        if not self.needs_token(environ, loopback):
             return self.app(environ, start_response)
         if self.token is None:
             return json_response(start_response, 403, "Forbidden",
                                  "Only this machine may talk to a server without an access token")
-        sent = self._sent_token(environ)
-        if sent is None or not hmac.compare_digest(header_bytes(sent), self.token):
+        if not valid:
             return json_response(start_response, 401, "Unauthorized", self._refusal(environ, sent),
                                  [("WWW-Authenticate", 'Bearer realm="Render+"')])
         return self.app(environ, start_response)

@@ -36,7 +36,8 @@ _NO_LENGTH = _answer("No Content-Length, or a chunked body: send a Content-Lengt
 _TOKEN_RULE = ("The server's access token (docs/api.md, Access). Without --token the server "
                "makes one at start and saves it in ~/.config/renderplus/servers/PORT.json, "
                "readable only by its user; routes that change anything, frames, previews and "
-               "history need it, the polls stay open on loopback. A token given with --token / "
+               "history need it, the polls stay open on loopback (without it they show no hook "
+               "command or output and no full path). A token given with --token / "
                "RENDERPLUS_TOKEN is needed on every request but the dashboard page's; --no-token "
                "opens loopback on purpose. "
                "Only in a header: never in the URL, never as a cookie.")
@@ -112,7 +113,9 @@ _SCHEMAS: dict[str, Any] = {
                              "additionalProperties": {"type": "string"}}}},
                 "name": {"type": "string"}, "eta": {"type": "number", "nullable": True},
                 "frames_done": {"type": "integer"}, "frames_total": {"type": "integer"},
-                "outputs": {"type": "array", "items": {"type": "string"}}}},
+                "outputs": {"type": "array", "items": {"type": "string"},
+                            "description": "Extension: the files written so far; without the "
+                                           "token, base names only (docs/api.md, Access)"}}},
     "Batch": {"type": "object", "required": ["status", "times", "stats", "messages", "jobs", "current_job"],
               "properties": {
                   "status": {"type": "string", "enum": ["WAITING", "RUNNING", "FINISHED", "CANCELLED"]},
@@ -128,6 +131,15 @@ _SCHEMAS: dict[str, Any] = {
                   "name": {"type": "string"}, "progress": {"type": "number"},
                   "eta": {"type": "number", "nullable": True}, "failed": {"type": "integer"},
                   "poweroff": {"type": "object", "nullable": True},
+                  "hooks": {"type": "array", "description": "Extension: each hook that ran. "
+                            "Without the token (an open read) cmd and output are null, and "
+                            "messages show base names instead of absolute paths",
+                            "items": {"type": "object", "properties": {
+                                "phase": {"type": "string"},
+                                "job": {"type": "integer", "nullable": True},
+                                "cmd": {"type": "string", "nullable": True},
+                                "returncode": {"type": "integer"},
+                                "output": {"type": "string", "nullable": True}}}},
                   "running": {"type": "array", "items": {"type": "integer"},
                               "description": "Extension: ids of every running job "
                                              "(current_job is the lowest of them)"},
@@ -178,7 +190,10 @@ _PATHS: dict[str, Any] = {
             "411": _NO_LENGTH,
             "413": _answer("Larger than the upload limit (2 GiB unless the server was started "
                            "with another)"),
-            "507": _answer("The file could not be written")}}},
+            "500": _answer("The file could not be written (an error other than a full disk "
+                           "or an unwritable folder; the sentence is the system's)"),
+            "503": _answer("The work folder cannot be written (read-only, no permission)"),
+            "507": _answer("The work folder's disk is full (or the quota is spent)")}}},
     "/batch/start": {"get": {
         "summary": "Start the batch",
         "responses": {
@@ -199,9 +214,10 @@ _PATHS: dict[str, Any] = {
             {"name": "limit", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
             {"name": "offset", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 0, "default": 0}}],
+             "schema": {"type": "integer", "minimum": 0, "maximum": 2 ** 63 - 1, "default": 0}}],
         "responses": {"200": _answer("The history", "History"),
-                      "400": _answer("limit or offset out of range"),
+                      "400": _answer("limit or offset not a plain decimal integer in its range; "
+                                     "'parameter' names it, the sentence gives the range"),
                       "503": _answer("The batch store cannot be read")}}},
     "/test": {"get": {
         "summary": "Get batch server information",

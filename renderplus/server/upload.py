@@ -12,6 +12,7 @@ is parsed here as a stream for the same reason; Bottle's parser would spool the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -31,6 +32,9 @@ MAX_PART_HEADERS = 8 * 1024  # one part's header block; browsers and curl send a
 MAX_SAME_NAME = 1000          # a.blend, a-2.blend, ... a-1000.blend
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the file itself
 MAX_NAME = 120
+PART_PREFIX, PART_SUFFIX = ".upload-", ".part"  # an upload being written (swept at start)
+NO_SPACE = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG})
+NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                     *(f"LPT{i}" for i in range(1, 10))}
 
@@ -72,8 +76,11 @@ def safe_blend_name(raw: str) -> str:
 def store_stream(chunks: Iterator[bytes], folder: Path, name: str, limit: int) -> StoredFile:
     """Write ``chunks`` to ``folder/name`` (or the next free ``name-N.blend``) if they form a
     .blend within ``limit`` bytes."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor, temp_name = tempfile.mkstemp(prefix=PART_PREFIX, suffix=PART_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise write_error(exc, folder) from None
     temp = Path(temp_name)
     size = 0
     signature = BlendSignature()
@@ -95,10 +102,53 @@ def store_stream(chunks: Iterator[bytes], folder: Path, name: str, limit: int) -
     except OSError as exc:
         if isinstance(exc, TimeoutError):
             raise UploadError(408, "The upload stalled: no data for too long") from None
-        raise UploadError(507, f"Cannot store the upload: {exc.strerror or exc}") from None
+        raise write_error(exc, folder) from None
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+def write_error(exc: OSError, folder: Path) -> UploadError:
+    """The answer for a file system error while storing an upload (docs/api.md, Uploads).
+
+    507 only when space runs out (the same upload may pass once space is freed); 503 when the
+    work folder cannot be written at all (read-only, no permission: the server's set-up must
+    change, no retry helps); 500 with the system's sentence for anything else."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in NO_SPACE:
+        return UploadError(507, f"Cannot store the upload: the disk of the work folder {folder} is "
+                                f"full ({reason})")
+    if exc.errno in NOT_WRITABLE:
+        return UploadError(503, f"Cannot store the upload: the work folder {folder} cannot be "
+                                f"written ({reason}); uploads need a writable --work-dir")
+    return UploadError(500, f"Cannot store the upload in {folder}: {reason}")
+
+
+def sweep_partial_uploads(folder: Path, older_than: float) -> list[Path]:
+    """Remove the ``.upload-*.part`` files a crashed server left in ``folder``.
+
+    Called at server start, when this server runs no upload; ``older_than`` (epoch seconds)
+    spares a part another process on the same folder is still writing (its mtime moves with
+    every chunk). Only regular files of this user are removed, never a link's target."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    uid = getattr(os, "geteuid", lambda: None)()
+    for entry in entries:
+        if not (entry.name.startswith(PART_PREFIX) and entry.name.endswith(PART_SUFFIX)):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or (uid is not None and info.st_uid != uid) \
+                    or info.st_mtime >= older_than:
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
 
 
 def place_without_overwriting(temp: Path, folder: Path, name: str, size: int) -> Path:

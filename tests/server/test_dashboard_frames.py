@@ -230,3 +230,64 @@ def test_the_guard_refuses_cross_site_frame_requests(frames_server: Callable[...
     server = frames_server()
     assert get(server, "/frames/current/0/0", **{"Sec-Fetch-Site": "cross-site"}).code == 403
     assert get(server, "/frames/current/0/0", Origin="http://127.0.0.1:9").code == 403
+
+
+def swap_for_link(folder: Path, target: Path) -> None:
+    """Replace ``folder`` by a symbolic link to ``target``, as another program could mid-batch."""
+    folder.rename(folder.with_name(folder.name + ".was"))
+    folder.symlink_to(target, target_is_directory=True)
+
+
+def test_an_output_folder_swapped_for_a_link_serves_nothing(frames_server: Callable[..., HttpServer],
+                                                            outputs: Outputs, renders: Path,
+                                                            tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    (other / "shot").mkdir(parents=True)
+    (other / "shot" / "shot_0001.png").write_bytes(png(9, 9))  # another image, same name
+    (renders / "shot").mkdir()
+    (renders / "shot" / "shot_0001.png").write_bytes(png())
+    outputs.jobs[0] = (str(renders / "shot" / "shot_0001.png"),)
+    server = frames_server()
+    assert get(server, "/frames/current/0/0").raw == png()
+    swap_for_link(renders / "shot", other / "shot")  # the folder holding the frame
+    answer = get(server, "/frames/current/0/0")
+    assert answer.code == 403 and "'shot' on its path is a symbolic link" in answer.data["status"]
+    (renders / "shot").unlink()
+    (renders / "shot.was").rename(renders / "shot")
+    assert get(server, "/frames/current/0/0").raw == png()
+    swap_for_link(renders, other)  # a folder further up
+    answer = get(server, "/frames/current/0/0")
+    assert answer.code == 403 and "'renders' on its path is a symbolic link" in answer.data["status"]
+
+
+def test_a_frame_folder_swapped_for_a_link_serves_no_preview(frames_server: Callable[..., HttpServer],
+                                                             outputs: Outputs, renders: Path,
+                                                             tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    for folder, picture in ((renders, JPEG), (other, JPEG + b"another")):
+        (folder / "shot_0002.exr").write_bytes(EXR_MAGIC)
+        preview = Path(preview_path(str(folder / "shot_0002.exr")))
+        preview.parent.mkdir(exist_ok=True)
+        preview.write_bytes(picture)
+    outputs.jobs[0] = (str(renders / "shot_0002.exr"),)
+    server = frames_server()
+    assert get(server, "/previews/current/0/0").raw == JPEG
+    swap_for_link(renders, other)
+    answer = get(server, "/previews/current/0/0")
+    assert answer.code == 403 and "symbolic link" in answer.data["status"]
+
+
+def test_a_link_among_the_entries_of_the_root_is_followed(tmp_path: Path) -> None:
+    """The entries of ``/`` are the trusted root (only root changes them): ``/tmp`` -> ...
+    on macOS, ``/bin`` -> ``usr/bin``; the walk follows them and nothing below."""
+    links = [entry for entry in os.scandir("/") if entry.is_symlink() and entry.is_dir()]
+    if not links:
+        pytest.skip("no directory link among the entries of / here")
+    folder = links[0].path
+    name = sorted(os.listdir(folder))[0]
+    fd = dashboard_frames.open_folder(os.path.join(folder, name), name)
+    try:
+        assert os.path.samestat(os.fstat(fd), os.stat(folder))
+    finally:
+        os.close(fd)

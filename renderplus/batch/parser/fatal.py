@@ -22,6 +22,7 @@ class FatalKind(Enum):
     ASSERTION = "assertion failed"
     CRASH = "crash"
     FATAL = "fatal error"
+    UNREADABLE_FILE = "unreadable .blend file"  # not a crash: the same file fails every time
 
 
 # glog / absl: ``F0523 12:34:56.789012  1234 file.cc:42] Check failed: ...`` (F = fatal severity).
@@ -30,6 +31,17 @@ _GLOG_FATAL = re.compile(r"F\d{4} \d\d:\d\d:\d\d(?:\.\d+)? ")
 _C_ASSERT = re.compile(r": Assertion .* failed\.?$")
 _GPU_WORDS = re.compile(r"\b(?:CUDA|HIP|OptiX|OPTIX|Metal|oneAPI|ONEAPI|OpenCL|GPU)\b")
 _GPU_FAILURE = re.compile(r"\b(?:context|device|kernel|queue|driver)\b", re.IGNORECASE)
+# Cycles' device errors, whatever the driver's wording (``cuda_assert``, ``hip_assert``,
+# ``optix_assert``, oneAPI's and Metal's checks): ``<what> in <driver call>(...) (<source>)``,
+# the source being Cycles' file of that backend, relative or as the build machine's full path:
+# ``Launch failed in cuCtxSynchronize() (intern/cycles/device/cuda/queue.cpp:147)``.
+DEVICE_SOURCE_MARK = "cycles"  # the cheap test before ``_DEVICE_ERROR``: most lines lack it
+_DEVICE_ERROR = re.compile(
+    r"(?:Error: |ERROR )?(?P<what>\S.*?) in (?P<call>\S.*) \((?P<source>(?:[^()]*[\\/])?"
+    r"intern[\\/]cycles[\\/]device[\\/](?P<backend>cuda|hip|optix|oneapi|metal)[\\/][^()]*)\)$")
+# Blender cannot read the .blend at all (2.8x-5.x): a damaged or truncated file, or not a .blend.
+# (``Cannot read file '...': <errno>`` is not one: a folder that comes back may pass next time.)
+_UNREADABLE_BLEND = ("File format is not supported in file '", "Failed to read blend file '")
 
 # (prefix, kind): lines that are fatal whatever follows; the first matching prefix wins.
 _PREFIXES: tuple[tuple[str, FatalKind], ...] = (
@@ -73,6 +85,30 @@ def classify_error(text: str) -> FatalKind | None:
     lower = text.lower()
     if "out of memory" in lower or "out of gpu" in lower or "bad_alloc" in lower:
         return FatalKind.OUT_OF_MEMORY
+    if any(words in text for words in _UNREADABLE_BLEND):
+        return FatalKind.UNREADABLE_FILE
+    device = classify_device_error(text)
+    if device is not None:
+        return device
     if _GPU_WORDS.search(text) and _GPU_FAILURE.search(text):
         return FatalKind.GPU
     return None
+
+
+def classify_device_error(text: str) -> FatalKind | None:
+    """A Cycles device error line (``_DEVICE_ERROR``), of any wording: out of memory when it
+    says so, else a GPU or driver failure; None for any other line."""
+    if DEVICE_SOURCE_MARK not in text or text[-1] != ")":
+        return None
+    match = _DEVICE_ERROR.match(text)
+    if match is None:
+        return None
+    what = match.group("what").lower()
+    return FatalKind.OUT_OF_MEMORY if "memory" in what else FatalKind.GPU
+
+
+def unreadable_blend_reason(message: str) -> str:
+    """Blender's sentence about an unreadable .blend, without its ``Error: `` prefix."""
+    for prefix in ("Error: ", "ERROR "):
+        message = message.removeprefix(prefix)
+    return message

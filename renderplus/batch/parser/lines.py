@@ -2,7 +2,8 @@
 
 No state, so each stdout format is a row in a table test. Sources, most trusted first: the
 override script's marker lines (``markers.py``), then Blender's own lines (``Fra:`` status lines,
-``Saved:``, ``Append frame``, ``Video append frame``, ``skipping existing frame``, ``Error: ...``),
+``Saved:``, ``Append frame``, ``Video append frame``, ``skipping existing frame``, ``Error: ...``,
+a frame Blender could not write),
 then lines that name why Blender died (``fatal.py``). Blender's text changes between versions
 (docs/blender.md, Output lines by version); anything unknown is None.
 
@@ -20,7 +21,7 @@ from enum import Enum
 from typing import Any, Final, NamedTuple
 
 from ..markers import MARKER_PREFIX, parse_marker
-from .fatal import FATAL_FIRST_CHARS, FatalKind, classify_error, classify_line
+from .fatal import FATAL_FIRST_CHARS, FatalKind, classify_device_error, classify_error, classify_line
 
 NON_COMPATIBLE: Final = "NON_COMPATIBLE"
 MAX_LINE_CHARS: Final = 8192       # a PATH_MAX path in a ``Saved:`` line still fits
@@ -44,6 +45,7 @@ class EventKind(Enum):
     MEMORY_LEAK = "leak"       # ``Error: Not freed memory blocks: ...``: harmless at exit
     READY = "ready"            # marker: overrides applied, rendering begins
     FRAME_WRITTEN = "frame"    # marker: a frame's file was written
+    WRITE_FAILED = "unwritten"  # ``Render error (...) cannot save: '<path>'``, OpenEXR's write error
 
 
 class Event(NamedTuple):
@@ -94,7 +96,7 @@ _FINISHED, _CANCELLED = EventKind.FINISHED, EventKind.CANCELLED
 _SAVED, _APPENDED, _SKIPPED = EventKind.SAVED, EventKind.APPENDED, EventKind.SKIPPED
 _FRAME_TIME, _ERROR, _ENGINE = EventKind.FRAME_TIME, EventKind.ERROR, EventKind.ENGINE
 _BANNER, _QUIT, _LEAK = EventKind.BANNER, EventKind.QUIT, EventKind.MEMORY_LEAK
-_READY, _FRAME_WRITTEN = EventKind.READY, EventKind.FRAME_WRITTEN
+_READY, _FRAME_WRITTEN, _WRITE_FAILED = EventKind.READY, EventKind.FRAME_WRITTEN, EventKind.WRITE_FAILED
 
 # 5.x log prefix: ``00:04.230  render           | `` (time since start, CLOG category).
 _CLOG = re.compile(r"((?:\d+:)?\d+:\d\d\.\d{3}) +([\w.]+) *\| ")
@@ -117,6 +119,13 @@ _SKIPPING = re.compile(r"[Ss]kipping existing frame \"(.*?)\"(?: for view \"(.*)
 _APPEND = re.compile(r"(?:Video )?Append frame (-?\d+)$", re.IGNORECASE)
 _BANNER_RE = re.compile(r"Blender (\d+\.\d+(?:\.\d+)?)\b")
 _CRASH_REPORT = re.compile(r"Writing: (.+\.crash\.txt)$")
+# A frame Blender could not write (a full disk, a lost folder): its file may be left cut short.
+# ``Error: Render error (No space left on device) cannot save: '/out/f_0001.png'`` (2.8x-5.x);
+# ``OpenEXR-writePixels: ERROR: Failed to write pixel data to image file "/out/f.exr". <reason>``
+# (EXR, whose ``Saved:`` line still follows).
+_CANNOT_SAVE = re.compile(r"(?:Error: |ERROR )?Render error \((?P<reason>[^)]*)\) cannot save: (?P<path>.+)$")
+_EXR_WRITE = re.compile(r"OpenEXR-\w+: ERROR: Failed to write \w+ data to image file \"(?P<path>.+)\"\.? ?"
+                        r"(?P<reason>.*)$")
 
 _new_event = tuple.__new__  # builds an Event from a full tuple, skipping NamedTuple's slower __new__
 
@@ -148,9 +157,11 @@ def parse_line(line: str | bytes) -> Event | None:
 
 def _parse_text(text: str, log_time: str | None) -> Event | None:
     event = _parse_known(text, log_time)
-    if event is not None or (text[0] not in FATAL_FIRST_CHARS and "Assertion " not in text):
+    if event is not None:
         return event
-    fatal = classify_line(text)
+    fatal = classify_device_error(text)  # Cycles' ``<what> in <call>(...) (<source>)``, any wording
+    if fatal is None and (text[0] in FATAL_FIRST_CHARS or "Assertion " in text):
+        fatal = classify_line(text)
     return None if fatal is None else _new_event(Event, (
         _ERROR, None, None, None, None, None, None, None, None, text, None, None, None, None, fatal))
 
@@ -195,7 +206,22 @@ def _read_error(text: str, log_time: str | None) -> Event | None:
         return None
     if text.startswith(_LEAK_PREFIX):
         return Event(_LEAK, text=text)
-    return Event(_ERROR, text=text, fatal=classify_error(text))
+    return _write_failure(text, _CANNOT_SAVE) or Event(_ERROR, text=text, fatal=classify_error(text))
+
+
+def _read_openexr(text: str, log_time: str | None) -> Event | None:
+    return _write_failure(text, _EXR_WRITE) if text.startswith("OpenEXR-") else None
+
+
+def _write_failure(text: str, grammar: re.Pattern[str]) -> Event | None:
+    """A frame Blender could not write: ``text`` its path, ``extra["reason"]`` why."""
+    if "cannot save: " not in text and "Failed to write " not in text:
+        return None
+    match = grammar.match(text)
+    if match is None:
+        return None
+    reason = match.group("reason").strip().rstrip(".") or "write error"
+    return Event(_WRITE_FAILED, text=_unquote(match.group("path")), extra={"reason": reason})
 
 
 def _read_marker(text: str, log_time: str | None) -> Event | None:
@@ -244,6 +270,7 @@ _READERS_BY_FIRST_CHAR: Final[dict[str, _LineReader]] = {
     "B": _read_banner_or_quit,
     "[": _read_luxcore,
     "W": _read_crash_report,
+    "O": _read_openexr,
 }
 
 
@@ -258,6 +285,9 @@ def _parse_clog(text: str) -> Event | None:
     if rest.startswith("ERROR ") or rest.startswith("FATAL "):
         if rest.startswith("ERROR Not freed memory blocks"):
             return Event(_LEAK, text=rest)
+        unwritten = _write_failure(rest, _CANNOT_SAVE)
+        if unwritten is not None:
+            return unwritten
         fatal = classify_error(rest) or (FatalKind.FATAL if rest[0] == "F" else None)
         return Event(_ERROR, text=rest, fatal=fatal)
     return _parse_text(rest, match.group(1))

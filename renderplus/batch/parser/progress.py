@@ -27,12 +27,13 @@ from .lines import MAX_LINE_CHARS, NON_COMPATIBLE, Event, EventKind, parse_line
 # (one Ctrl+C lets Cycles reach ``Sample N/N`` and ``Finished``, then discards the frame).
 FRAME_FRACTION_CAP: Final = 0.99
 MAX_ERRORS: Final = 200
+RECENT_ERRORS: Final = 4  # an error repeating one of these is not kept again
 
 _STATUS, _FINISHED, _CANCELLED = EventKind.STATUS, EventKind.FINISHED, EventKind.CANCELLED
 _SAVED, _APPENDED, _SKIPPED = EventKind.SAVED, EventKind.APPENDED, EventKind.SKIPPED
 _FRAME_TIME, _ERROR, _ENGINE = EventKind.FRAME_TIME, EventKind.ERROR, EventKind.ENGINE
 _BANNER, _QUIT, _READY = EventKind.BANNER, EventKind.QUIT, EventKind.READY
-_FRAME_WRITTEN = EventKind.FRAME_WRITTEN
+_FRAME_WRITTEN, _WRITE_FAILED = EventKind.FRAME_WRITTEN, EventKind.WRITE_FAILED
 
 # How sure we are of the engine: a line's hint < the recipe's engine < the ready marker.
 _FROM_LINES, _FROM_RECIPE, _FROM_MARKER = 1, 2, 3
@@ -64,7 +65,8 @@ class JobProgress:
     messages, each cut to ``kept.MAX_KEPT_CHARS``; ``tail()`` the last ``TAIL_LINES``
     meaningful lines. ``fatal_kind`` names the first fatal cause seen (GPU, out of memory,
     display, assertion, crash), ``fatal_message`` its line; ``out_of_memory`` is True once any
-    line said memory ran out.
+    line said memory ran out. ``unwritten`` maps each file Blender said it could not write
+    (a full disk) to why; such a file never counts as a frame, even when ``Saved:`` follows.
 
     Written by one thread (the one draining stdout); other threads may read the attributes.
     ``data`` is replaced, never changed in place, so a reader's dict stays consistent.
@@ -86,6 +88,7 @@ class JobProgress:
         self.fatal_kind: FatalKind | None = None
         self.fatal_message: str | None = None
         self.out_of_memory = False
+        self.unwritten: dict[str, str] = {}      # path -> reason (the first MAX_ERRORS)
         self.cancelled = False
         self.quit = False                        # Blender printed "Blender quit"
         self.samples: int | None = None          # from the ready marker
@@ -178,6 +181,8 @@ class JobProgress:
             changed = self._on_frame_marker(event)
         elif kind is _ERROR:
             changed = self._on_error(event)
+        elif kind is _WRITE_FAILED:
+            changed = self._on_write_failed(event)
         elif kind is _APPENDED:
             changed = self._on_appended(event)
         elif kind is _SKIPPED:
@@ -251,6 +256,9 @@ class JobProgress:
             self._fraction = fraction
 
     def _on_saved(self, event: Event) -> bool:
+        if event.text in self.unwritten:  # OpenEXR says Saved: after a failed write
+            self._frame_open = False
+            return False
         changed = self._add_saved(event.text)
         if self._frame_open and not self._markers_count_frames:
             current = self._current
@@ -277,6 +285,8 @@ class JobProgress:
         return changed
 
     def _on_frame_marker(self, event: Event) -> bool:
+        if event.text in self.unwritten:
+            return False
         changed = self._add_saved(event.text)
         frame = event.frame
         if frame is None:
@@ -324,6 +334,12 @@ class JobProgress:
                 self.out_of_memory = True
         return self._add_error(message)
 
+    def _on_write_failed(self, event: Event) -> bool:
+        path, reason = event.text or "", str((event.extra or {}).get("reason") or "write error")
+        if path and len(self.unwritten) < MAX_ERRORS:
+            self.unwritten[cap_text(path, MAX_PATH_CHARS)] = reason
+        return self._add_error(cap_text(f"Blender could not write {path} ({reason})"))
+
     def _on_ready(self, event: Event) -> bool:
         payload = event.extra or {}
         changed = False
@@ -368,9 +384,9 @@ class JobProgress:
 
     def _add_error(self, message: str) -> bool:
         """Keep the first ``MAX_ERRORS``: a script failing on every frame must not fill memory.
-        A message that repeats the one before (a GPU failing per tile) is kept once."""
+        A message among the last few (a GPU failing per tile, two lines at a time) is kept once."""
         errors = self.errors
-        if errors and errors[-1] == message:
+        if message in errors[-RECENT_ERRORS:]:
             return False
         if len(errors) < MAX_ERRORS:
             errors.append(message)

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -86,6 +88,7 @@ class BatchStore:
         writer = reader = None
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private_files(path)
             writer = _connect(path, synchronous.upper(), busy_timeout)
             migrate(writer, path)
             reader = _connect(path, synchronous.upper(), busy_timeout)
@@ -373,6 +376,21 @@ class BatchStore:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+def _private_files(path: Path) -> None:
+    """The store readable by its user only, in any folder (``--work-dir`` too, not just the
+    0700 state folder): created 0600 before SQLite opens it (SQLite gives its ``-wal`` and
+    ``-shm`` files the database's mode), and a store of ours left 0644 by an earlier version
+    made 0600 with them."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600))
+    uid = getattr(os, "geteuid", lambda: None)()
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            info = os.lstat(name)
+            ours = uid is None or info.st_uid == uid
+            if info.st_mode & 0o077 and ours and not stat.S_ISLNK(info.st_mode):
+                os.chmod(name, 0o600)
+
 
 def _connect(path: Path, synchronous: str, busy_timeout: float) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None,
