@@ -7,11 +7,14 @@ path) or ``last``. The path served is always one Render+ itself recorded as an o
 can name ``/etc/passwd`` or a ``..`` path. What is opened is checked again at open time:
 
 - the path is walked one component at a time from ``/``, each folder opened inside the one
-  before it (``dir_fd``) with ``O_NOFOLLOW``, and the file too: an output, or any folder above
-  it, swapped for a symbolic link is refused (403), so a swapped output folder can never make
-  the dashboard serve another image. The trusted root is the entries of ``/`` itself, which
-  only root can change: a link there (``/tmp`` -> ``private/tmp`` on macOS, ``/bin`` ->
-  ``usr/bin``) is the system's layout and is followed; no link below it is;
+  before it (``dir_fd``) with ``O_NOFOLLOW``: a folder on the way that is a symbolic link is
+  followed only when the link belongs to this user or to root (an artist's own
+  ``~/renders`` -> ``/mnt/nas/renders``; the system's ``/bin`` -> ``usr/bin``), the rule Linux
+  itself applies to links in shared folders (``fs.protected_symlinks``). A link another user
+  made -- an output folder in a shared place swapped for a link to their pictures -- is
+  refused (403), so a swapped folder can never make the dashboard serve another user's image.
+  The file itself, and the ``.renderplus-previews`` folder, are never followed: Render+ and
+  Blender write real files there;
 - the file must be a regular file owned by this user (a FIFO or a device never blocks or
   leaks: ``O_NONBLOCK``, then ``fstat``);
 - a stored frame must still have the size, mtime and inode recorded when it was verified;
@@ -41,7 +44,8 @@ from ..blender_scripts.previews import preview_path as preview_path  # the serve
 MAX_INDEX_DIGITS = 9
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
     | getattr(os, "O_BINARY", 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
 
 
 class FrameError(Exception):
@@ -167,8 +171,8 @@ class FrameCatalog:
 
 
 def open_folder(path: str, name: str) -> int:
-    """A descriptor of ``path``'s folder, walked from ``/`` without following a link below the
-    entries of ``/`` (the module docstring); FrameError(404) when gone, (403) at a link."""
+    """A descriptor of ``path``'s folder, walked from ``/`` following only links of this user or
+    root (the module docstring); FrameError(404) when gone, (403) at another user's link."""
     if not os.path.isabs(path):
         raise FrameError(404, f"{name}: recorded without a folder, so it cannot be found")
     folder = os.path.dirname(path)
@@ -180,25 +184,49 @@ def open_folder(path: str, name: str) -> int:
     parts = [part for part in folder.split(os.sep) if part]
     fd = os.open(os.sep, _DIR_FLAGS)
     try:
-        for depth, part in enumerate(parts):
-            flags = _DIR_FLAGS if depth else _DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0)
-            try:
-                inner = os.open(part, flags, dir_fd=fd)
-            except FileNotFoundError:
-                raise FrameError(404, f"{name}: its folder is gone") from None
-            except OSError as exc:  # ELOOP or ENOTDIR: a link (or a file) where a folder was
-                if os.path.islink(os.path.join(os.sep, *parts[:depth + 1])):
-                    raise FrameError(403, f"{name}: not served: the folder {part!r} on its path is "
-                                          "a symbolic link (frames are served by their real path "
-                                          "only, docs/api.md, Routes)") from None
-                raise FrameError(404 if exc.errno == errno.ENOTDIR else 403,
-                                 f"{name}: its folder cannot be opened ({exc.strerror or exc})") from None
+        for part in parts:
+            inner = _open_step(fd, part, name)
             os.close(fd)
             fd = inner
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _open_step(fd: int, part: str, name: str) -> int:
+    """Open the folder ``part`` inside ``fd``; a link on the way only when it is trusted."""
+    try:
+        return os.open(part, _DIR_FLAGS, dir_fd=fd)
+    except FileNotFoundError:
+        raise FrameError(404, f"{name}: its folder is gone") from None
+    except OSError as exc:  # ELOOP or ENOTDIR: a link (or a file) where a folder was
+        failure = exc
+    try:
+        link = os.stat(part, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        link = None
+    if link is None or not stat.S_ISLNK(link.st_mode):
+        raise FrameError(404 if failure.errno == errno.ENOTDIR else 403,
+                         f"{name}: its folder cannot be opened ({failure.strerror or failure})")
+    if link.st_uid not in _trusted_link_owners():
+        raise FrameError(403, f"{name}: not served: the folder {part!r} on its path is a "
+                              "symbolic link made by another user (docs/api.md, Routes)")
+    try:
+        inner = os.open(part, _DIR_FLAGS & ~_NOFOLLOW, dir_fd=fd)
+    except OSError as exc:
+        raise FrameError(404, f"{name}: its folder cannot be opened ({exc.strerror or exc})") from None
+    again = os.stat(part, dir_fd=fd, follow_symlinks=False)
+    if (again.st_ino, again.st_dev) != (link.st_ino, link.st_dev):  # swapped while we looked
+        os.close(inner)
+        raise FrameError(403, f"{name}: not served: the folder {part!r} on its path changed "
+                              "while it was opened")
+    return inner
+
+
+def _trusted_link_owners() -> set[int]:
+    """Whose links are followed: this user's and root's."""
+    return {0, os.geteuid()}
 
 
 def open_image(path: str, recorded: Recorded | None = None) -> OpenedImage:
@@ -212,7 +240,7 @@ def open_image(path: str, recorded: Recorded | None = None) -> OpenedImage:
 
 
 def open_preview(frame_path: str) -> OpenedImage:
-    """The JPEG preview of ``frame_path``: no link anywhere on the way (``open_folder``), not
+    """The JPEG preview of ``frame_path``: no other user's link on the way (``open_folder``), not
     older than the frame itself (a preview of an earlier render would show the wrong picture)."""
     folder, name = os.path.split(frame_path)
     folder_fd = open_folder(frame_path, name)

@@ -232,15 +232,25 @@ def test_the_guard_refuses_cross_site_frame_requests(frames_server: Callable[...
     assert get(server, "/frames/current/0/0", Origin="http://127.0.0.1:9").code == 403
 
 
-def swap_for_link(folder: Path, target: Path) -> None:
-    """Replace ``folder`` by a symbolic link to ``target``, as another program could mid-batch."""
+ANOTHER_USER = 65534   # nobody
+
+
+def swap_for_link(folder: Path, target: Path, owner: int = ANOTHER_USER) -> None:
+    """Replace ``folder`` by a symbolic link to ``target`` made by ``owner``, as another user
+    could mid-batch in a shared folder (changing a link's owner needs root)."""
     folder.rename(folder.with_name(folder.name + ".was"))
     folder.symlink_to(target, target_is_directory=True)
+    if owner != os.geteuid():
+        os.lchown(folder, owner, owner)
 
 
-def test_an_output_folder_swapped_for_a_link_serves_nothing(frames_server: Callable[..., HttpServer],
-                                                            outputs: Outputs, renders: Path,
-                                                            tmp_path: Path) -> None:
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="a link of another user needs root to make")
+
+
+@needs_root
+def test_an_output_folder_swapped_for_another_users_link_serves_nothing(
+        frames_server: Callable[..., HttpServer], outputs: Outputs, renders: Path,
+        tmp_path: Path) -> None:
     other = tmp_path / "other"
     (other / "shot").mkdir(parents=True)
     (other / "shot" / "shot_0001.png").write_bytes(png(9, 9))  # another image, same name
@@ -251,7 +261,8 @@ def test_an_output_folder_swapped_for_a_link_serves_nothing(frames_server: Calla
     assert get(server, "/frames/current/0/0").raw == png()
     swap_for_link(renders / "shot", other / "shot")  # the folder holding the frame
     answer = get(server, "/frames/current/0/0")
-    assert answer.code == 403 and "'shot' on its path is a symbolic link" in answer.data["status"]
+    assert answer.code == 403 and "'shot' on its path is a symbolic link made by another user" \
+        in answer.data["status"]
     (renders / "shot").unlink()
     (renders / "shot.was").rename(renders / "shot")
     assert get(server, "/frames/current/0/0").raw == png()
@@ -260,9 +271,10 @@ def test_an_output_folder_swapped_for_a_link_serves_nothing(frames_server: Calla
     assert answer.code == 403 and "'renders' on its path is a symbolic link" in answer.data["status"]
 
 
-def test_a_frame_folder_swapped_for_a_link_serves_no_preview(frames_server: Callable[..., HttpServer],
-                                                             outputs: Outputs, renders: Path,
-                                                             tmp_path: Path) -> None:
+@needs_root
+def test_a_frame_folder_swapped_for_another_users_link_serves_no_preview(
+        frames_server: Callable[..., HttpServer], outputs: Outputs, renders: Path,
+        tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     for folder, picture in ((renders, JPEG), (other, JPEG + b"another")):
@@ -275,7 +287,19 @@ def test_a_frame_folder_swapped_for_a_link_serves_no_preview(frames_server: Call
     assert get(server, "/previews/current/0/0").raw == JPEG
     swap_for_link(renders, other)
     answer = get(server, "/previews/current/0/0")
-    assert answer.code == 403 and "symbolic link" in answer.data["status"]
+    assert answer.code == 403 and "symbolic link made by another user" in answer.data["status"]
+
+
+def test_a_folder_reached_through_the_users_own_link_is_served(
+        frames_server: Callable[..., HttpServer], outputs: Outputs, renders: Path,
+        tmp_path: Path) -> None:
+    """An artist's ``~/renders`` -> ``/mnt/nas/renders``: their own link, followed."""
+    real = tmp_path / "nas" / "shot"
+    real.mkdir(parents=True)
+    (real / "shot_0001.png").write_bytes(png(9, 9))
+    (renders / "shot").symlink_to(real, target_is_directory=True)
+    outputs.jobs[0] = (str(renders / "shot" / "shot_0001.png"),)
+    assert get(frames_server(), "/frames/current/0/0").raw == png(9, 9)
 
 
 def test_a_link_among_the_entries_of_the_root_is_followed(tmp_path: Path) -> None:
