@@ -44,7 +44,8 @@ def test_open_makes_one_file_in_the_folder_in_wal_mode(tmp_path: Path) -> None:
     BatchStore.open(folder).close()
     conn = sqlite3.connect(folder / STORE_FILE)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION == 1
+    version = conn.execute("SELECT version FROM schema_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == max(store_schema.MIGRATIONS)
     conn.close()
 
 
@@ -292,12 +293,13 @@ def test_migration_path_upgrades_an_older_store_in_place(
     with BatchStore.open(tmp_path) as store:
         batch_id = store.create_batch("old", "{}", "/", None, three_jobs())
     step = ("ALTER TABLE jobs ADD COLUMN gpu TEXT",)
-    monkeypatch.setitem(store_schema.MIGRATIONS, 2, step)
-    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", 2)
+    later = SCHEMA_VERSION + 1
+    monkeypatch.setitem(store_schema.MIGRATIONS, later, step)
+    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", later)
     with BatchStore.open(tmp_path) as store:
         assert store.load(batch_id).name == "old"
     conn = sqlite3.connect(tmp_path / STORE_FILE)
-    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 2
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == later
     assert "gpu" in [row[1] for row in conn.execute("PRAGMA table_info(jobs)")]
     conn.close()
 
