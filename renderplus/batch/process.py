@@ -35,6 +35,7 @@ from . import process_groups
 
 IS_WINDOWS = sys.platform == "win32"
 IS_LINUX = sys.platform.startswith("linux")
+HAS_PROC = os.path.isdir("/proc/self")
 MAX_LINE = 64 * 1024     # longer output lines are cut here (the log keeps what Blender wrote)
 DRAIN_AFTER_EXIT = 2.0   # s of silence on the pipe, once the group is killed, before reading stops
 LEADER_CHECK = 0.5       # s between checks of the leader where no pidfd tells of its exit
@@ -217,8 +218,9 @@ class OwnedProcess:
 
     def _signal_group(self, sig: int) -> None:
         """Signal the group while its id is provably ours: its leader not yet reaped, or a live
-        member carrying the group's marker."""
-        if IS_WINDOWS or self.popen.returncode is None:
+        member carrying the group's marker. Without /proc (macOS) the group is signalled as
+        before there was a marker: by its id."""
+        if IS_WINDOWS or self.popen.returncode is None or not HAS_PROC:
             kill_group(self.popen, sig)
         else:
             process_groups.end_marked(self.marker, self.pid, sig)
