@@ -75,6 +75,7 @@ def placed(marker: str, pgid: int, group: LiveGroup) -> None:
     """The group runs as ``pgid``: recorded, and ended at this process's exit if still alive."""
     with _lock:
         _live[marker] = group
+        _keep_exit_handler()
     _tell_ledgers(lambda ledger: ledger.placed(marker, pgid))
 
 
@@ -82,6 +83,7 @@ def ended(marker: str) -> None:
     """Nothing of the group is left: its record goes."""
     with _lock:
         _live.pop(marker, None)
+        _keep_exit_handler()
     _tell_ledgers(lambda ledger: ledger.forget(marker))
 
 
@@ -149,7 +151,21 @@ def end_marked(marker: str, pgid: int | None, sig: int = 9) -> list[int]:
     return members
 
 
-@atexit.register
+_exit_handler_registered = False
+
+
+def _keep_exit_handler() -> None:
+    """The exit handler is registered only while a group lives (call under ``_lock``): an
+    add-on disabled with nothing running leaves no exit callback of its modules behind."""
+    global _exit_handler_registered
+    wanted = len(_live) > 0
+    if wanted and not _exit_handler_registered:
+        atexit.register(_end_live_groups)
+    elif not wanted and _exit_handler_registered:
+        atexit.unregister(_end_live_groups)
+    _exit_handler_registered = wanted
+
+
 def _end_live_groups() -> None:
     """At this process's exit, nothing it started may stay: SIGKILL what is still running (a
     hook ignoring SIGTERM would otherwise survive, as the parent-death signal is SIGTERM)."""

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -155,6 +156,21 @@ def test_a_spawned_group_is_recorded_until_it_has_ended(tmp_path: Path, token: s
         process.wait()
         assert process.marker not in {record.marker for record in recorded(store)}
     assert not marked(token)
+
+
+def test_a_render_plus_that_exits_leaves_no_hook_running(tmp_path: Path, token: str) -> None:
+    """A Render+ exiting with a hook still running (its wait ran out) kills the hook's group:
+    the parent-death SIGTERM alone would leave a hook that ignores it alive."""
+    started = tmp_path / "started"
+    program = ("import pathlib, sys, time\n"
+               "from renderplus.batch import spawner\n"
+               f"spawner.spawn({stubborn(token, started)!r})\n"
+               f"while not pathlib.Path({str(started)!r}).exists():\n"
+               "    time.sleep(0.05)\n"
+               "sys.exit(0)\n")
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", program], cwd=root, check=True, timeout=60)
+    wait_for(lambda: not marked(token), timeout=5)
 
 
 def _left_running(token: str, marker: str) -> subprocess.Popen[bytes]:
