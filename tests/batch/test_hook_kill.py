@@ -141,6 +141,13 @@ def test_the_group_kill_reaches_members_after_the_leader_has_gone(token: str) ->
         process.kill_group_now()
 
 
+def test_lines_are_cut_at_the_limit_as_before() -> None:
+    """The reader that watches the leader cuts over-long lines as the line reader did."""
+    process = OwnedProcess(["printf", "abcdefghij\\nabcd\\nabc\\nxy\\n123"])
+    assert list(process.lines(max_line=4)) == ["abcd [...]", "abcd [...]", "abc", "xy", "123"]
+    assert process.wait() == 0
+
+
 def test_a_spawned_group_is_recorded_until_it_has_ended(tmp_path: Path, token: str) -> None:
     with BatchStore.open(tmp_path) as store:
         process_groups.keep_records_in(StoredGroups(store))
