@@ -1,9 +1,10 @@
 """Running a batch's hooks (shell commands by design) as owned, bounded children.
 
 A hook runs in its own process group, started from the spawner thread so it dies with Render+
-(its shell passes the TERM on to the whole group). What is kept of its output is bounded (the
-last lines, each cut); the log gets every line. A hook ended by a cancel reports
-``cancelled`` so the runner can mark its job CANCELLED, not FAILED.
+(its shell passes the TERM on to the whole group); one that ignores the TERM is killed after the
+grace, and a restarted Render+ ends it through its recorded marker (``process_groups``). What
+is kept of its output is bounded (the last lines, each cut); the log gets every line. A hook
+ended by a cancel reports ``cancelled`` so the runner can mark its job CANCELLED, not FAILED.
 """
 
 from __future__ import annotations

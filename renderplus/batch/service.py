@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import ownership, spawner
+from . import ownership, process_groups, spawner
 from .executors import Executor, JobHandle
 from .executors import local as local_executor
 from .executors import session as session_executor
@@ -27,6 +27,7 @@ from .resume import finished_jobs_lost_frames
 from .runner import Batch, stored_recipe
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
 from .store.claims import Claimant, ClaimRefused
+from .store.groups import GroupRecord, StoredGroups, end_left_over
 from .view import BatchStatus, BatchView, JobStatus
 
 log = logging.getLogger("renderplus.batch")
@@ -152,22 +153,34 @@ class BatchService:
 
     def _recover(self) -> None:
         """Show the batch a dead Render+ left RUNNING, as it was, ready to resume; end what
-        is left of its Blender processes first (only if each pid is still the recorded one)."""
+        is left of its Blender processes first (only if each pid is still the recorded one),
+        then every process group a dead Render+ recorded that still runs (a hook that ignored
+        SIGTERM). From now on this slot's groups are recorded in the store too."""
         assert self.store is not None
+        process_groups.keep_records_in(StoredGroups(self.store))
         try:
             interrupted = self.store.interrupted()
         except StoreError as exc:
             log.error("cannot read the batch store: %s", exc)
             return
-        if not interrupted:
-            return
-        stored = max(interrupted, key=lambda item: item.created)
+        batch = None
+        if interrupted:
+            batch = self._recover_batch(max(interrupted, key=lambda item: item.created))
+        left = _end_left_over_groups(self.store)
+        if left and batch is not None:
+            batch.report(f"Ended {len(left)} process group(s) left running by the dead run: "
+                         + "; ".join(record.what[:80] for record in left))
+
+    def _recover_batch(self, stored: StoredBatch) -> Batch | None:
+        """Show the interrupted batch (resumable), after ending its orphaned Blenders: only while
+        no other live Render+ has taken it meanwhile (then it is left alone: None)."""
+        assert self.store is not None
         subject = ownership.batch_subject(stored.id)
-        try:  # its orphans are ended only while no other live Render+ has taken it meanwhile
+        try:
             ownership.take(self.store, subject, self.claimant, stored.name)
         except (ClaimRefused, StoreError) as exc:
             log.warning("not recovering batch %s: %s", stored.id, exc)
-            return
+            return None
         try:
             ended = [job.job_id for job in stored.jobs
                      if job.status is JobStatus.RUNNING and job.handle is not None
@@ -178,6 +191,7 @@ class BatchService:
         if ended:
             batch.report(f"Ended the Blender process(es) of job(s) {ended} left by the dead run")
         self._batch, self._recipe = batch, batch.recipe
+        return batch
 
     def _executor_for(self, recipe: Recipe) -> Executor | None:
         return self.executor_factory(recipe) if self.executor_factory is not None else None
@@ -383,8 +397,10 @@ class BatchService:
         """Cancel a running batch (and any pending power-off) and wait for it to end."""
         batch = self._batch
         if batch is not None:
+            running = batch.running   # a shown, never started batch (interrupted) never ends
             batch.cancel()
-            batch.wait(timeout)
+            if running:
+                batch.wait(timeout)
 
 
 ON_THIS_MACHINE = frozenset({local_executor.NAME, session_executor.NAME})
@@ -405,3 +421,13 @@ def _end_orphan(handle: JobHandle) -> bool:
         return False
     return spawner.end_recorded_group(handle.pid, handle.pgid, handle.boot_id, handle.start_ticks,
                                       handle.argv)
+
+
+def _end_left_over_groups(store: BatchStore) -> list[GroupRecord]:
+    """The groups a dead Render+ recorded and left running (hooks that ignore SIGTERM, a
+    Blender whose leader died), ended; their records forgotten."""
+    try:
+        return end_left_over(store)
+    except StoreError as exc:
+        log.error("cannot read the process groups in the batch store: %s", exc)
+        return []

@@ -4,7 +4,9 @@ Linux's parent-death signal fires when the *thread* that forked a child ends, no
 (measured: docs/blender.md, Children that die with their parent): a child started from a request
 thread or a short-lived worker would be killed as soon as that thread finished. So Blender
 processes and hooks are started by ``spawn``, which hands the fork to one daemon thread that
-lives as long as Render+, and the child dies with Render+ even after a SIGKILL.
+lives as long as Render+, and the child dies with Render+ even after a SIGKILL (when it heeds
+the SIGTERM that signal is: one that ignores it is found again through its recorded marker,
+``process_groups``).
 
 ``identity``/``same_process`` read a process's boot id, start time and argv, so a later run can
 end an orphan of a dead run from its recorded handle without hitting a reused pid.
@@ -20,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import process_groups
 from .process import OwnedProcess
 
 
@@ -30,6 +33,7 @@ class _Request:
     cwd: str | None
     done: threading.Event
     stdin_pipe: bool = False   # a pipe Render+ writes to (a session Blender's jobs)
+    marker: str | None = None
     result: OwnedProcess | None = None
     error: BaseException | None = None
 
@@ -41,11 +45,12 @@ class _Spawner:
         self._thread.start()
 
     def spawn(self, command: Sequence[str] | str, env: Mapping[str, str] | None,
-              cwd: str | None, stdin_pipe: bool = False) -> OwnedProcess:
+              cwd: str | None, stdin_pipe: bool = False, marker: str | None = None) -> OwnedProcess:
         if threading.current_thread() is self._thread:
             return OwnedProcess(command, env=env, cwd=cwd, die_with_parent=True,
-                                stdin_pipe=stdin_pipe)
-        request = _Request(command, env, cwd, threading.Event(), stdin_pipe=stdin_pipe)
+                                stdin_pipe=stdin_pipe, marker=marker)
+        request = _Request(command, env, cwd, threading.Event(), stdin_pipe=stdin_pipe,
+                           marker=marker)
         self._requests.put(request)
         request.done.wait()
         if request.error is not None:
@@ -64,7 +69,8 @@ class _Spawner:
                 return
             try:
                 request.result = OwnedProcess(request.command, env=request.env, cwd=request.cwd,
-                                              die_with_parent=True, stdin_pipe=request.stdin_pipe)
+                                              die_with_parent=True, stdin_pipe=request.stdin_pipe,
+                                              marker=request.marker)
             except BaseException as exc:  # handed to the caller, who raises it
                 request.error = exc
             request.done.set()
@@ -87,13 +93,22 @@ def shutdown(timeout: float = 5.0) -> None:
 def spawn(command: Sequence[str] | str, *, env: Mapping[str, str] | None = None,
           cwd: str | None = None, stdin_pipe: bool = False) -> OwnedProcess:
     """Start an owned child from the long-lived spawner thread; OSError when it cannot start.
-    ``stdin_pipe``: its stdin is a pipe Render+ writes to (a session Blender reads jobs there)."""
+    ``stdin_pipe``: its stdin is a pipe Render+ writes to (a session Blender reads jobs there).
+    The group is recorded (``process_groups``) before it starts, from the caller's thread."""
     global _spawner
     with _spawner_lock:
         if _spawner is None:
             _spawner = _Spawner()
         spawner = _spawner
-    return spawner.spawn(command, env, cwd, stdin_pipe)
+    marker = process_groups.new_marker()
+    process_groups.announce(marker, command if isinstance(command, str) else " ".join(command))
+    try:
+        process = spawner.spawn(command, env, cwd, stdin_pipe, marker)
+    except BaseException:
+        process_groups.ended(marker)
+        raise
+    process_groups.placed(marker, process.pid, process)
+    return process
 
 
 # ---------------------------------------------------------------- finding a process again

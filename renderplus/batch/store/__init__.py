@@ -12,7 +12,8 @@ that is not a store, a network filesystem.
 Layout: ``database`` (``BatchStore``), ``records`` (the frozen rows it takes and gives),
 ``rows`` (their SQL spelling), ``schema`` (tables and migrations), ``errors`` (``StoreError``,
 the sentences, the local-filesystem check), ``writer`` (``StoreWriter``: one batch's changes as
-a running batch writes them, a failing store reported once and then left alone).
+a running batch writes them, a failing store reported once and then left alone), ``groups``
+(the live process groups of this Render+, and ending those a dead one left running).
 """
 
 from .database import DEFAULT_BUSY_TIMEOUT, STORE_FILE, UNSET, BatchStore

@@ -79,6 +79,16 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                   coalesce(started, created)
            FROM batches WHERE status = 'RUNNING' AND owner_pid IS NOT NULL""",
     ),
+    3: (  # the process groups this Render+ runs, so a later one ends those a kill left (groups.py)
+        """CREATE TABLE process_groups (
+               marker TEXT PRIMARY KEY,
+               pgid INTEGER,
+               what TEXT NOT NULL,
+               started REAL NOT NULL,
+               owner_pid INTEGER,
+               owner_boot_id TEXT,
+               owner_start_ticks INTEGER) WITHOUT ROWID""",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
