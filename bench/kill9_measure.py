@@ -93,26 +93,31 @@ def saved_counts(log_dir: Path) -> Counter[str]:
 
 def marked_processes(accept: Callable[[str], bool]) -> dict[int, str]:
     """Live processes (not zombies, not this one) whose ``MARK_VAR`` value ``accept`` takes."""
-    prefix = f"{MARK_VAR}=".encode()
     found: dict[int, str] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                if handle.read().rsplit(b")", 1)[1].split()[0] == b"Z":
-                    continue
-            with open(f"/proc/{entry}/environ", "rb") as handle:
-                environ = handle.read().split(b"\0")
-        except (OSError, IndexError):
-            continue
-        for item in environ:
-            if item.startswith(prefix):
-                mark = item[len(prefix):].decode("utf-8", "replace")
-                if accept(mark):
-                    found[int(entry)] = mark
-                break
+        if entry.isdigit() and int(entry) != os.getpid():
+            mark = mark_of(int(entry))
+            if mark is not None and accept(mark):
+                found[int(entry)] = mark
     return found
+
+
+def mark_of(pid: int) -> str | None:
+    """The ``MARK_VAR`` value process ``pid`` was started with; None when it has none, is a
+    zombie or is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            if handle.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                return None
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            environ = handle.read().split(b"\0")
+    except (OSError, IndexError):
+        return None
+    prefix = f"{MARK_VAR}=".encode()
+    for item in environ:
+        if item.startswith(prefix):
+            return item[len(prefix):].decode("utf-8", "replace")
+    return None
 
 
 def describe(pid: int) -> str:
@@ -133,8 +138,12 @@ def left_running(accept: Callable[[str], bool], grace: float) -> dict[int, str]:
     while left and time.monotonic() < deadline:
         time.sleep(0.2)
         left = marked_processes(accept)
-    described = {pid: f"{describe(pid)} [{mark}]" for pid, mark in left.items()}
-    for pid in left:
+    described = {}
+    for pid, mark in left.items():
+        text = describe(pid)
+        if mark_of(pid) != mark:
+            continue   # it ended between the scan and now (its id may be another's already)
+        described[pid] = f"{text} [{mark}]"
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     return described

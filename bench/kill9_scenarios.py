@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 # A PRE_JOB hook that ignores SIGTERM (docs/api.md, Recipe: hooks are shell commands). It works
-# for 1 s; once the Render+ that started it is gone ($PPID: the server, which runs the hook's
-# shell) it goes on for up to 60 s, as a long asset sync would, so that a hook the kill -9
-# orphans is still there when the restarted server should have ended it. Its `sleep`s inherit
-# the ignored TERM, so only a SIGKILL ends it early.
-STUBBORN_HOOK = ("trap '' TERM; sleep 1; n=0; "
+# for 2 s (a third of a job, so kills often land in it); once the Render+ that started it is
+# gone ($PPID: the server, whose thread runs the hook's shell) it goes on for up to 60 s, as a
+# long asset sync would, so that a hook the kill -9 orphans is still there when the restarted
+# server should have ended it. Its `sleep`s inherit the ignored TERM: only SIGKILL ends them.
+STUBBORN_HOOK = ("trap '' TERM; sleep 2; n=0; "
                  "while [ $n -lt 120 ] && ! kill -0 $PPID 2>/dev/null; do sleep 0.5; n=$((n+1)); done")
 
 

@@ -95,7 +95,7 @@ def test_a_marked_process_that_ignores_term_is_found_counted_and_ended() -> None
         wait_for(lambda: len(measure.marked_processes(lambda m: m == mark)) >= 2, timeout=10)  # sh, sleep
         assert child.pid in measure.marked_processes(lambda m: m == mark)
         assert measure.marked_processes(lambda m: m == "another mark") == {}
-        left = measure.left_running(lambda m: m == mark, grace=0.5)   # its parent lives: it waits 1 s
+        left = measure.left_running(lambda m: m == mark, grace=0.5)   # its parent lives: it waits 2 s
         assert child.pid in left and "trap" in left[child.pid]
         child.wait(10)
         assert not is_alive(child.pid)
