@@ -121,10 +121,10 @@ def mark_of(pid: int) -> str | None:
 
 
 def describe(pid: int) -> str:
-    """``PID command line`` for the report (empty command line: the process name)."""
+    """``PID command line`` on one line for the report (``?`` when it cannot be read)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            text = handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+            text = " ".join(handle.read().replace(b"\0", b" ").decode("utf-8", "replace").split())
     except OSError:
         text = ""
     return f"{pid} {text[:120] or '?'}"
