@@ -1,21 +1,25 @@
 """kill -9 harness: batches of real Blender jobs on a standalone server, killed and resumed.
 
-For each scenario (a Blender process per job, one Blender session, 2 parallel slots, a PRE_JOB
-hook that ignores SIGTERM, two servers on one --work-dir) and each round: start
-``python3 -m renderplus.server --serve`` with real Blender on a tiny .blend, start a batch of
-several short jobs, kill -9 the server at seeded random moments, restart it on the same
---work-dir and resume (``GET /batch/resume``), until the batch ends. It reports, per scenario:
+For each scenario (a Blender process per job, one Blender session with and without a long
+PRE_JOB hook, 2 parallel slots, a PRE_JOB hook that ignores SIGTERM, two servers on one
+--work-dir) and each round: start ``python3 -m renderplus.server --serve`` with real Blender on
+a tiny .blend, start a batch of several short jobs, kill -9 the server at seeded random
+moments, restart it on the same --work-dir and resume (``GET /batch/resume``), until the batch
+ends. It reports, per scenario, and fails (exit status 1) unless each is 0:
 
-- frames lost: expected frames missing or not a complete PNG at the end;
-- recorded frames rendered again: frames the store had recorded (``frames`` table: path, size,
-  mtime_ns, inode) when a kill came whose file is not that file at the end;
-- processes left: processes a killed server started (marked through their environment) still
-  alive once the restarted servers have resumed plus a grace, and any left after the final stop;
+- lost: expected frames missing or not a complete PNG at the end;
+- again: recorded frames rendered again: frames the store had recorded (``frames`` table: path,
+  size, mtime_ns, inode; read every 0.2 s and at each kill) whose file at the end is another;
+- left: processes left: processes a killed server started (marked through their environment)
+  still alive once the restarted servers have resumed plus a grace, and any left after the
+  final stop;
+- both: frames that two live servers rendered (``Saved:`` lines in both servers' batch logs);
+- late: frames complete on disk 1 s before a kill but not yet recorded, rendered again;
+- problems: rounds that could not start or end, servers that did not stop;
 
-and, for information, frames Blender saved more than once (``Saved:`` lines in the batch logs:
-a frame written in the instant before a kill, before its record, may rightly render again),
-kills after which more than one server resumed, and rounds that could not run or end. Exit
-status 1 when a count is not 0 or a round had a problem. Run from the repository root:
+and, for information, frames Blender saved more than once (a frame written in the instant
+before a kill, before its record, may rightly render again; a kill may cut a log's tail) and
+kills after which more than one server resumed. Run from the repository root:
 
     .venv/bin/python bench/kill9.py [--quick] [--scenario NAME ...] [--rounds N] [--seed S]
 
@@ -58,7 +62,7 @@ class Tally:
 
     @property
     def clean(self) -> bool:
-        return not any(self.total(name) for name in ("lost", "again", "left", "together", "problems"))
+        return not any(self.total(name) for name in ("lost", "again", "left", "together", "late", "problems"))
 
 
 def run(scenarios: list[Scenario], rounds: int, seed: int, config: Config, base: Path,
@@ -83,7 +87,8 @@ def run(scenarios: list[Scenario], rounds: int, seed: int, config: Config, base:
 
 
 COLUMNS = (("scenario", 12), ("rounds", 6), ("kills", 5), ("frames", 6), ("lost", 4),
-           ("again", 5), ("left", 4), ("both", 4), ("saved2x", 7), ("2resumes", 8), ("problems", 8))
+           ("again", 5), ("left", 4), ("both", 4), ("late", 4), ("saved2x", 7), ("2resumes", 8),
+           ("problems", 8))
 
 
 def table(tallies: list[Tally]) -> str:
@@ -94,15 +99,17 @@ def table(tallies: list[Tally]) -> str:
     def figures(tally_list: list[Tally]) -> list[object]:
         return [sum(len(t.rounds) for t in tally_list),
                 *(sum(t.total(name) for t in tally_list) for name in
-                  ("kills", "frames", "lost", "again", "left", "together", "saved_twice", "double_resumes",
-                   "problems"))]
+                  ("kills", "frames", "lost", "again", "left", "together", "late", "saved_twice",
+                   "double_resumes", "problems"))]
 
     lines = [row([name for name, _ in COLUMNS]), row(["-" * width for _, width in COLUMNS])]
     lines += [row([t.scenario.name, *figures([t])]) for t in tallies]
     lines.append(row(["total", *figures(tallies)]))
     lines.append("lost: frames lost; again: recorded frames rendered again; left: processes left; "
-                 "both: frames two live servers rendered;\nfor information, saved2x: frames Blender "
-                 "saved more than once; 2resumes: kills after which more than one server resumed")
+                 "both: frames two live servers rendered;\nlate: frames complete 1 s before a kill, "
+                 "not yet recorded, rendered again; for information, saved2x: frames Blender saved "
+                 "more than once (as far as the logs kept), 2resumes: kills after which more than "
+                 "one server resumed")
     return "\n".join(lines)
 
 
@@ -112,6 +119,7 @@ def details(tallies: list[Tally]) -> str:
         for number, result in enumerate(tally.rounds):
             for label, items in (("lost", result.lost), ("rendered again", result.again),
                                  ("left", result.left), ("rendered by both servers", result.together),
+                                 ("done before a kill, unrecorded, rendered again", result.late),
                                  ("problem", result.problems)):
                 out += [f"{tally.scenario.name} round {number} {label}: {item}" for item in items]
     return "\n".join(out)

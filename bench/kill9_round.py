@@ -37,6 +37,7 @@ class Config:
     kill_after: tuple[float, float] = (0.3, 6.0)   # seconds after a (re)start, uniform
     max_kills: int = 3                              # per batch; then it is left to end
     grace: float = 5.0                              # seconds a dead server's processes get to end
+    late_after: float = 1.0                         # a frame this old at a kill should be recorded
     round_timeout: float = 300.0
 
 
@@ -49,6 +50,7 @@ class RoundResult:
     left: list[str] = field(default_factory=list)
     together: list[str] = field(default_factory=list)    # saved by two live servers
     saved_twice: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)        # done before a kill, unrecorded, redone
     double_resumes: int = 0
     problems: list[str] = field(default_factory=list)   # the round could not run or end
 
@@ -67,6 +69,7 @@ class Round:
         self.dead_marks: set[str] = set()
         self.log_dirs: list[tuple[int, Path]] = []     # (generation, one server's log folder)
         self.recorded: dict[str, measure.Stamp] = {}
+        self.unrecorded: dict[str, measure.Stamp] = {}
         self.result = RoundResult()
 
     # ------------------------------------------------------------------ the round
@@ -96,7 +99,8 @@ class Round:
             last_life = self.result.kills >= self.config.max_kills
             life = deadline - time.monotonic()
             if not last_life:
-                life = min(life, self.rng.uniform(*self.config.kill_after))
+                early, late = self.config.kill_after
+                life = min(life, self.rng.uniform(early, late * self.scenario.slower))
             if self._wait_for_the_end(life):
                 return
             if last_life or time.monotonic() >= deadline:
@@ -122,18 +126,31 @@ class Round:
             self.servers.append(Server(name, self.work, log_dir, self.token, mark, self.env))
 
     def _kill_all(self) -> None:
+        killed_ns = time.time_ns()
         for server in self.servers:
             server.kill9()
             self.dead_marks.add(server.mark)
         self.result.kills += 1
         self.generation += 1
         self._note_records()
+        self._note_unrecorded(killed_ns)
 
     def _note_records(self) -> None:
         """Remember each frame's identity as the store first showed it (looked at every
         0.2 s and at each kill): a later different file at that path was rendered again."""
         for path, stamp in measure.recorded_frames(self.work).items():
             self.recorded.setdefault(path, stamp)
+
+    def _note_unrecorded(self, killed_ns: int) -> None:
+        """Frames complete on disk ``late_after`` s before the kill that the store had not
+        recorded: Render+ learnt of them late (a hand-over that waits for the next job's hook)."""
+        config = self.config
+        for path in expected_frames(self.out, config.jobs, config.frames):
+            stamp = measure.file_stamp(path)
+            if stamp is None or str(path) in self.recorded or str(path) in self.unrecorded:
+                continue
+            if killed_ns - stamp[1] >= config.late_after * 1e9 and measure.complete_png(path):
+                self.unrecorded[str(path)] = stamp
 
     def _resume_everywhere(self) -> None:
         """Every server asks to resume at the same moment (two Render+ started after a crash)."""
@@ -188,6 +205,7 @@ class Round:
         result.frames = len(expected)
         result.lost = [path.name for path in measure.lost_frames(expected)]
         result.again = [Path(path).name for path in measure.rendered_again(self.recorded)]
+        result.late = [Path(path).name for path in measure.rendered_again(self.unrecorded)]
         self._count_saved_lines()
         for server in self.servers:
             if not server.stop():

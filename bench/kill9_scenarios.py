@@ -27,6 +27,7 @@ class Scenario:
     settings: dict[str, Any] = field(default_factory=dict)
     pre_job_hook: str | None = None
     servers: int = 1          # servers on one --work-dir, all killed and restarted together
+    slower: float = 1.0       # its jobs take this many times as long: kills are drawn that much later
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -34,6 +35,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              {"session_reuse": False, "parallel": 1}),
     Scenario("session", "one Blender session for the batch's jobs",
              {"session_reuse": True, "parallel": 1}),
+    Scenario("session-hook", "one Blender session, a 3 s PRE_JOB hook (an asset sync)",
+             {"session_reuse": True, "parallel": 1}, pre_job_hook="sleep 3", slower=2.0),
     Scenario("parallel", "2 parallel slots, a process per job",
              {"session_reuse": False, "parallel": 2}),
     Scenario("hook", "a PRE_JOB hook that ignores SIGTERM (process per job)",
