@@ -48,7 +48,7 @@ from tests.blendfiles import BLENDER  # noqa: E402
 
 def quick(config: Config) -> Config:
     """The short run: smaller batches and fewer kills (--quick, and the slow test)."""
-    return dataclasses.replace(config, jobs=2, frames=3, max_kills=2, kill_after=(0.3, 4.0), grace=3.0)
+    return dataclasses.replace(config, jobs=2, frames=3, max_kills=2, grace=3.0)
 
 
 @dataclass

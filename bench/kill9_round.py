@@ -1,11 +1,14 @@
 """One round of the kill -9 harness (bench/kill9.py): a batch killed and resumed until it ends.
 
-A round starts the scenario's server(s) on a fresh ``--work-dir``, starts the batch, and then,
-at seeded random moments, kills every server with SIGKILL, notes what the store had recorded,
-restarts the servers on the same folder and asks each of them to resume (``GET
-/batch/resume``, all at once). After ``max_kills`` kills the batch is left to end. Then it
-counts (bench/kill9_measure.py) frames lost, recorded frames rendered again and processes
-left, both after each restart and after the final stop.
+A round starts the scenario's server(s) on a fresh ``--work-dir`` and starts the batch. Then,
+at seeded random moments, it kills every server with SIGKILL, notes what the store had
+recorded, restarts the servers on the same folder and asks each of them to resume (``GET
+/batch/resume``, all at once). Half of the moments are a delay after the (re)start (they reach
+Blender's start, hooks and hand-overs), half a point of the batch's progress between where it
+stands and its end (they reach a frame being rendered or written, however fast the machine
+is). After ``max_kills`` kills the batch is left to end. Then it counts
+(bench/kill9_measure.py) frames lost, recorded frames rendered again and processes left, both
+after each restart and after the final stop.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +31,10 @@ from tests.blendfiles import make_blend
 ENDED = ("FINISHED", "CANCELLED")
 
 
+def never() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Config:
     blender: str
@@ -34,7 +42,7 @@ class Config:
     frames: int = 4
     samples: int = 400
     size: tuple[int, int] = (48, 36)
-    kill_after: tuple[float, float] = (0.3, 6.0)   # seconds after a (re)start, uniform
+    kill_after: tuple[float, float] = (0.3, 4.0)   # seconds after a (re)start, for timed kills
     max_kills: int = 3                              # per batch; then it is left to end
     grace: float = 5.0                              # seconds a dead server's processes get to end
     late_after: float = 1.0                         # a frame this old at a kill should be recorded
@@ -97,11 +105,7 @@ class Round:
         deadline = time.monotonic() + self.config.round_timeout
         while True:
             last_life = self.result.kills >= self.config.max_kills
-            life = deadline - time.monotonic()
-            if not last_life:
-                early, late = self.config.kill_after
-                life = min(life, self.rng.uniform(early, late * self.scenario.slower))
-            if self._wait_for_the_end(life):
+            if self._wait_for_the_end(deadline, never if last_life else self._kill_moment()):
                 return
             if last_life or time.monotonic() >= deadline:
                 self.result.problems.append(
@@ -172,17 +176,34 @@ class Round:
         if codes.count(200) > 1:
             self.result.double_resumes += 1
 
-    def _wait_for_the_end(self, seconds: float) -> bool:
+    def _kill_moment(self) -> Callable[[], bool]:
+        """The next kill's moment, drawn now: a delay, or a point of the batch's progress
+        between where it stands and its end."""
+        if self.rng.random() < 0.5:
+            early, late = self.config.kill_after
+            at = time.monotonic() + self.rng.uniform(early, late * self.scenario.slower)
+            return lambda: time.monotonic() >= at
+        now = self._progress()
+        target = now + self.rng.random() * (100.0 - now)
+        return lambda: self._progress() >= target
+
+    def _progress(self) -> float:
+        """The batch's progress (0-100, docs/api.md, Poll) as the most advanced server shows it."""
+        shown = [float(poll.get("progress") or 0.0) for server in self.servers
+                 if (poll := server.poll()) is not None]
+        return max(shown, default=0.0)
+
+    def _wait_for_the_end(self, deadline: float, kill_now: Callable[[], bool]) -> bool:
         """True once no server runs the batch and the store shows it ended (GET /batches):
-        an interrupted batch stays RUNNING in the store until someone resumes and ends it."""
-        deadline = time.monotonic() + max(0.0, seconds)
+        an interrupted batch stays RUNNING in the store until someone resumes and ends it.
+        False when ``kill_now`` says so first, or at ``deadline``."""
         while True:
             self._note_records()
             if self._ended():
                 return True
-            if time.monotonic() >= deadline:
+            if kill_now() or time.monotonic() >= deadline:
                 return False
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     def _ended(self) -> bool:
         statuses = []

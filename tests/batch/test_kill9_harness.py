@@ -39,7 +39,7 @@ def test_kill9_loses_no_frame_renders_no_recorded_frame_again_and_leaves_no_proc
     assert result.problems == []
     assert result.kills >= 1                      # the seed's moments fell inside the batch
     assert result.frames == 6
-    assert (result.lost, result.again, result.left, result.together) == ([], [], [], [])
+    assert (result.lost, result.again, result.left, result.together, result.late) == ([], [], [], [], [])
 
 
 # ---------------------------------------------------------------- the measures, without Blender
