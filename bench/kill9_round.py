@@ -6,9 +6,10 @@ recorded, restarts the servers on the same folder and asks each of them to resum
 /batch/resume``, all at once). Half of the moments are a delay after the (re)start (they reach
 Blender's start, hooks and hand-overs), half a point of the batch's progress between where it
 stands and its end (they reach a frame being rendered or written, however fast the machine
-is). After ``max_kills`` kills the batch is left to end. Then it counts
-(bench/kill9_measure.py) frames lost, recorded frames rendered again and processes left, both
-after each restart and after the final stop.
+is); the scenarios about hooks draw only delays (progress stands still while a hook runs).
+After ``max_kills`` kills the batch is left to end. Then it counts (bench/kill9_measure.py)
+frames lost, recorded frames rendered again and processes left, both after each restart and
+after the final stop.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class Round:
     def _kill_moment(self) -> Callable[[], bool]:
         """The next kill's moment, drawn now: a delay, or a point of the batch's progress
         between where it stands and its end."""
-        if self.rng.random() < 0.5:
+        if self.rng.random() < self.scenario.timed:
             early, late = self.config.kill_after
             at = time.monotonic() + self.rng.uniform(early, late * self.scenario.slower)
             return lambda: time.monotonic() >= at

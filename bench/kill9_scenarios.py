@@ -28,6 +28,7 @@ class Scenario:
     pre_job_hook: str | None = None
     servers: int = 1          # servers on one --work-dir, all killed and restarted together
     slower: float = 1.0       # its jobs take this many times as long: kills are drawn that much later
+    timed: float = 0.5        # the share of kills drawn as a delay (the rest: a point of progress)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -36,11 +37,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("session", "one Blender session for the batch's jobs",
              {"session_reuse": True, "parallel": 1}),
     Scenario("session-hook", "one Blender session, a 3 s PRE_JOB hook (an asset sync)",
-             {"session_reuse": True, "parallel": 1}, pre_job_hook="sleep 3", slower=2.0),
+             {"session_reuse": True, "parallel": 1}, pre_job_hook="sleep 3", slower=2.0,
+             timed=1.0),
     Scenario("parallel", "2 parallel slots, a process per job",
              {"session_reuse": False, "parallel": 2}),
     Scenario("hook", "a PRE_JOB hook that ignores SIGTERM (process per job)",
-             {"session_reuse": False, "parallel": 1}, pre_job_hook=STUBBORN_HOOK),
+             {"session_reuse": False, "parallel": 1}, pre_job_hook=STUBBORN_HOOK, timed=1.0),
     Scenario("two-servers", "two servers on one --work-dir, both resuming",
              {"session_reuse": False, "parallel": 1}, servers=2),
 )
