@@ -4,6 +4,11 @@ a poll never shows two RUNNING jobs at ``parallel`` 1, and a retry gets the sess
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +19,17 @@ import pytest
 from renderplus.batch.executors.session import SessionExecutor
 from renderplus.batch.observers import BatchEvent, JobChanged, ObserverContext
 from renderplus.batch.runner import Batch
+from renderplus.batch.service import BatchService
+from renderplus.batch.store import BatchStore
 from renderplus.batch.view import BatchStatus, JobStatus
 from tests.batch.conftest import make_recipe
+from tests.procs import processes_with
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]
 JOBS = 10
+ROOT = str(Path(__file__).resolve().parents[3])
 
 
 class RunningJobs:
@@ -122,3 +132,56 @@ def test_a_retry_in_a_session_gets_the_session_and_blames_the_file(
     assert hooks == [f"{job} {phase}" for job in range(3) for phase in ("PRE_JOB", "POST_JOB")]
     assert max(running for _, _, running in observer.changes) == 1
     assert polled and max(polled) <= 1
+
+
+_DRIVER = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from renderplus.batch.recipe import parse_recipe
+from renderplus.batch.service import BatchService
+from renderplus.batch.store import BatchStore
+service = BatchService(work_dir={work!r}, store=BatchStore.open({work!r}))
+service.load_recipe(parse_recipe(json.loads({recipe!r})))
+service.start()
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_a_kill_while_the_next_job_prepares_never_renders_a_finished_frame_again(
+        tmp_path: Path, blend_factory: Factory) -> None:
+    """Render+ killed -9 while job 1's PRE_JOB hook runs (a session batch): job 0 was recorded
+    FINISHED with its frame, and the resume renders job 0's frame not again."""
+    blend = blend_factory(engine="BLENDER_WORKBENCH", frames=1)
+    work, out = tmp_path / "work", tmp_path / "out"
+    started, release = tmp_path / "hook-started", tmp_path / "hook-released"
+    waiting = (f"if [ ! -e {started} ]; then touch {started}; "
+               f"for i in $(seq 600); do [ -e {release} ] && break; sleep 0.1; done; fi")
+    recipe = {"version": 2.2, "name": "hand-over", "jobs": [
+        {"id": 0, "name": "job0", "blend_file": str(blend), "output": str(out / "job0_"),
+         "engine": "BLENDER_WORKBENCH"},
+        {"id": 1, "name": "job1", "blend_file": str(blend), "output": str(out / "job1_"),
+         "engine": "BLENDER_WORKBENCH", "hooks": {"PRE_JOB": [{"cmd": waiting}]}}]}
+    source = _DRIVER.format(root=ROOT, work=str(work), recipe=json.dumps(recipe))
+    driver = subprocess.Popen([sys.executable, "-c", source], start_new_session=True)
+    try:
+        wait_for(started.exists, timeout=120)
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait(10)
+    finally:
+        release.touch()
+    wait_for(lambda: not processes_with(str(out)), timeout=15)
+    [frame] = out.glob("job0_*.png")
+    stamp = frame.stat().st_mtime_ns, frame.stat().st_ino
+
+    store = BatchStore.open(work)
+    service = BatchService(work_dir=work, store=store)
+    shown = service.view()
+    assert shown is not None and shown.resumable
+    assert shown.jobs[0].status is JobStatus.FINISHED, shown.jobs[0].messages
+    assert shown.jobs[0].outputs == (str(frame),)
+    batch = service.resume()
+    assert batch.wait(120)
+    assert [job.status for job in batch.view().jobs] == [JobStatus.FINISHED] * 2
+    assert (frame.stat().st_mtime_ns, frame.stat().st_ino) == stamp, "job 0's frame rendered again"
+    store.close()
