@@ -1,11 +1,13 @@
-"""Two commits of Render+ benchmarked side by side in one sitting: batch overhead, poll p99, the
-add-on's pump tick and the GUI stall.
+"""Two commits of Render+ benchmarked side by side in one sitting: batch overhead (a process per
+job, and a Blender session), poll p99, the add-on's pump tick and the GUI stall.
 
 Each commit is checked out into a temporary git worktree (sharing this checkout's ``.venv``) and
 runs *its own* benchmark scripts, so a refactoring that moved modules is measured with the code
-each commit had. The runs alternate (before, now, before, now...) so that the load of a shared
-machine falls on both alike; each script writes ``bench/RESULTS.md`` inside its own worktree, and
-the figures are read back from there. The table goes into this checkout's ``bench/RESULTS.md``.
+each commit had (but for the session overhead, whose script is newer than the commits it compares:
+this checkout's script runs in each worktree, on that worktree's code). The runs alternate
+(before, now, before, now...) so that the load of a shared machine falls on both alike; each
+script writes ``bench/RESULTS.md`` (or a JSON file) inside its own worktree, and the figures are
+read back from there. The table goes into this checkout's ``bench/RESULTS.md``.
 
 Usage: python bench/side_by_side.py --before REV [--after HEAD] [--pairs 2] [--quick] [--no-record]
 """
@@ -41,6 +43,7 @@ class Bench:
     argv: list[str]
     quick_argv: list[str]
     read: Callable[[Path], dict[str, float]]
+    from_here: bool = False   # run this checkout's script (in each worktree, on its code)
 
 
 def section(tree: Path, title: str) -> str:
@@ -84,6 +87,11 @@ def read_pump(tree: Path) -> dict[str, float]:
             "pump tick, running job changed, median ms": float(usual.group(1))}
 
 
+def read_session(tree: Path) -> dict[str, float]:
+    figures: dict[str, float] = json.loads((tree / "session.json").read_text(encoding="utf-8"))
+    return figures
+
+
 def read_gui(tree: Path) -> dict[str, float]:
     results = json.loads((tree / "gui.json").read_text(encoding="utf-8"))
     now, bare = results["now"], results["bare"]
@@ -95,6 +103,10 @@ def read_gui(tree: Path) -> dict[str, float]:
 BENCHES = [
     Bench("overhead", ["bench/bench_overhead.py", "--jobs", "10", "--rounds", "3"],
           ["bench/bench_overhead.py", "--jobs", "4", "--rounds", "1"], read_overhead),
+    Bench("session", ["bench/bench_session_overhead.py", "--jobs", "10", "--rounds", "3",
+                      "--json", "session.json"],
+          ["bench/bench_session_overhead.py", "--jobs", "4", "--rounds", "1", "--json", "session.json"],
+          read_session, from_here=True),
     Bench("server", ["bench/bench_server.py", "--record", "--duration", "10", "--cpu-window", "5"],
           ["bench/bench_server.py", "--record", "--jobs", "100", "--duration", "3", "--cpu-window", "2"],
           read_server),
@@ -121,7 +133,9 @@ def checkout(rev: str, where: Path) -> tuple[Path, str]:
 
 def run_one(bench: Bench, tree: Path, quick: bool, log: Path, limit: float) -> dict[str, float] | None:
     """The figures of one run, or None when it hung past ``limit`` seconds."""
-    argv = [str(ROOT / ".venv" / "bin" / "python"), *(bench.quick_argv if quick else bench.argv)]
+    script, *args = bench.quick_argv if quick else bench.argv
+    argv = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / script) if bench.from_here else script,
+            *args]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n== {tree.name}: {' '.join(argv[1:])}\n")

@@ -19,6 +19,12 @@ executor sends one per job when its boundary marker arrives) -> ``Output`` lines
 cancelled: the ``Exited`` says which). PRE_JOB hooks run before ``submit`` (they may prepare
 what the job reads), POST_JOB hooks after ``Exited``, both where Render+ runs.
 
+Capacity: an executor frees a job's place (``capacity``) and posts its ``Exited`` as one step,
+under the lock ``capacity`` reads. So a free place the runner sees has its ``Exited`` in the
+runner's queue already (the runner starts no job while an ``Exited`` waits there: job n has
+ended, POST_JOB included, before job n+1's PRE_JOB), and once the runner handles an ``Exited``
+the place is free for its retry.
+
 A ``JobHandle`` is durable: written to the store, it lets a later Render+ re-attach to the job
 or end an orphan of a dead run (after checking that the pid still names the same process).
 """

@@ -88,8 +88,8 @@ class ProcessExecutor:
                 sink(Output(job_id, line))
         finally:
             code = process.wait()
-            with self._lock:
+            with self._lock:  # the slot freed and the end posted as one step (base.py, Capacity)
                 self._running.pop(job_id, None)
                 cancelled = job_id in self._cancelled and process.terminated
                 self._cancelled.discard(job_id)
-            sink(Exited(job_id, code, time.time(), cancelled=cancelled))
+                sink(Exited(job_id, code, time.time(), cancelled=cancelled))

@@ -241,16 +241,18 @@ class SessionExecutor:
                 if self._session is session:
                     self._session = None
                 self._sessions.remove(session)
-                if job is not None:
-                    self._inflight.discard(job.id)  # before Exited: the runner submits next
             if job is not None:
                 _keep_crash_reports(session.tmpdir, job.launch.workdir)
             shutil.rmtree(session.tmpdir, ignore_errors=True)
             if job is not None:
+                # Before its job_start marker the session was loading the job's file: Blender's
+                # own message says what was wrong with it; once rendering, say what ended.
+                detail = "" if job.cancelled or not job.started else \
+                    f"the Blender session (pid {session.process.pid}) ended"
                 self._begin(job)
-                detail = "" if job.cancelled else f"the Blender session (pid {session.process.pid}) ended"
-                job.sink(Exited(job.id, code, time.time(),
-                                cancelled=job.cancelled and session.process.terminated, detail=detail))
+                self._end(job, Exited(job.id, code, time.time(),
+                                      cancelled=job.cancelled and session.process.terminated,
+                                      detail=detail))
 
     def _on_line(self, session: _Session, line: str) -> None:
         marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None
@@ -261,14 +263,13 @@ class SessionExecutor:
                 return  # between jobs: nobody to tell
             ended = event == JOB_END and marker is not None and marker.get("job") == job.id
             if ended:
-                session.current = None
-                self._inflight.discard(job.id)  # before Exited: the runner submits next
+                session.current = None  # a cancel now finds nothing to end
         if ended:
             assert marker is not None
             self._begin(job)
             code = marker.get("code")
-            job.sink(Exited(job.id, code if isinstance(code, int) else 1, time.time(),
-                            cancelled=job.cancelled))
+            self._end(job, Exited(job.id, code if isinstance(code, int) else 1, time.time(),
+                                  cancelled=job.cancelled))
         elif event == JOB_START and marker is not None and marker.get("job") == job.id:
             self._begin(job)
         elif event not in (JOB_START, JOB_END):
@@ -276,6 +277,14 @@ class SessionExecutor:
                 job.sink(Output(job.id, line))
             elif len(job.early) < MAX_EARLY_LINES:
                 job.early.append(line)
+
+    def _end(self, job: _Job, exited: Exited) -> None:
+        """Free the job's capacity and post its ``Exited`` as one step (base.py, Capacity): a
+        runner that sees the session free finds the end in its queue, and once it has handled
+        that end, the session takes its next job (a retry) at once."""
+        with self._lock:
+            self._inflight.discard(job.id)
+            job.sink(exited)
 
     def _begin(self, job: _Job) -> None:
         """``Started`` once per job, then the lines that came before it (start-up, load)."""
