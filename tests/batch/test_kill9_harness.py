@@ -25,7 +25,7 @@ from tests.blendfiles import BLENDER
 from tests.procs import is_alive
 from tests.waiting import wait_for
 
-HOLDING = ("process", "parallel")
+HOLDING = ("process", "parallel", "session", "hook", "two-servers")
 
 
 @pytest.mark.blender
