@@ -276,10 +276,14 @@ class FarmWatch:
         return Exited(run.job_id, CANCEL_CODE, now, cancelled=run.cancel_requested)
 
     def _end(self, run: _Run, event: Exited) -> None:
-        self._emit(run, event)
+        """Free the job's place and post its end in one step, under the lock ``count`` reads:
+        the job loop never sees the place free before the end is posted, nor the reverse (a
+        retry submitted at once finds its place)."""
         with self._lock:
-            if self._runs.get(run.job_id) is run:
-                del self._runs[run.job_id]
+            if self._runs.get(run.job_id) is not run:
+                return  # stopped, or ended meanwhile
+            del self._runs[run.job_id]
+            run.sink(event)
 
     def _cancel_quietly(self, run: _Run, reason: str) -> None:
         try:
