@@ -234,3 +234,11 @@ def _lost_message(lost: Mapping[int, list[str]]) -> str:
     more = f" and {len(frames) - MAX_NAMED_FRAMES} more" if len(frames) > MAX_NAMED_FRAMES else ""
     return (f"Resume found {len(frames)} frame(s) of this finished job lost on disk since they "
             f"were rendered: {'; '.join(named)}{more}; only they render again")
+
+
+def resumable(stored: StoredBatch, store: BatchStore) -> bool:
+    """Left RUNNING (interrupted, or run by another process), with jobs to render again, or
+    with frames of its FINISHED jobs lost on disk since."""
+    return stored.status is BatchStatus.RUNNING or any(
+        job.status in (JobStatus.FAILED, JobStatus.CANCELLED) for job in stored.jobs
+    ) or bool(finished_jobs_lost_frames(stored, store))

@@ -15,20 +15,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import ownership, process_groups, spawner
-from .executors import Executor, JobHandle
-from .executors import local as local_executor
-from .executors import session as session_executor
+from . import ownership, process_groups, recovery
+from .executors import Executor
 from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
-from .resume import finished_jobs_lost_frames
+from .resume import resumable
 from .runner import Batch, stored_recipe
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
 from .store.claims import Claimant, ClaimRefused
-from .store.groups import GroupRecord, StoredGroups, end_left_over
-from .view import BatchStatus, BatchView, JobStatus
+from .store.groups import StoredGroups
+from .view import BatchStatus, BatchView
 
 log = logging.getLogger("renderplus.batch")
 
@@ -166,7 +164,7 @@ class BatchService:
         batch = None
         if interrupted:
             batch = self._recover_batch(max(interrupted, key=lambda item: item.created))
-        left = _end_left_over_groups(self.store)
+        left = recovery.end_left_over_groups(self.store)
         if left and batch is not None:
             batch.report(f"Ended {len(left)} process group(s) left running by the dead run: "
                          + "; ".join(record.what[:80] for record in left))
@@ -182,9 +180,7 @@ class BatchService:
             log.warning("not recovering batch %s: %s", stored.id, exc)
             return None
         try:
-            ended = [job.job_id for job in stored.jobs
-                     if job.status is JobStatus.RUNNING and job.handle is not None
-                     and _end_orphan(job.handle)]
+            ended = recovery.end_orphans(stored)
         finally:
             self._give_up(subject)
         batch = self._restore(stored)
@@ -261,7 +257,7 @@ class BatchService:
         if interrupted:
             return max(interrupted, key=lambda item: item.created)
         stored = self._last_stored(batch)
-        if stored is None or not _resumable(stored, self.store):
+        if stored is None or not resumable(stored, self.store):
             raise NothingToResumeError()
         return stored
 
@@ -273,7 +269,7 @@ class BatchService:
             fresh = self.store.load(stored_id)
         except StoreError as exc:
             raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
-        if not _resumable(fresh, self.store):
+        if not resumable(fresh, self.store):
             raise NothingToResumeError()
         # as it stood before this claim (RUNNING under nobody: interrupted); the batch shown
         # here is started itself while nobody changed it since (it keeps its messages)
@@ -401,33 +397,3 @@ class BatchService:
             batch.cancel()
             if running:
                 batch.wait(timeout)
-
-
-ON_THIS_MACHINE = frozenset({local_executor.NAME, session_executor.NAME})
-
-
-def _resumable(stored: StoredBatch, store: BatchStore) -> bool:
-    """Left RUNNING (interrupted, or run by another process), with jobs to render again, or
-    with frames of its FINISHED jobs lost on disk since."""
-    return stored.status is BatchStatus.RUNNING or any(
-        job.status in (JobStatus.FAILED, JobStatus.CANCELLED) for job in stored.jobs
-    ) or bool(finished_jobs_lost_frames(stored, store))
-
-
-def _end_orphan(handle: JobHandle) -> bool:
-    """End the process group a dead run left on this machine (a process per job, or a Blender
-    session), only if its leader is still the recorded process; farm jobs are re-attached."""
-    if handle.executor not in ON_THIS_MACHINE:
-        return False
-    return spawner.end_recorded_group(handle.pid, handle.pgid, handle.boot_id, handle.start_ticks,
-                                      handle.argv)
-
-
-def _end_left_over_groups(store: BatchStore) -> list[GroupRecord]:
-    """The groups a dead Render+ recorded and left running (hooks that ignore SIGTERM, a
-    Blender whose leader died), ended; their records forgotten."""
-    try:
-        return end_left_over(store)
-    except StoreError as exc:
-        log.error("cannot read the process groups in the batch store: %s", exc)
-        return []

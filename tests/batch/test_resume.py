@@ -230,7 +230,7 @@ def test_no_orphan_after_resume(tmp_path: Path) -> None:
 @pytest.mark.parametrize("executor", ["local", "session"])
 def test_recovery_ends_a_recorded_process_of_either_local_executor(executor: str) -> None:
     """A dead run's Blender is ended whether it ran one job (local) or a session of several."""
-    from renderplus.batch import service, spawner
+    from renderplus.batch import recovery, spawner
     from renderplus.batch.executors import JobHandle
     sleeper = subprocess.Popen(["sleep", "30"], start_new_session=True)
     try:
@@ -238,7 +238,7 @@ def test_recovery_ends_a_recorded_process_of_either_local_executor(executor: str
         argv = ("sleep", "30")
         handle = JobHandle(executor, 0, pid=sleeper.pid, pgid=sleeper.pid, boot_id=spawner.boot_id(),
                            start_ticks=spawner.start_ticks(sleeper.pid), argv=argv)
-        assert service._end_orphan(handle) is True
+        assert recovery._end_orphan(handle) is True
         assert sleeper.wait(10) == -signal.SIGKILL
     finally:
         if sleeper.poll() is None:

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -39,6 +37,7 @@ from ..paths import state_dir
 from ..view import BatchStatus, JobStatus
 from . import claims
 from .claims import Claim, Claimant, Taken
+from .connection import connect, private_files
 from .errors import StoreError, check_local_filesystem, store_error
 from .records import BatchSummary, FrameFile, NewJob, Owner, PastRun, StoredBatch, StoredFrame
 from .rows import load_batch, messages_json, owner_columns
@@ -88,10 +87,10 @@ class BatchStore:
         writer = reader = None
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _private_files(path)
-            writer = _connect(path, synchronous.upper(), busy_timeout)
+            private_files(path)
+            writer = connect(path, synchronous.upper(), busy_timeout)
             migrate(writer, path)
-            reader = _connect(path, synchronous.upper(), busy_timeout)
+            reader = connect(path, synchronous.upper(), busy_timeout)
             reader.execute("PRAGMA query_only = ON")
         except (sqlite3.Error, OSError) as exc:
             for conn in (reader, writer):
@@ -376,38 +375,6 @@ class BatchStore:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-def _private_files(path: Path) -> None:
-    """The store readable by its user only, in any folder (``--work-dir`` too, not just the
-    0700 state folder): created 0600 before SQLite opens it (SQLite gives its ``-wal`` and
-    ``-shm`` files the database's mode), and a store of ours left 0644 by an earlier version
-    made 0600 with them."""
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600))
-    uid = getattr(os, "geteuid", lambda: None)()
-    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        with contextlib.suppress(FileNotFoundError):
-            info = os.lstat(name)
-            ours = uid is None or info.st_uid == uid
-            if info.st_mode & 0o077 and ours and not stat.S_ISLNK(info.st_mode):
-                os.chmod(name, 0o600)
-
-
-def _connect(path: Path, synchronous: str, busy_timeout: float) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None,
-                           check_same_thread=False)
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"The Render+ store {path} cannot use a write-ahead log (SQLite "
-                             f"chose {mode!r}); give Render+ a folder on a local disk.")
-        conn.execute(f"PRAGMA synchronous = {synchronous}")
-        conn.execute("PRAGMA journal_size_limit = 4194304")   # keep the log file itself small
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
 
 def _put_value(values: dict[str, Any], column: str, value: float | _Unset | None) -> None:
     """Set a time or figure column when the caller gave it (None clears it)."""
