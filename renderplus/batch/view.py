@@ -324,7 +324,7 @@ class BatchView:
             running_jobs=tuple(int(i) for i in running),
             progress=_float(data.get("progress")) or 0.0,
             eta=_float(data.get("eta")),
-            hooks=tuple(HookRun(str(h.get("phase")), h.get("job"), str(h.get("cmd")),
+            hooks=tuple(HookRun(str(h.get("phase")), h.get("job"), str(h.get("cmd") or ""),
                                 int(h.get("returncode") or 0), str(h.get("output") or ""))
                         for h in data.get("hooks") or ()),
             poweroff=(PowerOffState(str(power.get("action")), float(power.get("at") or 0))

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from renderplus.batch.view import JobStatus, JobView, ProcessInfo, Times
+from renderplus.batch.view import BatchView, JobStatus, JobView, ProcessInfo, Times
 
 
 def encoded(job: JobView) -> str:
@@ -42,3 +42,11 @@ def test_a_job_that_moved_is_encoded_from_its_fields(changed: dict[str, object])
     job = JobView(id=1, name="shot", **fields)  # type: ignore[arg-type]
     assert job.json_text == encoded(job)
     assert json.loads(job.json_text) == job.to_json()
+
+
+def test_a_poll_without_the_token_reads_back_hooks_without_a_command() -> None:
+    """The open poll shows a hook's ``cmd`` and ``output`` as null (docs/api.md, Access)."""
+    view = BatchView.from_json({"hooks": [{"phase": "PRE_JOB", "job": 0, "cmd": None,
+                                           "returncode": 0, "output": None}]})
+    assert view.hooks[0].cmd == "" and view.hooks[0].output == ""
+
