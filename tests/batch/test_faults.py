@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,6 +118,8 @@ def test_a_real_crash_keeps_blenders_crash_report(tmp_path: Path, blend_factory:
     kept = list((work / "crash-reports").glob("*.crash.txt"))
     assert len(kept) == 1 and str(kept[0]) in message
     assert "Blender" in message.split("Crash report kept as", 1)[1]  # its first lines
+    named = re.findall(r"(/[^\s:()']+\.crash\.txt)", message)   # no temporary path, gone since
+    assert named and all(Path(path).exists() for path in named), message
 
 
 def test_a_folder_named_like_a_blend_is_named_as_such(tmp_path: Path) -> None:
