@@ -4,11 +4,9 @@ jobs are retried; frame lists and skip_existing; File Output node files are outp
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -20,26 +18,12 @@ from renderplus.batch.service import BatchService, NothingToResumeError
 from renderplus.batch.store import BatchStore
 from renderplus.batch.view import JobStatus
 from tests.batch.conftest import make_recipe
+from tests.batch.service_driver import start_service
 from tests.procs import pids_in_group, processes_with
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 Factory = Callable[..., Path]
-ROOT = str(Path(__file__).resolve().parents[2])
-
-_DRIVER = """
-import json, sys, time
-sys.path.insert(0, {root!r})
-from renderplus.batch.recipe import parse_recipe
-from renderplus.batch.service import BatchService
-from renderplus.batch.store import BatchStore
-from renderplus.batch.view import JobStatus
-service = BatchService(work_dir={work!r}, store=BatchStore.open({work!r}))
-service.load_recipe(parse_recipe(json.loads({recipe!r})))
-service.start()
-print("started", flush=True)
-time.sleep(600)
-"""
 
 
 def three_animations(tmp_path: Path, blend: Path) -> dict[str, object]:
@@ -59,10 +43,7 @@ def test_killed_mid_job_comes_back_as_it_was_and_resumes_only_what_is_missing(
     blend = blend_factory(size=(96, 72), samples=600, frames=4)
     work = tmp_path / "work"
     recipe = three_animations(tmp_path, blend)
-    source = _DRIVER.format(root=ROOT, work=str(work), recipe=json.dumps(recipe))
-    driver = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True,
-                              start_new_session=True)
-    assert driver.stdout is not None and driver.stdout.readline().strip() == "started"
+    driver = start_service(work, recipe)
     out = tmp_path / "out"
     wait_for(lambda: len(list(out.glob("shot1_*.png"))) >= 2, timeout=120)
     if whole_group:

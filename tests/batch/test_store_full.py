@@ -7,11 +7,8 @@ started, whole), never a file of unknown origin at the same path."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,13 +20,13 @@ from renderplus.batch.service import BatchService, NothingToResumeError
 from renderplus.batch.store import BatchStore
 from renderplus.batch.view import BatchStatus
 from tests.batch.conftest import make_recipe
+from tests.batch.service_driver import start_service
 from tests.mounts import small_tmpfs
 from tests.procs import processes_with
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 Factory = Callable[..., Path]
-ROOT = str(Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture
@@ -87,20 +84,6 @@ def test_a_store_that_fills_and_frees_during_the_batch_gets_every_change(
     store.close()
 
 
-_DRIVER = """
-import json, sys, time
-sys.path.insert(0, {root!r})
-from renderplus.batch.recipe import parse_recipe
-from renderplus.batch.service import BatchService
-from renderplus.batch.store import BatchStore
-service = BatchService(work_dir={work!r}, store=BatchStore.open({store!r}))
-service.load_recipe(parse_recipe(json.loads({recipe!r})))
-service.start()
-print("started", flush=True)
-time.sleep(600)
-"""
-
-
 def test_a_run_that_dies_while_the_store_is_full_keeps_the_frames_it_wrote_on_resume(
         tmp_path: Path, blend_factory: Factory, store_disk: Path) -> None:
     blend = blend_factory(size=(96, 72), samples=300, frames=4)
@@ -114,11 +97,7 @@ def test_a_run_that_dies_while_the_store_is_full_keeps_the_frames_it_wrote_on_re
         {"id": 0, "name": "shot", "blend_file": str(blend), "animated": True, "frame_start": 1,
          "frame_end": 4, "output": str(out / "shot_####"),
          "hooks": {"PRE_JOB": [{"cmd": f"[ -e {once} ] || {{ touch {once}; {fill(store_disk)}; }}"}]}}]}
-    source = _DRIVER.format(root=ROOT, work=str(tmp_path / "work"), store=str(store_disk),
-                            recipe=json.dumps(recipe))
-    driver = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True,
-                              start_new_session=True)
-    assert driver.stdout is not None and driver.stdout.readline().strip() == "started"
+    driver = start_service(tmp_path / "work", recipe, store=store_disk)
     written = [out / f"shot_000{n}.png" for n in (1, 2)]
     wait_for(lambda: all(stamp(str(p)) is not None for p in written), timeout=180)
     os.killpg(driver.pid, signal.SIGKILL)

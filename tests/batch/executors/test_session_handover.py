@@ -4,11 +4,8 @@ a poll never shows two RUNNING jobs at ``parallel`` 1, and a retry gets the sess
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,13 +20,13 @@ from renderplus.batch.service import BatchService
 from renderplus.batch.store import BatchStore
 from renderplus.batch.view import BatchStatus, JobStatus
 from tests.batch.conftest import make_recipe
+from tests.batch.service_driver import start_service
 from tests.procs import processes_with
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]
 JOBS = 10
-ROOT = str(Path(__file__).resolve().parents[3])
 
 
 class RunningJobs:
@@ -134,19 +131,6 @@ def test_a_retry_in_a_session_gets_the_session_and_blames_the_file(
     assert polled and max(polled) <= 1
 
 
-_DRIVER = """
-import json, sys, time
-sys.path.insert(0, {root!r})
-from renderplus.batch.recipe import parse_recipe
-from renderplus.batch.service import BatchService
-from renderplus.batch.store import BatchStore
-service = BatchService(work_dir={work!r}, store=BatchStore.open({work!r}))
-service.load_recipe(parse_recipe(json.loads({recipe!r})))
-service.start()
-time.sleep(600)
-"""
-
-
 @pytest.mark.slow
 def test_a_kill_while_the_next_job_prepares_never_renders_a_finished_frame_again(
         tmp_path: Path, blend_factory: Factory) -> None:
@@ -162,8 +146,7 @@ def test_a_kill_while_the_next_job_prepares_never_renders_a_finished_frame_again
          "engine": "BLENDER_WORKBENCH"},
         {"id": 1, "name": "job1", "blend_file": str(blend), "output": str(out / "job1_"),
          "engine": "BLENDER_WORKBENCH", "hooks": {"PRE_JOB": [{"cmd": waiting}]}}]}
-    source = _DRIVER.format(root=ROOT, work=str(work), recipe=json.dumps(recipe))
-    driver = subprocess.Popen([sys.executable, "-c", source], start_new_session=True)
+    driver = start_service(work, recipe)
     try:
         wait_for(started.exists, timeout=120)
         os.killpg(driver.pid, signal.SIGKILL)
