@@ -136,24 +136,26 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     if recipe is not None:
         service.load_recipe(recipe)
     extra: dict[str, Any] = {"max_upload": args.max_upload} if args.max_upload else {}
-    try:
-        handle = start_server(service, host=host, port=args.port, token=token,
-                              no_token=bool(args.no_token), **extra)
-    except OSError as exc:
-        out.flush()
-        hint = " (is a server already running? stop it with --stop)" if _in_use(exc) else ""
-        sys.stderr.write(f"server: cannot listen on {host}:{args.port}: {exc.strerror or exc}{hint}\n")
-        return EXIT_FAILED
-    out.write(f"{SERVER_NAME} {VERSION} listening on {handle.url} (work folder {work_dir}); "
-              "Ctrl+C or --stop to stop\n")
-    write_access(handle, out)
-    if recipe is not None:
-        out.write(f"Recipe {args.recipe} loaded ({len(recipe.enabled_jobs)} jobs): "
-                  f"start it with {handle.curl_example}\n")
-    _say_resumable(service, getattr(args, "resume", False), out)
-    out.flush()
-    reported: Batch | None = None
+    # Ctrl+C is caught from before the port opens: a client may send it as soon as the server
+    # answers, while the lines below (the access, who owns the stored batch) are still written
     with Interrupt() as interrupt:
+        try:
+            handle = start_server(service, host=host, port=args.port, token=token,
+                                  no_token=bool(args.no_token), **extra)
+        except OSError as exc:
+            out.flush()
+            hint = " (is a server already running? stop it with --stop)" if _in_use(exc) else ""
+            sys.stderr.write(f"server: cannot listen on {host}:{args.port}: {exc.strerror or exc}{hint}\n")
+            return EXIT_FAILED
+        out.write(f"{SERVER_NAME} {VERSION} listening on {handle.url} (work folder {work_dir}); "
+                  "Ctrl+C or --stop to stop\n")
+        write_access(handle, out)
+        if recipe is not None:
+            out.write(f"Recipe {args.recipe} loaded ({len(recipe.enabled_jobs)} jobs): "
+                      f"start it with {handle.curl_example}\n")
+        _say_resumable(service, getattr(args, "resume", False), out)
+        out.flush()
+        reported: Batch | None = None
         while not handle.wait(POLL_INTERVAL):
             if interrupt.event.is_set():
                 out.write("Stopping: cancelling any batch, closing the port...\n")
