@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Hashable
 from typing import Final
 
-from .executors import ExecEvent, Output
+from .executors import ExecEvent, Exited, Output
 from .parser import TAIL_LINES, EventKind, parse_line
 
 PRESSURE_ENTRIES: Final = 2048           # queued entries from which lines are folded
@@ -69,6 +69,7 @@ class EventQueue:
         self._open: dict[int, _Run] = {}        # each job's run still open to folding
         self._dropped: dict[int, int] = {}
         self._chars = 0
+        self._ends = 0                           # Exited events queued
         self._pressure_entries = pressure_entries
         self._pressure_chars = pressure_chars
         self._ready = threading.Condition(threading.Lock())
@@ -81,6 +82,8 @@ class EventQueue:
                 if self._under_pressure() and self._fold(event.job_id, event.line):
                     return
                 self._chars += len(event.line)
+            elif isinstance(event, Exited):
+                self._ends += 1
             self._open.pop(event.job_id, None)  # nothing may fold ahead of this event
             self._entries.append(event)
             if len(self._entries) > self.high_water:
@@ -101,6 +104,8 @@ class EventQueue:
                 self._entries.popleft()
                 if isinstance(head, Output):
                     self._chars -= len(head.line)
+                elif isinstance(head, Exited):
+                    self._ends -= 1
                 return head
             line = head.lines.popleft()
             head.keys.popleft()
@@ -110,6 +115,11 @@ class EventQueue:
                 if self._open.get(head.job_id) is head:
                     del self._open[head.job_id]
             return Output(head.job_id, line)
+
+    def has_end(self) -> bool:
+        """True while a job's ``Exited`` waits in the queue (any thread)."""
+        with self._ready:
+            return self._ends > 0
 
     def take_dropped(self, job_id: int) -> int:
         """How many of the job's lines were folded away since the last call."""

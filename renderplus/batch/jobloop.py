@@ -16,7 +16,6 @@ import logging
 import os
 import queue
 import shutil
-import threading
 from pathlib import Path
 
 from . import outcome, outputs
@@ -68,8 +67,6 @@ class JobLoop:
         self.recipe = state.recipe
         self.log = changes.log
         self._events = EventQueue()
-        self._ends_lock = threading.Lock()
-        self._ends_queued = 0      # Exited events posted and not yet applied
         self._active: dict[int, JobState] = {}
         self._running_on: dict[int, Executor] = {}     # each active job's executor
         self._free_slots = list(range(state.slots))
@@ -85,8 +82,8 @@ class JobLoop:
             while (job_id := self.order.peek()) is not None:
                 job = self.state.jobs[job_id]
                 executor = self.executors.for_job(job.job)
-                capacity = executor.capacity  # read before the queued ends: see _post
-                if (capacity <= 0 or self._has_queued_end()) and self._active:
+                capacity = executor.capacity  # read before the queued ends: see _submit
+                if (capacity <= 0 or self._events.has_end()) and self._active:
                     break  # it takes the job once a running one's end has been handled
                 if capacity <= 0:
                     self.order.remove(job_id)  # the executor was closed under us
@@ -217,7 +214,11 @@ class JobLoop:
             self._active[spec.id] = job
             self._running_on[spec.id] = executor
         try:
-            job.handle = executor.submit(launch, self._post)
+            # An executor frees a job's place and posts its Exited as one step, so a place read free
+            # (capacity) before the queue was asked for ends has its end seen there: the loop
+            # starts no job while an end waits, and job n's last frame, status and POST_JOB
+            # hooks come before job n+1's PRE_JOB hooks.
+            job.handle = executor.submit(launch, self._events.put)
         except ExecutorError as exc:
             with self.state.lock:
                 self._active.pop(spec.id, None)
@@ -241,24 +242,7 @@ class JobLoop:
 
     # ---------------------------------------------------------------- the executors' events
 
-    def _post(self, event: ExecEvent) -> None:
-        """The executors' sink (any thread). An executor frees a job's place and posts its
-        ``Exited`` as one step, so a place read free (``capacity``) before this count was read
-        has its end counted here: the loop starts no job until every counted end is applied, and
-        job n's last frame, status and POST_JOB hooks come before job n+1's PRE_JOB hooks."""
-        if isinstance(event, Exited):
-            with self._ends_lock:
-                self._ends_queued += 1
-        self._events.put(event)
-
-    def _has_queued_end(self) -> bool:
-        with self._ends_lock:
-            return self._ends_queued > 0
-
     def _apply(self, event: ExecEvent) -> None:
-        if isinstance(event, Exited):
-            with self._ends_lock:
-                self._ends_queued -= 1
         job = self._active.get(event.job_id)
         if job is None:
             return
