@@ -1,6 +1,8 @@
-"""The REST API (docs/api.md, Routes) as a Bottle app: the route table and ``create_app``.
+"""The REST API (docs/api.md, Routes) as a Bottle app: the route tables and ``create_app``.
 
-The operations behind the routes are ``BatchApi`` (``batch_api.py``); the answers they give are
+The operations behind the routes are ``BatchApi`` (``batch_api.py``: the batch and the server),
+``QueueApi`` (``queue_api.py``: the queue of batches) and ``BatchEditsApi``
+(``batch_edits_api.py``: adding, moving and skipping jobs, the pause); the answers they give are
 JSON (``answers.py``), and so are Bottle's own 404/405/500 pages here (``_error_page``).
 """
 
@@ -14,12 +16,15 @@ from typing import Any
 from ..batch.service import BatchService
 from .answers import JSON_TYPE
 from .batch_api import CANCEL_WAIT, DEFAULT_MAX_RECIPE, DEFAULT_MAX_UPLOAD, BatchApi
+from .batch_edits_api import BatchEditsApi
 from .bottle_loader import bottle
 from .dashboard_routes import register_dashboard
+from .queue_api import QueueApi
 
 log = logging.getLogger("renderplus.server")
 
-__all__ = ["CANCEL_WAIT", "DEFAULT_MAX_RECIPE", "DEFAULT_MAX_UPLOAD", "ROUTES", "BatchApi", "create_app"]
+__all__ = ["CANCEL_WAIT", "DEFAULT_MAX_RECIPE", "DEFAULT_MAX_UPLOAD", "EDIT_ROUTES", "QUEUE_ROUTES",
+           "ROUTES", "BatchApi", "create_app"]
 
 
 ROUTES: tuple[tuple[str, str, str], ...] = (
@@ -38,6 +43,23 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/batch/jobs/<job_id:re:.*>", "cancel_job_by_id"),
     ("DELETE", "/server", "stop_server"),
     ("GET", "/openapi.json", "openapi"),
+)
+
+# The queue of batches behind the current one (docs/api.md, The queue): ``QueueApi``.
+QUEUE_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/queue", "post_queue"),
+    ("GET", "/queue", "get_queue"),
+    ("POST", "/queue/hold", "hold"),
+    ("POST", "/queue/continue", "release"),
+    ("PATCH", "/queue/<queue_id>", "patch_queue"),
+    ("DELETE", "/queue/<queue_id>", "delete_queue"),
+)
+
+# Changing the current batch and pausing it (docs/api.md, Changing a batch; Pause): ``BatchEditsApi``.
+EDIT_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/batch/jobs", "post_jobs"),
+    ("PATCH", "/batch/jobs/<job_id:re:.*>", "patch_job"),
+    ("POST", "/batch/pause", "pause"),
 )
 
 
@@ -69,10 +91,13 @@ def create_app(service: BatchService, *, on_stop: Callable[[], None] | None = No
     """A Bottle app serving ``service``; ``on_stop`` is called by ``DELETE /server``."""
     api = BatchApi(service, on_stop=on_stop, max_upload=max_upload, max_recipe=max_recipe,
                    cancel_wait=cancel_wait)
+    edits = BatchEditsApi(service, max_body=max_recipe)
+    queue = QueueApi(service, api.recipes)
     app = bottle.Bottle()
     app.config["catchall"] = True
-    for method, path, name in ROUTES:
-        app.route(path, method, getattr(api, name))
+    for table, operations in ((ROUTES, api), (QUEUE_ROUTES, queue), (EDIT_ROUTES, edits)):
+        for method, path, name in table:
+            app.route(path, method, getattr(operations, name))
     register_dashboard(app, service)
     app.default_error_handler = _error_page
     return app

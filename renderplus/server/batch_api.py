@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..batch import ownership
 from ..batch.preflight import find_binary
-from ..batch.recipe import RecipeError, parse_recipe
 from ..batch.runner import Batch
 from ..batch.service import (
     BatchOwnedError,
@@ -36,6 +34,8 @@ from .answers import JSON_TYPE, error_answer, json_answer
 from .bottle_loader import bottle
 from .openapi import openapi_document
 from .public_poll import PublicPolls, public_job, token_shown
+from .request_body import RecipeReader, body_length, is_answer
+from .service_errors import names_the_queue
 from .upload import MULTIPART_SLACK, UploadError, raw_chunks, receive_multipart, safe_blend_name, store_stream
 from .version import API_VERSION, SERVER_NAME, VERSION
 
@@ -59,7 +59,7 @@ class BatchApi:
         self.max_upload = max_upload
         self.max_recipe = max_recipe
         self.cancel_wait = cancel_wait
-        self._parsing = threading.Lock()  # one recipe parsed at a time: N big bodies never N x the memory
+        self.recipes = RecipeReader(service.work_dir, max_recipe)  # one parse at a time
         self._public_polls = PublicPolls()  # the poll without the token, once per revision
 
     # ---------------------------------------------------------------- helpers
@@ -73,20 +73,16 @@ class BatchApi:
         return error_answer(409, "No batch has been run: submit a recipe (POST /batch/recipe) "
                                  "and start it (GET /batch/start)")
 
-    @staticmethod
-    def body_length(limit: int, what: str) -> int | Any:
-        """The request's Content-Length, or the error answer to give instead."""
-        environ = bottle.request.environ
-        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return error_answer(411, f"Send the {what} with a Content-Length "
-                                     "(chunked bodies are not accepted)")
-        if not environ.get("CONTENT_LENGTH"):
-            return error_answer(411, f"Send the {what} with a Content-Length header")
-        length = bottle.request.content_length
-        if length > limit:
-            return error_answer(413, f"The {what} is too large: {length} bytes, the limit is {limit}",
-                                limit=limit)
-        return length
+    def busy(self) -> bool:
+        """A batch runs or is paused: both block a new recipe, upload and start (docs/api.md,
+        While a batch runs)."""
+        return self.service.running or bool(getattr(self.service, "paused", False))
+
+    def busy_sentence(self) -> str:
+        if self.service.running:
+            return str(BatchRunningError())
+        return ("A batch is paused: continue it (GET /batch/resume) or cancel it (DELETE /batch) "
+                "first")
 
     def blender_problem(self) -> str | None:
         binary = self.service.blender_bin
@@ -102,14 +98,15 @@ class BatchApi:
             "blender_bin": self.service.blender_bin,
             "blender_found": self.blender_problem() is None,
             "running": self.service.running,
+            "paused": bool(getattr(self.service, "paused", False)),
             "batch": batch.status if batch is not None else None,
             "farm": self.service.farm_status() if self.service.farm_status else None,
         })
 
     def ready(self) -> Any:
         reasons = []
-        if self.service.running:
-            reasons.append("A batch is running")
+        if self.busy():
+            reasons.append("A batch is running" if self.service.running else "A batch is paused")
         if self.service.recipe is None:
             reasons.append("No recipe submitted yet: POST one to /batch/recipe")
         problem = self.blender_problem()
@@ -124,26 +121,15 @@ class BatchApi:
         if mime != JSON_TYPE and not (mime.startswith("application/") and mime.endswith("+json")):
             return error_answer(406, f"Wrong content type {mime or '(none)'!r}: "
                                      f"send the recipe as {JSON_TYPE}")
-        if self.service.running:
-            return error_answer(409, str(BatchRunningError()))
-        length = self.body_length(self.max_recipe, "recipe")
-        if not isinstance(length, int):
-            return length
-        try:
-            body = raw_body(length)
-        except UploadError as exc:
-            return error_answer(exc.code, str(exc))
-        try:
-            with self._parsing:
-                recipe = parse_recipe(body, base_dir=str(self.service.work_dir))
-        except RecipeError as exc:
-            count = len(exc.errors)
-            return error_answer(400, f"Invalid recipe: {count} error{'s' if count != 1 else ''}",
-                                errors=[issue.to_dict() for issue in exc.errors])
+        if self.busy():
+            return self.recipe_refused(self.busy_sentence())
+        recipe = self.recipes.read()
+        if is_answer(recipe):
+            return recipe
         try:
             self.service.load_recipe(recipe)
         except BatchRunningError as exc:
-            return error_answer(409, str(exc))
+            return self.recipe_refused(str(exc))
         enabled = len(recipe.enabled_jobs)
         warnings = [str(issue) for issue in recipe.warnings]  # unknown keys, with did-you-mean
         warnings += [f"job {job.id}: .blend file not found: {recipe.resolve(job.source_file)}"
@@ -155,15 +141,20 @@ class BatchApi:
                             "name": recipe.name, "jobs": len(recipe.jobs), "enabled": enabled,
                             "warnings": warnings})
 
+    @staticmethod
+    def recipe_refused(sentence: str) -> Any:
+        """409 for a recipe while a batch runs or is paused: the sentence names POST /queue."""
+        return error_answer(409, names_the_queue(sentence))
+
     def post_file(self) -> Any:
-        if self.service.running:
-            return error_answer(409, str(BatchRunningError()))
+        if self.busy():
+            return error_answer(409, self.busy_sentence())
         raw_type = bottle.request.environ.get("CONTENT_TYPE", "")
         mime = raw_type.split(";")[0].strip().lower()
         folder = self.service.work_dir
         try:
             if mime == "multipart/form-data":
-                length = self.body_length(self.max_upload + MULTIPART_SLACK, "upload")
+                length = body_length(self.max_upload + MULTIPART_SLACK, "upload")
                 if not isinstance(length, int):
                     return length
                 stored = receive_multipart(bottle.request.environ["wsgi.input"], length, raw_type,
@@ -173,7 +164,7 @@ class BatchApi:
                 if not name:
                     return error_answer(400, "Name the file: POST /batch/file?name=FILE.blend")
                 safe = safe_blend_name(name)
-                length = self.body_length(self.max_upload, "upload")
+                length = body_length(self.max_upload, "upload")
                 if not isinstance(length, int):
                     return length
                 stored = store_stream(raw_chunks(bottle.request.environ["wsgi.input"], length),
@@ -189,8 +180,8 @@ class BatchApi:
                             "path": str(stored.path), "name": stored.name, "size": stored.size}, 201)
 
     def start(self) -> Any:
-        if self.service.running:
-            return error_answer(409, str(BatchRunningError()))
+        if self.busy():
+            return error_answer(409, self.busy_sentence())
         if self.service.recipe is None:
             return error_answer(409, str(NoRecipeError()))
         problem = self.blender_problem()
@@ -204,8 +195,9 @@ class BatchApi:
                             "jobs": len(batch.recipe.enabled_jobs)})
 
     def resume(self) -> Any:
-        """Extension: continue the interrupted batch, or re-run the last batch's failed and
-        cancelled jobs; only missing or unverified frames render."""
+        """Extension: continue the paused batch in place or the interrupted one, or re-run the
+        last batch's failed and cancelled jobs; only missing or unverified frames render."""
+        paused = bool(getattr(self.service, "paused", False))
         problem = self.blender_problem()
         if problem and not self.service.running:
             return error_answer(409, f"Cannot resume: {problem}")
@@ -216,7 +208,8 @@ class BatchApi:
         except (BatchRunningError, NothingToResumeError) as exc:
             return error_answer(409, str(exc))
         view = batch.view()
-        return json_answer({"status": "Batch resumed", "name": batch.recipe.name,
+        return json_answer({"status": "Batch continued" if paused else "Batch resumed",
+                            "name": batch.recipe.name,
                             "jobs": sum(1 for job in view.jobs if job.status is JobStatus.QUEUED
                                         or job.status is JobStatus.RUNNING)})
 
@@ -272,7 +265,7 @@ class BatchApi:
 
     def cancel(self) -> Any:
         batch = self.service.batch
-        was_running = self.service.running
+        was_running = self.busy()  # a paused batch is cancelled too (it ends CANCELLED at once)
         try:
             self.service.cancel()
         except NotRunningError as exc:
@@ -360,12 +353,3 @@ def query_int(name: str, default: int, low: int, high: int) -> int:
         raise QueryError(name, f"{bounds}; got {value}")
     return value
 
-
-def raw_body(length: int) -> bytes:
-    """Exactly ``length`` bytes of the request body (small bodies only: recipes).
-
-    UploadError(408) when the client stops sending (the server's ``BodyTimeoutError``)."""
-    try:
-        return b"".join(raw_chunks(bottle.request.environ["wsgi.input"], length))
-    except TimeoutError as exc:
-        raise UploadError(408, str(exc) or "The request body stalled") from None

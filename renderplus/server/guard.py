@@ -87,6 +87,15 @@ ROUTE_ACCESS: dict[tuple[str, str], Access] = {
     ("DELETE", "/batch/jobs/current"): Access.CHANGE,
     ("DELETE", "/batch/jobs/{id}"): Access.CHANGE,
     ("DELETE", "/server"): Access.CHANGE,
+    ("GET", "/queue"): Access.PRIVATE,  # what others render, by name: like the history
+    ("POST", "/queue"): Access.CHANGE,
+    ("PATCH", "/queue/{id}"): Access.CHANGE,
+    ("DELETE", "/queue/{id}"): Access.CHANGE,
+    ("POST", "/queue/hold"): Access.CHANGE,
+    ("POST", "/queue/continue"): Access.CHANGE,
+    ("POST", "/batch/jobs"): Access.CHANGE,
+    ("PATCH", "/batch/jobs/{id}"): Access.CHANGE,
+    ("POST", "/batch/pause"): Access.CHANGE,
 }
 
 

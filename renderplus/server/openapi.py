@@ -15,6 +15,7 @@ from ..batch.recipe.schema import recipe_schema
 from .dashboard_openapi import DASHBOARD_OPENAPI_PATHS
 from .guard import ROUTE_ACCESS, Access
 from .httpd import DEFAULT_HOST, DEFAULT_PORT
+from .queue_openapi import QUEUE_OPENAPI_PATHS, QUEUE_SCHEMAS
 from .version import API_VERSION, SERVER_NAME, VERSION
 
 JSON = "application/json"
@@ -28,7 +29,8 @@ def _answer(description: str, schema: str = "Error") -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
 
 
-_BATCH_RUNNING = _answer("A batch is running")
+_BATCH_RUNNING = _answer("A batch is running or paused (the sentence names POST /queue, which "
+                         "queues the recipe behind it)")
 _NO_BATCH = _answer("No batch has been run and no recipe is loaded")
 _NOT_RUNNING = _answer("Not running a batch right now")
 _STALLED = _answer("The body stalled (nothing arrived for 10 s before Content-Length was reached)")
@@ -92,6 +94,7 @@ _SCHEMAS: dict[str, Any] = {
         "status": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "string"},
         "api_version": {"type": "string"}, "blender_bin": {"type": "string"},
         "blender_found": {"type": "boolean"}, "running": {"type": "boolean"},
+        "paused": {"type": "boolean", "description": "Render+: the current batch is PAUSED"},
         "batch": {"type": "string", "nullable": True},
         "farm": {"type": "object", "nullable": True,
                  "description": "Extension, with --farm: {engine, answers, detail, queues, "
@@ -118,7 +121,9 @@ _SCHEMAS: dict[str, Any] = {
                                            "token, base names only (docs/api.md, Access)"}}},
     "Batch": {"type": "object", "required": ["status", "times", "stats", "messages", "jobs", "current_job"],
               "properties": {
-                  "status": {"type": "string", "enum": ["WAITING", "RUNNING", "FINISHED", "CANCELLED"]},
+                  "status": {"type": "string",
+                             "enum": ["WAITING", "RUNNING", "PAUSED", "FINISHED", "CANCELLED"],
+                             "description": "PAUSED: Render+'s (docs/api.md, Pause)"},
                   "times": _TIMES,
                   "stats": {"type": "object", "properties": {
                       key: {"type": kind, "nullable": True} for key, kind in (
@@ -143,6 +148,13 @@ _SCHEMAS: dict[str, Any] = {
                   "running": {"type": "array", "items": {"type": "integer"},
                               "description": "Extension: ids of every running job "
                                              "(current_job is the lowest of them)"},
+                  "order": {"type": "array", "items": {"type": "integer"},
+                            "description": "Extension: every job id in run order (ended ones "
+                                           "in the order they ran, then running ones, then "
+                                           "queued ones in the order they will start)"},
+                  "pausing": {"type": "string", "nullable": True, "enum": ["now", "frame", "job"],
+                              "description": "Extension: while a pause is under way, when it "
+                                             "takes effect; absent or null otherwise"},
                   "resumable": {"type": "boolean",
                                 "description": "Extension, present only when true: the batch "
                                                "was interrupted (its process died); GET "
@@ -198,14 +210,15 @@ _PATHS: dict[str, Any] = {
         "summary": "Start the batch",
         "responses": {
             "200": _answer("Batch started", "Started"),
-            "409": _answer("A batch is running, no recipe was submitted, "
+            "409": _answer("A batch is running or paused, no recipe was submitted, "
                            "or the Blender binary is missing")}}},
     "/batch/resume": {"get": {
-        "summary": "Extension: continue the interrupted batch (only missing or unverified "
-                   "frames render), or re-run the last batch's FAILED and CANCELLED jobs "
-                   "and its FINISHED jobs' recorded frames lost or changed on disk since",
+        "summary": "Extension: continue the PAUSED batch in place, or the interrupted batch "
+                   "(only missing or unverified frames render), or re-run the last batch's "
+                   "FAILED and CANCELLED jobs and its FINISHED jobs' recorded frames lost or "
+                   "changed on disk since",
         "responses": {
-            "200": _answer("Batch resumed", "Started"),
+            "200": _answer("Batch resumed (or continued, when it was paused)", "Started"),
             "409": _answer("A batch is running, nothing can be resumed, the Blender binary "
                            "is missing, or another live Render+ owns the batch (key owner)")}}},
     "/batches": {"get": {
@@ -232,7 +245,7 @@ _PATHS: dict[str, Any] = {
                           "304": {"description": "Unchanged since the ETag given"},
                           "409": _NO_BATCH}},
         "delete": {
-            "summary": "Cancel the current batch",
+            "summary": "Cancel the current batch (running or paused)",
             "responses": {"200": _answer("Cancelled (answered once the batch has ended)", "Message"),
                           "409": _NOT_RUNNING}}},
     "/batch/ready": {"get": {
@@ -304,10 +317,12 @@ def _security(method: str, path: str) -> Security:
 
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for path, methods in {**_PATHS, **DASHBOARD_OPENAPI_PATHS}.items():
-        paths[path] = {method: {**operation, "security": _security(method, path),
-                                "responses": {**_COMMON_RESPONSES, **operation["responses"]}}
-                       for method, operation in methods.items()}
+    for table in (_PATHS, DASHBOARD_OPENAPI_PATHS, QUEUE_OPENAPI_PATHS):
+        for path, methods in table.items():
+            paths.setdefault(path, {}).update({
+                method: {**operation, "security": _security(method, path),
+                         "responses": {**_COMMON_RESPONSES, **operation["responses"]}}
+                for method, operation in methods.items()})
     return {
         "openapi": "3.0.3",
         "info": {"title": f"{SERVER_NAME} API", "version": VERSION,
@@ -317,7 +332,7 @@ def openapi_document() -> dict[str, Any]:
         "security": _TOKEN,
         "paths": paths,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **QUEUE_SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": _TOKEN_RULE},
                 "token": {"type": "apiKey", "in": "header", "name": "X-RenderPlus-Token",
