@@ -4,8 +4,9 @@
 - ``inspect``: ``--dry`` / ``--check`` (with ``--recipe``) and ``--list-gpus``: nothing renders.
 - ``serve``: ``--serve``, the REST API (``renderplus.server``).
 - ``client``: ``--poll``, ``--poll-job``, ``--cancel``, ``--cancel-job``, ``--stop`` talk to a
-  running server.
-- ``history``: ``--resume`` (the interrupted batch, in the foreground) and ``--history``.
+  running server; ``queue_client``: ``--queue RECIPE``, ``--queue-list``, ``--pause [WHEN]`` too.
+- ``history``: ``--resume`` (through the running server when one answers, else the interrupted
+  batch in the foreground) and ``--history``.
 
 Each module adds its own flags (``add_arguments``) and names its modes (``MODES``: whether the
 flags ask for it, which combinations it refuses, and the function that runs it); ``common``
@@ -24,13 +25,13 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from . import client, common, farm, history, inspect, run, serve
+from . import client, common, farm, history, inspect, queue_client, run, serve
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Mode, UsageError
 
 PROG = "server"
-FAMILIES = (common, run, inspect, serve, client, history, farm)
-MODES: tuple[Mode, ...] = tuple(sorted(inspect.MODES + client.MODES + serve.MODES + run.MODES
-                                       + history.MODES, key=lambda mode: mode.priority))
+FAMILIES = (common, run, inspect, serve, client, queue_client, history, farm)
+MODES: tuple[Mode, ...] = tuple(sorted(inspect.MODES + client.MODES + queue_client.MODES + serve.MODES
+                                       + run.MODES + history.MODES, key=lambda mode: mode.priority))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,7 +57,7 @@ def choose_mode(args: argparse.Namespace) -> Mode:
             mode.check(args)
             return mode
     raise UsageError("nothing to do: give --recipe, --serve, --resume, a client flag (--poll, "
-                     "--stop...), --history or --list-gpus")
+                     "--queue, --pause, --stop...), --history or --list-gpus")
 
 
 def configure_logging(args: argparse.Namespace, mode: Mode) -> None:

@@ -1,4 +1,5 @@
-"""The client flags: ``--poll``, ``--poll-job ID``, ``--cancel``, ``--cancel-job [ID]``, ``--stop``.
+"""The client flags: ``--poll``, ``--poll-job ID``, ``--cancel``, ``--cancel-job [ID]``, ``--stop``
+(and the queue's and the pause's, ``queue_client``; ``--resume`` when a server answers).
 
 They talk to a server already running on ``--host``/``--port`` (docs/api.md, Client flags) with
 the standard library's ``http.client``, so they work without Bottle. A poll is read back into the
@@ -40,12 +41,17 @@ from .common import (
 
 DEFAULT_TIMEOUT = 30.0
 STOP_WAIT = 60.0
-CLIENT_FLAGS = ("poll", "poll_job", "cancel", "cancel_job", "stop")
+OWN_FLAGS = ("poll", "poll_job", "cancel", "cancel_job", "stop")
+CLIENT_FLAGS = (*OWN_FLAGS, "queue", "queue_list", "pause")  # one a run (queue_client has the rest)
 CURRENT = "current"
 
 
 class ClientError(Exception):
     """No usable answer from the server; ``str()`` says why, for people."""
+
+
+class NoServerError(ClientError):
+    """Nothing listens on the port (connection refused): no server runs there."""
 
 
 class ServerClient:
@@ -74,7 +80,7 @@ class ServerClient:
             raw = response.read()
             answer_headers = {key.lower(): value for key, value in response.getheaders()}
         except ConnectionRefusedError:
-            raise ClientError(f"No Render+ server is running on {self.where} (connection refused); "
+            raise NoServerError(f"No Render+ server is running on {self.where} (connection refused); "
                               "start one with --serve") from None
         except TimeoutError:
             raise ClientError(f"The server on {self.where} did not answer "
@@ -136,10 +142,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _asked(args: argparse.Namespace) -> bool:
-    return bool(given(args, *CLIENT_FLAGS))
+    return bool(given(args, *OWN_FLAGS))
 
 
-def _check(args: argparse.Namespace) -> None:
+def refuse_other_flags(args: argparse.Namespace) -> None:
+    """One client flag a run, and none of the flags that start something here (UsageError)."""
     clients = given(args, *CLIENT_FLAGS)
     if len(clients) > 1:
         raise UsageError(f"{' and '.join(clients)} cannot be combined: give one client flag")
@@ -166,12 +173,12 @@ def client_token(args: argparse.Namespace, host: str) -> str | None:
     return record.token if is_loopback(wanted) or wanted == record.host.lower() else None
 
 
-def _client(args: argparse.Namespace) -> ServerClient:
+def client_connection(args: argparse.Namespace) -> ServerClient:
     host = args.host or DEFAULT_HOST
     return ServerClient(host, args.port, client_token(args, host))
 
 
-def _fail(data: dict[str, Any], code: int) -> int:
+def fail(data: dict[str, Any], code: int) -> int:
     sys.stderr.write(f"server: {data.get('status') or f'HTTP {code}'}\n")
     return EXIT_FAILED
 
@@ -179,7 +186,7 @@ def _fail(data: dict[str, Any], code: int) -> int:
 # ------------------------------------------------------------------------------ the modes
 
 def run_client(args: argparse.Namespace, out: TextIO) -> int:
-    client = _client(args)
+    client = client_connection(args)
     if args.poll:
         return poll_batch(client, args.print_stats, out)
     if args.poll_job is not None:
@@ -201,7 +208,7 @@ def poll_batch(client: ServerClient, print_stats: bool, out: TextIO) -> int:
             code, data, headers = client.request("GET", "/batch", headers=asked)
             if code == 200 or view is None:
                 if code != 200:
-                    return _fail(data, code)
+                    return fail(data, code)
                 view = BatchView.from_json(data)
             etag = headers.get("etag", "")
             bars.show_batch(view)
@@ -220,7 +227,7 @@ def poll_job(client: ServerClient, job: str, out: TextIO) -> int:
         while not interrupt.event.is_set():
             code, data, _ = client.request("GET", f"/batch/jobs/{job}")
             if code != 200:
-                return _fail(data, code)
+                return fail(data, code)
             view = JobView.from_json(data)
             bars.show_job(view)
             if job_finished_polling(view):
@@ -236,7 +243,7 @@ def poll_job(client: ServerClient, job: str, out: TextIO) -> int:
 def simple_request(client: ServerClient, method: str, path: str, out: TextIO) -> int:
     code, data, _ = client.request(method, path)
     if code != 200:
-        return _fail(data, code)
+        return fail(data, code)
     out.write(f"{data.get('status')}\n")
     return EXIT_OK
 
@@ -253,7 +260,7 @@ def cancel_job(client: ServerClient, job: str, out: TextIO) -> int:
                          "use --cancel-job without a number to cancel the current job\n")
         return EXIT_FAILED
     if code != 200:
-        return _fail(data, code)
+        return fail(data, code)
     out.write(f"{data.get('status')}\n")
     return EXIT_OK
 
@@ -266,7 +273,7 @@ def _no_such_route(code: int, data: dict[str, Any]) -> bool:
 def stop_server(client: ServerClient, out: TextIO) -> int:
     code, data, _ = client.request("DELETE", "/server")
     if code != 200:
-        return _fail(data, code)
+        return fail(data, code)
     out.write(f"{data.get('status')}\n")
     out.flush()
     if not client.wait_port_free(STOP_WAIT):
@@ -276,4 +283,4 @@ def stop_server(client: ServerClient, out: TextIO) -> int:
     return EXIT_OK
 
 
-MODES = (Mode("client", 20, _asked, _check, run_client),)
+MODES = (Mode("client", 20, _asked, refuse_other_flags, run_client),)

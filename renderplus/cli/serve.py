@@ -80,6 +80,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "are relative to it. On a local disk: the store needs one.")
     group.add_argument("--max-upload", type=upload_limit, default=None, metavar="MIB",
                        help="Largest .blend upload accepted, in MiB (default 2048)")
+    group.add_argument("--continue-queue", action="store_true",
+                       help="Go on with the queue of batches the store holds (a restarted server "
+                            "finds it held otherwise; POST /queue/continue releases it later)")
     group.add_argument("--no-token", action="store_true",
                        help="Let every local user and program submit, start, cancel and stop without "
                             "the access token (127.0.0.1 only; by default changes need it).")
@@ -130,7 +133,8 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     work_dir = work_folder(args)
     service = BatchService(options=run_options(args), work_dir=work_dir,
                            store=open_store_or_warn(work_dir, sys.stderr),
-                           executor_factory=executor_factory(args), observers=batch_observers())
+                           executor_factory=executor_factory(args), observers=batch_observers(),
+                           **queue_options(args))
     if args.farm:
         service.farm_status = farm_status(args)
     if recipe is not None:
@@ -187,6 +191,12 @@ def write_access(handle: ServerHandle, out: TextIO) -> None:
                   "--poll, --cancel and --stop find it\n")
     elif handle.token_file_problem:
         sys.stderr.write(f"warning: {handle.token_file_problem}\n")
+
+
+def queue_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``BatchService`` is told about the stored queue: go on with it (``--continue-queue``),
+    or hold it (the default, so a restart never starts a batch nobody is watching)."""
+    return {"continue_queue": True} if args.continue_queue else {}
 
 
 def _in_use(exc: OSError) -> bool:
