@@ -1,0 +1,163 @@
+"""``--queue``, ``--queue-list``, ``--pause`` and ``--resume`` as clients of a running server, and
+``--continue-queue`` (docs/api.md, Client flags). The server is the real one, in this process,
+around ``QueueServiceDouble`` (the queue and pause methods played by a stand-in)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from renderplus.batch.runner import RunOptions
+from renderplus.cli import build_parser, choose_mode, main
+from renderplus.cli.common import UsageError
+from renderplus.cli.serve import queue_options
+from renderplus.server import ServerHandle, start_server
+from tests.ports import free_port
+from tests.server.queue_double import QueueServiceDouble
+
+
+@pytest.fixture
+def double(tmp_path: Path) -> Iterator[QueueServiceDouble]:
+    svc = QueueServiceDouble(options=RunOptions(kill_grace=2.0), work_dir=tmp_path / "server-work")
+    yield svc
+    svc.shutdown(timeout=20)
+
+
+@pytest.fixture
+def server(double: QueueServiceDouble) -> Iterator[ServerHandle]:
+    handle = start_server(double, port=0)
+    yield handle
+    handle.stop()
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(argv), out=out), out.getvalue()
+
+
+def write_recipe(folder: Path, **top: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    recipe = folder / "night.json"
+    recipe.write_text(json.dumps({"version": 2.2, "name": "night", "blender_bin": "bin/blender",
+                                  "settings": {"rss": {"enabled": False, "path": "feed.xml"}},
+                                  "jobs": [{"id": 0, "blend_file": "shots/a.blend", "output": "out/a_####"},
+                                           {"id": 1, "blend_file": "/abs/b.blend", "blender_bin": "blender"}],
+                                  **top}))
+    return recipe
+
+
+def test_queue_sends_the_recipe_with_its_paths_made_absolute(server: ServerHandle, double: QueueServiceDouble,
+                                                             tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path / "project")
+    code, out = run_cli("--queue", str(recipe), "--port", str(server.port))
+    assert (code, out) == (0, "Batch 'night' queued at position 0 (queue id 1)\n")
+    sent = double.enqueued[0]
+    folder = os.path.realpath(tmp_path / "project")
+    assert sent.jobs[0].blend_file == os.path.join(folder, "shots", "a.blend")
+    assert sent.jobs[0].output == os.path.join(folder, "out", "a_####")
+    assert sent.jobs[1].blend_file == "/abs/b.blend"
+    assert sent.jobs[1].blender_bin == "blender"  # a bare name: looked up on the server's PATH
+    assert sent.blender_bin == os.path.join(folder, "bin", "blender")
+    assert sent.settings.rss.path == os.path.join(folder, "feed.xml")
+
+
+def test_queue_of_an_invalid_recipe_is_a_usage_error_before_any_request(
+        server: ServerHandle, double: QueueServiceDouble, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "bad.json"
+    recipe.write_text(json.dumps({"version": 2.2, "jobs": [{"id": 0, "frame_start": 5, "frame_end": 1}]}))
+    assert run_cli("--queue", str(recipe), "--port", str(server.port))[0] == 2
+    assert "jobs[0].frame_end" in capsys.readouterr().err
+    assert not double.enqueued
+
+
+def test_queue_list_prints_the_queue(server: ServerHandle, double: QueueServiceDouble,
+                                     tmp_path: Path) -> None:
+    assert run_cli("--queue-list", "--port", str(server.port)) == (0, "The queue is empty\n")
+    recipe = write_recipe(tmp_path / "p")
+    run_cli("--queue", str(recipe), "--port", str(server.port))
+    double.held = True
+    code, out = run_cli("--queue-list", "--port", str(server.port))
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["pos", "id", "added", "jobs", "name"]
+    assert lines[1].split()[:2] == ["0", "1"] and lines[1].split()[-2:] == ["2", "night"]
+    assert lines[2] == "1 batch queued; the queue is held (POST /queue/continue releases it)"
+
+
+@pytest.mark.parametrize("flags, when", [(["--pause"], "frame"), (["--pause", "now"], "now"),
+                                         (["--pause", "job"], "job")])
+def test_pause_asks_the_server(server: ServerHandle, double: QueueServiceDouble, flags: list[str],
+                               when: str) -> None:
+    double.slot.state = "running"
+    code, out = run_cli(*flags, "--port", str(server.port))
+    assert code == 0 and out.startswith("Pausing")
+    assert double.calls == [("pause", when)]
+
+
+def test_a_refused_pause_is_one_sentence_and_exit_1(server: ServerHandle,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("--pause", "--port", str(server.port)) == (1, "")
+    assert capsys.readouterr().err == "server: Not running a batch right now\n"
+
+
+def test_pause_with_an_unknown_when_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--pause", "soon"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'soon'" in capsys.readouterr().err
+
+
+def test_without_a_server_the_clients_say_so(capsys: pytest.CaptureFixture[str]) -> None:
+    port = str(free_port())
+    assert run_cli("--queue-list", "--port", port)[0] == 1
+    assert f"No Render+ server is running on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_resume_asks_the_running_server(server: ServerHandle, capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    """The server answers (here: nothing to resume, 409): no foreground resume is tried."""
+    work = tmp_path / "cli-work"
+    assert run_cli("--resume", "--port", str(server.port), "--work-dir", str(work)) == (1, "")
+    assert capsys.readouterr().err.startswith("server: Nothing to resume")
+    assert not work.exists()  # the store of a foreground resume was never opened
+
+
+def test_resume_without_a_server_resumes_here(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    work = tmp_path / "cli-work"
+    assert run_cli("--resume", "--port", str(free_port()), "--work-dir", str(work))[0] == 1
+    assert capsys.readouterr().err.startswith("server: Nothing to resume")
+    assert (work / "renderplus.db").exists()  # the foreground resume read its own store
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--queue", "r.json", "--poll"], "--poll and --queue cannot be combined"),
+    (["--pause", "--queue-list"], "--queue-list and --pause cannot be combined"),
+    (["--queue", "r.json", "--recipe", "r.json"], "--queue talks to a running server: it cannot be "
+                                                  "combined with --recipe"),
+    (["--pause", "--serve"], "--pause talks to a running server: it cannot be combined with --serve"),
+    (["--queue-list", "--continue-queue"], "--continue-queue is a --serve flag"),
+    (["--resume", "--continue-queue"], "--continue-queue is a --serve flag"),
+    (["--recipe", "r.json", "--continue-queue"], "--continue-queue is a --serve flag"),
+])
+def test_flags_that_mean_nothing_together_are_refused(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message.replace("-", r"\-")):
+        choose_mode(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv, mode", [(["--queue", "r.json"], "queue"), (["--queue-list"], "queue"),
+                                        (["--pause"], "queue"), (["--pause", "now"], "queue"),
+                                        (["--resume"], "resume"), (["--serve", "--continue-queue"], "serve")])
+def test_the_new_flags_pick_their_mode(argv: list[str], mode: str) -> None:
+    args = build_parser().parse_args(argv)
+    assert choose_mode(args).name == mode
+
+
+def test_continue_queue_is_passed_to_the_service_of_serve() -> None:
+    asked = build_parser().parse_args(["--serve", "--continue-queue"])
+    assert queue_options(asked) == {"continue_queue": True}
+    assert queue_options(build_parser().parse_args(["--serve"])) == {}
