@@ -257,7 +257,7 @@ def test_delete_batch_cancels_and_ends_the_batch_processes(server: ServerHandle)
 # ------------------------------------------------------------------ unknown routes, methods
 
 @pytest.mark.parametrize("method, path", [("GET", "/nope"), ("GET", "/batch/"), ("POST", "/batch/recipe/x"),
-                                          ("GET", "/batch/jobs")])
+                                          ("POST", "/queue/1/x"), ("POST", "/batch/pause/now")])
 def test_unknown_routes_answer_404_in_json(server: ServerHandle, method: str, path: str) -> None:
     answer = call(server.port, method, path)
     assert answer.code == 404
@@ -269,6 +269,8 @@ def test_unknown_routes_answer_404_in_json(server: ServerHandle, method: str, pa
     ("POST", "/test", "GET"), ("PUT", "/batch", "DELETE"), ("POST", "/batch", "GET"),
     ("PUT", "/batch/jobs/3", "DELETE"), ("GET", "/server", "DELETE"), ("GET", "/batch/recipe", "POST"),
     ("GET", "/batch/file", "POST"), ("GET", "/batch/jobs/current", None),
+    ("GET", "/batch/jobs", "POST"), ("GET", "/batch/pause", "POST"), ("PUT", "/queue", "GET"),
+    ("GET", "/queue/hold", "POST"), ("GET", "/queue/1", "PATCH"),
 ])
 def test_wrong_methods_answer_405_in_json(server: ServerHandle, method: str, path: str,
                                           allowed: str | None) -> None:
