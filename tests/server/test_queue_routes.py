@@ -154,6 +154,14 @@ def test_a_move_without_a_body_says_what_to_send(client: WsgiClient) -> None:
     assert "duplicate key" in duplicate.data["errors"][0]["message"]
 
 
+def test_a_small_body_over_its_limit_is_413_and_a_chunked_one_411(client: WsgiClient) -> None:
+    big = b'{"position": 0, "pad": "' + b"x" * 70_000 + b'"}'
+    answer = client.call("PATCH", "/batch/jobs/0", big)
+    assert answer.code == 413 and answer.data["limit"] == 64 * 1024
+    chunked = client.call("POST", "/batch/pause", b"{}", headers={"Transfer-Encoding": "chunked"})
+    assert chunked.code == 411
+
+
 @pytest.mark.parametrize("method", ["PATCH", "DELETE"])
 @pytest.mark.parametrize("queue_id", ["x", "-1", "1.0", "99999999999999999999", "%C2%B2"])
 def test_a_queue_id_that_is_not_a_number_is_400(client: WsgiClient, method: str, queue_id: str) -> None:
@@ -285,6 +293,8 @@ def test_pause_refusals(client: WsgiClient, double: QueueServiceDouble) -> None:
     assert client.call("POST", "/batch/pause").code == 200
     twice = client.call("POST", "/batch/pause", {"when": "job"})
     assert twice.code == 409 and twice.data["status"] == "The batch is already pausing (after the frame)"
+    stronger = client.call("POST", "/batch/pause", {"when": "now"})
+    assert stronger.code == 200 and stronger.data["when"] == "now"
     double.slot.state = "paused"
     again = client.call("POST", "/batch/pause")
     assert again.code == 409 and again.data["status"] == "The batch is already paused"
