@@ -254,7 +254,7 @@ def cancel_job(client: ServerClient, job: str, out: TextIO) -> int:
     if job == CURRENT:
         return simple_request(client, "DELETE", "/batch/jobs/current", out)
     code, data, _ = client.request("DELETE", f"/batch/jobs/{job}")
-    if _no_such_route(code, data):
+    if no_such_route(code, data):
         sys.stderr.write(f"server: the server on {client.where} cannot cancel a job by its number "
                          f"(DELETE /batch/jobs/{job} answered HTTP {code}); it is an older Render+: "
                          "use --cancel-job without a number to cancel the current job\n")
@@ -265,7 +265,7 @@ def cancel_job(client: ServerClient, job: str, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _no_such_route(code: int, data: dict[str, Any]) -> bool:
+def no_such_route(code: int, data: dict[str, Any]) -> bool:
     """The server lacks the route (405, or Bottle's own 404), as opposed to an answer about the job."""
     return code == 405 or (code == 404 and str(data.get("status") or "").startswith("No such route"))
 

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .client import ServerClient, client_connection, fail, refuse_other_flags
-from .common import EXIT_OK, Mode, UsageError, given, load_recipe_file, write_warnings
+from .client import ServerClient, client_connection, fail, no_such_route, refuse_other_flags
+from .common import EXIT_FAILED, EXIT_OK, Mode, UsageError, given, load_recipe_file, write_warnings
 
 if TYPE_CHECKING:
     from ..batch.recipe import Recipe
@@ -63,10 +63,7 @@ def queue_recipe(client: ServerClient, path: str, recipe: Recipe, out: TextIO) -
     body = json.dumps(body_for_server(path, recipe)).encode("utf-8")
     code, data, _ = client.request("POST", "/queue", body, {"Content-Type": "application/json"})
     if code != 201:
-        for issue in data.get("errors") or ():
-            if isinstance(issue, dict):
-                out.write(f"  - {issue.get('path')}: {issue.get('message')}\n")
-        return fail(data, code)
+        return refused(client, "POST /queue", code, data)
     out.write(f"{data.get('status')} (queue id {data.get('id')})\n")
     return EXIT_OK
 
@@ -104,7 +101,7 @@ def _absolute(section: Any, keys: tuple[str, ...], recipe: Recipe, *, binary: bo
 def list_queue(client: ServerClient, out: TextIO) -> int:
     code, data, _ = client.request("GET", "/queue")
     if code != 200:
-        return fail(data, code)
+        return refused(client, "GET /queue", code, data)
     batches = [entry for entry in data.get("batches") or () if isinstance(entry, dict)]
     if batches:
         out.write(f"{'pos':>3}  {'id':>5}  {'added':<19}  {'jobs':>4}  name\n")
@@ -122,9 +119,23 @@ def pause(client: ServerClient, when: str, out: TextIO) -> int:
     body = json.dumps({"when": when}).encode()
     code, data, _ = client.request("POST", "/batch/pause", body, {"Content-Type": "application/json"})
     if code != 200:
-        return fail(data, code)
+        return refused(client, "POST /batch/pause", code, data)
     out.write(f"{data.get('status')}\n")
     return EXIT_OK
+
+
+def refused(client: ServerClient, route: str, code: int, data: dict[str, Any]) -> int:
+    """The server's sentence (and each problem it lists) on stderr, exit 1; a server without the
+    route is an older Render+, said so."""
+    if no_such_route(code, data):
+        sys.stderr.write(f"server: the server on {client.where} has no {route} (it answered HTTP "
+                         f"{code}): it is an older Render+ without the queue and the pause\n")
+        return EXIT_FAILED
+    status = fail(data, code)
+    for issue in data.get("errors") or ():
+        if isinstance(issue, dict):
+            sys.stderr.write(f"  - {issue.get('path')}: {issue.get('message')}\n")
+    return status
 
 
 MODES = (Mode("queue", 19, _asked, _check, run_queue_client),)

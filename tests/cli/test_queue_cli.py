@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,38 @@ def test_continue_queue_is_passed_to_the_service_of_serve() -> None:
     asked = build_parser().parse_args(["--serve", "--continue-queue"])
     assert queue_options(asked) == {"continue_queue": True}
     assert queue_options(build_parser().parse_args(["--serve"])) == {}
+
+
+@pytest.fixture
+def older_server() -> Iterator[int]:
+    """A server without the queue's routes: every request gets Bottle's 'No such route' 404."""
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            raw = json.dumps({"status": f"No such route: {self.command} {self.path}"}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        do_GET = do_POST = answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("flags, route", [(["--queue-list"], "GET /queue"),
+                                          (["--pause"], "POST /batch/pause")])
+def test_an_older_server_without_the_route_is_named_as_such(
+        older_server: int, flags: list[str], route: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(*flags, "--port", str(older_server)) == (1, "")
+    assert capsys.readouterr().err == (
+        f"server: the server on 127.0.0.1:{older_server} has no {route} (it answered HTTP 404): "
+        "it is an older Render+ without the queue and the pause\n")
+
