@@ -156,5 +156,7 @@ QUEUE_OPENAPI_PATHS: dict[str, Any] = {
             required=False),
         "responses": {"200": _answer("Pausing (poll key pausing, then status PAUSED)", "Pausing"),
                       "400": _BAD_BODY, "406": _WRONG_TYPE,
-                      "409": _answer("No batch is running, or it is already paused or pausing")}}},
+                      "409": _answer("No batch is running, it is already paused, or a pause as "
+                                     "strong or stronger is under way (job < frame < now; a "
+                                     "stronger one takes over)")}}},
 }

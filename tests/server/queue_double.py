@@ -111,7 +111,8 @@ class QueueServiceDouble(BatchService):
             raise PauseError("The batch is already paused")
         if self.slot.state != "running":
             raise NotRunningError()
-        if self.slot.pausing is not None:
+        strength = ("job", "frame", "now")
+        if self.slot.pausing is not None and strength.index(when) <= strength.index(self.slot.pausing):
             raise PauseError(f"The batch is already pausing (after the {self.slot.pausing})")
         self.slot.pausing = when
         self.calls.append(("pause", when))
