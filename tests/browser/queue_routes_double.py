@@ -1,9 +1,9 @@
 """A stand-in HTTP server for the queue, pause and job-edit routes, for the dashboard's browser tests.
 
-``QueueRoutesDouble`` answers the routes of docs/api.md, *The queue*, *Pause* and *Changing a
-batch* (``GET/POST /queue``, ``PATCH/DELETE /queue/{id}``, ``POST /queue/hold|continue``,
+``QueueRoutesDouble`` answers the queue, pause and job-edit routes of docs/api.md, *Routes*
+(``GET/POST /queue``, ``PATCH/DELETE /queue/{id}``, ``POST /queue/hold|continue``,
 ``POST /batch/pause``, ``GET /batch/resume``, ``PATCH /batch/jobs/{id}``) with the keys and
-sentences those topics give, serves the real dashboard files, and records every request. Its
+answers given there, serves the real dashboard files, and records every request. Its
 batch is a plain dict that a test sets up and moves along (``finish_pause``); nothing renders.
 It stands in for the server's routes so that the page's requests and rendering are checked
 without Blender; ``tests/browser/test_dashboard_page.py`` drives the page against the real app.

@@ -1,8 +1,8 @@
 """The dashboard's queue, pause and job-order controls in a real browser, against a stand-in server.
 
-The page talks to ``QueueRoutesDouble`` (queue_routes_double.py), which answers the routes of
-docs/api.md, *The queue*, *Pause* and *Changing a batch* and records each request: these tests
-check what the page sends (method, path, body, token) and what it shows of the answers.
+The page talks to ``QueueRoutesDouble`` (queue_routes_double.py), which answers the queue, pause
+and job-edit routes of docs/api.md, *Routes*, and records each request: these tests check what
+the page sends (method, path, body, token) and what it shows of the answers.
 ``RENDERPLUS_QUEUE_SCREENSHOT=docs/images/dashboard-queue.png`` also writes the README's picture
 of a paused batch with a queue (chromium's own ``--headless --screenshot``).
 """

@@ -1,8 +1,8 @@
 // Render+ dashboard: changing the current batch. Pause it (now, after the frame, after the job:
 // POST /batch/pause) and continue it (GET /batch/resume); move a queued job (drag, or the
 // up/down buttons: PATCH /batch/jobs/{id} {"position"}, 0 = next among the queued jobs), skip
-// it or take a skipped one back ({"enabled": false / true}). See docs/api.md, Pause and
-// Changing a batch. Job edits are offered when the poll has "order" (a server that can edit).
+// it or take a skipped one back ({"enabled": false / true}). See docs/api.md, Routes
+// and Poll. Job edits are offered when the poll has "order" (a server that can edit).
 "use strict";
 (() => {
   const RP = window.RenderPlus;

@@ -2,7 +2,7 @@
 // the page sends its token), moved by drag or up/down (PATCH /queue/{id} {"position"}, 0 =
 // next), removed (DELETE /queue/{id}), held and continued (POST /queue/hold, /queue/continue);
 // and recipes dropped anywhere on the page: queued (POST /queue) while a batch runs or is
-// paused, else loaded (POST /batch/recipe). See docs/api.md, The queue.
+// paused, else loaded (POST /batch/recipe). See docs/api.md, Routes.
 "use strict";
 (() => {
   const RP = window.RenderPlus;
