@@ -79,6 +79,7 @@ class QueueRoutesDouble:
 
     def __init__(self, token: str | None = None) -> None:
         self.token = token
+        self.routes = dict(ROUTES)             # what GET /openapi.json lists
         self.batch: dict[str, Any] | None = None
         self.run_order: list[int] = []       # the queued jobs, in the order they will start
         self.queue: list[dict[str, Any]] = []
@@ -182,7 +183,8 @@ class QueueRoutesDouble:
 
     def route(self, method: str, path: str, body: Any) -> Answer:
         if (method, path) == ("GET", "/openapi.json"):
-            paths: dict[str, Any] = {route: {verb: {} for verb in verbs} for route, verbs in ROUTES.items()}
+            paths: dict[str, Any] = {route: {verb: {} for verb in verbs}
+                                     for route, verbs in self.routes.items()}
             return Answer(200, {"openapi": "3.0.3", "paths": paths})
         if (method, path) == ("GET", "/batch"):
             return self.poll()

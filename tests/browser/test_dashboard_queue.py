@@ -190,6 +190,25 @@ def test_without_a_running_batch_a_dropped_recipe_is_loaded(open_page: Callable[
     assert watched.errors == []
 
 
+def test_a_server_without_the_queue_and_pause_routes_gets_the_page_it_had(
+        open_page: Callable[..., Watched], double: QueueRoutesDouble) -> None:
+    for route in ("/queue", "/queue/{id}", "/queue/hold", "/queue/continue", "/batch/pause"):
+        del double.routes[route]
+    running_batch(double)
+    watched = opened(open_page, double)
+    page = watched.page
+    until(page, "document.querySelectorAll('#jobs .job').length === 6")
+    wait_for(lambda: double.calls("GET", "/openapi.json"), timeout=10)
+    page.wait_for_timeout(3500)  # past the queue's first turn
+    assert page.is_hidden("#queue-box") and page.is_hidden("#pause-group")
+    assert "to queue it" not in page.inner_text("#drop")
+    drop_on_page(page, "next.json", json.dumps({"name": "Next", "jobs": [{}]}), target="#drop")
+    page.wait_for_selector("#notice.bad")
+    assert page.inner_text("#notice") == "A batch is running: POST /queue queues a recipe behind it"
+    assert not double.calls("GET", "/queue") and not double.calls("POST", "/queue")
+    assert all("409" in e for e in watched.errors), watched.errors
+
+
 def test_pause_after_the_frame_shows_pausing_then_paused_and_continue_resumes(
         open_page: Callable[..., Watched], double: QueueRoutesDouble) -> None:
     running_batch(double)

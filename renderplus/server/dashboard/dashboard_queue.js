@@ -20,8 +20,8 @@
     queue.asked = Date.now();
     try {
       const response = await api("GET", "/queue");
-      if (response.status === 404 || response.status === 405) {
-        queue.supported = false;  // a server without a queue: the section stays hidden
+      if ([404, 405, 409, 501].includes(response.status)) {
+        queue.supported = false;  // a server without a queue (or without a store for one): hidden
       } else if (response.ok) {
         show(await response.json());
       }
