@@ -34,7 +34,7 @@ DASHBOARD_OPENAPI_PATHS: dict[str, Any] = {
                   "responses": {"200": {"description": "The page",
                                         "content": {"text/html": {"schema": {"type": "string"}}}}}}},
     "/dashboard/{name}": {"get": {
-        "summary": "Extension: the dashboard's files (dashboard.css, dashboard.js)",
+        "summary": "Extension: the dashboard's files (dashboard.css, dashboard*.js)",
         "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "The file"}, "304": {"description": "Unchanged"},
                       "404": _doc_answer("Not one of the dashboard's files")}}},

@@ -1,8 +1,9 @@
-"""The web dashboard's routes: the page, its three static files, and the frames it shows.
+"""The web dashboard's routes: the page, its static files, and the frames it shows.
 
 ``register_dashboard(app, service)`` adds them to the API's Bottle app (``create_app``):
 
-- ``GET /`` the page and ``GET /dashboard/<file>`` its CSS and JavaScript: plain files shipped
+- ``GET /`` the page and ``GET /dashboard/<file>`` its CSS and JavaScript (a core script and the
+  scripts that add to it: charts, drag to reorder, pause and job edits, the queue): plain files shipped
   in ``renderplus/server/dashboard/``, served from a fixed list (a name not on it is 404, so no
   URL reaches another file). They hold no data and no secret: the page asks the API for
   everything, sending the access token it keeps in the tab's session storage.
@@ -38,6 +39,10 @@ STATIC_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard_charts.js": "text/javascript; charset=utf-8",
+    "dashboard_drag.js": "text/javascript; charset=utf-8",
+    "dashboard_edits.js": "text/javascript; charset=utf-8",
+    "dashboard_queue.js": "text/javascript; charset=utf-8",
 }
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
@@ -63,7 +68,7 @@ class StaticFile:
 
 
 def load_static(folder: Path = STATIC_DIR) -> dict[str, StaticFile]:
-    """The shipped files, read once (about 30 KB in all); a missing one is logged and left out."""
+    """The shipped files, read once (about 50 KB in all); a missing one is logged and left out."""
     files = {}
     for name, content_type in STATIC_TYPES.items():
         try:

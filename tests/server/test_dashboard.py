@@ -62,10 +62,20 @@ def test_the_files_are_small_plain_and_self_contained() -> None:
         urls = set(re.findall(r"https?://[^\s\"')]+", text)) - {"http://www.w3.org/2000/svg"}
         assert not urls, (name, urls)
         assert "innerHTML" not in text and "eval(" not in text and "document.cookie" not in text
-    assert total < 48 * 1024
+    assert total < 64 * 1024
     page = (STATIC_DIR / "index.html").read_text()
-    assert page.count("<script") == 1  # no inline script (the CSP forbids it)
+    scripts = re.findall(r"<script[^>]*>", page)  # files only: no inline script (the CSP forbids it)
+    assert scripts and all(re.fullmatch(r'<script src="/dashboard/[a-z_]+\.js" defer>', tag)
+                           for tag in scripts)
+    assert page.count("<script") == page.count("</script>") == len(scripts)
     assert "style=" not in page        # no inline style either
+
+
+def test_the_page_loads_every_script_shipped_and_nothing_else() -> None:
+    page = (STATIC_DIR / "index.html").read_text()
+    loaded = re.findall(r'<script src="/dashboard/([a-z_]+\.js)"', page)
+    assert loaded[0] == "dashboard.js"  # the core first: the others add to it
+    assert sorted(loaded) == sorted(name for name in STATIC_TYPES if name.endswith(".js"))
 
 
 def test_the_token_is_kept_per_tab_and_sent_as_a_header() -> None:
@@ -101,7 +111,9 @@ def test_a_missing_file_is_left_out(tmp_path: Path) -> None:
 
 def test_the_public_paths_are_exactly_the_page_and_its_files() -> None:
     assert PUBLIC_PATHS == ("/", "/dashboard/index.html", "/dashboard/dashboard.css",
-                            "/dashboard/dashboard.js")
+                            "/dashboard/dashboard.js", "/dashboard/dashboard_charts.js",
+                            "/dashboard/dashboard_drag.js", "/dashboard/dashboard_edits.js",
+                            "/dashboard/dashboard_queue.js")
 
 
 def test_cross_site_requests_for_the_page_are_refused(server: ServerHandle) -> None:

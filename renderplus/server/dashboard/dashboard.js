@@ -2,15 +2,20 @@
 // The access token comes from the address the server printed (#token=...), is dropped from the
 // address bar at once, kept in this tab's sessionStorage (never a cookie: cookies ignore ports)
 // and sent as an Authorization header; images are fetched into blob: URLs for the same reason.
+//
+// This file is the core: requests, polling, the batch and its job cards. The page's other
+// scripts (loaded after it, in order) add to it through window.RenderPlus: charts
+// (dashboard_charts.js), drag to reorder (dashboard_drag.js), pause and job edits
+// (dashboard_edits.js), the queue and recipe drops (dashboard_queue.js). They listen to its
+// events: "view" (a poll's batch, or null: no batch), "tick" (the clock moved), "poll" (a poll
+// cycle ended), "acted" (an action was answered), "job-card" (a job's card was made).
 "use strict";
 (() => {
   const TOKEN_KEY = "renderplus.token";
   const POLL_MS = 1000, HIDDEN_MS = 10000, IDLE_MS = 5000, MAX_BACKOFF_MS = 15000;
-  const CHART_FRAMES = 60, TIMELINE_JOBS = 40;
   const SHOWABLE = /\.(png|jpe?g|webp|gif|bmp)$/i;
   const ENDED = ["FINISHED", "CANCELLED", "FAILED"];
   const $ = (id) => document.getElementById(id);
-  const SVG = "http://www.w3.org/2000/svg";
 
   const state = {
     token: null, etag: null, view: null, timer: null, failures: 0, skewMs: 0,
@@ -20,7 +25,14 @@
     jobEls: new Map(),   // job id -> the job's card and its parts
     jobSigs: new Map(),  // job id -> its JSON last drawn (an unchanged job is not redrawn)
     viewerUrl: null,
+    paths: {},           // the server's routes (GET /openapi.json), to offer only what it has
   };
+  const listeners = new Map();
+  function on(event, handler) {
+    if (!listeners.has(event)) listeners.set(event, []);
+    listeners.get(event).push(handler);
+  }
+  function emit(event, ...args) { for (const handler of listeners.get(event) || []) handler(...args); }
 
   // ------------------------------------------------------------------ token and requests
 
@@ -64,7 +76,9 @@
     el.hidden = !text;
   }
 
+  // A change asked of the server: its answer's sentence (and any errors) is shown as it is.
   async function act(method, path, body) {
+    let ok = false;
     try {
       const response = await api(method, path, { body });
       const data = await statusOf(response);
@@ -72,11 +86,14 @@
       if (data.errors) text += "\n" + data.errors.map((e) => e.path + ": " + e.message).join("\n");
       if (data.warnings && data.warnings.length) text += "\n" + data.warnings.join("\n");
       notice(text, response.ok);
+      ok = response.ok;
     } catch (e) {
       notice("The server did not answer: " + e.message, false);
     }
     state.etag = null;
+    emit("acted", method, path);
     poll();
+    return ok;
   }
 
   async function loadFeatures() {
@@ -84,8 +101,10 @@
       const response = await api("GET", "/openapi.json");
       if (!response.ok) return;
       const doc = await response.json();
-      state.canResume = Boolean(doc.paths && doc.paths["/batch/resume"]);
+      state.paths = doc.paths || {};
+      state.canResume = Boolean(state.paths["/batch/resume"]);
       state.featuresKnown = true;
+      emit("view", state.view);  // buttons that depend on the routes appear now
     } catch (e) { /* the next poll says whether the server is there */ }
   }
 
@@ -121,6 +140,7 @@
       connection("server unreachable; trying again in " + Math.round(delay / 1000) + " s");
     }
     state.timer = setTimeout(poll, delay);
+    emit("poll");
   }
 
   function connection(text) { $("connection").textContent = text; }
@@ -169,6 +189,7 @@
     $("no-batch").hidden = false;
     $("cancel-batch").disabled = true;
     connection("live");
+    emit("view", null);
   }
 
   function render(view) {
@@ -192,13 +213,30 @@
       updateThumb(job);
     }
     for (const [id, parts] of state.jobEls) if (id >= view.jobs.length) { parts.card.remove(); state.jobEls.delete(id); }
-    const running = view.status === "RUNNING";
-    $("start").disabled = running;
-    $("cancel-batch").disabled = !running && !view.poweroff;
+    arrangeJobs(view);
+    const running = view.status === "RUNNING", paused = view.status === "PAUSED";
+    $("start").disabled = running || paused;
+    $("cancel-batch").disabled = !running && !paused && !view.poweroff;
     $("resume").hidden = !(state.canResume && view.resumable);
     const again = view.jobs.some((j) => j.status === "FAILED" || j.status === "CANCELLED");
-    $("retry").hidden = !(state.canResume && !view.resumable && !running && view.status !== "WAITING" && again);
+    $("retry").hidden = !(state.canResume && !view.resumable && !running && !paused && view.status !== "WAITING" && again);
+    emit("view", view);
     tick();
+  }
+
+  // The cards follow the run order (poll key "order": ended jobs as they ran, running, then
+  // queued ones as they will start); a server without it: by id. Cards move only when the order
+  // changed, and a focused button keeps its focus (moving a node would drop it).
+  function arrangeJobs(view) {
+    const ids = (view.order || []).filter((id) => state.jobEls.has(id));
+    const rest = [...state.jobEls.keys()].filter((id) => !ids.includes(id)).sort((a, b) => a - b);
+    const wanted = ids.concat(rest).map((id) => state.jobEls.get(id).card);
+    const container = $("jobs");
+    const shown = [...container.children];
+    if (wanted.length === shown.length && wanted.every((card, i) => card === shown[i])) return;
+    const focused = document.activeElement;
+    container.append(...wanted);
+    if (focused && focused !== document.activeElement && container.contains(focused)) focused.focus();
   }
 
   function resetBatch(key) {
@@ -233,8 +271,7 @@
     ]);
     messages($("batch-messages"), view.messages || []);
     for (const id of view.running || []) if (view.jobs[id]) jobFacts(view.jobs[id]);
-    drawChart(view);
-    drawTimeline(view);
+    emit("tick", view);
     for (const [id, thumb] of state.thumbs) {  // previews not written yet: ask again
       if (!thumb.url && !thumb.busy && thumb.tries < 5 && view.jobs[id]) updateThumb(view.jobs[id]);
     }
@@ -264,11 +301,10 @@
     const notes = el("ul", "messages");
     body.append(head, bar, list, notes);
     card.append(thumb, body);
-    const container = $("jobs");
-    const next = [...container.children].find((c) => Number(c.dataset.job) > job.id);
-    container.insertBefore(card, next || null);
-    parts = { card, thumb, name, pill, cancel, fill, label, list, notes };
+    $("jobs").append(card);  // arrangeJobs puts it in its place
+    parts = { card, thumb, head, name, pill, cancel, fill, label, list, notes };
     state.jobEls.set(job.id, parts);
+    emit("job-card", parts, job);
     return parts;
   }
 
@@ -401,79 +437,7 @@
     closeViewerUrl();
   }
 
-  // ------------------------------------------------------------------ charts (inline SVG)
-
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function drawChart(view) {
-    const running = view.jobs.filter((j) => j.status === "RUNNING");
-    const candidates = running.length ? running : view.jobs;
-    const job = candidates.filter((j) => (state.frames.get(j.id) || { times: [] }).times.length).pop();
-    $("chart-box").hidden = !job;
-    if (!job) return;
-    const times = state.frames.get(job.id).times.slice(-CHART_FRAMES);
-    const count = times.length === 1 ? "the 1 frame seen" : "the last " + times.length + " frames seen";
-    $("chart-title").textContent = "#" + job.id + " " + job.name + " (" + count + ")";
-    const W = Math.max(320, $("chart").clientWidth), H = 140, left = 44, top = 10, bottom = 20;
-    const max = Math.max(...times) * 1.15 || 1, avg = times.reduce((a, b) => a + b, 0) / times.length;
-    const step = (W - left) / Math.max(times.length, 10);
-    const y = (v) => top + (H - top - bottom) * (1 - v / max);
-    const root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Frame render times" });
-    root.append(svg("line", { class: "axis", x1: left, y1: H - bottom, x2: W, y2: H - bottom }),
-                svg("text", { x: 0, y: top + 8 }, duration(max)), svg("text", { x: 0, y: H - bottom }, "0 s"));
-    times.forEach((t, i) => {
-      const bar = svg("rect", { class: "frame-bar", x: left + i * step + 1, y: y(t), width: Math.max(1, step - 2),
-                                height: Math.max(1, H - bottom - y(t)) });
-      bar.append(svg("title", {}, duration(t)));
-      root.append(bar);
-    });
-    root.append(svg("line", { class: "avg", x1: left, y1: y(avg), x2: W, y2: y(avg) }),
-                svg("text", { x: left + 4, y: H - 4 }, "average " + duration(avg) + " per frame"));
-    $("chart").replaceChildren(root);
-  }
-
-  function drawTimeline(view) {
-    const now = serverNow();
-    const started = view.jobs.filter((j) => j.times.started).sort((a, b) => a.times.started - b.times.started);
-    let overlap = false, lastEnd = -Infinity;
-    for (const job of started) {
-      if (job.times.started < lastEnd) overlap = true;
-      lastEnd = Math.max(lastEnd, job.times.finished || now);
-    }
-    const show = state.sawParallel || overlap;
-    $("timeline-box").hidden = !show;
-    if (!show) return;
-    const jobs = started.slice(-TIMELINE_JOBS);
-    const start = Math.min(...jobs.map((j) => j.times.started));
-    const end = Math.max(...jobs.map((j) => j.times.finished || serverNow()));
-    const span = Math.max(end - start, 1), W = Math.max(320, $("timeline").clientWidth), left = 130, lane = 18;
-    const H = jobs.length * lane + 20;
-    const x = (t) => left + (W - left - 4) * (t - start) / span;
-    const root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Batch timeline" });
-    jobs.forEach((job, i) => {
-      const y = i * lane + 2, from = x(job.times.started), to = x(job.times.finished || serverNow());
-      root.append(svg("text", { x: 0, y: y + 12 }, ("#" + job.id + " " + job.name).slice(0, 20)));
-      const bar = svg("rect", { class: "lane " + job.status, x: from, y, width: Math.max(2, to - from), height: lane - 5 });
-      bar.append(svg("title", {}, job.name + ": " + duration((job.times.finished || serverNow()) - job.times.started)));
-      root.append(bar);
-    });
-    root.append(svg("text", { x: left, y: H - 2 }, clock(start)),
-                svg("text", { x: W - 60, y: H - 2 }, "+" + duration(span)));
-    $("timeline").replaceChildren(root);
-  }
-
   // ------------------------------------------------------------------ actions and start-up
-
-  async function submitRecipe(file) {
-    if (!file) return;
-    if (file.size > 8 * 1024 * 1024) { notice(file.name + " is over 8 MiB: not a recipe", false); return; }
-    act("POST", "/batch/recipe", await file.text());
-  }
 
   function wire() {
     $("start").addEventListener("click", () => act("GET", "/batch/start"));
@@ -482,16 +446,6 @@
     });
     $("resume").addEventListener("click", () => act("GET", "/batch/resume"));
     $("retry").addEventListener("click", () => act("GET", "/batch/resume"));
-    const drop = $("drop");
-    $("recipe-file").addEventListener("change", (e) => { submitRecipe(e.target.files[0]); e.target.value = ""; });
-    drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") $("recipe-file").click(); });
-    drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-    drop.addEventListener("drop", (e) => {
-      e.preventDefault();
-      drop.classList.remove("over");
-      submitRecipe(e.dataTransfer.files[0]);
-    });
     $("token-form").addEventListener("submit", (e) => {
       e.preventDefault();
       state.token = $("token-input").value.trim();
@@ -508,7 +462,14 @@
     document.addEventListener("visibilitychange", () => { if (!document.hidden) poll(); });
   }
 
+  // What the other scripts use. They run after this one and before DOMContentLoaded, so they
+  // have all subscribed by the first poll.
+  window.RenderPlus = {
+    $, el, on, api, act, notice, statusOf, state, duration, clock, serverNow,
+    supports: (path, method) => Boolean(state.paths[path] && (!method || state.paths[path][method])),
+  };
+
   takeToken();
   wire();
-  poll();
+  document.addEventListener("DOMContentLoaded", poll);
 })();

@@ -1,0 +1,77 @@
+// Render+ dashboard: the per-frame render-time chart of the running job and the timeline of
+// parallel jobs, drawn as inline SVG on every tick of the core (dashboard.js).
+"use strict";
+(() => {
+  const { $, on, state, duration, clock, serverNow } = window.RenderPlus;
+  const CHART_FRAMES = 60, TIMELINE_JOBS = 40;
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function drawChart(view) {
+    const running = view.jobs.filter((j) => j.status === "RUNNING");
+    const candidates = running.length ? running : view.jobs;
+    const job = candidates.filter((j) => (state.frames.get(j.id) || { times: [] }).times.length).pop();
+    $("chart-box").hidden = !job;
+    if (!job) return;
+    const times = state.frames.get(job.id).times.slice(-CHART_FRAMES);
+    const count = times.length === 1 ? "the 1 frame seen" : "the last " + times.length + " frames seen";
+    $("chart-title").textContent = "#" + job.id + " " + job.name + " (" + count + ")";
+    const W = Math.max(320, $("chart").clientWidth), H = 140, left = 44, top = 10, bottom = 20;
+    const max = Math.max(...times) * 1.15 || 1, avg = times.reduce((a, b) => a + b, 0) / times.length;
+    const step = (W - left) / Math.max(times.length, 10);
+    const y = (v) => top + (H - top - bottom) * (1 - v / max);
+    const root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Frame render times" });
+    root.append(svg("line", { class: "axis", x1: left, y1: H - bottom, x2: W, y2: H - bottom }),
+                svg("text", { x: 0, y: top + 8 }, duration(max)), svg("text", { x: 0, y: H - bottom }, "0 s"));
+    times.forEach((t, i) => {
+      const bar = svg("rect", { class: "frame-bar", x: left + i * step + 1, y: y(t), width: Math.max(1, step - 2),
+                                height: Math.max(1, H - bottom - y(t)) });
+      bar.append(svg("title", {}, duration(t)));
+      root.append(bar);
+    });
+    root.append(svg("line", { class: "avg", x1: left, y1: y(avg), x2: W, y2: y(avg) }),
+                svg("text", { x: left + 4, y: H - 4 }, "average " + duration(avg) + " per frame"));
+    $("chart").replaceChildren(root);
+  }
+
+  function drawTimeline(view) {
+    const now = serverNow();
+    const started = view.jobs.filter((j) => j.times.started).sort((a, b) => a.times.started - b.times.started);
+    let overlap = false, lastEnd = -Infinity;
+    for (const job of started) {
+      if (job.times.started < lastEnd) overlap = true;
+      lastEnd = Math.max(lastEnd, job.times.finished || now);
+    }
+    const show = state.sawParallel || overlap;
+    $("timeline-box").hidden = !show;
+    if (!show) return;
+    const jobs = started.slice(-TIMELINE_JOBS);
+    const start = Math.min(...jobs.map((j) => j.times.started));
+    const end = Math.max(...jobs.map((j) => j.times.finished || serverNow()));
+    const span = Math.max(end - start, 1), W = Math.max(320, $("timeline").clientWidth), left = 130, lane = 18;
+    const H = jobs.length * lane + 20;
+    const x = (t) => left + (W - left - 4) * (t - start) / span;
+    const root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Batch timeline" });
+    jobs.forEach((job, i) => {
+      const y = i * lane + 2, from = x(job.times.started), to = x(job.times.finished || serverNow());
+      root.append(svg("text", { x: 0, y: y + 12 }, ("#" + job.id + " " + job.name).slice(0, 20)));
+      const bar = svg("rect", { class: "lane " + job.status, x: from, y, width: Math.max(2, to - from), height: lane - 5 });
+      bar.append(svg("title", {}, job.name + ": " + duration((job.times.finished || serverNow()) - job.times.started)));
+      root.append(bar);
+    });
+    root.append(svg("text", { x: left, y: H - 2 }, clock(start)),
+                svg("text", { x: W - 60, y: H - 2 }, "+" + duration(span)));
+    $("timeline").replaceChildren(root);
+  }
+
+  on("tick", (view) => {
+    drawChart(view);
+    drawTimeline(view);
+  });
+})();
