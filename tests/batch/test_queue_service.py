@@ -165,12 +165,12 @@ def test_delete_racing_the_hand_over_either_drops_it_or_is_told_it_started(
         entry = service.enqueue(x)
         answers: list[str] = []
 
-        def drop(queue_id: int = entry.id) -> None:
+        def drop(queue_id: int = entry.id, said: list[str] = answers) -> None:
             try:
                 service.drop_queued(queue_id)
-                answers.append("dropped")
+                said.append("dropped")
             except QueuedStartedError:
-                answers.append("started")
+                said.append("started")
 
         dropper = threading.Thread(target=drop)
         gate_a.touch()
