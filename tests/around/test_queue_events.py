@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -59,10 +60,14 @@ def test_no_desktop_notice_unless_asked(tmp_path: Path) -> None:
 def test_the_power_action_waits_while_batches_are_queued() -> None:
     calls: list[list[str]] = []
     reports: list[str] = []
+
+    def runner(argv: Sequence[str]) -> None:
+        calls.append(list(argv))
+
     queued = [True]
     recipe = recipe_with(jobs=1, poweroff={"enabled": True, "action": "SLEEP"})
     ended = batch_view([job_view(0, "FINISHED", rendertime=1.0)], status="FINISHED")
-    watchers = BatchWatchers(recipe, reports.append, power_runner=calls.append,
+    watchers = BatchWatchers(recipe, reports.append, power_runner=runner,
                              poweroff_grace=0.0, platform="linux",
                              queue_empty=lambda: not queued[0])
     watchers.batch_ended(ended)
@@ -71,7 +76,7 @@ def test_the_power_action_waits_while_batches_are_queued() -> None:
                        "setting applies when the queue ends)"]
     watchers.close()
     queued[0] = False
-    last = BatchWatchers(recipe, reports.append, power_runner=calls.append, poweroff_grace=0.0,
+    last = BatchWatchers(recipe, reports.append, power_runner=runner, poweroff_grace=0.0,
                          platform="linux", queue_empty=lambda: not queued[0])
     last.batch_ended(ended)
     assert last.wait_poweroff(10) and calls and calls[0][-1] == "suspend"
