@@ -136,15 +136,24 @@ class QueueRunner:
             return self.queue.view()
 
     def stop(self) -> None:
-        """The service stops: no batch starts from now on, and the queue is free to take."""
+        """The service stops (``shutdown``): no queued batch starts from now on."""
         self.stopping = True
+
+    def stopped(self) -> None:
+        """The service has stopped its batch: what is queued stays, held (nothing starts by
+        surprise, here or in a later Render+), and the queue is free for another to take. The
+        service may be used again (the add-on keeps its own when its server stops)."""
         store = self.service.store
-        if self._owned and store is not None:
+        with self.service._lock:
             try:
-                ownership.release(store, ownership.QUEUE, self.service.claimant)
+                if self._owned and not self.queue.empty():
+                    self.queue.hold(True)
+                if self._owned and store is not None:
+                    ownership.release(store, ownership.QUEUE, self.service.claimant)
             except StoreError as exc:
-                log.error("cannot release the queue: %s", exc)
+                log.error("cannot hold and release the queue: %s", exc)
             self._owned = False
+            self.stopping = False
 
     # ---------------------------------------------------------------- the hand-over
 

@@ -389,7 +389,7 @@ class BatchService:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel a running batch (and any pending power-off) and wait for it to end; the queue
-        stays as it is (held when a later Render+ finds it) and no queued batch starts."""
+        stays, held, and no queued batch starts."""
         self.queue_runner.stop()
         batch = self._batch
         if batch is not None:
@@ -397,3 +397,4 @@ class BatchService:
             batch.cancel()
             if running:
                 batch.wait(timeout)
+        self.queue_runner.stopped()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from renderplus.around.watchers import watchers_factory
+from renderplus.batch import ownership
 from renderplus.batch.observers import BatchEvent, ObserverContext, QueueEnded
 from renderplus.batch.recipe import Recipe
 from renderplus.batch.runner import RunOptions
@@ -21,6 +22,7 @@ from renderplus.batch.secrets import SECRETS_FOLDER
 from renderplus.batch.service import (
     BatchService,
     QueuedStartedError,
+    QueueOwnedError,
     UnknownQueuedError,
 )
 from renderplus.batch.store import BatchStore
@@ -209,6 +211,39 @@ def test_the_queue_outlives_its_service_held_unless_continue(
     gate_b.touch()
     wait_for(lambda: current(going) == "C", timeout=20)
     gate_c.touch()
+
+
+def test_a_service_that_stopped_holds_its_queue_and_can_go_on(
+        services: Callable[..., BatchService], gated: Gates) -> None:
+    service = services()
+    (a, _), (b, gate_b) = gated("A"), gated("B")
+    service.enqueue(a)
+    service.enqueue(b)
+    service.shutdown(timeout=10)        # the add-on's DELETE /server: its service lives on
+    assert not service.stopping and current(service) == ""
+    view = service.queue_view()
+    assert view.held and [e.name for e in view.entries] == ["B"]
+    service.continue_queue()
+    assert current(service) == "B"
+    gate_b.touch()
+
+
+def test_one_live_process_runs_a_queue(tmp_path: Path, services: Callable[..., BatchService],
+                                       gated: Gates) -> None:
+    work = tmp_path / "work"
+    (a, gate_a), (b, _) = gated("A"), gated("B")
+    owner = services(store=BatchStore.open(work))
+    owner.enqueue(a)
+    other = services(store=BatchStore.open(work), claimant=ownership.new_claimant(label="other"))
+    with pytest.raises(QueueOwnedError, match=r"The queue is run by .* \(pid \d+ on .*since") as refused:
+        other.enqueue(b)
+    assert refused.value.status == 409 and refused.value.claim.owner is not None
+    with pytest.raises(QueueOwnedError):
+        other.hold_queue()
+    assert other.queue_view().entries == ()         # reading is anybody's
+    gate_a.touch()
+    owner.shutdown(timeout=10)                      # frees the queue
+    assert other.enqueue(b).name == "B" and current(other) == "B"
 
 
 def test_a_queued_batch_keeps_its_mail_password_beside_the_store_until_it_ends(
