@@ -23,14 +23,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from . import ownership
 from .observers import BatchEnded, BatchEvent, ObserverContext, ObserverFactory, QueueEnded
 from .queue import BatchQueue, NotQueued, QueueEntry, QueueView
 from .recipe import Recipe
-from .service_errors import QueuedStartedError, QueueOwnedError, UnknownQueuedError
+from .service_errors import (
+    QueuedStartedError,
+    QueueOwnedError,
+    QueueStoreError,
+    ServiceError,
+    UnknownQueuedError,
+)
 from .store import StoreError
 from .store.claims import ClaimRefused
 
@@ -95,26 +102,26 @@ class QueueRunner:
             log.warning("not running the queue: %s", exc)
 
     def enqueue(self, recipe: Recipe) -> QueueEntry:
-        with self.service._lock:
-            self._own()
+        with self._owning():
             entry = self.queue.add(recipe)
             self._go_on()
             return entry
 
     def view(self) -> QueueView:
-        return self.queue.view()
+        try:
+            return self.queue.view()
+        except StoreError as exc:
+            raise QueueStoreError(exc) from exc
 
     def move(self, queue_id: int, position: int) -> QueueView:
-        with self.service._lock:
-            self._own()
+        with self._owning():
             try:
                 return self.queue.move(queue_id, position)
             except NotQueued as exc:
                 raise UnknownQueuedError(queue_id, exc.started) from None
 
     def drop(self, queue_id: int) -> None:
-        with self.service._lock:
-            self._own()
+        with self._owning():
             try:
                 self.queue.drop(queue_id)
             except NotQueued as exc:
@@ -123,17 +130,26 @@ class QueueRunner:
                 raise UnknownQueuedError(queue_id) from None
 
     def hold(self) -> QueueView:
-        with self.service._lock:
-            self._own()
+        with self._owning():
             return self.queue.hold(True)
 
     def go_on(self) -> QueueView:
         """Release the queue; the next batch starts now when nothing runs."""
-        with self.service._lock:
-            self._own()
+        with self._owning():
             self.queue.hold(False)
             self._go_on()
             return self.queue.view()
+
+    @contextmanager
+    def _owning(self) -> Iterator[None]:
+        """Under the service's lock, as the queue's owner; a store that fails is a
+        ``QueueStoreError`` (a sentence), not a crash of the request."""
+        with self.service._lock:
+            try:
+                self._own()
+                yield
+            except StoreError as exc:
+                raise QueueStoreError(exc) from exc
 
     def stop(self) -> None:
         """The service stops (``shutdown``): no queued batch starts from now on."""
@@ -173,7 +189,7 @@ class QueueRunner:
                 return
             try:
                 started = self._go_on()
-            except (QueueOwnedError, StoreError) as exc:
+            except (ServiceError, StoreError) as exc:
                 log.warning("the next queued batch does not start: %s", exc)
                 return
             ended = came is not None and started is None and self.empty()

@@ -32,6 +32,7 @@ from .service_errors import (
     NotRunningError,
     QueuedStartedError,
     QueueOwnedError,
+    QueueStoreError,
     ServiceError,
     UnknownQueuedError,
 )
@@ -42,18 +43,9 @@ from .store.groups import StoredGroups
 from .view import BatchStatus, BatchView
 
 __all__ = [
-    "BatchOwnedError",
-    "BatchRunningError",
-    "BatchService",
-    "NoRecipeError",
-    "NotRunningError",
-    "NothingToResumeError",
-    "QueueOwnedError",
-    "QueuedStartedError",
-    "ServiceError",
-    "UnknownQueuedError",
-    "default_work_dir",
-    "open_store",
+    "BatchOwnedError", "BatchRunningError", "BatchService", "NoRecipeError", "NotRunningError",
+    "NothingToResumeError", "QueueOwnedError", "QueueStoreError", "QueuedStartedError",
+    "ServiceError", "UnknownQueuedError", "default_work_dir", "open_store",
 ]
 log = logging.getLogger("renderplus.batch")
 

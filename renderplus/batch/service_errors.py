@@ -67,3 +67,12 @@ class QueuedStartedError(ServiceError):
 
 class QueueOwnedError(BatchOwnedError):
     """Another live Render+ runs the queue on this store (it is owned by one process)."""
+
+
+class QueueStoreError(ServiceError):
+    """The store holding the queue cannot be read or written (full disk, locked, damaged)."""
+
+    status = 503
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__(f"The queue cannot be changed now: {exc}")

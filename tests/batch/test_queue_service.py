@@ -23,6 +23,7 @@ from renderplus.batch.service import (
     BatchService,
     QueuedStartedError,
     QueueOwnedError,
+    QueueStoreError,
     UnknownQueuedError,
 )
 from renderplus.batch.store import BatchStore
@@ -244,6 +245,18 @@ def test_one_live_process_runs_a_queue(tmp_path: Path, services: Callable[..., B
     gate_a.touch()
     owner.shutdown(timeout=10)                      # frees the queue
     assert other.enqueue(b).name == "B" and current(other) == "B"
+
+
+def test_a_store_that_fails_is_a_sentence(tmp_path: Path, services: Callable[..., BatchService],
+                                          gated: Gates) -> None:
+    store = BatchStore.open(tmp_path / "work")
+    service = services(store=store)
+    store.close()
+    with pytest.raises(QueueStoreError, match=r"The queue cannot be changed now: .* is closed") as failed:
+        service.enqueue(gated("A")[0])
+    assert failed.value.status == 503
+    with pytest.raises(QueueStoreError):
+        service.queue_view()
 
 
 def test_a_queued_batch_keeps_its_mail_password_beside_the_store_until_it_ends(
