@@ -31,6 +31,7 @@ from . import ownership
 from .observers import BatchEnded, BatchEvent, ObserverContext, ObserverFactory, QueueEnded
 from .queue import BatchQueue, NotQueued, QueueEntry, QueueView
 from .recipe import Recipe
+from .secrets import batch_name, redacted_keys, secrets_of
 from .service_errors import (
     QueuedStartedError,
     QueueOwnedError,
@@ -38,7 +39,7 @@ from .service_errors import (
     ServiceError,
     UnknownQueuedError,
 )
-from .store import StoreError
+from .store import BatchStore, StoreError
 from .store.claims import ClaimRefused
 
 if TYPE_CHECKING:
@@ -80,13 +81,36 @@ class QueueRunner:
             log.error("cannot read the queue: %s", exc)
             return True
 
+    def keep_secrets(self, batch: Batch) -> Batch:
+        """Keep a new batch's secrets beside the store from its first record until it ends, so
+        that a paused or interrupted batch continues with them (``restore_secrets``)."""
+        files, recipe = self.queue.secrets, batch.recipe
+        if files is None or not secrets_of(recipe):
+            return batch
+
+        def keep(store: BatchStore, batch_id: int) -> None:   # in the record's transaction
+            problem = files.keep(batch_name(batch_id), recipe)
+            if problem:
+                log.error("%s", problem)
+        batch.changes.store.on_create = keep
+        return batch
+
     def restore_secrets(self, stored_id: int, recipe: Recipe) -> str | None:
-        """A stored batch that came from the queue gets its secrets back (a resume)."""
-        try:
-            queue_id = self.queue.started_as(stored_id)
-        except StoreError:
+        """Put a stored batch's secrets back into its recipe (read back redacted) before it is
+        resumed: its own file, else that of the queued batch it came from. The sentence when
+        they were lost, else None."""
+        files = self.queue.secrets
+        if files is None or not redacted_keys(recipe):
             return None
-        return self.queue.restore_secrets(queue_id, recipe) if queue_id is not None else None
+        name = batch_name(stored_id)
+        if not files.path(name).exists():
+            try:
+                queue_id = self.queue.started_as(stored_id)
+            except StoreError:
+                queue_id = None
+            if queue_id is not None:
+                return self.queue.restore_secrets(queue_id, recipe)
+        return files.restore(name, recipe)
 
     # ---------------------------------------------------------------- the service's calls
 
@@ -181,6 +205,8 @@ class QueueRunner:
             batch = service.batch
             if batch is None or batch.recipe is not recipe or not batch.status.ended:
                 return   # not the current batch (any more)
+            if self.queue.secrets is not None and batch.store_id is not None:
+                self.queue.secrets.remove(batch_name(batch.store_id))
             came = self._queue_id_of(batch)
             if came is not None:
                 self.queue.forget(came)

@@ -310,8 +310,9 @@ class BatchService:
             return batch
 
     def _new_batch(self, recipe: Recipe) -> Batch:
-        return self._owned(Batch(recipe, self.options, self._executor_for(recipe), self.store,
-                                 observers=self.observers))
+        """A batch of this slot; its secrets are kept beside the store until it ends."""
+        return self.queue_runner.keep_secrets(self._owned(Batch(
+            recipe, self.options, self._executor_for(recipe), self.store, observers=self.observers)))
 
     def _drop_interrupted(self) -> None:
         """A new batch starts instead of resuming the interrupted one: it stops being offered

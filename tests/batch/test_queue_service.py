@@ -18,7 +18,7 @@ from renderplus.batch import ownership
 from renderplus.batch.observers import BatchEvent, ObserverContext, QueueEnded
 from renderplus.batch.recipe import Recipe
 from renderplus.batch.runner import RunOptions
-from renderplus.batch.secrets import SECRETS_FOLDER
+from renderplus.batch.secrets import SECRETS_FOLDER, SecretFiles, batch_name
 from renderplus.batch.service import (
     BatchService,
     QueuedStartedError,
@@ -26,8 +26,10 @@ from renderplus.batch.service import (
     QueueStoreError,
     UnknownQueuedError,
 )
-from renderplus.batch.store import BatchStore
+from renderplus.batch.store import BatchStore, NewJob
+from renderplus.batch.view import BatchStatus, JobStatus
 from tests.batch.conftest import make_recipe
+from tests.batch.interrupted import dead_owner
 from tests.waiting import wait_for
 
 Gates = Callable[..., tuple[Recipe, Path]]
@@ -334,3 +336,39 @@ def test_the_power_off_waits_for_the_end_of_the_queue(services: Callable[..., Ba
     assert batch_b.wait(20)
     wait_for(lambda: runner.calls != [], timeout=20)     # the last batch's setting, once
     assert runner.calls[0][-1] in ("poweroff", "now")
+
+
+def test_a_batch_keeps_its_secrets_until_it_ends(tmp_path: Path, services: Callable[..., BatchService],
+                                                 gated: Gates) -> None:
+    work = tmp_path / "work"
+    mail = {"mail": {"enabled": False, "pass": "hunter2"}}
+    recipe, gate = gated("A", notifications=mail)
+    service = services(store=BatchStore.open(work))
+    service.load_recipe(recipe)
+    batch = service.start()
+    wait_for(lambda: batch.store_id is not None, timeout=10)
+    kept = work / SECRETS_FOLDER / f"batch-{batch.store_id}.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and "hunter2" in kept.read_text()
+    gate.touch()
+    assert batch.wait(20)
+    wait_for(lambda: not kept.exists(), timeout=10)
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept", "lost"])
+def test_an_interrupted_batch_gets_its_secrets_back(tmp_path: Path, kept: bool) -> None:
+    work = tmp_path / "work"
+    recipe = make_recipe([{"blend_file": __file__}], name="night",
+                         notifications={"mail": {"enabled": False, "pass": "hunter2"}})
+    with BatchStore.open(work) as store:
+        batch_id = store.create_batch("night", recipe.to_json(redact=True), "", dead_owner(),
+                                      [NewJob(0, "job0", __file__, JobStatus.RUNNING)],
+                                      status=BatchStatus.RUNNING)
+    if kept:
+        assert SecretFiles.beside(work / "renderplus.db").keep(batch_name(batch_id), recipe) is None
+    service = BatchService(work_dir=work, store=BatchStore.open(work))
+    shown = service.batch
+    assert shown is not None and shown.view().resumable
+    assert shown.recipe.notifications.mail.password == ("hunter2" if kept else "")
+    lost = [m for m in shown.view().messages if "were lost" in m]
+    assert bool(lost) is not kept
+    service.shutdown()
