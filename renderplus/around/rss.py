@@ -5,7 +5,8 @@ per job with its status, times and engine data. The file is rewritten on every j
 writing a temporary file beside it and ``os.replace``-ing it, so a reader polling the file never
 sees half a feed. A writer thread does it, so the runner starts the next job without waiting.
 Item guids are stable for the whole batch, so readers update the items instead of piling up new
-ones. Only the batch's view goes in: the recipe's mail password never can.
+ones. Events of their own (the batch paused, the queue finished) are items too, one each.
+Only the batch's view goes in: the recipe's mail password never can.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import formatdate
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -45,12 +46,14 @@ FeedCache = dict[tuple[str, str, int], tuple[JobView, str]]
 
 def build_feed(view: BatchView, feed_path: str, *, recipe_name: str = "",
                now: float | None = None, host: str | None = None,
-               cache: FeedCache | None = None) -> bytes:
+               cache: FeedCache | None = None,
+               events: Sequence[tuple[str, float]] = ()) -> bytes:
     """The RSS 2.0 document (UTF-8 bytes) for this view of the batch.
 
     ``cache`` (kept by the caller between calls) reuses the text of jobs that did not change,
     so a 1,000-job feed costs little more to rewrite than a 10-job one. The runner reuses a
     job's ``JobView`` while the job does not change, so most hits are an identity check.
+    ``events``: ``(title, when)`` of the batch's events ("Batch paused", "Queue finished").
     """
     now = time.time() if now is None else now
     host = host if host is not None else socket.gethostname()
@@ -73,6 +76,10 @@ def build_feed(view: BatchView, feed_path: str, *, recipe_name: str = "",
         _element("pubDate", formatdate(started, usegmt=True), 1) if _is_number(started) else "",
         _element("ttl", str(TTL_MINUTES), 1),
         _progress_item(view, batch_key, self_url, now),
+        *(_item(title, self_url, [("Event", title), ("Status", status),
+                                  ("When", format_time(when))],
+                "event", f"{batch_key}:event:{index}", when)
+          for index, (title, when) in enumerate(events)),
     ]
     for job in view.jobs:
         key = (batch_key, self_url, job.id)
@@ -198,6 +205,7 @@ class FeedWriter:
         self._on_problem = on_problem
         self._last_problem: str | None = None
         self._cache: FeedCache = {}
+        self._events: list[tuple[str, float]] = []
         self._cond = threading.Condition()
         self._pending: BatchView | None = None
         self._busy = False
@@ -207,7 +215,8 @@ class FeedWriter:
     def write(self, view: BatchView) -> str | None:
         """Write the feed now; None when written (or when the same failure was already reported)."""
         try:
-            data = build_feed(view, self.path, recipe_name=self.recipe_name, cache=self._cache)
+            data = build_feed(view, self.path, recipe_name=self.recipe_name, cache=self._cache,
+                              events=tuple(self._events))
             write_atomically(self.path, data)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -230,6 +239,12 @@ class FeedWriter:
                                                 daemon=True)
                 self._thread.start()
             self._cond.notify_all()
+
+    def add_event(self, title: str, view: BatchView, when: float | None = None) -> None:
+        """An event item (kept for the rest of the batch), written with ``view``."""
+        with self._cond:
+            self._events.append((title, time.time() if when is None else when))
+        self.submit(view)
 
     def flush(self, timeout: float) -> bool:
         """Wait until every submitted view is written; False on timeout."""

@@ -3,9 +3,12 @@
 ``BatchWatchers`` is an observer of the engine's port (``renderplus.batch.observers``): the
 places that compose a batch (the CLI, the add-on) pass ``watchers_factory()`` to it, and the
 batch makes one ``BatchWatchers`` per run. It hears ``JobChanged`` (``job_changed``: the feed,
-and a desktop notice per newly failed job) and ``BatchEnded`` (``batch_ended``: the final feed,
-desktop, sound, mail, then the power action), each with the batch's frozen ``BatchView``; its
-power action is the batch's ``after_batch`` action, which ``Batch.cancel`` calls off. Nothing
+and a desktop notice per newly failed job), ``BatchEnded`` (``batch_ended``: the final feed,
+desktop, sound, mail, then the power action), ``BatchPaused`` and ``QueueEnded`` (an event in
+the feed and a desktop notice each), each with the batch's frozen ``BatchView``. Notices stay
+per batch; the power action waits until nothing is queued behind the batch (the context's
+``queue_empty``), so the last batch's power setting decides. It is the batch's ``after_batch``
+action, which ``Batch.cancel`` calls off. Nothing
 here may fail or stall a batch: every notice runs with a timeout, its failure becomes one
 sentence in the batch's ``messages`` (through ``report``), and the next notice still goes out.
 Per-job failure notifications run on their own threads so the next job starts at once.
@@ -23,9 +26,11 @@ from ..batch.observers import (
     AfterBatchAction,
     BatchEnded,
     BatchEvent,
+    BatchPaused,
     JobChanged,
     ObserverContext,
     ObserverFactory,
+    QueueEnded,
 )
 from ..batch.recipe import Recipe
 from ..batch.view import BatchStatus, BatchView, JobStatus, PowerOffState
@@ -49,8 +54,10 @@ class BatchWatchers:
                  power_runner: Callable[[Sequence[str]], Any] | None = None,
                  poweroff_grace: float = 60.0, *, on_change: Callable[[], None] | None = None,
                  platform: str | None = None, notify_timeout: float = NOTIFY_TIMEOUT,
-                 mail_timeout: float = SMTP_TIMEOUT, sound_timeout: float = SOUND_TIMEOUT) -> None:
+                 mail_timeout: float = SMTP_TIMEOUT, sound_timeout: float = SOUND_TIMEOUT,
+                 queue_empty: Callable[[], bool] | None = None) -> None:
         self.recipe = recipe
+        self._queue_empty = queue_empty or (lambda: True)
         self._raw_report = report
         self._password = recipe.notifications.mail.password
         self._platform = platform
@@ -73,12 +80,16 @@ class BatchWatchers:
     # What the batch calls (the observer port)
 
     def notify(self, event: BatchEvent) -> None:
-        """The port's events: ``JobChanged`` and ``BatchEnded``; the others are not watched
-        (a failed job's notice comes from the view, as its feed entry does)."""
+        """The port's events (a failed job's notice comes from ``JobChanged``'s view, as its
+        feed entry does; ``JobFailed`` is not watched)."""
         if isinstance(event, JobChanged):
             self.job_changed(event.view)
         elif isinstance(event, BatchEnded):
             self.batch_ended(event.view)
+        elif isinstance(event, BatchPaused):
+            self.batch_paused(event.view)
+        elif isinstance(event, QueueEnded):
+            self.queue_ended(event.view)
 
     @property
     def after_batch(self) -> AfterBatchAction:
@@ -117,6 +128,26 @@ class BatchWatchers:
             self._guard("mail", self._mail, view)
         if self.recipe.poweroff.active:
             self._guard("power action", self._schedule_power, view)
+
+    def batch_paused(self, view: BatchView) -> None:
+        name = batch_title(view, self.recipe.name)
+        self._event(view, "Batch paused", f'Render+: batch "{name}" paused', outcome_text(view))
+
+    def queue_ended(self, view: BatchView) -> None:
+        name = batch_title(view, self.recipe.name)
+        self._event(view, "Queue finished", "Render+: queue finished",
+                    f'The last batch, "{name}", {view.status.value}: {outcome_text(view)}')
+
+    def _event(self, view: BatchView, title: str, summary: str, body: str) -> None:
+        """An event of its own (paused, the queue finished): an item in the feed and, when the
+        recipe asks for desktop notices, one on the desktop (its own thread: returns at once)."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._feed is not None:
+                self._feed.add_event(title, view)
+        if self.recipe.notifications.desktop:
+            self._start_notice(summary, body, "desktop notification", critical=False)
 
     @property
     def poweroff_pending(self) -> bool:
@@ -169,9 +200,10 @@ class BatchWatchers:
                 body += "\n(Further failures are listed when the batch ends.)"
             self._start_notice(summary, body)
 
-    def _start_notice(self, summary: str, body: str) -> None:
+    def _start_notice(self, summary: str, body: str, what: str = "job failure notification",
+                      critical: bool = True) -> None:
         def show() -> None:
-            self._guard("job failure notification", self._desktop, summary, body, True)
+            self._guard(what, self._desktop, summary, body, critical)
 
         thread = threading.Thread(target=show, name="renderplus-notice", daemon=True)
         self._notice_threads.append(thread)
@@ -223,6 +255,10 @@ class BatchWatchers:
         if view.status is BatchStatus.CANCELLED:
             self._report(f"No {action.lower()}: the batch was cancelled")
             return
+        if not self._queue_empty():
+            self._report(f"No {action.lower()} yet: batches are queued behind this one (the "
+                         f"last batch's power setting applies when the queue ends)")
+            return
         self._power.schedule(action)
 
     # ----------------------------------------------------------------------------------------
@@ -270,6 +306,7 @@ def watchers_factory(power_runner: Callable[[Sequence[str]], Any] | None = None,
 
     def make(context: ObserverContext) -> BatchWatchers:
         return BatchWatchers(context.recipe, context.report, power_runner=power_runner,
-                             poweroff_grace=poweroff_grace, on_change=context.changed)
+                             poweroff_grace=poweroff_grace, on_change=context.changed,
+                             queue_empty=context.queue_empty)
 
     return make

@@ -11,8 +11,12 @@ Events, and which a batch emits today:
 - ``JobFailed`` (emitted): a job ended FAILED, with the reason it failed (the job's message);
   sent right after that change's ``JobChanged``. For webhooks.
 - ``BatchEnded`` (emitted): once, after the POST_BATCH hooks, with the final view.
-- ``BatchPaused`` and ``QueueEnded`` (defined, not emitted yet): for the queue and its pause,
-  so that they add no new shape to this port.
+- ``BatchPaused`` (emitted by the pause): the batch paused; no Blender runs.
+- ``QueueEnded`` (emitted by the service's queue, ``queue_runner``): a batch that came from the
+  queue ended and nothing is left queued; after that batch's ``BatchEnded``, with its view.
+
+An observer's context says whether anything is queued behind its batch (``queue_empty``): a
+power action waits until the queue is empty, so the last batch's power setting decides.
 
 An observer may also hold something to do after the batch that can still be called off (a
 power action announced with a grace period): its ``after_batch``. ``Batch.cancel()`` calls a
@@ -65,14 +69,14 @@ class BatchEnded:
 
 @dataclass(frozen=True)
 class BatchPaused:
-    """Not emitted yet: the batch was paused (the queue's pause)."""
+    """The batch was paused: no Blender runs until it continues."""
 
     view: BatchView
 
 
 @dataclass(frozen=True)
 class QueueEnded:
-    """Not emitted yet: the queue has run every batch it held."""
+    """The queue has run every batch it held (``view``: the last batch's, after its end)."""
 
     view: BatchView
 
@@ -114,6 +118,7 @@ class ObserverContext:
     recipe: Recipe
     report: Callable[[str], None]   # a sentence for the batch's messages (and its log)
     changed: Callable[[], None]     # the observer's own state moved (a pending after-batch action)
+    queue_empty: Callable[[], bool] = lambda: True   # nothing queued behind this batch (now)
 
 
 ObserverFactory = Callable[[ObserverContext], BatchObserver]

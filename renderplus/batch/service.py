@@ -19,64 +19,36 @@ from . import ownership, process_groups, recovery
 from .executors import Executor
 from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
-from .paths import state_dir
+from .queue import QueueEntry, QueueView
+from .queue_runner import QueueRunner
 from .recipe import Recipe
 from .resume import resumable
 from .runner import Batch, stored_recipe
+from .service_errors import (
+    BatchOwnedError,
+    BatchRunningError,
+    NoRecipeError,
+    NothingToResumeError,
+    NotRunningError,
+    QueuedStartedError,
+    QueueOwnedError,
+    QueueStoreError,
+    ServiceError,
+    UnknownQueuedError,
+)
+from .service_setup import default_work_dir, open_store, with_memory_history
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
 from .store.claims import Claimant, ClaimRefused
 from .store.groups import StoredGroups
 from .view import BatchStatus, BatchView
 
+__all__ = [
+    "BatchOwnedError", "BatchRunningError", "BatchService", "NoRecipeError", "NotRunningError",
+    "NothingToResumeError", "QueueOwnedError", "QueueStoreError", "QueuedStartedError",
+    "ServiceError", "UnknownQueuedError", "default_work_dir", "open_store",
+]
 log = logging.getLogger("renderplus.batch")
 
-
-class ServiceError(Exception):
-    """A request the batch slot cannot honour now; ``str()`` is a sentence for people."""
-
-
-class BatchRunningError(ServiceError):
-    def __init__(self) -> None:
-        super().__init__("A batch is already running; cancel it or wait until it ends")
-
-
-class NoRecipeError(ServiceError):
-    def __init__(self) -> None:
-        super().__init__("No recipe submitted yet: POST one to /batch/recipe first")
-
-
-class NotRunningError(ServiceError):
-    def __init__(self) -> None:
-        super().__init__("Not running a batch right now")
-
-
-class BatchOwnedError(ServiceError):
-    """Another live Render+ owns the batch (docs/api.md, Errors): ``claim`` says which process
-    and since when."""
-
-    def __init__(self, refused: ClaimRefused) -> None:
-        super().__init__(str(refused))
-        self.claim = refused.claim
-
-
-class NothingToResumeError(ServiceError):
-    def __init__(self, why: str = "") -> None:
-        super().__init__(why or "Nothing to resume: no batch was interrupted, and the last batch "
-                                "has no failed or cancelled job")
-
-
-def default_work_dir() -> Path:
-    """The per-user state folder: uploads, the store and the logs (never /tmp, which a reboot
-    empties, and never a folder shared between the users of a machine)."""
-    return state_dir()
-
-
-def open_store(folder: str | os.PathLike[str] | None) -> tuple[BatchStore | None, str | None]:
-    """The durable store in ``folder`` (default: the state folder), or None and why not."""
-    try:
-        return BatchStore.open(Path(folder) if folder else None), None
-    except StoreError as exc:
-        return None, str(exc)
 
 
 class BatchService:
@@ -87,25 +59,28 @@ class BatchService:
                  store: BatchStore | None = None,
                  executor_factory: Callable[[Recipe], Executor] | None = None,
                  observers: Sequence[ObserverFactory] = (),
-                 claimant: Claimant | None = None) -> None:
+                 claimant: Claimant | None = None, continue_queue: bool = False) -> None:
         """``observers``: passed to every batch this slot runs (the add-on and the CLI give
         ``renderplus.around.watchers_factory()``: the feed, notices and the power action).
         ``claimant``: who owns the batches it runs (default: this process; a successor a
-        batch was handed to passes the token it was named by, see ``ownership``)."""
+        batch was handed to passes the token it was named by, see ``ownership``).
+        ``continue_queue``: a queue left by an earlier run goes on (else it is held)."""
         self.options = options or RunOptions()  # frozen; each batch keeps the one it started with
         self.work_dir = Path(work_dir) if work_dir else default_work_dir()
         self.store = store
         self.executor_factory = executor_factory  # None: this machine (local or session)
-        self.observers = tuple(observers)
+        self.queue_runner = QueueRunner(self, continue_queue)
+        self.observers = self.queue_runner.observers(observers)
         self.claimant = claimant or ownership.this_process()
         self.farm_status: Callable[[], dict[str, object]] | None = None  # for /test (--farm)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()   # the queue's hand-over resumes under it
         self._recipe: Recipe | None = None
         self._batch: Batch | None = None
         self._waiting: Batch | None = None
         if store is not None:
-            self.options = self._with_memory_history(self.options)
+            self.options = with_memory_history(self.options, store)
             self._recover()
+        self.queue_runner.start()
 
     @property
     def recipe(self) -> Recipe | None:
@@ -145,7 +120,7 @@ class BatchService:
 
     def set_options(self, options: RunOptions) -> None:
         """Options for batches started from now on; a running batch keeps its own."""
-        self.options = self._with_memory_history(options)
+        self.options = with_memory_history(options, self.store)
 
     # ---------------------------------------------------------------- the durable store
 
@@ -195,9 +170,13 @@ class BatchService:
     def _restore(self, stored: StoredBatch) -> Batch:
         """The stored batch as a ``Batch`` this slot can resume (its executor and observers)."""
         recipe = stored_recipe(stored)
-        return self._owned(Batch.restore(stored, self.store, self.options,
-                                         self._executor_for(recipe), observers=self.observers,
-                                         recipe=recipe))
+        lost = self.queue_runner.restore_secrets(stored.id, recipe)
+        batch = self._owned(Batch.restore(stored, self.store, self.options,
+                                          self._executor_for(recipe), observers=self.observers,
+                                          recipe=recipe))
+        if lost:
+            batch.report(lost)
+        return batch
 
     def _owned(self, batch: Batch) -> Batch:
         """Let ``batch`` record (and claim) itself as this slot's claimant."""
@@ -313,21 +292,6 @@ class BatchService:
         """Past batches, newest first (empty without a store)."""
         return self.store.history(limit, offset) if self.store is not None else []
 
-    def _with_memory_history(self, options: RunOptions) -> RunOptions:
-        """Let the memory gate know what each job needed last time (the store's history)."""
-        store = self.store
-        if store is None or options.memory_needed_mb is not None:
-            return options
-
-        def needed(source_file: str, job_name: str) -> float:
-            try:
-                runs = store.job_history(source_file, job_name, limit=1)
-            except StoreError:
-                return 0.0
-            return float(runs[0].peak_mem_mb or 0.0) if runs else 0.0
-
-        return options.with_changes(memory_needed_mb=needed)
-
     def load_recipe(self, recipe: Recipe) -> None:
         with self._lock:
             if self.running:
@@ -341,12 +305,14 @@ class BatchService:
             if self._recipe is None:
                 raise NoRecipeError()
             self._drop_interrupted()
-            batch = self._owned(Batch(self._recipe, self.options,
-                                      self._executor_for(self._recipe), self.store,
-                                      observers=self.observers))
-            self._batch = batch
+            batch = self._batch = self._new_batch(self._recipe)
             batch.start()
             return batch
+
+    def _new_batch(self, recipe: Recipe) -> Batch:
+        """A batch of this slot; its secrets are kept beside the store until it ends."""
+        return self.queue_runner.keep_secrets(self._owned(Batch(
+            recipe, self.options, self._executor_for(recipe), self.store, observers=self.observers)))
 
     def _drop_interrupted(self) -> None:
         """A new batch starts instead of resuming the interrupted one: it stops being offered
@@ -389,11 +355,39 @@ class BatchService:
         view = self.view()
         return view.to_json() if view is not None else None
 
+    # ---------------------------------------------------------------- the queue (queue_runner)
+
+    def enqueue(self, recipe: Recipe) -> QueueEntry:
+        """Starts at once when no batch runs or is paused and the queue is not held."""
+        return self.queue_runner.enqueue(recipe)
+
+    def queue_view(self) -> QueueView:
+        return self.queue_runner.view()
+
+    def move_queued(self, queue_id: int, position: int) -> QueueView:
+        return self.queue_runner.move(queue_id, position)   # 0 = next, past the end = last
+
+    def drop_queued(self, queue_id: int) -> None:
+        self.queue_runner.drop(queue_id)   # QueuedStartedError once it is the current batch
+
+    def hold_queue(self) -> QueueView:
+        return self.queue_runner.hold()
+
+    def continue_queue(self) -> QueueView:
+        return self.queue_runner.go_on()
+
+    @property
+    def stopping(self) -> bool:
+        return self.queue_runner.stopping
+
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Cancel a running batch (and any pending power-off) and wait for it to end."""
+        """Cancel a running batch (and any pending power-off) and wait for it to end; the queue
+        stays, held, and no queued batch starts."""
+        self.queue_runner.stop()
         batch = self._batch
         if batch is not None:
             running = batch.running   # a shown, never started batch (interrupted) never ends
             batch.cancel()
             if running:
                 batch.wait(timeout)
+        self.queue_runner.stopped()

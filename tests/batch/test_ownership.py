@@ -164,7 +164,8 @@ def test_the_upgrade_keeps_a_running_batch_with_its_live_owner(tmp_path: Path) -
         dead = store.create_batch("dead", "{}", "/", dead_owner(), status=BatchStatus.RUNNING)
     conn = sqlite3.connect(tmp_path / STORE_FILE)    # back to a store written before claims
     conn.execute("DROP TABLE claims")
-    conn.execute("DROP TABLE IF EXISTS process_groups")   # a later version's table
+    for later in ("process_groups", "queued_batches", "queue_state"):   # later versions' tables
+        conn.execute(f"DROP TABLE IF EXISTS {later}")
     conn.execute("UPDATE schema_version SET version = 1")
     conn.commit()
     conn.close()

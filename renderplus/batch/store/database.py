@@ -262,7 +262,18 @@ class BatchStore:
         """The recorded owner of ``subject`` (alive or not), or None when nobody claimed it."""
         return self._read(lambda conn: claims.read(conn, subject))
 
+    def write(self, action: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``action`` on the writer in one transaction (joins an open one): the queue's
+        table (``queue_table``) keeps its SQL in its own module, as claims do."""
+        with self.transaction():
+            conn = self._live(self._writer)
+            return self._decoded(lambda: action(conn))
+
     # ------------------------------------------------------------------------ reading
+
+    def read(self, query: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``query`` on one consistent snapshot (``write``'s reading twin)."""
+        return self._read(query)
 
     def frames(self, batch_id: int, job_id: int) -> dict[int, StoredFrame]:
         """The job's recorded frames, by frame number."""

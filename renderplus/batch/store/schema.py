@@ -89,6 +89,23 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                owner_boot_id TEXT,
                owner_start_ticks INTEGER) WITHOUT ROWID""",
     ),
+    # The queue of batches behind the current one (store/queue_table.py): the recipe as the
+    # store keeps every recipe (secrets redacted; batch/secrets.py keeps those), its place
+    # (0 = next; NULL once taken out to start) and the stored batch it became; whether it is held.
+    4: (
+        """CREATE TABLE queued_batches (
+               id INTEGER PRIMARY KEY AUTOINCREMENT,
+               name TEXT NOT NULL,
+               recipe_json TEXT NOT NULL,
+               base_dir TEXT NOT NULL,
+               jobs INTEGER NOT NULL,
+               position INTEGER,
+               added REAL NOT NULL,
+               batch_id INTEGER)""",
+        """CREATE TABLE queue_state (
+               id INTEGER PRIMARY KEY CHECK (id = 1),
+               held INTEGER NOT NULL DEFAULT 0)""",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -39,6 +39,8 @@ class StoreWriter:
         self.store = store
         self.batch_id: int | None = None
         self.claimant: Claimant | None = None   # None: ownership.this_process()
+        # run inside the transaction that records a new batch (the queue links its entry)
+        self.on_create: Callable[[BatchStore, int], None] | None = None
         self.retry_every = retry_every
         self._report = report
         self._lock = threading.RLock()
@@ -58,6 +60,8 @@ class StoreWriter:
                 batch_id = store.create_batch(recipe.name, recipe.to_json(redact=True),
                                               recipe.base_dir or "", Owner.current(), jobs=jobs)
                 store.take_claim(f"batch:{batch_id}", self.owner())
+                if self.on_create is not None:
+                    self.on_create(store, batch_id)
                 return batch_id
 
         notes: list[str] = []
