@@ -1,8 +1,8 @@
 """The batch slot's refusals as HTTP answers (docs/api.md, Errors).
 
 Every ``ServiceError`` carries a sentence for people (``str()``), which becomes the answer's
-``status``; the code comes from the error's ``http_status`` attribute when it has one, else from
-``HTTP_STATUS`` by class name (so this module needs none of the classes imported), else 409: a
+``status``; the code comes from the error's ``http_status`` or ``status`` attribute (the batch
+slot's errors carry ``status``) when it has one, else from ``HTTP_STATUS`` by class name (so this module needs none of the classes imported), else 409: a
 request the batch slot cannot honour *now*.
 """
 
@@ -25,14 +25,17 @@ HTTP_STATUS: dict[str, int] = {
     "BatchEndedError": 409,      # adding jobs to an ended batch, or while the server stops
     "JobNotQueuedError": 409,    # moving or skipping a running or ended job
     "QueuedStartedError": 409,   # DELETE /queue/{id} of the batch that just became current
+    "QueueOwnedError": 409,      # another live Render+ runs this store's queue
+    "QueueStoreError": 503,      # the store holding the queue cannot be read or written
 }
 
 
 def http_status(exc: Exception) -> int:
     """The HTTP status code for a refusal of the batch slot (or of the engine's edits)."""
-    code = getattr(exc, "http_status", None)
-    if isinstance(code, int) and 400 <= code < 600:
-        return code
+    for attribute in ("http_status", "status"):
+        code = getattr(exc, attribute, None)
+        if isinstance(code, int) and 400 <= code < 600:
+            return code
     for kind in type(exc).__mro__:
         if kind.__name__ in HTTP_STATUS:
             return HTTP_STATUS[kind.__name__]
@@ -43,7 +46,7 @@ def service_error_answer(exc: Exception, **extra: Any) -> Any:
     """The JSON error answer for ``exc``: its sentence as ``status``, plus ``owner`` for a batch
     another live Render+ owns (docs/api.md, One owner per batch)."""
     claim = getattr(exc, "claim", None)
-    if claim is not None and type(exc).__name__ == "BatchOwnedError":
+    if claim is not None and any(kind.__name__ == "BatchOwnedError" for kind in type(exc).__mro__):
         extra["owner"] = ownership.describe(claim)
     return error_answer(http_status(exc), str(exc), **extra)
 
