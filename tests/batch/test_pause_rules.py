@@ -1,11 +1,13 @@
 """The pause's rules without Blender: the request (when, upgrades), where a stopped job goes back
-in the order, the paused exit's outcome, the poll's ``pausing`` key, the stop file, and the
-answers of a batch and a service that cannot pause or continue (docs/engine-api.md, Pause)."""
+in the order, the paused exit's outcome, the poll's ``pausing`` key, the stop file, the answers
+of a batch and a service that cannot pause or continue, and a crash during a pause (a fake
+Blender) (docs/engine-api.md, Pause)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,7 @@ from renderplus.batch.script_paths import OVERRIDE_SCRIPT
 from renderplus.batch.service import BatchService, NotRunningError
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus
 from tests.batch.conftest import make_recipe
+from tests.waiting import wait_for
 
 
 def request(when: str) -> PauseRequest:
@@ -144,3 +147,37 @@ def test_a_service_without_a_running_batch_says_so(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         service.pause("whenever")
     assert service.paused is False
+
+
+# ------------------------------------------------------------------ a crash during a pause (fake Blender)
+
+def test_a_crash_while_pausing_is_not_retried_and_the_job_waits(tmp_path: Path, fake_blender: Any) -> None:
+    """Real Blender cannot crash on demand: this one writes frame 1, then dies (exit 1) as soon
+    as the pause's stop file appears instead of stopping cleanly. The retry waits: the job is
+    QUEUED again with its frame, and the batch PAUSED."""
+    calls, frame = tmp_path / "calls", tmp_path / "f_0001.png"
+    fake = fake_blender(f"""
+        open({str(calls)!r}, "a").write("run\\n")
+        open({str(frame)!r}, "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(32) + b"IEND\\xaeB`\\x82")
+        print({format_marker("frame", frame=1, path=str(frame))!r}, flush=True)
+        while not os.path.exists(os.environ["RENDERPLUS_STOP_FILE"]):
+            time.sleep(0.01)
+        print("Segmentation fault", flush=True)
+        sys.exit(1)
+    """)
+    (tmp_path / "a.blend").write_bytes(b"BLENDER")
+    recipe = make_recipe([{"blend_file": str(tmp_path / "a.blend"), "animated": True,
+                           "frame_start": 1, "frame_end": 3}, {"blend_file": str(tmp_path / "a.blend")}],
+                         blender_bin=fake, settings={"retries": 2, "session_reuse": False})
+    batch = Batch(recipe)
+    batch.start()
+    wait_for(lambda: batch.view().job(0).frames_done == 1, timeout=30, interval=0.02)
+    assert batch.pause("frame")
+    wait_for(lambda: batch.status is BatchStatus.PAUSED, timeout=30, interval=0.02)
+    job = batch.view().job(0)
+    assert job.status is JobStatus.QUEUED and job.frames_done == 1
+    assert any("exit code 1" in message for message in job.messages), job.messages
+    assert calls.read_text() == "run\n"          # not retried while pausing
+    assert batch.view().job(1).status is JobStatus.QUEUED
+    assert batch.cancel() and batch.wait(30)
+    assert [j.status for j in batch.view().jobs] == [JobStatus.CANCELLED] * 2
