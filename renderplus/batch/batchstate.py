@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .jobstate import JobState
+from .pause import PauseRequest
 from .recipe import Recipe
 from .view import (
     BatchStatus,
@@ -56,6 +57,7 @@ class BatchState:
         self._view: tuple[tuple[int, int], BatchView] | None = None
         self.done = threading.Event()
         self.cancel_asked = threading.Event()            # the batch is being cancelled
+        self.pause: PauseRequest | None = None           # a pause under way (pause.py's rules)
         self.past_rendertime: dict[int, float] = {}      # from the store's history, for ETAs
         self.poweroff: Callable[[], PowerOffState | None] = lambda: None
 
@@ -155,6 +157,7 @@ class BatchState:
             poweroff=self.poweroff(),
             resumable=self.resumable,
             revision=self._revision,
+            pausing=self.pause.when if self.pause is not None else None,
         )
 
     def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:

@@ -76,6 +76,14 @@ class ExecutorChoice:
         with self._lock:
             return tuple(self._used)
 
+    def end_idle(self) -> None:
+        """End what the executors keep idle (a Blender session; ``end_idle`` where an executor
+        has one) and wait for it: a paused batch leaves no Blender. They take jobs again."""
+        for executor in self.used:
+            end = getattr(executor, "end_idle", None)
+            if callable(end):
+                end()
+
     def close(self) -> None:
         """Close every executor handed out (idempotent, as ``Executor.close`` is)."""
         for executor in self.used:

@@ -4,7 +4,10 @@ and store frames, retry crashes, end jobs.
 ``JobLoop`` is given what it uses: the batch's state, the order its jobs start in (a
 ``RunOrder``: data, which the queue will change), the executor choice (which executor runs
 each job), the store writer, the hooks and ``BatchChanges`` (its status setter). Everything here
-runs in the batch's one thread, but ``cancel_job`` and ``cancel_running`` (any thread).
+runs in the batch's one thread, but ``cancel_job``, ``cancel_running`` and ``pause_running``
+(any thread). While a pause is under way (``state.pause``) no job starts, and ``run`` returns
+once the running jobs have ended or stopped; a job stopped for the pause is QUEUED again at the
+front of the order, its frames kept, not retried, without its POST_JOB hook.
 Executors post events from their own threads into an ``EventQueue`` this thread drains
 (``eventqueue``: never blocking, bounded by folding superseded progress lines).
 """
@@ -16,7 +19,9 @@ import logging
 import os
 import queue
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from . import outcome, outputs
 from .batch_hooks import BatchHooks
@@ -37,14 +42,16 @@ from .executors import (
     Started,
 )
 from .frame_previews import FramePreviews
+from .frame_written import record_frame
 from .jobstate import JobState
 from .markers import MARKER_PREFIX, OVERRIDE_EXIT_CODE, format_marker, parse_marker
 from .options import RunOptions, child_environment, choose_blender
 from .order import RunOrder
 from .parser import JobProgress
 from .paths import TEMP_VARS, job_temp_dir
+from .pause import STOP_FILE_VAR, put_back_index, stop_file
 from .runlog import work_dir
-from .slots import SlotPlan, available_memory_mb, memory_wait_reason, plan_slot
+from .slots import MemoryGate, SlotPlan, plan_slot
 from .store import StoreWriter
 from .view import BatchStatus, JobStatus
 
@@ -71,15 +78,18 @@ class JobLoop:
         self._running_on: dict[int, Executor] = {}     # each active job's executor
         self._free_slots = list(range(state.slots))
         self._slot_of: dict[int, int] = {}
-        self._memory_note: int | None = None
+        self._memory = MemoryGate(self.recipe, options.memory_needed_mb, options.memory_floor_mb,
+                                  changes.report)
+        self._held: set[int] = set()                   # jobs a pause put back in the order
         self.previews = FramePreviews(self.log.write, child_environment(options, {}))
 
     def run(self) -> None:
         """Start jobs in the run order while their executors take them; return when every job
-        has ended (or, cancelled, was marked CANCELLED)."""
-        while len(self.order) or self._active:
+        has ended (or, cancelled, was marked CANCELLED), or, pausing, the running ones have."""
+        self._held.clear()
+        while (len(self.order) and not self._pausing) or self._active:
             waiting_for_memory = False
-            while (job_id := self.order.peek()) is not None:
+            while not self._pausing and (job_id := self.order.peek()) is not None:
                 job = self.state.jobs[job_id]
                 executor = self.executors.for_job(job.job)
                 capacity = executor.capacity  # read before the queued ends: see _submit
@@ -95,7 +105,7 @@ class JobLoop:
                     if job.status is JobStatus.QUEUED:
                         self.changes.set_status(job, JobStatus.CANCELLED)
                     continue
-                if self._must_wait_for_memory(job):
+                if self._memory.must_wait(job.job, list(self._active)):
                     waiting_for_memory = True
                     break
                 self.order.remove(job_id)
@@ -104,7 +114,22 @@ class JobLoop:
                 with contextlib.suppress(queue.Empty):  # then look at the free memory again
                     self._apply(self._events.get(timeout=2.0 if waiting_for_memory else None))
 
-    # ---------------------------------------------------------------- cancel (any thread)
+    @property
+    def _pausing(self) -> bool:
+        """A pause is under way (a cancel beside it wins: its queued jobs end CANCELLED)."""
+        return self.state.pause is not None and not self.state.cancel_asked.is_set()
+
+    def _stops_for_pause(self) -> bool:  # running jobs stop too (now, frame)
+        return self._pausing and self.state.pause is not None and self.state.pause.stops_jobs
+
+    # ---------------------------------------------------------------- cancel, pause (any thread)
+
+    def pause_running(self, when: str) -> None:
+        """Ask every active job's executor to stop it for a pause (``now`` or ``frame``)."""
+        with self.state.lock:
+            active = list(self._running_on.items())
+        for job_id, executor in active:
+            executor.pause(job_id, when, self.options.kill_grace)
 
     def cancel_running(self) -> None:
         """Ask every active job's executor to end it (the batch is being cancelled)."""
@@ -140,23 +165,6 @@ class JobLoop:
 
     # ---------------------------------------------------------------- starting a job
 
-    def _must_wait_for_memory(self, job: JobState) -> bool:
-        """True while free memory is too low to start ``job`` beside the running jobs."""
-        if not self._active:
-            return False  # an idle batch never waits: no history query, no /proc read
-        needed_mb = self.options.memory_needed_mb
-        needed = needed_mb(self.recipe.resolve(job.job.source_file),
-                           job.job.display_name) if needed_mb else 0.0
-        reason = memory_wait_reason(needed, self.options.memory_floor_mb, list(self._active),
-                                    available_memory_mb())
-        if reason is None:
-            return False
-        if self._memory_note != job.id:
-            self._memory_note = job.id
-            self.changes.report(f"Job {job.id} ({job.job.display_name}) waits for a running job "
-                                f"to end: {reason}")
-        return True
-
     def _begin_job(self, job: JobState, executor: Executor) -> None:
         """PRE_JOB hooks, checks, then hand the job to its executor (or end it here)."""
         spec = job.job
@@ -171,6 +179,9 @@ class JobLoop:
             return
         if not hooks_ok:
             self._end_job(job, JobStatus.FAILED, "PRE_JOB hook failed: job not rendered")
+            return
+        if self._stops_for_pause():
+            self._put_back(job, "Paused before rendering")
             return
         source = self.recipe.resolve(spec.source_file)
         if not os.path.isfile(source):
@@ -208,7 +219,8 @@ class JobLoop:
         job.outputs_file = os.path.join(job.workdir, "outputs.txt")
         Path(job.outputs_file).write_text("".join(p + "\n" for ps in job.done.values() for p in ps))
         tmp = job.workdir
-        env = child_environment(self.options, {**dict.fromkeys(TEMP_VARS, tmp), **slot.env})
+        env = child_environment(self.options, {**dict.fromkeys(TEMP_VARS, tmp), **slot.env,
+                                               STOP_FILE_VAR: stop_file(tmp)})
         launch = JobLaunch(spec.id, command, env, job.workdir)
         with self.state.lock:
             self._active[spec.id] = job
@@ -228,6 +240,8 @@ class JobLoop:
         self.store.job(spec.id, handle=job.handle, attempts=job.attempts)
         if job.cancel_requested or self.state.cancel_asked.is_set():
             executor.cancel(spec.id, self.options.kill_grace)
+        elif self._stops_for_pause() and (pause := self.state.pause) is not None:
+            executor.pause(spec.id, pause.when, self.options.kill_grace)  # asked while starting
 
     def _take_slot(self, job_id: int) -> SlotPlan:
         index = self._free_slots.pop(0) if self._free_slots else 0
@@ -281,33 +295,14 @@ class JobLoop:
         # what names the frame's files: always read it.
         marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None
         if marker is not None and marker.get("event") == "frame":
-            self._on_frame(job, marker)
+            record_frame(job, marker, self.store, self.state.lock,
+                         lambda path, look: self._ask_preview(job, path, look))
         if changed:
             self.state.changed()
 
-    def _on_frame(self, job: JobState, marker: dict[str, object]) -> None:
-        """A frame was written: verify its files, store them, tell the hooks' outputs file."""
-        frame, path = marker.get("frame"), marker.get("path")
-        if not isinstance(frame, int) or not isinstance(path, str):
-            return
-        extra = [p for p in marker.get("files") or [] if isinstance(p, str)]  # type: ignore[attr-defined]
-        stamps = self.store.frame(job.id, frame, [path, *extra])
-        if stamps:
-            job.done[frame] = [s.path for s in stamps]
-        if extra:
-            with self.state.lock:
-                job.add_extra_outputs(extra)
-        if job.outputs_file:
-            _append_lines(job.outputs_file, [path, *extra])
-        self._ask_preview(job, marker, [s.path for s in stamps])
-
-    def _ask_preview(self, job: JobState, marker: dict[str, object], verified: list[str]) -> None:
-        """A verified frame a browser cannot show: its preview, by the frame reader of the
-        Blender that rendered it (frame_previews; never waits)."""
-        look, path = marker.get("preview"), marker.get("path")
-        if isinstance(look, dict) and path in verified:
-            blender = choose_blender(self.recipe, self.options.blender_bin, job.job)
-            self.previews.ask(str(path), blender, look)
+    def _ask_preview(self, job: JobState, path: str, look: Mapping[str, Any]) -> None:
+        """By the frame reader of the Blender that rendered it (frame_previews)."""
+        self.previews.ask(path, choose_blender(self.recipe, self.options.blender_bin, job.job), look)
 
     def _on_exit(self, job: JobState, event: Exited) -> None:
         with self.state.lock:
@@ -325,11 +320,16 @@ class JobLoop:
         assert job.progress is not None
         cancelled = event.cancelled and (job.cancel_requested or self.state.cancel_asked.is_set())
         result = outcome.decide(job.progress, len(job.job.frames), event.returncode,
-                                cancelled=cancelled, crash_note=crash)
+                                cancelled=cancelled, crash_note=crash, paused=event.paused)
         message = result.message
         if event.detail and message:
             message = f"{message} ({event.detail})"
-        if result.status is JobStatus.FAILED and result.retry and self._retryable(job, event):
+        retry = result.status is JobStatus.FAILED and result.retry and self._retryable(job, event)
+        if result.status is JobStatus.QUEUED or (retry and self._pausing):  # a retry waits too
+            job.attempts -= 1 if event.paused else 0   # a pause costs no attempt
+            self._put_back(job, message or "Paused")
+            return
+        if retry:
             self._retry(job, message or "failed")
             return
         self._end_job(job, result.status, message)
@@ -368,6 +368,19 @@ class JobLoop:
         self.changes.set_status(job, status, message)
         if status is not JobStatus.CANCELLED and not self.state.cancel_asked.is_set():
             self.hooks.run_job("POST_JOB", job)
+        self._let_go(job)
+
+    def _put_back(self, job: JobState, message: str) -> None:
+        """Stopped by a pause: QUEUED again, its frames kept, no POST_JOB; back at the front of
+        the order, with the other jobs the pause stopped, in the order they started."""
+        self.changes.set_status(job, JobStatus.QUEUED, message)
+        self._let_go(job)
+        self.order.add(job.id, put_back_index(self.order, self._held, job.id,
+                                              lambda i: self.state.jobs[i].started or 0.0))
+        self._held.add(job.id)
+
+    def _let_go(self, job: JobState) -> None:
+        """The job no longer runs: its executor, slot and temp folder are let go."""
         with self.state.lock:
             self._active.pop(job.id, None)
             self._running_on.pop(job.id, None)
@@ -384,8 +397,3 @@ class JobLoop:
             else:
                 self.log.write(f"[job {job.id}] temp folder kept: {job.workdir}")
             job.workdir = None
-
-
-def _append_lines(path: str, lines: list[str]) -> None:
-    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as stream:
-        stream.write("".join(line + "\n" for line in lines))

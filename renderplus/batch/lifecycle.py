@@ -1,4 +1,5 @@
-"""A batch's lifecycle: start it, run it (PRE_BATCH, the jobs, POST_BATCH), cancel it, end it.
+"""A batch's lifecycle: start it, run it (PRE_BATCH, the jobs, POST_BATCH), pause and continue
+it, cancel it, end it.
 
 ``BatchLifecycle`` owns the batch's thread and the order of its phases; the jobs themselves
 are the job loop's (``jobloop``). Threading: ``run()`` works in one thread (``start()`` makes
@@ -10,6 +11,13 @@ CANCELLED, and calls off a power action still pending after it. A bug inside the
 itself and ends the batch CANCELLED rather than leaving it RUNNING forever. A stored batch that
 another live Render+ owns (``ownership``) is not resumed: the batch ends CANCELLED at once,
 saying by whom, and leaves the store to its owner. Its end releases the batch's claim.
+
+A pause (``pause``: the request's rules are pause.py's) is stored at once (the store says
+PAUSED from then on, so a kill -9 restarts it PAUSED); the loop starts no job and returns once
+the running ones ended or stopped; then the idle Blender sessions and the frame reader end and
+the batch is PAUSED (``BatchPaused``), its thread gone. ``resume_paused`` continues it in place
+in a new thread (PRE_JOB hooks again, no PRE_BATCH; the same log); one restored PAUSED from the
+store takes its record over first, as a resume does. A PAUSED batch cancelled ends CANCELLED.
 """
 
 from __future__ import annotations
@@ -24,11 +32,13 @@ from .batch_hooks import BatchHooks
 from .batchstate import BatchState
 from .changes import BatchChanges
 from .executor_choice import ExecutorChoice
+from .frame_previews import FramePreviews
 from .jobloop import JobLoop
-from .observers import BatchEnded, ObserverContext, ObserverFactory, Observers
-from .options import RunOptions
+from .observers import BatchEnded, BatchPaused, ObserverContext, ObserverFactory, Observers
+from .options import RunOptions, child_environment
 from .order import RunOrder
 from .paths import remove_stale_temp_dirs
+from .pause import PauseRequest, check_when
 from .resume import Restored, open_record
 from .store.claims import ClaimRefused
 from .view import BatchStatus, JobStatus
@@ -71,15 +81,53 @@ class BatchLifecycle:
         state = self.state
         with state.lock:
             running = state.status is BatchStatus.RUNNING
-            if running:
+            paused = state.status is BatchStatus.PAUSED and not state.cancel_asked.is_set()
+            if running or paused:
                 state.cancel_asked.set()
             loop = self.loop
+            if paused:  # ends in a thread: the observers hear BatchEnded, which may take a while
+                self._thread = threading.Thread(target=self._end_paused, name="renderplus-batch",
+                                                daemon=True)
+                self._thread.start()
+                return True
         if running:
             self.hooks.stop()
             if loop is not None:
                 loop.cancel_running()
             return True
         return self.changes.observers.cancel_pending()
+
+    def pause(self, when: str) -> bool:
+        """Pause the running batch (module docstring); False when it does not run, is being
+        cancelled, or a pause as strong is under way. ValueError for an unknown ``when``."""
+        request = PauseRequest(check_when(when), time.time())
+        state = self.state
+        with state.lock:
+            if state.status is not BatchStatus.RUNNING or state.cancel_asked.is_set() \
+                    or not request.stronger_than(state.pause):
+                return False
+            state.pause = request
+            loop = self.loop
+            # under the lock: the batch's end sets its status under it, and is written after
+            self.changes.store.batch(status=BatchStatus.PAUSED)
+        self.changes.report(request.sentence)
+        if loop is not None and request.stops_jobs:
+            loop.pause_running(request.when)
+        return True
+
+    def resume_paused(self) -> bool:
+        """Continue a PAUSED batch in place, in a new thread; False unless PAUSED."""
+        state = self.state
+        with state.lock:
+            if state.status is not BatchStatus.PAUSED or state.cancel_asked.is_set():
+                return False
+            state.status = BatchStatus.RUNNING
+            if self.loop is not None:   # else restored from the store: run() takes it over
+                self.changes.store.batch(status=BatchStatus.RUNNING)
+            self._thread = threading.Thread(target=self.run if self.loop is None else self._go_on,
+                                            name="renderplus-batch", daemon=True)
+            self._thread.start()
+        return True
 
     def cancel_job(self, job_id: int) -> bool:
         """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
@@ -137,10 +185,28 @@ class BatchLifecycle:
         with state.lock:
             self.loop = loop
         self.changes.job_state_changed()
+        restored = self.restored
+        return self._go(loop, pre_batch=restored is None or restored.stored.status is not BatchStatus.PAUSED)
+
+    def _go_on(self) -> BatchStatus:
+        """The paused batch's loop again (its order, its log, its observers)."""
+        loop = self.loop
+        assert loop is not None
+        loop.previews = FramePreviews(self.changes.log.write, child_environment(self.options, {}))
+        self.changes.log.section("batch continued")
+        self.changes.report("Continued after the pause: only the missing frames render")
+        self.changes.job_state_changed()
+        return self._go(loop, pre_batch=False)
+
+    def _go(self, loop: JobLoop, pre_batch: bool) -> BatchStatus:
+        state = self.state
+        paused = False
         try:
-            self.hooks.run_batch("PRE_BATCH")
+            if pre_batch:
+                self.hooks.run_batch("PRE_BATCH")
             loop.run()
-            if not state.cancel_asked.is_set():
+            paused = self._paused(loop)
+            if not paused and not state.cancel_asked.is_set():
                 self.hooks.run_batch("POST_BATCH")
         except Exception as exc:  # a bug must not leave a batch RUNNING forever
             log.exception("batch crashed")
@@ -151,8 +217,52 @@ class BatchLifecycle:
                 if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
                     self.changes.set_status(job, JobStatus.CANCELLED)
         finally:
-            self._finish()
+            if not paused:
+                self._finish()
         return state.status
+
+    def _paused(self, loop: JobLoop) -> bool:
+        """After a loop a pause stopped: end the idle Blenders, then PAUSED. False when there
+        is nothing to pause (every job had ended) or a cancel came meanwhile."""
+        state = self.state
+        with state.lock:
+            if state.pause is None or not len(loop.order):
+                state.pause = None
+                return False
+        if not state.cancel_asked.is_set():
+            self.executors.end_idle()   # a session left idle by the pause ends: no Blender stays
+            loop.previews.close()
+        with state.lock:
+            cancelled = state.cancel_asked.is_set()
+            if not cancelled:
+                state.status, state.pause, state.current = BatchStatus.PAUSED, None, None
+                self.changes.store.batch(status=BatchStatus.PAUSED)
+        if cancelled:   # came while the pause ended the loop: the jobs it left end too
+            self._cancel_queued("Cancelled")
+            return False
+        self.changes.store.flush()
+        self.changes.log.section("batch PAUSED")
+        self.changes.job_state_changed()
+        self.changes.observers.notify(BatchPaused(state.view()))
+        return True
+
+    def _end_paused(self) -> None:
+        """A PAUSED batch cancelled: its queued jobs and then itself end CANCELLED (one restored
+        from the store takes its record over first, unless another live Render+ owns it)."""
+        restored = self.restored
+        if self.loop is None and restored is not None:
+            try:
+                self.changes.store.attach(restored.stored.id, restored.stored.name)
+            except ClaimRefused as exc:
+                self._refused(str(exc))
+                return
+        self._cancel_queued("Cancelled while paused")
+        self._finish()
+
+    def _cancel_queued(self, message: str) -> None:
+        for job in self.state.jobs:
+            if job.status is JobStatus.QUEUED:
+                self.changes.set_status(job, JobStatus.CANCELLED, message)
 
     def _refused(self, sentence: str) -> BatchStatus:
         """End without rendering and without writing the store, which the owner writes."""

@@ -15,6 +15,9 @@ A line is ``MARKER_PREFIX`` followed by a JSON object with an ``event`` key:
   ``preview``: the scene's colour management, for its preview (``frame_reader``).
 - ``{"event": "error", "message": "Camera 'Cam2' not found in scene 'Scene'"}``: the job
   cannot render as asked; the script then exits with ``OVERRIDE_EXIT_CODE``.
+
+A job asked to pause after the frame (``pause``: its stop file exists) exits with
+``PAUSED_EXIT_CODE`` right after the frame marker of the frame it wrote.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 MARKER_PREFIX = "RENDERPLUS> "
 OVERRIDE_EXIT_CODE = 17
+PAUSED_EXIT_CODE = 75   # EX_TEMPFAIL: stopped on request, the rest renders later
 
 
 def format_marker(event: str, **fields: Any) -> str:

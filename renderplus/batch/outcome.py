@@ -1,4 +1,5 @@
-"""How a job's render ended: FINISHED, FAILED with a reason people can act on, or CANCELLED.
+"""How a job's render ended: FINISHED, FAILED with a reason people can act on, CANCELLED, or
+QUEUED again (stopped for a pause: the rest renders when the batch continues).
 
 The reason names what went wrong (Blender's own errors, a known fatal GPU/driver/memory
 message, the last meaningful lines of output when nothing better is known, Blender's crash
@@ -39,10 +40,17 @@ class Outcome:
 
 
 def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled: bool,
-           crash_note: str = "") -> Outcome:
-    """The job's status from its exit and what its output said."""
+           crash_note: str = "", paused: bool = False) -> Outcome:
+    """The job's status from its exit and what its output said. ``paused``: the executor
+    confirmed it stopped for a pause (a job that wrote every frame first still finishes)."""
     if cancelled:
         return Outcome(JobStatus.CANCELLED, "Cancelled while rendering")
+    if paused:
+        if progress.frames_done < expected_frames:
+            return Outcome(JobStatus.QUEUED, f"Paused with {progress.frames_done} of "
+                           f"{expected_frames} frames written: the rest renders when the batch "
+                           "continues", retry=False)
+        code = 0  # stopped (exit or signal) after its last frame: it is done
     if progress.fatal_kind is FatalKind.UNREADABLE_FILE:
         reason = unreadable_blend_reason(progress.fatal_message or "")
         return Outcome(JobStatus.FAILED, f"The .blend file cannot be read: {reason} (not retried: "

@@ -101,12 +101,14 @@ def owner_of(store: BatchStore, subject: str) -> Claim | None:
 
 def running_elsewhere(store: BatchStore, claimant: Claimant | None = None) -> str | None:
     """The refusal sentence for the store's last batch when another live process than
-    ``claimant`` runs it; None when it is not running, or ours, or the store cannot be read."""
+    ``claimant`` runs it (or holds it PAUSED); None when it is not running, or ours, or the
+    store cannot be read."""
     try:
         stored = store.latest()
     except StoreError:
         return None
-    if stored is None or stored.status is not BatchStatus.RUNNING or stored.claim is None:
+    if stored is None or stored.status not in (BatchStatus.RUNNING, BatchStatus.PAUSED) \
+            or stored.claim is None:
         return None
     if not stored.claim.busy() or stored.claim.belongs_to(claimant or this_process()):
         return None

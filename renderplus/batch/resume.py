@@ -1,11 +1,12 @@
 """A batch read back from the store, and the store's side of a batch that starts running.
 
 ``restore_state`` shows a stored batch as it stood: an interrupted one CANCELLED and
-``resumable``, each job with its statuses, messages and the frames it recorded (done count,
-outputs, progress). ``open_record`` runs when a batch starts: it creates the batch in the store,
-or takes over the stored one being resumed (its unfinished jobs queued again with only their
-still verified frames counted done; a movie restarts whole), and reads each queued job's past
-render time for the ETAs. A resume verifies the frames of finished jobs too: a finished job
+``resumable``, a PAUSED one PAUSED (its jobs a kill -9 caught pausing QUEUED again), each job
+with its statuses, messages and the frames it recorded (done count, outputs, progress).
+``open_record`` runs when a batch starts: it creates the batch in the store, or takes over the
+stored one being resumed (its unfinished jobs queued again with only their still verified
+frames counted done; a movie restarts whole), and reads each queued job's past render time for
+the ETAs. A resume verifies the frames of finished jobs too: a finished job
 whose recorded frame is gone or changed on disk is queued again for those frames only
 (``lost_frames``), saying which.
 """
@@ -50,7 +51,11 @@ def restore_state(state: BatchState, stored: StoredBatch, store: BatchStore | No
         job.status, job.started, job.finished = saved.status, saved.started, saved.finished
         job.messages, job.attempts = list(saved.messages), saved.attempts
         job.handle = saved.handle
-        if saved.status is JobStatus.RUNNING:  # its Render+ died under it
+        if saved.status is JobStatus.RUNNING and stored.status is BatchStatus.PAUSED:
+            job.status = JobStatus.QUEUED   # its Render+ died while the batch paused
+            job.add_message("Paused: Render+ stopped while this job rendered; its missing "
+                            "frames render when the batch continues")
+        elif saved.status is JobStatus.RUNNING:  # its Render+ died under it
             job.status = JobStatus.CANCELLED
             job.add_message("Interrupted: Render+ stopped while this job rendered; "
                             "resume renders its missing frames")

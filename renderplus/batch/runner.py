@@ -165,8 +165,27 @@ class Batch:
         return self.lifecycle.run()
 
     def cancel(self) -> bool:
-        """Cancel the batch (and a power-off still pending after it); False if nothing to cancel."""
+        """Cancel the batch, running or PAUSED (and a power-off still pending after it); False
+        if nothing to cancel."""
         return self.lifecycle.cancel()
+
+    def pause(self, when: str) -> bool:
+        """Pause the running batch: ``"now"`` (every Blender ends at once), ``"frame"`` (each
+        running job after the frame it is writing) or ``"job"`` (after the running jobs);
+        then PAUSED (docs/engine-api.md, Pause). False when it does not run, or a pause as
+        strong is under way (a stronger one upgrades it); ValueError for an unknown ``when``."""
+        return self.lifecycle.pause(when)
+
+    @property
+    def pausing(self) -> str | None:
+        """The ``when`` of the pause under way, or None."""
+        pause = self.state.pause
+        return pause.when if pause is not None else None
+
+    def resume_paused(self) -> bool:
+        """Continue a PAUSED batch in place (a new thread; only what is missing renders, PRE_JOB
+        hooks run again, PRE_BATCH does not); False unless PAUSED."""
+        return self.lifecycle.resume_paused()
 
     def cancel_job(self, job_id: int) -> bool:
         """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.

@@ -19,6 +19,7 @@ from . import ownership, process_groups, recovery
 from .executors import Executor
 from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
+from .pause import check_when
 from .queue import QueueEntry, QueueView
 from .queue_runner import QueueRunner
 from .recipe import Recipe
@@ -30,6 +31,7 @@ from .service_errors import (
     NoRecipeError,
     NothingToResumeError,
     NotRunningError,
+    PauseError,
     QueuedStartedError,
     QueueOwnedError,
     QueueStoreError,
@@ -44,7 +46,7 @@ from .view import BatchStatus, BatchView
 
 __all__ = [
     "BatchOwnedError", "BatchRunningError", "BatchService", "NoRecipeError", "NotRunningError",
-    "NothingToResumeError", "QueueOwnedError", "QueueStoreError", "QueuedStartedError",
+    "NothingToResumeError", "PauseError", "QueueOwnedError", "QueueStoreError", "QueuedStartedError",
     "ServiceError", "UnknownQueuedError", "default_work_dir", "open_store",
 ]
 log = logging.getLogger("renderplus.batch")
@@ -139,6 +141,8 @@ class BatchService:
         batch = None
         if interrupted:
             batch = self._recover_batch(max(interrupted, key=lambda item: item.created))
+        elif (paused := self._stored_paused()) is not None:
+            batch = self._recover_batch(paused)
         left = recovery.end_left_over_groups(self.store)
         if left and batch is not None:
             batch.report(f"Ended {len(left)} process group(s) left running by the dead run: "
@@ -200,7 +204,10 @@ class BatchService:
         """Resume the interrupted batch, or re-run the last batch's FAILED and CANCELLED jobs
         and its FINISHED jobs' frames lost on disk since (only what is missing renders); raises
         BatchRunningError, NothingToResumeError, or BatchOwnedError while another live Render+
-        owns that batch (it is not touched)."""
+        owns that batch (it is not touched). A PAUSED batch continues in place (``pause``)."""
+        batch = self._batch
+        if batch is not None and batch.status is BatchStatus.PAUSED:
+            return self._continue_paused(batch)
         with self._lock:
             if self.running:
                 raise BatchRunningError()
@@ -294,14 +301,14 @@ class BatchService:
 
     def load_recipe(self, recipe: Recipe) -> None:
         with self._lock:
-            if self.running:
-                raise BatchRunningError()
+            if self.running or self.paused:
+                raise BatchRunningError(self.paused)
             self._recipe = recipe
 
     def start(self) -> Batch:
         with self._lock:
-            if self.running:
-                raise BatchRunningError()
+            if self.running or self.paused:
+                raise BatchRunningError(self.paused)
             if self._recipe is None:
                 raise NoRecipeError()
             self._drop_interrupted()
@@ -385,9 +392,55 @@ class BatchService:
         stays, held, and no queued batch starts."""
         self.queue_runner.stop()
         batch = self._batch
-        if batch is not None:
+        if batch is not None and not batch.view().paused:   # a paused batch stays PAUSED
             running = batch.running   # a shown, never started batch (interrupted) never ends
             batch.cancel()
             if running:
                 batch.wait(timeout)
         self.queue_runner.stopped()
+
+    # ---------------------------------------------------------------- pause (docs/api.md, Pause)
+
+    @property
+    def paused(self) -> bool:
+        batch = self._batch
+        return batch is not None and batch.status is BatchStatus.PAUSED
+
+    def pause(self, when: str = "frame") -> None:
+        """Pause the running batch ("now", "frame" or "job"; ValueError for another):
+        NotRunningError when none runs, PauseError when it is paused or pausing already."""
+        check_when(when)
+        batch = self._batch
+        if batch is not None and batch.pause(when):
+            return
+        if batch is not None and batch.status is BatchStatus.PAUSED:
+            raise PauseError("The batch is already paused")
+        if batch is not None and batch.running and batch.pausing:
+            raise PauseError(f"The batch is already pausing ({batch.pausing})")
+        raise NotRunningError()
+
+    def _continue_paused(self, batch: Batch) -> Batch:
+        """Continue a PAUSED batch in place; one restored from the store (a restart) is
+        claimed first, as for a resume (BatchOwnedError while another live Render+ owns it)."""
+        if self.store is not None and batch.store_id is None and batch.resumed_id is not None:
+            try:
+                ownership.take(self.store, ownership.batch_subject(batch.resumed_id),
+                               self.claimant, batch.recipe.name)
+            except ClaimRefused as exc:
+                raise BatchOwnedError(exc) from exc
+            except StoreError as exc:
+                raise NothingToResumeError(f"Cannot write the batch store: {exc}") from exc
+        if not batch.resume_paused():
+            raise NothingToResumeError("Nothing to resume: the batch is no longer paused")
+        return batch
+
+    def _stored_paused(self) -> StoredBatch | None:
+        """The store's last batch when a dead Render+ left it PAUSED (shown PAUSED, continued
+        by ``resume``)."""
+        assert self.store is not None
+        try:
+            latest = self.store.latest()
+        except StoreError:
+            return None
+        return latest if latest is not None and latest.status is BatchStatus.PAUSED \
+            and not latest.owned else None

@@ -16,8 +16,14 @@ class ServiceError(Exception):
 
 
 class BatchRunningError(ServiceError):
-    def __init__(self) -> None:
-        super().__init__("A batch is already running; cancel it or wait until it ends")
+    def __init__(self, paused: bool = False) -> None:
+        super().__init__("A batch is paused; continue it (GET /batch/resume), cancel it, or add "
+                         "this one to the queue (POST /queue)" if paused else
+                         "A batch is already running; cancel it or wait until it ends")
+
+
+class PauseError(ServiceError):
+    """The batch is already paused, or already pausing (docs/api.md, Pause)."""
 
 
 class NoRecipeError(ServiceError):

@@ -15,7 +15,7 @@ time or below the configured floor; an idle batch never waits (the job starts al
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .recipe import Job, Recipe
@@ -91,6 +91,30 @@ def memory_wait_reason(needed_mb: float, floor_mb: float, running: Sequence[int]
     why = f"it needed {needed_mb:.0f} MB last time" if needed_mb > floor_mb else \
         f"the floor is {floor_mb:.0f} MB"
     return f"only {free_mb:.0f} MB of memory free and {why}"
+
+
+class MemoryGate:
+    """Whether the next job must wait for free memory before it starts beside the running
+    ones (``memory_wait_reason``); a job that waits is said once in the batch's messages."""
+
+    def __init__(self, recipe: Recipe, needed_mb: Callable[[str, str], float] | None,
+                 floor_mb: float, report: Callable[[str], None]) -> None:
+        self.recipe, self.needed_mb, self.floor_mb, self.report = recipe, needed_mb, floor_mb, report
+        self._noted: int | None = None
+
+    def must_wait(self, job: Job, running: Sequence[int]) -> bool:
+        if not running:
+            return False  # an idle batch never waits: no history query, no /proc read
+        needed = self.needed_mb(self.recipe.resolve(job.source_file),
+                                job.display_name) if self.needed_mb else 0.0
+        reason = memory_wait_reason(needed, self.floor_mb, running, available_memory_mb())
+        if reason is None:
+            return False
+        if self._noted != job.id:
+            self._noted = job.id
+            self.report(f"Job {job.id} ({job.display_name}) waits for a running job to end: "
+                        f"{reason}")
+        return True
 
 
 # Engines whose images a shared Blender session was proven to render pixel-identical to a

@@ -25,12 +25,14 @@ from typing import Any
 
 
 class BatchStatus(str, Enum):
-    """A batch's status (the four of docs/api.md, Statuses)."""
+    """A batch's status (the four of docs/api.md, Statuses, and ``PAUSED``: stopped on
+    request, not ended; it continues in place)."""
 
     WAITING = "WAITING"
     RUNNING = "RUNNING"
     FINISHED = "FINISHED"
     CANCELLED = "CANCELLED"
+    PAUSED = "PAUSED"
 
     def __str__(self) -> str:
         return self.value
@@ -250,10 +252,15 @@ class BatchView:
     poweroff: PowerOffState | None = None
     resumable: bool = False
     revision: int = 0
+    pausing: str | None = None      # "now" / "frame" / "job" while a pause is under way
 
     @property
     def running(self) -> bool:
         return self.status is BatchStatus.RUNNING
+
+    @property
+    def paused(self) -> bool:
+        return self.status is BatchStatus.PAUSED
 
     @property
     def failed(self) -> int:
@@ -291,6 +298,8 @@ class BatchView:
         }
         if self.resumable:
             data["resumable"] = True
+        if self.pausing:
+            data["pausing"] = self.pausing
         return data
 
     @cached_property
@@ -330,6 +339,7 @@ class BatchView:
             poweroff=(PowerOffState(str(power.get("action")), float(power.get("at") or 0))
                       if isinstance(power, Mapping) else None),
             resumable=bool(data.get("resumable")),
+            pausing=data.get("pausing") if isinstance(data.get("pausing"), str) else None,
         )
 
 

@@ -3,8 +3,9 @@
 It reads the job's settings as data from the JSON file named after ``--renderplus-job``
 (nothing from a recipe is ever executed: data paths are walked step by step), applies them,
 fails the job with a message naming what is missing (Blender's own ``-S`` would silently render
-the active scene), prints Render+'s marker lines (batch/markers.py) and ends the job if
-Render+ dies. It runs on Blender 2.80 to 5.x: standard library and bpy only.
+the active scene), prints Render+'s marker lines (batch/markers.py), ends the job if Render+
+dies, and stops after the frame it wrote once its stop file exists (a pause; docs/blender.md,
+Pausing after the frame). It runs on Blender 2.80 to 5.x: standard library and bpy only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import previews
 
 PREFIX = "RENDERPLUS> "  # markers.MARKER_PREFIX (a test keeps them equal)
 EXIT_CODE = 17  # markers.OVERRIDE_EXIT_CODE
+PAUSED_EXIT_CODE = 75  # markers.PAUSED_EXIT_CODE
+STOP_FILE_VAR = "RENDERPLUS_STOP_FILE"  # pause.STOP_FILE_VAR
 CONFIG_FLAG = "--renderplus-job"
 PARENT_CHECK_SECONDS = 1.0
 
@@ -182,6 +185,7 @@ def samples_of(scene: Any) -> int | None:
 
 
 _still_path: list[str | None] = [None]  # the file a still of ``render_runs`` is written to
+_stop_file: list[str | None] = [os.environ.get(STOP_FILE_VAR) or None]  # a session sets its job's
 
 
 def on_write(scene: Any, *_: Any) -> None:
@@ -197,6 +201,22 @@ def on_write(scene: Any, *_: Any) -> None:
     if previews.needs_preview(path):
         fields["preview"] = previews.scene_look(scene)
     emit("frame", **fields)
+    stop_if_asked()
+
+
+def stop_if_asked() -> None:
+    """A pause "after the frame": once the stop file exists, end Blender here, right after the
+    frame's file and its marker were written (a signal would make Blender drop the frame it
+    renders, and would reach wrappers too). ``os._exit``: no handler or render loop may run on."""
+    path = _stop_file[0]
+    if not path or not os.path.exists(path):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with contextlib.suppress(Exception):  # Blender's own buffered lines (C stdio) go out too
+        import ctypes
+        ctypes.CDLL(None).fflush(None)
+    os._exit(PAUSED_EXIT_CODE)
 
 
 def watch_parent(parent: int) -> None:

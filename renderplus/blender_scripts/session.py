@@ -12,7 +12,9 @@ measured in bench/bench_session.py), applies the job with job_overrides.py's own
 renders with Blender's render operator (the ``RE_RenderAnim`` that ``-f``/``-a`` call) and ends
 with a ``job_end`` marker carrying the job's exit code: 0, 17 (an override error, its ``error``
 marker printed before) or 1 (Blender could not render). A failed job ends only itself; the
-session reads the next line, and quits when stdin closes. Standard library and bpy only.
+session reads the next line, and quits when stdin closes. A job line's ``stop_file`` is the
+job's stop file: once it exists, the session ends after the frame it wrote, exiting with
+``PAUSED_EXIT_CODE`` (job_overrides.stop_if_asked; a pause). Standard library and bpy only.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class Session:
         self.gpu_prefs: list[Callable[[], None]] = []
 
     def run(self, job: dict[str, Any]) -> None:
+        core._stop_file[0] = job.get("stop_file") or None
         core.emit("job_start", job=job["job"])
         try:
             code = self.render_job(job)
@@ -218,6 +221,7 @@ class Session:
         while core.on_write in with_handler:
             with_handler.remove(core.on_write)
         core._still_path[0] = None
+        core._stop_file[0] = None
         for undo in self.gpu_prefs:
             try:
                 undo()

@@ -23,8 +23,8 @@ from renderplus.batch.store import BatchStore
 service = BatchService(work_dir={work!r}, store=BatchStore.open({store!r}))
 service.load_recipe(parse_recipe(json.loads({recipe!r})))
 service.start()
-{then}
 print("started", flush=True)
+{then}
 time.sleep(600)
 """
 
@@ -32,8 +32,9 @@ time.sleep(600)
 def start_service(work: Path, recipe: dict[str, object], store: Path | None = None,
                   then: str = "") -> subprocess.Popen[str]:
     """Start the batch of ``recipe`` in a new Render+ process (its store in ``store``, default
-    ``work``); returns once the batch has started and ``then`` (Python run after the start,
-    with ``service``, ``parse_recipe`` and ``json`` at hand: queue more batches) has run."""
+    ``work``); returns once the batch has started. ``then``: Python lines the process runs
+    next, with ``service``, ``parse_recipe`` and ``json`` at hand (queue more batches, pause);
+    what they print, the test reads from ``stdout``."""
     source = _SOURCE.format(root=ROOT, work=str(work), store=str(store or work),
                             recipe=json.dumps(recipe), then=then)
     driver = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True,

@@ -3,7 +3,8 @@
 Each job runs in its own process group (``OwnedProcess``), started from the long-lived spawner
 thread so it dies with Render+ (``spawner``). A reader thread per job drains stdout as fast as
 Blender writes it, posting each line as an ``Output`` event, then ``Exited``. ``slots`` is how
-many jobs may run at once (1: Render+ 1.0's one-after-another).
+many jobs may run at once (1: Render+ 1.0's one-after-another). A pause "now" ends the job's
+group as a cancel does; "after the frame" creates the job's stop file (``pause``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import threading
 import time
 
 from .. import spawner
+from ..markers import PAUSED_EXIT_CODE
+from ..pause import ask_to_stop, stronger
 from ..process import OwnedProcess
 from .base import Accepted, EventSink, ExecutorError, Exited, JobHandle, JobLaunch, Output, Started
 
@@ -30,6 +33,8 @@ class ProcessExecutor:
         self._lock = threading.Lock()
         self._running: dict[int, OwnedProcess] = {}
         self._cancelled: set[int] = set()
+        self._paused: dict[int, str] = {}      # job -> the strongest pause asked of it
+        self._env: dict[int, dict[str, str]] = {}
         self._closed = False
 
     @property
@@ -53,6 +58,7 @@ class ProcessExecutor:
                            argv=process.argv)
         with self._lock:
             self._running[launch.job_id] = process
+            self._env[launch.job_id] = dict(launch.env)
         sink(Accepted(launch.job_id, handle))
         sink(Started(launch.job_id, handle, started))
         reader = threading.Thread(target=self._drain, args=(launch.job_id, process, sink),
@@ -68,6 +74,18 @@ class ProcessExecutor:
             self._cancelled.add(job_id)
         process.terminate(grace)
         return True
+
+    def pause(self, job_id: int, when: str, grace: float) -> bool:
+        with self._lock:
+            process = self._running.get(job_id)
+            if process is None or job_id in self._cancelled:
+                return False
+            self._paused[job_id] = stronger(self._paused.get(job_id), when)
+            env = self._env.get(job_id, {})
+        if when == "now":
+            process.terminate(grace)
+            return True
+        return ask_to_stop(env)
 
     def end_orphan(self, handle: JobHandle) -> bool:
         """SIGKILL the recorded group, but only if its leader is still the recorded process."""
@@ -92,4 +110,8 @@ class ProcessExecutor:
                 self._running.pop(job_id, None)
                 cancelled = job_id in self._cancelled and process.terminated
                 self._cancelled.discard(job_id)
-                sink(Exited(job_id, code, time.time(), cancelled=cancelled))
+                self._env.pop(job_id, None)
+                asked = self._paused.pop(job_id, None)
+                paused = not cancelled and asked is not None and (
+                    code == PAUSED_EXIT_CODE or (asked == "now" and process.terminated))
+                sink(Exited(job_id, code, time.time(), cancelled=cancelled, paused=paused))

@@ -11,8 +11,11 @@ module turns them into ``Started`` and ``Exited(code)`` for that job and every l
 its ``Output``. Its first job renders the file Blender loaded at start-up; later jobs reload it.
 
 Cancelling a job ends the whole session (SIGTERM to its group, SIGKILL after the grace) and
-confirms that job with ``Exited(cancelled=True)``; the next job starts a new session. A session
-that dies fails only the job it was on. The session has its own TMPDIR (a job's temp folder is
+confirms that job with ``Exited(cancelled=True)``; the next job starts a new session. A pause
+"now" ends the session likewise (``Exited(paused=True)``); "after the frame" creates the job's
+stop file (named in its job line), and the session script ends the session after that frame;
+``end_idle`` ends an idle session (a paused batch leaves no Blender). A session that dies fails
+only the job it was on. The session has its own TMPDIR (a job's temp folder is
 removed when the job ends); a crash report Blender leaves there is moved into the job's folder,
 where the runner looks for it.
 """
@@ -31,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import spawner
-from ..markers import MARKER_PREFIX, parse_marker
+from ..markers import MARKER_PREFIX, PAUSED_EXIT_CODE, parse_marker
 from ..paths import TEMP_VARS, job_temp_dir
+from ..pause import STOP_FILE_VAR, ask_to_stop, stronger
 from ..process import OwnedProcess
 from ..script_paths import SESSION_SCRIPT
 from .base import (
@@ -61,6 +65,7 @@ class _Job:
     handle: JobHandle
     started: bool = False
     cancelled: bool = False
+    paused: str | None = None      # the strongest pause asked of it
     early: list[str] = field(default_factory=list)
 
     @property
@@ -77,6 +82,7 @@ class _Session:
     ticks: int | None
     current: _Job | None = None
     stdin_lock: threading.Lock = field(default_factory=threading.Lock)
+    gone: threading.Event = field(default_factory=threading.Event)   # its process has ended
 
     def send(self, line: str) -> None:
         with self.stdin_lock:
@@ -148,7 +154,8 @@ class SessionExecutor:
             session.current = job
             self._inflight.add(job.id)
             sink(Accepted(job.id, handle))  # under the lock: before anything the reader sends
-        line = json.dumps({"job": job.id, **split.job}) + "\n"
+        line = json.dumps({"job": job.id, **split.job,
+                           "stop_file": launch.env.get(STOP_FILE_VAR)}) + "\n"
         try:
             session.send(line)
         except OSError:
@@ -166,6 +173,35 @@ class SessionExecutor:
                 self._session = None
         session.process.terminate(grace)
         return True
+
+    def pause(self, job_id: int, when: str, grace: float) -> bool:
+        """"now": the session ends (as for a cancel); "frame": the job's stop file, after which
+        the session script ends the session. Either way no next job goes to this session."""
+        with self._lock:
+            session = next((s for s in self._sessions
+                            if s.current is not None and s.current.id == job_id), None)
+            if session is None or session.current is None or session.current.cancelled:
+                return False
+            job = session.current
+            job.paused = stronger(job.paused, when)
+            if self._session is session:
+                self._session = None
+        if when == "now":
+            session.process.terminate(grace)
+            return True
+        return ask_to_stop(job.launch.env)
+
+    def end_idle(self, timeout: float | None = None) -> None:
+        """End every session no job runs in and wait until they are gone (a paused batch
+        leaves no Blender running); the executor takes jobs again afterwards."""
+        grace = self.grace if timeout is None else timeout
+        with self._lock:
+            self._session = None
+            idle = [s for s in self._sessions if s.current is None]
+        for session in idle:
+            self._retire(session, grace)
+        for session in idle:
+            session.gone.wait(2 * grace + 1.0)
 
     def end_orphan(self, handle: JobHandle) -> bool:
         """SIGKILL the recorded session's group, if its leader is still the recorded process."""
@@ -191,7 +227,8 @@ class SessionExecutor:
     # ---------------------------------------------------------------- sessions
 
     def _key(self, split: SessionJob, env: Mapping[str, str]) -> tuple[Any, ...]:
-        kept_env = tuple(sorted((k, v) for k, v in env.items() if k not in TEMP_VARS))
+        kept_env = tuple(sorted((k, v) for k, v in env.items()
+                                if k not in TEMP_VARS and k != STOP_FILE_VAR))
         return (split.blender, os.path.realpath(split.blend), split.process_args,
                 split.script_args, kept_env)
 
@@ -205,6 +242,7 @@ class SessionExecutor:
         tmpdir = job_temp_dir(launch.job_id, "session")
         env = dict(launch.env or os.environ)
         env.update(dict.fromkeys(TEMP_VARS, tmpdir))
+        env.pop(STOP_FILE_VAR, None)   # each job's own comes in its job line
         argv = self.session_argv(split)
         try:
             process = spawner.spawn(argv, env=env, cwd=tmpdir, stdin_pipe=True)
@@ -241,18 +279,24 @@ class SessionExecutor:
                 if self._session is session:
                     self._session = None
                 self._sessions.remove(session)
+            session.gone.set()
             if job is not None:
                 _keep_crash_reports(session.tmpdir, job.launch.workdir)
             shutil.rmtree(session.tmpdir, ignore_errors=True)
             if job is not None:
-                # Before its job_start marker the session was loading the job's file: Blender's
-                # own message says what was wrong with it; once rendering, say what ended.
-                detail = "" if job.cancelled or not job.started else \
-                    f"the Blender session (pid {session.process.pid}) ended"
                 self._begin(job)
-                self._end(job, Exited(job.id, code, time.time(),
-                                      cancelled=job.cancelled and session.process.terminated,
-                                      detail=detail))
+                self._end(job, self._exited(job, session, code))
+
+    def _exited(self, job: _Job, session: _Session, code: int) -> Exited:
+        """The end of the job a session was on when the session ended."""
+        cancelled = job.cancelled and session.process.terminated
+        paused = not cancelled and job.paused is not None and (
+            code == PAUSED_EXIT_CODE or (job.paused == "now" and session.process.terminated))
+        # Before its job_start marker the session was loading the job's file: Blender's own
+        # message says what was wrong with it; once rendering, say what ended.
+        detail = "" if job.cancelled or paused or not job.started else \
+            f"the Blender session (pid {session.process.pid}) ended"
+        return Exited(job.id, code, time.time(), cancelled=cancelled, detail=detail, paused=paused)
 
     def _on_line(self, session: _Session, line: str) -> None:
         marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None

@@ -62,6 +62,9 @@ class InstantExecutor:
     def cancel(self, job_id: int, grace: float) -> bool:
         return False
 
+    def pause(self, job_id: int, when: str, grace: float) -> bool:
+        return False
+
     def end_orphan(self, handle: JobHandle) -> bool:
         return False
 

@@ -82,6 +82,10 @@ class FarmExecutor:
     def cancel(self, job_id: int, grace: float) -> bool:
         return self._watch.cancel(job_id)
 
+    def pause(self, job_id: int, when: str, grace: float) -> bool:
+        """Not yet on a farm: the job runs on (a pause waits for it, as "job" does)."""
+        return False
+
     def end_orphan(self, handle: JobHandle) -> bool:
         """Cancel a dead run's farm job if the farm still runs some of it."""
         if not handle.farm_id:
