@@ -2,8 +2,9 @@
 
 Every ``ServiceError`` carries a sentence for people (``str()``), which becomes the answer's
 ``status``; the code comes from the error's ``http_status`` or ``status`` attribute (the batch
-slot's errors carry ``status``) when it has one, else from ``HTTP_STATUS`` by class name (so this module needs none of the classes imported), else 409: a
-request the batch slot cannot honour *now*.
+slot's errors carry ``status``) when it has one, else from ``HTTP_STATUS`` by class name (so
+this module needs none of the classes imported), else 409: a request the batch slot cannot
+honour *now*.
 """
 
 from __future__ import annotations
