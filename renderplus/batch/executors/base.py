@@ -122,6 +122,7 @@ class Exited:
     cancelled: bool = False      # ended because cancel() asked (confirmed)
     detail: str = ""             # what the executor knows beyond the code (e.g. a farm's reason)
     final: bool = False          # never retry (e.g. cancelled on the farm by its administrator)
+    paused: bool = False  # ended because pause() asked (confirmed): back to QUEUED, frames kept
 
 
 ExecEvent = Accepted | Started | Output | FramesWritten | Exited
@@ -144,6 +145,10 @@ class Executor(Protocol):
 
     def cancel(self, job_id: int, grace: float) -> bool:
         """Ask the job to end (SIGTERM, then SIGKILL after ``grace``); False if unknown/ended."""
+
+    def pause(self, job_id: int, when: str, grace: float) -> bool:
+        """Ask the job to stop: "now" ends it at once, "frame" after the frame (or farm task)
+        it is on; confirmed by Exited(paused=True); False if unknown/ended."""
 
     def end_orphan(self, handle: JobHandle) -> bool:
         """End a job of a dead run from its durable handle; True when something was ended."""
