@@ -38,7 +38,8 @@ JOB_TYPE = "flamenco-renderplus"   # the Manager names a job type after its file
 TIMEOUT = 10.0
 _OUTPUT_LINE = re.compile(r"pid=\d+ > (.*)", re.DOTALL)   # one line the task's command printed
 _STATES = {"active": TaskState.RUNNING, "completed": TaskState.COMPLETED,
-           "failed": TaskState.FAILED, "canceled": TaskState.CANCELLED}
+           "failed": TaskState.FAILED, "canceled": TaskState.CANCELLED,
+           "paused": TaskState.QUEUED}  # a paused job's waiting tasks: not run, not ended
 
 
 def blender_output(log_text: str) -> str:
@@ -150,6 +151,16 @@ class FlamencoEngine:
                        {"status": "cancel-requested", "reason": reason})
         except FarmError as exc:
             if "HTTP 422" not in str(exc):  # already ended: nothing to cancel
+                raise
+
+    def pause(self, farm_id: str, reason: str) -> None:
+        """``pause-requested``: the Manager assigns no more of the job's tasks and pauses it
+        once its active tasks have finished."""
+        try:
+            self._call("POST", f"/api/v3/jobs/{farm_id}/setstatus",
+                       {"status": "pause-requested", "reason": reason})
+        except FarmError as exc:
+            if "HTTP 422" not in str(exc):  # already paused or ended: nothing to hold
                 raise
 
     def describe(self) -> FarmInfo:
