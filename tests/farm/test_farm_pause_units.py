@@ -4,13 +4,14 @@ from the manifest (``FarmExecutor.fate``, ``reattach``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, JobHandle
-from renderplus.batch.executors.farm import FarmExecutor, FarmFate, SharedStorage
+from renderplus.batch.executors.farm import FarmExecutor, FarmFate, SharedStorage, SlurmEngine
 from renderplus.batch.executors.farm.base import (
     FarmError,
     FarmJobSpec,
@@ -198,3 +199,28 @@ def test_pause_of_an_unknown_job_is_false_and_an_unknown_when_an_error(tmp_path:
     assert not executor.pause(3, "frame", 5.0)
     with pytest.raises(ValueError, match="unknown pause"):
         executor.pause(3, "job", 5.0)
+
+
+def fake_scontrol(folder: Path, answer: str, code: int) -> None:
+    """An ``scontrol`` that answers as Slurm 22.05 was seen to (stderr, exit code)."""
+    script = folder / "scontrol"
+    script.write_text(f"#!/bin/sh\nprintf '%s' '{answer}' >&2\nexit {code}\n")
+    script.chmod(0o755)
+
+
+@pytest.mark.parametrize(("answer", "code", "fails"), [
+    ("", 0, False),
+    ("1_0: Job has already finished\n1_1-2: No error\n", 1, False),   # a hold asked again
+    ("Invalid job id specified\n", 1, True),
+    ("Unable to contact slurm controller (connect failure)\n", 1, True),
+])
+def test_slurm_hold_accepts_only_the_per_task_answers_of_an_array(
+        answer: str, code: int, fails: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_scontrol(tmp_path, answer, code)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    engine = SlurmEngine()
+    if fails:
+        with pytest.raises(FarmError, match=answer.strip()[:20]):
+            engine.pause("1", "paused")
+    else:
+        engine.pause("1", "paused")
