@@ -16,8 +16,10 @@ executor sends one per job when its boundary marker arrives) -> ``Output`` lines
 ``FramesWritten`` (frames known done without a line, e.g. a farm task's state) -> exactly one
 ``Exited``. ``cancel(job_id)`` only asks; the job is cancelled when its ``Exited`` arrives with
 ``cancelled=True`` (a farm confirms asynchronously, and a job may finish while being
-cancelled: the ``Exited`` says which). PRE_JOB hooks run before ``submit`` (they may prepare
-what the job reads), POST_JOB hooks after ``Exited``, both where Render+ runs.
+cancelled: the ``Exited`` says which). ``pause(job_id, when)`` asks likewise; ``Exited(paused=
+True)`` confirms it (stopped for a pause: its missing frames render when the batch continues).
+PRE_JOB hooks run before ``submit`` (they may prepare what the job reads), POST_JOB hooks after
+``Exited``, both where Render+ runs.
 
 Capacity: an executor frees a job's place (``capacity``) and posts its ``Exited`` as one step,
 under the lock ``capacity`` reads. So a free place the runner sees has its ``Exited`` in the
@@ -122,7 +124,7 @@ class Exited:
     cancelled: bool = False      # ended because cancel() asked (confirmed)
     detail: str = ""             # what the executor knows beyond the code (e.g. a farm's reason)
     final: bool = False          # never retry (e.g. cancelled on the farm by its administrator)
-    paused: bool = False  # ended because pause() asked (confirmed): back to QUEUED, frames kept
+    paused: bool = False         # ended because pause() asked (confirmed): the rest renders later
 
 
 ExecEvent = Accepted | Started | Output | FramesWritten | Exited
@@ -131,7 +133,7 @@ EventSink = Callable[[ExecEvent], None]
 
 class Executor(Protocol):
     """Where and how jobs run. Every method may be called from the runner's thread only,
-    except ``cancel`` and ``close``, which any thread may call."""
+    except ``cancel``, ``pause`` and ``close``, which any thread may call."""
 
     name: str
 
@@ -147,8 +149,9 @@ class Executor(Protocol):
         """Ask the job to end (SIGTERM, then SIGKILL after ``grace``); False if unknown/ended."""
 
     def pause(self, job_id: int, when: str, grace: float) -> bool:
-        """Ask the job to stop: "now" ends it at once, "frame" after the frame (or farm task)
-        it is on; confirmed by Exited(paused=True); False if unknown/ended."""
+        """Ask the job to stop for a pause: ``"now"`` ends its Blender at once (as ``cancel``),
+        ``"frame"`` after the frame it is writing (the stop file, ``pause.ask_to_stop``);
+        confirmed by ``Exited(paused=True)``. False if unknown/ended or not possible here."""
 
     def end_orphan(self, handle: JobHandle) -> bool:
         """End a job of a dead run from its durable handle; True when something was ended."""
