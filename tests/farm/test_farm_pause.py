@@ -23,6 +23,7 @@ from renderplus.batch.executors.farm import (
 )
 from renderplus.batch.frames import FrameSet
 from renderplus.batch.recipe import Recipe
+from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import make_recipe
 from tests.farm.slurm_cluster import SlurmCluster
 from tests.procs import processes_with
@@ -139,6 +140,39 @@ def test_slurm_now_pause_cancels_everything_and_keeps_finished_frames(
     assert the_exit(again).returncode == 0
     assert frames_written(again) == [int(f) for f in missing.split(",")]
     assert stamps([finished]) == before
+
+
+@pytest.mark.parametrize("when", ["frame", "now"])
+def test_a_batch_on_slurm_pauses_and_continues_in_place(
+        when: str, slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory) -> None:
+    """The runner's pause through the farm executor: PAUSED with nothing left in squeue, the
+    job QUEUED with its frames kept; continuing renders only the missing frames."""
+    if not hasattr(Batch, "pause"):
+        pytest.skip("the batch-level pause (Batch.pause) is not in this tree")
+    blend = shutil.copy(blend_factory(size=(160, 120), samples=600, frames=4), shared)
+    recipe = animation(Path(blend), shared / "out", 4)
+    batch = Batch(recipe, RunOptions(), executor=one_chunk_at_a_time(slurm_cluster, shared, 2))
+    batch.start()
+    handle = wait_for(lambda: batch.handle(0), timeout=60)
+    assert handle.farm_id
+    wait_for(lambda: "_0 RUNNING" in squeue(slurm_cluster, str(handle.farm_id)), timeout=60)
+    assert batch.pause(when)
+    wait_for(lambda: batch.snapshot()["status"] == "PAUSED", timeout=120)
+    job = batch.snapshot()["jobs"][0]
+    assert job["status"] == "QUEUED", job["messages"]
+    assert squeue(slurm_cluster, handle.farm_id) == ""
+    done = sorted(Path(p) for p in job["outputs"])
+    if when == "frame":
+        assert [p.name for p in done] == ["f_0001.png", "f_0002.png"]
+    before = stamps(done)
+    assert batch.resume_paused()
+    assert batch.wait(120)
+    snap = batch.snapshot()
+    assert snap["status"] == "FINISHED", snap["jobs"][0]["messages"]
+    assert sorted(Path(p).name for p in snap["jobs"][0]["outputs"]) == [
+        f"f_000{i}.png" for i in range(1, 5)]
+    assert stamps(done) == before                               # not rendered again
+    assert batch.handle(0) != handle                            # a second farm job: the rest
 
 
 def test_slurm_pause_goes_on_after_render_plus_restarts(
