@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, JobHandle
+from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, JobHandle, Started
 from renderplus.batch.executors.farm import FarmExecutor, FarmFate, SharedStorage, SlurmEngine
 from renderplus.batch.executors.farm.base import (
     FarmError,
@@ -70,6 +70,15 @@ def test_frame_pause_lets_the_running_chunk_finish_and_cancels_the_held_rest() -
     assert "1 of 3 chunk(s) finished" in exited.detail
     assert len(engine.cancels) == 1 and "paused" in engine.cancels[0]
     assert [list(e.frames) for e in events if isinstance(e, FramesWritten)] == [[1], [2]]
+
+
+def test_a_job_still_waiting_in_the_farm_queue_pauses_without_starting() -> None:
+    engine = HoldingEngine(2)                               # nothing started yet
+    watch, events = follow(engine, "1-2", ["1", "2"])
+    assert watch.pause(0, "frame")
+    exited = wait_exit(events)
+    assert exited.paused and "0 of 2 chunk(s) finished" in exited.detail
+    assert not any(isinstance(e, Started) for e in events)  # it never ran: no Started
 
 
 def test_frame_pause_of_the_last_running_chunk_is_a_finished_job() -> None:

@@ -1,13 +1,14 @@
 """Following farm jobs: one thread polls the farm and turns what it says into runner events.
 
-Per farm job, per poll: the first task seen running sends ``Started``; every task's new output
-is read (Slurm: its output file; Flamenco: its log) and its ``frame`` markers become
-``FramesWritten`` at once, whichever task wrote them. The lowest running task is *followed*: its
-lines go through ``Output`` so the runner's parser shows within-frame detail (two Blenders'
-status lines interleaved would only confuse it); other tasks' error lines go through too, and a
-failed task's last lines when it ends. Only the first ``ready`` marker passes, carrying the whole
-job's frames (each chunk's names only its own), and ``Blender quit`` lines are dropped (each
-chunk prints one; the parser would ignore everything after the first).
+Per farm job, per poll: the first task seen running (or ended other than cancelled) sends
+``Started``; every task's new output is read (Slurm: its output file; Flamenco: its log) and
+its ``frame`` markers become ``FramesWritten`` at once, whichever task wrote them. The lowest
+running task is *followed*: its lines go through ``Output`` so the runner's parser shows
+within-frame detail (two Blenders' status lines interleaved would only confuse it); other
+tasks' error lines go through too, and a failed task's last lines when it ends. Only the first
+``ready`` marker passes, carrying the whole job's frames (each chunk's names only its own), and
+``Blender quit`` lines are dropped (each chunk prints one; the parser would ignore everything
+after the first).
 
 The job ends (``Exited``) when every task has ended: 0 when all completed, even if a cancel was
 asked meanwhile (the farm's answer wins); ``cancelled=True`` when Render+ asked and the farm
@@ -42,6 +43,7 @@ log = logging.getLogger("renderplus.farm")
 
 TAIL_LINES = 20
 CANCEL_CODE = -15     # what a cancelled job reports as its exit (SIGTERM)
+_RAN = (TaskState.RUNNING, TaskState.COMPLETED, TaskState.FAILED)
 
 
 @dataclass
@@ -210,9 +212,10 @@ class FarmWatch:
             self._cancel_quietly(run, "cancelled in Render+")
         if run.pause_when is not None and not run.stopping:
             self._pause_step(run, status)
-        if not run.started and any(t.state is not TaskState.QUEUED for t in status.tasks):
+        ran = [t for t in status.tasks if t.state in _RAN]
+        if not run.started and ran:  # a task cancelled while it waited never ran: no Started
             run.started = True
-            starts = [t.started for t in status.tasks if t.started]
+            starts = [t.started for t in ran if t.started]
             self._emit(run, Started(run.job_id, run.handle, min(starts) if starts else time.time()))
         followed = min((t.index for t in status.tasks if t.state is TaskState.RUNNING),
                        default=None)
