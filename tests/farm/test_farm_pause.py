@@ -229,3 +229,5 @@ def test_flamenco_pause(when: str, flamenco_manager: str, shared: Path, blend_fa
     else:
         assert 3 not in frames_written(events)
     assert executor.fate(handle) is FarmFate.PAUSED
+    # "now": the Worker kills its Blender at its next check-in; leave the farm idle
+    wait_for(lambda: not processes_with(str(shared / "staging")), timeout=30)
