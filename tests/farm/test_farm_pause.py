@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,7 +152,8 @@ def test_a_batch_on_slurm_pauses_and_continues_in_place(
         pytest.skip("the batch-level pause (Batch.pause) is not in this tree")
     blend = shutil.copy(blend_factory(size=(160, 120), samples=600, frames=4), shared)
     recipe = animation(Path(blend), shared / "out", 4)
-    batch = Batch(recipe, RunOptions(), executor=one_chunk_at_a_time(slurm_cluster, shared, 2))
+    # Any: Batch.pause / resume_paused come with the batch-level pause (docs/engine-api.md)
+    batch: Any = Batch(recipe, RunOptions(), executor=one_chunk_at_a_time(slurm_cluster, shared, 2))
     batch.start()
     handle = wait_for(lambda: batch.handle(0), timeout=60)
     assert handle.farm_id
