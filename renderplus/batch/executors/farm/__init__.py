@@ -3,10 +3,10 @@
 
 from .base import FarmEngine, FarmError, FarmInfo, UnknownFarmJob
 from .check import FarmCheck, check_farm
-from .executor import DEFAULT_CHUNK, FarmExecutor
+from .executor import DEFAULT_CHUNK, FarmExecutor, FarmFate
 from .flamenco import FlamencoEngine
 from .slurm import SlurmEngine
 from .staging import SharedStorage
 
-__all__ = ["DEFAULT_CHUNK", "FarmCheck", "FarmEngine", "FarmError", "FarmExecutor", "FarmInfo",
+__all__ = ["DEFAULT_CHUNK", "FarmCheck", "FarmEngine", "FarmError", "FarmExecutor", "FarmFate", "FarmInfo",
            "FlamencoEngine", "SharedStorage", "SlurmEngine", "UnknownFarmJob", "check_farm"]

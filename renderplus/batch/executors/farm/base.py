@@ -1,10 +1,10 @@
 """The small interface a render-farm engine offers the farm executor.
 
 A farm runs a Render+ job as one farm job whose tasks are frame chunks. The executor needs only
-five things from an engine, whatever its API: submit the job's tasks, poll the job's and tasks'
-states, read a task's output, cancel the job, and describe the farm for ``--check``. Slurm (its
-command-line tools) and Flamenco (its REST API) implement this; anything else that can do the
-same five things can sit behind the executor.
+six things from an engine, whatever its API: submit the job's tasks, poll the job's and tasks'
+states, read a task's output, cancel the job, hold its waiting tasks (a pause), and describe
+the farm for ``--check``. Slurm (its command-line tools) and Flamenco (its REST API)
+implement this; anything else that can do the same six things can sit behind the executor.
 """
 
 from __future__ import annotations
@@ -112,6 +112,10 @@ class FarmEngine(Protocol):
 
     def cancel(self, farm_id: str, reason: str) -> None:
         """Ask the farm to cancel the whole job; its tasks report CANCELLED once it has."""
+
+    def pause(self, farm_id: str, reason: str) -> None:
+        """Ask the farm to start no more of the job's tasks (Slurm: hold them; Flamenco:
+        pause-requested); running tasks go on. No error when nothing is left to hold."""
 
     def describe(self) -> FarmInfo:
         """Whether the farm answers, and what it offers; never raises."""

@@ -7,24 +7,26 @@ the engine (Slurm, Flamenco). One watcher thread polls
 every farm job it follows and turns what the farm says into the runner's events
 (``watch.FarmWatch``). A cancel asks the farm; only the farm's answer ends the job. The job's
 manifest (its tasks and their logs) is kept in the staging folder under the farm id, so a
-restarted Render+ can ``reattach`` to a farm job from its durable ``JobHandle``.
+restarted Render+ can ``reattach`` to a farm job from its durable ``JobHandle``, and learn from
+``fate`` whether a pause left it paused (nothing of it on the farm: resubmit only the missing
+frames), still pausing (re-attach: the pause goes on) or lost.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import os
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from ...command import BlenderCommand, frame_args
-from ...frames import FrameSet
 from ...outputs import MOVIE_FORMATS
 from ...paths import TEMP_VARS
-from ..base import Accepted, EventSink, ExecutorError, JobHandle, JobLaunch
-from .base import FarmEngine, FarmError, FarmJobSpec, FarmTask
+from ..base import Accepted, EventSink, ExecEvent, ExecutorError, Exited, JobHandle, JobLaunch
+from .base import FarmEngine, FarmError, FarmJobSpec, FarmTask, TaskState, UnknownFarmJob
+from .manifest import Manifests, frames_of, pause_asked, tasks_of
 from .staging import (
     SharedStorage,
     scene_is_movie,
@@ -38,6 +40,17 @@ from .watch import FarmWatch
 log = logging.getLogger("renderplus.farm")
 
 DEFAULT_CHUNK = 10
+PAUSE_WHEN = ("now", "frame")
+
+
+class FarmFate(enum.Enum):
+    """What became of a farm job of an earlier Render+ run (``FarmExecutor.fate``)."""
+
+    RUNNING = "running"     # tasks run or wait, no pause asked: re-attach
+    PAUSING = "pausing"     # a pause was asked and tasks still run or are held: re-attach
+    PAUSED = "paused"       # paused: nothing of it runs or waits; resubmit its missing frames
+    ENDED = "ended"         # every task ended, no pause asked: its frames say what was done
+    LOST = "lost"           # neither the farm nor the staging folder knows it
 
 
 class FarmExecutor:
@@ -55,6 +68,7 @@ class FarmExecutor:
         self.max_jobs = max_jobs
         self.pack = pack
         self._watch = FarmWatch(engine, poll_interval=poll_interval, lost_after=lost_after)
+        self._manifests = Manifests(storage.staging_dir, engine.name)
         self._closed = False
 
     @property
@@ -74,8 +88,8 @@ class FarmExecutor:
         except (FarmError, OSError, ValueError) as exc:
             raise ExecutorError(f"the farm did not take the job: {exc}") from exc
         handle = JobHandle(self.name, launch.job_id, argv=launch.argv, farm_id=farm_id)
-        self._write_manifest(farm_id, launch, spec)
-        where = self._watch.follow(handle, spec.tasks, launch.frames, sink)
+        self._manifests.write_new(farm_id, launch.job_id, launch.frames, spec)
+        where = self._watch.follow(handle, spec.tasks, launch.frames, self._recording(farm_id, sink))
         sink(Accepted(launch.job_id, handle, where))
         return handle
 
@@ -83,15 +97,43 @@ class FarmExecutor:
         return self._watch.cancel(job_id)
 
     def pause(self, job_id: int, when: str, grace: float) -> bool:
-        """Not yet on a farm: the job runs on (a pause waits for it, as "job" does)."""
-        return False
+        """"now" cancels the farm job; "frame" lets its running tasks (chunks) finish and starts
+        no more. The pause is written to the manifest before the farm is asked, so a restarted
+        Render+ knows the job was pausing (``fate``)."""
+        if when not in PAUSE_WHEN:
+            raise ValueError(f"unknown pause {when!r}: one of {', '.join(PAUSE_WHEN)}")
+        handle = self._watch.handle(job_id)
+        if handle is None or not handle.farm_id:
+            return False
+        self._manifests.record_pause(handle.farm_id, when)
+        return self._watch.pause(job_id, when)
+
+    def fate(self, handle: JobHandle) -> FarmFate:
+        """What became of a farm job submitted before Render+ restarted (see ``FarmFate``): the
+        manifest says whether a pause was asked or confirmed, the farm whether tasks remain."""
+        manifest = self._manifests.read(handle.farm_id) if handle.farm_id else None
+        if manifest is None:
+            return FarmFate.LOST
+        asked = pause_asked(manifest)
+        try:
+            assert handle.farm_id is not None
+            status = self.engine.poll(handle.farm_id, tasks_of(manifest))
+        except UnknownFarmJob:  # aged out of the farm's tables
+            return FarmFate.PAUSED if asked else FarmFate.LOST
+        except FarmError as exc:
+            raise ExecutorError(f"cannot ask the farm about job {handle.farm_id}: {exc}") from exc
+        if status.tasks and all(task.state.ended for task in status.tasks):
+            if asked is None or all(t.state is TaskState.COMPLETED for t in status.tasks):
+                return FarmFate.ENDED
+            return FarmFate.PAUSED
+        return FarmFate.PAUSING if asked else FarmFate.RUNNING
 
     def end_orphan(self, handle: JobHandle) -> bool:
         """Cancel a dead run's farm job if the farm still runs some of it."""
         if not handle.farm_id:
             return False
-        manifest = self._read_manifest(handle.farm_id)
-        tasks = _tasks_of(manifest) if manifest else ()
+        manifest = self._manifests.read(handle.farm_id)
+        tasks = tasks_of(manifest) if manifest else ()
         try:
             status = self.engine.poll(handle.farm_id, tasks)
             if all(task.state.ended for task in status.tasks):
@@ -103,16 +145,18 @@ class FarmExecutor:
 
     def reattach(self, handle: JobHandle, sink: EventSink) -> None:
         """Follow a farm job submitted before Render+ restarted; events go to ``sink`` as if
-        it had just been submitted (its output and frames from the start). ExecutorError when
-        the handle names no farm job this staging folder knows."""
+        it had just been submitted (its output and frames from the start). A pause asked before
+        goes on (held again, the rest cancelled once no task runs; ``Exited(paused=True)``).
+        ExecutorError when the handle names no farm job this staging folder knows."""
         if not handle.farm_id:
             raise ExecutorError(f"job {handle.job_id}'s handle names no farm job")
-        manifest = self._read_manifest(handle.farm_id)
+        manifest = self._manifests.read(handle.farm_id)
         if manifest is None:
             raise ExecutorError(f"no manifest for farm job {handle.farm_id} in "
                                 f"{self.storage.staging_dir}")
-        frames = FrameSet.parse(manifest["frames"]) if manifest["frames"] else FrameSet()
-        where = self._watch.follow(handle, _tasks_of(manifest), frames, sink)
+        where = self._watch.follow(handle, tasks_of(manifest), frames_of(manifest),
+                                   self._recording(handle.farm_id, sink),
+                                   pause_when=pause_asked(manifest))
         sink(Accepted(handle.job_id, handle, where))
 
     def detach(self) -> None:
@@ -168,31 +212,11 @@ class FarmExecutor:
 
     # ------------------------------------------------------------------ manifests
 
-    def _manifest_path(self, farm_id: str) -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in farm_id)
-        return Path(self.storage.staging_dir) / "farm-jobs" / f"{self.engine.name}-{safe}.json"
-
-    def _write_manifest(self, farm_id: str, launch: JobLaunch, spec: FarmJobSpec) -> None:
-        path = self._manifest_path(farm_id)
-        data = {"engine": self.engine.name, "farm_id": farm_id, "job_id": launch.job_id,
-                "frames": launch.frames.to_spec(), "folder": spec.folder,
-                "tasks": [{"index": t.index, "frames": t.frames.to_spec(), "argv": list(t.argv),
-                           "log": t.log_path} for t in spec.tasks]}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        except OSError as exc:  # the job runs anyway; only a re-attach after a restart is lost
-            log.warning("cannot write the manifest of farm job %s: %s", farm_id, exc)
-
-    def _read_manifest(self, farm_id: str) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self._manifest_path(farm_id).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-
-def _tasks_of(manifest: dict[str, Any]) -> tuple[FarmTask, ...]:
-    return tuple(FarmTask(int(t["index"]), FrameSet.parse(t["frames"]), tuple(t["argv"]),
-                          str(t.get("log", ""))) for t in manifest["tasks"])
-
+    def _recording(self, farm_id: str, sink: EventSink) -> EventSink:
+        """``sink``, after writing a confirmed pause to the manifest (before the runner learns
+        of it: the store never shows the job paused while the manifest says otherwise)."""
+        def record(event: ExecEvent) -> None:
+            if isinstance(event, Exited) and event.paused:
+                self._manifests.record_paused(farm_id)
+            sink(event)
+        return record

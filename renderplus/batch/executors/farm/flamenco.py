@@ -10,6 +10,9 @@ last offset (``Range``), so the parser sees every line once; only the lines Blen
 pass (the Worker prefixes them ``pid=N > ``). The Worker sends its log in chunks (10 KiB, or
 every 30 s), so a quiet task's progress arrives late; frames still arrive when tasks end.
 A job the Manager does not know lists no tasks (not 404): the job itself is then asked for.
+A pause is ``pause-requested`` (the Manager assigns none of the job's tasks any more and pauses
+the job once its active ones have finished); the waiting tasks then read ``paused``, and stay so
+when the paused job is cancelled: such a task has ended.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ JOB_TYPE = "flamenco-renderplus"   # the Manager names a job type after its file
 TIMEOUT = 10.0
 _OUTPUT_LINE = re.compile(r"pid=\d+ > (.*)", re.DOTALL)   # one line the task's command printed
 _STATES = {"active": TaskState.RUNNING, "completed": TaskState.COMPLETED,
-           "failed": TaskState.FAILED, "canceled": TaskState.CANCELLED}
+           "failed": TaskState.FAILED, "canceled": TaskState.CANCELLED,
+           "paused": TaskState.QUEUED}  # a paused job's waiting tasks: not run, not ended
 
 
 def blender_output(log_text: str) -> str:
@@ -111,6 +115,8 @@ class FlamencoEngine:
             index = int(name[6:])
             ids[index] = str(summary.get("id"))
             state = _STATES.get(str(summary.get("status")), TaskState.QUEUED)
+            if summary.get("status") == "paused" and self._job_ended(farm_id):
+                state = TaskState.CANCELLED  # a paused job cancelled keeps its tasks "paused"
             reason = ""
             if state in (TaskState.FAILED, TaskState.CANCELLED):
                 reason = self._ended_reason(farm_id, ids[index], state)
@@ -118,6 +124,10 @@ class FlamencoEngine:
             states.append(TaskStatus(index, state, code, reason))
         where = f"{self.where()} (queued)"
         return FarmJobStatus(tuple(sorted(states, key=lambda s: s.index)), where)
+
+    def _job_ended(self, farm_id: str) -> bool:
+        job = self._known(farm_id, f"/api/v3/jobs/{farm_id}")
+        return isinstance(job, dict) and job.get("status") in ("canceled", "failed", "completed")
 
     def _ended_reason(self, farm_id: str, task_id: str, state: TaskState) -> str:
         """The task's (and for a cancel, the job's) last activity; asked once per ended task,
@@ -150,6 +160,16 @@ class FlamencoEngine:
                        {"status": "cancel-requested", "reason": reason})
         except FarmError as exc:
             if "HTTP 422" not in str(exc):  # already ended: nothing to cancel
+                raise
+
+    def pause(self, farm_id: str, reason: str) -> None:
+        """``pause-requested``: the Manager assigns no more of the job's tasks and pauses it
+        once its active tasks have finished."""
+        try:
+            self._call("POST", f"/api/v3/jobs/{farm_id}/setstatus",
+                       {"status": "pause-requested", "reason": reason})
+        except FarmError as exc:
+            if "HTTP 422" not in str(exc):  # already paused or ended: nothing to hold
                 raise
 
     def describe(self) -> FarmInfo:

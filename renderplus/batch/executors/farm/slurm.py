@@ -33,6 +33,8 @@ COMMAND_TIMEOUT = 30.0
 _FIELD = re.compile(r"(?:^| )(JobId|ArrayTaskId|JobState|Reason|ExitCode|Partition|StartTime)=(\S*)")
 _CANCEL_LINE = re.compile(r"\*\*\* (?:JOB|STEP) \S+ ON \S+ CANCELLED AT [^*]*\*\*\*")
 _QUEUED = {"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "RESV_DEL_HOLD"}
+# ``scontrol hold`` of an array whose tasks partly run or ended: per task, these are no error
+_HOLD_OK = ("No error", "already finished", "no longer pending", "already completing")
 _RUNNING = {"RUNNING", "COMPLETING", "SUSPENDED", "STAGE_OUT", "SIGNALING", "RESIZING", "STOPPED"}
 
 
@@ -122,6 +124,18 @@ class SlurmEngine:
     def cancel(self, farm_id: str, reason: str) -> None:
         self._run(["scancel", farm_id])
 
+    def pause(self, farm_id: str, reason: str) -> None:
+        """``scontrol hold``: the array's pending tasks stay pending (``JobHeld...``), running
+        ones go on. Slurm answers an error for each task that is no longer pending; only those
+        errors are expected."""
+        result = self._attempt(["scontrol", "hold", farm_id])
+        if result.returncode == 0:
+            return
+        lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+        if not lines or not all(any(ok in line for ok in _HOLD_OK) for line in lines):
+            raise FarmError(f"scontrol hold {farm_id} failed: "
+                            f"{lines[-1] if lines else result.returncode}")
+
     def describe(self) -> FarmInfo:
         try:
             out = self._run(["sinfo", "-h", "-o", "%P|%a|%D|%T"])
@@ -137,20 +151,25 @@ class SlurmEngine:
     # ------------------------------------------------------------------ helpers
 
     def _run(self, argv: list[str], env: Mapping[str, str] | None = None) -> str:
-        environment = dict(env) if env else dict(os.environ)
-        if self.conf:
-            environment["SLURM_CONF"] = self.conf
-        try:
-            result = subprocess.run(argv, capture_output=True, text=True, env=environment,
-                                    timeout=COMMAND_TIMEOUT, check=False)
-        except FileNotFoundError as exc:
-            raise FarmError(f"{argv[0]} is not installed (Slurm's client tools)") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise FarmError(f"{argv[0]} did not answer within {COMMAND_TIMEOUT:.0f} s") from exc
+        result = self._attempt(argv, env)
         if result.returncode != 0:
             message = (result.stderr or result.stdout).strip().splitlines()
             raise FarmError(f"{shlex.join(argv[:3])} failed: {message[-1] if message else result.returncode}")
         return result.stdout
+
+    def _attempt(self, argv: list[str],
+                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run one of Slurm's tools; FarmError only when it cannot run or answer at all."""
+        environment = dict(env) if env else dict(os.environ)
+        if self.conf:
+            environment["SLURM_CONF"] = self.conf
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, env=environment,
+                                  timeout=COMMAND_TIMEOUT, check=False)
+        except FileNotFoundError as exc:
+            raise FarmError(f"{argv[0]} is not installed (Slurm's client tools)") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise FarmError(f"{argv[0]} did not answer within {COMMAND_TIMEOUT:.0f} s") from exc
 
 
 def batch_script(spec: FarmJobSpec) -> str:

@@ -1,19 +1,27 @@
 """Following farm jobs: one thread polls the farm and turns what it says into runner events.
 
-Per farm job, per poll: the first task seen running sends ``Started``; every task's new output
-is read (Slurm: its output file; Flamenco: its log) and its ``frame`` markers become
-``FramesWritten`` at once, whichever task wrote them. The lowest running task is *followed*: its
-lines go through ``Output`` so the runner's parser shows within-frame detail (two Blenders'
-status lines interleaved would only confuse it); other tasks' error lines go through too, and a
-failed task's last lines when it ends. Only the first ``ready`` marker passes, carrying the whole
-job's frames (each chunk's names only its own), and ``Blender quit`` lines are dropped (each
-chunk prints one; the parser would ignore everything after the first).
+Per farm job, per poll: the first task seen running (or ended other than cancelled) sends
+``Started``; every task's new output is read (Slurm: its output file; Flamenco: its log) and
+its ``frame`` markers become ``FramesWritten`` at once, whichever task wrote them. The lowest
+running task is *followed*: its lines go through ``Output`` so the runner's parser shows
+within-frame detail (two Blenders' status lines interleaved would only confuse it); other
+tasks' error lines go through too, and a failed task's last lines when it ends. Only the first
+``ready`` marker passes, carrying the whole job's frames (each chunk's names only its own), and
+``Blender quit`` lines are dropped (each chunk prints one; the parser would ignore everything
+after the first).
 
 The job ends (``Exited``) when every task has ended: 0 when all completed, even if a cancel was
 asked meanwhile (the farm's answer wins); ``cancelled=True`` when Render+ asked and the farm
 cancelled; otherwise the first failed task's exit code with the farm's reason — a task
 cancelled from outside Render+ counts as failed and is ``final`` (the runner does not retry a
 job someone ended on purpose), and the rest of that farm job is cancelled.
+
+A pause (``pause``): "now" cancels the whole farm job; "frame" asks the farm to start no more
+of its tasks (Slurm: hold; Flamenco: pause-requested) and lets the running ones finish; once
+none runs, what still waits is cancelled. Either way the job ends ``Exited(paused=True)`` once
+no task of it runs or waits, with the frames of its finished chunks written (and, for "now",
+those the cancelled chunks wrote before). A job whose tasks all completed meanwhile has simply
+finished (0).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ log = logging.getLogger("renderplus.farm")
 
 TAIL_LINES = 20
 CANCEL_CODE = -15     # what a cancelled job reports as its exit (SIGTERM)
+_RAN = (TaskState.RUNNING, TaskState.COMPLETED, TaskState.FAILED)
 
 
 @dataclass
@@ -57,6 +66,8 @@ class _Run:
     started: bool = False
     ready_sent: bool = False
     cancel_requested: bool = False
+    pause_when: str | None = None   # "frame" or "now" once a pause was asked
+    held: bool = False              # the farm was told to start no more tasks ("frame")
     stopping: bool = False
     failure: _Failure | None = None
     unreachable_since: float | None = None
@@ -90,9 +101,10 @@ class FarmWatch:
             return len(self._runs)
 
     def follow(self, handle: JobHandle, tasks: Sequence[FarmTask], frames: FrameSet,
-               sink: EventSink) -> str:
-        """Start following a farm job; the ``where`` its ``Accepted`` says (where it waits)."""
-        run = _Run(handle, tuple(tasks), frames.to_spec(), sink)
+               sink: EventSink, *, pause_when: str | None = None) -> str:
+        """Start following a farm job; the ``where`` its ``Accepted`` says (where it waits).
+        ``pause_when``: a pause asked before (a re-attach after a restart) goes on."""
+        run = _Run(handle, tuple(tasks), frames.to_spec(), sink, pause_when=pause_when)
         where = ""
         try:
             status = self.engine.poll(run.farm_id, run.tasks)
@@ -120,6 +132,28 @@ class FarmWatch:
             self.engine.cancel(run.farm_id, "cancelled in Render+")
         except FarmError as exc:
             log.warning("cancel of farm job %s failed (retried while it runs): %s", run.farm_id, exc)
+        self._wake.set()
+        return True
+
+    def handle(self, job_id: int) -> JobHandle | None:
+        with self._lock:
+            run = self._runs.get(job_id)
+            return run.handle if run is not None else None
+
+    def pause(self, job_id: int, when: str) -> bool:
+        """Ask the farm to pause the job (see the module docstring); False if not followed or
+        being cancelled. A second pause is no error; "now" after "frame" cancels at once."""
+        with self._lock:
+            run = self._runs.get(job_id)
+            if run is None or run.cancel_requested:
+                return False
+            if run.pause_when == "now" or run.pause_when == when:
+                return True
+            run.pause_when = when
+        if when == "now":
+            self._cancel_quietly(run, "paused in Render+ (now)")
+        else:
+            run.held = self._hold_quietly(run)
         self._wake.set()
         return True
 
@@ -176,9 +210,12 @@ class FarmWatch:
         if run.cancel_requested and not run.stopping:
             run.stopping = True  # ask again: the first request may not have reached the farm
             self._cancel_quietly(run, "cancelled in Render+")
-        if not run.started and any(t.state is not TaskState.QUEUED for t in status.tasks):
+        if run.pause_when is not None and not run.stopping:
+            self._pause_step(run, status)
+        ran = [t for t in status.tasks if t.state in _RAN]
+        if not run.started and ran:  # a task cancelled while it waited never ran: no Started
             run.started = True
-            starts = [t.started for t in status.tasks if t.started]
+            starts = [t.started for t in ran if t.started]
             self._emit(run, Started(run.job_id, run.handle, min(starts) if starts else time.time()))
         followed = min((t.index for t in status.tasks if t.state is TaskState.RUNNING),
                        default=None)
@@ -195,6 +232,17 @@ class FarmWatch:
                 self._task_ended(run, task, status)
         if all(t.index in run.drained for t in run.tasks):
             self._end(run, self._exit_event(run, status))
+
+    def _pause_step(self, run: _Run, status: FarmJobStatus) -> None:
+        """Cancel what is left once no task runs (at once for "now"); hold again if the first
+        ask did not reach the farm."""
+        running = any(t.state is TaskState.RUNNING for t in status.tasks)
+        if run.pause_when == "now" or not running:
+            run.stopping = True  # from here on a cancelled task is the pause's doing
+            if not all(t.state.ended for t in status.tasks):
+                self._cancel_quietly(run, f"paused in Render+ ({run.pause_when})")
+        elif not run.held:
+            run.held = self._hold_quietly(run)
 
     def _read(self, run: _Run, task: FarmTask, followed: bool, *, final: bool) -> None:
         try:
@@ -248,8 +296,9 @@ class FarmWatch:
             return
         for line in run.tails.pop(task.index, ()):  # what the failed chunk said last
             self._emit(run, Output(run.job_id, line))
-        if state.state is TaskState.CANCELLED and (run.cancel_requested or run.stopping):
-            return  # Render+ asked for it (or cancelled the rest after a failure)
+        if state.state is TaskState.CANCELLED and (run.cancel_requested or run.stopping
+                                                   or run.pause_when == "now"):
+            return  # Render+ asked for it (a cancel, a pause, the rest after a failure)
         where = f"chunk {task.index}, frames {task.frames.to_spec()}"
         if state.state is TaskState.CANCELLED:
             detail = f"cancelled on the farm by someone other than Render+ ({where}"
@@ -273,6 +322,11 @@ class FarmWatch:
                           final=run.failure.final)
         if all(t.state is TaskState.COMPLETED for t in status.tasks):
             return Exited(run.job_id, 0, now)
+        if run.pause_when is not None and not run.cancel_requested:
+            done = sum(1 for t in status.tasks if t.state is TaskState.COMPLETED)
+            return Exited(run.job_id, CANCEL_CODE, now, paused=True,
+                          detail=f"paused on the farm ({run.pause_when}): {done} of "
+                                 f"{len(status.tasks)} chunk(s) finished, the rest cancelled")
         return Exited(run.job_id, CANCEL_CODE, now, cancelled=run.cancel_requested)
 
     def _end(self, run: _Run, event: Exited) -> None:
@@ -284,6 +338,14 @@ class FarmWatch:
                 return  # stopped, or ended meanwhile
             del self._runs[run.job_id]
             run.sink(event)
+
+    def _hold_quietly(self, run: _Run) -> bool:
+        try:
+            self.engine.pause(run.farm_id, "paused in Render+ (after the running tasks)")
+        except FarmError as exc:
+            log.warning("hold of farm job %s failed (retried while it runs): %s", run.farm_id, exc)
+            return False
+        return True
 
     def _cancel_quietly(self, run: _Run, reason: str) -> None:
         try:
