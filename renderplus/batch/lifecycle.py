@@ -27,7 +27,6 @@ from .executor_choice import ExecutorChoice
 from .jobloop import JobLoop
 from .observers import BatchEnded, ObserverContext, ObserverFactory, Observers
 from .options import RunOptions
-from .order import RunOrder
 from .paths import remove_stale_temp_dirs
 from .resume import Restored, open_record
 from .store.claims import ClaimRefused
@@ -131,9 +130,8 @@ class BatchLifecycle:
             state.recipe, self.changes.report, state.changed))
         self.changes.observers = observers
         state.poweroff = lambda: observers.pending
-        order = RunOrder(job.id for job in state.jobs if job.status is JobStatus.QUEUED)
-        loop = JobLoop(state, order, self.executors, self.changes.store, self.hooks, self.changes,
-                       self.options)
+        loop = JobLoop(state, state.order, self.executors, self.changes.store, self.hooks,
+                       self.changes, self.options)
         with state.lock:
             self.loop = loop
         self.changes.job_state_changed()
@@ -146,6 +144,7 @@ class BatchLifecycle:
             log.exception("batch crashed")
             self.changes.report(f"Internal error, batch stopped: {exc!r}")
             state.cancel_asked.set()
+            state.seal()
             self.executors.close()
             for job in state.jobs:
                 if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
@@ -159,6 +158,7 @@ class BatchLifecycle:
         self.changes.store.batch_id = None
         self.changes.report(sentence)
         with self.state.lock:
+            self.state.sealed = True
             for job in self.state.jobs:
                 if job.status is JobStatus.QUEUED:
                     job.status = JobStatus.CANCELLED
@@ -168,6 +168,7 @@ class BatchLifecycle:
 
     def _finish(self) -> None:
         state, changes = self.state, self.changes
+        state.seal()
         self.executors.close()  # an idle Blender session ends with its batch
         cancelled = state.cancel_asked.is_set()
         if self.loop is not None:  # the frame reader ends with its batch (after its queue)

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import ownership, process_groups, recovery
 from .executors import Executor
@@ -22,7 +22,7 @@ from .options import RunOptions, choose_blender
 from .paths import state_dir
 from .recipe import Recipe
 from .resume import resumable
-from .runner import Batch, stored_recipe
+from .runner import Batch, EditRefused, NoSuchJob, stored_recipe
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
 from .store.claims import Claimant, ClaimRefused
 from .store.groups import StoredGroups
@@ -63,6 +63,18 @@ class NothingToResumeError(ServiceError):
     def __init__(self, why: str = "") -> None:
         super().__init__(why or "Nothing to resume: no batch was interrupted, and the last batch "
                                 "has no failed or cancelled job")
+
+
+class BatchEndedError(ServiceError):
+    """Jobs cannot be added to or moved in a batch that has ended or is ending (409)."""
+
+
+class UnknownJobError(ServiceError):
+    """No job with that id in the batch (404)."""
+
+
+class JobNotQueuedError(ServiceError):
+    """The job is running, has ended or is starting: only a queued job moves (409)."""
 
 
 def default_work_dir() -> Path:
@@ -344,6 +356,9 @@ class BatchService:
             batch = self._owned(Batch(self._recipe, self.options,
                                       self._executor_for(self._recipe), self.store,
                                       observers=self.observers))
+            waiting = self._waiting
+            if waiting is not None and waiting.recipe is self._recipe:  # moved while loaded
+                batch.state.order.replace(waiting.state.order)
             self._batch = batch
             batch.start()
             return batch
@@ -397,3 +412,47 @@ class BatchService:
             batch.cancel()
             if running:
                 batch.wait(timeout)
+
+    # ---------------------------------------------------------------- changing a batch
+
+    def add_jobs(self, data: Any) -> list[int]:
+        """Add jobs to the current batch (loaded, running or paused; a loaded recipe gets
+        them); their ids. RecipeError, BatchEndedError, NoRecipeError."""
+        return self._edit(lambda batch: batch.add_jobs(data))
+
+    def move_job(self, job_id: int, position: int) -> None:
+        """Move a queued job (0 = next). UnknownJobError, JobNotQueuedError, BatchEndedError."""
+        self._edit(lambda batch: batch.move_job(job_id, position))
+
+    def set_job_enabled(self, job_id: int, enabled: bool) -> None:
+        """Skip a queued job, or queue a disabled one again. As ``move_job``."""
+        self._edit(lambda batch: batch.set_job_enabled(job_id, enabled))
+
+    def _edit(self, change: Callable[[Batch], _T]) -> _T:
+        """Run an edit on the batch a poll shows; under the slot's lock while that is the
+        loaded recipe (``start`` makes its batch from it under the same lock)."""
+        with self._lock:
+            batch, recipe = self._batch, self._recipe
+            if recipe is None:
+                raise NoRecipeError()
+            loaded = batch is None or batch.recipe is not recipe
+            if loaded:
+                waiting = self._waiting
+                if waiting is None or waiting.recipe is not recipe:
+                    waiting = self._waiting = Batch(recipe, self.options)
+                return _edit_errors(change, waiting)
+        assert batch is not None
+        return _edit_errors(change, batch)
+
+
+_T = TypeVar("_T")
+
+
+def _edit_errors(change: Callable[[Batch], _T], batch: Batch) -> _T:
+    """The engine's refusals as the slot's errors (each with its sentence)."""
+    try:
+        return change(batch)
+    except NoSuchJob as exc:
+        raise UnknownJobError(str(exc)) from exc
+    except EditRefused as exc:
+        raise (BatchEndedError if exc.ended else JobNotQueuedError)(str(exc)) from exc

@@ -165,6 +165,7 @@ def test_the_upgrade_keeps_a_running_batch_with_its_live_owner(tmp_path: Path) -
     conn = sqlite3.connect(tmp_path / STORE_FILE)    # back to a store written before claims
     conn.execute("DROP TABLE claims")
     conn.execute("DROP TABLE IF EXISTS process_groups")   # a later version's table
+    conn.execute("ALTER TABLE batches DROP COLUMN run_order")   # and column
     conn.execute("UPDATE schema_version SET version = 1")
     conn.commit()
     conn.close()

@@ -89,6 +89,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                owner_boot_id TEXT,
                owner_start_ticks INTEGER) WITHOUT ROWID""",
     ),
+    # The run order is data (docs/engine-api.md): the ids of the jobs still to start, as a JSON
+    # list, written when the batch starts and at every edit; NULL: the recipe's order.
+    4: ("ALTER TABLE batches ADD COLUMN run_order TEXT",),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
