@@ -23,17 +23,19 @@ from renderplus.batch.store import BatchStore
 service = BatchService(work_dir={work!r}, store=BatchStore.open({store!r}))
 service.load_recipe(parse_recipe(json.loads({recipe!r})))
 service.start()
+{then}
 print("started", flush=True)
 time.sleep(600)
 """
 
 
 def start_service(work: Path, recipe: dict[str, object], store: Path | None = None,
-                  ) -> subprocess.Popen[str]:
+                  then: str = "") -> subprocess.Popen[str]:
     """Start the batch of ``recipe`` in a new Render+ process (its store in ``store``, default
-    ``work``); returns once the batch has started."""
+    ``work``); returns once the batch has started and ``then`` (Python run at the top level
+    after the start, with ``service`` and ``time`` at hand) has run."""
     source = _SOURCE.format(root=ROOT, work=str(work), store=str(store or work),
-                            recipe=json.dumps(recipe))
+                            recipe=json.dumps(recipe), then=then)
     driver = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True,
                               start_new_session=True)
     assert driver.stdout is not None and driver.stdout.readline().strip() == "started"
