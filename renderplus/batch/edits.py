@@ -20,13 +20,15 @@ or refused, never left QUEUED in a FINISHED batch.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .batchstate import BatchState
 from .changes import BatchChanges
 from .jobstate import JobState
-from .recipe import MAX_JOBS, parse_jobs
+from .recipe import MAX_JOBS, Recipe, parse_jobs
 from .view import JobStatus
 
 
@@ -56,6 +58,7 @@ class BatchEdits:
         self.state = state
         self.changes = changes
         self.wake = wake
+        self._recipe_text = RecipeText(state.recipe)
 
     def add_jobs(self, data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[int]:
         """Validate and append jobs; their ids. RecipeError, EditRefused."""
@@ -75,7 +78,8 @@ class BatchEdits:
                     if job.status is JobStatus.QUEUED:
                         state.order.add(job.id)
                 order = list(state.order)
-            self.changes.store.add_jobs(state.recipe, jobs, [job.status for job in added], order)
+            self.changes.store.add_jobs(state.recipe, jobs, [job.status for job in added], order,
+                                        recipe_json=self._recipe_text.text())
         names = ", ".join(f"{job.id} ({job.job.display_name})" for job in added[:10])
         more = f" and {len(added) - 10} more" if len(added) > 10 else ""
         self.changes.log.write(f"[edit] added job(s) {names}{more}")
@@ -169,3 +173,25 @@ class BatchEdits:
         else:
             why = "it is starting"
         return f"Job {job.id} cannot be {what}: {why}; only a queued job can"
+
+
+class RecipeText:
+    """The recipe's stored text (redacted JSON) with every job it has now, kept in parts: each
+    job is encoded once, so adding a job to a batch of thousands does not encode them all again
+    (bench/bench_edits.py). Only jobs change in a batch; its other keys are encoded once."""
+
+    _SLOT = "renderplus-jobs-slot"
+
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+        self._head: str | None = None
+        self._jobs: list[str] = []
+
+    def text(self) -> str:
+        if self._head is None:
+            head = dataclasses.replace(self.recipe, jobs=[]).to_dict(redact=True)
+            head["jobs"] = self._SLOT
+            self._head = json.dumps(head)
+        self._jobs.extend(json.dumps(job.to_dict(redact=True))
+                          for job in self.recipe.jobs[len(self._jobs):])
+        return self._head.replace(f'"{self._SLOT}"', "[" + ", ".join(self._jobs) + "]", 1)

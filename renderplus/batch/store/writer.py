@@ -117,12 +117,14 @@ class StoreWriter:
                  lambda: self.pending.add_job_fields(job_id, fields))
 
     def add_jobs(self, recipe: Recipe, jobs: Iterable[Job], statuses: Iterable[JobStatus],
-                 run_order: list[int]) -> None:
+                 run_order: list[int], recipe_json: str | None = None) -> None:
         """Record jobs added to the batch (its recipe with them, their rows, the run order) in
-        one transaction; nothing before the batch has a record (its creation records them)."""
+        one transaction; nothing before the batch has a record (its creation records them).
+        ``recipe_json``: the recipe's redacted text, when the caller keeps it encoded."""
         rows = [NewJob(job.id, job.display_name, recipe.resolve(job.source_file), status)
                 for job, status in zip(jobs, statuses, strict=True)]
-        recipe_json = recipe.to_json(redact=True)
+        if recipe_json is None:
+            recipe_json = recipe.to_json(redact=True)
 
         def write(store: BatchStore, batch_id: int) -> None:
             with store.transaction():
