@@ -2,7 +2,7 @@
 
 ``BatchEdits`` changes the batch's state, its ``RunOrder`` (``order``, the data the job loop
 starts jobs from) and its store record together, one edit at a time (``state.edit_lock``), so
-the order in memory and the stored one never part (docs/api.md, Changing a batch):
+the order in memory and the stored one never part (docs/engine-api.md, Changing a running batch):
 
 - ``add_jobs(data)``: jobs validated like a recipe's (``parse_jobs``), with ids after the last
   one, appended to the recipe and to the end of the run order; stored with the recipe, their
@@ -170,8 +170,8 @@ class BatchEdits:
             why = f"it has ended ({status.value})"
         elif status is JobStatus.DISABLED:
             why = "it is disabled (enable it first)"
-        else:
-            why = "it is starting"
+        else:   # QUEUED but out of the order: being started, or waiting in a farm's queue
+            why = "it is starting (handed to its executor)"
         return f"Job {job.id} cannot be {what}: {why}; only a queued job can"
 
 

@@ -337,7 +337,7 @@ class BatchView:
 
 
 def run_order(jobs: Sequence[JobView], queued: Sequence[int]) -> tuple[int, ...]:
-    """Every job id in run order (docs/api.md, Poll, ``order``): the ended jobs in the order
+    """Every job id in run order (docs/engine-api.md, Poll extras): the ended jobs in the order
     they started, then the running ones (and a queued one already handed to its executor or
     about to start), then ``queued`` (the jobs still to start, in the order they will), then the
     disabled ones by id."""

@@ -3,6 +3,7 @@ poll's ``order``, the refusals, the store and a restore, two threads at once, th
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -12,7 +13,15 @@ from renderplus.batch.edits import EditRefused, NoSuchJob
 from renderplus.batch.order import RunOrder
 from renderplus.batch.recipe import RecipeError, parse_jobs
 from renderplus.batch.runner import Batch, stored_recipe
+from renderplus.batch.service import (
+    BatchEndedError,
+    BatchService,
+    JobNotQueuedError,
+    NoRecipeError,
+    UnknownJobError,
+)
 from renderplus.batch.store import BatchStore
+from renderplus.batch.store.database import STORE_FILE
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus
 from tests.batch.conftest import make_recipe
 from tests.batch.edits_helpers import HeldExecutor, job
@@ -290,3 +299,51 @@ def test_edits_are_stored_and_a_restore_shows_them(tmp_path: Path, blend: Path) 
     batch.cancel()
     assert batch.wait(10)
     store.close()
+
+
+def test_a_store_of_version_3_gets_the_run_order_column(tmp_path: Path) -> None:
+    with BatchStore.open(tmp_path) as store:
+        batch_id = store.create_batch("old", "{}", "/", None)
+    conn = sqlite3.connect(tmp_path / STORE_FILE)    # back to a store written before run orders
+    conn.execute("ALTER TABLE batches DROP COLUMN run_order")
+    conn.execute("UPDATE schema_version SET version = 3")
+    conn.commit()
+    conn.close()
+    with BatchStore.open(tmp_path) as store:
+        assert store.load(batch_id).run_order is None      # the recipe's order
+        store.update_batch(batch_id, run_order=[2, 0])
+        assert store.load(batch_id).run_order == (2, 0)
+        store.update_batch(batch_id, run_order=None)
+        assert store.load(batch_id).run_order is None
+
+
+# ---------------------------------------------------------------- the service
+
+
+def test_service_edits_a_loaded_recipe_and_starts_it_in_that_order(tmp_path: Path, blend: Path) -> None:
+    executor = HeldExecutor(tmp_path)
+    service = BatchService(work_dir=tmp_path / "work", executor_factory=lambda recipe: executor)
+    with pytest.raises(NoRecipeError):
+        service.add_jobs(job(blend, tmp_path, "x"))
+    service.load_recipe(make_recipe([job(blend, tmp_path, f"j{i}") for i in range(2)]))
+    assert service.add_jobs([job(blend, tmp_path, "a")]) == [2]
+    assert service.recipe is not None and len(service.recipe.jobs) == 3   # the recipe got it
+    service.move_job(2, 0)
+    service.set_job_enabled(1, False)
+    view = service.view()
+    assert view is not None and view.order == (2, 0, 1) and view.status == "WAITING"
+    with pytest.raises(UnknownJobError, match="No job 5"):
+        service.move_job(5, 0)
+    batch = service.start()
+    wait_for(lambda: executor.running() == [2])
+    with pytest.raises(JobNotQueuedError, match="it is rendering"):
+        service.move_job(2, 1)
+    executor.release(2)
+    wait_for(lambda: executor.running() == [0])
+    executor.release(0)
+    assert batch.wait(10)
+    assert executor.started == [2, 0]
+    with pytest.raises(BatchEndedError, match=r"has ended \(FINISHED\)"):
+        service.add_jobs(job(blend, tmp_path, "late"))
+    with pytest.raises(BatchEndedError):
+        service.set_job_enabled(1, True)

@@ -1,8 +1,8 @@
 """Changing a running batch with the real Blender, for a process per job, a session and two
 parallel slots: a job added while rendering and moved next runs next, a skipped one never
 renders, an EEVEE job added to a Cycles session batch renders in a process of its own; and a
-Render+ killed after the edits comes back with the added jobs and the order (docs/api.md,
-Changing a batch)."""
+Render+ killed after the edits comes back with the added jobs and the order (docs/engine-api.md,
+Changing a running batch)."""
 
 from __future__ import annotations
 

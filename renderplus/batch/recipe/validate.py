@@ -63,7 +63,7 @@ def parse_recipe(source: str | bytes | Mapping[str, Any], *, base_dir: str | Non
 
 def parse_jobs(source: str | bytes | Mapping[str, Any] | Sequence[Any], *, first_id: int = 0,
                limit: int = MAX_JOBS) -> list[Job]:
-    """Jobs to add to a batch (docs/api.md, Changing a batch): one job object or a list of
+    """Jobs to add to a batch (docs/engine-api.md, Changing a running batch): one job object or a list of
     them, validated as a recipe's jobs; raise RecipeError listing every problem, paths starting
     ``jobs[0]``, ``jobs[1]``... in the order given. The jobs get the ids ``first_id``,
     ``first_id + 1``...: an ``id`` given must be that one. ``limit``: how many jobs the batch
