@@ -109,6 +109,11 @@ def _open_record(state: BatchState, changes: BatchChanges, restored: Restored | 
         writer.create(state.recipe, [job.status for job in state.jobs])
     else:
         writer.attach(restored.stored.id, restored.stored.name)
+        recorded = {saved.job_id for saved in restored.stored.jobs}
+        unrecorded = [job for job in state.jobs if job.id not in recorded]
+        if unrecorded:   # added while it was shown, before this process owned its record
+            writer.add_jobs(state.recipe, [job.job for job in unrecorded],
+                            [job.status for job in unrecorded], list(state.order))
         for job in state.jobs:
             if job.status in AGAIN:
                 _prepare_resume(job, restored, changes)

@@ -20,7 +20,7 @@ from renderplus.batch.service import (
     NoRecipeError,
     UnknownJobError,
 )
-from renderplus.batch.store import BatchStore
+from renderplus.batch.store import BatchStore, NewJob
 from renderplus.batch.store.database import STORE_FILE
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus
 from tests.batch.conftest import make_recipe
@@ -347,3 +347,28 @@ def test_service_edits_a_loaded_recipe_and_starts_it_in_that_order(tmp_path: Pat
         service.add_jobs(job(blend, tmp_path, "late"))
     with pytest.raises(BatchEndedError):
         service.set_job_enabled(1, True)
+
+
+def test_jobs_added_to_a_restored_batch_before_it_runs_are_recorded_when_it_does(
+        tmp_path: Path, blend: Path) -> None:
+    """A restored batch that has not ended (a paused one) takes jobs before this process owns its
+    record: they are recorded when it runs again."""
+    store = BatchStore.open(tmp_path / "state")
+    recipe = make_recipe([job(blend, tmp_path, "j0")])
+    batch_id = store.create_batch("kept", recipe.to_json(), "", None,
+                                  jobs=[NewJob(0, "j0", str(blend))])
+    executor = HeldExecutor(tmp_path)
+    batch = Batch.restore(store.load(batch_id), store, executor=executor)
+    assert batch.add_jobs(job(blend, tmp_path, "late")) == [1]
+    batch.move_job(1, 0)
+    batch.start()
+    wait_for(lambda: executor.running() == [1])
+    stored = store.load(batch_id)
+    assert [j.job_id for j in stored.jobs] == [0, 1] and stored.run_order == (1, 0)
+    assert [j.name for j in stored_recipe(stored).jobs] == ["j0", "late"]
+    executor.release(1)
+    wait_for(lambda: executor.running() == [0])
+    executor.release(0)
+    assert batch.wait(10)
+    assert [j.status for j in store.load(batch_id).jobs] == [JobStatus.FINISHED] * 2
+    store.close()
