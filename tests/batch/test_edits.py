@@ -212,7 +212,9 @@ def test_refusals_say_why(tmp_path: Path, blend: Path) -> None:
 
 
 def test_two_threads_moving_the_same_job_at_once(tmp_path: Path, blend: Path) -> None:
-    batch, executor = held_batch(tmp_path, blend, 40)
+    """Both moves succeed, one after the other: the last one wins, in memory and in the store."""
+    store = BatchStore.open(tmp_path / "state")
+    batch, executor = held_batch(tmp_path, blend, 40, store=store)
     batch.start()
     wait_for(lambda: executor.running() == [0])
     go = threading.Barrier(2)
@@ -236,8 +238,11 @@ def test_two_threads_moving_the_same_job_at_once(tmp_path: Path, blend: Path) ->
     assert sorted(order) == list(range(40))    # every job once, none lost or doubled
     queued = order[1:]
     assert queued[0] == 20 or queued[-1] == 20
+    assert batch.store_id is not None
+    assert store.load(batch.store_id).run_order == queued   # the store holds the last move
     batch.cancel()
     assert batch.wait(10)
+    store.close()
 
 
 def test_a_job_added_as_the_loop_ends_runs_or_is_refused(tmp_path: Path) -> None:
