@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .jobstate import JobState
+from .order import RunOrder
 from .pause import PauseRequest
 from .recipe import Recipe
 from .view import (
@@ -29,6 +30,7 @@ from .view import (
     Stats,
     Times,
     batch_progress,
+    run_order,
 )
 
 MAX_BATCH_MESSAGES = 200
@@ -51,6 +53,10 @@ class BatchState:
         self.jobs = [JobState(job, JobStatus.QUEUED if job.enabled else JobStatus.DISABLED)
                      for job in recipe.jobs]
         self.current: int | None = None
+        # the jobs still to start, in order (data: edits move and add jobs; stored with the batch)
+        self.order = RunOrder(job.id for job in self.jobs if job.status is JobStatus.QUEUED)
+        self.sealed = False          # no job can be added any more: the job loop has ended
+        self.edit_lock = threading.Lock()   # one edit at a time, and none while the record is made
         self._revision = 0
         self.resumable = False
         self.hook_results: deque[HookRun] = deque(maxlen=MAX_HOOK_RESULTS)
@@ -111,6 +117,12 @@ class BatchState:
             self._revision += 1
             self._changes.notify_all()
 
+    def seal(self) -> None:
+        """No job is added from now on (the loop has nothing left to start, or the batch is
+        ending): an edit that comes later is refused rather than left QUEUED in an ended batch."""
+        with self.lock:
+            self.sealed = True
+
     def mark_done(self) -> None:
         """The batch has ended: ``wait()`` and ``wait_change()`` return."""
         with self._changes:
@@ -158,6 +170,7 @@ class BatchState:
             resumable=self.resumable,
             revision=self._revision,
             pausing=self.pause.when if self.pause is not None else None,
+            order=run_order(jobs, list(self.order)),
         )
 
     def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:

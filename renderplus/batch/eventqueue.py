@@ -70,6 +70,7 @@ class EventQueue:
         self._dropped: dict[int, int] = {}
         self._chars = 0
         self._ends = 0                           # Exited events queued
+        self._woken = False                      # wake() asked the taker to look again
         self._pressure_entries = pressure_entries
         self._pressure_chars = pressure_chars
         self._ready = threading.Condition(threading.Lock())
@@ -95,6 +96,9 @@ class EventQueue:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._ready:
             while not self._entries:
+                if self._woken:
+                    self._woken = False
+                    raise queue.Empty
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise queue.Empty
@@ -115,6 +119,13 @@ class EventQueue:
                 if self._open.get(head.job_id) is head:
                     del self._open[head.job_id]
             return Output(head.job_id, line)
+
+    def wake(self) -> None:
+        """Make a ``get`` waiting for an event (or the next one) return at once with
+        ``queue.Empty``: a job was added to the batch and may start now (any thread)."""
+        with self._ready:
+            self._woken = True
+            self._ready.notify()
 
     def has_end(self) -> bool:
         """True while a job's ``Exited`` waits in the queue (any thread)."""

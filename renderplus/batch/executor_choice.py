@@ -20,7 +20,7 @@ from collections.abc import Callable
 from .executors import Executor, ProcessExecutor
 from .executors.session import SessionExecutor
 from .recipe import Job, Recipe
-from .slots import uses_session
+from .slots import session_fits, uses_session
 
 ChooseExecutor = Callable[[Job], Executor]
 
@@ -32,16 +32,20 @@ def always(executor: Executor) -> ChooseExecutor:
 
 def this_machine(recipe: Recipe, slots: int, kill_grace: float) -> ChooseExecutor:
     """A process per job, or one Blender session for consecutive jobs of a file when the recipe
-    reuses sessions; each executor made once, when a job first needs it."""
+    reuses sessions; each executor made once, when a job first needs it. A job the session was
+    not chosen for (one added later whose engine was not proven identical in a session,
+    docs/blender.md, One session for several jobs) renders in a process of its own."""
     session = uses_session(recipe, slots)
-    made: list[Executor] = []
+    made: dict[str, Executor] = {}
     lock = threading.Lock()
 
     def choose(job: Job) -> Executor:
+        kind = "session" if session and session_fits(recipe, job) else "process"
         with lock:
-            if not made:
-                made.append(SessionExecutor(grace=kill_grace) if session else ProcessExecutor(slots))
-            return made[0]
+            if kind not in made:
+                made[kind] = (SessionExecutor(grace=kill_grace) if kind == "session"
+                              else ProcessExecutor(slots))
+            return made[kind]
 
     return choose
 
@@ -49,9 +53,13 @@ def this_machine(recipe: Recipe, slots: int, kill_grace: float) -> ChooseExecuto
 class ExecutorChoice:
     """Hands out each job's executor and remembers them, to close them with the batch."""
 
-    def __init__(self, choose: ChooseExecutor, given: Executor | None = None) -> None:
-        """``given``: an executor made for this batch, closed with it even if no job used it."""
+    def __init__(self, choose: ChooseExecutor, given: Executor | None = None,
+                 limit: int | None = None) -> None:
+        """``given``: an executor made for this batch, closed with it even if no job used it.
+        ``limit``: how many jobs may run at once over every executor handed out (this
+        machine's slots; None: each executor's own capacity, as a farm's)."""
         self._choose = choose
+        self.limit = limit
         self._lock = threading.Lock()
         self._used: list[Executor] = [given] if given is not None else []
         self._chosen: dict[int, Executor] = {}

@@ -87,12 +87,12 @@ class JobLoop:
         """Start jobs in the run order while their executors take them; return when every job
         has ended (or, cancelled, was marked CANCELLED), or, pausing, the running ones have."""
         self._held.clear()
-        while (len(self.order) and not self._pausing) or self._active:
+        while not self._ended():
             waiting_for_memory = False
             while not self._pausing and (job_id := self.order.peek()) is not None:
                 job = self.state.jobs[job_id]
                 executor = self.executors.for_job(job.job)
-                capacity = executor.capacity  # read before the queued ends: see _submit
+                capacity = self._room(executor)  # read before the queued ends: see _submit
                 if (capacity <= 0 or self._events.has_end()) and self._active:
                     break  # it takes the job once a running one's end has been handled
                 if capacity <= 0:
@@ -108,10 +108,11 @@ class JobLoop:
                 if self._memory.must_wait(job.job, list(self._active)):
                     waiting_for_memory = True
                     break
-                self.order.remove(job_id)
-                self._begin_job(job, executor)
+                if self._take(job):
+                    self._begin_job(job, executor)
             if self._active:
-                with contextlib.suppress(queue.Empty):  # then look at the free memory again
+                # queue.Empty: the free memory to look at again, or a job added (wake)
+                with contextlib.suppress(queue.Empty):
                     self._apply(self._events.get(timeout=2.0 if waiting_for_memory else None))
 
     @property
@@ -121,6 +122,36 @@ class JobLoop:
 
     def _stops_for_pause(self) -> bool:  # running jobs stop too (now, frame)
         return self._pausing and self.state.pause is not None and self.state.pause.stops_jobs
+
+    def _ended(self) -> bool:
+        """Nothing left to start (or a pause under way) and nothing running: the loop ends. A
+        batch that is not pausing takes no more jobs then (sealed in the same step, so an edit
+        either lands before or is refused); a paused one still does."""
+        with self.state.lock:
+            if self._active or (len(self.order) and not self._pausing):
+                return False
+            if not self._pausing:
+                self.state.sealed = True
+            return True
+
+    def _take(self, job: JobState) -> bool:
+        """Take the next job off the order to start it, unless an edit disabled or moved it
+        since the loop looked (the edits change the order under the same lock)."""
+        with self.state.lock:
+            return job.status is JobStatus.QUEUED and self.order.peek() == job.id \
+                and self.order.remove(job.id)
+
+    def _room(self, executor: Executor) -> int:
+        """How many jobs ``executor`` takes now, within the batch's slots where the executors
+        are this machine's (a session and a process per job share them)."""
+        capacity = executor.capacity
+        limit = self.executors.limit
+        return capacity if limit is None else min(capacity, limit - len(self._active))
+
+    def wake(self) -> None:
+        """A job was added or enabled: look at the order now, not at the next event (any thread)."""
+        self._events.wake()
+
 
     # ---------------------------------------------------------------- cancel, pause (any thread)
 

@@ -36,7 +36,6 @@ from .frame_previews import FramePreviews
 from .jobloop import JobLoop
 from .observers import BatchEnded, BatchPaused, ObserverContext, ObserverFactory, Observers
 from .options import RunOptions, child_environment
-from .order import RunOrder
 from .paths import remove_stale_temp_dirs
 from .pause import PauseRequest, check_when
 from .resume import Restored, open_record
@@ -179,9 +178,8 @@ class BatchLifecycle:
             state.recipe, self.changes.report, state.changed))
         self.changes.observers = observers
         state.poweroff = lambda: observers.pending
-        order = RunOrder(job.id for job in state.jobs if job.status is JobStatus.QUEUED)
-        loop = JobLoop(state, order, self.executors, self.changes.store, self.hooks, self.changes,
-                       self.options)
+        loop = JobLoop(state, state.order, self.executors, self.changes.store, self.hooks,
+                       self.changes, self.options)
         with state.lock:
             self.loop = loop
         self.changes.job_state_changed()
@@ -212,6 +210,7 @@ class BatchLifecycle:
             log.exception("batch crashed")
             self.changes.report(f"Internal error, batch stopped: {exc!r}")
             state.cancel_asked.set()
+            state.seal()
             self.executors.close()
             for job in state.jobs:
                 if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
@@ -228,6 +227,7 @@ class BatchLifecycle:
         with state.lock:
             if state.pause is None or not len(loop.order):
                 state.pause = None
+                state.seal()   # it ends: a job added from now on is refused, never left QUEUED
                 return False
         if not state.cancel_asked.is_set():
             self.executors.end_idle()   # a session left idle by the pause ends: no Blender stays
@@ -269,6 +269,7 @@ class BatchLifecycle:
         self.changes.store.batch_id = None
         self.changes.report(sentence)
         with self.state.lock:
+            self.state.sealed = True
             for job in self.state.jobs:
                 if job.status is JobStatus.QUEUED:
                     job.status = JobStatus.CANCELLED
@@ -278,6 +279,7 @@ class BatchLifecycle:
 
     def _finish(self) -> None:
         state, changes = self.state, self.changes
+        state.seal()
         self.executors.close()  # an idle Blender session ends with its batch
         cancelled = state.cancel_asked.is_set()
         if self.loop is not None:  # the frame reader ends with its batch (after its queue)

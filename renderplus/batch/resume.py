@@ -59,6 +59,7 @@ def restore_state(state: BatchState, stored: StoredBatch, store: BatchStore | No
             job.status = JobStatus.CANCELLED
             job.add_message("Interrupted: Render+ stopped while this job rendered; "
                             "resume renders its missing frames")
+    restore_order(state, stored)
     restored = Restored(stored)
     if store is not None:
         _show_recorded_frames(state, restored, store)
@@ -87,20 +88,48 @@ def _show_recorded_frames(state: BatchState, restored: Restored, store: BatchSto
             job.count_done_frames()
 
 
+def restore_order(state: BatchState, stored: StoredBatch) -> None:
+    """The stored run order (docs/engine-api.md, The run order is data): its still queued jobs
+    in their stored places; without one (never changed), the recipe's."""
+    if stored.run_order is not None:
+        state.order.replace(stored.run_order)
+    state.order.refill(job.id for job in state.jobs if job.status is JobStatus.QUEUED)
+
+
 def open_record(state: BatchState, changes: BatchChanges, restored: Restored | None) -> None:
-    """Create the batch in the store, or take over the stored one being resumed."""
+    """Create the batch in the store, or take over the stored one being resumed; then the run
+    order holds every queued job and is stored. Edits wait meanwhile (``state.edit_lock``): a
+    job added now is in the new record, or added to it."""
+    with state.edit_lock:
+        _open_record(state, changes, restored)
+        order = state.order.refill(job.id for job in state.jobs if job.status is JobStatus.QUEUED)
+        changes.store.batch(status=BatchStatus.RUNNING, started=state.started, finished=None,
+                            run_order=order)
+    _read_past_rendertimes(state, changes)
+
+
+def _open_record(state: BatchState, changes: BatchChanges, restored: Restored | None) -> None:
     writer = changes.store
     if restored is None:
         writer.create(state.recipe, [job.status for job in state.jobs])
     else:
         writer.attach(restored.stored.id, restored.stored.name)
+        recorded = {saved.job_id for saved in restored.stored.jobs}
+        unrecorded = [job for job in state.jobs if job.id not in recorded]
+        if unrecorded:   # added while it was shown, before this process owned its record
+            writer.add_jobs(state.recipe, [job.job for job in unrecorded],
+                            [job.status for job in unrecorded], list(state.order))
         for job in state.jobs:
             if job.status in AGAIN:
                 _prepare_resume(job, restored, changes)
             elif job.status is JobStatus.FINISHED:
                 _recheck_finished(job, restored, changes)
         changes.report("Resumed: only missing or unverified frames render again")
-    writer.batch(status=BatchStatus.RUNNING, started=state.started, finished=None)
+
+
+def _read_past_rendertimes(state: BatchState, changes: BatchChanges) -> None:
+    """Each queued job's render time in an earlier batch, for the ETAs."""
+    writer = changes.store
     store = writer.store
     if store is None:
         return

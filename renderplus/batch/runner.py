@@ -24,12 +24,13 @@ can be resumed: only missing or unverified frames render.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .batch_hooks import BatchHooks
 from .batchstate import BatchState
 from .changes import BatchChanges
+from .edits import BatchEdits, EditRefused, NoSuchJob
 from .executor_choice import ChooseExecutor, ExecutorChoice, always, this_machine
 from .executors import Executor, JobHandle
 from .lifecycle import BatchLifecycle
@@ -42,7 +43,7 @@ from .slots import slot_count
 from .store import BatchStore, StoredBatch, StoreWriter
 from .view import BatchStatus, BatchView
 
-__all__ = ["Batch", "RunOptions", "stored_recipe"]
+__all__ = ["Batch", "EditRefused", "NoSuchJob", "RunOptions", "stored_recipe"]
 
 
 def stored_recipe(stored: StoredBatch) -> Recipe:
@@ -67,12 +68,15 @@ class Batch:
         choose = choose_executor or (always(executor) if executor is not None
                                      else this_machine(recipe, self.state.slots,
                                                        self.options.kill_grace))
-        self.executors = ExecutorChoice(choose, given=executor)
+        local = executor is None and choose_executor is None
+        self.executors = ExecutorChoice(choose, given=executor,
+                                        limit=self.state.slots if local else None)
         changes = self.changes = BatchChanges(self.state, RunLog(self.report),
                                               StoreWriter(store, self.report))
         self.hooks = BatchHooks(self.state, changes, self.options)
         self.lifecycle = BatchLifecycle(self.state, changes, self.hooks, self.executors,
                                         self.options, observers)
+        self.edits = BatchEdits(self.state, changes, self._wake_loop)
 
     @classmethod
     def restore(cls, stored: StoredBatch, store: BatchStore | None, options: RunOptions | None = None,
@@ -195,6 +199,28 @@ class Batch:
     def cancel_current_job(self) -> bool:
         """Cancel the job that is rendering (the lowest running one); the batch goes on."""
         return self.lifecycle.cancel_current_job()
+
+    def add_jobs(self, data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[int]:
+        """Add jobs (one job object or a list, validated like a recipe's) to the end of the run
+        order of this loaded, running or paused batch; their ids (after the last one). Raises
+        RecipeError (paths ``jobs[0]``...) or EditRefused (the batch has ended or is ending)."""
+        return self.edits.add_jobs(data)
+
+    def move_job(self, job_id: int, position: int) -> None:
+        """Move a queued job among the queued ones (0 = next; past the end = last). Raises
+        NoSuchJob, or EditRefused for a job that is not queued (the sentence says why)."""
+        self.edits.move_job(job_id, position)
+
+    def set_job_enabled(self, job_id: int, enabled: bool) -> None:
+        """Skip a queued job (DISABLED) or queue a disabled one again, last. NoSuchJob,
+        EditRefused."""
+        self.edits.set_job_enabled(job_id, enabled)
+
+    def _wake_loop(self) -> None:
+        with self.state.lock:
+            loop = self.lifecycle.loop
+        if loop is not None:
+            loop.wake()
 
     def report(self, message: str) -> None:
         """Add a batch message (the log, the store and the poll's ``messages``)."""

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import ownership, process_groups, recovery
 from .executors import Executor
@@ -24,10 +24,12 @@ from .queue import QueueEntry, QueueView
 from .queue_runner import QueueRunner
 from .recipe import Recipe
 from .resume import resumable
-from .runner import Batch, stored_recipe
+from .runner import Batch, EditRefused, NoSuchJob, stored_recipe
 from .service_errors import (
+    BatchEndedError,
     BatchOwnedError,
     BatchRunningError,
+    JobNotQueuedError,
     NoRecipeError,
     NothingToResumeError,
     NotRunningError,
@@ -36,6 +38,7 @@ from .service_errors import (
     QueueOwnedError,
     QueueStoreError,
     ServiceError,
+    UnknownJobError,
     UnknownQueuedError,
 )
 from .service_setup import default_work_dir, open_store, with_memory_history
@@ -45,9 +48,10 @@ from .store.groups import StoredGroups
 from .view import BatchStatus, BatchView
 
 __all__ = [
-    "BatchOwnedError", "BatchRunningError", "BatchService", "NoRecipeError", "NotRunningError",
-    "NothingToResumeError", "PauseError", "QueueOwnedError", "QueueStoreError", "QueuedStartedError",
-    "ServiceError", "UnknownQueuedError", "default_work_dir", "open_store",
+    "BatchEndedError", "BatchOwnedError", "BatchRunningError", "BatchService", "JobNotQueuedError",
+    "NoRecipeError", "NotRunningError", "NothingToResumeError", "PauseError", "QueueOwnedError",
+    "QueueStoreError", "QueuedStartedError", "ServiceError", "UnknownJobError",
+    "UnknownQueuedError", "default_work_dir", "open_store",
 ]
 log = logging.getLogger("renderplus.batch")
 
@@ -312,7 +316,11 @@ class BatchService:
             if self._recipe is None:
                 raise NoRecipeError()
             self._drop_interrupted()
-            batch = self._batch = self._new_batch(self._recipe)
+            batch = self._new_batch(self._recipe)
+            waiting = self._waiting
+            if waiting is not None and waiting.recipe is self._recipe:  # moved while loaded
+                batch.state.order.replace(waiting.state.order)
+            self._batch = batch
             batch.start()
             return batch
 
@@ -444,3 +452,49 @@ class BatchService:
             return None
         return latest if latest is not None and latest.status is BatchStatus.PAUSED \
             and not latest.owned else None
+
+    # ---------------------------------------------------------------- changing a batch
+
+    def add_jobs(self, data: Any) -> list[int]:
+        """Add jobs to the current batch (loaded, running or paused; a loaded recipe gets
+        them); their ids. RecipeError, BatchEndedError, NoRecipeError."""
+        return self._edit(lambda batch: batch.add_jobs(data))
+
+    def move_job(self, job_id: int, position: int) -> None:
+        """Move a queued job (0 = next). UnknownJobError, JobNotQueuedError, BatchEndedError."""
+        self._edit(lambda batch: batch.move_job(job_id, position))
+
+    def set_job_enabled(self, job_id: int, enabled: bool) -> None:
+        """Skip a queued job, or queue a disabled one again. As ``move_job``."""
+        self._edit(lambda batch: batch.set_job_enabled(job_id, enabled))
+
+    def _edit(self, change: Callable[[Batch], _T]) -> _T:
+        """Run an edit on the batch a poll shows; under the slot's lock while that is the
+        loaded recipe (``start`` makes its batch from it under the same lock)."""
+        with self._lock:
+            if self.stopping:
+                raise BatchEndedError("The server is stopping: the batch takes no changes")
+            batch, recipe = self._batch, self._recipe
+            if recipe is None:
+                raise NoRecipeError()
+            loaded = batch is None or batch.recipe is not recipe
+            if loaded:
+                waiting = self._waiting
+                if waiting is None or waiting.recipe is not recipe:
+                    waiting = self._waiting = Batch(recipe, self.options)
+                return _edit_errors(change, waiting)
+        assert batch is not None
+        return _edit_errors(change, batch)
+
+
+_T = TypeVar("_T")
+
+
+def _edit_errors(change: Callable[[Batch], _T], batch: Batch) -> _T:
+    """The engine's refusals as the slot's errors (each with its sentence)."""
+    try:
+        return change(batch)
+    except NoSuchJob as exc:
+        raise UnknownJobError(str(exc)) from exc
+    except EditRefused as exc:
+        raise (BatchEndedError if exc.ended else JobNotQueuedError)(str(exc)) from exc

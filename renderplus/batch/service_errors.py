@@ -82,3 +82,17 @@ class QueueStoreError(ServiceError):
 
     def __init__(self, exc: Exception) -> None:
         super().__init__(f"The queue cannot be changed now: {exc}")
+
+
+class BatchEndedError(ServiceError):
+    """Jobs cannot be added to or moved in a batch that has ended or is ending (409)."""
+
+
+class UnknownJobError(ServiceError):
+    """No job with that id in the batch (404)."""
+
+    status = 404
+
+
+class JobNotQueuedError(ServiceError):
+    """The job is running, has ended or is starting: only a queued job moves (409)."""

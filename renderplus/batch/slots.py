@@ -133,3 +133,12 @@ def uses_session(recipe: Recipe, slots: int) -> bool:
         return bool(wanted)
     enabled = recipe.enabled_jobs
     return bool(enabled) and all(job.engine.upper() in SESSION_PROVEN_ENGINES for job in enabled)
+
+
+def session_fits(recipe: Recipe, job: Job) -> bool:
+    """Whether ``job`` may render in the batch's session (``uses_session`` said it has one):
+    always when the recipe asks for sessions, else only for an engine proven identical (a job
+    added to a running batch may name another)."""
+    if getattr(recipe.settings, "session_reuse", None):
+        return True
+    return job.engine.upper() in SESSION_PROVEN_ENGINES

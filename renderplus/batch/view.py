@@ -253,6 +253,7 @@ class BatchView:
     resumable: bool = False
     revision: int = 0
     pausing: str | None = None      # "now" / "frame" / "job" while a pause is under way
+    order: tuple[int, ...] = ()   # every job id in run order (``run_order``)
 
     @property
     def running(self) -> bool:
@@ -295,6 +296,7 @@ class BatchView:
             "hooks": [hook.to_json() for hook in self.hooks],
             "poweroff": self.poweroff.to_json() if self.poweroff else None,
             "running": list(self.running_jobs),
+            "order": list(self.order),
         }
         if self.resumable:
             data["resumable"] = True
@@ -340,7 +342,28 @@ class BatchView:
                       if isinstance(power, Mapping) else None),
             resumable=bool(data.get("resumable")),
             pausing=data.get("pausing") if isinstance(data.get("pausing"), str) else None,
+            order=tuple(int(i) for i in data.get("order") or ()),
         )
+
+
+def run_order(jobs: Sequence[JobView], queued: Sequence[int]) -> tuple[int, ...]:
+    """Every job id in run order (docs/engine-api.md, Poll extras): the ended jobs in the order
+    they started, then the running ones (and a queued one already handed to its executor or
+    about to start), then ``queued`` (the jobs still to start, in the order they will), then the
+    disabled ones by id."""
+    waiting = set(queued)
+
+    def started(job: JobView) -> tuple[float, int]:
+        moment = job.times.started if job.times.started is not None else job.times.finished
+        return (moment if moment is not None else float("inf"), job.id)
+
+    ended = sorted((job for job in jobs if job.status.ended), key=started)
+    running = sorted((job for job in jobs if job.status is JobStatus.RUNNING
+                      or (job.status is JobStatus.QUEUED and job.id not in waiting)), key=started)
+    disabled = [job.id for job in jobs if job.status is JobStatus.DISABLED]
+    known = {job.id for job in jobs if job.status is JobStatus.QUEUED}
+    return (*(job.id for job in ended), *(job.id for job in running),
+            *(job_id for job_id in queued if job_id in known), *disabled)
 
 
 def batch_progress(jobs: Sequence[JobView]) -> float:

@@ -33,7 +33,7 @@ def start_service(work: Path, recipe: dict[str, object], store: Path | None = No
                   then: str = "") -> subprocess.Popen[str]:
     """Start the batch of ``recipe`` in a new Render+ process (its store in ``store``, default
     ``work``); returns once the batch has started. ``then``: Python lines the process runs
-    next, with ``service``, ``parse_recipe`` and ``json`` at hand (queue more batches, pause);
+    next, with ``service``, ``parse_recipe``, ``json`` and ``time`` at hand (queue more batches, pause);
     what they print, the test reads from ``stdout``."""
     source = _SOURCE.format(root=ROOT, work=str(work), store=str(store or work),
                             recipe=json.dumps(recipe), then=then)

@@ -42,13 +42,14 @@ from .model import (
     Toggle,
     recipe_base_dir,
 )
-from .validate import parse_recipe
+from .validate import parse_jobs, parse_recipe
 
 __all__ = [
     "BATCH_HOOK_PHASES", "CYCLES_DEVICES", "IMAGE_FORMATS", "JOB_HOOK_PHASES", "MAX_JOBS",
     "MAX_SIZE", "POWER_ACTIONS", "RECIPE_VERSION", "SUPPORTED_VERSIONS", "CustomOverride",
     "CyclesSettings", "DataPathStep", "Hook", "Job", "MailSettings", "Notifications",
     "PercentageToggle", "PowerOff", "Recipe", "RecipeError", "RssSettings", "Section", "Settings",
-    "SizeToggle", "SoundSettings", "Toggle", "ValidationIssue", "data_path_problem", "parse_recipe",
+    "SizeToggle", "SoundSettings", "Toggle", "ValidationIssue", "data_path_problem", "parse_jobs",
+    "parse_recipe",
     "recipe_base_dir", "split_data_path",
 ]

@@ -13,7 +13,7 @@ import dataclasses
 import difflib
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..frames import FrameSet, FrameSpecError
@@ -59,6 +59,48 @@ def parse_recipe(source: str | bytes | Mapping[str, Any], *, base_dir: str | Non
         raise RecipeError(errors)
     recipe.warnings = check.final_warnings()
     return recipe
+
+
+def parse_jobs(source: str | bytes | Mapping[str, Any] | Sequence[Any], *, first_id: int = 0,
+               limit: int = MAX_JOBS) -> list[Job]:
+    """Jobs to add to a batch (docs/engine-api.md, Changing a running batch): one job object or a list of
+    them, validated as a recipe's jobs; raise RecipeError listing every problem, paths starting
+    ``jobs[0]``, ``jobs[1]``... in the order given. The jobs get the ids ``first_id``,
+    ``first_id + 1``...: an ``id`` given must be that one. ``limit``: how many jobs the batch
+    may take (``MAX_JOBS`` less those it has)."""
+    if isinstance(source, bytes | str):
+        data, suspicious = decode_recipe_text(source)
+    else:
+        data, suspicious = source, True
+    items = [data] if isinstance(data, Mapping) else data
+    if not isinstance(items, list | tuple) or isinstance(items, str | bytes):
+        raise RecipeError([ValidationIssue("jobs", f"must be a job object or a list of jobs "
+                                                   f"(got {kind_of(data)})")])
+    if not items:
+        raise RecipeError([ValidationIssue("jobs", "must hold at least one job")])
+    if len(items) > limit:
+        raise RecipeError([ValidationIssue("jobs", f"at most {limit} more job(s) fit in this "
+                                                   f"batch (got {len(items)})")])
+    found = scan_values({"jobs": list(items)}) if suspicious else []
+    check = Checker()
+    jobs = []
+    for index, raw in enumerate(items):
+        path, job_id = f"jobs[{index}]", first_id + index
+        if not isinstance(raw, Mapping):
+            check.error(path, f"must be an object (got {kind_of(raw)})")
+            continue
+        given = raw.get("id", job_id)
+        if isinstance(given, bool) or not isinstance(given, int | float) or given != job_id:
+            check.error(f"{path}.id", f"is given by the batch: leave it out (this job gets "
+                                      f"{job_id}, got {show(given)})")
+        job = read_record(check, Job, raw, path)
+        job.id = job_id
+        jobs.append(job)
+    flagged = {issue.path for issue in found}
+    errors = found + [e for e in check.errors if e.path not in flagged]
+    if errors:
+        raise RecipeError(errors)
+    return jobs
 
 
 def read_record(check: Checker, cls: type, data: Mapping[str, Any], path: str) -> Any:

@@ -40,7 +40,7 @@ from .claims import Claim, Claimant, Taken
 from .connection import connect, private_files
 from .errors import StoreError, check_local_filesystem, store_error
 from .records import BatchSummary, FrameFile, NewJob, Owner, PastRun, StoredBatch, StoredFrame
-from .rows import load_batch, messages_json, owner_columns
+from .rows import load_batch, messages_json, order_json, owner_columns
 from .schema import migrate
 
 STORE_FILE = "renderplus.db"
@@ -168,9 +168,13 @@ class BatchStore:
                      started: float | _Unset | None = UNSET,
                      finished: float | _Unset | None = UNSET,
                      messages: Sequence[str] | _Unset = UNSET,
-                     owner: Owner | _Unset | None = UNSET) -> None:
-        """Change only the given fields of a batch (None clears a time or the owner)."""
+                     owner: Owner | _Unset | None = UNSET,
+                     run_order: Sequence[int] | _Unset | None = UNSET) -> None:
+        """Change only the given fields of a batch (None clears a time, the owner or the run
+        order: the recipe's then)."""
         values: dict[str, Any] = {}
+        if run_order is not UNSET:
+            values["run_order"] = order_json(run_order)
         if status is not UNSET:
             values["status"] = BatchStatus(status).value
         _put_value(values, "started", started)
@@ -181,6 +185,18 @@ class BatchStore:
             values.update(zip(("owner_pid", "owner_boot_id", "owner_start_ticks"),
                               owner_columns(owner), strict=True))
         self._update("batches", "id = ?", (batch_id,), values, f"no batch {batch_id}")
+
+    def add_jobs(self, batch_id: int, jobs: Iterable[NewJob], recipe_json: str) -> None:
+        """Record jobs added to a batch (edits) and its recipe with them, in one transaction."""
+        with self.transaction():
+            conn = self._live(self._writer)
+            rows = [(batch_id, job.job_id, job.name, job.source_file, JobStatus(job.status).value)
+                    for job in jobs]
+            self._guarded(lambda: conn.executemany(
+                "INSERT INTO jobs (batch_id, job_id, name, source_file, status) "
+                "VALUES (?, ?, ?, ?, ?)", rows))
+            self._update("batches", "id = ?", (batch_id,), {"recipe_json": recipe_json},
+                         f"no batch {batch_id}")
 
     def update_job(self, batch_id: int, job_id: int, *,
                    status: JobStatus | _Unset = UNSET,

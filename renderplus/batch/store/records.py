@@ -101,6 +101,7 @@ class StoredBatch:
     owner: Owner | None            # the process that last ran it (kept for the record)
     jobs: tuple[StoredJob, ...]
     claim: Claim | None = None     # its owner now (store/claims.py), None when unclaimed
+    run_order: tuple[int, ...] | None = None   # the jobs still to start, in order (None: by id)
 
     @property
     def interrupted(self) -> bool:

@@ -17,7 +17,7 @@ from . import claims
 from .records import Owner, StoredBatch, StoredJob
 
 _BATCH_COLUMNS = ("id, name, recipe_json, base_dir, status, created, started, finished, messages, "
-                  "owner_pid, owner_boot_id, owner_start_ticks")
+                  "owner_pid, owner_boot_id, owner_start_ticks, run_order")
 _JOB_COLUMNS = ("job_id, name, source_file, status, started, finished, messages, attempts, handle, "
                 "peak_mem_mb, rendertime")
 
@@ -40,7 +40,8 @@ def load_batch(conn: sqlite3.Connection, batch_id: int) -> StoredBatch | None:
     return StoredBatch(id=row[0], name=row[1], recipe_json=row[2], base_dir=row[3],
                        status=BatchStatus(row[4]), created=row[5], started=row[6],
                        finished=row[7], messages=decode_messages(row[8]), owner=owner, jobs=jobs,
-                       claim=claims.read(conn, f"batch:{batch_id}"))
+                       claim=claims.read(conn, f"batch:{batch_id}"),
+                       run_order=decode_order(row[12]))
 
 
 def decode_messages(text: str) -> tuple[str, ...]:
@@ -48,6 +49,19 @@ def decode_messages(text: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ValueError("messages are not a list")
     return tuple(str(message) for message in value)
+
+
+def decode_order(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(i, int) for i in value):
+        raise ValueError("the run order is not a list of job ids")
+    return tuple(value)
+
+
+def order_json(order: Sequence[int] | None) -> str | None:
+    return None if order is None else json.dumps([int(job_id) for job_id in order])
 
 
 def messages_json(messages: Sequence[str]) -> str:

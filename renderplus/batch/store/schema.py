@@ -106,6 +106,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                id INTEGER PRIMARY KEY CHECK (id = 1),
                held INTEGER NOT NULL DEFAULT 0)""",
     ),
+    # The run order is data (docs/engine-api.md): the ids of the jobs still to start, as a JSON
+    # list, written when the batch starts and at every edit; NULL: the recipe's order.
+    5: ("ALTER TABLE batches ADD COLUMN run_order TEXT",),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

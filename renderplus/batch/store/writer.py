@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from ..outputs import Stamp, stamp
-from ..recipe import Recipe
+from ..recipe import Job, Recipe
 from ..view import JobStatus
 from .claims import Claimant
 from .database import BatchStore
@@ -119,6 +119,22 @@ class StoreWriter:
     def job(self, job_id: int, **fields: Any) -> None:
         self._do(lambda s, b: s.update_job(b, job_id, **fields),
                  lambda: self.pending.add_job_fields(job_id, fields))
+
+    def add_jobs(self, recipe: Recipe, jobs: Iterable[Job], statuses: Iterable[JobStatus],
+                 run_order: list[int], recipe_json: str | None = None) -> None:
+        """Record jobs added to the batch (its recipe with them, their rows, the run order) in
+        one transaction; nothing before the batch has a record (its creation records them).
+        ``recipe_json``: the recipe's redacted text, when the caller keeps it encoded."""
+        rows = [NewJob(job.id, job.display_name, recipe.resolve(job.source_file), status)
+                for job, status in zip(jobs, statuses, strict=True)]
+        if recipe_json is None:
+            recipe_json = recipe.to_json(redact=True)
+
+        def write(store: BatchStore, batch_id: int) -> None:
+            with store.transaction():
+                store.add_jobs(batch_id, rows, recipe_json)
+                store.update_batch(batch_id, run_order=run_order)
+        self._do(write, lambda: self.pending.add_frames(write))
 
     def frame(self, job_id: int, frame: int, paths: Iterable[str]) -> list[Stamp]:
         """Verify a written frame's files and record those that are whole; their stamps."""
