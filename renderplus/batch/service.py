@@ -7,15 +7,14 @@ behind a lock, so a recipe cannot be swapped under a running batch and two batch
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from . import ownership, process_groups, recovery
+from . import ownership, process_groups, recovery, service_stored
 from .executors import Executor
 from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
@@ -23,8 +22,7 @@ from .pause import check_when
 from .queue import QueueEntry, QueueView
 from .queue_runner import QueueRunner
 from .recipe import Recipe
-from .resume import resumable
-from .runner import Batch, EditRefused, NoSuchJob, stored_recipe
+from .runner import Batch, stored_recipe
 from .service_errors import (
     BatchEndedError,
     BatchOwnedError,
@@ -38,8 +36,10 @@ from .service_errors import (
     QueueOwnedError,
     QueueStoreError,
     ServiceError,
+    T,
     UnknownJobError,
     UnknownQueuedError,
+    edit_refusals,
 )
 from .service_setup import default_work_dir, open_store, with_memory_history
 from .store import BatchStore, BatchSummary, StoredBatch, StoreError
@@ -145,7 +145,7 @@ class BatchService:
         batch = None
         if interrupted:
             batch = self._recover_batch(max(interrupted, key=lambda item: item.created))
-        elif (paused := self._stored_paused()) is not None:
+        elif (paused := service_stored.left_paused(self.store)) is not None:
             batch = self._recover_batch(paused)
         left = recovery.end_left_over_groups(self.store)
         if left and batch is not None:
@@ -217,57 +217,26 @@ class BatchService:
                 raise BatchRunningError()
             if self.store is None:
                 raise NothingToResumeError("Nothing to resume: this server keeps no batch store")
-            stored = self._to_resume()
-            subject = ownership.batch_subject(stored.id)
+            stored = service_stored.to_resume(self.store, self._batch)
             try:
-                ownership.take(self.store, subject, self.claimant, stored.name)
-            except ClaimRefused as exc:
+                service_stored.claim(self.store, stored.id, self.claimant, stored.name)
+            except BatchOwnedError as exc:
                 self._show_refusal(str(exc))
-                raise BatchOwnedError(exc) from exc
-            except StoreError as exc:
-                raise NothingToResumeError(f"Cannot write the batch store: {exc}") from exc
-            try:
-                again = self._resume_owned(stored.id)
-            except BaseException:
-                self._give_up(subject)
                 raise
-            return again
-
-    def _to_resume(self) -> StoredBatch:
-        """The stored batch a resume is about: the interrupted one (shown here or found in the
-        store), else the last one (which may run in another Render+: the claim decides)."""
-        assert self.store is not None
-        batch = self._batch
-        try:
-            if batch is not None and batch.view().resumable and batch.resumed_id is not None:
-                return self.store.load(batch.resumed_id)
-            interrupted = self.store.interrupted()
-        except StoreError as exc:
-            raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
-        if interrupted:
-            return max(interrupted, key=lambda item: item.created)
-        stored = self._last_stored(batch)
-        if stored is None or not resumable(stored, self.store):
-            raise NothingToResumeError()
-        return stored
+            try:
+                return self._resume_owned(stored.id)
+            except BaseException:
+                self._give_up(ownership.batch_subject(stored.id))
+                raise
 
     def _resume_owned(self, stored_id: int) -> Batch:
-        """Start the stored batch this slot now owns, read again as it stands (another process
-        may have finished it between our look and our claim)."""
+        """Start the stored batch this slot now owns, as it stands now; the interrupted batch
+        shown here is started itself while nobody changed it since."""
         assert self.store is not None
-        try:
-            fresh = self.store.load(stored_id)
-        except StoreError as exc:
-            raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
-        if not resumable(fresh, self.store):
-            raise NothingToResumeError()
-        # as it stood before this claim (RUNNING under nobody: interrupted); the batch shown
-        # here is started itself while nobody changed it since (it keeps its messages)
-        fresh = dataclasses.replace(fresh, claim=None, owner=None)
+        fresh = service_stored.still_resumable(self.store, stored_id)
         shown = self._batch
-        if shown is not None and shown.view().resumable and shown.lifecycle.restored is not None \
-                and dataclasses.replace(shown.lifecycle.restored.stored, claim=None,
-                                        owner=None) == fresh:
+        if service_stored.same_as_shown(shown, fresh):
+            assert shown is not None
             shown.start()
             return shown
         again = self._restore(fresh)
@@ -289,15 +258,6 @@ class BatchService:
         if self.store is None or self.running:
             return None
         return ownership.running_elsewhere(self.store, self.claimant)
-
-    def _last_stored(self, batch: Batch | None) -> StoredBatch | None:
-        assert self.store is not None
-        try:
-            if batch is not None and batch.store_id is not None:
-                return self.store.load(batch.store_id)
-            return self.store.latest()
-        except StoreError as exc:
-            raise NothingToResumeError(f"Cannot read the batch store: {exc}") from exc
 
     def history(self, limit: int = 50, offset: int = 0) -> list[BatchSummary]:
         """Past batches, newest first (empty without a store)."""
@@ -419,39 +379,17 @@ class BatchService:
         NotRunningError when none runs, PauseError when it is paused or pausing already."""
         check_when(when)
         batch = self._batch
-        if batch is not None and batch.pause(when):
-            return
-        if batch is not None and batch.status is BatchStatus.PAUSED:
-            raise PauseError("The batch is already paused")
-        if batch is not None and batch.running and batch.pausing:
-            raise PauseError(f"The batch is already pausing ({batch.pausing})")
-        raise NotRunningError()
+        if batch is None or not batch.pause(when):
+            raise service_stored.pause_refused(batch)
 
     def _continue_paused(self, batch: Batch) -> Batch:
         """Continue a PAUSED batch in place; one restored from the store (a restart) is
         claimed first, as for a resume (BatchOwnedError while another live Render+ owns it)."""
         if self.store is not None and batch.store_id is None and batch.resumed_id is not None:
-            try:
-                ownership.take(self.store, ownership.batch_subject(batch.resumed_id),
-                               self.claimant, batch.recipe.name)
-            except ClaimRefused as exc:
-                raise BatchOwnedError(exc) from exc
-            except StoreError as exc:
-                raise NothingToResumeError(f"Cannot write the batch store: {exc}") from exc
+            service_stored.claim(self.store, batch.resumed_id, self.claimant, batch.recipe.name)
         if not batch.resume_paused():
             raise NothingToResumeError("Nothing to resume: the batch is no longer paused")
         return batch
-
-    def _stored_paused(self) -> StoredBatch | None:
-        """The store's last batch when a dead Render+ left it PAUSED (shown PAUSED, continued
-        by ``resume``)."""
-        assert self.store is not None
-        try:
-            latest = self.store.latest()
-        except StoreError:
-            return None
-        return latest if latest is not None and latest.status is BatchStatus.PAUSED \
-            and not latest.owned else None
 
     # ---------------------------------------------------------------- changing a batch
 
@@ -468,7 +406,7 @@ class BatchService:
         """Skip a queued job, or queue a disabled one again. As ``move_job``."""
         self._edit(lambda batch: batch.set_job_enabled(job_id, enabled))
 
-    def _edit(self, change: Callable[[Batch], _T]) -> _T:
+    def _edit(self, change: Callable[[Batch], T]) -> T:
         """Run an edit on the batch a poll shows; under the slot's lock while that is the
         loaded recipe (``start`` makes its batch from it under the same lock)."""
         with self._lock:
@@ -482,19 +420,7 @@ class BatchService:
                 waiting = self._waiting
                 if waiting is None or waiting.recipe is not recipe:
                     waiting = self._waiting = Batch(recipe, self.options)
-                return _edit_errors(change, waiting)
+                return edit_refusals(change, waiting)
         assert batch is not None
-        return _edit_errors(change, batch)
+        return edit_refusals(change, batch)
 
-
-_T = TypeVar("_T")
-
-
-def _edit_errors(change: Callable[[Batch], _T], batch: Batch) -> _T:
-    """The engine's refusals as the slot's errors (each with its sentence)."""
-    try:
-        return change(batch)
-    except NoSuchJob as exc:
-        raise UnknownJobError(str(exc)) from exc
-    except EditRefused as exc:
-        raise (BatchEndedError if exc.ended else JobNotQueuedError)(str(exc)) from exc

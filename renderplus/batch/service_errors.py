@@ -6,7 +6,13 @@ with its ``status`` and ``str(exc)`` (docs/api.md, Errors).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from .edits import EditRefused, NoSuchJob
 from .store.claims import ClaimRefused
+
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -96,3 +102,15 @@ class UnknownJobError(ServiceError):
 
 class JobNotQueuedError(ServiceError):
     """The job is running, has ended or is starting: only a queued job moves (409)."""
+
+
+def edit_refusals(change: Callable[..., T], batch: object) -> T:
+    """Run an edit of ``batch``; the engine's refusals as the slot's errors (each with its
+    sentence): NoSuchJob -> UnknownJobError, EditRefused -> BatchEndedError when the batch has
+    ended or is ending, else JobNotQueuedError."""
+    try:
+        return change(batch)
+    except NoSuchJob as exc:
+        raise UnknownJobError(str(exc)) from exc
+    except EditRefused as exc:
+        raise (BatchEndedError if exc.ended else JobNotQueuedError)(str(exc)) from exc
