@@ -44,14 +44,14 @@ from .executors import (
 from .frame_previews import FramePreviews
 from .frame_written import record_frame
 from .jobstate import JobState
-from .markers import MARKER_PREFIX, OVERRIDE_EXIT_CODE, format_marker, parse_marker
+from .markers import MARKER_PREFIX, format_marker, parse_marker
 from .options import RunOptions, child_environment, choose_blender
 from .order import RunOrder
 from .parser import JobProgress
 from .paths import TEMP_VARS, job_temp_dir
 from .pause import STOP_FILE_VAR, put_back_index, stop_file
 from .runlog import work_dir
-from .slots import MemoryGate, SlotPlan, plan_slot
+from .slots import MemoryGate, SlotPool
 from .store import StoreWriter
 from .view import BatchStatus, JobStatus
 
@@ -76,8 +76,7 @@ class JobLoop:
         self._events = EventQueue()
         self._active: dict[int, JobState] = {}
         self._running_on: dict[int, Executor] = {}     # each active job's executor
-        self._free_slots = list(range(state.slots))
-        self._slot_of: dict[int, int] = {}
+        self._slots = SlotPool(self.recipe, state.slots)
         self._memory = MemoryGate(self.recipe, options.memory_needed_mb, options.memory_floor_mb,
                                   changes.report)
         self._held: set[int] = set()                   # jobs a pause put back in the order
@@ -238,7 +237,7 @@ class JobLoop:
     def _submit(self, job: JobState, executor: Executor) -> None:
         spec = job.job
         frames = outputs.missing_frames(spec.frames, job.done)
-        slot = self._take_slot(spec.id)
+        slot = self._slots.take(spec.id)
         job.attempts += 1
         job.workdir = job_temp_dir(spec.id)
         config = os.path.join(job.workdir, f"renderplus_job{spec.id}.json")
@@ -266,24 +265,13 @@ class JobLoop:
             with self.state.lock:
                 self._active.pop(spec.id, None)
                 self._running_on.pop(spec.id, None)
-            self._release_slot(spec.id)
+            self._slots.release(spec.id)
             raise ExecutorError(f"Cannot start Blender ({blender}): {exc}") from exc
         self.store.job(spec.id, handle=job.handle, attempts=job.attempts)
         if job.cancel_requested or self.state.cancel_asked.is_set():
             executor.cancel(spec.id, self.options.kill_grace)
         elif self._stops_for_pause() and (pause := self.state.pause) is not None:
             executor.pause(spec.id, pause.when, self.options.kill_grace)  # asked while starting
-
-    def _take_slot(self, job_id: int) -> SlotPlan:
-        index = self._free_slots.pop(0) if self._free_slots else 0
-        self._slot_of[job_id] = index
-        return plan_slot(self.recipe.jobs[job_id], index, self.state.slots)
-
-    def _release_slot(self, job_id: int) -> None:
-        index = self._slot_of.pop(job_id, None)
-        if index is not None:
-            self._free_slots.append(index)
-            self._free_slots.sort()
 
     # ---------------------------------------------------------------- the executors' events
 
@@ -355,7 +343,9 @@ class JobLoop:
         message = result.message
         if event.detail and message:
             message = f"{message} ({event.detail})"
-        retry = result.status is JobStatus.FAILED and result.retry and self._retryable(job, event)
+        retry = result.status is JobStatus.FAILED and result.retry and outcome.retryable(
+            event, job.attempts, self.recipe.settings.retries,
+            job.cancel_requested or self.state.cancel_asked.is_set())
         if result.status is JobStatus.QUEUED or (retry and self._pausing):  # a retry waits too
             job.attempts -= 1 if event.paused else 0   # a pause costs no attempt
             self._put_back(job, message or "Paused")
@@ -367,15 +357,6 @@ class JobLoop:
 
     # ---------------------------------------------------------------- retrying and ending
 
-    def _retryable(self, job: JobState, event: Exited) -> bool:
-        """A crash (signal, exit that is no override error, a fatal GPU/memory message) with
-        attempts left; never a cancel, an override error or a job ended on a farm by hand."""
-        if event.cancelled or event.final or job.cancel_requested or self.state.cancel_asked.is_set():
-            return False
-        if event.returncode in (0, OVERRIDE_EXIT_CODE):
-            return False
-        return job.attempts <= self.recipe.settings.retries
-
     def _retry(self, job: JobState, message: str) -> None:
         left = len(job.job.frames) - len(job.done)
         total = self.recipe.settings.retries + 1
@@ -385,7 +366,7 @@ class JobLoop:
         with self.state.lock:
             self._active.pop(job.id, None)
             executor = self._running_on.pop(job.id)
-        self._release_slot(job.id)
+        self._slots.release(job.id)
         with self.state.lock:
             job.progress = JobProgress(frames=job.job.frames, engine=job.job.engine)
             job.count_done_frames()
@@ -417,7 +398,7 @@ class JobLoop:
             self._running_on.pop(job.id, None)
             running = [j.id for j in self.state.jobs if j.status is JobStatus.RUNNING]
             self.state.current = min(running) if running else None
-        self._release_slot(job.id)
+        self._slots.release(job.id)
         self._cleanup(job)
         self.state.changed()
 

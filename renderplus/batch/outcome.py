@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .executors.base import Exited
+from .markers import OVERRIDE_EXIT_CODE
 from .parser import JobProgress
 from .parser.fatal import FatalKind, unreadable_blend_reason
 from .view import JobStatus
@@ -177,3 +179,14 @@ def keep_crash_report(tmpdir: str, keep_dir: Path, job_id: int) -> str:
         return f". Its crash report could not be kept in {keep_dir} ({exc.strerror or exc})"
     head = " | ".join(line[:200] for line in lines[:CRASH_LINES])
     return f". Crash report kept as {target}: {head}"
+
+
+def retryable(event: Exited, attempts: int, retries: int, cancelling: bool) -> bool:
+    """Whether a failed run is tried again: a crash (a signal, an exit that is no override
+    error, a fatal GPU/memory message) with attempts left; never a cancel (``cancelling``: the
+    job's or the batch's), an override error or a job ended on a farm by hand."""
+    if event.cancelled or event.final or cancelling:
+        return False
+    if event.returncode in (0, OVERRIDE_EXIT_CODE):
+        return False
+    return attempts <= retries

@@ -93,6 +93,28 @@ def memory_wait_reason(needed_mb: float, floor_mb: float, running: Sequence[int]
     return f"only {free_mb:.0f} MB of memory free and {why}"
 
 
+class SlotPool:
+    """Which of the batch's slots each running job holds (a slot decides threads and GPU):
+    the lowest free one is taken, and given back when the job no longer runs."""
+
+    def __init__(self, recipe: Recipe, count: int) -> None:
+        self.recipe = recipe
+        self.count = count
+        self._free = list(range(count))
+        self._of: dict[int, int] = {}
+
+    def take(self, job_id: int) -> SlotPlan:
+        index = self._free.pop(0) if self._free else 0
+        self._of[job_id] = index
+        return plan_slot(self.recipe.jobs[job_id], index, self.count)
+
+    def release(self, job_id: int) -> None:
+        index = self._of.pop(job_id, None)
+        if index is not None:
+            self._free.append(index)
+            self._free.sort()
+
+
 class MemoryGate:
     """Whether the next job must wait for free memory before it starts beside the running
     ones (``memory_wait_reason``); a job that waits is said once in the batch's messages."""
