@@ -102,7 +102,12 @@ def measure(folder: Path, blend: Path, jobs: int, count: int, blender: str | Non
         while client.call("GET", "/batch")[1]["running"] != [0]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the first job did not start")
-        return [add_until_polled(client, folder, blend, jobs + i) for i in range(count)]
+        times = [add_until_polled(client, folder, blend, jobs + i) for i in range(count)]
+        poll = client.call("GET", "/batch")[1]
+        if poll["running"] != [0] or poll["jobs"][0]["process"]["started"] is None:
+            raise RuntimeError("the first job stopped rendering during the adds: not measured "
+                               "against a running batch")
+        return times
     finally:
         client.connection.close()
         service.shutdown(timeout=30)
