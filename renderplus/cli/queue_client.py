@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..batch.pause import PAUSE_WHEN
 from .client import ServerClient, client_connection, fail, no_such_route, refuse_other_flags
 from .common import EXIT_FAILED, EXIT_OK, Mode, UsageError, given, load_recipe_file, write_warnings
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from ..batch.recipe import Recipe
 
 QUEUE_FLAGS = ("queue", "queue_list", "pause")
-PAUSE_WHEN = ("now", "frame", "job")
 JOB_PATH_KEYS = ("blend_file", "filename", "output")
 
 

@@ -134,7 +134,7 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     service = BatchService(options=run_options(args), work_dir=work_dir,
                            store=open_store_or_warn(work_dir, sys.stderr),
                            executor_factory=executor_factory(args), observers=batch_observers(),
-                           **queue_options(args))
+                           continue_queue=bool(args.continue_queue))
     if args.farm:
         service.farm_status = farm_status(args)
     if recipe is not None:
@@ -191,12 +191,6 @@ def write_access(handle: ServerHandle, out: TextIO) -> None:
                   "--poll, --cancel and --stop find it\n")
     elif handle.token_file_problem:
         sys.stderr.write(f"warning: {handle.token_file_problem}\n")
-
-
-def queue_options(args: argparse.Namespace) -> dict[str, Any]:
-    """What ``BatchService`` is told about the stored queue: go on with it (``--continue-queue``),
-    or hold it (the default, so a restart never starts a batch nobody is watching)."""
-    return {"continue_queue": True} if args.continue_queue else {}
 
 
 def _in_use(exc: OSError) -> bool:

@@ -15,8 +15,7 @@ which hands over to ``renderplus.cli``), and the add-on inside Blender, which ca
 The modules: ``app`` (the route tables, a Bottle app) over ``batch_api`` (the batch and the
 server), ``queue_api`` (the queue of batches) and ``batch_edits_api`` (adding, moving and
 skipping jobs, the pause), which read bodies through ``request_body``, answer the batch slot's
-refusals through ``service_errors`` and see the slot's queue methods as ``queue_service``
-describes them; ``dashboard_routes``/``dashboard_frames`` (the
+refusals through ``service_errors``; ``dashboard_routes``/``dashboard_frames`` (the
 page and the frames it may show), ``upload``/``upload_signature`` (a .blend streamed to disk),
 ``public_poll`` (the poll without the token), ``openapi``/``dashboard_openapi``/``queue_openapi``
 (the API's document), ``guard`` (Host, cross-site and token rules), ``httpd``/``wire`` (the threaded HTTP

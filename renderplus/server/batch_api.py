@@ -76,7 +76,7 @@ class BatchApi:
     def busy(self) -> bool:
         """A batch runs or is paused: both block a new recipe, upload and start (docs/api.md,
         While a batch runs)."""
-        return self.service.running or bool(getattr(self.service, "paused", False))
+        return self.service.running or self.service.paused
 
     def busy_sentence(self) -> str:
         if self.service.running:
@@ -98,7 +98,7 @@ class BatchApi:
             "blender_bin": self.service.blender_bin,
             "blender_found": self.blender_problem() is None,
             "running": self.service.running,
-            "paused": bool(getattr(self.service, "paused", False)),
+            "paused": self.service.paused,
             "batch": batch.status if batch is not None else None,
             "farm": self.service.farm_status() if self.service.farm_status else None,
         })
@@ -197,7 +197,7 @@ class BatchApi:
     def resume(self) -> Any:
         """Extension: continue the paused batch in place or the interrupted one, or re-run the
         last batch's failed and cancelled jobs; only missing or unverified frames render."""
-        paused = bool(getattr(self.service, "paused", False))
+        paused = self.service.paused
         problem = self.blender_problem()
         if problem and not self.service.running:
             return error_answer(409, f"Cannot resume: {problem}")

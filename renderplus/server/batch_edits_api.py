@@ -4,14 +4,15 @@
 relative paths resolved as the recipe's) to the loaded, running or paused batch; ``PATCH
 /batch/jobs/{id}`` moves a queued job (``position``, 0 = next) or skips it (``enabled``);
 ``POST /batch/pause`` pauses now, after the frame or after the job. What may change and when is
-the batch slot's to decide (``QueueService``); this module reads the bodies and answers.
+the batch slot's to decide (``BatchService``); this module reads the bodies and answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from ..batch.pause import PAUSE_WHEN
 from ..batch.recipe import RecipeError
 from ..batch.recipe.errors import show
 from ..batch.service import ServiceError
@@ -31,9 +32,7 @@ from .service_errors import service_error_answer
 
 if TYPE_CHECKING:
     from ..batch.service import BatchService
-    from .queue_service import OrderedView, QueueService
 
-PAUSE_WHEN = ("now", "frame", "job")  # batch.pause.PAUSE_WHEN: the same three, in this order
 DEFAULT_PAUSE = "frame"
 PAUSE_SENTENCES = {
     "now": "Pausing now: every running Blender ends; the frames in progress render again "
@@ -59,14 +58,10 @@ class BatchEditsApi:
         self.service = service
         self.max_body = max_body
 
-    @property
-    def slot(self) -> QueueService:
-        return cast("QueueService", self.service)
-
     def order(self) -> list[int]:
         """The run order of the batch the polls describe (poll key ``order``)."""
-        view = self.slot.view()
-        return list(cast("OrderedView", view).order) if view is not None else []
+        view = self.service.view()
+        return list(view.order) if view is not None else []
 
     def post_jobs(self) -> Any:
         wrong_type = content_type_problem(missing_ok=False)
@@ -83,7 +78,7 @@ class BatchEditsApi:
             return bad_value("", "send a job object, or a non-empty list of them, as in a "
                                  "recipe's jobs")
         try:
-            ids = self.slot.add_jobs(data)
+            ids = self.service.add_jobs(data)
         except RecipeError as exc:
             return issues_answer(exc, "jobs")
         except ServiceError as exc:
@@ -109,10 +104,10 @@ class BatchEditsApi:
         done: list[str] = []
         try:
             if enabled is not None:
-                self.slot.set_job_enabled(number, enabled)
+                self.service.set_job_enabled(number, enabled)
                 done.append("queued again at the end" if enabled else "skipped (DISABLED)")
             if position is not None:
-                self.slot.move_job(number, position)
+                self.service.move_job(number, position)
                 done.append(f"moved to position {position} among the queued jobs")
         except ServiceError as exc:
             return service_error_answer(exc, job=number)
@@ -146,7 +141,7 @@ class BatchEditsApi:
         if when not in PAUSE_WHEN:
             return bad_value("when", f"must be one of {_choices(PAUSE_WHEN)}; got {show(when)}")
         try:
-            self.slot.pause(when)
+            self.service.pause(when)
         except ServiceError as exc:
             return service_error_answer(exc)
         return json_answer({"status": PAUSE_SENTENCES[when], "when": when})

@@ -5,12 +5,12 @@ paths against the work folder) and appends it; the first queued batch becomes cu
 by itself when the current one ends, unless the queue is held. ``GET /queue`` lists the queue
 (private, as the history is: names and sizes of other people's work); ``PATCH /queue/{id}``
 moves one, ``DELETE /queue/{id}`` drops one, ``POST /queue/hold`` and ``/queue/continue`` hold
-and release it. The queue itself is the batch slot's (``QueueService``); this module translates.
+and release it. The queue itself is the batch slot's (``BatchService``); this module translates.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..batch.service import ServiceError
 from .answers import error_answer, json_answer
@@ -18,8 +18,8 @@ from .request_body import RecipeReader, is_answer, position_of, read_small_json,
 from .service_errors import service_error_answer
 
 if TYPE_CHECKING:
+    from ..batch.queue import QueueView
     from ..batch.service import BatchService
-    from .queue_service import QueueService, QueueViewLike
 
 MAX_QUEUE_ID = 2 ** 63 - 1  # the store's largest integer
 POSITION_BODY = '{"position": N} (0 = next)'
@@ -38,7 +38,7 @@ def wrong_queue_id(text: str) -> Any:
                              "(the id POST /queue answered; GET /queue lists them)")
 
 
-def queue_sentence(view: QueueViewLike) -> str:
+def queue_sentence(view: QueueView) -> str:
     """``2 batches queued; the queue is held (POST /queue/continue releases it)``."""
     count = len(view.entries)
     text = "The queue is empty" if not count else f"{count} batch{'es' if count != 1 else ''} queued"
@@ -54,11 +54,7 @@ class QueueApi:
         self.service = service
         self.recipes = recipes
 
-    @property
-    def slot(self) -> QueueService:
-        return cast("QueueService", self.service)
-
-    def answer_view(self, view: QueueViewLike, status: str, code: int = 200) -> Any:
+    def answer_view(self, view: QueueView, status: str, code: int = 200) -> Any:
         return json_answer({**view.to_json(), "status": status}, code)
 
     def post_queue(self) -> Any:
@@ -66,8 +62,8 @@ class QueueApi:
         if is_answer(recipe):
             return recipe
         try:
-            entry = self.slot.enqueue(recipe)
-            view = self.slot.queue_view()
+            entry = self.service.enqueue(recipe)
+            view = self.service.queue_view()
         except ServiceError as exc:
             return service_error_answer(exc)
         started = all(queued.id != entry.id for queued in view.entries)
@@ -82,7 +78,10 @@ class QueueApi:
                             "warnings": [str(issue) for issue in recipe.warnings]}, 201)
 
     def get_queue(self) -> Any:
-        view = self.slot.queue_view()
+        try:
+            view = self.service.queue_view()
+        except ServiceError as exc:   # the store cannot be read: 503
+            return service_error_answer(exc)
         return self.answer_view(view, queue_sentence(view))
 
     def patch_queue(self, queue_id: str) -> Any:
@@ -99,7 +98,7 @@ class QueueApi:
         if is_answer(position):
             return position
         try:
-            view = self.slot.move_queued(number, position)
+            view = self.service.move_queued(number, position)
         except ServiceError as exc:
             return service_error_answer(exc)
         where = next((entry.position for entry in view.entries if entry.id == number), position)
@@ -110,15 +109,15 @@ class QueueApi:
         if number is None:
             return wrong_queue_id(queue_id)
         try:
-            self.slot.drop_queued(number)
-            view = self.slot.queue_view()
+            self.service.drop_queued(number)
+            view = self.service.queue_view()
         except ServiceError as exc:
             return service_error_answer(exc)
         return self.answer_view(view, f"Queued batch {number} removed from the queue")
 
     def hold(self) -> Any:
         try:
-            view = self.slot.hold_queue()
+            view = self.service.hold_queue()
         except ServiceError as exc:
             return service_error_answer(exc)
         return self.answer_view(view, "The queue is held: the current batch goes on, the next "
@@ -126,7 +125,7 @@ class QueueApi:
 
     def release(self) -> Any:
         try:
-            view = self.slot.continue_queue()
+            view = self.service.continue_queue()
         except ServiceError as exc:
             return service_error_answer(exc)
         return self.answer_view(view, "The queue goes on: the next batch starts when the "

@@ -38,6 +38,10 @@ _BAD_BODY = _answer("Not a JSON object, an unknown key, or a value out of range:
 _WRONG_TYPE = _answer("A body sent with a content type other than application/json")
 _STALLED = _answer("The body stalled (nothing arrived for 10 s before Content-Length was reached)")
 _NO_LENGTH = _answer("No Content-Length, or a chunked body: send a Content-Length")
+_QUEUE_OWNED = _answer("Another live Render+ runs this store's queue (key owner says which "
+                       "process and since when)")
+_QUEUE_STORE = _answer("The store holding the queue cannot be read or written (a full disk, a "
+                       "locked or damaged store): the sentence says why; retry later")
 
 QUEUE_SCHEMAS: dict[str, Any] = {
     "QueueEntry": {"type": "object", "required": ["id", "name", "jobs", "position", "added"],
@@ -87,13 +91,13 @@ QUEUE_OPENAPI_PATHS: dict[str, Any] = {
                                "with its path"),
                 "406": _answer("Wrong content type (must be application/json)"),
                 "408": _STALLED, "411": _NO_LENGTH,
-                "409": _answer("The server is stopping"),
+                "409": _QUEUE_OWNED, "503": _QUEUE_STORE,
                 "413": _answer("Recipe larger than the limit (8 MiB unless the server was "
                                "started with another)")}},
         "get": {
             "summary": "Render+: the queued batches in the order they will start, and whether "
                        "the queue is held",
-            "responses": {"200": _answer("The queue", "Queue")}}},
+            "responses": {"200": _answer("The queue", "Queue"), "503": _QUEUE_STORE}}},
     "/queue/{id}": {
         "patch": {
             "summary": "Render+: move a queued batch",
@@ -103,22 +107,26 @@ QUEUE_OPENAPI_PATHS: dict[str, Any] = {
                                   "properties": {"position": _POSITION}}),
             "responses": {"200": _answer("Moved: the queue", "Queue"),
                           "400": _BAD_BODY, "404": _answer("No queued batch has this id"),
-                          "406": _WRONG_TYPE}},
+                          "406": _WRONG_TYPE, "409": _QUEUE_OWNED, "503": _QUEUE_STORE}},
         "delete": {
             "summary": "Render+: drop a queued batch",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": _ID}],
             "responses": {"200": _answer("Dropped: the queue", "Queue"),
                           "400": _answer("The id is not an integer"),
                           "404": _answer("No queued batch has this id"),
-                          "409": _answer("It has just become the current batch: DELETE /batch "
-                                         "cancels it")}}},
+                          "409": _answer("It has just become the current batch (DELETE /batch "
+                                         "cancels it), or another live Render+ runs this "
+                                         "store's queue (key owner)"),
+                          "503": _QUEUE_STORE}}},
     "/queue/hold": {"post": {
         "summary": "Render+: hold the queue (the current batch goes on; the next does not start)",
-        "responses": {"200": _answer("Held: the queue", "Queue")}}},
+        "responses": {"200": _answer("Held: the queue", "Queue"), "409": _QUEUE_OWNED,
+                      "503": _QUEUE_STORE}}},
     "/queue/continue": {"post": {
         "summary": "Render+: release the queue (the next batch starts when the current one "
                    "ends, or now when none runs)",
-        "responses": {"200": _answer("Released: the queue", "Queue")}}},
+        "responses": {"200": _answer("Released: the queue", "Queue"), "409": _QUEUE_OWNED,
+                      "503": _QUEUE_STORE}}},
     "/batch/jobs": {"post": {
         "summary": "Render+: add jobs to the current batch (loaded, running or paused); their "
                    "ids follow the last one and they join the end of the run order",
@@ -145,7 +153,7 @@ QUEUE_OPENAPI_PATHS: dict[str, Any] = {
                       "400": _BAD_BODY, "404": _answer("No job has this id"),
                       "406": _WRONG_TYPE,
                       "409": _answer("The job is running or has ended (the sentence says which), "
-                                     "or no batch is loaded")}}},
+                                     "no batch is loaded, or the server is stopping")}}},
     "/batch/pause": {"post": {
         "summary": "Render+: pause the running batch: now (every Blender ends; the frames in "
                    "progress render again), after the frame each running job is writing, or "

@@ -1,6 +1,6 @@
 """``--queue``, ``--queue-list``, ``--pause`` and ``--resume`` as clients of a running server, and
 ``--continue-queue`` (docs/api.md, Client flags). The server is the real one, in this process,
-around ``QueueServiceDouble`` (the queue and pause methods played by a stand-in)."""
+around the real ``BatchService``, its batches on a held stand-in executor (``held_service``)."""
 
 from __future__ import annotations
 
@@ -14,25 +14,30 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.batch.runner import RunOptions
+from renderplus.batch.service import BatchService
 from renderplus.cli import build_parser, choose_mode, main
 from renderplus.cli.common import UsageError
-from renderplus.cli.serve import queue_options
 from renderplus.server import ServerHandle, start_server
 from tests.ports import free_port
-from tests.server.queue_double import QueueServiceDouble
+from tests.server.held_service import HeldServices
+from tests.waiting import wait_for
 
 
 @pytest.fixture
-def double(tmp_path: Path) -> Iterator[QueueServiceDouble]:
-    svc = QueueServiceDouble(options=RunOptions(kill_grace=2.0), work_dir=tmp_path / "server-work")
-    yield svc
-    svc.shutdown(timeout=20)
+def held(tmp_path: Path) -> Iterator[HeldServices]:
+    made = HeldServices(tmp_path)
+    yield made
+    made.close()
 
 
 @pytest.fixture
-def server(double: QueueServiceDouble) -> Iterator[ServerHandle]:
-    handle = start_server(double, port=0)
+def slot(held: HeldServices, tmp_path: Path) -> BatchService:
+    return held.make(work_dir=tmp_path / "server-work")
+
+
+@pytest.fixture
+def server(slot: BatchService) -> Iterator[ServerHandle]:
+    handle = start_server(slot, port=0)
     yield handle
     handle.stop()
 
@@ -53,12 +58,15 @@ def write_recipe(folder: Path, **top: object) -> Path:
     return recipe
 
 
-def test_queue_sends_the_recipe_with_its_paths_made_absolute(server: ServerHandle, double: QueueServiceDouble,
-                                                             tmp_path: Path) -> None:
+def test_queue_sends_the_recipe_with_its_paths_made_absolute(server: ServerHandle, slot: BatchService,
+                                                             held: HeldServices, tmp_path: Path) -> None:
+    held.running(slot, jobs=1)
     recipe = write_recipe(tmp_path / "project")
     code, out = run_cli("--queue", str(recipe), "--port", str(server.port))
     assert (code, out) == (0, "Batch 'night' queued at position 0 (queue id 1)\n")
-    sent = double.enqueued[0]
+    slot.cancel()    # the queued batch is next
+    sent = wait_for(lambda: slot.recipe if slot.recipe is not None and slot.recipe.name == "night"
+                    else None)
     folder = os.path.realpath(tmp_path / "project")
     assert sent.jobs[0].blend_file == os.path.join(folder, "shots", "a.blend")
     assert sent.jobs[0].output == os.path.join(folder, "out", "a_####")
@@ -69,21 +77,21 @@ def test_queue_sends_the_recipe_with_its_paths_made_absolute(server: ServerHandl
 
 
 def test_queue_of_an_invalid_recipe_is_a_usage_error_before_any_request(
-        server: ServerHandle, double: QueueServiceDouble, tmp_path: Path,
+        server: ServerHandle, slot: BatchService, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     recipe = tmp_path / "bad.json"
     recipe.write_text(json.dumps({"version": 2.2, "jobs": [{"id": 0, "frame_start": 5, "frame_end": 1}]}))
     assert run_cli("--queue", str(recipe), "--port", str(server.port))[0] == 2
     assert "jobs[0].frame_end" in capsys.readouterr().err
-    assert not double.enqueued
+    assert not slot.queue_view().entries and slot.batch is None
 
 
-def test_queue_list_prints_the_queue(server: ServerHandle, double: QueueServiceDouble,
+def test_queue_list_prints_the_queue(server: ServerHandle, slot: BatchService,
                                      tmp_path: Path) -> None:
     assert run_cli("--queue-list", "--port", str(server.port)) == (0, "The queue is empty\n")
+    slot.hold_queue()
     recipe = write_recipe(tmp_path / "p")
     run_cli("--queue", str(recipe), "--port", str(server.port))
-    double.held = True
     code, out = run_cli("--queue-list", "--port", str(server.port))
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["pos", "id", "added", "jobs", "name"]
@@ -93,12 +101,18 @@ def test_queue_list_prints_the_queue(server: ServerHandle, double: QueueServiceD
 
 @pytest.mark.parametrize("flags, when", [(["--pause"], "frame"), (["--pause", "now"], "now"),
                                          (["--pause", "job"], "job")])
-def test_pause_asks_the_server(server: ServerHandle, double: QueueServiceDouble, flags: list[str],
-                               when: str) -> None:
-    double.slot.state = "running"
+def test_pause_asks_the_server(server: ServerHandle, slot: BatchService, held: HeldServices,
+                               flags: list[str], when: str) -> None:
+    executor = held.running(slot, jobs=2)
     code, out = run_cli(*flags, "--port", str(server.port))
     assert code == 0 and out.startswith("Pausing")
-    assert double.calls == [("pause", when)]
+    assert slot.batch is not None and slot.batch.pausing in (when, None)
+    if when == "job":
+        executor.release(0)
+    wait_for(lambda: slot.paused)
+    code, out = run_cli("--resume", "--port", str(server.port))
+    assert code == 0 and out.startswith(f"Batch continued on 127.0.0.1:{server.port}: 'held'")
+    wait_for(lambda: slot.running and executor.running() != [])
 
 
 def test_a_refused_pause_is_one_sentence_and_exit_1(server: ServerHandle,
@@ -157,12 +171,6 @@ def test_flags_that_mean_nothing_together_are_refused(argv: list[str], message: 
 def test_the_new_flags_pick_their_mode(argv: list[str], mode: str) -> None:
     args = build_parser().parse_args(argv)
     assert choose_mode(args).name == mode
-
-
-def test_continue_queue_is_passed_to_the_service_of_serve() -> None:
-    asked = build_parser().parse_args(["--serve", "--continue-queue"])
-    assert queue_options(asked) == {"continue_queue": True}
-    assert queue_options(build_parser().parse_args(["--serve"])) == {}
 
 
 @pytest.fixture
