@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from renderplus.server.httpd import HttpServer
 from tests.server.helpers import wait_for
 
-from .conftest import QUEUE_TOKEN, Served, Watched, held_recipe, until
+from .conftest import QUEUE_TOKEN, Served, Watched, held_recipe, load, until
 
 ROWS = "#queue li"
 AUTHORIZATION = f"Bearer {QUEUE_TOKEN}"
@@ -251,3 +252,27 @@ def test_a_server_without_the_queue_and_pause_routes_gets_the_page_it_had(
                                           "or queue the recipe behind it: POST /queue")
     assert not sent(watched, "GET", "/queue") and not sent(watched, "POST", "/queue")
     assert all("409" in e for e in watched.errors), watched.errors
+
+
+def test_without_a_store_the_queue_is_empty_and_without_the_token_it_is_not_asked(
+        open_page: Callable[..., Watched], dashboard_server: Callable[..., HttpServer]) -> None:
+    server = dashboard_server(token=QUEUE_TOKEN)  # the app on a service that keeps no store
+    load(server, held_recipe(), QUEUE_TOKEN)
+    watched = open_page()
+    page = watched.page
+    page.goto(f"{server.url}/#token={QUEUE_TOKEN}")
+    until(page, "!document.getElementById('queue-box').hidden")
+    assert page.is_visible("#queue-empty") and page.inner_text("#queue-count") == ""
+    reads = [r for r in watched.requests if r.method == "GET" and urlsplit(r.url).path == "/queue"]
+    assert reads[0].response().status == 200
+    assert watched.errors == []
+
+    stranger = open_page()  # another browser session, without the token
+    stranger.page.goto(server.url + "/")
+    stranger.page.wait_for_selector("#token-box", state="visible")
+    wait_for(lambda: stranger.page.evaluate("1") and sum(
+        urlsplit(r.url).path == "/batch" for r in stranger.requests) >= 2, timeout=30)
+    # the page learns the routes only with the token: no queue read, so no refused one either
+    assert not [r for r in stranger.requests if urlsplit(r.url).path == "/queue"]
+    assert stranger.page.is_hidden("#queue-box")
+    assert stranger.errors and all("401" in e for e in stranger.errors)  # the polls that ask for it
