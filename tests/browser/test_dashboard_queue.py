@@ -241,9 +241,13 @@ def test_a_server_without_the_queue_and_pause_routes_gets_the_page_it_had(
     older_server(page)
     page.goto(f"{handle.server.url}/#token={QUEUE_TOKEN}")
     until(page, "document.querySelectorAll('#jobs .job').length === 3")
-    wait_for(lambda: page.evaluate("1") and any(r.url.endswith("/openapi.json") for r in watched.requests),
-             timeout=10)
-    page.wait_for_timeout(3500)  # past the queue's first turn: a read would have come by now
+
+    def polls_after_the_routes() -> int:
+        paths = [urlsplit(r.url).path for r in watched.requests]
+        return paths[paths.index("/openapi.json"):].count("/batch") if "/openapi.json" in paths else 0
+
+    # the first poll once the page knows the routes asks for the queue where the server has it
+    wait_for(lambda: page.evaluate("1") and polls_after_the_routes() >= 2, timeout=15)
     assert page.is_hidden("#queue-box") and page.is_hidden("#pause-group")
     assert "to queue it" not in page.inner_text("#drop")
     drop_on_page(page, "next.json", json.dumps(queued_recipe("Next")), target="#drop")
