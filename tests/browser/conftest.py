@@ -14,13 +14,18 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from renderplus.batch.runner import RunOptions
 from renderplus.batch.service import BatchService
+from renderplus.batch.store import BatchStore
+from renderplus.batch.view import BatchView
 from renderplus.server.app import create_app
 from renderplus.server.httpd import HttpServer
+from tests.procs import processes_with
 from tests.server.helpers import SLEEP_HOOK, call, wait_for
 
 CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
@@ -124,3 +129,52 @@ def until(page: Any, expression: str, timeout: float = 15.0) -> Any:
     evaluates strings with ``eval`` in the page: the dashboard's Content-Security-Policy forbids
     that (as it should), and the test must not weaken it."""
     return wait_for(lambda: page.evaluate(expression), timeout=timeout, interval=0.1)
+
+
+QUEUE_TOKEN = "queue-real-T0ken"
+
+
+@dataclass
+class Served:
+    """The whole app with a batch store, guarded by ``QUEUE_TOKEN``: what ``--serve`` runs."""
+
+    service: BatchService
+    server: HttpServer
+    store: BatchStore
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body)
+        return call(self.server.port, method, path, data,
+                    headers={"Authorization": f"Bearer {QUEUE_TOKEN}"})
+
+    def view(self) -> BatchView:
+        """The poll's read model of the batch shown (there is one)."""
+        view = self.service.view()
+        assert view is not None
+        return view
+
+    def stop(self) -> None:
+        """As the server stops: a running batch is cancelled, a PAUSED one stays so."""
+        self.service.shutdown(timeout=20)
+        self.server.stop()
+        self.store.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Callable[[], Served]]:
+    """``served()``: a server on the test's store (``tmp_path / "state"``); a second call after
+    ``stop()`` is the same server restarted. Everything still running is stopped afterwards."""
+    started: list[Served] = []
+
+    def make() -> Served:
+        store = BatchStore.open(tmp_path / "state")
+        service = BatchService(options=RunOptions(kill_grace=2.0), work_dir=tmp_path / "work", store=store)
+        server = HttpServer(create_app(service), token=QUEUE_TOKEN).start("127.0.0.1", 0)
+        started.append(Served(service, server, store))
+        return started[-1]
+
+    yield make
+    for handle in started:
+        if not handle.server.stopped:
+            handle.stop()
+    wait_for(lambda: not processes_with(SLEEP_HOOK), timeout=15)

@@ -45,9 +45,10 @@ def test_an_open_server_shows_the_loaded_recipe_without_errors(
     watched = open_page()
     watched.page.goto(server.url + "/")
     wait_for_jobs(watched.page, 3)
-    assert job_names(watched.page) == ["#0 Intro shot", "#1 Hero close-up", "#2 Wide"]
+    # in run order (the poll's "order", docs/api.md, Changing a batch): the skipped job last
+    assert job_names(watched.page) == ["#0 Intro shot", "#2 Wide", "#1 Hero close-up"]
     assert watched.page.inner_text("#batch-status") == "WAITING"
-    assert watched.page.locator(f"{JOB_CARDS} .pill").all_inner_texts() == ["QUEUED", "DISABLED", "QUEUED"]
+    assert watched.page.locator(f"{JOB_CARDS} .pill").all_inner_texts() == ["QUEUED", "QUEUED", "DISABLED"]
     assert watched.page.inner_text("#batch-name") == "dashboard batch"
     watched.page.wait_for_timeout(1500)  # a few polls (304s) go by
     assert watched.errors == []

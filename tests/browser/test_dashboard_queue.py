@@ -1,60 +1,55 @@
-"""The dashboard's queue, pause and job-order controls in a real browser, against a stand-in server.
+"""The dashboard's queue in a real browser against the real app with a batch store: the queue
+read with the token, moved by drag and by keyboard, removed, held and continued; recipes dropped
+on the page queued or loaded; and the page an older server (no queue, no pause) gets.
 
-The page talks to ``QueueRoutesDouble`` (queue_routes_double.py), which answers the queue, pause
-and job-edit routes of docs/api.md, *Routes*, and records each request: these tests check what
-the page sends (method, path, body, token) and what it shows of the answers.
-``RENDERPLUS_QUEUE_SCREENSHOT=docs/images/dashboard-queue.png`` also writes the README's picture
-of a paused batch with a queue (chromium's own ``--headless --screenshot``).
+The current batch is held RUNNING by a PRE_BATCH hook (a shell ``sleep``), so no Blender is
+needed; the pause, the job order and the screenshot, with Blender, are test_dashboard_pause.py.
+Two moments a server cannot be asked for are made in the browser (Playwright's ``page.route``),
+never in the server: a page whose last read of the queue is older than the server's queue (a
+queued batch became current meanwhile), and an older server's route list (GET /openapi.json).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-import pytest
-
+from renderplus.server.httpd import HttpServer
 from tests.server.helpers import wait_for
 
-from .conftest import Watched, chromium_path, until
-from .queue_routes_double import QueueRoutesDouble, Recorded, job
+from .conftest import QUEUE_TOKEN, Served, Watched, held_recipe, load, until
 
-TOKEN = "queue-T0ken_for-tests"
-SCREENSHOT_ENV = "RENDERPLUS_QUEUE_SCREENSHOT"
 ROWS = "#queue li"
-CARD_ORDER = "[...document.querySelectorAll('#jobs .job')].map(c => c.dataset.job).join()"
+AUTHORIZATION = f"Bearer {QUEUE_TOKEN}"
 
 
-def running_batch(double: QueueRoutesDouble, status: str = "RUNNING") -> None:
-    """Six jobs: #0 finished, #1 running, #4 moved to run next, then #2 and #3; #5 skipped.
-    PAUSED: as a pause leaves it (#1 queued first again, its frames kept)."""
-    start = time.time() - 300
-    double.set_batch("Evening shots", "RUNNING" if status == "PAUSED" else status, [
-        job(0, "Intro shot", "FINISHED", frames=4, done=4, started=start),
-        job(1, "Hero close-up", "RUNNING", frames=12, done=5, started=start + 60),
-        job(2, "Wide"), job(3, "Night pass"), job(4, "Retake 12", frames=3),
-        job(5, "Old turntable", "DISABLED")], run_order=[4, 2, 3])
-    if status == "PAUSED":
-        double.finish_pause()
+def queued_recipe(name: str, jobs: int = 3) -> dict[str, Any]:
+    """A recipe that, once current, is held RUNNING by its PRE_BATCH hook (no Blender)."""
+    data = held_recipe()
+    data["name"] = name
+    data["jobs"] = (data["jobs"] * jobs)[:jobs]
+    data["jobs"] = [{**job, "id": index, "name": f"{name} {index}"} for index, job in enumerate(data["jobs"])]
+    return data
 
 
-@pytest.fixture
-def double() -> Iterator[QueueRoutesDouble]:
-    made = QueueRoutesDouble(token=TOKEN)
-    yield made
-    made.stop()
+def running(served: Callable[[], Served], *queued: tuple[str, int]) -> tuple[Served, list[int]]:
+    """A server whose current batch is held RUNNING, with ``queued`` (name, jobs) behind it."""
+    handle = served()
+    assert handle.call("POST", "/batch/recipe", held_recipe()).code == 200
+    assert handle.call("GET", "/batch/start").code == 200
+    ids = []
+    for name, jobs in queued:
+        answer = handle.call("POST", "/queue", queued_recipe(name, jobs))
+        assert answer.code == 201 and not answer.data["started"], answer.data
+        ids.append(answer.data["id"])
+    return handle, ids
 
 
-def opened(open_page: Callable[..., Watched], double: QueueRoutesDouble,
-           viewport: tuple[int, int] = (1200, 900)) -> Watched:
-    url = double.start()
-    watched = open_page(viewport=viewport)
-    watched.page.goto(f"{url}/#token={TOKEN}")
+def opened(open_page: Callable[..., Watched], handle: Served) -> Watched:
+    watched = open_page()
+    watched.page.goto(f"{handle.server.url}/#token={QUEUE_TOKEN}")
     return watched
 
 
@@ -62,84 +57,18 @@ def row_names(page: Any) -> list[str]:
     return [str(text) for text in page.locator(f"{ROWS} strong").all_inner_texts()]
 
 
-def job_order(page: Any) -> list[str]:
-    return str(page.evaluate(CARD_ORDER)).split(",")
+def queue_names(handle: Served) -> list[str]:
+    return [entry.name for entry in handle.service.queue_view().entries]
 
 
-def sent(calls: list[Recorded]) -> list[tuple[str, Any]]:
-    return [(c.path, c.body) for c in calls]
-
-
-def test_the_queue_is_read_with_the_token_and_listed_under_the_batch(
-        open_page: Callable[..., Watched], double: QueueRoutesDouble) -> None:
-    running_batch(double)
-    double.add_queued("Product spots", 3)
-    double.add_queued("Trailer", 1)
-    watched = opened(open_page, double)
-    page = watched.page
-    until(page, f"document.querySelectorAll('{ROWS}').length === 2")
-    assert row_names(page) == ["Product spots", "Trailer"]
-    assert page.locator(f"{ROWS} .position").all_inner_texts() == ["1", "2"]
-    assert "3 jobs" in page.inner_text(f"{ROWS}:first-child")
-    assert "1 job," in page.inner_text(f"{ROWS}:last-child")
-    assert page.inner_text("#queue-count") == "(2 batches)"
-    assert page.is_hidden("#queue-held") and page.is_visible("#queue-hold")
-    # the queue card comes right after the current batch's
-    assert page.evaluate("document.getElementById('batch').nextElementSibling.id") == "queue-box"
-    reads = double.calls("GET", "/queue")
-    assert reads and all(r.authorization == f"Bearer {TOKEN}" for r in reads)
-    assert watched.errors == []
-
-
-def test_queued_batches_move_by_drag_and_by_keyboard(
-        open_page: Callable[..., Watched], double: QueueRoutesDouble) -> None:
-    running_batch(double)
-    first, second, third = (double.add_queued(name, 2) for name in ("A", "B", "C"))
-    watched = opened(open_page, double)
-    page = watched.page
-    until(page, f"document.querySelectorAll('{ROWS}').length === 3")
-    page.drag_and_drop(f"{ROWS}[data-id='{third}'] .handle", f"{ROWS}[data-id='{first}']")
-    wait_for(lambda: double.calls("PATCH", "/queue/"), timeout=10)
-    assert sent(double.calls("PATCH", "/queue/")) == [(f"/queue/{third}", {"position": 0})]
-    until(page, f"document.querySelector('{ROWS} strong').textContent === 'C'")
-    assert row_names(page) == ["C", "A", "B"]
-    # no mouse: Tab to "later" of A, Enter; the focus stays with A's buttons after the redraw
-    page.focus(f"{ROWS}[data-id='{first}'] [data-focus='{first}:down']")
-    page.keyboard.press("Enter")
-    until(page, f"document.querySelector('{ROWS}:last-child strong').textContent === 'A'")
-    assert sent(double.calls("PATCH", "/queue/"))[-1] == (f"/queue/{first}", {"position": 2})
-    until(page, f"document.activeElement.dataset.focus === '{first}:up'")  # "later" is disabled now
-    page.keyboard.press("Enter")
-    until(page, f"document.querySelector('{ROWS}:nth-child(2) strong').textContent === 'A'")
-    assert sent(double.calls("PATCH", "/queue/"))[-1] == (f"/queue/{first}", {"position": 1})
-    assert page.is_disabled(f"{ROWS}[data-id='{third}'] [data-focus='{third}:up']")
-    assert second and watched.errors == []
-
-
-def test_removing_holding_and_continuing_the_queue(open_page: Callable[..., Watched],
-                                                   double: QueueRoutesDouble) -> None:
-    running_batch(double)
-    gone, became_current = double.add_queued("Dropped", 1), double.add_queued("Next up", 2)
-    double.started_ids.add(became_current)
-    watched = opened(open_page, double)
-    page = watched.page
-    until(page, f"document.querySelectorAll('{ROWS}').length === 2")
-    page.click(f"{ROWS}[data-id='{gone}'] [data-focus='{gone}:remove']")  # confirm() is accepted
-    until(page, f"document.querySelectorAll('{ROWS}').length === 1")
-    assert "Removed Dropped from the queue" in page.inner_text("#notice")
-    page.click(f"{ROWS}[data-id='{became_current}'] [data-focus='{became_current}:remove']")
-    page.wait_for_selector("#notice.bad")
-    assert "is the current batch now: DELETE /batch cancels it" in page.inner_text("#notice")
-    removals = [c.path for c in double.calls("DELETE", "/queue/")]
-    assert removals == [f"/queue/{gone}", f"/queue/{became_current}"]
-
-    page.click("#queue-hold")
-    page.wait_for_selector("#queue-held", state="visible")
-    assert page.is_visible("#queue-continue") and page.is_hidden("#queue-hold")
-    page.click("#queue-continue")
-    page.wait_for_selector("#queue-held", state="hidden")
-    assert [c.path for c in double.calls("POST", "/queue/")] == ["/queue/hold", "/queue/continue"]
-    assert all("409" in e for e in watched.errors), watched.errors  # only the refused removal
+def sent(watched: Watched, method: str, prefix: str) -> list[tuple[str, Any]]:
+    """(path, JSON body) of each request the page sent with ``method`` to a path under ``prefix``."""
+    found = []
+    for request in watched.requests:
+        path = urlsplit(request.url).path
+        if request.method == method and path.startswith(prefix):
+            found.append((path, request.post_data_json if request.post_data else None))
+    return found
 
 
 def drop_on_page(page: Any, name: str, content: str, target: str = "#jobs") -> None:
@@ -153,162 +82,201 @@ def drop_on_page(page: Any, name: str, content: str, target: str = "#jobs") -> N
     }""", [name, content, target])
 
 
-@pytest.mark.parametrize("status", ["RUNNING", "PAUSED"])
-def test_a_recipe_dropped_while_a_batch_runs_or_is_paused_is_queued(
-        open_page: Callable[..., Watched], double: QueueRoutesDouble, status: str) -> None:
-    running_batch(double, status)
-    watched = opened(open_page, double)
+def test_the_queue_is_read_with_the_token_and_listed_under_the_batch(
+        open_page: Callable[..., Watched], served: Callable[[], Served]) -> None:
+    handle, _ = running(served, ("Product spots", 3), ("Trailer", 1))
+    watched = opened(open_page, handle)
     page = watched.page
-    until(page, "document.querySelectorAll('#jobs .job').length === 6")
+    until(page, f"document.querySelectorAll('{ROWS}').length === 2")
+    assert row_names(page) == ["Product spots", "Trailer"]
+    assert page.locator(f"{ROWS} .position").all_inner_texts() == ["1", "2"]
+    assert "3 jobs" in page.inner_text(f"{ROWS}:first-child")
+    assert "1 job," in page.inner_text(f"{ROWS}:last-child")
+    assert page.inner_text("#queue-count") == "(2 batches)"
+    assert page.is_hidden("#queue-held") and page.is_visible("#queue-hold")
+    # the queue card comes right after the current batch's
+    assert page.evaluate("document.getElementById('batch').nextElementSibling.id") == "queue-box"
+    reads = [r for r in watched.requests if r.method == "GET" and urlsplit(r.url).path == "/queue"]
+    assert reads and all(r.headers.get("authorization") == AUTHORIZATION for r in reads)
+    assert watched.errors == []
+
+
+def test_queued_batches_move_by_drag_and_by_keyboard(
+        open_page: Callable[..., Watched], served: Callable[[], Served]) -> None:
+    handle, (first, _, third) = running(served, ("A", 2), ("B", 2), ("C", 2))
+    watched = opened(open_page, handle)
+    page = watched.page
+    until(page, f"document.querySelectorAll('{ROWS}').length === 3")
+    page.drag_and_drop(f"{ROWS}[data-id='{third}'] .handle", f"{ROWS}[data-id='{first}']")
+    until(page, f"document.querySelector('{ROWS} strong').textContent === 'C'")
+    assert sent(watched, "PATCH", "/queue/") == [(f"/queue/{third}", {"position": 0})]
+    assert row_names(page) == queue_names(handle) == ["C", "A", "B"]
+    # no mouse: the focus on "later" of A, Enter; the focus stays with A's buttons after the redraw
+    page.focus(f"{ROWS}[data-id='{first}'] [data-focus='{first}:down']")
+    page.keyboard.press("Enter")
+    until(page, f"document.querySelector('{ROWS}:last-child strong').textContent === 'A'")
+    assert sent(watched, "PATCH", "/queue/")[-1] == (f"/queue/{first}", {"position": 2})
+    until(page, f"document.activeElement.dataset.focus === '{first}:up'")  # "later" is disabled now
+    page.keyboard.press("Enter")
+    until(page, f"document.querySelector('{ROWS}:nth-child(2) strong').textContent === 'A'")
+    assert sent(watched, "PATCH", "/queue/")[-1] == (f"/queue/{first}", {"position": 1})
+    assert row_names(page) == queue_names(handle) == ["C", "A", "B"]
+    assert page.is_disabled(f"{ROWS}[data-id='{third}'] [data-focus='{third}:up']")
+    assert watched.errors == []
+
+
+def freeze_queue_reads(page: Any) -> dict[str, str]:
+    """From now on the page's GET /queue gets the queue as it is now, whatever the server's
+    becomes (the page read it, then someone else changed it); other requests go through."""
+    frozen: dict[str, str] = {}
+
+    def handler(route: Any) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        if "body" not in frozen:
+            frozen["body"] = route.fetch().text()
+        route.fulfill(status=200, content_type="application/json", body=frozen["body"])
+
+    page.route("**/queue", handler)
+    wait_for(lambda: page.evaluate("1") and "body" in frozen, timeout=15)  # the page read it once
+    return frozen
+
+
+def test_removing_holding_and_continuing_the_queue(open_page: Callable[..., Watched],
+                                                   served: Callable[[], Served]) -> None:
+    handle, (gone, became_current) = running(served, ("Dropped", 1), ("Next up", 2))
+    watched = opened(open_page, handle)
+    page = watched.page
+    until(page, f"document.querySelectorAll('{ROWS}').length === 2")
+    page.click(f"{ROWS}[data-id='{gone}'] [data-focus='{gone}:remove']")  # confirm() is accepted
+    until(page, f"document.querySelectorAll('{ROWS}').length === 1")
+    assert page.inner_text("#notice") == f"Queued batch {gone} removed from the queue"
+    assert queue_names(handle) == ["Next up"]
+
+    # the current batch is cancelled elsewhere: "Next up" starts, the page has not read it yet
+    freeze_queue_reads(page)
+    assert handle.call("DELETE", "/batch").code == 200
+    wait_for(lambda: (view := handle.service.view()) is not None and view.name == "Next up"
+             and handle.service.running, timeout=20)
+    page.click(f"{ROWS}[data-id='{became_current}'] [data-focus='{became_current}:remove']")
+    page.wait_for_selector("#notice.bad")
+    assert page.inner_text("#notice") == (f"Queued batch {became_current} has started: it is the "
+                                          "current batch now; DELETE /batch cancels it")
+    assert handle.service.running and handle.view().name == "Next up"  # not cancelled
+    page.unroute("**/queue")
+    until(page, f"document.querySelectorAll('{ROWS}').length === 0")
+    assert page.is_visible("#queue-empty")
+    assert sent(watched, "DELETE", "/queue/") == [(f"/queue/{gone}", None),
+                                                  (f"/queue/{became_current}", None)]
+
+    page.click("#queue-hold")
+    page.wait_for_selector("#queue-held", state="visible")
+    assert handle.service.queue_view().held
+    assert page.is_visible("#queue-continue") and page.is_hidden("#queue-hold")
+    page.click("#queue-continue")
+    page.wait_for_selector("#queue-held", state="hidden")
+    assert not handle.service.queue_view().held
+    assert sent(watched, "POST", "/queue/") == [("/queue/hold", None), ("/queue/continue", None)]
+    assert all("409" in e for e in watched.errors), watched.errors  # only the refused removal
+
+
+def test_a_recipe_dropped_while_a_batch_runs_is_queued(open_page: Callable[..., Watched],
+                                                       served: Callable[[], Served]) -> None:
+    handle, _ = running(served)
+    watched = opened(open_page, handle)
+    page = watched.page
+    until(page, "document.querySelectorAll('#jobs .job').length === 3")
     until(page, "!document.getElementById('queue-box').hidden")
     assert "to queue it" in page.inner_text("#drop")
-    drop_on_page(page, "bad.json", json.dumps({"name": "Bad", "jobs": []}))
+    drop_on_page(page, "bad.json", json.dumps({"version": 2.2, "name": "Bad", "jobs": [{"blend_file": 3}]}))
     page.wait_for_selector("#notice.bad")
     assert page.inner_text("#notice") == \
-        "Invalid recipe: 1 problem\njobs: a recipe needs a non-empty list of jobs"
-    drop_on_page(page, "spots.json", json.dumps({"name": "Product spots", "jobs": [{}, {}]}))
+        "Invalid recipe: 1 error\njobs[0].blend_file: must be a string (got 3)"
+    drop_on_page(page, "spots.json", json.dumps(queued_recipe("Product spots")))
     until(page, f"document.querySelectorAll('{ROWS}').length === 1")
-    assert row_names(page) == ["Product spots"]
-    assert page.inner_text("#notice") == "Queued Product spots: position 0"
-    posted = double.calls("POST", "/queue")
-    assert [c.body["name"] for c in posted] == ["Bad", "Product spots"]
-    assert all(c.authorization == f"Bearer {TOKEN}" for c in posted)
-    assert not double.calls("POST", "/batch/recipe")
+    assert row_names(page) == queue_names(handle) == ["Product spots"]
+    assert page.inner_text("#notice") == "Batch 'Product spots' queued at position 0"
+    posted = [r for r in watched.requests if r.method == "POST" and urlsplit(r.url).path == "/queue"]
+    assert [r.post_data_json["name"] for r in posted] == ["Bad", "Product spots"]
+    assert all(r.headers.get("authorization") == AUTHORIZATION for r in posted)
+    assert not sent(watched, "POST", "/batch/recipe")
+    assert handle.service.running and handle.view().name == "dashboard batch"
     assert all("400" in e for e in watched.errors), watched.errors
 
 
 def test_without_a_running_batch_a_dropped_recipe_is_loaded(open_page: Callable[..., Watched],
-                                                           double: QueueRoutesDouble) -> None:
-    running_batch(double, "FINISHED")
-    watched = opened(open_page, double)
+                                                           served: Callable[[], Served]) -> None:
+    handle, _ = running(served)
+    assert handle.call("DELETE", "/batch").code == 200
+    watched = opened(open_page, handle)
     page = watched.page
-    until(page, "document.querySelector('#batch-status').textContent === 'FINISHED'")
+    until(page, "document.querySelector('#batch-status').textContent === 'CANCELLED'")
+    until(page, "!document.getElementById('queue-box').hidden")
     assert "to queue it" not in page.inner_text("#drop")
-    drop_on_page(page, "next.json", json.dumps({"name": "Next", "jobs": [{}]}), target="#drop")
-    wait_for(lambda: double.calls("POST", "/batch/recipe"), timeout=10)
-    assert not double.calls("POST", "/queue")
+    drop_on_page(page, "next.json", json.dumps(queued_recipe("Next")), target="#drop")
+    until(page, "document.querySelector('#batch-name').textContent === 'Next'")
+    assert page.inner_text("#batch-status") == "WAITING"
+    assert sent(watched, "POST", "/batch/recipe") and not sent(watched, "POST", "/queue")
+    assert queue_names(handle) == []
     assert watched.errors == []
+
+
+def older_server(page: Any) -> None:
+    """The page sees the route list of a server from before the queue and the pause."""
+    def handler(route: Any) -> None:
+        document = route.fetch().json()
+        for path in [p for p in document["paths"] if p.startswith("/queue") or p == "/batch/pause"]:
+            del document["paths"][path]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(document))
+
+    page.route("**/openapi.json", handler)
 
 
 def test_a_server_without_the_queue_and_pause_routes_gets_the_page_it_had(
-        open_page: Callable[..., Watched], double: QueueRoutesDouble) -> None:
-    for route in ("/queue", "/queue/{id}", "/queue/hold", "/queue/continue", "/batch/pause"):
-        del double.routes[route]
-    running_batch(double)
-    watched = opened(open_page, double)
+        open_page: Callable[..., Watched], served: Callable[[], Served]) -> None:
+    handle, _ = running(served)
+    watched = open_page()
     page = watched.page
-    until(page, "document.querySelectorAll('#jobs .job').length === 6")
-    wait_for(lambda: double.calls("GET", "/openapi.json"), timeout=10)
-    page.wait_for_timeout(3500)  # past the queue's first turn
+    older_server(page)
+    page.goto(f"{handle.server.url}/#token={QUEUE_TOKEN}")
+    until(page, "document.querySelectorAll('#jobs .job').length === 3")
+
+    def polls_after_the_routes() -> int:
+        paths = [urlsplit(r.url).path for r in watched.requests]
+        return paths[paths.index("/openapi.json"):].count("/batch") if "/openapi.json" in paths else 0
+
+    # the first poll once the page knows the routes asks for the queue where the server has it
+    wait_for(lambda: page.evaluate("1") and polls_after_the_routes() >= 2, timeout=15)
     assert page.is_hidden("#queue-box") and page.is_hidden("#pause-group")
     assert "to queue it" not in page.inner_text("#drop")
-    drop_on_page(page, "next.json", json.dumps({"name": "Next", "jobs": [{}]}), target="#drop")
+    drop_on_page(page, "next.json", json.dumps(queued_recipe("Next")), target="#drop")
     page.wait_for_selector("#notice.bad")
-    assert page.inner_text("#notice") == "A batch is running: POST /queue queues a recipe behind it"
-    assert not double.calls("GET", "/queue") and not double.calls("POST", "/queue")
+    assert page.inner_text("#notice") == ("A batch is already running; cancel it or wait until it ends; "
+                                          "or queue the recipe behind it: POST /queue")
+    assert not sent(watched, "GET", "/queue") and not sent(watched, "POST", "/queue")
     assert all("409" in e for e in watched.errors), watched.errors
 
 
-def test_pause_after_the_frame_shows_pausing_then_paused_and_continue_resumes(
-        open_page: Callable[..., Watched], double: QueueRoutesDouble) -> None:
-    running_batch(double)
-    watched = opened(open_page, double)
+def test_without_a_store_the_queue_is_empty_and_without_the_token_it_is_not_asked(
+        open_page: Callable[..., Watched], dashboard_server: Callable[..., HttpServer]) -> None:
+    server = dashboard_server(token=QUEUE_TOKEN)  # the app on a service that keeps no store
+    load(server, held_recipe(), QUEUE_TOKEN)
+    watched = open_page()
     page = watched.page
-    until(page, "!document.getElementById('pause-group').hidden")
-    assert page.is_hidden("#continue") and page.is_hidden("#batch-pausing")
-    page.click("#pause-frame")
-    until(page, "!document.getElementById('batch-pausing').hidden")
-    assert double.calls("POST", "/batch/pause")[0].body == {"when": "frame"}
-    assert page.inner_text("#batch-pausing") == "pausing after the frame…"
-    assert page.inner_text("#batch-status") == "RUNNING"
-    # a weaker or equal pause is no use now; "now" still cuts it short
-    assert page.is_disabled("#pause-frame") and page.is_disabled("#pause-job")
-    assert page.is_enabled("#pause-now")
-    page.click("#pause-now")
-    until(page, "document.getElementById('batch-pausing').textContent === 'pausing now…'")
-    assert [c.body for c in double.calls("POST", "/batch/pause")] == [{"when": "frame"}, {"when": "now"}]
-
-    double.finish_pause()
-    until(page, "document.querySelector('#batch-status').textContent === 'PAUSED'")
-    assert page.get_attribute("#batch-status", "class") == "pill PAUSED"
-    assert page.is_hidden("#pause-group") and page.is_hidden("#batch-pausing")
-    assert page.is_visible("#continue") and page.is_disabled("#start") and page.is_enabled("#cancel-batch")
-    assert page.is_hidden("#retry") and page.is_hidden("#resume")
-    assert job_order(page) == ["0", "1", "4", "2", "3", "5"]  # the paused job goes first again
-    page.click("#continue")
-    until(page, "document.querySelector('#batch-status').textContent === 'RUNNING'")
-    assert [c.path for c in double.calls("GET", "/batch/resume")] == ["/batch/resume"]
-    assert page.is_hidden("#continue")
-    assert all(r.authorization == f"Bearer {TOKEN}" for r in double.requests)
+    page.goto(f"{server.url}/#token={QUEUE_TOKEN}")
+    until(page, "!document.getElementById('queue-box').hidden")
+    assert page.is_visible("#queue-empty") and page.inner_text("#queue-count") == ""
+    reads = [r for r in watched.requests if r.method == "GET" and urlsplit(r.url).path == "/queue"]
+    assert reads[0].response().status == 200
     assert watched.errors == []
 
-
-def test_jobs_are_shown_in_run_order_and_queued_ones_move_skip_and_come_back(
-        open_page: Callable[..., Watched], double: QueueRoutesDouble) -> None:
-    running_batch(double)
-    watched = opened(open_page, double)
-    page = watched.page
-    until(page, "document.querySelectorAll('#jobs .job').length === 6")
-    assert job_order(page) == ["0", "1", "4", "2", "3", "5"]
-
-    def card(job_id: int) -> str:
-        return f"#jobs .job[data-job='{job_id}']"
-
-    # only queued jobs move; the next one cannot go earlier, the last one not later
-    assert all(page.is_hidden(f"{card(i)} .handle") for i in (0, 1, 5))
-    assert all(page.is_visible(f"{card(i)} .handle") for i in (2, 3, 4))
-    assert page.is_disabled(f"{card(4)} [data-focus='4:up']")
-    assert page.is_disabled(f"{card(3)} [data-focus='3:down']")
-    page.drag_and_drop(f"{card(3)} .handle", card(4))
-    until(page, f"{CARD_ORDER} === '0,1,3,4,2,5'")
-    page.focus(f"{card(2)} [data-focus='2:up']")
-    page.keyboard.press("Enter")
-    until(page, f"{CARD_ORDER} === '0,1,3,2,4,5'")
-    until(page, "document.activeElement.dataset.focus === '2:up'")  # the moved card kept the focus
-    page.click(f"{card(4)} [data-focus='4:skip']")
-    until(page, f"document.querySelector(\"{card(4)} .pill\").textContent === 'DISABLED'")
-    assert page.inner_text(f"{card(4)} [data-focus='4:skip']") == "Include"
-    page.click(f"{card(5)} [data-focus='5:skip']")  # the skipped one comes back, last
-    until(page, f"{CARD_ORDER} === '0,1,3,2,5,4'")
-    assert sent(double.calls("PATCH", "/batch/jobs/")) == [
-        ("/batch/jobs/3", {"position": 0}), ("/batch/jobs/2", {"position": 1}),
-        ("/batch/jobs/4", {"enabled": False}), ("/batch/jobs/5", {"enabled": True})]
-    assert watched.errors == []
-
-
-def test_a_refused_job_move_shows_the_servers_sentence(open_page: Callable[..., Watched],
-                                                       double: QueueRoutesDouble) -> None:
-    running_batch(double)
-    watched = opened(open_page, double)
-    page = watched.page
-    until(page, "document.querySelectorAll('#jobs .job').length === 6")
-    with double.lock:  # job 2 started meanwhile: the page still offers to skip it
-        assert double.batch is not None
-        double.batch["jobs"][2]["status"] = "RUNNING"
-    page.click("#jobs .job[data-job='2'] [data-focus='2:skip']")
-    page.wait_for_selector("#notice.bad")
-    assert page.inner_text("#notice") == "Job 2 is RUNNING: only a queued job can change"
-    until(page, "document.querySelector(\"#jobs .job[data-job='2'] [data-focus='2:skip']\").hidden")
-    assert all("409" in e for e in watched.errors), watched.errors
-
-
-def test_screenshot_of_a_paused_batch_with_a_queue(double: QueueRoutesDouble, tmp_path: Path) -> None:
-    """chromium's own headless screenshot (no Playwright) of the page against the double."""
-    target = os.environ.get(SCREENSHOT_ENV)
-    executable = chromium_path()
-    if not target or executable is None:
-        pytest.skip(f"set {SCREENSHOT_ENV}=docs/images/dashboard-queue.png to write the picture")
-    running_batch(double, "PAUSED")
-    double.add_queued("Product spots", 3)
-    double.add_queued("Trailer cut-downs", 5)
-    double.add_queued("Client review stills", 12)
-    url = double.start()
-    shot = tmp_path / "dashboard-queue.png"
-    subprocess.run([executable, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1180",
-                    "--virtual-time-budget=6000", f"--screenshot={shot}", f"{url}/#token={TOKEN}"],
-                   check=True, timeout=120, capture_output=True)
-    assert shot.stat().st_size > 20_000
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    Path(target).write_bytes(shot.read_bytes())
-    assert double.calls("GET", "/queue")  # the picture shows what the page asked for
+    stranger = open_page()  # another browser session, without the token
+    stranger.page.goto(server.url + "/")
+    stranger.page.wait_for_selector("#token-box", state="visible")
+    wait_for(lambda: stranger.page.evaluate("1") and sum(
+        urlsplit(r.url).path == "/batch" for r in stranger.requests) >= 2, timeout=30)
+    # the page learns the routes only with the token: no queue read, so no refused one either
+    assert not [r for r in stranger.requests if urlsplit(r.url).path == "/queue"]
+    assert stranger.page.is_hidden("#queue-box")
+    assert stranger.errors and all("401" in e for e in stranger.errors)  # the polls that ask for it

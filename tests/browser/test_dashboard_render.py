@@ -50,6 +50,7 @@ def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: 
     page.goto(f"{server.url}/#token={TOKEN}")
     until(page, "document.querySelectorAll('#jobs .job').length === 3")
     page.click("#start")
+    wait_for(lambda: service.batch is not None, timeout=30)  # the start was answered
 
     seen: list[float] = []
     shot = False
