@@ -240,6 +240,9 @@ class BatchLifecycle:
         if cancelled:   # came while the pause ended the loop: the jobs it left end too
             self._cancel_queued("Cancelled")
             return False
+        waiting = sum(1 for job in state.jobs if job.status is JobStatus.QUEUED)
+        self.changes.report(f"Paused: no Blender runs; {waiting} job(s) wait to continue "
+                            "(GET /batch/resume)")
         self.changes.store.flush()
         self.changes.log.section("batch PAUSED")
         self.changes.job_state_changed()
