@@ -1,6 +1,7 @@
-"""A Render+ killed -9 while its batch pauses on Slurm (real Blender): the next one finds the
+"""A Render+ killed -9 while its batch pauses on a farm (real Blender; Slurm, and Flamenco when
+``FLAMENCO_BIN`` names its binaries): the next one finds the
 batch PAUSED, finishes the pause the dead one left on the farm (the running chunk finishes,
-the held ones are cancelled: nothing stays in squeue), and continuing renders only the
+the held ones are cancelled: nothing of the job runs or waits there), and continuing renders only the
 missing frames; the frames written before keep their inode and mtime."""
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import os
 import shutil
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from renderplus.batch.executors.farm import FarmExecutor, SharedStorage, SlurmEngine
+from renderplus.batch.executors.farm import FarmExecutor, FlamencoEngine, SharedStorage, SlurmEngine
 from renderplus.batch.recipe import Recipe
 from renderplus.batch.service import BatchService
 from renderplus.batch.store import BatchStore
@@ -28,25 +30,68 @@ Factory = Callable[..., Path]
 FRAMES = 6
 
 
-def slurm_factory(cluster: SlurmCluster, shared: Path) -> str:
-    """The executor factory's source for the service in the child process: one chunk of two
-    frames at a time (each takes the node's two CPUs)."""
-    return (f"lambda recipe: FarmExecutor(SlurmEngine({cluster.partition!r}, conf={str(cluster.conf)!r}, "
-            f"blender={shutil.which('blender')!r}, sbatch_args=['--cpus-per-task=2']), "
-            f"SharedStorage([{str(shared)!r}], {str(shared / 'staging')!r}), chunk_size=2, "
-            "poll_interval=0.3)")
+@dataclass
+class FarmUnderTest:
+    """One farm, as source for the killed Render+'s executor factory and as a factory here;
+    ``left(farm_id)``: what of a farm job still runs or waits there ("" when nothing)."""
+
+    source: str
+    make: Callable[[Recipe], FarmExecutor]
+    left: Callable[[str], str]
+    completed: Callable[[str], int]
 
 
-PREPARE = "from renderplus.batch.executors.farm import FarmExecutor, SharedStorage, SlurmEngine"
+PREPARE = ("from renderplus.batch.executors.farm import FarmExecutor, FlamencoEngine, "
+           "SharedStorage, SlurmEngine")
 
 
-def executor_factory(cluster: SlurmCluster, shared: Path) -> Callable[[Recipe], FarmExecutor]:
-    def make(recipe: Recipe) -> FarmExecutor:
-        engine = SlurmEngine(cluster.partition, conf=str(cluster.conf),
-                             blender=shutil.which("blender"), sbatch_args=["--cpus-per-task=2"])
-        return FarmExecutor(engine, SharedStorage([str(shared)], str(shared / "staging")),
-                            chunk_size=2, poll_interval=0.3)
-    return make
+def on_slurm(cluster: SlurmCluster, shared: Path) -> FarmUnderTest:
+    """One chunk of two frames at a time (each takes the node's two CPUs)."""
+    engine = (f"SlurmEngine({cluster.partition!r}, conf={str(cluster.conf)!r}, "
+              f"blender={shutil.which('blender')!r}, sbatch_args=['--cpus-per-task=2'])")
+
+    def left(farm_id: str) -> str:
+        return cluster.run("squeue", "-h", "-j", farm_id, "-o", "%i %T %r").strip()
+
+    def completed(farm_id: str) -> int:
+        return cluster.run("scontrol", "show", "job", "-o", farm_id).count("JobState=COMPLETED")
+    return FarmUnderTest(_factory(engine, shared), _made(engine, shared), left, completed)
+
+
+def on_flamenco(url: str, shared: Path) -> FarmUnderTest:
+    """The test Manager's one Worker: one chunk at a time."""
+    engine = f"FlamencoEngine({url!r})"
+    manager = FlamencoEngine(url)
+
+    def tasks(farm_id: str) -> list[dict[str, Any]]:
+        answer = manager._call("GET", f"/api/v3/jobs/{farm_id}/tasks")
+        return list(answer["tasks"])
+
+    def left(farm_id: str) -> str:
+        """Its active tasks, and unless the job has ended its waiting ones and the job itself (a
+        paused job's tasks wait for someone to continue it; a cancelled one's stay "paused")."""
+        ended = manager._call("GET", f"/api/v3/jobs/{farm_id}")["status"] in (
+            "completed", "canceled", "failed")
+        waiting = ("active",) if ended else ("active", "queued", "soft-failed", "paused")
+        found = [f"{t['name']}:{t['status']}" for t in tasks(farm_id) if t["status"] in waiting]
+        return " ".join(found if ended else [*found, "the job has not ended"])
+
+    def completed(farm_id: str) -> int:
+        return sum(1 for t in tasks(farm_id) if t["status"] == "completed")
+    return FarmUnderTest(_factory(engine, shared), _made(engine, shared), left, completed)
+
+
+def _factory(engine: str, shared: Path) -> str:
+    return (f"lambda recipe: FarmExecutor({engine}, SharedStorage([{str(shared)!r}], "
+            f"{str(shared / 'staging')!r}), chunk_size=2, poll_interval=0.3)")
+
+
+def _made(engine: str, shared: Path) -> Callable[[Recipe], FarmExecutor]:
+    """The very factory the killed Render+ ran, made from the same source here."""
+    made: Callable[[Recipe], FarmExecutor] = eval(_factory(engine, shared), {
+        "FarmExecutor": FarmExecutor, "FlamencoEngine": FlamencoEngine,
+        "SharedStorage": SharedStorage, "SlurmEngine": SlurmEngine})
+    return made
 
 
 def recipe_data(blend: Path, out: Path) -> dict[str, Any]:
@@ -55,16 +100,19 @@ def recipe_data(blend: Path, out: Path) -> dict[str, Any]:
                       "animated": True, "frame_start": 1, "frame_end": FRAMES}]}
 
 
-def squeue(cluster: SlurmCluster, farm_id: str) -> str:
-    return cluster.run("squeue", "-h", "-j", farm_id, "-o", "%i %T %r").strip()
-
-
 def stamps(folder: Path) -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.png"))}
 
 
-def test_a_kill_during_a_slurm_pause_restarts_paused_with_nothing_on_the_farm(
-        slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory, tmp_path: Path) -> None:
+@pytest.fixture(params=["slurm", "flamenco"])
+def farm(request: pytest.FixtureRequest, shared: Path) -> FarmUnderTest:
+    if request.param == "slurm":
+        return on_slurm(request.getfixturevalue("slurm_cluster"), shared)
+    return on_flamenco(request.getfixturevalue("flamenco_manager"), shared)
+
+
+def test_a_kill_during_a_farm_pause_restarts_paused_with_nothing_on_the_farm(
+        farm: FarmUnderTest, shared: Path, blend_factory: Factory, tmp_path: Path) -> None:
     blend = Path(shutil.copy(blend_factory(size=(160, 120), samples=600, frames=FRAMES), shared))
     out = shared / "out"
     then = """
@@ -76,25 +124,22 @@ print("pausing", service.batch.handle(0).farm_id, flush=True)
     work = tmp_path / "work"
     work.mkdir()
     driver = start_service(work, recipe_data(blend, out), then=then, prepare=PREPARE,
-                           factory=slurm_factory(slurm_cluster, shared))
+                           factory=farm.source)
     assert driver.stdout is not None
     said, farm_id = driver.stdout.readline().split()
     assert said == "pausing"
-    assert "_0 RUNNING" in squeue(slurm_cluster, farm_id)       # mid-chunk: frame 2 renders
+    assert farm.left(farm_id) and farm.completed(farm_id) == 0   # mid-chunk: frame 2 renders
     before = stamps(out)
     assert list(before) == ["f_0001.png"]
     os.killpg(driver.pid, signal.SIGKILL)                        # Render+ dies, the farm goes on
     driver.wait(10)
 
-    service = BatchService(work_dir=work, store=BatchStore.open(work),
-                           executor_factory=executor_factory(slurm_cluster, shared))
+    service = BatchService(work_dir=work, store=BatchStore.open(work), executor_factory=farm.make)
     view = service.view()
     assert view is not None and view.status is BatchStatus.PAUSED and service.paused
     assert view.job(0).status is JobStatus.QUEUED
-    wait_for(lambda: squeue(slurm_cluster, farm_id) == "", timeout=120)   # nothing left
-    states = slurm_cluster.run("scontrol", "show", "job", "-o", farm_id)
-    assert "ArrayTaskId=0 " in states and "JobState=COMPLETED" in states   # chunk 0 finished
-    assert "JobState=CANCELLED" in states                                  # the held ones
+    wait_for(lambda: farm.left(farm_id) == "", timeout=150)              # nothing left
+    assert farm.completed(farm_id) == 1                                   # chunk 0 finished
     batch = service.batch
     assert batch is not None
     wait_for(lambda: any("pause on the farm has ended" in m for m in batch.view().messages),
@@ -112,6 +157,5 @@ print("pausing", service.batch.handle(0).farm_id, flush=True)
     assert {name: after[name] for name in paused} == paused                # not rendered again
     second = batch.handle(0)
     assert second is not None and second.farm_id not in (None, farm_id)
-    rendered = slurm_cluster.run("scontrol", "show", "job", "-o", str(second.farm_id))
-    assert rendered.count("JobState=COMPLETED") == 2                       # frames 3-4 and 5-6 only
-    assert squeue(slurm_cluster, str(second.farm_id)) == ""
+    assert farm.completed(str(second.farm_id)) == 2                        # frames 3-4 and 5-6 only
+    assert farm.left(str(second.farm_id)) == ""
