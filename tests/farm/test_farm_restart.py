@@ -111,8 +111,11 @@ def farm(request: pytest.FixtureRequest, shared: Path) -> FarmUnderTest:
     return on_flamenco(request.getfixturevalue("flamenco_manager"), shared)
 
 
-def test_a_kill_during_a_farm_pause_restarts_paused_with_nothing_on_the_farm(
-        farm: FarmUnderTest, shared: Path, blend_factory: Factory, tmp_path: Path) -> None:
+def killed_while_pausing(farm: FarmUnderTest, shared: Path, blend_factory: Factory,
+                         tmp_path: Path) -> tuple[Path, str, dict[str, tuple[int, int]]]:
+    """A Render+ with a store at ``tmp_path/work`` pauses its batch "frame" on ``farm`` while
+    chunk 0 (frames 1-2) renders, and is killed -9: the work folder, the farm job's id, and
+    the frames written then."""
     blend = Path(shutil.copy(blend_factory(size=(160, 120), samples=600, frames=FRAMES), shared))
     out = shared / "out"
     then = """
@@ -133,7 +136,13 @@ print("pausing", service.batch.handle(0).farm_id, flush=True)
     assert list(before) == ["f_0001.png"]
     os.killpg(driver.pid, signal.SIGKILL)                        # Render+ dies, the farm goes on
     driver.wait(10)
+    return work, farm_id, before
 
+
+def test_a_kill_during_a_farm_pause_restarts_paused_with_nothing_on_the_farm(
+        farm: FarmUnderTest, shared: Path, blend_factory: Factory, tmp_path: Path) -> None:
+    work, farm_id, before = killed_while_pausing(farm, shared, blend_factory, tmp_path)
+    out = shared / "out"
     service = BatchService(work_dir=work, store=BatchStore.open(work), executor_factory=farm.make)
     view = service.view()
     assert view is not None and view.status is BatchStatus.PAUSED and service.paused
@@ -159,3 +168,25 @@ print("pausing", service.batch.handle(0).farm_id, flush=True)
     assert second is not None and second.farm_id not in (None, farm_id)
     assert farm.completed(str(second.farm_id)) == 2                        # frames 3-4 and 5-6 only
     assert farm.left(str(second.farm_id)) == ""
+
+
+def test_continuing_at_once_after_the_restart_waits_for_the_farm_pause_to_end(
+        slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory, tmp_path: Path) -> None:
+    farm = on_slurm(slurm_cluster, shared)
+    work, farm_id, before = killed_while_pausing(farm, shared, blend_factory, tmp_path)
+    service = BatchService(work_dir=work, store=BatchStore.open(work), executor_factory=farm.make)
+    batch = service.resume()                          # chunk 0 still renders frame 2 on the farm
+    messages = wait_for(lambda: [m for m in batch.view().messages if "Waiting for the pause" in m],
+                        timeout=30)
+    assert "job(s) [0]" in messages[0]
+    assert batch.wait(300)
+    snap = batch.snapshot()
+    assert snap["status"] == "FINISHED", snap["jobs"][0]["messages"]
+    assert farm.completed(farm_id) == 1 and farm.left(farm_id) == ""     # chunk 0, nothing else
+    after = stamps(shared / "out")
+    assert list(after) == [f"f_000{i}.png" for i in range(1, FRAMES + 1)]
+    assert after["f_0001.png"] == before["f_0001.png"]
+    second = batch.handle(0)
+    assert second is not None and second.farm_id not in (None, farm_id)
+    assert farm.completed(str(second.farm_id)) == 2   # frames 3-6: frame 2 was not rendered twice
+    assert any("Kept 1 frame(s)" in m for m in snap["jobs"][0]["messages"])
