@@ -34,6 +34,7 @@ from .changes import BatchChanges
 from .executor_choice import ExecutorChoice
 from .frame_previews import FramePreviews
 from .jobloop import JobLoop
+from .left_pausing import LeftPausing
 from .observers import BatchEnded, BatchPaused, ObserverContext, ObserverFactory, Observers
 from .options import RunOptions, child_environment
 from .paths import remove_stale_temp_dirs
@@ -44,6 +45,7 @@ from .view import BatchStatus, JobStatus
 
 log = logging.getLogger("renderplus.batch")
 PREVIEWS_END_WAIT = 30.0  # seconds the end of a batch waits for previews still queued
+LEFT_PAUSING_CANCEL_WAIT = 60.0  # seconds a cancel waits for the farm to confirm a left pause's
 
 
 class BatchLifecycle:
@@ -60,6 +62,7 @@ class BatchLifecycle:
         self.observer_factories = tuple(observers)
         self.restored: Restored | None = None      # set when restored from the store
         self.loop: JobLoop | None = None          # made when the batch starts running
+        self.left_pausing = LeftPausing(changes.report)   # a dead run's farm pause, finishing
         self._thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------- commands
@@ -170,6 +173,7 @@ class BatchLifecycle:
             state.finished = None
         remove_stale_temp_dirs()
         self.changes.log.open(state.recipe, self.options)
+        self._wait_left_pausing()
         try:
             open_record(state, self.changes, self.restored)
         except ClaimRefused as exc:   # another live Render+ runs this stored batch
@@ -185,6 +189,19 @@ class BatchLifecycle:
         self.changes.job_state_changed()
         restored = self.restored
         return self._go(loop, pre_batch=restored is None or restored.stored.status is not BatchStatus.PAUSED)
+
+    def _wait_left_pausing(self) -> None:
+        """Before a restored batch's jobs run again: the farm pauses a dead run left going on
+        end first (their chunks' frames then count as done); a cancel meanwhile cancels them."""
+        left = self.left_pausing
+        if left.wait(0):
+            return
+        self.changes.report(f"Waiting for the pause of job(s) {list(left.jobs)} to end on the farm")
+        while not left.wait(0.5):
+            if self.state.cancel_asked.is_set():
+                self.executors.close()   # the farm jobs still followed are cancelled
+                left.wait(LEFT_PAUSING_CANCEL_WAIT)
+                return
 
     def _go_on(self) -> BatchStatus:
         """The paused batch's loop again (its order, its log, its observers)."""

@@ -84,11 +84,14 @@ class Batch:
                 recipe: Recipe | None = None) -> Batch:
         """A stored batch shown as it was (an interrupted one CANCELLED and ``resumable``, each
         job with the frames it recorded); ``start()`` resumes it: unfinished jobs render only
-        their missing frames. ``recipe``: the stored recipe, when the caller parsed it already."""
+        their missing frames. ``recipe``: the stored recipe, when the caller parsed it already.
+        A PAUSED one whose farm jobs a dead Render+ left pausing finishes their pause on
+        ``executor`` (``left_pausing``); continuing it waits until nothing of it is on the farm."""
         if recipe is None:
             recipe = stored_recipe(stored)
         batch = cls(recipe, options, executor, store, observers=observers)
         batch.lifecycle.restored = restore_state(batch.state, stored, store)
+        batch.lifecycle.left_pausing.start(stored, executor)
         return batch
 
     # ---------------------------------------------------------------- reading

@@ -128,6 +128,21 @@ class FarmExecutor:
             return FarmFate.PAUSED
         return FarmFate.PAUSING if asked else FarmFate.RUNNING
 
+    def finish_pause(self, handle: JobHandle, sink: EventSink) -> bool:
+        """A job of a batch a dead Render+ left PAUSED (its pause may not have ended on the
+        farm): ``PAUSING`` re-attaches and the pause goes on; ``RUNNING`` (the dead run never
+        reached the farm's pause) is paused "frame" first. Either way its running tasks finish,
+        the held rest is cancelled and ``sink`` hears ``Exited(paused=True)``: True. ``PAUSED``,
+        ``ENDED``, ``LOST``: nothing of it is on the farm, nothing is sent: False."""
+        fate = self.fate(handle)
+        if fate not in (FarmFate.PAUSING, FarmFate.RUNNING):
+            return False
+        if fate is FarmFate.RUNNING:
+            assert handle.farm_id is not None
+            self._manifests.record_pause(handle.farm_id, "frame")
+        self.reattach(handle, sink)
+        return True
+
     def end_orphan(self, handle: JobHandle) -> bool:
         """Cancel a dead run's farm job if the farm still runs some of it."""
         if not handle.farm_id:
