@@ -69,3 +69,8 @@ def test_a_copy_goes_when_its_batch_ends(scenario: dict[str, Any]) -> None:
     assert any(first not in names and third in names for names in listings)
     assert scenario["left_at_end"] == []
     assert scenario["children_after"] == []
+
+
+def test_a_paused_batch_keeps_its_copy_until_it_is_cancelled(scenario: dict[str, Any]) -> None:
+    assert scenario["reached_paused"] and scenario["copy_while_paused"]
+    assert scenario["reached_cancelled"] and not scenario["copy_after_cancel"]

@@ -102,6 +102,19 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
                               for name in sorted(os.listdir(os.path.join(args["out"], f"b{n}")))}
                     for n in (1, 2, 3) if os.path.isdir(os.path.join(args["out"], f"b{n}"))}
     out["size_in_memory"] = [scene.render.resolution_x, scene.render.resolution_y]
+
+    # A paused batch keeps its copy; cancelled, it goes.
+    settings.jobs[0].cycles_samples = 3000
+    bpy.ops.renderplus.batch_render()
+    paused_copy = os.path.join(copies, os.path.basename(state.launch.copy_path))
+    harness.pump_until(bridge.pump, lambda: run.status == "RUNNING", timeout=60)
+    bpy.ops.renderplus.batch_pause(when="now")
+    out["reached_paused"] = harness.pump_until(bridge.pump, lambda: run.status == "PAUSED", timeout=60)
+    bridge.sweep_copies()
+    out["copy_while_paused"] = os.path.exists(paused_copy)
+    bpy.ops.renderplus.batch_cancel()
+    out["reached_cancelled"] = harness.pump_until(bridge.pump, lambda: run.status == "CANCELLED", timeout=60)
+    out["copy_after_cancel"] = os.path.exists(paused_copy)
     addon_utils.disable(ADDON, default_set=True)
     harness.pump_until(lambda: None, lambda: not harness.descendants(), timeout=10)  # exiting ones
     out["children_after"] = harness.descendants()

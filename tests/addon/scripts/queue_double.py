@@ -160,6 +160,14 @@ class QueueDoubleMixin:
         self.load_recipe(paused.recipe)
         return self.start()
 
+    def cancel(self) -> None:
+        """A PAUSED batch ends CANCELLED (its Blender already ended when it paused)."""
+        self.calls.append(("cancel",))
+        if self._paused is not None:
+            self._paused = None
+            return
+        super().cancel()
+
     def move_job(self, job_id: int, position: int) -> None:
         self.calls.append(("move_job", job_id, position))
 
