@@ -70,9 +70,9 @@ def draw_queue(layout: bpy.types.UILayout) -> None:
     if queue is None or (not queue.entries and not queue.held):
         return
     box = layout.box()
-    header = box.row()
-    held = " (held)" if queue.held else ""
-    header.label(text=f"Queue: {len(queue.entries)} batch(es){held}", icon="COLLAPSEMENU")
+    header = box.row().split(factor=0.58)
+    held = ", held" if queue.held else ""
+    header.label(text=f"Queue ({len(queue.entries)}{held})", icon="COLLAPSEMENU")
     if queue.held:
         header.operator("renderplus.queue_continue", text="Continue", icon="PLAY")
     else:
@@ -81,15 +81,15 @@ def draw_queue(layout: bpy.types.UILayout) -> None:
     col = box.column(align=True)
     for position, entry in enumerate(queue.entries):
         row = col.row(align=True)
-        name = os.path.basename(entry.name) or entry.name or f"Batch {entry.id}"
-        row.label(text=f"{position + 1}. {name} · {entry.jobs} job(s)", icon="RENDERLAYERS")
+        name = os.path.splitext(os.path.basename(entry.name))[0] or f"Batch {entry.id}"
+        row.label(text=f"{position + 1}. {name} · {entry.jobs} job{'s' if entry.jobs != 1 else ''}")
         _move_buttons(row, "renderplus.queue_move", "queue_id", entry.id, position, len(queue.entries))
         row.operator("renderplus.queue_remove", text="", icon="X").queue_id = entry.id
         launch = launches.get(entry.id)
         if launch is not None and launch.copy_path:
             copy = col.row()
             copy.active = False
-            copy.label(text=f"Copy: {os.path.basename(launch.copy_path)}", icon="BLANK1")
+            copy.label(text=f"Copy: {os.path.basename(launch.copy_path)}")
 
 
 def _move_buttons(row: bpy.types.UILayout, operator: str, key: str, value: int, position: int,
@@ -105,7 +105,7 @@ def _move_buttons(row: bpy.types.UILayout, operator: str, key: str, value: int, 
 
 
 CLASSES = (RENDERPLUS_MT_pause,)
-ICONS = frozenset({"PAUSE", "PLAY", "SORT_DESC", "HIDE_ON", "COLLAPSEMENU", "RENDERLAYERS", "X",
-                   "TRIA_UP", "TRIA_DOWN", "CANCEL", "TIME", "BLANK1"})
+ICONS = frozenset({"PAUSE", "PLAY", "SORT_DESC", "HIDE_ON", "COLLAPSEMENU", "X", "TRIA_UP",
+                   "TRIA_DOWN", "CANCEL", "TIME"})
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

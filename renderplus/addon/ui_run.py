@@ -80,7 +80,7 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     running = [job for job in run.jobs if job.status == RUNNING]
     paused = run.status == ui_queue.PAUSED
     if paused:
-        title = "Paused: no Blender renders"
+        title = "Paused"
     elif len(running) == 1:
         title = f"Rendering {running[0].name}"
     else:

@@ -5,10 +5,12 @@ scenarios, while the engine's own ``BatchService.enqueue``/``pause``/... are not
 
 ``queue_double_service(service_module, ...)`` returns a ``BatchService`` subclass instance with
 the methods the add-on calls, built on the real service: a queued batch starts through the real
-``load_recipe``/``start`` (real Blender renders it) when the current one has ended and the queue
+``load_recipe``/``start`` (real Blender renders it) once the current one has ended and the queue
 is not held; ``pause`` cancels the running Blender (as a pause "now" ends it) and from then on
 shows the batch as PAUSED with its unfinished jobs QUEUED; ``resume`` starts the batch's recipe
-again. Every call is recorded in ``calls``. Once the engine has these methods, the scenarios
+again. The hand-over happens when the add-on's pump reads the queue (no thread of its own: a
+Python thread beside Blender's UI made operator calls from timers fail now and then in GUI
+Blender 3.4). Every call is recorded in ``calls``. Once the engine has these methods, the scenarios
 that use this double (queue_scenario.py, scripts/screenshot_panel.py) switch to the real service.
 
 Standard library only, and the add-on's classes are handed in: it runs inside Blender.
@@ -80,10 +82,7 @@ class QueueDoubleMixin:
         self._held = False
         self._paused: PausedBatch | None = None
         self._next_id = 1
-        self._stop = threading.Event()
-        self._lock2 = threading.Lock()
-        self._thread = threading.Thread(target=self._hand_over, name="queue-double", daemon=True)
-        self._thread.start()
+        self._lock2 = threading.RLock()
 
     # -- what the add-on reads
     @property
@@ -95,6 +94,7 @@ class QueueDoubleMixin:
         return self._paused is not None
 
     def queue_view(self) -> DoubleQueueView:
+        self._start_next()  # the hand-over, when the add-on's pump reads the queue
         with self._lock2:
             entries = tuple(dataclasses.replace(entry, position=index)
                             for index, (entry, _recipe) in enumerate(self._queue))
@@ -185,15 +185,6 @@ class QueueDoubleMixin:
             _entry, recipe = self._queue.pop(0)
             self.load_recipe(recipe)
             self.start()
-
-    def _hand_over(self) -> None:
-        while not self._stop.wait(0.05):
-            self._start_next()
-
-    def shutdown(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-        super().shutdown(timeout)
 
 
 def queue_double_service(service_module: Any, view_module: Any, base: Any) -> Any:
