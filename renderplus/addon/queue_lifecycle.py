@@ -10,8 +10,8 @@ service becomes a ``BridgeError`` whose sentence the operator reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any
 
 from ..batch.recipe import Recipe
 from ..batch.service import ServiceError
@@ -21,49 +21,18 @@ from .batch_lifecycle import get_service, set_default_blender
 from .bridge import BridgeError
 
 PAUSE_WHEN = ("now", "frame", "job")  # the engine's order: each waits less than the next
-T = TypeVar("T")
 
 
-class QueueControls(Protocol):
-    """What the add-on asks of ``BatchService`` for the queue and the pause."""
-
-    @property
-    def paused(self) -> bool: ...
-
-    def enqueue(self, recipe: Recipe) -> Any: ...
-
-    def queue_view(self) -> Any: ...
-
-    def move_queued(self, queue_id: int, position: int) -> Any: ...
-
-    def drop_queued(self, queue_id: int) -> None: ...
-
-    def hold_queue(self) -> Any: ...
-
-    def continue_queue(self) -> Any: ...
-
-    def pause(self, when: str = "frame") -> None: ...
-
-    def resume(self) -> Any: ...
-
-    def move_job(self, job_id: int, position: int) -> None: ...
-
-    def set_job_enabled(self, job_id: int, enabled: bool) -> None: ...
-
-
-def controls() -> QueueControls:
-    return cast(QueueControls, get_service())
-
-
-def _ask(action: Callable[[], T]) -> T:
-    """Run a service action; its refusal becomes a sentence for the panel; the pump shows the
-    outcome at its next tick."""
+def _ask(name: str, *args: Any) -> Any:
+    """Call the service's ``name`` (docs/api.md, Queue and Pause); its refusal becomes a
+    sentence for the panel; the pump shows the outcome at its next tick."""
+    method = getattr(get_service(), name, None)
+    if method is None:  # an engine without the queue and the pause
+        raise BridgeError(f"This Render+ cannot queue or pause batches (its service has no {name})")
     try:
-        result = action()
+        result = method(*args)
     except ServiceError as exc:
         raise BridgeError(str(exc)) from exc
-    except AttributeError as exc:  # a service without the queue (an older engine)
-        raise BridgeError(f"This Render+ cannot queue or pause batches ({exc})") from exc
     bridge.refresh_queue()
     bridge.ensure_pump()
     return result
@@ -78,27 +47,27 @@ def enqueue_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path:
     """Queue ``recipe`` behind the running or paused batch; returns its ``QueueEntry``. When
     it starts, the pump links its rows to the scene's jobs (``uids``) through its copy."""
     set_default_blender(blender_bin)
-    entry = _ask(lambda: controls().enqueue(recipe))
+    entry = _ask("enqueue", recipe)
     bridge.state().queued_launches[entry.id] = Launch(None, scene, list(uids), copy_path)
     return entry
 
 
 def move_queued(queue_id: int, position: int) -> None:
-    _ask(lambda: controls().move_queued(queue_id, max(position, 0)))
+    _ask("move_queued", queue_id, max(position, 0))
 
 
 def drop_queued(queue_id: int) -> None:
-    _ask(lambda: controls().drop_queued(queue_id))
+    _ask("drop_queued", queue_id)
     bridge.state().queued_launches.pop(queue_id, None)
     bridge.sweep_copies()  # its copy goes at once
 
 
 def hold_queue() -> None:
-    _ask(lambda: controls().hold_queue())
+    _ask("hold_queue")
 
 
 def continue_queue() -> None:
-    _ask(lambda: controls().continue_queue())
+    _ask("continue_queue")
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,19 +77,19 @@ def continue_queue() -> None:
 def pause_batch(when: str) -> None:
     if when not in PAUSE_WHEN:
         raise BridgeError(f"Pause when? One of {', '.join(PAUSE_WHEN)}, not {when!r}")
-    _ask(lambda: controls().pause(when))
+    _ask("pause", when)
 
 
 def continue_paused() -> None:
     """A PAUSED batch goes on where it stopped (only what is missing renders)."""
-    _ask(lambda: controls().resume())
+    _ask("resume")
 
 
 def move_job(job_id: int, position: int) -> None:
     """Move a queued job of the batch to ``position`` among its queued jobs (0: next)."""
-    _ask(lambda: controls().move_job(job_id, max(position, 0)))
+    _ask("move_job", job_id, max(position, 0))
 
 
 def set_job_enabled(job_id: int, enabled: bool) -> None:
     """Skip a queued job of the batch (``False``), or take a skipped one back (``True``)."""
-    _ask(lambda: controls().set_job_enabled(job_id, enabled))
+    _ask("set_job_enabled", job_id, enabled)
