@@ -71,6 +71,7 @@ class AddonState:
     seen_milestones: int = 0  # RunMirror.milestones at the pump's last write
     interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)
     owned_elsewhere: str = ""  # the sentence naming another Render+ that runs the store's batch
+    copies_of_others: set[str] = field(default_factory=set)  # copies that batch renders: kept
     continue_queue: bool = False  # the preference, read when the service is made
     queued_launches: dict[int, Launch] = field(default_factory=dict)  # queue id -> what it renders
     queue: Any = None  # the service's QueueView as the pump read it last (None: no queue)

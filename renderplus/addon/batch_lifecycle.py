@@ -18,10 +18,10 @@ import bpy
 
 from ..batch.options import choose_blender
 from ..batch.recipe import Recipe
-from ..batch.runner import Batch
+from ..batch.runner import Batch, stored_recipe
 from ..batch.service import BatchService, ServiceError, open_store
 from ..batch.view import BatchView
-from . import bridge
+from . import blend_copies, bridge
 from .addon_state import Launch, make_service
 from .binary_info import BinaryInfo
 from .bridge import BridgeError
@@ -162,7 +162,20 @@ def refresh_interrupted() -> BatchView | None:
             print(f"Render+: could not read the interrupted batch: {exc}", file=sys.stderr)
     state = bridge.state()
     state.interrupted, state.owned_elsewhere = view, owned or ""
+    state.copies_of_others = _copies_rendered_elsewhere(service) if owned else set()
     return view
+
+
+def _copies_rendered_elsewhere(service: BatchService) -> set[str]:
+    """The saved copies the store's last batch renders while another Render+ runs it (a server
+    that took it over): the sweep must leave them, though this Blender made them."""
+    try:
+        stored = service.store.latest() if service.store is not None else None
+        recipe = stored_recipe(stored) if stored is not None else None
+    except Exception as exc:  # a broken store or recipe: nothing known to keep
+        print(f"Render+: could not read the last batch's recipe: {exc}", file=sys.stderr)
+        return set()
+    return blend_copies.copies_in(recipe, user_dir("copies", create=False)) if recipe else set()
 
 
 def owned_elsewhere() -> str:
@@ -198,6 +211,7 @@ def resume_batch() -> Batch:
         raise BridgeError(str(exc)) from exc
     state = bridge.state()
     state.interrupted, state.owned_elsewhere = None, ""
+    state.copies_of_others = set()  # this Blender runs that batch now
     state.launch = None
     bridge.ensure_pump()
     return batch

@@ -223,11 +223,11 @@ def sweep_copies() -> list[Any]:
     queued_ids = [entry.id for entry in queue.entries] if queue is not None else []
     batch = service.batch if service is not None else None
     folder = user_dir("copies", create=False)
-    keep: set[str] = set()
+    keep = set(_state.copies_of_others)  # another Render+ (a server) renders the store's batch
     if batch is not None:
         view = batch.view()
         if not view.status.ended or view.resumable:
-            keep = blend_copies.copies_in(batch.recipe, folder)
+            keep |= blend_copies.copies_in(batch.recipe, folder)
     try:
         return list(blend_copies.sweep(folder, keep=keep, queued_ids=queued_ids))
     except OSError as exc:  # a folder that cannot be read: try again at the next batch's end
