@@ -1,6 +1,9 @@
 """Screenshot of the Render+ N-panel with a running batch (GUI Blender 3.4 under Xvfb).
 
     python3 scripts/screenshot_panel.py [--out docs/panel.png] [--blender blender]
+    python3 scripts/screenshot_panel.py --queue [--out docs/images/panel-queue.png]
+
+``--queue``: the batch is paused ("now") while two more batches wait in the queue behind it.
 
 Outside Blender this script fetches the bundled Bottle wheel (as build.py does), then starts
 ``xvfb-run blender --factory-startup --enable-event-simulate --python <this file>``. Inside
@@ -36,10 +39,14 @@ MARK = "--renderplus-screenshot"
 
 def outside(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "panel.png")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--queue", action="store_true",
+                        help="a paused batch and a queue (default out: docs/images/panel-queue.png)")
     parser.add_argument("--blender", default=shutil.which("blender") or "blender")
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = ROOT / "docs" / ("images/panel-queue.png" if args.queue else "panel.png")
     if shutil.which("xvfb-run") is None:
         print("xvfb-run is missing (apt-get install xvfb)", file=sys.stderr)
         return 1
@@ -49,7 +56,7 @@ def outside(argv: list[str]) -> int:
     source = ROOT / "renderplus"
     build.fetch_wheels(build.wheel_paths(build.read_manifest(source), source))
     with tempfile.TemporaryDirectory(prefix="renderplus-shot-") as work:
-        config = {"out": str(args.out.resolve()), "work": work, "root": str(ROOT)}
+        config = {"out": str(args.out.resolve()), "work": work, "root": str(ROOT), "queue": args.queue}
         env = {**os.environ, "BLENDER_USER_CONFIG": str(Path(work, "config")),
                "BLENDER_USER_SCRIPTS": str(Path(work, "scripts"))}
         command = ["xvfb-run", "-a", "-s", f"-screen 0 {SCREEN}", args.blender, "--factory-startup",
@@ -60,7 +67,9 @@ def outside(argv: list[str]) -> int:
             args.out.unlink()
         try:
             proc = subprocess.run(command, env=env, timeout=args.timeout, capture_output=True, text=True)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
+            said = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+            print("\n".join(line for line in said.splitlines() if line.startswith("SHOT")))
             print(f"Blender did not finish within {args.timeout:.0f} s", file=sys.stderr)
             return 1
         report = [line for line in proc.stdout.splitlines() if line.startswith("SHOT")]
@@ -140,10 +149,12 @@ class Shot:
         settings.jobs[3].enabled = False
         for job in settings.jobs:
             job.output = str(self.work / "renders" / f"{job.name.replace(' ', '_')}_")
-        # The first job fails while rendering (an override the check cannot know is wrong): the
-        # panel shows why, in full.
-        override = settings.jobs[0].overrides.add()
-        override.path, override.value = "render.no_such_setting", "1"
+        if self.config["queue"]:
+            self.use_queue_service()
+        else:  # the first job fails while rendering (an override the check cannot know is
+            # wrong): the panel shows why, in full
+            override = settings.jobs[0].overrides.add()
+            override.path, override.value = "render.no_such_setting", "1"
         settings.active_job_index = 1
 
         for window in bpy.context.window_manager.windows:
@@ -152,6 +163,20 @@ class Shot:
                     area.spaces.active.show_region_ui = True
                     self.window, self.area = window, area
         self.log("scene ready, sidebar open")
+
+    def use_queue_service(self) -> None:
+        """The engine's queue and pause, or (while this tree has no ``BatchService.pause``) the
+        add-on tests' stand-in for them, tests/addon/scripts/queue_double.py."""
+        bridge = sys.modules["renderplus.addon.bridge"]
+        state = bridge.state()
+        if hasattr(state.service, "pause"):
+            return
+        sys.path.insert(0, str(Path(self.config["root"], "tests", "addon", "scripts")))
+        import queue_double
+
+        state.service = queue_double.queue_double_service(
+            sys.modules["renderplus.batch.service"], sys.modules["renderplus.batch.view"], state.service)
+        self.log("queue and pause: the test double (the engine has none yet)")
 
     def region(self) -> Any:
         return next(r for r in self.area.regions if r.type == "UI")
@@ -166,7 +191,8 @@ class Shot:
         except Exception:
             import traceback
 
-            self.log("failed:\n" + traceback.format_exc())
+            for line in ("failed:\n" + traceback.format_exc()).splitlines():
+                self.log(line)
             self.bpy.ops.wm.quit_blender()
             return None
 
@@ -190,8 +216,37 @@ class Shot:
     def start_batch(self) -> float:
         result = self.bpy.ops.renderplus.batch_render()
         self.log(f"batch started: {result}")
-        self.step = self.wait_for_second_job
+        self.step = self.queue_two if self.config["queue"] else self.wait_for_second_job
         return 0.5
+
+    def queue_two(self) -> float:
+        """Render twice more while the batch runs: two batches wait in the queue."""
+        bpy = self.bpy
+        settings = bpy.context.scene.renderplus
+        bpy.context.scene.render.resolution_percentage = 50  # an edit: the queued copy has it
+        self.log(f"queued: {bpy.ops.renderplus.batch_render()}")
+        settings.jobs[0].enabled = False
+        self.log(f"queued: {bpy.ops.renderplus.batch_render()}")
+        self.step = self.pause_in_second_job
+        return 0.5
+
+    def pause_in_second_job(self) -> float:
+        run = self.bpy.context.window_manager.renderplus_run
+        current = run.jobs[run.current_job] if run.current_job == 1 else None
+        if current is not None and current.output_count >= 2:
+            self.log(f"pause: {self.bpy.ops.renderplus.batch_pause(when='now')}")
+            self.step = self.wait_for_pause
+            return 0.2
+        if run.status in ("FINISHED", "CANCELLED"):
+            raise RuntimeError(f"the batch ended before the pause: {[s.status for s in run.jobs]}")
+        return 0.1
+
+    def wait_for_pause(self) -> float:
+        run = self.bpy.context.window_manager.renderplus_run
+        if run.status == "PAUSED":
+            self.step = self.screenshot
+            return 1.0  # the pump's next ticks read the queue and redraw
+        return 0.1
 
     def wait_for_second_job(self) -> float:
         run = self.bpy.context.window_manager.renderplus_run
@@ -213,12 +268,16 @@ class Shot:
         run = self.bpy.context.window_manager.renderplus_run
         self.log(f"saved {out}; jobs: {[(s.name, s.status, round(s.progress_value)) for s in run.jobs]}")
         self.log(f"copy rendered: {run.copy_path}")
+        if self.config["queue"]:
+            queue = sys.modules["renderplus.addon.bridge"].state().queue
+            self.log(f"status {run.status}; queue: {[(e.id, e.name, e.jobs) for e in queue.entries]}")
+            self.bpy.ops.renderplus.queue_hold()  # the queued batches must not start now
         self.bpy.ops.renderplus.batch_cancel()
         self.step = self.quit
         return 1.0
 
     def quit(self) -> float | None:
-        if self.bpy.context.window_manager.renderplus_run.status == "RUNNING":
+        if self.bpy.context.window_manager.renderplus_run.status in ("RUNNING", "PAUSED"):
             return 0.5
         import addon_utils
 

@@ -21,10 +21,12 @@ def register() -> None:
         job_operators,
         preferences,
         props,
+        queue_operators,
         recipe_operators,
         server_operators,
         thumbnails,
         ui,
+        ui_queue,
         ui_settings,
     )
 
@@ -33,8 +35,10 @@ def register() -> None:
     thumbnails.register()
     job_operators.register()
     batch_operators.register()
+    queue_operators.register()
     server_operators.register()
     recipe_operators.register()
+    ui_queue.register()
     ui.register()
     ui_settings.register()  # after ui: its panels sit below the job panels
     bridge.register()
@@ -49,18 +53,22 @@ def unregister() -> None:
         job_operators,
         preferences,
         props,
+        queue_operators,
         recipe_operators,
         server_operators,
         thumbnails,
         ui,
+        ui_queue,
         ui_settings,
     )
 
     bridge.unregister()
     ui_settings.unregister()
     ui.unregister()
+    ui_queue.unregister()
     recipe_operators.unregister()
     server_operators.unregister()
+    queue_operators.unregister()
     batch_operators.unregister()
     job_operators.unregister()
     thumbnails.unregister()

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..around import watchers_factory
 from ..batch.options import RunOptions
+from ..batch.recipe import Recipe
 from ..batch.runner import Batch
 from ..batch.service import BatchService
 from ..batch.view import BatchView
@@ -23,22 +24,33 @@ if TYPE_CHECKING:
 
 
 def make_service(*, default_blender: str | None, log_dir: str | os.PathLike[str],
-                 work_dir: str | os.PathLike[str], store: BatchStore | None) -> BatchService:
+                 work_dir: str | os.PathLike[str], store: BatchStore | None,
+                 continue_queue: bool = False) -> BatchService:
     """The add-on's one batch slot (shared with its server): logs in ``log_dir``, uploads in
     ``work_dir``, and on every batch it runs the recipe's RSS feed, desktop, sound and mail
-    notices and its power action (``renderplus.around``)."""
+    notices and its power action (``renderplus.around``). ``continue_queue``: a queue left by
+    the last Blender goes on by itself (the preference; else it waits, held)."""
     options = RunOptions(log_dir=str(log_dir), blender_bin=default_blender)
-    return BatchService(options, work_dir=work_dir, store=store, observers=(watchers_factory(),))
+    queue: dict[str, Any] = {"continue_queue": True} if continue_queue else {}
+    return BatchService(options, work_dir=work_dir, store=store, observers=(watchers_factory(),),
+                        **queue)
 
 
 @dataclass
 class Launch:
     """What the add-on knows about a batch it started (HTTP-started batches have none)."""
 
-    batch: Batch
+    batch: Batch | None  # None while it waits in the queue
     scene: str
     uids: list[int]
     copy_path: str
+    recipe: Recipe | None = None
+
+    def started_as(self, batch: Batch) -> bool:
+        """``batch`` is this queued launch, started: the same recipe, or one naming its copy."""
+        if batch.recipe is self.recipe:
+            return True
+        return bool(self.copy_path) and any(job.blend_file == self.copy_path for job in batch.recipe.jobs)
 
 
 @dataclass
@@ -59,3 +71,8 @@ class AddonState:
     seen_milestones: int = 0  # RunMirror.milestones at the pump's last write
     interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)
     owned_elsewhere: str = ""  # the sentence naming another Render+ that runs the store's batch
+    copies_of_others: set[str] = field(default_factory=set)  # copies that batch renders: kept
+    continue_queue: bool = False  # the preference, read when the service is made
+    queued_launches: dict[int, Launch] = field(default_factory=dict)  # queue id -> what it renders
+    queue: Any = None  # the service's QueueView as the pump read it last (None: no queue)
+    queue_read: float = 0.0  # time.monotonic() of that read

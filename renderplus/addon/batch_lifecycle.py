@@ -18,10 +18,10 @@ import bpy
 
 from ..batch.options import choose_blender
 from ..batch.recipe import Recipe
-from ..batch.runner import Batch
+from ..batch.runner import Batch, stored_recipe
 from ..batch.service import BatchService, ServiceError, open_store
 from ..batch.view import BatchView
-from . import bridge
+from . import blend_copies, bridge
 from .addon_state import Launch, make_service
 from .binary_info import BinaryInfo
 from .bridge import BridgeError
@@ -34,8 +34,14 @@ def get_service() -> BatchService:
     if state.service is None:
         state.service = make_service(default_blender=state.default_blender,
                                      log_dir=user_dir("logs"), work_dir=user_dir("server"),
-                                     store=_open_store())
+                                     store=_open_store(), continue_queue=state.continue_queue)
     return state.service
+
+
+def set_continue_queue(enabled: bool) -> None:
+    """The preference "Continue the queue when Blender starts": read when the service is made
+    (a queue the last Blender left waits, held, unless it is on)."""
+    bridge.state().continue_queue = enabled
 
 
 def _open_store() -> Any:
@@ -86,6 +92,17 @@ def batch_running() -> bool:
     return service is not None and service.running
 
 
+def batch_paused() -> bool:
+    """The current batch is PAUSED: no Blender runs, it waits for Continue (or Cancel)."""
+    service = bridge.state().service
+    return service is not None and bool(getattr(service, "paused", False))
+
+
+def batch_busy() -> bool:
+    """A batch runs or is paused: Render queues the next one instead of starting it."""
+    return batch_running() or batch_paused()
+
+
 def start_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path: str,
                 blender_bin: str | None) -> Batch:
     """Start ``recipe`` with ``blender_bin`` as its default Blender (frozen into the batch's
@@ -98,7 +115,7 @@ def start_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path: s
     except ServiceError as exc:
         raise BridgeError(str(exc)) from exc
     state = bridge.state()
-    state.launch = Launch(batch, scene, list(uids), copy_path)
+    state.launch = Launch(batch, scene, list(uids), copy_path, recipe)
     state.followed_job = None
     state.interrupted = None
     bridge.ensure_pump()
@@ -137,7 +154,7 @@ def refresh_interrupted() -> BatchView | None:
     to resume it."""
     service = get_service()
     view, owned = None, None
-    if not service.running:
+    if not batch_busy():
         try:
             view = service.interrupted_view()
             owned = None if view is not None else service.owned_elsewhere()
@@ -145,17 +162,40 @@ def refresh_interrupted() -> BatchView | None:
             print(f"Render+: could not read the interrupted batch: {exc}", file=sys.stderr)
     state = bridge.state()
     state.interrupted, state.owned_elsewhere = view, owned or ""
+    state.copies_of_others = _copies_rendered_elsewhere(service) if owned else set()
     return view
+
+
+def _copies_rendered_elsewhere(service: BatchService) -> set[str]:
+    """The saved copies the store's last batch renders while another Render+ runs it (a server
+    that took it over): the sweep must leave them, though this Blender made them."""
+    try:
+        stored = service.store.latest() if service.store is not None else None
+        recipe = stored_recipe(stored) if stored is not None else None
+    except Exception as exc:  # a broken store or recipe: nothing known to keep
+        print(f"Render+: could not read the last batch's recipe: {exc}", file=sys.stderr)
+        return set()
+    return blend_copies.copies_in(recipe, user_dir("copies", create=False)) if recipe else set()
 
 
 def owned_elsewhere() -> str:
     """Who else runs the store's last batch (found last; no store access on a draw)."""
-    return "" if batch_running() else bridge.state().owned_elsewhere
+    return "" if batch_busy() else bridge.state().owned_elsewhere
 
 
 def interrupted_batch() -> BatchView | None:
     """The interrupted batch found last (no store access: the panels call this on every draw)."""
-    return None if batch_running() else bridge.state().interrupted
+    return None if batch_busy() else bridge.state().interrupted
+
+
+def clean_left_over_copies() -> None:
+    """At start: remove the saved copies of batches that ended (or that a quit left behind and
+    are not resumable), keeping those of the interrupted, paused and queued ones."""
+    get_service()
+    bridge.refresh_queue()
+    removed = bridge.sweep_copies()
+    if removed:
+        print(f"Render+: removed {len(removed)} saved copy(ies) of ended batches", file=sys.stderr)
 
 
 def can_resume() -> bool:
@@ -171,6 +211,7 @@ def resume_batch() -> Batch:
         raise BridgeError(str(exc)) from exc
     state = bridge.state()
     state.interrupted, state.owned_elsewhere = None, ""
+    state.copies_of_others = set()  # this Blender runs that batch now
     state.launch = None
     bridge.ensure_pump()
     return batch

@@ -12,14 +12,14 @@ import os
 from typing import Any
 
 import bpy
-from bpy.props import IntProperty, StringProperty
+from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from ..batch.options import choose_blender
 from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError
-from . import batch_lifecycle, bridge, job_checks, recipe_io
+from . import batch_lifecycle, blend_copies, bridge, job_checks, queue_lifecycle, recipe_io
 from .operator_common import Result, report_recipe_error
-from .paths import copy_path_for, relative_outputs, resolve_path
+from .paths import new_copy_path, relative_outputs, resolve_path
 from .preferences import get_preferences, preferred_blender
 from .props import ensure_uids, run_state, scene_settings
 from .ui_run import draw_wrapped, wrap_lines
@@ -34,7 +34,8 @@ MESSAGE_WIDTH = 700  # pixels of the window that shows a job's whole message
 
 class RENDERPLUS_OT_batch_render(bpy.types.Operator):
     """Render the enabled jobs in the background from a saved copy of this file, so you can keep
-    working and unsaved edits are never lost"""
+    working and unsaved edits are never lost; while a batch renders or is paused, add them to
+    the queue (they render this file as it is now)"""
 
     bl_idname = "renderplus.batch_render"
     bl_label = "Render Batch"
@@ -45,7 +46,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return context.scene is not None and not batch_lifecycle.batch_running()
+        return context.scene is not None
 
     def invoke(self, context: bpy.types.Context, event: Any) -> Result:
         """An unsaved file has no folder for "//renders/...": ask for one instead of guessing."""
@@ -81,7 +82,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         ensure_uids(settings)
         blend_path = bpy.data.filepath
         needs_copy = any(job.enabled and not job.external for job in settings.jobs)
-        copy_path = str(copy_path_for(blend_path)) if needs_copy else ""
+        copy_path = str(new_copy_path(blend_path)) if needs_copy else ""  # this batch's own
         blender = choose_blender(None, default_blender)  # the add-on's recipes name no Blender
         if find_binary(blender) is None:
             self.report({"ERROR"}, f"No Blender binary to render with ({blender} is not an executable "
@@ -96,25 +97,37 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         except RecipeError as exc:
             report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
             return {"CANCELLED"}
-        if needs_copy:
-            try:
-                os.makedirs(os.path.dirname(copy_path), exist_ok=True)
-                if os.path.exists(copy_path):
-                    os.remove(copy_path)  # else Blender keeps the previous copy as .blend1
-                bpy.ops.wm.save_as_mainfile(filepath=copy_path, copy=True, check_existing=False)
-            except (OSError, RuntimeError) as exc:
-                self.report({"ERROR"}, f"Could not save the copy to render ({copy_path}): {exc}")
-                return {"CANCELLED"}
-        try:
-            batch_lifecycle.start_batch(recipe, scene=scene.name, uids=[job.uid for job in settings.jobs],
-                               copy_path=copy_path, blender_bin=default_blender)
-        except bridge.BridgeError as exc:
-            self.report({"ERROR"}, str(exc))
+        if needs_copy and not self._save_copy(copy_path, blend_path):
             return {"CANCELLED"}
+        launch: dict[str, Any] = {"scene": scene.name, "uids": [job.uid for job in settings.jobs],
+                  "copy_path": copy_path, "blender_bin": default_blender}
         count = len(recipe.enabled_jobs)
         where = f" from the saved copy {copy_path}" if copy_path else ""
-        self.report({"INFO"}, f"Rendering {count} job(s){where}")
+        try:
+            if batch_lifecycle.batch_busy():
+                entry = queue_lifecycle.enqueue_batch(recipe, **launch)
+                if copy_path:  # the sweep keeps it while this id is queued
+                    blend_copies.write_note(copy_path, source=blend_path, queue_id=entry.id)
+                self.report({"INFO"}, f"Queued {count} job(s) at position {entry.position + 1}{where}")
+            else:
+                batch_lifecycle.start_batch(recipe, **launch)
+                self.report({"INFO"}, f"Rendering {count} job(s){where}")
+        except bridge.BridgeError as exc:
+            bridge.sweep_copies()  # the copy of a batch that never started
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
         return {"FINISHED"}
+
+    def _save_copy(self, copy_path: str, blend_path: str) -> bool:
+        """Save this batch's own copy of the file as it is now (unsaved edits included)."""
+        try:
+            os.makedirs(os.path.dirname(copy_path), exist_ok=True)
+            blend_copies.write_note(copy_path, source=blend_path)
+            bpy.ops.wm.save_as_mainfile(filepath=copy_path, copy=True, check_existing=False)
+        except (OSError, RuntimeError) as exc:
+            self.report({"ERROR"}, f"Could not save the copy to render ({copy_path}): {exc}")
+            return False
+        return True
 
     def _check(self, scene: bpy.types.Scene, settings: Any, blender: str, abspath: Any) -> bool:
         """Refuse a batch whose jobs would fail; every problem names its job by name."""
@@ -208,14 +221,14 @@ def _job_state(context: bpy.types.Context, index: int) -> Any:
 
 
 class RENDERPLUS_OT_batch_cancel(bpy.types.Operator):
-    """Cancel the running batch (the current job stops, the rest never start)"""
+    """Cancel the running or paused batch (the current job stops, the rest never start)"""
 
     bl_idname = "renderplus.batch_cancel"
     bl_label = "Cancel Batch"
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return batch_lifecycle.batch_running()
+        return batch_lifecycle.batch_busy()
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
@@ -245,8 +258,61 @@ class RENDERPLUS_OT_job_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
+PAUSE_ITEMS = [
+    ("now", "Now", "Stop every Blender at once: the frame being rendered renders again on Continue"),
+    ("frame", "After the Frame", "Let each job finish the frame it is rendering, then stop"),
+    ("job", "After the Job", "Let the jobs rendering now finish, then stop before the next one"),
+]
+
+
+class RENDERPLUS_OT_batch_pause(bpy.types.Operator):
+    """Pause the batch: no Blender renders until Continue (frames already written are kept)"""
+
+    bl_idname = "renderplus.batch_pause"
+    bl_label = "Pause Batch"
+
+    when: EnumProperty(name="When", items=PAUSE_ITEMS, default="frame")
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return batch_lifecycle.batch_running()
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        try:
+            queue_lifecycle.pause_batch(self.when)
+        except bridge.BridgeError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        label = next(label for key, label, _ in PAUSE_ITEMS if key == self.when)
+        self.report({"INFO"}, f"Pausing the batch: {label.lower()}")
+        return {"FINISHED"}
+
+
+class RENDERPLUS_OT_batch_continue(bpy.types.Operator):
+    """Continue the paused batch where it stopped: only what is missing renders"""
+
+    bl_idname = "renderplus.batch_continue"
+    bl_label = "Continue Batch"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return batch_lifecycle.batch_paused()
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        try:
+            queue_lifecycle.continue_paused()
+        except bridge.BridgeError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, "Continuing the batch")
+        return {"FINISHED"}
+
+
 CLASSES = (
     RENDERPLUS_OT_batch_render,
+    RENDERPLUS_OT_batch_pause,
+    RENDERPLUS_OT_batch_continue,
+
     RENDERPLUS_OT_batch_resume,
     RENDERPLUS_OT_job_messages,
     RENDERPLUS_OT_batch_cancel,

@@ -34,15 +34,17 @@ import bpy
 from ..batch import spawner
 from ..batch.runner import Batch
 from ..batch.view import BatchView
-from . import ui_refresh
+from . import blend_copies, ui_refresh
 from .addon_state import AddonState
 from .binary_info import BinaryInfo
+from .paths import user_dir
 from .props import run_state
 
 RUNNING_INTERVAL = 0.25  # seconds between pump ticks while a batch runs
 STOPPING_INTERVAL = 0.1  # while a server stop is under way (the panel says "stopping")
 IDLE_INTERVAL = 1.0  # while only the server runs (a batch may arrive over HTTP)
 PROGRESS_REDRAW_INTERVAL = 1.0  # seconds: progress alone redraws the sidebar at most this often
+QUEUE_READ_INTERVAL = 1.0  # seconds between reads of the queue (it may change over HTTP too)
 SHUTDOWN_TIMEOUT = 15.0
 
 
@@ -117,13 +119,19 @@ def _next_interval() -> float | None:
     batch = service.batch if service is not None else None
     if batch is not None and (batch.running or batch.revision != _state.seen_revision):
         return RUNNING_INTERVAL
-    if _state.redraw_pending:
+    if _state.redraw_pending or _queue_moves():
         return RUNNING_INTERVAL
     if _state.stopping or _state.binaries.pending:
         return STOPPING_INTERVAL
     if _state.server is not None and _state.server.running:  # a batch may arrive over HTTP
         return IDLE_INTERVAL
     return None
+
+
+def _queue_moves() -> bool:
+    """A queue that will start its next batch by itself (the pump must see it start)."""
+    queue = _state.queue
+    return queue is not None and bool(queue.entries) and not queue.held
 
 
 def _pump_once() -> None:
@@ -133,13 +141,18 @@ def _pump_once() -> None:
     urgent = forget_stopped_servers()  # the panels say "stopped" now
     urgent = _state.binaries.take_finished() or urgent  # "checking..." has an answer
     service = _state.service
+    now = time.monotonic()
+    if now - _state.queue_read >= QUEUE_READ_INTERVAL:  # before the batch: see sweep_copies
+        urgent = refresh_queue() or urgent
     batch = service.batch if service is not None else None
     if batch is not None and _show(batch, run_state(wm)):
         _state.redraw_pending = True
         milestones = _state.mirror.milestones
-        urgent = urgent or milestones != _state.seen_milestones
+        if milestones != _state.seen_milestones:  # a status changed: a batch may have ended
+            urgent = True
+            refresh_queue()
+            sweep_copies()
         _state.seen_milestones = milestones
-    now = time.monotonic()
     if urgent or (_state.redraw_pending and now - _state.last_redraw >= PROGRESS_REDRAW_INTERVAL):
         ui_refresh.tag_sidebars(wm)
         _state.redraw_pending = False
@@ -149,7 +162,7 @@ def _pump_once() -> None:
 def _show(batch: Batch, run: Any) -> bool:
     """Hand the batch's view to run_io when its revision moved; True when something was written."""
     if batch is not _state.shown_batch or len(run.jobs) != len(batch.recipe.jobs):
-        launch = _state.launch if _state.launch is not None and _state.launch.batch is batch else None
+        launch = _launch_of(batch)
         if launch is not None:
             _state.mirror.reset(run, batch.recipe, scene=launch.scene, uids=launch.uids,
                                 copy_path=launch.copy_path)
@@ -164,6 +177,62 @@ def _show(batch: Batch, run: Any) -> bool:
     _state.seen_revision = view.revision
     _follow_running_job(batch, view)
     return True
+
+
+def _launch_of(batch: Batch) -> Any:
+    """What the add-on knows of ``batch`` when the panel started or queued it (a queued one
+    that has started becomes ``state().launch``); None for a batch posted over HTTP."""
+    launch = _state.launch
+    if launch is not None and (launch.batch is batch or launch.started_as(batch)):
+        launch.batch = batch  # the same batch again (continued, resumed): the same rows
+        return launch
+    for queue_id, queued in list(_state.queued_launches.items()):
+        if queued.started_as(batch):
+            del _state.queued_launches[queue_id]
+            queued.batch = batch
+            _state.launch, _state.followed_job = queued, None
+            return queued
+    return None
+
+
+def refresh_queue() -> bool:
+    """Read the service's queue for the panels (they never ask the service themselves); True
+    when it changed."""
+    service = _state.service
+    reader = getattr(service, "queue_view", None)  # None: an engine without the queue
+    _state.queue_read = time.monotonic()
+    queue = reader() if reader is not None else None
+    changed = queue != _state.queue
+    _state.queue = queue
+    if queue is not None:  # forget the launches of batches dropped from the queue elsewhere
+        queued = {entry.id for entry in queue.entries}
+        for queue_id in [key for key in _state.queued_launches if key not in queued]:
+            launch = _state.queued_launches[queue_id]
+            batch = service.batch if service is not None else None
+            if batch is None or not launch.started_as(batch):
+                del _state.queued_launches[queue_id]
+    return changed
+
+
+def sweep_copies() -> list[Any]:
+    """Remove the saved copies of the batches that ended (``blend_copies``): the current batch
+    keeps its copy until it ends (PAUSED and resumable included), a queued one until it leaves
+    the queue. The queue is read before the batch: a hand-over in between then keeps both."""
+    service = _state.service
+    queue = _state.queue
+    queued_ids = [entry.id for entry in queue.entries] if queue is not None else []
+    batch = service.batch if service is not None else None
+    folder = user_dir("copies", create=False)
+    keep = set(_state.copies_of_others)  # another Render+ (a server) renders the store's batch
+    if batch is not None:
+        view = batch.view()
+        if not view.status.ended or view.resumable:
+            keep |= blend_copies.copies_in(batch.recipe, folder)
+    try:
+        return list(blend_copies.sweep(folder, keep=keep, queued_ids=queued_ids))
+    except OSError as exc:  # a folder that cannot be read: try again at the next batch's end
+        print(f"Render+: could not clean the saved copies in {folder}: {exc}", file=sys.stderr)
+        return []
 
 
 def _follow_running_job(batch: Batch, view: BatchView) -> None:

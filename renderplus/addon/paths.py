@@ -8,7 +8,6 @@ leaves such paths alone (``check_resolver``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import bpy
 
-from . import ADDON_ID
+from . import ADDON_ID, blend_copies
 
 
 def user_dir(*parts: str, create: bool = True) -> Path:
@@ -31,11 +30,10 @@ def user_dir(*parts: str, create: bool = True) -> Path:
     return path
 
 
-def copy_path_for(blend_path: str, *, create: bool = True) -> Path:
-    """Where "Render Batch" saves the copy it renders: one per source file, in Render+'s folder."""
-    stem = Path(blend_path).stem if blend_path else "untitled"
-    digest = hashlib.sha1(blend_path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-    return user_dir("copies", create=create) / f"{stem}-{digest}.blend"
+def new_copy_path(blend_path: str) -> Path:
+    """Where "Render Batch" saves the copy a new batch renders: one per batch, in Render+'s
+    folder (``blend_copies``)."""
+    return blend_copies.new_copy_path(user_dir("copies"), blend_path)
 
 
 def blend_base_dir() -> str | None:

@@ -43,6 +43,9 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
     blender_bin: StringProperty(name="Blender Binary", subtype="FILE_PATH", options=PATH_OPTIONS,
                                 description="The Blender that renders the jobs (empty: this Blender)",
                                 update=_blender_changed)
+    continue_queue: BoolProperty(name="Continue the Queue When Blender Starts",
+                                 description="Batches still queued when Blender quit start by themselves "
+                                 "when it starts again (off: the queue waits, held, until you continue it)")
     mail_password: StringProperty(name="Mail Password", subtype="PASSWORD",
                                   description="Password of the SMTP account for batch notifications "
                                   "(kept in the preferences, never in the .blend)")
@@ -55,6 +58,7 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
         row.prop(self, "server_port")
         row.prop(self, "server_autostart")
         box.prop(self, "no_token")
+        box.prop(self, "continue_queue")
         url = server_lifecycle.server_url()
         if url and server_lifecycle.server_port() != self.server_port:
             box.label(text="Restart the server to use the new port", icon="INFO")
@@ -86,11 +90,14 @@ def preferred_blender(prefs: RenderPlusPreferences | None) -> str | None:
 
 
 def apply_preferences() -> None:
-    """Once the add-on is enabled: hand the Blender preference to the batches, look for a batch
-    a quit or crash interrupted, and start the server if the user asked for it."""
+    """Once the add-on is enabled: hand the Blender and queue preferences to the batches, look
+    for a batch a quit or crash interrupted, remove the saved copies of ended batches, and start
+    the server if the user asked for it."""
     prefs = get_preferences()
+    batch_lifecycle.set_continue_queue(prefs is not None and prefs.continue_queue)
     batch_lifecycle.set_default_blender(preferred_blender(prefs))
     batch_lifecycle.refresh_interrupted()
+    batch_lifecycle.clean_left_over_copies()
     if prefs is not None and prefs.server_autostart:
         try:
             server_lifecycle.start_server(prefs.server_port, no_token=prefs.no_token)

@@ -211,7 +211,7 @@ class RenderPlusJobState(bpy.types.PropertyGroup):
 class RenderPlusRun(bpy.types.PropertyGroup):
     """The current or last batch (written by the pump only)."""
 
-    status: StringProperty(name="Status", description="WAITING, RUNNING, FINISHED or CANCELLED")
+    status: StringProperty(name="Status", description="WAITING, RUNNING, PAUSED, FINISHED or CANCELLED")
     scene: StringProperty(name="Scene", description="The scene whose jobs the batch renders")
     batch_name: StringProperty(name="Batch")
     copy_path: StringProperty(name="Saved Copy", description="The copy of the .blend the batch renders")
@@ -221,6 +221,8 @@ class RenderPlusRun(bpy.types.PropertyGroup):
                             get=_progress_get, set=_progress_set)
     current_job: IntProperty(name="Current Job", default=-1)
     running_jobs: StringProperty(name="Running Jobs", description="Ids of the jobs rendering now")
+    order: StringProperty(name="Run Order", description="Ids of every job in run order")
+    pausing: StringProperty(name="Pausing", description="now, frame or job while a pause is under way")
     started: StringProperty(name="Started")
     finished: StringProperty(name="Finished")
     rendertime: FloatProperty(name="Render Time", default=-1.0)

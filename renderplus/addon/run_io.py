@@ -157,8 +157,9 @@ class RunMirror:
         return rewritten
 
     def _write_batch(self, run: RenderPlusRun, view: BatchView) -> None:
+        order, pausing = run_order(view), getattr(view, "pausing", None) or ""
         key = (view.status, view.progress, view.current_job, view.eta, view.failed, view.times,
-               view.stats, view.poweroff, view.messages, view.running_jobs)
+               view.stats, view.poweroff, view.messages, view.running_jobs, order, pausing)
         if key == self._batch_key:
             return
         if self._batch_key is None or self._batch_key[0] is not view.status:
@@ -173,6 +174,8 @@ class RunMirror:
         run.current_job = view.current_job if view.current_job is not None else -1
         run.eta = seconds(eta)
         run.running_jobs = ",".join(str(job_id) for job_id in view.running_jobs)
+        run.order = ",".join(str(job_id) for job_id in order)
+        run.pausing = pausing
         run.failed = view.failed
         run.started = clock(view.times.started)
         run.finished = clock(view.times.finished)
@@ -185,6 +188,15 @@ class RunMirror:
         power = view.poweroff
         run.poweroff = f"{power.action} at {clock(power.at)}" if power is not None else ""
         run.messages = "\n".join(view.messages)
+
+
+def run_order(view: BatchView) -> tuple[int, ...]:
+    """Every job id in run order (the poll's ``order``: docs/api.md, Poll); an engine without
+    it runs queued jobs in id order."""
+    order = getattr(view, "order", None)
+    if order is not None:
+        return tuple(order)
+    return tuple(job.id for job in view.jobs)
 
 
 def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> None:
@@ -205,3 +217,11 @@ def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> Non
     state.last_output = last
     state.output_folder = os.path.dirname(last)
     state.first_output = job.outputs[0] if job.outputs else ""
+
+
+def queued_job_ids(run: Any) -> list[int]:
+    """The ids of the batch's queued jobs in the order they will start, from what the pump
+    wrote (``run.order``, ``run.jobs``): what the panel lists and the move operators count."""
+    status = {state.job_id: state.status for state in run.jobs}
+    order = [int(text) for text in run.order.split(",") if text] or sorted(status)
+    return [job_id for job_id in order if status.get(job_id) == "QUEUED"]

@@ -20,8 +20,8 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks
-from .paths import copy_path_for
+from . import batch_lifecycle, bridge, job_checks, ui_queue
+from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
 from .ui_run import (
     ENDED,
@@ -45,6 +45,7 @@ STATUS_ICONS: dict[str, str] = {
     JobStatus.FAILED: "ERROR",
     JobStatus.CANCELLED: "CANCEL",
     JobStatus.DISABLED: "HIDE_ON",
+    ui_queue.PAUSED: "PAUSE",
 }
 FINISHED, CANCELLED = JobStatus.FINISHED.value, JobStatus.CANCELLED.value
 ENGINE_NAMES = {key: name for key, name, _description in ENGINE_ITEMS}
@@ -164,8 +165,10 @@ class RENDERPLUS_PT_main(SidebarPanel):
         col.operator("renderplus.job_move", icon="TRIA_UP", text="").direction = "UP"
         col.operator("renderplus.job_move", icon="TRIA_DOWN", text="").direction = "DOWN"
 
-        if batch_lifecycle.batch_running():
+        if batch_lifecycle.batch_busy():
             draw_running(context, layout, run)
+            ui_queue.draw_up_next(layout, run)
+            layout.operator("renderplus.batch_render", text="Add to Queue", icon="ADD")
         else:
             interrupted = batch_lifecycle.interrupted_batch()
             if interrupted is not None:
@@ -178,6 +181,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             _draw_rendering_blender(layout)
             if run.status in (FINISHED, CANCELLED):
                 _draw_batch_results(context, layout, run)
+        ui_queue.draw_queue(layout)
         _draw_rendered_file(layout, settings, run)
 
 
@@ -229,8 +233,8 @@ def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> 
         row.operator("wm.path_open", text="", icon="FILE_FOLDER").filepath = os.path.dirname(run.copy_path)
         col.label(text=run.copy_path)
     elif any(job.enabled and not job.external for job in settings.jobs):
-        col.label(text="Will render a saved copy (edits stay safe):", icon="FILE_BLEND")
-        col.label(text=str(copy_path_for(bpy.data.filepath, create=False)))
+        col.label(text="Each batch renders its own saved copy, in:", icon="FILE_BLEND")
+        col.label(text=str(user_dir("copies", create=False)))
     elif len(settings.jobs):
         col.label(text="Every job renders its own external file", icon="FILE_BLEND")
 
@@ -299,7 +303,7 @@ class RENDERPLUS_PT_job(SidebarPanel):
 
 def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: Any) -> None:
     """What would make this job fail now (Render checks every job the same way)."""
-    if not job.enabled or batch_lifecycle.batch_running():
+    if not job.enabled or batch_lifecycle.batch_busy():
         return
     binary = bridge.binary_info(batch_lifecycle.rendering_binary())
     problems = job_checks.job_problems(job, **batch_lifecycle.check_arguments(context.scene, binary))
@@ -377,6 +381,6 @@ ICONS = frozenset(STATUS_ICONS.values()) | {
     "TRIA_DOWN", "X", "CANCEL", "CHECKMARK", "ERROR", "QUIT", "FILE_BLEND", "FILE_FOLDER", "LINKED",
     "UNLINKED", "PLAY", "PREFERENCES", "CHECKBOX_HLT", "CHECKBOX_DEHLT", "TRASH", "IMPORT", "EXPORT",
     "NONE", "INFO", "TIME", "BLANK1", "BLENDER", "TEXT", "FILE_IMAGE", "IMAGE_DATA", "COPYDOWN", "URL",
-}
+} | ui_queue.ICONS
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

@@ -1,6 +1,7 @@
 # mypy: disable-error-code="union-attr"
-"""What the panels show of a batch: the jobs rendering now, the time left, an interrupted batch,
-and for the selected job why it failed (in full), where its frames went and its last frame.
+"""What the panels show of a batch: the jobs rendering now (or that it is paused), the time left,
+an interrupted batch, and for the selected job why it failed (in full), where its frames went
+and its last frame.
 
 Draw only, like ``ui`` (which calls these); buttons name operators by ``bl_idname``.
 """
@@ -14,7 +15,7 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchView, JobStatus
-from . import thumbnails
+from . import thumbnails, ui_queue
 
 RUNNING = JobStatus.RUNNING.value
 ENDED = frozenset(status.value for status in JobStatus if status.ended)
@@ -77,13 +78,18 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     total = sum(1 for job in run.jobs if job.status != JobStatus.DISABLED)
     done = sum(1 for job in run.jobs if job.status in ENDED)
     running = [job for job in run.jobs if job.status == RUNNING]
-    if len(running) == 1:
+    paused = run.status == ui_queue.PAUSED
+    if paused:
+        title = "Paused"
+    elif len(running) == 1:
         title = f"Rendering {running[0].name}"
     else:
         title = f"Rendering {len(running)} jobs" if running else "Rendering"
-    box.label(text=f"{title} ({min(done + len(running), total)}/{total})", icon="RENDER_ANIMATION")
+    box.label(text=f"{title} ({min(done + len(running), total)}/{total})",
+              icon="PAUSE" if paused else "RENDER_ANIMATION")
     draw_progress(box, run, "Batch")
-    box.label(text=time_left(run.eta), icon="TIME")
+    if not paused:
+        box.label(text=time_left(run.eta), icon="TIME")
     for job in running:
         col = box.column(align=True)
         if len(running) > 1:
@@ -100,9 +106,11 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
             col.label(text="Thumbnail when the job has finished", icon="IMAGE_DATA")
         else:
             col.template_icon(icon_value=icon_value, scale=RUNNING_THUMBNAIL_SCALE)
+    ui_queue.draw_pause_row(box, run)
     row = box.row(align=True)
     row.label(text="Cancel:")
-    row.operator("renderplus.job_cancel", text="Job", icon="X")
+    if not paused:
+        row.operator("renderplus.job_cancel", text="Job", icon="X")
     row.operator("renderplus.batch_cancel", text="Batch", icon="CANCEL")
 
 

@@ -1,5 +1,6 @@
 """The same zip as a legacy add-on in Blender 3.4 (bl_info): a batch renders a saved copy of
-the open file, unsaved edits included, while the user's file stays untouched."""
+the open file, unsaved edits included, while the user's file stays untouched; the copy goes
+when the batch ends."""
 
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ def test_the_batch_renders_a_saved_copy_with_the_unsaved_edits(scenario: dict[st
     assert all(s[2] == pytest.approx(100.0) and s[3] > 0 for s in scenario["states"])
     assert scenario["outputs"] == ["Cam2_0001.png", "Camera_0001.png"]
     copy = Path(run["copy_path"])
-    assert copy.is_file() and copy.is_relative_to(scenario["config"])  # the add-on's user folder
+    assert copy.is_relative_to(scenario["config"])  # the add-on's user folder
+    assert copy.name.startswith("legacy.batch-")    # this batch's own copy
+    assert not scenario["copy_after_batch"]         # removed when the batch ended
     assert scenario["edit_in_memory"] == ["Edited Cube"]
     assert scenario["edit_in_copy"] == "['Edited Cube']"  # the copy has the unsaved edit
     assert scenario["file_unchanged"] and scenario["filepath_after"] == scenario["args"]["blend"]

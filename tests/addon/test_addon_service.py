@@ -10,6 +10,7 @@ from typing import Any
 
 import feedparser
 
+from renderplus.addon import addon_state
 from renderplus.addon.addon_state import make_service
 from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.view import BatchStatus
@@ -35,3 +36,21 @@ def test_the_add_ons_service_writes_the_recipes_feed(tmp_path: Path) -> None:
         service.shutdown()
     parsed: Any = feedparser.parse(feed.read_bytes())
     assert [entry.tags[0].term for entry in parsed.entries[1:]] == ["FINISHED"]
+
+
+def test_the_continue_queue_preference_reaches_the_service(tmp_path: Path, monkeypatch: Any) -> None:
+    """Off (the default): the service is made as before, so a queue the last Blender left waits,
+    held; on: ``BatchService(continue_queue=True)``. Recorded with a stand-in for the class, since
+    the engine's queue (which takes the keyword) is not in this tree yet: after the merge, check
+    ``service.queue_view().held`` on a real restarted service instead."""
+    made: list[dict[str, Any]] = []
+
+    class RecordingService:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(kwargs)
+
+    monkeypatch.setattr(addon_state, "BatchService", RecordingService)
+    for continue_queue in (False, True):
+        make_service(default_blender=None, log_dir=tmp_path / "logs", work_dir=tmp_path / "server",
+                     store=None, continue_queue=continue_queue)
+    assert [kwargs.get("continue_queue", False) for kwargs in made] == [False, True]

@@ -65,7 +65,8 @@ def test_a_running_batch_shows_progress_and_cancel_buttons(scenario: dict[str, A
     assert "Every job renders its own external file" in text
     assert "renderplus.job_cancel:Job" in running["operators"]
     assert "renderplus.batch_cancel:Batch" in running["operators"]
-    assert "renderplus.batch_render" not in running["operators"]
+    assert "renderplus.batch_render" not in running["operators"]  # no "Render Batch" while one runs
+    assert "renderplus.batch_render:Add to Queue" in running["operators"]
     bars = running["progress"]  # UILayout.progress() (4.0+; 3.x draws a slider instead)
     assert any(b.startswith("Batch") for b in bars) and any(b.startswith("Job (frame") for b in bars)
     assert running["icons"] == [0]  # the thumbnail's slot, kept empty until a frame is written

@@ -28,3 +28,16 @@ def test_the_screenshot_script_captures_a_running_batch(tmp_path: Path) -> None:
     header = out.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1600, 900)
+
+
+def test_the_screenshot_script_captures_a_paused_batch_and_a_queue(tmp_path: Path) -> None:
+    """``--queue``: two batches queued behind one paused "now" (with the queue test double of
+    tests/addon/scripts/queue_double.py until the engine has the queue and the pause)."""
+    if shutil.which("xvfb-run") is None or shutil.which("blender") is None:
+        pytest.skip("needs xvfb-run and the blender executable")
+    out = tmp_path / "panel-queue.png"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshot_panel.py"), "--queue",
+                           "--out", str(out)], capture_output=True, text=True, timeout=420)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SHOT status PAUSED; queue: [(1, " in proc.stdout and ", 4), (2, " in proc.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

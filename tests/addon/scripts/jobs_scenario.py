@@ -88,7 +88,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     settings.jobs[1].use_size = True
     settings.jobs[1].size = (320, 240)
 
-    copy_path = str(paths.copy_path_for(bpy.data.filepath))
+    copy_path = str(paths.new_copy_path(bpy.data.filepath))
     recipe = recipe_io.build_recipe(settings, blend_path=bpy.data.filepath, copy_path=copy_path,
                                     blender_bin="/usr/bin/blender", mail_password="s3cret",
                                     abspath=paths.resolve_path)

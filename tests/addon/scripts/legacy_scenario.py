@@ -54,6 +54,14 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     bpy.ops.renderplus.batch_render()
     run = bpy.context.window_manager.renderplus_run
+    copy_path = bridge.state().launch.copy_path
+    # the pump (which removes the copy of an ended batch) is not called while this looks
+    probe = subprocess.run(
+        [bpy.app.binary_path, "-b", copy_path, "--python-expr",
+         "import bpy; print('MESHES', sorted(o.name for o in bpy.data.objects if o.type == 'MESH'))"],
+        capture_output=True, text=True, timeout=120)
+    lines = [line for line in probe.stdout.splitlines() if line.startswith("MESHES")]
+    out["edit_in_copy"] = lines[0][len("MESHES "):] if lines else None
     out["finished"] = harness.pump_until(bridge.pump, lambda: run.status == "FINISHED", timeout=240)
     out["run"] = {"status": run.status, "copy_path": run.copy_path, "progress": run.progress_value,
                   "rendertime": run.rendertime, "failed": run.failed}
@@ -62,14 +70,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["filepath_after"] = bpy.data.filepath
     out["file_unchanged"] = digest(args["blend"]) == before
     out["edit_in_memory"] = sorted(o.name for o in bpy.data.objects if o.type == "MESH")
-    if run.copy_path and os.path.exists(run.copy_path):
-        probe = subprocess.run(
-            [bpy.app.binary_path, "-b", run.copy_path, "--python-expr",
-             "import bpy; print('MESHES', sorted(o.name for o in bpy.data.objects if o.type == 'MESH'))"],
-            capture_output=True, text=True, timeout=120)
-        lines = [line for line in probe.stdout.splitlines() if line.startswith("MESHES")]
-        out["edit_in_copy"] = lines[0][len("MESHES "):] if lines else None
-
+    out["copy_after_batch"] = os.path.exists(copy_path)  # removed once its batch ended
     bpy.ops.renderplus.server_stop()
     addon_utils.disable(ADDON, default_set=True)
     out["classes_after_disable"] = harness.registered_names()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 from typing import Any
@@ -35,8 +36,11 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     with open(sleeper, "w") as handle:
         handle.write("#!/bin/sh\nexec sleep 89.5\n")
     os.chmod(sleeper, 0o755)
+    paths = harness.submodule(addon, "paths")
+    copy = str(paths.new_copy_path(args["blend"]))  # the batch's saved copy, made by a dead Blender
+    shutil.copyfile(args["blend"], copy)
     recipe = {"version": 2.2, "name": "night", "blender_bin": sleeper, "jobs": [
-        {"id": 0, "name": "shot", "blend_file": args["blend"], "animated": True,
+        {"id": 0, "name": "shot", "blend_file": copy, "animated": True,
          "frame_start": 1, "frame_end": 3, "output": os.path.join(args["out"], "shot_####")}]}
     store = lifecycle.get_service().store
     dead = subprocess.Popen(["true"])
@@ -64,6 +68,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["owned_elsewhere"] = lifecycle.owned_elsewhere()
     out["still_offered"] = lifecycle.interrupted_batch() is not None
     out["panel"] = ui_scenario.draw_everything(addon)
+    lifecycle.clean_left_over_copies()  # as when Blender starts: the server renders this copy
+    out["copy_kept_while_owned_elsewhere"] = os.path.exists(copy)
 
     server.kill()  # kill -9 of the owner: the batch is free again
     server.wait()
@@ -76,6 +82,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     bpy.ops.renderplus.batch_cancel()
     out["cancelled"] = harness.pump_until(bridge.pump, lambda: run.status == "CANCELLED", timeout=60)
     out["claim_after_end"] = store.claim(subject) is not None
+    out["copy_after_cancel"] = os.path.exists(copy)  # its batch ended here: the copy went
     return out
 
 

@@ -130,12 +130,13 @@ def draw_everything(addon: str) -> dict[str, Any]:
     import bpy
 
     ui, ui_settings = harness.submodule(addon, "ui"), harness.submodule(addon, "ui_settings")
+    ui_queue = harness.submodule(addon, "ui_queue")
     prefs_module = harness.submodule(addon, "preferences")
     context = bpy.context
     kinds = ("props", "labels", "operators", "menus", "lists", "progress", "icons")
     log: dict[str, list[Any]] = {kind: [] for kind in kinds}
     drawn = []
-    for cls in ui.CLASSES + ui_settings.CLASSES:
+    for cls in ui.CLASSES + ui_settings.CLASSES + ui_queue.CLASSES:
         layout = CheckingLayout(log)
         holder = SimpleNamespace(layout=layout)
         if issubclass(cls, bpy.types.Panel):

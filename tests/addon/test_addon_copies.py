@@ -1,0 +1,76 @@
+"""A copy of the .blend per batch (Blender 3.4, legacy add-on): three batches made from one
+file with an edit before each render the file as it was for each, even while queued behind a
+running batch; each copy goes when its batch ends, and left-overs of ended batches at start.
+
+The queue here is the test double of scripts/queue_double.py (switch to the real service once
+the engine's queue is merged); the copies and the renders are real."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.addon.helpers import run_blender_script
+
+pytestmark = [pytest.mark.blender, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def scenario(addon_zip: Path, blend_factory: Callable[..., Path],
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    blend = blend_factory(extra_cameras=("Cam2",), name="shots.blend")
+    tmp = tmp_path_factory.mktemp("copies")
+    addons = tmp / "scripts" / "addons"
+    with zipfile.ZipFile(addon_zip) as archive:
+        archive.extractall(addons)
+    out = tmp / "renders"
+    out.mkdir()
+    env = {"BLENDER_USER_SCRIPTS": str(tmp / "scripts"), "BLENDER_USER_CONFIG": str(tmp / "config")}
+    args = {"blend": str(blend), "out": str(out), "addons": str(addons), "config": str(tmp / "config")}
+    before = blend.read_bytes()
+    result = run_blender_script("copies_scenario.py", args, tmp, env=env, timeout=500)
+    result["file_unchanged"] = blend.read_bytes() == before
+    return result
+
+
+def test_left_over_copies_of_ended_batches_go_at_start(scenario: dict[str, Any]) -> None:
+    assert len(scenario["strays_before"]) == 2
+    assert scenario["after_enable"] == []
+
+
+def test_every_batch_gets_a_copy_of_its_own(scenario: dict[str, Any]) -> None:
+    made = scenario["made"]
+    assert len(made) == 3 and len(set(made)) == 3
+    assert all(name.startswith("shots.batch-") for name in made)
+    assert [result for result in scenario["render_results"]] == [["FINISHED"]] * 3
+    assert [call[0] for call in scenario["calls"]] == ["enqueue", "enqueue"]  # the 2nd and 3rd
+    # while the first batch rendered, the queued batches' copies were there beside its own
+    assert set(made) <= set(scenario["seen_copies"][2])
+
+
+def test_each_batch_renders_the_file_as_it_was_when_it_was_made(scenario: dict[str, Any]) -> None:
+    assert scenario["finished"], scenario["timeline"]
+    sizes = scenario["sizes"]
+    assert sizes["b1"] == {"Cam2_0001.png": [64, 48], "Camera_0001.png": [64, 48]}
+    assert sizes["b2"] == {"Cam2_0001.png": [32, 24], "Camera_0001.png": [32, 24]}
+    assert sizes["b3"] == {"Cam2_0001.png": [16, 12], "Camera_0001.png": [16, 12]}
+    assert scenario["size_in_memory"] == [16, 12]  # the edits stayed in the open file
+    assert scenario["file_unchanged"]
+
+
+def test_a_copy_goes_when_its_batch_ends(scenario: dict[str, Any]) -> None:
+    first, _second, third = scenario["made"]
+    listings = [names for _status, names in scenario["timeline"]]
+    # the first batch's copy was removed while the third still waited for its turn
+    assert any(first not in names and third in names for names in listings)
+    assert scenario["left_at_end"] == []
+    assert scenario["children_after"] == []
+
+
+def test_a_paused_batch_keeps_its_copy_until_it_is_cancelled(scenario: dict[str, Any]) -> None:
+    assert scenario["reached_paused"] and scenario["copy_while_paused"]
+    assert scenario["reached_cancelled"] and not scenario["copy_after_cancel"]
