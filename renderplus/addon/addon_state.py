@@ -31,9 +31,8 @@ def make_service(*, default_blender: str | None, log_dir: str | os.PathLike[str]
     notices and its power action (``renderplus.around``). ``continue_queue``: a queue left by
     the last Blender goes on by itself (the preference; else it waits, held)."""
     options = RunOptions(log_dir=str(log_dir), blender_bin=default_blender)
-    queue: dict[str, Any] = {"continue_queue": True} if continue_queue else {}
     return BatchService(options, work_dir=work_dir, store=store, observers=(watchers_factory(),),
-                        **queue)
+                        continue_queue=continue_queue)
 
 
 @dataclass

@@ -95,7 +95,7 @@ def batch_running() -> bool:
 def batch_paused() -> bool:
     """The current batch is PAUSED: no Blender runs, it waits for Continue (or Cancel)."""
     service = bridge.state().service
-    return service is not None and bool(getattr(service, "paused", False))
+    return service is not None and service.paused
 
 
 def batch_busy() -> bool:
@@ -178,6 +178,21 @@ def _copies_rendered_elsewhere(service: BatchService) -> set[str]:
     return blend_copies.copies_in(recipe, user_dir("copies", create=False)) if recipe else set()
 
 
+def _copies_to_retry(service: BatchService) -> set[str]:
+    """The copies of the store's last batch when it ended with FAILED or CANCELLED jobs: ``GET
+    /batch/resume`` renders those from them after a restart too (a newer batch's start sweeps
+    them)."""
+    try:
+        stored = service.store.latest() if service.store is not None else None
+        if stored is None or not any(job.status in blend_copies.RETRYABLE for job in stored.jobs):
+            return set()
+        recipe = stored_recipe(stored)
+    except Exception as exc:  # a broken store or recipe: nothing known to keep
+        print(f"Render+: could not read the last batch's recipe: {exc}", file=sys.stderr)
+        return set()
+    return blend_copies.copies_in(recipe, user_dir("copies", create=False))
+
+
 def owned_elsewhere() -> str:
     """Who else runs the store's last batch (found last; no store access on a draw)."""
     return "" if batch_busy() else bridge.state().owned_elsewhere
@@ -191,9 +206,9 @@ def interrupted_batch() -> BatchView | None:
 def clean_left_over_copies() -> None:
     """At start: remove the saved copies of batches that ended (or that a quit left behind and
     are not resumable), keeping those of the interrupted, paused and queued ones."""
-    get_service()
+    service = get_service()
     bridge.refresh_queue()
-    removed = bridge.sweep_copies()
+    removed = bridge.sweep_copies(also_keep=_copies_to_retry(service))
     if removed:
         print(f"Render+: removed {len(removed)} saved copy(ies) of ended batches", file=sys.stderr)
 

@@ -8,10 +8,11 @@ queue and the panel all know which copy is whose.
 
 Beside each copy a small JSON note (``<copy>.json``) says which Render+ made it (pid, boot and
 start time: a pid alone is reused) and, while the batch waits in the queue, its queue id. The
-sweep keeps a copy while its batch may still render: the current batch has not ended (running,
-PAUSED, interrupted and resumable), its queue id is still queued, or another live Blender made it
-(that one sweeps its own). Everything else goes: the copies of finished and cancelled batches,
-and at start the left-overs of a Blender that quit or crashed.
+sweep keeps a copy while its batch may still render: the service's current (last) batch has not
+ended (running, PAUSED, interrupted and resumable) or can still be retried (FAILED or CANCELLED
+jobs), its queue id is still queued, or another live Blender made it
+(that one sweeps its own). Everything else goes: the copies of batches that finished every job
+or that a newer batch replaced, and at start the left-overs of a Blender that quit or crashed.
 
 No ``bpy`` here: the add-on hands in its folder and what is live, so plain tests can check it.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch.store import Owner
+from ..batch.view import BatchView, JobStatus
 
 NOTE_SUFFIX = ".json"
 COPY_PATTERNS = ("*.blend", "*.blend1")  # .blend1: what Blender keeps of an overwritten file
@@ -76,6 +78,19 @@ def read_note(copy: Path | str) -> CopyNote | None:
         return CopyNote(owner, int(queue_id) if queue_id is not None else None, str(data.get("source", "")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})  # what a resume renders again
+
+
+def may_render_again(view: BatchView) -> bool:
+    """The batch may still render from its copy: it has not ended (running, PAUSED), it is
+    interrupted and resumable, or it has FAILED or CANCELLED jobs that *Resume* (or ``GET
+    /batch/resume``) renders again. Its copy stays until a newer batch replaces it as the
+    service's last one, or a retry finishes every job."""
+    if not view.status.ended or view.resumable:
+        return True
+    return any(job.status in RETRYABLE for job in view.jobs)
 
 
 def copies_in(recipe: Any, folder: Path) -> set[str]:

@@ -199,9 +199,8 @@ def refresh_queue() -> bool:
     """Read the service's queue for the panels (they never ask the service themselves); True
     when it changed."""
     service = _state.service
-    reader = getattr(service, "queue_view", None)  # None: an engine without the queue
     _state.queue_read = time.monotonic()
-    queue = reader() if reader is not None else None
+    queue = service.queue_view() if service is not None else None
     changed = queue != _state.queue
     _state.queue = queue
     if queue is not None:  # forget the launches of batches dropped from the queue elsewhere
@@ -214,20 +213,20 @@ def refresh_queue() -> bool:
     return changed
 
 
-def sweep_copies() -> list[Any]:
+def sweep_copies(also_keep: set[str] | frozenset[str] = frozenset()) -> list[Any]:
     """Remove the saved copies of the batches that ended (``blend_copies``): the current batch
-    keeps its copy until it ends (PAUSED and resumable included), a queued one until it leaves
-    the queue. The queue is read before the batch: a hand-over in between then keeps both."""
+    keeps its copy while it may render again (PAUSED, resumable, or with FAILED or CANCELLED
+    jobs to retry: ``blend_copies.may_render_again``), a queued one until it leaves the queue.
+    The queue is read before the batch: a hand-over in between then keeps both. ``also_keep``:
+    copies kept this once (at start, the last stored batch's, while it can be retried)."""
     service = _state.service
     queue = _state.queue
     queued_ids = [entry.id for entry in queue.entries] if queue is not None else []
     batch = service.batch if service is not None else None
     folder = user_dir("copies", create=False)
-    keep = set(_state.copies_of_others)  # another Render+ (a server) renders the store's batch
-    if batch is not None:
-        view = batch.view()
-        if not view.status.ended or view.resumable:
-            keep |= blend_copies.copies_in(batch.recipe, folder)
+    keep = set(_state.copies_of_others) | set(also_keep)  # another Render+ (a server) renders it
+    if batch is not None and blend_copies.may_render_again(batch.view()):
+        keep |= blend_copies.copies_in(batch.recipe, folder)
     try:
         return list(blend_copies.sweep(folder, keep=keep, queued_ids=queued_ids))
     except OSError as exc:  # a folder that cannot be read: try again at the next batch's end

@@ -26,9 +26,7 @@ PAUSE_WHEN = ("now", "frame", "job")  # the engine's order: each waits less than
 def _ask(name: str, *args: Any) -> Any:
     """Call the service's ``name`` (docs/api.md, Queue and Pause); its refusal becomes a
     sentence for the panel; the pump shows the outcome at its next tick."""
-    method = getattr(get_service(), name, None)
-    if method is None:  # an engine without the queue and the pause
-        raise BridgeError(f"This Render+ cannot queue or pause batches (its service has no {name})")
+    method = getattr(get_service(), name)
     try:
         result = method(*args)
     except ServiceError as exc:

@@ -157,7 +157,7 @@ class RunMirror:
         return rewritten
 
     def _write_batch(self, run: RenderPlusRun, view: BatchView) -> None:
-        order, pausing = run_order(view), getattr(view, "pausing", None) or ""
+        order, pausing = run_order(view), view.pausing or ""
         key = (view.status, view.progress, view.current_job, view.eta, view.failed, view.times,
                view.stats, view.poweroff, view.messages, view.running_jobs, order, pausing)
         if key == self._batch_key:
@@ -191,12 +191,8 @@ class RunMirror:
 
 
 def run_order(view: BatchView) -> tuple[int, ...]:
-    """Every job id in run order (the poll's ``order``: docs/api.md, Poll); an engine without
-    it runs queued jobs in id order."""
-    order = getattr(view, "order", None)
-    if order is not None:
-        return tuple(order)
-    return tuple(job.id for job in view.jobs)
+    """Every job id in run order (the poll's ``order``: docs/api.md, Poll)."""
+    return tuple(view.order)
 
 
 def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> None:

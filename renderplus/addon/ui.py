@@ -45,7 +45,7 @@ STATUS_ICONS: dict[str, str] = {
     JobStatus.FAILED: "ERROR",
     JobStatus.CANCELLED: "CANCEL",
     JobStatus.DISABLED: "HIDE_ON",
-    ui_queue.PAUSED: "PAUSE",
+    BatchStatus.PAUSED: "PAUSE",
 }
 FINISHED, CANCELLED = JobStatus.FINISHED.value, JobStatus.CANCELLED.value
 ENGINE_NAMES = {key: name for key, name, _description in ENGINE_ITEMS}

@@ -14,10 +14,10 @@ from typing import Any
 
 import bpy
 
+from ..batch.view import BatchStatus
 from . import bridge
 from .run_io import queued_job_ids
 
-PAUSED = "PAUSED"  # BatchStatus.PAUSED's value (docs/api.md, Statuses)
 PAUSING_TEXT = {"now": "now", "frame": "after the frame", "job": "after the job"}
 UP_NEXT_ROWS = 8  # queued jobs listed; the rest are counted
 
@@ -37,7 +37,7 @@ def draw_pause_row(layout: bpy.types.UILayout, run: Any) -> None:
     """Pause (a menu: now, after the frame, after the job) while the batch runs; Continue once
     it is paused; what a pause under way waits for."""
     row = layout.row(align=True)
-    if run.status == PAUSED:
+    if run.status == BatchStatus.PAUSED:
         row.operator("renderplus.batch_continue", text="Continue", icon="PLAY")
     elif run.pausing:
         row.label(text=f"Pausing {PAUSING_TEXT.get(run.pausing, run.pausing)}...", icon="PAUSE")

@@ -14,7 +14,7 @@ from typing import Any
 import bpy
 
 from ..batch.durations import format_duration
-from ..batch.view import BatchView, JobStatus
+from ..batch.view import BatchStatus, BatchView, JobStatus
 from . import thumbnails, ui_queue
 
 RUNNING = JobStatus.RUNNING.value
@@ -78,7 +78,7 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     total = sum(1 for job in run.jobs if job.status != JobStatus.DISABLED)
     done = sum(1 for job in run.jobs if job.status in ENDED)
     running = [job for job in run.jobs if job.status == RUNNING]
-    paused = run.status == ui_queue.PAUSED
+    paused = run.status == BatchStatus.PAUSED
     if paused:
         title = "Paused"
     elif len(running) == 1:

@@ -1,9 +1,8 @@
 """A copy of the .blend per batch (Blender 3.4, legacy add-on): three batches made from one
 file with an edit before each render the file as it was for each, even while queued behind a
-running batch; each copy goes when its batch ends, and left-overs of ended batches at start.
-
-The queue here is the test double of scripts/queue_double.py (switch to the real service once
-the engine's queue is merged); the copies and the renders are real."""
+running batch; each copy goes once its batch has ended for good (nothing left to resume) or a
+newer batch started, and left-overs of ended batches at start. The service, its queue, the
+copies and the renders are real."""
 
 from __future__ import annotations
 
@@ -47,7 +46,7 @@ def test_every_batch_gets_a_copy_of_its_own(scenario: dict[str, Any]) -> None:
     assert len(made) == 3 and len(set(made)) == 3
     assert all(name.startswith("shots.batch-") for name in made)
     assert [result for result in scenario["render_results"]] == [["FINISHED"]] * 3
-    assert [call[0] for call in scenario["calls"]] == ["enqueue", "enqueue"]  # the 2nd and 3rd
+    assert len(scenario["queued_after_renders"]) == 2  # the 2nd and 3rd waited in the queue
     # while the first batch rendered, the queued batches' copies were there beside its own
     assert set(made) <= set(scenario["seen_copies"][2])
 
@@ -71,6 +70,22 @@ def test_a_copy_goes_when_its_batch_ends(scenario: dict[str, Any]) -> None:
     assert scenario["children_after"] == []
 
 
-def test_a_paused_batch_keeps_its_copy_until_it_is_cancelled(scenario: dict[str, Any]) -> None:
+def test_a_paused_then_cancelled_batch_keeps_its_copy_until_the_next_batch(
+        scenario: dict[str, Any]) -> None:
     assert scenario["reached_paused"] and scenario["copy_while_paused"]
-    assert scenario["reached_cancelled"] and not scenario["copy_after_cancel"]
+    assert scenario["reached_cancelled"] and scenario["copy_after_cancel"]  # resumable
+    assert not scenario["cancelled_copy_after_next_batch"]
+
+
+def test_a_failed_job_resumes_from_its_batchs_copy(scenario: dict[str, Any]) -> None:
+    """Even after a restart of the add-on. Before: the copy went when the batch ended, and the
+    resume failed for a missing file."""
+    assert scenario["ended_with_failure"]
+    assert scenario["job_statuses_failed"] == ["FAILED", "FINISHED"]
+    assert len(scenario["renders_after_failure"]) == 1  # the other job's frame
+    assert scenario["copy_after_failure"] and scenario["copy_after_restart"]
+    assert scenario["resumed_from"] == [scenario["failed_copy"]]
+    assert scenario["resume_finished"]
+    assert scenario["job_statuses_resumed"] == ["FINISHED", "FINISHED"]
+    assert scenario["renders_after_resume"] == ["Cam2_0001.png", "Camera_0001.png"]
+    assert not scenario["copy_after_resume"]  # every job finished: nothing left to retry

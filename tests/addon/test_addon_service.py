@@ -10,11 +10,12 @@ from typing import Any
 
 import feedparser
 
-from renderplus.addon import addon_state
 from renderplus.addon.addon_state import make_service
 from renderplus.batch.recipe import parse_recipe
+from renderplus.batch.service import BatchService, open_store
 from renderplus.batch.view import BatchStatus
 from tests.stand_ins import one_frame_blender
+from tests.waiting import wait_for
 
 
 def test_the_add_ons_service_writes_the_recipes_feed(tmp_path: Path) -> None:
@@ -38,19 +39,36 @@ def test_the_add_ons_service_writes_the_recipes_feed(tmp_path: Path) -> None:
     assert [entry.tags[0].term for entry in parsed.entries[1:]] == ["FINISHED"]
 
 
-def test_the_continue_queue_preference_reaches_the_service(tmp_path: Path, monkeypatch: Any) -> None:
-    """Off (the default): the service is made as before, so a queue the last Blender left waits,
-    held; on: ``BatchService(continue_queue=True)``. Recorded with a stand-in for the class, since
-    the engine's queue (which takes the keyword) is not in this tree yet: after the merge, check
-    ``service.queue_view().held`` on a real restarted service instead."""
-    made: list[dict[str, Any]] = []
+def test_the_continue_queue_preference_reaches_the_service(tmp_path: Path) -> None:
+    """Off (the default): a queue the last Blender left waits, held; on
+    (``BatchService(continue_queue=True)``): it goes on by itself. Real services on one store,
+    one after the other, as Blender quits and starts again."""
+    blender = one_frame_blender(tmp_path / "fake-blender", tmp_path / "out_0001.png")
+    blend = tmp_path / "scene.blend"
+    blend.write_bytes(b"BLENDER-v304")
+    recipe = parse_recipe({"version": 2.2, "name": "queued", "blender_bin": str(blender),
+                           "jobs": [{"id": 0, "name": "Shot", "blend_file": str(blend)}]})
 
-    class RecordingService:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            made.append(kwargs)
+    def service(continue_queue: bool) -> BatchService:
+        store, why = open_store(tmp_path / "state")
+        assert store is not None, why
+        return make_service(default_blender=None, log_dir=tmp_path / "logs",
+                            work_dir=tmp_path / "server", store=store, continue_queue=continue_queue)
 
-    monkeypatch.setattr(addon_state, "BatchService", RecordingService)
-    for continue_queue in (False, True):
-        make_service(default_blender=None, log_dir=tmp_path / "logs", work_dir=tmp_path / "server",
-                     store=None, continue_queue=continue_queue)
-    assert [kwargs.get("continue_queue", False) for kwargs in made] == [False, True]
+    first = service(False)
+    first.hold_queue()
+    entry = first.enqueue(recipe)      # held: it waits
+    first.shutdown()
+    second = service(False)            # the preference off: still held
+    try:
+        queue = second.queue_view()
+        assert queue.held and [e.id for e in queue.entries] == [entry.id]
+    finally:
+        second.shutdown()
+    third = service(True)              # on: it starts by itself
+    try:
+        wait_for(lambda: third.batch is not None and third.batch.status is BatchStatus.FINISHED,
+                 timeout=60)
+        assert not third.queue_view().held and third.queue_view().entries == ()
+    finally:
+        third.shutdown()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from renderplus.addon import blend_copies
 from renderplus.batch.store import Owner
@@ -87,3 +88,21 @@ def test_the_sweep_leaves_another_live_blenders_copies_alone(tmp_path: Path) -> 
 
 def test_a_missing_folder_sweeps_nothing(tmp_path: Path) -> None:
     assert blend_copies.sweep(tmp_path / "none", keep=[], queued_ids=[]) == []
+
+
+def test_the_last_batch_keeps_its_copy_while_a_resume_may_render_it_again() -> None:
+    """Running, PAUSED, resumable, or ended with FAILED or CANCELLED jobs: ``Resume`` (``GET
+    /batch/resume``) renders those from the copy. Every job finished: it may go."""
+    from renderplus.batch.view import BatchStatus, JobStatus
+
+    def view(status: BatchStatus, *jobs: JobStatus, resumable: bool = False) -> Any:
+        return SimpleNamespace(status=status, resumable=resumable,
+                               jobs=[SimpleNamespace(status=job) for job in jobs])
+
+    may = blend_copies.may_render_again
+    assert may(view(BatchStatus.RUNNING, JobStatus.RUNNING))
+    assert may(view(BatchStatus.PAUSED, JobStatus.QUEUED))
+    assert may(view(BatchStatus.CANCELLED, JobStatus.FINISHED, resumable=True))
+    assert may(view(BatchStatus.FINISHED, JobStatus.FINISHED, JobStatus.FAILED))
+    assert may(view(BatchStatus.CANCELLED, JobStatus.FINISHED, JobStatus.CANCELLED))
+    assert not may(view(BatchStatus.FINISHED, JobStatus.FINISHED, JobStatus.DISABLED))

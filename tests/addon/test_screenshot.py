@@ -31,13 +31,14 @@ def test_the_screenshot_script_captures_a_running_batch(tmp_path: Path) -> None:
 
 
 def test_the_screenshot_script_captures_a_paused_batch_and_a_queue(tmp_path: Path) -> None:
-    """``--queue``: two batches queued behind one paused "now" (with the queue test double of
-    tests/addon/scripts/queue_double.py until the engine has the queue and the pause)."""
+    """``--queue``: two batches queued behind one paused "now" (the real service), in a
+    sidebar dragged wider so that the queue's labels are not cut."""
     if shutil.which("xvfb-run") is None or shutil.which("blender") is None:
         pytest.skip("needs xvfb-run and the blender executable")
     out = tmp_path / "panel-queue.png"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshot_panel.py"), "--queue",
                            "--out", str(out)], capture_output=True, text=True, timeout=420)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SHOT status PAUSED; queue: [(1, " in proc.stdout and ", 4), (2, " in proc.stdout
+    assert "SHOT status PAUSED; queue: [(1, " in proc.stdout and ", 5), (2, " in proc.stdout
+    assert "SHOT sidebar widened from " in proc.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,10 +1,11 @@
 """In Debian's Blender 3.4 (``blender -b``, legacy add-on): three batches made from one open file,
 with an edit (the render size, the outputs) before each, the second and third queued while the
 first renders. Each renders the file as it was when its Render was pressed, from a copy of its
-own; a copy goes when its batch ends, and a copy an ended batch left behind goes at start.
+own; a copy goes when its batch has ended and a newer one started, and a copy an ended batch
+left behind goes at start. A paused, then cancelled batch keeps its copy until the next batch
+starts; a batch whose job failed keeps it until a resume has rendered that job from it.
 
-The queue is the TEST DOUBLE of scripts/queue_double.py (the engine's ``enqueue`` is not in this
-tree yet); the copies, the batches and the renders are real.
+The service, its queue, the copies and the renders are real.
 
 Arguments (JSON): blend, out, addons (the folder the zip was unpacked into), config.
 """
@@ -19,7 +20,6 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # Blender does not add it
 
 import harness
-import queue_double
 
 ADDON = "renderplus"
 SIZES = ((64, 48), (32, 24), (16, 12))  # the render size of each batch, set before its Render
@@ -52,8 +52,6 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     prefs.blender_bin = bpy.app.binary_path
     bridge = sys.modules[f"{ADDON}.addon.bridge"]
     state = bridge.state()
-    state.service = queue_double.queue_double_service(
-        sys.modules[f"{ADDON}.batch.service"], sys.modules[f"{ADDON}.batch.view"], state.service)
 
     scene = bpy.context.scene
     settings = scene.renderplus
@@ -79,7 +77,6 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["made"] = made
     out["seen_copies"] = seen_copies
     out["queued_after_renders"] = [entry.name for entry in state.queue.entries]
-    out["calls"] = [list(call) for call in state.service.calls]
 
     # While batch 2 waits in the queue, batch 1 renders; when 1 ends its copy goes.
     statuses: list[tuple[str, list[str]]] = []
@@ -103,7 +100,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
                     for n in (1, 2, 3) if os.path.isdir(os.path.join(args["out"], f"b{n}"))}
     out["size_in_memory"] = [scene.render.resolution_x, scene.render.resolution_y]
 
-    # A paused batch keeps its copy; cancelled, it goes.
+    # A paused batch keeps its copy; cancelled too (Resume renders its cancelled jobs again).
     settings.jobs[0].cycles_samples = 3000
     bpy.ops.renderplus.batch_render()
     paused_copy = os.path.join(copies, os.path.basename(state.launch.copy_path))
@@ -114,7 +111,44 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["copy_while_paused"] = os.path.exists(paused_copy)
     bpy.ops.renderplus.batch_cancel()
     out["reached_cancelled"] = harness.pump_until(bridge.pump, lambda: run.status == "CANCELLED", timeout=60)
+    bridge.sweep_copies()
     out["copy_after_cancel"] = os.path.exists(paused_copy)
+
+    # The next batch: its first job fails (a PRE_JOB hook that fails once). Its start removes
+    # the cancelled batch's copy; its own stays after it ends, so a resume renders the failed
+    # job from it; once every job has finished, the copy goes.
+    marker = os.path.join(args["out"], "hook-failed-once")
+    for job in settings.jobs:
+        job.output = os.path.join(args["out"], "b5", f"{job.camera}_")
+        job.cycles_samples = 4
+    hook = settings.jobs[0].pre_job_hooks.add()
+    hook.cmd = f"test -e {marker} || {{ touch {marker}; exit 1; }}"
+    bpy.ops.renderplus.batch_render()
+    failed_copy = os.path.join(copies, os.path.basename(state.launch.copy_path))
+    out["ended_with_failure"] = harness.pump_until(
+        bridge.pump, lambda: run.status == "FINISHED" and state.service.batch is not None
+        and not state.service.batch.running, timeout=120)
+    bridge.sweep_copies()
+    out["cancelled_copy_after_next_batch"] = os.path.exists(paused_copy)
+    out["job_statuses_failed"] = [job.status for job in run.jobs]
+    out["copy_after_failure"] = os.path.exists(failed_copy)
+    out["renders_after_failure"] = listing(os.path.join(args["out"], "b5"))
+    addon_utils.disable(ADDON, default_set=True)  # Blender quits and starts again: the sweep
+    addon_utils.enable(ADDON, default_set=True)   # at start keeps the copy a resume needs
+    bridge = sys.modules[f"{ADDON}.addon.bridge"]
+    state = bridge.state()
+    out["copy_after_restart"] = os.path.exists(failed_copy)
+    batch_lifecycle = sys.modules[f"{ADDON}.addon.batch_lifecycle"]
+    resumed = batch_lifecycle.resume_batch()  # what GET /batch/resume calls
+    out["resumed_from"] = sorted({job.blend_file for job in resumed.recipe.jobs})
+    out["failed_copy"] = failed_copy
+    out["resume_finished"] = harness.pump_until(
+        bridge.pump, lambda: not resumed.running and run.status == "FINISHED", timeout=120)
+    bridge.pump()
+    out["job_statuses_resumed"] = [job.status for job in resumed.view().jobs]
+    out["renders_after_resume"] = listing(os.path.join(args["out"], "b5"))
+    bridge.sweep_copies()
+    out["copy_after_resume"] = os.path.exists(failed_copy)
     addon_utils.disable(ADDON, default_set=True)
     harness.pump_until(lambda: None, lambda: not harness.descendants(), timeout=10)  # exiting ones
     out["children_after"] = harness.descendants()

@@ -2,10 +2,7 @@
 again queues the next ones ("Add to Queue"); the queue box moves, holds, continues and removes
 them; the batch's queued jobs move and are skipped; Pause (now) leaves it PAUSED, drawn as
 such, and Continue renders again. Every panel is drawn at each step (ui_scenario's checking
-layout) and the service calls are recorded.
-
-The service is the TEST DOUBLE of queue_double.py (the engine's queue and pause are not in this
-tree yet): switch to the real service after the merge.
+layout). The service, its queue and pause, and the renders (real Blender 3.4) are real.
 
 Arguments (JSON): zip, blend (3.4 fixture), out.
 """
@@ -13,11 +10,9 @@ Arguments (JSON): zip, blend (3.4 fixture), out.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import harness
-import queue_double
 import ui_scenario
 
 
@@ -33,9 +28,6 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     prefs = bpy.context.preferences.addons[addon].preferences
     prefs.blender_bin = "/usr/bin/blender"
     state = bridge.state()
-    state.service = queue_double.queue_double_service(
-        sys.modules[f"{addon}.batch.service"], sys.modules[f"{addon}.batch.view"], state.service)
-    service = state.service
     ops = bpy.ops.renderplus
     out: dict[str, Any] = {}
 
@@ -48,6 +40,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
         job.mode, job.frame_start, job.frame_end = "ANIMATION", 1, 200 if index == 0 else 1
         job.output = os.path.join(args["out"], f"job{index}_")
     ops.batch_render()
+    service = state.service
     run = bpy.context.window_manager.renderplus_run
     out["reached_running"] = harness.pump_until(
         bridge.pump, lambda: run.status == "RUNNING" and run.jobs[0].status == "RUNNING", timeout=90)
@@ -66,6 +59,9 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.queue_continue()
     ops.batch_job_move(job_id=2, direction="UP")      # queued jobs 1, 2: job 2 goes first
     ops.batch_job_enable(job_id=1, enable=False)      # job 1 is skipped
+    out["order_after_edits"] = list(service.batch.view().order)
+    bridge.pump()
+    out["statuses_after_edits"] = [job.status for job in run.jobs]
     try:
         ops.batch_job_move(job_id=0, direction="DOWN")  # the running job is not queued
         out["running_job_move"] = "accepted"
@@ -74,7 +70,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
 
     ops.batch_pause(when="now")
     out["reached_paused"] = harness.pump_until(bridge.pump, lambda: run.status == "PAUSED", timeout=60)
-    out["paused_flag"] = bridge.state().service.paused
+    out["paused_flag"] = service.paused
     out["paused"] = ui_scenario.draw_everything(addon)
     out["job_statuses_paused"] = [job.status for job in run.jobs]
     ops.batch_render()  # while paused: queued too
@@ -95,7 +91,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.batch_cancel()
     out["reached_cancelled"] = harness.pump_until(
         bridge.pump, lambda: run.status == "CANCELLED" and not service.running, timeout=60)
-    out["calls"] = [list(call) for call in service.calls]
+    out["queue_at_end"] = [[entry.id, entry.position] for entry in state.queue.entries]
     return out
 
 
