@@ -3,7 +3,8 @@
     python3 scripts/screenshot_panel.py [--out docs/panel.png] [--blender blender]
     python3 scripts/screenshot_panel.py --queue [--out docs/images/panel-queue.png]
 
-``--queue``: the batch is paused ("now") while two more batches wait in the queue behind it.
+``--queue``: the batch is paused ("now") while two more batches wait in the queue behind it; the
+sidebar is dragged wider first, so that the queue's labels are not cut.
 
 Outside Blender this script fetches the bundled Bottle wheel (as build.py does), then starts
 ``xvfb-run blender --factory-startup --enable-event-simulate --python <this file>``. Inside
@@ -31,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN = "1600x900x24"
 MARK = "--renderplus-screenshot"
+WIDEN_STEPS, WIDEN_STEP = 7, 30  # --queue: the sidebar's edge is dragged 6 x 30 px to the left
+EDGE_OFFSETS = (0, 4, 8, 12, 16, -2)  # where its grip may be, from the region's left edge
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,6 +103,7 @@ class Shot:
         self.work = Path(config["work"])
         self.step: Callable[[], float | None] = self.open_tab
         self.tab_presses = 0
+        self.drag_steps, self.drag_from, self.width_before, self.drag_tries = 0, 0, 0, 0
         self.drawn = 0
         self.deadline = time.monotonic() + 200
 
@@ -149,10 +153,8 @@ class Shot:
         settings.jobs[3].enabled = False
         for job in settings.jobs:
             job.output = str(self.work / "renders" / f"{job.name.replace(' ', '_')}_")
-        if self.config["queue"]:
-            self.use_queue_service()
-        else:  # the first job fails while rendering (an override the check cannot know is
-            # wrong): the panel shows why, in full
+        if not self.config["queue"]:  # the first job fails while rendering (an override the
+            # check cannot know is wrong): the panel shows why, in full
             override = settings.jobs[0].overrides.add()
             override.path, override.value = "render.no_such_setting", "1"
         settings.active_job_index = 1
@@ -163,20 +165,6 @@ class Shot:
                     area.spaces.active.show_region_ui = True
                     self.window, self.area = window, area
         self.log("scene ready, sidebar open")
-
-    def use_queue_service(self) -> None:
-        """The engine's queue and pause, or (while this tree has no ``BatchService.pause``) the
-        add-on tests' stand-in for them, tests/addon/scripts/queue_double.py."""
-        bridge = sys.modules["renderplus.addon.bridge"]
-        state = bridge.state()
-        if hasattr(state.service, "pause"):
-            return
-        sys.path.insert(0, str(Path(self.config["root"], "tests", "addon", "scripts")))
-        import queue_double
-
-        state.service = queue_double.queue_double_service(
-            sys.modules["renderplus.batch.service"], sys.modules["renderplus.batch.view"], state.service)
-        self.log("queue and pause: the test double (the engine has none yet)")
 
     def region(self) -> Any:
         return next(r for r in self.area.regions if r.type == "UI")
@@ -200,7 +188,7 @@ class Shot:
         """Click down the sidebar's tab strip, one spot per tick, until the Render+ panel draws."""
         if self.drawn:
             self.log(f"Render+ tab shown after {self.tab_presses} clicks; sidebar {self.region().width} px")
-            self.step = self.start_batch
+            self.step = self.widen_sidebar if self.config["queue"] else self.start_batch
             return 0.5
         region = self.region()
         x = region.x + region.width - 10  # the tabs run down the sidebar's right edge
@@ -212,6 +200,39 @@ class Shot:
         self.window.event_simulate(type="LEFTMOUSE", value="RELEASE", x=x, y=y)
         self.tab_presses += 1
         return 0.3
+
+    def widen_sidebar(self) -> float:
+        """Drag the sidebar's left edge leftwards (Blender 3.4 has no API for a region's width),
+        so that the queue's labels are not cut: hover the edge, press, move in steps, release;
+        where the edge's grip lies depends on the theme's overlap inset, so a few spots are
+        tried until the width changes."""
+        region, window, step = self.region(), self.window, self.drag_steps
+        y = region.y + region.height // 2
+        if step == 0:
+            if self.width_before and region.width != self.width_before:
+                self.log(f"sidebar widened from {self.width_before} to {region.width} px")
+                self.step = self.start_batch
+                return 0.5
+            if self.drag_tries >= len(EDGE_OFFSETS):
+                self.log(f"the sidebar stays {region.width} px: its edge could not be dragged")
+                self.step = self.start_batch
+                return 0.5
+            self.width_before = self.width_before or region.width
+            self.drag_from = region.x + EDGE_OFFSETS[self.drag_tries]
+            self.drag_tries += 1
+        x = self.drag_from - WIDEN_STEP * max(step - 1, 0)
+        if step == 0:
+            window.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
+        elif step == 1:
+            window.event_simulate(type="LEFTMOUSE", value="PRESS", x=x, y=y)
+        elif step <= WIDEN_STEPS:
+            window.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
+        else:
+            window.event_simulate(type="LEFTMOUSE", value="RELEASE", x=x, y=y)
+            self.drag_steps = 0
+            return 0.3
+        self.drag_steps += 1
+        return 0.1
 
     def start_batch(self) -> float:
         result = self.bpy.ops.renderplus.batch_render()
