@@ -82,7 +82,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     bpy.ops.renderplus.batch_cancel()
     out["cancelled"] = harness.pump_until(bridge.pump, lambda: run.status == "CANCELLED", timeout=60)
     out["claim_after_end"] = store.claim(subject) is not None
-    out["copy_after_cancel"] = os.path.exists(copy)  # its batch ended here: the copy went
+    bridge.sweep_copies()
+    out["copy_after_cancel"] = os.path.exists(copy)  # cancelled: a resume may render it again
     return out
 
 
