@@ -142,7 +142,7 @@ class BatchQueue:
         says so when it starts)."""
         row = self._tables.write(lambda conn: table.add(
             conn, recipe.name, recipe.to_json(redact=True), recipe.base_dir or "",
-            len(recipe.jobs)))
+            len(recipe.enabled_jobs)))   # the jobs it will render
         if self.secrets is None:
             self._recipes[row.id] = recipe
         else:

@@ -47,7 +47,8 @@ QUEUE_SCHEMAS: dict[str, Any] = {
     "QueueEntry": {"type": "object", "required": ["id", "name", "jobs", "position", "added"],
                    "properties": {
         "id": {"type": "integer", "description": "The queue id (PATCH/DELETE /queue/{id})"},
-        "name": {"type": "string"}, "jobs": {"type": "integer"},
+        "name": {"type": "string"},
+        "jobs": {"type": "integer", "description": "How many enabled jobs it renders"},
         "position": {"type": "integer", "description": "0 = the next batch to start"},
         "added": {"type": "number"},
         "estimated_start": {"type": "number", "nullable": True,
