@@ -39,6 +39,6 @@ def test_the_screenshot_script_captures_a_paused_batch_and_a_queue(tmp_path: Pat
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshot_panel.py"), "--queue",
                            "--out", str(out)], capture_output=True, text=True, timeout=420)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SHOT status PAUSED; queue: [(1, " in proc.stdout and ", 5), (2, " in proc.stdout
+    assert "SHOT status PAUSED; queue: [(1, " in proc.stdout and ", 4), (2, " in proc.stdout
     assert "SHOT sidebar widened from " in proc.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
