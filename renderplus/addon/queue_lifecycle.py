@@ -1,6 +1,6 @@
 """The queue and the pause from the add-on's side: queue a batch behind the running or paused
 one, move, drop, hold and continue queued batches, pause and continue the batch, and move or
-skip the running batch's queued jobs (docs/api.md, Queue and Pause).
+skip the running batch's queued jobs (docs/api.md, The queue and Pause).
 
 Runs in Blender's main thread, like ``batch_lifecycle``: each action calls the service (which
 guards its own state), then asks the bridge's pump to show the result; the panels only read
@@ -24,7 +24,7 @@ PAUSE_WHEN = ("now", "frame", "job")  # the engine's order: each waits less than
 
 
 def _ask(name: str, *args: Any) -> Any:
-    """Call the service's ``name`` (docs/api.md, Queue and Pause); its refusal becomes a
+    """Call the service's ``name`` (docs/api.md, The queue and Pause); its refusal becomes a
     sentence for the panel; the pump shows the outcome at its next tick."""
     method = getattr(get_service(), name)
     try:
