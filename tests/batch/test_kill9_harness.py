@@ -26,6 +26,7 @@ from tests.procs import is_alive
 from tests.waiting import wait_for
 
 HOLDING = ("process", "parallel", "session", "hook", "two-servers")
+SEEDS = (19, 20, 21)
 
 
 @pytest.mark.blender
@@ -33,13 +34,19 @@ HOLDING = ("process", "parallel", "session", "hook", "two-servers")
 @pytest.mark.parametrize("name", HOLDING)
 def test_kill9_loses_no_frame_renders_no_recorded_frame_again_and_leaves_no_process(
         name: str, tmp_path: Path) -> None:
-    [tally] = run([BY_NAME[name]], rounds=1, seed=19, config=quick(Config(blender=BLENDER)),
-                  base=tmp_path, say=False)
-    [result] = tally.rounds
-    assert result.problems == []
-    assert result.kills >= 1                      # the seed's moments fell inside the batch
-    assert result.frames == 6
-    assert (result.lost, result.again, result.left, result.together, result.late) == ([], [], [], [], [])
+    killed = 0
+    for seed in SEEDS:   # a seed whose moments all fall after a fast batch's end kills nothing
+        [tally] = run([BY_NAME[name]], rounds=1, seed=seed, config=quick(Config(blender=BLENDER)),
+                      base=tmp_path / str(seed), say=False)
+        [result] = tally.rounds
+        assert result.problems == []
+        assert result.frames == 6
+        assert (result.lost, result.again, result.left, result.together, result.late) == \
+            ([], [], [], [], [])
+        killed = result.kills
+        if killed:
+            break
+    assert killed >= 1                            # some seed's moments fell inside the batch
 
 
 # ---------------------------------------------------------------- the measures, without Blender
