@@ -5,11 +5,11 @@ at seeded random moments, it kills every server with SIGKILL, notes what the sto
 recorded, restarts the servers on the same folder and asks each of them to resume (``GET
 /batch/resume``, all at once). Half of the moments are a delay after the (re)start (they reach
 Blender's start, hooks and hand-overs), half a point of the batch's progress between where it
-stands and its end (they reach a frame being rendered or written, however fast the machine
-is); the scenarios about hooks draw only delays (progress stands still while a hook runs).
-After ``max_kills`` kills the batch is left to end. Then it counts (bench/kill9_measure.py)
-frames lost, recorded frames rendered again and processes left, both after each restart and
-after the final stop.
+stands and the start of its last frame (they reach a frame being rendered or written, however
+fast the machine is, and fall inside the batch); the scenarios about hooks draw only delays
+(progress stands still while a hook runs). After ``max_kills`` kills the batch is left to end.
+Then it counts (bench/kill9_measure.py) frames lost, recorded frames rendered again and
+processes left, both after each restart and after the final stop.
 """
 
 from __future__ import annotations
@@ -179,14 +179,20 @@ class Round:
 
     def _kill_moment(self) -> Callable[[], bool]:
         """The next kill's moment, drawn now: a delay, or a point of the batch's progress
-        between where it stands and its end."""
+        between where it stands and its last frame's start."""
         if self.rng.random() < self.scenario.timed:
             early, late = self.config.kill_after
             at = time.monotonic() + self.rng.uniform(early, late * self.scenario.slower)
             return lambda: time.monotonic() >= at
         now = self._progress()
-        target = now + self.rng.random() * (100.0 - now)
+        target = now + self.rng.random() * max(0.0, self._last_frame_starts() - now)
         return lambda: self._progress() >= target
+
+    def _last_frame_starts(self) -> float:
+        """The progress at which the batch's last frame starts: a target beyond it could be
+        passed over by a fast last frame and so fall after the batch's end (no kill at all)."""
+        total = self.config.jobs * self.config.frames
+        return 100.0 * (total - 1) / total
 
     def _progress(self) -> float:
         """The batch's progress (0-100, docs/api.md, Poll) as the most advanced server shows it."""

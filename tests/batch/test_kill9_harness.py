@@ -26,7 +26,7 @@ from tests.procs import is_alive
 from tests.waiting import wait_for
 
 HOLDING = ("process", "parallel", "session", "hook", "two-servers")
-SEEDS = (19, 20, 21)
+SEEDS = range(19, 27)   # a timed moment may still fall after a fast batch: the next seed draws again
 
 
 @pytest.mark.blender
