@@ -19,12 +19,11 @@ from ..batch.service import ServiceError
 from .answers import error_answer, json_answer
 from .request_body import (
     bad_value,
-    content_type_problem,
     decode_json,
     is_answer,
     issues_answer,
+    json_body_bytes,
     position_of,
-    read_bytes,
     read_small_json,
     unknown_keys,
 )
@@ -64,10 +63,7 @@ class BatchEditsApi:
         return list(view.order) if view is not None else []
 
     def post_jobs(self) -> Any:
-        wrong_type = content_type_problem(missing_ok=False)
-        if wrong_type is not None:
-            return wrong_type
-        body = read_bytes(self.max_body, "jobs")
+        body = json_body_bytes(self.max_body, "jobs")
         if is_answer(body):
             return body
         try:

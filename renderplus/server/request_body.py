@@ -85,6 +85,14 @@ def read_bytes(limit: int, what: str) -> bytes | Any:
         return error_answer(exc.code, str(exc))
 
 
+def json_body_bytes(limit: int, what: str) -> bytes | Any:
+    """A JSON request's whole body, or the error answer (406 for another type, 408, 411, 413)."""
+    wrong_type = content_type_problem(missing_ok=False)
+    if wrong_type is not None:
+        return wrong_type
+    return read_bytes(limit, what)
+
+
 def decode_json(body: bytes) -> Any:
     """``body`` decoded as strict JSON; RecipeError with paths for what no value may hold."""
     data, suspicious = decode_recipe_text(body)
@@ -106,10 +114,7 @@ class RecipeReader:
 
     def read(self) -> Recipe | Any:
         """The recipe the request carries, or the error answer (406, 408, 411, 413, 400)."""
-        wrong_type = content_type_problem(missing_ok=False)
-        if wrong_type is not None:
-            return wrong_type
-        body = read_bytes(self.limit, "recipe")
+        body = json_body_bytes(self.limit, "recipe")
         if is_answer(body):
             return body
         try:
