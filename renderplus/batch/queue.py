@@ -35,7 +35,8 @@ QUEUE_TABLES = 4   # the schema version that adds the queue's tables
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """One queued batch (``position`` 0 = next). The estimates stay None for now."""
+    """One queued batch (``position`` 0 = next), with its estimated start and end (None when
+    nothing similar ever ran)."""
 
     id: int
     name: str
@@ -44,11 +45,12 @@ class QueueEntry:
     added: float
     estimated_start: float | None = None
     estimated_end: float | None = None
+    estimate_runs: int | None = None  # the fewest similar earlier runs behind its jobs' estimates
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "jobs": self.jobs, "position": self.position,
                 "added": self.added, "estimated_start": self.estimated_start,
-                "estimated_end": self.estimated_end}
+                "estimated_end": self.estimated_end, "estimate_runs": self.estimate_runs}
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,11 @@ class QueueView:
 
     entries: tuple[QueueEntry, ...]
     held: bool
+    estimated_end: float | None = None  # when the current batch and every queued one are done
 
     def to_json(self) -> dict[str, Any]:
-        return {"held": self.held, "batches": [entry.to_json() for entry in self.entries]}
+        return {"held": self.held, "batches": [entry.to_json() for entry in self.entries],
+                "estimated_end": self.estimated_end}
 
 
 @dataclass(frozen=True)

@@ -62,13 +62,20 @@ class JobStatus(str, Enum):
 
 @dataclass(frozen=True)
 class Times:
-    """Start and end of a batch or job (epoch seconds); ``rendertime`` once both are known."""
+    """Start and end of a batch or job (epoch seconds), and how long it rendered.
+
+    ``rendering`` counts only the time it ran (a resumed batch's stretches, not the hours
+    Render+ or Blender was down in between); ``rendertime`` is that once known, else the wall
+    time from start to end."""
 
     started: float | None = None
     finished: float | None = None
+    rendering: float | None = None
 
     @property
     def rendertime(self) -> float | None:
+        if self.rendering is not None:
+            return self.rendering
         if self.started is None or self.finished is None:
             return None
         return self.finished - self.started
@@ -79,7 +86,8 @@ class Times:
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Times:
         data = data or {}
-        return cls(_float(data.get("started")), _float(data.get("finished")))
+        return cls(_float(data.get("started")), _float(data.get("finished")),
+                   _float(data.get("rendertime")))
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ NO_TIMES = Times()
 NO_PROCESS = ProcessInfo()
 _BLANK_JOB = ('{"id": %d, "status": "%s", "times": {"started": null, "finished": null, '
               '"rendertime": null}, "messages": [], "progress": 0.0, "engine": {"type": null, '
-              '"data": null}, "name": %s, "eta": null, "frames_done": 0, "frames_total": %d, '
+              '"data": null}, "name": %s, "eta": null, "eta_runs": null, "frames_done": 0, "frames_total": %d, '
               '"outputs": [], "process": {"started": null, "exited": null, "returncode": null}}')
 
 
@@ -120,6 +128,7 @@ class JobView:
     frames_total: int = 0
     outputs: tuple[str, ...] = ()
     process: ProcessInfo = field(default_factory=lambda: NO_PROCESS)
+    eta_runs: int | None = None   # earlier similar runs ``eta`` comes from (None: its own frames)
 
     @property
     def running(self) -> bool:
@@ -137,6 +146,7 @@ class JobView:
                        "data": dict(self.engine_data) if self.engine_data else None},
             "name": self.name,
             "eta": self.eta,
+            "eta_runs": self.eta_runs,
             "frames_done": self.frames_done,
             "frames_total": self.frames_total,
             "outputs": list(self.outputs),
@@ -149,7 +159,8 @@ class JobView:
         template (a 10,000-job recipe's first poll must not cost 10,000 encodings)."""
         if (self.status in (JobStatus.QUEUED, JobStatus.DISABLED) and not self.messages
                 and self.times is NO_TIMES and self.process is NO_PROCESS and not self.outputs
-                and self.engine_type is None and not self.progress and not self.frames_done):
+                and self.engine_type is None and not self.progress and not self.frames_done
+                and self.eta is None):
             return _BLANK_JOB % (self.id, self.status.value, _quote(self.name), self.frames_total)
         return json.dumps(self.to_json())
 
@@ -167,6 +178,7 @@ class JobView:
             engine_type=engine.get("type"),
             engine_data=dict(engine["data"]) if engine.get("data") else None,
             eta=_float(data.get("eta")),
+            eta_runs=_int(data.get("eta_runs")),
             frames_done=int(data.get("frames_done") or 0),
             frames_total=int(data.get("frames_total") or 0),
             outputs=tuple(str(p) for p in data.get("outputs") or ()),
@@ -254,6 +266,8 @@ class BatchView:
     revision: int = 0
     pausing: str | None = None      # "now" / "frame" / "job" while a pause is under way
     order: tuple[int, ...] = ()   # every job id in run order (``run_order``)
+    starts_at: float | None = None     # a WAITING batch's start time (``start_at``)
+    continues_at: float | None = None  # a batch paused by its window: the window's next start
 
     @property
     def running(self) -> bool:
@@ -297,11 +311,14 @@ class BatchView:
             "poweroff": self.poweroff.to_json() if self.poweroff else None,
             "running": list(self.running_jobs),
             "order": list(self.order),
+            "starts_at": self.starts_at,
         }
         if self.resumable:
             data["resumable"] = True
         if self.pausing:
             data["pausing"] = self.pausing
+        if self.continues_at is not None:
+            data["continues_at"] = self.continues_at
         return data
 
     @cached_property
@@ -343,6 +360,8 @@ class BatchView:
             resumable=bool(data.get("resumable")),
             pausing=data.get("pausing") if isinstance(data.get("pausing"), str) else None,
             order=tuple(int(i) for i in data.get("order") or ()),
+            starts_at=_float(data.get("starts_at")),
+            continues_at=_float(data.get("continues_at")),
         )
 
 
@@ -374,6 +393,10 @@ def batch_progress(jobs: Sequence[JobView]) -> float:
 
 def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _job_status(value: Any) -> JobStatus:
