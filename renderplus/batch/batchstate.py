@@ -45,7 +45,9 @@ class BatchState:
         self.slots = slots
         self.lock = threading.RLock()
         self._changes = threading.Condition(self.lock)
-        self.status = BatchStatus.WAITING
+        self._status = BatchStatus.WAITING
+        self.ran = 0.0      # seconds RUNNING in earlier stretches (a pause, a restart between)
+        self.running_since: float | None = None
         self.started: float | None = None
         self.finished: float | None = None
         self.messages: list[str] = []
@@ -64,8 +66,27 @@ class BatchState:
         self.done = threading.Event()
         self.cancel_asked = threading.Event()            # the batch is being cancelled
         self.pause: PauseRequest | None = None           # a pause under way (pause.py's rules)
-        self.past_rendertime: dict[int, float] = {}      # from the store's history, for ETAs
         self.poweroff: Callable[[], PowerOffState | None] = lambda: None
+
+    @property
+    def status(self) -> BatchStatus:
+        return self._status
+
+    @status.setter
+    def status(self, status: BatchStatus) -> None:
+        """Every change of status also keeps the batch's rendering time (RUNNING stretches)."""
+        now = time.time()
+        if status is BatchStatus.RUNNING and self.running_since is None:
+            self.running_since = now
+        elif status is not BatchStatus.RUNNING and self.running_since is not None:
+            self.ran += max(0.0, now - self.running_since)
+            self.running_since = None
+        self._status = status
+
+    def rendering(self, now: float) -> float:
+        """Seconds the batch rendered until ``now``, the time it was paused or down left out."""
+        running = now - self.running_since if self.running_since is not None else 0.0
+        return round(self.ran + max(0.0, running), 3)
 
     # ---------------------------------------------------------------- reading
 
@@ -145,8 +166,11 @@ class BatchState:
                 if job.started is None:
                     job.started = now
                 job.finished = None
-            elif status.ended and job.started is not None:
-                job.finished = now
+                job.run_begins(now)
+            else:
+                job.run_ends(now)
+                if status.ended and job.started is not None:
+                    job.finished = now
             if message:
                 job.add_message(message)
             job.revision += 1
@@ -158,7 +182,8 @@ class BatchState:
             status=status,
             jobs=jobs,
             name=self.recipe.name,
-            times=Times(self.started, self.finished),
+            times=Times(self.started, self.finished,
+                        self.rendering(now) if self.finished is not None else None),
             stats=Stats.of(jobs) if status is BatchStatus.FINISHED else Stats(),
             messages=tuple(self.messages),
             current_job=self.current,
@@ -174,9 +199,10 @@ class BatchState:
         )
 
     def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:
-        """Seconds left: running jobs' own ETAs, plus queued jobs at their past render time
-        (from the store) or the average of this batch's finished jobs, spread over the slots."""
-        if self.status is not BatchStatus.RUNNING:
+        """Seconds left: running jobs' own ETAs, plus queued jobs at their estimates (from the
+        history) or the average of this batch's finished jobs, spread over the slots. Known
+        before the batch starts and while it waits or is paused, when every job's is."""
+        if self.status.ended:
             return None
         durations = [job.times.rendertime for job in jobs
                      if job.status is JobStatus.FINISHED and job.times.rendertime is not None]
@@ -187,13 +213,13 @@ class BatchState:
                 if not durations and job.progress > 0.5 and job.times.started is not None:
                     durations = [(now - job.times.started) * 100.0 / job.progress]
         running = [job for job in jobs if job.status is JobStatus.RUNNING]
-        if not durations and (not running or any(job.eta is None for job in running)):
+        if not durations and any(job.eta is None for job in running):
             return None  # nothing to go on yet
-        queued = [job.id for job in jobs if job.status is JobStatus.QUEUED]
+        queued = [job for job in jobs if job.status is JobStatus.QUEUED]
         average = sum(durations) / len(durations) if durations else None
         total = 0.0
-        for job_id in queued:
-            past = self.past_rendertime.get(job_id, average)
+        for job in queued:
+            past = job.eta if job.eta is not None else average
             if past is None:
                 return None
             total += past

@@ -11,6 +11,7 @@ the revision that pollers watch go up; a job's status change is then told to the
 from __future__ import annotations
 
 import logging
+import time
 
 from .batchstate import BatchState
 from .jobstate import JobState
@@ -39,8 +40,8 @@ class BatchChanges:
         self.store.job(job.id, status=status, started=job.started, finished=job.finished,
                        messages=list(job.messages), attempts=job.attempts,
                        peak_mem_mb=job.peak_mem_mb,
-                       rendertime=(job.finished - job.started
-                                   if job.finished and job.started else None))
+                       rendertime=round(job.ran, 3) if job.started is not None else None)
+        self.store.batch(rendering=self.state.rendering(time.time()))
         self.job_state_changed(job.id)
         if status is JobStatus.FAILED:
             self.observers.notify(JobFailed(self.state.view(), job.id, message or ""))

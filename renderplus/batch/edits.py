@@ -27,6 +27,7 @@ from typing import Any
 
 from .batchstate import BatchState
 from .changes import BatchChanges
+from .estimate import estimate_recipe
 from .jobstate import JobState
 from .recipe import MAX_JOBS, Recipe, parse_jobs
 from .view import JobStatus
@@ -80,6 +81,10 @@ class BatchEdits:
                 order = list(state.order)
             self.changes.store.add_jobs(state.recipe, jobs, [job.status for job in added], order,
                                         recipe_json=self._recipe_text.text())
+            estimates = estimate_recipe(state.recipe, self.changes.store.store, only=jobs)
+            with state.lock:
+                for job in added:
+                    job.prior = estimates.get(job.id)
         names = ", ".join(f"{job.id} ({job.job.display_name})" for job in added[:10])
         more = f" and {len(added) - 10} more" if len(added) > 10 else ""
         self.changes.log.write(f"[edit] added job(s) {names}{more}")

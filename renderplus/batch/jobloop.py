@@ -50,6 +50,7 @@ from .order import RunOrder
 from .parser import JobProgress
 from .paths import TEMP_VARS, job_temp_dir
 from .pause import STOP_FILE_VAR, put_back_index, stop_file
+from .run_record import RunRecorder
 from .runlog import work_dir
 from .slots import MemoryGate, SlotPool
 from .store import StoreWriter
@@ -81,6 +82,8 @@ class JobLoop:
                                   changes.report)
         self._held: set[int] = set()                   # jobs a pause put back in the order
         self.previews = FramePreviews(self.log.write, child_environment(options, {}))
+        self.runs = RunRecorder(self.recipe, store, state.lock)  # each run's timing and history
+        self._run_frames: dict[int, int] = {}          # frames each running Blender renders
 
     def run(self) -> None:
         """Start jobs in the run order while their executors take them; return when every job
@@ -237,6 +240,7 @@ class JobLoop:
     def _submit(self, job: JobState, executor: Executor) -> None:
         spec = job.job
         frames = outputs.missing_frames(spec.frames, job.done)
+        self._run_frames[spec.id] = len(frames)
         slot = self._slots.take(spec.id)
         job.attempts += 1
         job.workdir = job_temp_dir(spec.id)
@@ -289,6 +293,7 @@ class JobLoop:
         elif isinstance(event, Started):
             with self.state.lock:
                 job.process_started = event.at
+                job.timing = self.runs.started(job.id, event.at)
                 job.revision += 1
             if job.status is JobStatus.QUEUED:  # it waited in a farm's queue
                 self.changes.set_status(job, JobStatus.RUNNING)
@@ -313,6 +318,8 @@ class JobLoop:
         # A frame marker may change nothing visible (Blender's "Saved:" came first), but it is
         # what names the frame's files: always read it.
         marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None
+        if marker is not None and marker.get("event") in ("ready", "frame"):
+            self.runs.marker(job.id, marker, self._run_frames.get(job.id, 0))
         if marker is not None and marker.get("event") == "frame":
             record_frame(job, marker, self.store, self.state.lock,
                          lambda path, look: self._ask_preview(job, path, look))
@@ -340,6 +347,9 @@ class JobLoop:
         cancelled = event.cancelled and (job.cancel_requested or self.state.cancel_asked.is_set())
         result = outcome.decide(job.progress, len(job.job.frames), event.returncode,
                                 cancelled=cancelled, crash_note=crash, paused=event.paused)
+        self.runs.ended(job.id, "PAUSED" if event.paused else result.status.value)
+        with self.state.lock:
+            job.timing = None
         message = result.message
         if event.detail and message:
             message = f"{message} ({event.detail})"

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from .estimate import JobEstimate
 from .executors import JobHandle
+from .job_eta import queued_eta, running_eta
 from .parser import Event, EventKind, JobProgress
 from .recipe import Job
+from .run_record import RunTiming
 from .view import NO_PROCESS, NO_TIMES, JobStatus, JobView, ProcessInfo, Times
 
 MAX_JOB_MESSAGES = 50
@@ -41,6 +44,10 @@ class JobState:
     done: dict[int, list[str]] = field(default_factory=dict)  # frames written and verified
     peak_mem_mb: float | None = None
     extra_outputs: deque[str] | None = None  # made on the first File Output node file
+    prior: JobEstimate | None = None     # from the history, before it runs (``estimate``)
+    timing: RunTiming | None = None      # its Blender's clock while it runs (``run_record``)
+    ran: float = 0.0                     # seconds it rendered in runs that ended
+    running_since: float | None = None
     revision: int = 0
     _view: JobView | None = None
     _view_key: tuple[int, int] = (-1, 0)
@@ -80,6 +87,16 @@ class JobState:
         if value is not None and (self.peak_mem_mb is None or value > self.peak_mem_mb):
             self.peak_mem_mb = value
 
+    def run_begins(self, now: float) -> None:
+        if self.running_since is None:
+            self.running_since = now
+
+    def run_ends(self, now: float) -> None:
+        """Its rendering stops (ended, paused, put back): the stretch counts in ``ran``."""
+        if self.running_since is not None:
+            self.ran += max(0.0, now - self.running_since)
+            self.running_since = None
+
     def view(self, now: float) -> JobView:
         key = (self.revision, int(now) if self.status is JobStatus.RUNNING else 0)
         if self._view is None or self._view_key != key:
@@ -88,10 +105,11 @@ class JobState:
 
     def _build(self, now: float) -> JobView:
         progress = self.progress
+        eta, eta_runs = self.eta(now)
         if progress is None and self.started is None and not self.messages:
             # nothing happened to it yet: the cheap form (a big recipe's first poll)
             return JobView(self.job.id, self.status, self.job.display_name,
-                           frames_total=len(self.job.frames))
+                           frames_total=len(self.job.frames), eta=eta, eta_runs=eta_runs)
         if progress is not None:
             percent = round(progress.progress, 4)
         else:
@@ -100,12 +118,15 @@ class JobState:
             id=self.job.id,
             status=self.status,
             name=self.job.display_name,
-            times=Times(self.started, self.finished) if self.started is not None else NO_TIMES,
+            times=(Times(self.started, self.finished,
+                         round(self.ran, 3) if self.finished is not None else None)
+                   if self.started is not None else NO_TIMES),
             messages=tuple(self.messages),
             progress=percent,
             engine_type=progress.engine_type if progress else None,
             engine_data=dict(progress.data) if progress and progress.data else None,
-            eta=self.eta(now),
+            eta=eta,
+            eta_runs=eta_runs,
             frames_done=progress.frames_done if progress else 0,
             frames_total=len(self.job.frames),
             outputs=(tuple(progress.saved_files) if progress else ()) + tuple(self.extra_outputs or ()),
@@ -113,15 +134,23 @@ class JobState:
                      if self.process_started is not None else NO_PROCESS),
         )
 
-    def eta(self, now: float) -> float | None:
-        """Seconds left, from the share done so far; None until there is something to go on."""
+    def eta(self, now: float) -> tuple[float | None, int | None]:
+        """Seconds left and the earlier runs they rest on (``job_eta``); a running job nothing
+        similar ever ran: from the share done so far, once there is something to go on."""
+        total = len(self.job.frames)
+        if self.status is JobStatus.QUEUED:
+            return queued_eta(self.prior, total - len(self.done))
         progress = self.progress
         if self.status is not JobStatus.RUNNING or progress is None or self.started is None:
-            return None
+            return None, None
+        eta, runs = running_eta(self.prior, self.timing, total - progress.frames_done, now)
+        if eta is not None:
+            return eta, runs
         done = progress.progress
         if done <= 0.5:
-            return None
-        return round((now - self.started) * (100.0 - done) / done, 1)
+            return None, None
+        rendering = self.ran + (now - self.running_since if self.running_since else 0.0)
+        return round(rendering * (100.0 - done) / done, 1), None
 
 
 _UNITS = {"K": 1 / 1024, "M": 1.0, "G": 1024.0, "T": 1024.0 * 1024}

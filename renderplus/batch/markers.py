@@ -10,7 +10,11 @@ A line is ``MARKER_PREFIX`` followed by a JSON object with an ``event`` key:
   older scripts sent a list of frames, still read). ``samples`` is null for engines without a sample
   count; ``layers`` names the view layers each frame renders, in order (those with ``use``
   on, after the job's ``layer`` override): several mean the samples restart per layer.
-- ``{"event": "frame", "frame": 3, "path": "/abs/out_0003.png"}``: a frame was written. It
+  It also names what a frame's render time depends on (``resolution`` ``[x, y, percent]``,
+  ``border``: the border's share of the frame or null, ``device``, ``threads``) and ``file``:
+  the same facts of the scene before the job's overrides (the run history's, ``run_record``).
+- ``{"event": "frame", "frame": 3, "path": "/abs/out_0003.png", "seconds": 2.41}``: a frame
+  was written; ``seconds``: its own render time (from Blender's ``render_pre`` to the file). It
   may add ``files`` (File Output nodes' files) and, for a frame a browser cannot show,
   ``preview``: the scene's colour management, for its preview (``frame_reader``).
 - ``{"event": "error", "message": "Camera 'Cam2' not found in scene 'Scene'"}``: the job

@@ -127,6 +127,20 @@ class BatchQueue:
             return QueueView(tuple(_entry(r) for r in table.queued(conn)), table.held(conn))
         return self._tables.read(query)
 
+    def recipe_of(self, queue_id: int) -> Recipe | None:
+        """A queued batch's recipe as stored (secrets left out: enough to estimate it); None
+        when it is not queued or no longer reads."""
+        kept = self._recipes.get(queue_id)
+        if kept is not None:
+            return kept
+        try:
+            row = self._tables.read(lambda conn: table.row(conn, queue_id))
+            if row is None:
+                return None
+            return parse_recipe(row.recipe_json, base_dir=row.base_dir or None)
+        except (StoreError, RecipeError):
+            return None
+
     @property
     def held(self) -> bool:
         return self._tables.read(table.held)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from . import ownership
 from .observers import BatchEnded, BatchEvent, ObserverContext, ObserverFactory, QueueEnded
 from .queue import BatchQueue, NotQueued, QueueEntry, QueueView
+from .queue_estimate import QueueEstimator, current_left
 from .recipe import Recipe
 from .secrets import batch_name, redacted_keys, secrets_of
 from .service_errors import (
@@ -60,6 +61,7 @@ class QueueRunner:
         self.stopping = False
         self._owned = False
         self._current: tuple[Batch, int] | None = None   # the current batch, if from the queue
+        self.estimator = QueueEstimator(service.store, self.queue.recipe_of)
 
     # ---------------------------------------------------------------- composing batches
 
@@ -133,14 +135,14 @@ class QueueRunner:
 
     def view(self) -> QueueView:
         try:
-            return self.queue.view()
+            return self._estimated(self.queue.view())
         except StoreError as exc:
             raise QueueStoreError(exc) from exc
 
     def move(self, queue_id: int, position: int) -> QueueView:
         with self._owning():
             try:
-                return self.queue.move(queue_id, position)
+                return self._estimated(self.queue.move(queue_id, position))
             except NotQueued as exc:
                 raise UnknownQueuedError(queue_id, exc.started) from None
 
@@ -155,14 +157,21 @@ class QueueRunner:
 
     def hold(self) -> QueueView:
         with self._owning():
-            return self.queue.hold(True)
+            return self._estimated(self.queue.hold(True))
 
     def go_on(self) -> QueueView:
         """Release the queue; the next batch starts now when nothing runs."""
         with self._owning():
             self.queue.hold(False)
             self._go_on()
-            return self.queue.view()
+            return self._estimated(self.queue.view())
+
+    def _estimated(self, view: QueueView) -> QueueView:
+        """The view with each queued batch's estimated start and end (``queue_estimate``)."""
+        now = time.time()
+        batch = self.service.batch
+        shown = batch.view() if batch is not None else None
+        return self.estimator.estimated(view, now, current_left(shown, now))
 
     @contextmanager
     def _owning(self) -> Iterator[None]:

@@ -5,10 +5,11 @@
 with its statuses, messages and the frames it recorded (done count, outputs, progress).
 ``open_record`` runs when a batch starts: it creates the batch in the store, or takes over the
 stored one being resumed (its unfinished jobs queued again with only their still verified
-frames counted done; a movie restarts whole), and reads each queued job's past render time for
-the ETAs. A resume verifies the frames of finished jobs too: a finished job
-whose recorded frame is gone or changed on disk is queued again for those frames only
-(``lost_frames``), saying which.
+frames counted done; a movie restarts whole), and gives each job still to render its estimate
+from the history (``estimate``) for the ETAs. Times count rendering: a restored job and batch
+keep the seconds they rendered, never the time Render+ was down. A resume verifies the frames
+of finished jobs too: a finished job whose recorded frame is gone or changed on disk is queued
+again for those frames only (``lost_frames``), saying which.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from dataclasses import dataclass, field
 from . import outputs
 from .batchstate import BatchState
 from .changes import BatchChanges
+from .estimate import estimate_recipe
 from .jobstate import JobState
 from .parser import JobProgress
 from .store import BatchStore, StoredBatch, StoredFrame, StoreError
+from .store.run_history import rendered_seconds
 from .view import BatchStatus, JobStatus
 
 AGAIN = (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.RUNNING, JobStatus.QUEUED)
@@ -43,6 +46,7 @@ def restore_state(state: BatchState, stored: StoredBatch, store: BatchStore | No
     state.resumable = stored.interrupted
     state.status = BatchStatus.CANCELLED if stored.interrupted else stored.status
     state.started, state.finished = stored.started, stored.finished
+    state.ran = _stored_rendering(stored)
     state.messages = list(stored.messages)
     for saved in stored.jobs:
         if not 0 <= saved.job_id < len(state.jobs):
@@ -51,6 +55,10 @@ def restore_state(state: BatchState, stored: StoredBatch, store: BatchStore | No
         job.status, job.started, job.finished = saved.status, saved.started, saved.finished
         job.messages, job.attempts = list(saved.messages), saved.attempts
         job.handle = saved.handle
+        job.ran = saved.rendertime or 0.0
+        if saved.status is JobStatus.RUNNING and store is not None:  # what its killed run did
+            with contextlib.suppress(StoreError):
+                job.ran = max(job.ran, rendered_seconds(store, stored.id, saved.job_id))
         if saved.status is JobStatus.RUNNING and stored.status is BatchStatus.PAUSED:
             job.status = JobStatus.QUEUED   # its Render+ died while the batch paused
             job.add_message("Paused: Render+ stopped while this job rendered; its missing "
@@ -105,7 +113,7 @@ def open_record(state: BatchState, changes: BatchChanges, restored: Restored | N
         order = state.order.refill(job.id for job in state.jobs if job.status is JobStatus.QUEUED)
         changes.store.batch(status=BatchStatus.RUNNING, started=state.started, finished=None,
                             run_order=order)
-    _read_past_rendertimes(state, changes)
+    estimate_jobs(state, changes.store.store)
 
 
 def _open_record(state: BatchState, changes: BatchChanges, restored: Restored | None) -> None:
@@ -127,20 +135,24 @@ def _open_record(state: BatchState, changes: BatchChanges, restored: Restored | 
         changes.report("Resumed: only missing or unverified frames render again")
 
 
-def _read_past_rendertimes(state: BatchState, changes: BatchChanges) -> None:
-    """Each queued job's render time in an earlier batch, for the ETAs."""
-    writer = changes.store
-    store = writer.store
-    if store is None:
-        return
-    for job in state.jobs:
-        if job.status is not JobStatus.QUEUED:
-            continue  # only a queued job's ETA uses its past render time
-        with contextlib.suppress(Exception):
-            past = store.job_history(state.recipe.resolve(job.job.source_file),
-                                     job.job.display_name, limit=1, exclude_batch=writer.batch_id)
-            if past and past[0].rendertime:
-                state.past_rendertime[job.id] = past[0].rendertime
+def estimate_jobs(state: BatchState, store: BatchStore | None) -> None:
+    """Each job still to render gets its estimate from the history (``estimate``), for the
+    ETAs before it starts (and its first frames after)."""
+    estimates = estimate_recipe(state.recipe, store)
+    with state.lock:
+        for job in state.jobs:
+            job.prior = estimates.get(job.id)
+            job.revision += 1
+
+
+def _stored_rendering(stored: StoredBatch) -> float:
+    """The seconds a stored batch rendered; a batch recorded before Render+ kept them: its
+    wall time, as it was shown then."""
+    if stored.rendering is not None:
+        return stored.rendering
+    if stored.started is not None and stored.finished is not None:
+        return stored.finished - stored.started
+    return 0.0
 
 
 def _prepare_resume(job: JobState, restored: Restored, changes: BatchChanges) -> None:

@@ -107,7 +107,8 @@ NO_TIMES = Times()
 NO_PROCESS = ProcessInfo()
 _BLANK_JOB = ('{"id": %d, "status": "%s", "times": {"started": null, "finished": null, '
               '"rendertime": null}, "messages": [], "progress": 0.0, "engine": {"type": null, '
-              '"data": null}, "name": %s, "eta": null, "eta_runs": null, "frames_done": 0, "frames_total": %d, '
+              '"data": null}, "name": %s, "eta": null, "eta_runs": null, "frames_done": 0, '
+              '"frames_total": %d, '
               '"outputs": [], "process": {"started": null, "exited": null, "returncode": null}}')
 
 

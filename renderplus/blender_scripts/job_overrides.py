@@ -184,6 +184,42 @@ def samples_of(scene: Any) -> int | None:
     return None
 
 
+def cost_facts(scene: Any) -> dict[str, Any]:
+    """What a frame's render time depends on, as the scene stands: the engine, the size
+    (``[x, y, percentage]``; the border's share of the frame when one is used), samples, the
+    camera, Cycles' device and the threads. Read before the job's overrides (the file's own)
+    and after (what renders), for Render+'s history of render times."""
+    render = scene.render
+    border = None
+    if render.use_border:
+        border = round(max(0.0, render.border_max_x - render.border_min_x)
+                       * max(0.0, render.border_max_y - render.border_min_y), 4)
+    device = None
+    if render.engine == "CYCLES":
+        device = str(scene.cycles.device)
+    return {"engine": render.engine,
+            "resolution": [render.resolution_x, render.resolution_y, render.resolution_percentage],
+            "border": border, "samples": samples_of(scene),
+            "camera": scene.camera.name if scene.camera else None,
+            "device": device, "threads": int(render.threads)}
+
+
+def ready_fields(scene: Any, config: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """The ready marker's fields: what renders now, and ``file``, the scene's own cost facts
+    (before this job's overrides)."""
+    return {**cost_facts(scene), "scene": scene.name, "frames": config["frames"],
+            "blender": bpy.app.version_string,
+            "layers": [layer.name for layer in scene.view_layers if layer.use], "file": own}
+
+
+_frame_began: list[float | None] = [None]  # when the frame now rendering began (perf_counter)
+
+
+def on_render_pre(*_: Any) -> None:
+    """``render_pre``: a frame begins (each frame of an animation, each still)."""
+    _frame_began[0] = time.perf_counter()
+
+
 _still_path: list[str | None] = [None]  # the file a still of ``render_runs`` is written to
 _stop_file: list[str | None] = [os.environ.get(STOP_FILE_VAR) or None]  # a session sets its job's
 
@@ -195,6 +231,10 @@ def on_write(scene: Any, *_: Any) -> None:
     management (``preview``), for the engine's frame reader to make its preview from."""
     path = bpy.path.abspath(_still_path[0] or scene.render.frame_path(frame=scene.frame_current))
     fields: dict[str, Any] = {"frame": scene.frame_current, "path": path}
+    began = _frame_began[0]
+    if began is not None:  # the frame's own render time, from its render_pre to its file
+        fields["seconds"] = round(time.perf_counter() - began, 4)
+        _frame_began[0] = None
     extra = file_outputs.file_output_paths(scene, scene.frame_current)
     if extra:
         fields["files"] = extra
@@ -237,15 +277,14 @@ def main() -> None:
     if scene is None:
         fail("The file has no scene to render")
     apply_names(scene, config)
+    own = cost_facts(scene)
     apply_render_settings(scene, config)
     for override in config["overrides"]:
         root, steps = override_root(scene, override["steps"])
         assign(root, steps, override["value"], override["path"])
+    bpy.app.handlers.render_pre.append(on_render_pre)
     bpy.app.handlers.render_write.append(on_write)
-    emit("ready", engine=scene.render.engine, scene=scene.name, frames=config["frames"],
-         samples=samples_of(scene), blender=bpy.app.version_string,
-         camera=scene.camera.name if scene.camera else None,
-         layers=[layer.name for layer in scene.view_layers if layer.use])
+    emit("ready", **ready_fields(scene, config, own))
     if config.get("render_runs"):
         render_runs(scene, config["render_runs"])
 

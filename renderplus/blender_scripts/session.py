@@ -166,6 +166,7 @@ class Session:
         if config.get("gpu_index") is not None:
             self.gpu_prefs = gpu_prefs_undo()
         core.apply_names(scene, config)
+        own = core.cost_facts(scene)
         core.apply_render_settings(scene, config)
         for override in config["overrides"]:
             if self.reset == "restore":
@@ -174,11 +175,9 @@ class Session:
             core.assign(root, steps, override["value"], override["path"])
         if self.persistent_data:
             scene.render.use_persistent_data = True
+        bpy.app.handlers.render_pre.append(core.on_render_pre)
         bpy.app.handlers.render_write.append(core.on_write)
-        core.emit("ready", engine=scene.render.engine, scene=scene.name, frames=config["frames"],
-                  samples=core.samples_of(scene), blender=bpy.app.version_string,
-                  camera=scene.camera.name if scene.camera else None,
-                  layers=[layer.name for layer in scene.view_layers if layer.use])
+        core.emit("ready", **core.ready_fields(scene, config, own))
         if config.get("render_runs"):
             core.render_runs(scene, config["render_runs"])
         elif job["frames"]:
@@ -220,6 +219,9 @@ class Session:
         with_handler = bpy.app.handlers.render_write
         while core.on_write in with_handler:
             with_handler.remove(core.on_write)
+        while core.on_render_pre in bpy.app.handlers.render_pre:
+            bpy.app.handlers.render_pre.remove(core.on_render_pre)
+        core._frame_began[0] = None
         core._still_path[0] = None
         core._stop_file[0] = None
         for undo in self.gpu_prefs:

@@ -3,7 +3,6 @@ poll's ``order``, the refusals, the store and a restore, two threads at once, th
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -21,10 +20,10 @@ from renderplus.batch.service import (
     UnknownJobError,
 )
 from renderplus.batch.store import BatchStore, NewJob
-from renderplus.batch.store.database import STORE_FILE
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus
 from tests.batch.conftest import make_recipe
 from tests.batch.edits_helpers import HeldExecutor, job
+from tests.batch.store.old_stores import store_at_version
 from tests.waiting import wait_for
 
 
@@ -307,11 +306,9 @@ def test_edits_are_stored_and_a_restore_shows_them(tmp_path: Path, blend: Path) 
 
 
 def test_a_store_of_version_4_gets_the_run_order_column(tmp_path: Path) -> None:
-    with BatchStore.open(tmp_path) as store:
-        batch_id = store.create_batch("old", "{}", "/", None)
-    conn = sqlite3.connect(tmp_path / STORE_FILE)    # back to a store written before run orders
-    conn.execute("ALTER TABLE batches DROP COLUMN run_order")
-    conn.execute("UPDATE schema_version SET version = 4")
+    conn = store_at_version(tmp_path, 4)    # a store written before run orders
+    batch_id = int(conn.execute("INSERT INTO batches (name, recipe_json, base_dir, status, created) "
+                                "VALUES ('old', '{}', '/', 'FINISHED', 0)").lastrowid or 0)
     conn.commit()
     conn.close()
     with BatchStore.open(tmp_path) as store:

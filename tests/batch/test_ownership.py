@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,11 +16,12 @@ import pytest
 
 from renderplus.batch import ownership
 from renderplus.batch.spawner import boot_id, start_ticks
-from renderplus.batch.store import STORE_FILE, BatchStore, NewJob, Owner
+from renderplus.batch.store import BatchStore, NewJob, Owner
 from renderplus.batch.store import schema as store_schema
 from renderplus.batch.store.claims import Claimant
 from renderplus.batch.view import BatchStatus, JobStatus
 from tests.batch.interrupted import dead_owner
+from tests.batch.store.old_stores import store_at_version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,15 +159,14 @@ def test_many_processes_taking_one_batch_at_once_yield_exactly_one_winner(tmp_pa
 
 
 def test_the_upgrade_keeps_a_running_batch_with_its_live_owner(tmp_path: Path) -> None:
-    with BatchStore.open(tmp_path) as store:
-        live = store.create_batch("live", "{}", "/", Owner.current(), status=BatchStatus.RUNNING)
-        dead = store.create_batch("dead", "{}", "/", dead_owner(), status=BatchStatus.RUNNING)
-    conn = sqlite3.connect(tmp_path / STORE_FILE)    # back to a store written before claims
-    conn.execute("DROP TABLE claims")
-    for later in ("process_groups", "queued_batches", "queue_state"):   # later versions' tables
-        conn.execute(f"DROP TABLE IF EXISTS {later}")
-    conn.execute("ALTER TABLE batches DROP COLUMN run_order")   # and a later column
-    conn.execute("UPDATE schema_version SET version = 1")
+    conn = store_at_version(tmp_path, 1)    # a store written before claims
+    ids = []
+    for name, owner in (("live", Owner.current()), ("dead", dead_owner())):
+        ids.append(conn.execute(
+            "INSERT INTO batches (name, recipe_json, base_dir, status, created, owner_pid, "
+            "owner_boot_id, owner_start_ticks) VALUES (?, '{}', '/', 'RUNNING', 0, ?, ?, ?)",
+            (name, owner.pid, owner.boot_id, owner.start_ticks)).lastrowid)
+    live, dead = (int(i or 0) for i in ids)
     conn.commit()
     conn.close()
     with BatchStore.open(tmp_path) as store:

@@ -99,9 +99,10 @@ def test_queued_batches_start_by_themselves_in_queue_order(
     assert (entry_b.position, entry_c.position) == (0, 1) and entry_c.id > entry_b.id
     view = service.move_queued(entry_c.id, 0)
     assert [(e.name, e.position) for e in view.entries] == [("C", 0), ("B", 1)]
-    assert view.to_json() == {"held": False, "batches": [e.to_json() for e in view.entries]}
+    assert view.to_json() == {"held": False, "batches": [e.to_json() for e in view.entries],
+                              "estimated_end": view.estimated_end}
     assert set(view.entries[0].to_json()) == {"id", "name", "jobs", "position", "added",
-                                              "estimated_start", "estimated_end"}
+                                              "estimated_start", "estimated_end", "estimate_runs"}
     assert service.move_queued(entry_c.id, 99).entries[-1].name == "C"   # past the end: last
     service.move_queued(entry_c.id, 0)
     gate_a.touch()

@@ -160,5 +160,5 @@ def test_a_killed_server_finds_its_queue_held_and_goes_on_when_asked(
     assert [(b["name"], b["status"]) for b in history] == [("waiting", "FINISHED"),
                                                            ("running", "FINISHED")]
     assert call(going.port, "GET", "/queue").data == {
-        "held": False, "batches": [], "status": "The queue is empty"}
+        "held": False, "batches": [], "estimated_end": None, "status": "The queue is empty"}
     assert (out / "w_0001.png").exists() and len(list(out.glob("r_*.png"))) == 6

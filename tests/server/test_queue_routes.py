@@ -107,7 +107,7 @@ def test_a_queued_recipe_is_listed_in_order_and_starts_next(client: WsgiClient, 
     assert [(b["id"], b["name"], b["position"], b["jobs"]) for b in listed.data["batches"]] == [
         (1, "night", 0, 1), (2, "day", 1, 2)]
     assert set(listed.data["batches"][0]) == {"id", "name", "jobs", "position", "added",
-                                              "estimated_start", "estimated_end"}
+                                              "estimated_start", "estimated_end", "estimate_runs"}
     running.release(0)
     wait_for(lambda: len(held.executors) == 2 and held.executors[1].running() == [0])
     poll = client.call("GET", "/batch").data

@@ -13,7 +13,8 @@ Layout: ``database`` (``BatchStore``), ``records`` (the frozen rows it takes and
 ``rows`` (their SQL spelling), ``schema`` (tables and migrations), ``errors`` (``StoreError``,
 the sentences, the local-filesystem check), ``writer`` (``StoreWriter``: one batch's changes as
 a running batch writes them, a failing store reported once and then left alone), ``groups``
-(the live process groups of this Render+, and ending those a dead one left running).
+(the live process groups of this Render+, and ending those a dead one left running),
+``run_history`` (each Blender run of a job and its frames' own render times, for estimates).
 """
 
 from .database import DEFAULT_BUSY_TIMEOUT, STORE_FILE, UNSET, BatchStore

@@ -169,10 +169,12 @@ class BatchStore:
                      finished: float | _Unset | None = UNSET,
                      messages: Sequence[str] | _Unset = UNSET,
                      owner: Owner | _Unset | None = UNSET,
-                     run_order: Sequence[int] | _Unset | None = UNSET) -> None:
+                     run_order: Sequence[int] | _Unset | None = UNSET,
+                     rendering: float | _Unset | None = UNSET) -> None:
         """Change only the given fields of a batch (None clears a time, the owner or the run
         order: the recipe's then)."""
         values: dict[str, Any] = {}
+        _put_value(values, "rendering", rendering)
         if run_order is not UNSET:
             values["run_order"] = order_json(run_order)
         if status is not UNSET:

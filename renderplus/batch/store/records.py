@@ -102,6 +102,7 @@ class StoredBatch:
     jobs: tuple[StoredJob, ...]
     claim: Claim | None = None     # its owner now (store/claims.py), None when unclaimed
     run_order: tuple[int, ...] | None = None   # the jobs still to start, in order (None: by id)
+    rendering: float | None = None   # seconds it rendered (None: recorded before Render+ kept it)
 
     @property
     def interrupted(self) -> bool:

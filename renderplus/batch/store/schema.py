@@ -109,6 +109,41 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # The run order is data (docs/engine-api.md): the ids of the jobs still to start, as a JSON
     # list, written when the batch starts and at every edit; NULL: the recipe's order.
     5: ("ALTER TABLE batches ADD COLUMN run_order TEXT",),
+    # History that predicts (store/run_history.py): one row per Blender run of a job, with what
+    # its cost depends on and its start-up, and each frame's own render time. ``rendering``:
+    # the seconds a batch rendered (jobs.rendertime counts the same way), not the downtime.
+    6: (
+        """CREATE TABLE job_runs (
+               id TEXT PRIMARY KEY,
+               batch_id INTEGER NOT NULL,
+               job_id INTEGER NOT NULL,
+               source_file TEXT NOT NULL,
+               scene TEXT NOT NULL DEFAULT '',
+               camera TEXT NOT NULL DEFAULT '',
+               engine TEXT NOT NULL DEFAULT '',
+               device TEXT NOT NULL DEFAULT '',
+               threads INTEGER NOT NULL DEFAULT 0,
+               blender TEXT NOT NULL DEFAULT '',
+               width INTEGER,
+               height INTEGER,
+               percentage INTEGER,
+               border REAL,
+               samples INTEGER,
+               frames INTEGER NOT NULL DEFAULT 0,
+               shape TEXT NOT NULL DEFAULT '{}',
+               started REAL NOT NULL,
+               startup REAL,
+               ended REAL,
+               status TEXT)""",
+        "CREATE INDEX job_runs_by_source ON job_runs (source_file, started)",
+        """CREATE TABLE frame_times (
+               run_id TEXT NOT NULL REFERENCES job_runs (id) ON DELETE CASCADE,
+               frame INTEGER NOT NULL,
+               seconds REAL NOT NULL,
+               at REAL NOT NULL,
+               PRIMARY KEY (run_id, frame)) WITHOUT ROWID""",
+        "ALTER TABLE batches ADD COLUMN rendering REAL",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
