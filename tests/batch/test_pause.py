@@ -238,8 +238,11 @@ def test_cancelling_a_paused_batch(tmp_path: Path, scene: Path) -> None:
     assert frames_on_disk(tmp_path) == kept and not blenders_left(scene, batch)
 
 
+# Two frames in the view: the first one's frame marker (which records it in the store) has
+# been read, since Blender prints it before the second frame's lines (a "Saved:" line alone
+# counts a frame in the view before its marker records it).
 WAIT_FOR_A_FRAME = """
-while service.view().job(0).frames_done < 1:
+while service.view().job(0).frames_done < 2:
     time.sleep(0.02)
 """
 
