@@ -102,6 +102,8 @@ class StoredBatch:
     jobs: tuple[StoredJob, ...]
     claim: Claim | None = None     # its owner now (store/claims.py), None when unclaimed
     run_order: tuple[int, ...] | None = None   # the jobs still to start, in order (None: by id)
+    start_at: float | None = None  # WAITING for its start: when it starts (batch/schedule.py)
+    paused_by: str | None = None   # PAUSED by its window: "window"; by hand: None
 
     @property
     def interrupted(self) -> bool:

@@ -109,7 +109,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # The run order is data (docs/engine-api.md): the ids of the jobs still to start, as a JSON
     # list, written when the batch starts and at every edit; NULL: the recipe's order.
     5: ("ALTER TABLE batches ADD COLUMN run_order TEXT",),
+    # When to render (batch/schedule.py): a started batch WAITING for its start keeps the epoch
+    # time it starts at; a batch its window paused says so ('window'; NULL: paused by hand), so
+    # a restarted Render+ starts the one and continues the other by itself.
+    7: ("ALTER TABLE batches ADD COLUMN start_at REAL",
+        "ALTER TABLE batches ADD COLUMN paused_by TEXT"),
 }
+MIGRATIONS.setdefault(6, ())   # a placeholder until the batch history's step 6 is in
 
 SCHEMA_VERSION = max(MIGRATIONS)
 
