@@ -29,6 +29,7 @@ import time
 from collections.abc import Sequence
 
 from .batch_hooks import BatchHooks
+from .batch_schedule import BatchSchedule
 from .batchstate import BatchState
 from .changes import BatchChanges
 from .executor_choice import ExecutorChoice
@@ -63,6 +64,7 @@ class BatchLifecycle:
         self.restored: Restored | None = None      # set when restored from the store
         self.loop: JobLoop | None = None          # made when the batch starts running
         self.left_pausing = LeftPausing(changes.report)   # a dead run's farm pause, finishing
+        self.schedule = BatchSchedule(state.recipe, options.clock)   # start time and window
         self._thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------- commands
@@ -74,7 +76,7 @@ class BatchLifecycle:
             resumable = self.restored is not None and not state.done.is_set()
             if self._thread is not None or (state.status is not BatchStatus.WAITING and not resumable):
                 raise RuntimeError("this batch was already started")
-            state.status = BatchStatus.RUNNING  # visible as running before the thread starts
+            self._plan_start()   # RUNNING, or WAITING for its start: visible before the thread
             self._thread = threading.Thread(target=self.run, name="renderplus-batch", daemon=True)
         self._thread.start()
 
@@ -84,8 +86,11 @@ class BatchLifecycle:
         with state.lock:
             running = state.status is BatchStatus.RUNNING
             paused = state.status is BatchStatus.PAUSED and not state.cancel_asked.is_set()
-            if running or paused:
+            if running or paused or state.waiting:
                 state.cancel_asked.set()
+            if state.waiting:   # its thread wakes and ends it: no Blender ran, no hook
+                state.go.set()
+                return True
             loop = self.loop
             if paused:  # ends in a thread: the observers hear BatchEnded, which may take a while
                 self._thread = threading.Thread(target=self._end_paused, name="renderplus-batch",
@@ -99,23 +104,43 @@ class BatchLifecycle:
             return True
         return self.changes.observers.cancel_pending()
 
-    def pause(self, when: str) -> bool:
+    def pause(self, when: str, by: str | None = None) -> bool:
         """Pause the running batch (module docstring); False when it does not run, is being
-        cancelled, or a pause as strong is under way. ValueError for an unknown ``when``."""
+        cancelled, or a pause as strong is under way. ValueError for an unknown ``when``.
+        ``by``: "window" for its window's end (it continues by itself), None by hand; a hand
+        pause during or after the window's makes it a hand pause (it waits for a resume)."""
         request = PauseRequest(check_when(when), time.time())
         state = self.state
         with state.lock:
+            if by is None and state.paused_by is not None and not state.cancel_asked.is_set() \
+                    and state.status in (BatchStatus.RUNNING, BatchStatus.PAUSED):
+                self._paused_by_hand()
+                if state.status is BatchStatus.PAUSED or not request.stronger_than(state.pause):
+                    return True
             if state.status is not BatchStatus.RUNNING or state.cancel_asked.is_set() \
                     or not request.stronger_than(state.pause):
                 return False
             state.pause = request
+            if state.paused_by is None:
+                state.paused_by = by
             loop = self.loop
             # under the lock: the batch's end sets its status under it, and is written after
-            self.changes.store.batch(status=BatchStatus.PAUSED)
-        self.changes.report(request.sentence)
+            self.changes.store.batch(status=BatchStatus.PAUSED, paused_by=state.paused_by)
+        window = self.schedule.window
+        self.changes.report(request.sentence if by is None else
+                            f"Its window {window} has ended: {request.sentence.lower()}")
         if loop is not None and request.stops_jobs:
             loop.pause_running(request.when)
         return True
+
+    def _paused_by_hand(self) -> None:
+        """A hand pause over the window's (lock held): it no longer continues by itself."""
+        state = self.state
+        self.schedule.disarm()
+        state.paused_by, state.continues_at = None, None
+        self.changes.store.batch(paused_by=None)
+        self.changes.report("Paused by hand: it waits for a resume (GET /batch/resume), "
+                            "not for its window")
 
     def resume_paused(self) -> bool:
         """Continue a PAUSED batch in place, in a new thread; False unless PAUSED."""
@@ -123,13 +148,50 @@ class BatchLifecycle:
         with state.lock:
             if state.status is not BatchStatus.PAUSED or state.cancel_asked.is_set():
                 return False
+            self.schedule.disarm()
             state.status = BatchStatus.RUNNING
+            state.paused_by, state.continues_at = None, None
             if self.loop is not None:   # else restored from the store: run() takes it over
-                self.changes.store.batch(status=BatchStatus.RUNNING)
+                self.changes.store.batch(status=BatchStatus.RUNNING, paused_by=None)
             self._thread = threading.Thread(target=self.run if self.loop is None else self._go_on,
                                             name="renderplus-batch", daemon=True)
             self._thread.start()
         return True
+
+    def hold_for_window(self) -> float | None:
+        """A PAUSED batch asked to continue while its window is closed: it is left to its
+        window (a hand pause becomes the window's) and continues by itself at the window's
+        next start, which is returned; None when the window is open or there is none."""
+        state = self.state
+        with state.lock:
+            opens = self.schedule.outside_window()
+            if state.status is not BatchStatus.PAUSED or opens is None \
+                    or state.cancel_asked.is_set():
+                return None
+            if state.paused_by is None:
+                state.paused_by = "window"
+                self.changes.store.batch(paused_by="window")
+                self.changes.report(f"Left to its window {self.schedule.window}: it continues "
+                                    f"by itself at {self.schedule.say(opens)}")
+            self._continue_at(opens)
+            return opens
+
+    def _continue_at(self, opens: float) -> None:
+        """Arm the continue of a batch its window paused (lock held)."""
+        self.state.continues_at = opens
+        self.schedule.arm(opens, self._window_opens, "renderplus-window-opens")
+        self.state.changed()
+
+    def _window_opens(self) -> None:
+        """The window's start: a batch it paused continues (not one paused by hand since)."""
+        with self.state.lock:
+            if self.state.paused_by != "window":
+                return
+        self.resume_paused()
+
+    def _window_closes(self) -> None:
+        """The window's end while the batch renders: it pauses after the frame."""
+        self.pause("frame", by="window")
 
     def cancel_job(self, job_id: int) -> bool:
         """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
@@ -166,9 +228,11 @@ class BatchLifecycle:
             if state.done.is_set() or (self._thread is None and state.status is not BatchStatus.WAITING
                                        and not resuming):
                 raise RuntimeError("this batch was already run")
-            state.status = BatchStatus.RUNNING
+            if self._thread is None:
+                self._plan_start()
+            waiting = state.waiting
             state.resumable = False
-            if state.started is None or not resuming:
+            if not waiting and (state.started is None or not resuming):
                 state.started = time.time()
             state.finished = None
         remove_stale_temp_dirs()
@@ -187,8 +251,61 @@ class BatchLifecycle:
         with state.lock:
             self.loop = loop
         self.changes.job_state_changed()
+        if waiting and not self._wait_for_start():
+            self._cancel_queued("Cancelled before its start")
+            self._finish()
+            return state.status
         restored = self.restored
         return self._go(loop, pre_batch=restored is None or restored.stored.status is not BatchStatus.PAUSED)
+
+    def _plan_start(self) -> None:
+        """RUNNING now, or WAITING until its start time and its window (lock held). A batch
+        read back from the store keeps the start it was waiting for; a resumed one has none."""
+        state, restored = self.state, self.restored
+        if restored is None:
+            start_at = state.recipe.start_at
+        else:
+            stored = restored.stored
+            start_at = stored.start_at if stored.status is BatchStatus.WAITING else None
+        state.starts_at = self.schedule.first_start(start_at)
+        state.status = BatchStatus.WAITING if state.starts_at is not None else BatchStatus.RUNNING
+
+    def _wait_for_start(self) -> bool:
+        """WAITING until the start (its timer) or a cancel; True when it starts."""
+        state = self.state
+        at = state.starts_at
+        assert at is not None
+        window = self.schedule.window
+        inside = f" (its window is {window})" if window is not None else ""
+        self.changes.report(f"Waiting to start at {self.schedule.say(at)}{inside}: no Blender "
+                            "runs until then")
+        self.schedule.arm(at, state.go.set, "renderplus-start")
+        state.go.wait()
+        self.schedule.disarm()
+        with state.lock:
+            if state.cancel_asked.is_set():
+                return False
+            state.status, state.starts_at, state.started = BatchStatus.RUNNING, None, time.time()
+            self.changes.store.batch(status=BatchStatus.RUNNING, started=state.started,
+                                     start_at=None)
+        self.changes.report("Started: its start time has come")
+        self.changes.job_state_changed()
+        return True
+
+    def restore_schedule(self) -> None:
+        """A batch read back from the store: one WAITING shows the start it waits for
+        (``start()`` arms it again); one its window paused continues by itself at the
+        window's next start (at once while the window is open)."""
+        restored, state = self.restored, self.state
+        assert restored is not None
+        stored = restored.stored
+        with state.lock:
+            if stored.status is BatchStatus.WAITING and stored.start_at is not None:
+                state.starts_at = stored.start_at
+            elif stored.status is BatchStatus.PAUSED and stored.paused_by == "window" \
+                    and self.schedule.window is not None:
+                state.paused_by = "window"
+                self._continue_at(self.schedule.window_opens())
 
     def _wait_left_pausing(self) -> None:
         """Before a restored batch's jobs run again: the farm pauses a dead run left going on
@@ -216,6 +333,9 @@ class BatchLifecycle:
     def _go(self, loop: JobLoop, pre_batch: bool) -> BatchStatus:
         state = self.state
         paused = False
+        closes = self.schedule.window_closes()
+        if closes is not None:
+            self.schedule.arm(closes, self._window_closes, "renderplus-window-closes")
         try:
             if pre_batch:
                 self.hooks.run_batch("PRE_BATCH")
@@ -239,11 +359,12 @@ class BatchLifecycle:
 
     def _paused(self, loop: JobLoop) -> bool:
         """After a loop a pause stopped: end the idle Blenders, then PAUSED. False when there
-        is nothing to pause (every job had ended) or a cancel came meanwhile."""
+        is nothing to pause (every job had ended) or a cancel came meanwhile. A batch its
+        window paused continues by itself at the window's next start."""
         state = self.state
         with state.lock:
             if state.pause is None or not len(loop.order):
-                state.pause = None
+                state.pause, state.paused_by = None, None
                 state.seal()   # it ends: a job added from now on is refused, never left QUEUED
                 return False
         if not state.cancel_asked.is_set():
@@ -254,16 +375,28 @@ class BatchLifecycle:
             if not cancelled:
                 state.status, state.pause, state.current = BatchStatus.PAUSED, None, None
                 self.changes.store.batch(status=BatchStatus.PAUSED)
+                self.schedule.disarm()   # the window's end: paused already
+            by_window = state.paused_by == "window"
         if cancelled:   # came while the pause ended the loop: the jobs it left end too
             self._cancel_queued("Cancelled")
             return False
         waiting = sum(1 for job in state.jobs if job.status is JobStatus.QUEUED)
-        self.changes.report(f"Paused: no Blender runs; {waiting} job(s) wait to continue "
-                            "(GET /batch/resume)")
+        opens = self.schedule.window_opens() if by_window else None
+        if opens is not None:
+            self.changes.report(f"Paused at the end of its window {self.schedule.window}: "
+                                f"{waiting} job(s) continue by themselves at "
+                                f"{self.schedule.say(opens)}")
+        else:
+            self.changes.report(f"Paused: no Blender runs; {waiting} job(s) wait to continue "
+                                "(GET /batch/resume)")
         self.changes.store.flush()
         self.changes.log.section("batch PAUSED")
         self.changes.job_state_changed()
         self.changes.observers.notify(BatchPaused(state.view()))
+        if opens is not None:
+            with state.lock:
+                if state.status is BatchStatus.PAUSED and state.paused_by == "window":
+                    self._continue_at(opens)
         return True
 
     def _end_paused(self) -> None:
@@ -299,6 +432,7 @@ class BatchLifecycle:
 
     def _finish(self) -> None:
         state, changes = self.state, self.changes
+        self.schedule.disarm()
         state.seal()
         self.executors.close()  # an idle Blender session ends with its batch
         cancelled = state.cancel_asked.is_set()
@@ -306,7 +440,7 @@ class BatchLifecycle:
             self.loop.previews.close(drop_waiting=cancelled)
         with state.lock:
             state.finished = time.time()
-            state.current = None
+            state.current, state.starts_at, state.continues_at = None, None, None
             state.status = BatchStatus.CANCELLED if cancelled else BatchStatus.FINISHED
             failed = state.failed_jobs
         if failed:
