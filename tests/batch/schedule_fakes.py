@@ -9,8 +9,10 @@ test sees that no frame rendered twice.
 
 from __future__ import annotations
 
+import stat
+import sys
+import textwrap
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ def at(clock: str, day: date = SUMMER_DAY, days: int = 0) -> float:
 class GatedBlender:
     """The stand-in's script, its gates, its output folder and its log."""
 
-    def __init__(self, folder: Path, make: Callable[[str], str]) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.gates = folder / "gates"
         self.out = folder / "out"
@@ -40,7 +42,7 @@ class GatedBlender:
         self.out.mkdir(parents=True, exist_ok=True)
         (folder / "scene.blend").write_bytes(b"BLENDER")
         marker = format_marker("frame", frame=0, path="PATH")
-        self.path = make(f"""
+        self.path = self._script(f"""
             args = sys.argv
             if "-f" in args:
                 frames = [int(args[args.index("-f") + 1])]
@@ -59,6 +61,12 @@ class GatedBlender:
                     sys.exit({PAUSED_EXIT_CODE})
             sys.exit(0)
         """)
+
+    def _script(self, body: str) -> str:
+        path = self.folder / "gated-blender"
+        path.write_text(f"#!{sys.executable}\nimport os, sys, time\n" + textwrap.dedent(body))
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        return str(path)
 
     def open(self, *frames: int) -> None:
         for frame in frames:

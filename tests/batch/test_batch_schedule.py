@@ -38,8 +38,8 @@ class Heard:
 
 
 @pytest.fixture
-def blender(tmp_path: Path, fake_blender: Callable[[str], str]) -> GatedBlender:
-    return GatedBlender(tmp_path, fake_blender)
+def blender(tmp_path: Path) -> GatedBlender:
+    return GatedBlender(tmp_path)
 
 
 def make_batch(blender: GatedBlender, clock: ManualClock, heard: Heard | None = None,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,8 +32,8 @@ def on_clock(now: float) -> str:
 
 
 @pytest.fixture
-def blender(tmp_path: Path, fake_blender: Callable[[str], str]) -> GatedBlender:
-    return GatedBlender(tmp_path, fake_blender)
+def blender(tmp_path: Path) -> GatedBlender:
+    return GatedBlender(tmp_path)
 
 
 def kill(driver: subprocess.Popen[str]) -> None:
