@@ -157,6 +157,8 @@ class BatchLifecycle(ScheduledLifecycle):
         """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
         False when the batch does not run or the job has already ended."""
         with self.state.lock:
+            if self.state.waiting:   # nothing runs before its start: a queued job ends at once
+                return self._cancel_before_the_loop(job_id)
             if self.state.status is not BatchStatus.RUNNING:
                 return False
             loop = self.loop

@@ -118,6 +118,10 @@ def pause_refused(batch: Batch | None) -> ServiceError:
     """Why ``batch.pause`` said no: paused, pausing already, or nothing runs."""
     if batch is not None and batch.status is BatchStatus.PAUSED:
         return PauseError("The batch is already paused")
+    if batch is not None and batch.state.starts_at is not None and batch.state.waiting:
+        return PauseError(f"The batch waits to start at "
+                          f"{batch.lifecycle.schedule.say(batch.state.starts_at)}: nothing "
+                          "renders yet (DELETE /batch cancels it)")
     if batch is not None and batch.running and batch.pausing:
         return PauseError(f"The batch is already pausing ({batch.pausing})")
     return NotRunningError()

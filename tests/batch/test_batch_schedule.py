@@ -16,7 +16,7 @@ from renderplus.batch.clock import ManualClock
 from renderplus.batch.observers import BatchEnded, BatchEvent, BatchPaused, ObserverContext
 from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.runner import Batch, RunOptions
-from renderplus.batch.service import BatchRunningError, BatchService, OutsideWindowError
+from renderplus.batch.service import BatchRunningError, BatchService, OutsideWindowError, PauseError
 from renderplus.batch.view import BatchStatus, JobStatus
 from tests.batch.schedule_fakes import GatedBlender, at
 from tests.waiting import wait_for
@@ -235,6 +235,10 @@ def test_a_waiting_batch_holds_the_slot(tmp_path: Path, blender: GatedBlender) -
     assert service.running and batch.status is BatchStatus.WAITING
     with pytest.raises(BatchRunningError, match="A batch waits to start at 22:00"):
         service.start()
+    with pytest.raises(PauseError, match="waits to start at 22:00: nothing renders yet"):
+        service.pause("frame")
+    service.cancel_job(0)               # a queued job of a waiting batch can be cancelled
+    assert batch.view().job(0).status is JobStatus.CANCELLED and batch.status is BatchStatus.WAITING
     service.cancel()
     assert batch.wait(30) and batch.status is BatchStatus.CANCELLED
 
