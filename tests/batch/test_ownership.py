@@ -166,7 +166,8 @@ def test_the_upgrade_keeps_a_running_batch_with_its_live_owner(tmp_path: Path) -
     conn.execute("DROP TABLE claims")
     for later in ("process_groups", "queued_batches", "queue_state"):   # later versions' tables
         conn.execute(f"DROP TABLE IF EXISTS {later}")
-    conn.execute("ALTER TABLE batches DROP COLUMN run_order")   # and a later column
+    for column in ("run_order", "start_at", "paused_by"):   # and later columns
+        conn.execute(f"ALTER TABLE batches DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 1")
     conn.commit()
     conn.close()
