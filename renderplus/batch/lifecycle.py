@@ -124,9 +124,9 @@ class BatchLifecycle(ScheduledLifecycle):
             if state.status is not BatchStatus.RUNNING or state.cancel_asked.is_set() \
                     or not request.stronger_than(state.pause):
                 return False
-            state.pause = request
-            if state.paused_by is None:
+            if state.pause is None:   # a stronger pause over one under way keeps its pauser
                 state.paused_by = by
+            state.pause = request
             loop = self.loop
             # under the lock: the batch's end sets its status under it, and is written after
             self.changes.store.batch(status=BatchStatus.PAUSED, paused_by=state.paused_by)

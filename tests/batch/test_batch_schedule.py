@@ -193,6 +193,23 @@ def test_a_hand_pause_over_the_windows_makes_it_wait_for_a_resume(blender: Gated
     assert batch.cancel() and batch.wait(30)
 
 
+def test_the_windows_end_over_a_hand_pause_keeps_it_a_hand_pause(blender: GatedBlender) -> None:
+    clock = ManualClock(at("23:00"))
+    batch = make_batch(blender, clock, settings={"window": NIGHT})
+    batch.start()
+    clock.wait_for_timer(at("06:00", days=1))
+    blender.open(1)
+    wait_for(lambda: batch.view().job(0).frames_done == 1, timeout=30, interval=0.02)
+    assert batch.pause("job")           # by hand: the running job may finish
+    clock.set(at("06:00", days=1))      # the window's end makes it "after the frame"
+    assert batch.pausing == "frame"
+    blender.open(2)
+    wait_for(status_is(batch, BatchStatus.PAUSED), timeout=30, interval=0.02)
+    assert batch.view().continues_at is None and clock.pending == []
+    assert blender.rendered() == {1: 1, 2: 1}
+    assert batch.cancel() and batch.wait(30)
+
+
 # ---------------------------------------------------------------- the service and the queue
 
 
