@@ -66,6 +66,12 @@ class BatchState:
         self.done = threading.Event()
         self.cancel_asked = threading.Event()            # the batch is being cancelled
         self.pause: PauseRequest | None = None           # a pause under way (pause.py's rules)
+        # when to render (batch_schedule): a started batch WAITING for its start, the start;
+        # a batch its window paused, "window" and when it continues (None: paused by hand)
+        self.starts_at: float | None = None
+        self.paused_by: str | None = None
+        self.continues_at: float | None = None
+        self.go = threading.Event()                      # a waiting batch's start, or its cancel
         self.poweroff: Callable[[], PowerOffState | None] = lambda: None
 
     @property
@@ -92,7 +98,13 @@ class BatchState:
 
     @property
     def running(self) -> bool:
-        return self.status is BatchStatus.RUNNING
+        """RUNNING, or started and WAITING for its start time (it holds the slot and the queue)."""
+        return self.status is BatchStatus.RUNNING or self.waiting
+
+    @property
+    def waiting(self) -> bool:
+        """Started, and WAITING for its start time or its window."""
+        return self.status is BatchStatus.WAITING and self.starts_at is not None
 
     @property
     def revision(self) -> int:
@@ -196,6 +208,8 @@ class BatchState:
             revision=self._revision,
             pausing=self.pause.when if self.pause is not None else None,
             order=run_order(jobs, list(self.order)),
+            starts_at=self.starts_at if status is BatchStatus.WAITING else None,
+            continues_at=self.continues_at if status is BatchStatus.PAUSED else None,
         )
 
     def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:

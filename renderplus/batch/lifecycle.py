@@ -18,6 +18,9 @@ the running ones ended or stopped; then the idle Blender sessions and the frame 
 the batch is PAUSED (``BatchPaused``), its thread gone. ``resume_paused`` continues it in place
 in a new thread (PRE_JOB hooks again, no PRE_BATCH; the same log); one restored PAUSED from the
 store takes its record over first, as a resume does. A PAUSED batch cancelled ends CANCELLED.
+
+When it renders (a start time: WAITING first; a window: paused at its end, continued at its
+next start) is ``lifecycle_schedule``'s, a base of ``BatchLifecycle``.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ import time
 from collections.abc import Sequence
 
 from .batch_hooks import BatchHooks
+from .batch_schedule import BatchSchedule
 from .batchstate import BatchState
 from .changes import BatchChanges
 from .executor_choice import ExecutorChoice
 from .frame_previews import FramePreviews
 from .jobloop import JobLoop
 from .left_pausing import LeftPausing
+from .lifecycle_schedule import ScheduledLifecycle
 from .observers import BatchEnded, BatchPaused, ObserverContext, ObserverFactory, Observers
 from .options import RunOptions, child_environment
 from .paths import remove_stale_temp_dirs
@@ -48,7 +53,7 @@ PREVIEWS_END_WAIT = 30.0  # seconds the end of a batch waits for previews still 
 LEFT_PAUSING_CANCEL_WAIT = 60.0  # seconds a cancel waits for the farm to confirm a left pause's
 
 
-class BatchLifecycle:
+class BatchLifecycle(ScheduledLifecycle):
     """Starts, runs, cancels and ends one batch (see the module docstring)."""
 
     def __init__(self, state: BatchState, changes: BatchChanges, hooks: BatchHooks,
@@ -63,6 +68,7 @@ class BatchLifecycle:
         self.restored: Restored | None = None      # set when restored from the store
         self.loop: JobLoop | None = None          # made when the batch starts running
         self.left_pausing = LeftPausing(changes.report)   # a dead run's farm pause, finishing
+        self.schedule = BatchSchedule(state.recipe, options.clock)   # start time and window
         self._thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------- commands
@@ -74,7 +80,7 @@ class BatchLifecycle:
             resumable = self.restored is not None and not state.done.is_set()
             if self._thread is not None or (state.status is not BatchStatus.WAITING and not resumable):
                 raise RuntimeError("this batch was already started")
-            state.status = BatchStatus.RUNNING  # visible as running before the thread starts
+            self._plan_start()   # RUNNING, or WAITING for its start: visible before the thread
             self._thread = threading.Thread(target=self.run, name="renderplus-batch", daemon=True)
         self._thread.start()
 
@@ -84,8 +90,11 @@ class BatchLifecycle:
         with state.lock:
             running = state.status is BatchStatus.RUNNING
             paused = state.status is BatchStatus.PAUSED and not state.cancel_asked.is_set()
-            if running or paused:
+            if running or paused or state.waiting:
                 state.cancel_asked.set()
+            if state.waiting:   # its thread wakes and ends it: no Blender ran, no hook
+                state.go.set()
+                return True
             loop = self.loop
             if paused:  # ends in a thread: the observers hear BatchEnded, which may take a while
                 self._thread = threading.Thread(target=self._end_paused, name="renderplus-batch",
@@ -99,20 +108,31 @@ class BatchLifecycle:
             return True
         return self.changes.observers.cancel_pending()
 
-    def pause(self, when: str) -> bool:
+    def pause(self, when: str, by: str | None = None) -> bool:
         """Pause the running batch (module docstring); False when it does not run, is being
-        cancelled, or a pause as strong is under way. ValueError for an unknown ``when``."""
+        cancelled, or a pause as strong is under way. ValueError for an unknown ``when``.
+        ``by``: "window" for its window's end (it continues by itself), None by hand; a hand
+        pause during or after the window's makes it a hand pause (it waits for a resume)."""
         request = PauseRequest(check_when(when), time.time())
         state = self.state
         with state.lock:
+            if by is None and state.paused_by is not None and not state.cancel_asked.is_set() \
+                    and state.status in (BatchStatus.RUNNING, BatchStatus.PAUSED):
+                self._paused_by_hand()
+                if state.status is BatchStatus.PAUSED or not request.stronger_than(state.pause):
+                    return True
             if state.status is not BatchStatus.RUNNING or state.cancel_asked.is_set() \
                     or not request.stronger_than(state.pause):
                 return False
+            if state.pause is None:   # a stronger pause over one under way keeps its pauser
+                state.paused_by = by
             state.pause = request
             loop = self.loop
             # under the lock: the batch's end sets its status under it, and is written after
-            self.changes.store.batch(status=BatchStatus.PAUSED)
-        self.changes.report(request.sentence)
+            self.changes.store.batch(status=BatchStatus.PAUSED, paused_by=state.paused_by)
+        window = self.schedule.window
+        self.changes.report(request.sentence if by is None else
+                            f"Its window {window} has ended: {request.sentence.lower()}")
         if loop is not None and request.stops_jobs:
             loop.pause_running(request.when)
         return True
@@ -123,9 +143,11 @@ class BatchLifecycle:
         with state.lock:
             if state.status is not BatchStatus.PAUSED or state.cancel_asked.is_set():
                 return False
+            self.schedule.disarm()
             state.status = BatchStatus.RUNNING
+            state.paused_by, state.continues_at = None, None
             if self.loop is not None:   # else restored from the store: run() takes it over
-                self.changes.store.batch(status=BatchStatus.RUNNING)
+                self.changes.store.batch(status=BatchStatus.RUNNING, paused_by=None)
             self._thread = threading.Thread(target=self.run if self.loop is None else self._go_on,
                                             name="renderplus-batch", daemon=True)
             self._thread.start()
@@ -135,6 +157,8 @@ class BatchLifecycle:
         """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
         False when the batch does not run or the job has already ended."""
         with self.state.lock:
+            if self.state.waiting:   # nothing runs before its start: a queued job ends at once
+                return self._cancel_before_the_loop(job_id)
             if self.state.status is not BatchStatus.RUNNING:
                 return False
             loop = self.loop
@@ -166,9 +190,11 @@ class BatchLifecycle:
             if state.done.is_set() or (self._thread is None and state.status is not BatchStatus.WAITING
                                        and not resuming):
                 raise RuntimeError("this batch was already run")
-            state.status = BatchStatus.RUNNING
+            if self._thread is None:
+                self._plan_start()
+            waiting = state.waiting
             state.resumable = False
-            if state.started is None or not resuming:
+            if not waiting and (state.started is None or not resuming):
                 state.started = time.time()
             state.finished = None
         remove_stale_temp_dirs()
@@ -187,6 +213,10 @@ class BatchLifecycle:
         with state.lock:
             self.loop = loop
         self.changes.job_state_changed()
+        if waiting and not self._wait_for_start():
+            self._cancel_queued("Cancelled before its start")
+            self._finish()
+            return state.status
         restored = self.restored
         return self._go(loop, pre_batch=restored is None or restored.stored.status is not BatchStatus.PAUSED)
 
@@ -216,6 +246,9 @@ class BatchLifecycle:
     def _go(self, loop: JobLoop, pre_batch: bool) -> BatchStatus:
         state = self.state
         paused = False
+        closes = self.schedule.window_closes()
+        if closes is not None:
+            self.schedule.arm(closes, self._window_closes, "renderplus-window-closes")
         try:
             if pre_batch:
                 self.hooks.run_batch("PRE_BATCH")
@@ -239,11 +272,12 @@ class BatchLifecycle:
 
     def _paused(self, loop: JobLoop) -> bool:
         """After a loop a pause stopped: end the idle Blenders, then PAUSED. False when there
-        is nothing to pause (every job had ended) or a cancel came meanwhile."""
+        is nothing to pause (every job had ended) or a cancel came meanwhile. A batch its
+        window paused continues by itself at the window's next start."""
         state = self.state
         with state.lock:
             if state.pause is None or not len(loop.order):
-                state.pause = None
+                state.pause, state.paused_by = None, None
                 state.seal()   # it ends: a job added from now on is refused, never left QUEUED
                 return False
         if not state.cancel_asked.is_set():
@@ -254,16 +288,28 @@ class BatchLifecycle:
             if not cancelled:
                 state.status, state.pause, state.current = BatchStatus.PAUSED, None, None
                 self.changes.store.batch(status=BatchStatus.PAUSED)
+                self.schedule.disarm()   # the window's end: paused already
+            by_window = state.paused_by == "window"
         if cancelled:   # came while the pause ended the loop: the jobs it left end too
             self._cancel_queued("Cancelled")
             return False
         waiting = sum(1 for job in state.jobs if job.status is JobStatus.QUEUED)
-        self.changes.report(f"Paused: no Blender runs; {waiting} job(s) wait to continue "
-                            "(GET /batch/resume)")
+        opens = self.schedule.window_opens() if by_window else None
+        if opens is not None:
+            self.changes.report(f"Paused at the end of its window {self.schedule.window}: "
+                                f"{waiting} job(s) continue by themselves at "
+                                f"{self.schedule.say(opens)}")
+        else:
+            self.changes.report(f"Paused: no Blender runs; {waiting} job(s) wait to continue "
+                                "(GET /batch/resume)")
         self.changes.store.flush()
         self.changes.log.section("batch PAUSED")
         self.changes.job_state_changed()
         self.changes.observers.notify(BatchPaused(state.view()))
+        if opens is not None:
+            with state.lock:
+                if state.status is BatchStatus.PAUSED and state.paused_by == "window":
+                    self._continue_at(opens)
         return True
 
     def _end_paused(self) -> None:
@@ -299,6 +345,7 @@ class BatchLifecycle:
 
     def _finish(self) -> None:
         state, changes = self.state, self.changes
+        self.schedule.disarm()
         state.seal()
         self.executors.close()  # an idle Blender session ends with its batch
         cancelled = state.cancel_asked.is_set()
@@ -306,7 +353,7 @@ class BatchLifecycle:
             self.loop.previews.close(drop_waiting=cancelled)
         with state.lock:
             state.finished = time.time()
-            state.current = None
+            state.current, state.starts_at, state.continues_at = None, None, None
             state.status = BatchStatus.CANCELLED if cancelled else BatchStatus.FINISHED
             failed = state.failed_jobs
         if failed:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .clock import Clock
     from .recipe import Job, Recipe
 
 DEFAULT_BLENDER = "blender"
@@ -34,6 +35,7 @@ class RunOptions:
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # extra env
     memory_floor_mb: float = 512.0       # a job starts beside others only above this free memory
     memory_needed_mb: Callable[[str, str], float] | None = None  # (blend, job name) -> MB last time
+    clock: Clock | None = None           # start times and windows go by it (None: the wall clock)
 
     def __post_init__(self) -> None:
         if not isinstance(self.env, MappingProxyType):

@@ -13,6 +13,7 @@ its queue id and the newest recorded run (for a minute at most: a running one's 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import sqlite3
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from .estimate import estimate_recipe
 from .queue import QueueEntry, QueueView
 from .recipe import Recipe
+from .schedule import ScheduleError, parse_start_at, work_ends
 from .slots import slot_count
 from .store import BatchStore, StoreError
 from .view import BatchView
@@ -30,9 +32,17 @@ log = logging.getLogger("renderplus.batch")
 Fit = Callable[[Recipe, float, float], tuple[float, float]]   # (start, end) of its rendering
 
 
-def unscheduled(recipe: Recipe, earliest: float, seconds: float) -> tuple[float, float]:
-    """A batch that renders any time: it starts as soon as it can and renders straight on."""
-    return earliest, earliest + seconds
+def scheduled(recipe: Recipe, earliest: float, seconds: float) -> tuple[float, float]:
+    """A batch starts as soon as it can, not before its ``start_at`` nor outside its
+    ``window``, and renders only inside the window (``schedule.work_ends``)."""
+    start = earliest
+    if recipe.start_at is not None:
+        with contextlib.suppress(ScheduleError):
+            start = max(start, parse_start_at(recipe.start_at, earliest))
+    window = recipe.settings.window
+    if window is not None and not window.contains(start):
+        start = window.next_start(start)
+    return start, work_ends(start, seconds, window)
 
 
 def current_left(view: BatchView | None, now: float) -> float | None:
@@ -69,7 +79,7 @@ class QueueEstimator:
     """Fills a ``QueueView`` with estimated starts and ends (any thread)."""
 
     def __init__(self, store: BatchStore | None, recipe_of: Callable[[int], Recipe | None],
-                 fit: Fit = unscheduled) -> None:
+                 fit: Fit = scheduled) -> None:
         self.store = store
         self.recipe_of = recipe_of
         self.fit = fit

@@ -111,8 +111,8 @@ def open_record(state: BatchState, changes: BatchChanges, restored: Restored | N
     with state.edit_lock:
         _open_record(state, changes, restored)
         order = state.order.refill(job.id for job in state.jobs if job.status is JobStatus.QUEUED)
-        changes.store.batch(status=BatchStatus.RUNNING, started=state.started, finished=None,
-                            run_order=order)
+        changes.store.batch(status=state.status, started=state.started, finished=None,
+                            run_order=order, start_at=state.starts_at, paused_by=None)
     estimate_jobs(state, changes.store.store)
 
 
@@ -132,7 +132,8 @@ def _open_record(state: BatchState, changes: BatchChanges, restored: Restored | 
                 _prepare_resume(job, restored, changes)
             elif job.status is JobStatus.FINISHED:
                 _recheck_finished(job, restored, changes)
-        changes.report("Resumed: only missing or unverified frames render again")
+        if restored.stored.status is not BatchStatus.WAITING:   # else it never rendered
+            changes.report("Resumed: only missing or unverified frames render again")
 
 
 def estimate_jobs(state: BatchState, store: BatchStore | None) -> None:

@@ -91,6 +91,7 @@ class Batch:
             recipe = stored_recipe(stored)
         batch = cls(recipe, options, executor, store, observers=observers)
         batch.lifecycle.restored = restore_state(batch.state, stored, store)
+        batch.lifecycle.restore_schedule()
         batch.lifecycle.left_pausing.start(stored, executor)
         return batch
 

@@ -31,6 +31,7 @@ from .service_errors import (
     NoRecipeError,
     NothingToResumeError,
     NotRunningError,
+    OutsideWindowError,
     PauseError,
     QueuedStartedError,
     QueueOwnedError,
@@ -49,7 +50,8 @@ from .view import BatchStatus, BatchView
 
 __all__ = [
     "BatchEndedError", "BatchOwnedError", "BatchRunningError", "BatchService", "JobNotQueuedError",
-    "NoRecipeError", "NotRunningError", "NothingToResumeError", "PauseError", "QueueOwnedError",
+    "NoRecipeError", "NotRunningError", "NothingToResumeError", "OutsideWindowError", "PauseError",
+    "QueueOwnedError",
     "QueueStoreError", "QueuedStartedError", "ServiceError", "UnknownJobError",
     "UnknownQueuedError", "default_work_dir", "open_store",
 ]
@@ -147,6 +149,10 @@ class BatchService:
             batch = self._recover_batch(max(interrupted, key=lambda item: item.created))
         elif (paused := service_stored.left_paused(self.store)) is not None:
             batch = self._recover_batch(paused)
+        elif (waiting := service_stored.left_waiting(self.store)) is not None:
+            batch = self._recover_batch(waiting)
+            if batch is not None:
+                batch.start()   # it waits again for its start, and starts by itself
         left = recovery.end_left_over_groups(self.store)
         if left and batch is not None:
             batch.report(f"Ended {len(left)} process group(s) left running by the dead run: "
@@ -214,7 +220,7 @@ class BatchService:
             return self._continue_paused(batch)
         with self._lock:
             if self.running:
-                raise BatchRunningError()
+                raise service_stored.busy(self._batch)
             if self.store is None:
                 raise NothingToResumeError("Nothing to resume: this server keeps no batch store")
             stored = service_stored.to_resume(self.store, self._batch)
@@ -266,13 +272,14 @@ class BatchService:
     def load_recipe(self, recipe: Recipe) -> None:
         with self._lock:
             if self.running or self.paused:
-                raise BatchRunningError(self.paused)
+                raise service_stored.busy(self._batch)
             self._recipe = recipe
 
     def start(self) -> Batch:
+        """Start the loaded recipe; a batch with a start time or a window may wait (WAITING)."""
         with self._lock:
             if self.running or self.paused:
-                raise BatchRunningError(self.paused)
+                raise service_stored.busy(self._batch)
             if self._recipe is None:
                 raise NoRecipeError()
             self._drop_interrupted()
@@ -384,7 +391,11 @@ class BatchService:
 
     def _continue_paused(self, batch: Batch) -> Batch:
         """Continue a PAUSED batch in place; one restored from the store (a restart) is
-        claimed first, as for a resume (BatchOwnedError while another live Render+ owns it)."""
+        claimed first, as for a resume (BatchOwnedError while another live Render+ owns it).
+        Outside its window it is not: OutsideWindowError says when it continues by itself."""
+        refused = service_stored.outside_window(batch)
+        if refused is not None:
+            raise refused
         if self.store is not None and batch.store_id is None and batch.resumed_id is not None:
             service_stored.claim(self.store, batch.resumed_id, self.claimant, batch.recipe.name)
         if not batch.resume_paused():

@@ -22,10 +22,17 @@ class ServiceError(Exception):
 
 
 class BatchRunningError(ServiceError):
-    def __init__(self, paused: bool = False) -> None:
+    def __init__(self, paused: bool = False, waits_until: str | None = None) -> None:
         super().__init__("A batch is paused; continue it (GET /batch/resume), cancel it, or add "
                          "this one to the queue (POST /queue)" if paused else
+                         f"A batch waits to start at {waits_until}; cancel it, or add this one "
+                         "to the queue (POST /queue)" if waits_until else
                          "A batch is already running; cancel it or wait until it ends")
+
+
+class OutsideWindowError(ServiceError):
+    """A paused batch asked to continue while its window is closed: it continues by itself
+    at the window's next start (docs/api.md, When to render)."""
 
 
 class PauseError(ServiceError):

@@ -13,7 +13,15 @@ import dataclasses
 from . import ownership
 from .resume import resumable
 from .runner import Batch
-from .service_errors import BatchOwnedError, NothingToResumeError, NotRunningError, PauseError, ServiceError
+from .service_errors import (
+    BatchOwnedError,
+    BatchRunningError,
+    NothingToResumeError,
+    NotRunningError,
+    OutsideWindowError,
+    PauseError,
+    ServiceError,
+)
 from .store import BatchStore, StoredBatch, StoreError
 from .store.claims import Claimant, ClaimRefused
 from .view import BatchStatus
@@ -76,10 +84,44 @@ def left_paused(store: BatchStore) -> StoredBatch | None:
         and not latest.owned else None
 
 
+def left_waiting(store: BatchStore) -> StoredBatch | None:
+    """The store's last batch when a dead Render+ left it WAITING for its start time (it
+    waits again, and starts by itself)."""
+    try:
+        latest = store.latest()
+    except StoreError:
+        return None
+    return latest if latest is not None and latest.status is BatchStatus.WAITING \
+        and latest.start_at is not None and not latest.owned else None
+
+
+def busy(batch: Batch | None) -> BatchRunningError:
+    """Why no other batch starts now: the current one is paused, waits or runs."""
+    paused = batch is not None and batch.status is BatchStatus.PAUSED
+    at = batch.state.starts_at if batch is not None and batch.state.waiting else None
+    return BatchRunningError(paused, batch.lifecycle.schedule.say(at)
+                             if batch is not None and at is not None else None)
+
+
+def outside_window(batch: Batch) -> OutsideWindowError | None:
+    """A paused batch asked to continue outside its window: the refusal that says when it
+    continues by itself (it is left to its window); None when it may continue now."""
+    opens = batch.lifecycle.hold_for_window()
+    if opens is None:
+        return None
+    schedule = batch.lifecycle.schedule
+    return OutsideWindowError(f"The batch is outside its window {schedule.window}: it "
+                              f"continues by itself at {schedule.say(opens)}")
+
+
 def pause_refused(batch: Batch | None) -> ServiceError:
     """Why ``batch.pause`` said no: paused, pausing already, or nothing runs."""
     if batch is not None and batch.status is BatchStatus.PAUSED:
         return PauseError("The batch is already paused")
+    if batch is not None and batch.state.starts_at is not None and batch.state.waiting:
+        return PauseError(f"The batch waits to start at "
+                          f"{batch.lifecycle.schedule.say(batch.state.starts_at)}: nothing "
+                          "renders yet (DELETE /batch cancels it)")
     if batch is not None and batch.running and batch.pausing:
         return PauseError(f"The batch is already pausing ({batch.pausing})")
     return NotRunningError()

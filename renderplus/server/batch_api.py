@@ -27,6 +27,7 @@ from ..batch.service import (
     NoRecipeError,
     NothingToResumeError,
     NotRunningError,
+    OutsideWindowError,
 )
 from ..batch.store import StoreError
 from ..batch.view import JobStatus
@@ -205,7 +206,7 @@ class BatchApi:
             batch = self.service.resume()
         except BatchOwnedError as exc:   # another live Render+ runs it (docs/api.md, Errors)
             return error_answer(409, str(exc), owner=ownership.describe(exc.claim))
-        except (BatchRunningError, NothingToResumeError) as exc:
+        except (BatchRunningError, NothingToResumeError, OutsideWindowError) as exc:
             return error_answer(409, str(exc))
         view = batch.view()
         return json_answer({"status": "Batch continued" if paused else "Batch resumed",

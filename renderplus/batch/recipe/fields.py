@@ -89,10 +89,11 @@ def hook_phases(phases: tuple[str, ...]) -> Any:
 
 
 def special(kind: str, default: Any = None, *, key: str = "", required: bool = False,
-            factory: Any = None, omit_unset: bool = False, doc: str = "") -> Any:
+            factory: Any = None, omit_unset: bool = False, nullable: bool = False,
+            doc: str = "") -> Any:
     """A key with its own reader in ``validate`` (``kind`` names it)."""
     return _field(default, FieldRule(kind, key=key, required=required, omit_unset=omit_unset,
-                                     doc=doc), factory)
+                                     nullable=nullable, doc=doc), factory)
 
 
 @functools.cache
@@ -145,4 +146,6 @@ def _dump(rule: FieldRule, value: Any, redact: bool) -> Any:
         return {phase: [hook.to_dict() for hook in hooks] for phase, hooks in value.items()}
     if rule.kind == "frames":
         return value.to_spec()
+    if rule.kind == "window":
+        return value.to_json()
     return value

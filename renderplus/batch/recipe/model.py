@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..frames import MAX_FRAME, FrameSet
+from ..schedule import Window
 from .datapath import MAX_PATH_CHARS
 from .errors import ValidationIssue
 from .fields import (
@@ -184,6 +185,11 @@ class Settings(Record):
     session_reuse: bool | None = flag(
         None, nullable=True, doc="consecutive jobs of one file in one Blender (null: the engine decides)")
     farm_chunk: int = integer(10, 1, MAX_FRAME_COUNT, doc="frames per farm task")
+    window: Window | None = special(
+        "window", omit_unset=True, nullable=True,
+        doc='when the batch renders, local time: {"start": "22:00", "end": "06:00"} (an end before '
+            "the start spans midnight; start and end must differ); at its end the batch pauses "
+            "after the frame and continues by itself at the next start (null or absent: any time)")
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -245,6 +251,11 @@ class Recipe(Record):
     version: float = special("version", RECIPE_VERSION, required=True)
     settings: Settings = record(Settings)
     blender_bin: str = text()
+    start_at: float | str | None = special(
+        "start_at", omit_unset=True, nullable=True,
+        doc='when a started batch begins rendering: epoch seconds, or "HH:MM" local time (the '
+            "next such time: today while still ahead, else tomorrow); it waits (WAITING) until "
+            "then. A time already past starts it at once")
     hooks: dict[str, list[Hook]] = hook_phases(BATCH_HOOK_PHASES)
     poweroff: PowerOff = record(PowerOff)
     notifications: Notifications = record(Notifications)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..schedule import MAX_EPOCH
 from .fields import FieldRule, default_of, rules_of
 from .model import (
     CYCLES_DEVICES,
@@ -25,6 +26,12 @@ from .model import (
 )
 
 _NUMBER = {"type": "number"}
+_TIME_OF_DAY = "^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _time_of_day(example: str) -> dict[str, Any]:
+    return {"type": "string", "pattern": _TIME_OF_DAY, "example": example,
+            "description": "HH:MM, local time"}
 
 
 def recipe_schema() -> dict[str, Any]:
@@ -62,7 +69,7 @@ def record_schema(cls: type) -> dict[str, Any]:
 
 
 def _json_default(cls: type, name: str, rule: FieldRule) -> Any:
-    if rule.kind in ("record", "list", "hooks", "jobs", "index", "frames"):
+    if rule.kind in ("record", "list", "hooks", "jobs", "index", "frames", "window", "start_at"):
         return None
     value = default_of(cls, name)
     return list(value) if isinstance(value, tuple) else value
@@ -124,4 +131,9 @@ _SPECIAL: dict[str, Callable[[FieldRule], dict[str, Any]]] = {
         {"type": "boolean"}, _NUMBER, {"type": "string"},
         {"type": "array", "minItems": 1, "maxItems": 16, "items": _NUMBER}]},
     "hooks": _hooks,
+    "window": lambda rule: {"type": "object", "required": ["start", "end"], "properties": {
+        "start": _time_of_day("22:00"), "end": _time_of_day("06:00")}},
+    "start_at": lambda rule: {"oneOf": [
+        {"type": "number", "minimum": 0, "maximum": MAX_EPOCH, "description": "epoch seconds"},
+        _time_of_day("22:00")]},
 }

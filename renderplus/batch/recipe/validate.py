@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..frames import FrameSet, FrameSpecError
+from ..schedule import WINDOW_KEYS, ScheduleError, Window, parse_start_at, parse_window, window_problems
 from .checker import Checker
 from .crosscheck import AFTER as _AFTER
 from .errors import RecipeError, ValidationIssue, join_path, kind_of, show
@@ -290,6 +291,29 @@ def _read_override_value(check: Checker, rule: FieldRule, value: Any, path: str)
     return value
 
 
+def _read_window(check: Checker, rule: FieldRule, value: Any, path: str) -> Window | None:
+    """``{"start": "HH:MM", "end": "HH:MM"}``: each key's problem with its own path."""
+    problems = window_problems(value)
+    for key, message in problems:
+        check.error(join_path(path, key) if key else path, message)
+    if problems:
+        return None
+    for key in value.keys() - set(WINDOW_KEYS):
+        _warn_unknown(check, str(key), WINDOW_KEYS, path)
+    return parse_window(value)
+
+
+def _read_start_at(check: Checker, rule: FieldRule, value: Any, path: str) -> float | str | None:
+    """Epoch seconds or ``"HH:MM"``, kept as given: a time of day means the next such time
+    when the batch starts, not when the recipe was read."""
+    try:
+        parse_start_at(value, 0.0)
+    except ScheduleError as exc:
+        check.error(path, str(exc))
+        return None
+    return value   # a str, int or float: parse_start_at read it
+
+
 def _ignore(check: Checker, rule: FieldRule, value: Any, path: str) -> None:
     """The job's ``id`` is checked against its index by ``_read_jobs``."""
 
@@ -298,5 +322,5 @@ _READERS: dict[str, Reader] = {
     "record": _read_object, "list": _read_list, "hooks": _read_hooks, "jobs": _read_jobs,
     "version": _read_version, "device": _read_device, "engine": _read_engine,
     "format": _read_format, "frames": _read_frames, "override_value": _read_override_value,
-    "index": _ignore,
+    "index": _ignore, "window": _read_window, "start_at": _read_start_at,
 }

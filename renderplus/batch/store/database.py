@@ -170,11 +170,16 @@ class BatchStore:
                      messages: Sequence[str] | _Unset = UNSET,
                      owner: Owner | _Unset | None = UNSET,
                      run_order: Sequence[int] | _Unset | None = UNSET,
-                     rendering: float | _Unset | None = UNSET) -> None:
-        """Change only the given fields of a batch (None clears a time, the owner or the run
-        order: the recipe's then)."""
+                     rendering: float | _Unset | None = UNSET,
+                     start_at: float | _Unset | None = UNSET,
+                     paused_by: str | _Unset | None = UNSET) -> None:
+        """Change only the given fields of a batch (None clears a time, the owner, the run
+        order: the recipe's then, or who paused it)."""
         values: dict[str, Any] = {}
         _put_value(values, "rendering", rendering)
+        _put_value(values, "start_at", start_at)
+        if paused_by is not UNSET:
+            values["paused_by"] = paused_by
         if run_order is not UNSET:
             values["run_order"] = order_json(run_order)
         if status is not UNSET:

@@ -114,16 +114,17 @@ def link(conn: sqlite3.Connection, queue_id: int, batch_id: int) -> None:
 
 def recover(conn: sqlite3.Connection) -> list[int]:
     """Put back at the front, in their order, the batches a killed owner had taken out of the
-    queue but not started: no record yet, or a record still WAITING (it never ran; it is
-    removed). Returns their queue ids."""
+    queue but not started: no record yet, or a record still WAITING and not for a start time
+    (it never ran; it is removed; one waiting for its ``start_at`` is the current batch, which
+    the service starts again). Returns their queue ids."""
     back: list[int] = []
     for found in [_row(r) for r in conn.execute(
             f"SELECT {_COLUMNS} FROM queued_batches WHERE position IS NULL ORDER BY id")]:
         if found.batch_id is not None:
-            status = conn.execute("SELECT status FROM batches WHERE id = ?",
+            status = conn.execute("SELECT status, start_at FROM batches WHERE id = ?",
                                   (found.batch_id,)).fetchone()
-            if status is not None and status[0] != "WAITING":
-                continue   # it ran: the store shows it (interrupted, or ended)
+            if status is not None and (status[0] != "WAITING" or status[1] is not None):
+                continue   # it ran, or waits for its start: the store shows it
             conn.execute("DELETE FROM batches WHERE id = ?", (found.batch_id,))
             conn.execute("DELETE FROM claims WHERE subject = ?", (f"batch:{found.batch_id}",))
             conn.execute("UPDATE queued_batches SET batch_id = NULL WHERE id = ?", (found.id,))

@@ -103,6 +103,8 @@ class StoredBatch:
     claim: Claim | None = None     # its owner now (store/claims.py), None when unclaimed
     run_order: tuple[int, ...] | None = None   # the jobs still to start, in order (None: by id)
     rendering: float | None = None   # seconds it rendered (None: recorded before Render+ kept it)
+    start_at: float | None = None  # WAITING for its start: when it starts (batch/schedule.py)
+    paused_by: str | None = None   # PAUSED by its window: "window"; by hand: None
 
     @property
     def interrupted(self) -> bool:

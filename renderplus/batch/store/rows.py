@@ -17,7 +17,8 @@ from . import claims
 from .records import Owner, StoredBatch, StoredJob
 
 _BATCH_COLUMNS = ("id, name, recipe_json, base_dir, status, created, started, finished, messages, "
-                  "owner_pid, owner_boot_id, owner_start_ticks, run_order, rendering")
+                  "owner_pid, owner_boot_id, owner_start_ticks, run_order, rendering, start_at, "
+                  "paused_by")
 _JOB_COLUMNS = ("job_id, name, source_file, status, started, finished, messages, attempts, handle, "
                 "peak_mem_mb, rendertime")
 
@@ -41,7 +42,8 @@ def load_batch(conn: sqlite3.Connection, batch_id: int) -> StoredBatch | None:
                        status=BatchStatus(row[4]), created=row[5], started=row[6],
                        finished=row[7], messages=decode_messages(row[8]), owner=owner, jobs=jobs,
                        claim=claims.read(conn, f"batch:{batch_id}"),
-                       run_order=decode_order(row[12]), rendering=row[13])
+                       run_order=decode_order(row[12]), rendering=row[13], start_at=row[14],
+                       paused_by=str(row[15]) if row[15] is not None else None)
 
 
 def decode_messages(text: str) -> tuple[str, ...]:

@@ -144,6 +144,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                PRIMARY KEY (run_id, frame)) WITHOUT ROWID""",
         "ALTER TABLE batches ADD COLUMN rendering REAL",
     ),
+    # When to render (batch/schedule.py): a started batch WAITING for its start keeps the epoch
+    # time it starts at; a batch its window paused says so ('window'; NULL: paused by hand), so
+    # a restarted Render+ starts the one and continues the other by itself.
+    7: ("ALTER TABLE batches ADD COLUMN start_at REAL",
+        "ALTER TABLE batches ADD COLUMN paused_by TEXT"),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -281,10 +281,10 @@ def test_readers_in_other_threads_do_not_wait_for_an_open_write(store: BatchStor
 def test_a_store_from_a_newer_render_plus_is_refused(tmp_path: Path) -> None:
     BatchStore.open(tmp_path).close()
     conn = sqlite3.connect(tmp_path / STORE_FILE)
-    conn.execute("UPDATE schema_version SET version = 7")
+    conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match=r"newer Render\+ .*schema version 7"):
+    with pytest.raises(StoreError, match=rf"newer Render\+ .*schema version {SCHEMA_VERSION + 1}"):
         BatchStore.open(tmp_path)
 
 
