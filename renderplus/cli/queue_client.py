@@ -104,15 +104,27 @@ def list_queue(client: ServerClient, out: TextIO) -> int:
         return refused(client, "GET /queue", code, data)
     batches = [entry for entry in data.get("batches") or () if isinstance(entry, dict)]
     if batches:
-        out.write(f"{'pos':>3}  {'id':>5}  {'added':<19}  {'jobs':>4}  name\n")
+        out.write(f"{'pos':>3}  {'id':>5}  {'added':<19}  {'jobs':>4}  {'starts':<9}  "
+                  f"{'ends':<9}  name\n")
     for entry in batches:
         added = entry.get("added")
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(added)) \
             if isinstance(added, int | float) else "?"
         out.write(f"{entry.get('position', '?'):>3}  {entry.get('id', '?'):>5}  {when:<19}  "
-                  f"{entry.get('jobs', '?'):>4}  {entry.get('name', '')}\n")
+                  f"{entry.get('jobs', '?'):>4}  {_clock(entry.get('estimated_start')):<9}  "
+                  f"{_clock(entry.get('estimated_end')):<9}  {entry.get('name', '')}\n")
     out.write(f"{data.get('status')}\n")
+    end = data.get("estimated_end")
+    if isinstance(end, int | float):
+        out.write(f"Everything is done about {_clock(end)}\n")
     return EXIT_OK
+
+
+def _clock(moment: object) -> str:
+    """An estimated moment as a person reads it (``Fri 06:40``, local time); ``-``: unknown."""
+    if not isinstance(moment, int | float) or isinstance(moment, bool):
+        return "-"
+    return time.strftime("%a %H:%M", time.localtime(moment))
 
 
 def pause(client: ServerClient, when: str, out: TextIO) -> int:

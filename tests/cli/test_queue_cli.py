@@ -94,8 +94,9 @@ def test_queue_list_prints_the_queue(server: ServerHandle, slot: BatchService,
     run_cli("--queue", str(recipe), "--port", str(server.port))
     code, out = run_cli("--queue-list", "--port", str(server.port))
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["pos", "id", "added", "jobs", "name"]
-    assert lines[1].split()[:2] == ["0", "1"] and lines[1].split()[-2:] == ["2", "night"]
+    assert code == 0 and lines[0].split() == ["pos", "id", "added", "jobs", "starts", "ends", "name"]
+    # a held queue starts nothing by itself: no estimated start or end
+    assert lines[1].split()[:2] == ["0", "1"] and lines[1].split()[-4:] == ["2", "-", "-", "night"]
     assert lines[2] == "1 batch queued; the queue is held (POST /queue/continue releases it)"
 
 
@@ -206,3 +207,36 @@ def test_an_older_server_without_the_route_is_named_as_such(
         f"server: the server on 127.0.0.1:{older_server} has no {route} (it answered HTTP 404): "
         "it is an older Render+ without the queue and the pause\n")
 
+
+
+def test_queue_list_shows_the_estimates_and_the_queues_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import time
+
+    from renderplus.cli.queue_client import list_queue
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        night = 1796421600.0   # Fri 2026-12-04 22:00 UTC
+        answer = {"held": False, "status": "2 batches queued", "estimated_end": night + 9000,
+                  "batches": [
+                      {"id": 3, "name": "night", "jobs": 4, "position": 0, "added": night - 3600,
+                       "estimated_start": night, "estimated_end": night + 5400, "estimate_runs": 3},
+                      {"id": 4, "name": "new", "jobs": 1, "position": 1, "added": night - 60,
+                       "estimated_start": None, "estimated_end": None, "estimate_runs": None}]}
+
+        class Client:
+            def request(self, method: str, path: str,
+                        *rest: object) -> tuple[int, dict[str, object], dict[str, str]]:
+                assert (method, path) == ("GET", "/queue")
+                return 200, answer, {}
+
+        out = io.StringIO()
+        assert list_queue(Client(), out) == 0  # type: ignore[arg-type]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    lines = out.getvalue().splitlines()
+    assert lines[1].split()[-6:] == ["4", "Fri", "22:00", "Fri", "23:30", "night"]
+    assert lines[2].split()[-4:] == ["1", "-", "-", "new"]
+    assert lines[-1] == "Everything is done about Sat 00:30"
