@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .command import override_config
 from .recipe import Job, Recipe
 from .store import BatchStore, StoreError
 from .store.run_history import RecordedRun, past_runs
@@ -50,21 +51,16 @@ class JobEstimate:
 
 def asked(recipe: Recipe, job: Job) -> dict[str, Any]:
     """What a job asks for beyond its file's own values (empty values: the file's)."""
-    settings = recipe.settings
-    size = list(job.size) if job.size else None
-    if settings.global_size.enabled and settings.global_size.value:
-        size = list(settings.global_size.value)
-    percentage = settings.global_percentage.value if settings.global_percentage.enabled else None
-    border = None
-    if job.section.enabled and not settings.ignore_border:
-        section = job.section
-        border = round(max(0.0, min(1.0, section.x + section.width) - section.x)
-                       * max(0.0, min(1.0, section.y + section.height) - section.y), 4)
-    device = job.cycles.device if job.cycles.device not in ("", "DEFAULT") else ""
+    config = override_config(recipe, job)   # what the job script will apply
+    size, border = config["size"], config["border"]
+    if border is not None:
+        border = round(max(0.0, border[2] - border[0]) * max(0.0, border[3] - border[1]), 4)
+    device = config["device"] if config["device"] not in ("", "DEFAULT") else ""
     return {"engine": job.engine or "", "width": size[0] if size else None,
-            "height": size[1] if size else None, "percentage": percentage, "border": border,
-            "samples": job.cycles.samples or None, "camera": job.camera or "", "device": device,
-            "scene": job.scene or "", "threads": job.threads or 0,
+            "height": size[1] if size else None, "percentage": config["percentage"],
+            "border": border, "samples": config["samples"] or None,
+            "camera": job.camera or "", "device": device, "scene": job.scene or "",
+            "threads": job.threads or 0,
             "overrides": sorted(f"{o.path}={o.value!r}" for o in job.custom_overrides if o.enabled)}
 
 
