@@ -12,6 +12,7 @@ queued batch became current meanwhile), and an older server's route list (GET /o
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -280,3 +281,48 @@ def test_without_a_store_the_queue_is_empty_and_without_the_token_it_is_not_aske
     assert not [r for r in stranger.requests if urlsplit(r.url).path == "/queue"]
     assert stranger.page.is_hidden("#queue-box")
     assert stranger.errors and all("401" in e for e in stranger.errors)  # the polls that ask for it
+
+
+def seed_history(handle: Served, source_file: str) -> None:
+    """One earlier run of ``source_file`` in the store's history (start-up 2 s, a first frame of
+    3 s, then 1 s a frame): what a Blender run records, written without Blender."""
+    from renderplus.batch.store.run_history import RunFacts, record_frame_time, record_run
+
+    own = {"engine": "CYCLES", "width": 100, "height": 100, "percentage": 100, "samples": 8}
+    facts = RunFacts(source_file, scene="Scene", engine="CYCLES", device="CPU", width=100,
+                     height=100, percentage=100, samples=8, frames=4,
+                     shape={"asked": {}, "own": own})
+    record_run(handle.store, "seeded", 1, 0, facts, started=1000.0, startup=2.0)
+    for frame, seconds in enumerate((3.0, 1.0, 1.0, 1.0), start=1):
+        record_frame_time(handle.store, "seeded", frame, seconds, at=1000.0 + frame)
+
+
+def test_the_queue_shows_each_batchs_estimated_start_and_end_and_when_everything_is_done(
+        open_page: Callable[..., Watched], served: Callable[[], Served]) -> None:
+    handle = served()
+    assert handle.call("POST", "/batch/recipe", held_recipe()).code == 200
+    recipe = handle.service.recipe
+    assert recipe is not None
+    seed_history(handle, recipe.resolve("scene.blend"))
+    assert handle.call("GET", "/batch/start").code == 200
+    for name, jobs in (("Product spots", 3), ("Trailer", 1)):
+        assert handle.call("POST", "/queue", queued_recipe(name, jobs)).code == 201
+    listed = handle.call("GET", "/queue").data
+    assert listed["estimated_end"] is not None
+    assert [b["estimate_runs"] for b in listed["batches"]] == [1, 1]
+    first, second = listed["batches"]
+    assert first["estimated_end"] == second["estimated_start"] < second["estimated_end"]
+    watched = opened(open_page, handle)
+    page = watched.page
+    until(page, f"document.querySelectorAll('{ROWS}').length === 2")
+    page.wait_for_selector("#queue-end", state="visible")
+    assert page.inner_text("#queue-end").startswith("Everything done about ")
+    assert "done about" in page.inner_text(f"{ROWS}:first-child")
+    assert "(from 1 similar run)" in page.inner_text(f"{ROWS}:first-child")
+    # the current batch's queued jobs have an ETA before they start, from that run
+    until(page, "document.getElementById('jobs').innerText.includes('similar run')")
+    assert watched.errors == []
+    shot = os.environ.get("RENDERPLUS_ESTIMATES_SCREENSHOT")   # docs/images/dashboard-estimates.png
+    if shot:
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.screenshot(path=shot, full_page=True)

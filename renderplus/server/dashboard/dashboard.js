@@ -259,7 +259,10 @@
     setBar($("batch-bar"), $("batch-percent"), view.progress || 0);
     facts($("batch-facts"), [
       ["Jobs", ended + " of " + enabled.length + " ended" + (view.failed ? ", " + view.failed + " failed" : "")],
-      ["ETA", view.status === "RUNNING" ? (view.eta === null ? "estimating…" : duration(view.eta)) : null],
+      ["Starts at", view.starts_at ? clock(view.starts_at) : null],
+      ["Continues at", view.continues_at ? clock(view.continues_at) + " (its window opens)" : null],
+      ["ETA", view.status === "RUNNING" ? (view.eta === null ? "estimating…" : duration(view.eta))
+        : (view.eta !== null && view.eta !== undefined && !ENDED.includes(view.status) ? duration(view.eta) : null)],
       ["Started", view.times.started ? clock(view.times.started) : null],
       [view.times.finished ? "Render time" : "Elapsed", view.times.started ? duration(elapsed(view.times)) : null],
       ["Average job", stats.average_time !== null && stats.average_time !== undefined ? duration(stats.average_time) : null],
@@ -327,7 +330,9 @@
     const running = job.status === "RUNNING";
     facts(parts.list, [
       ["Frames", job.frames_done + " / " + job.frames_total],
-      ["ETA", running ? (job.eta === null ? "estimating…" : duration(job.eta)) : null],
+      ["ETA", job.eta !== null && job.eta !== undefined
+        ? duration(job.eta) + (job.eta_runs ? " (from " + job.eta_runs + (job.eta_runs === 1 ? " similar run)" : " similar runs)") : "")
+        : (running ? "estimating…" : null)],
       ["Started", job.times.started ? clock(job.times.started) : null],
       [job.times.finished ? "Render time" : "Elapsed", job.times.started ? duration(elapsed(job.times)) : null],
       ["Engine", job.engine && job.engine.type ? job.engine.type : null],

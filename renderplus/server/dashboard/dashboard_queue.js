@@ -38,6 +38,9 @@
     $("queue-continue").hidden = !queue.held;
     $("queue-count").textContent = entries.length ? "(" + entries.length + (entries.length === 1 ? " batch)" : " batches)") : "";
     $("queue-empty").hidden = entries.length > 0;
+    const end = $("queue-end");
+    end.hidden = !data.estimated_end || !entries.length;
+    end.textContent = data.estimated_end ? "Everything done about " + clock(data.estimated_end) : "";
     const sig = JSON.stringify(entries);
     if (sig === queue.sig) return;  // unchanged: no redraw (a drag or the focus stays put)
     queue.sig = sig;
@@ -58,7 +61,9 @@
     handle.title = "Drag to change when this batch renders";
     handle.setAttribute("aria-hidden", "true");
     const jobs = entry.jobs === 1 ? "1 job" : entry.jobs + " jobs";
-    const when = entry.estimated_start ? ", starts about " + clock(entry.estimated_start) : "";
+    const when = (entry.estimated_start ? ", starts about " + clock(entry.estimated_start) : "")
+      + (entry.estimated_end ? ", done about " + clock(entry.estimated_end) : "")
+      + (entry.estimate_runs ? " (from " + similar(entry.estimate_runs) + ")" : "");
     const up = RP.rowButton("↑", "Render " + entry.name + " earlier", entry.id + ":up", () => moveQueued(entry.id, index - 1));
     const down = RP.rowButton("↓", "Render " + entry.name + " later", entry.id + ":down", () => moveQueued(entry.id, index + 1));
     const remove = RP.rowButton("Remove", "Remove " + entry.name + " from the queue", entry.id + ":remove", () => {
@@ -71,6 +76,10 @@
     item.append(handle, el("span", "position", String(index + 1)), el("strong", "", entry.name),
                 el("span", "muted", jobs + ", added " + clock(entry.added) + when), el("span", "grow"), up, down, remove);
     return item;
+  }
+
+  function similar(runs) {
+    return runs === 1 ? "1 similar run" : runs + " similar runs";
   }
 
   function refocus(list, key) {
