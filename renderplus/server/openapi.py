@@ -53,7 +53,9 @@ _NAME_RULE = ("The file's name, for application/octet-stream bodies (multipart b
 _TIMES = {"type": "object", "properties": {
     "started": {"type": "number", "nullable": True},
     "finished": {"type": "number", "nullable": True},
-    "rendertime": {"type": "number", "nullable": True}}}
+    "rendertime": {"type": "number", "nullable": True,
+                   "description": "Seconds it rendered: the time it was paused or Render+ was "
+                                  "down does not count"}}}
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["status"], "properties": {
@@ -114,7 +116,13 @@ _SCHEMAS: dict[str, Any] = {
                     "type": {"type": "string", "nullable": True},
                     "data": {"type": "object", "nullable": True,
                              "additionalProperties": {"type": "string"}}}},
-                "name": {"type": "string"}, "eta": {"type": "number", "nullable": True},
+                "name": {"type": "string"},
+                "eta": {"type": "number", "nullable": True,
+                        "description": "Seconds left; before the job starts too, from the "
+                                       "history of similar runs (docs/api.md, Estimates)"},
+                "eta_runs": {"type": "integer", "nullable": True,
+                             "description": "Extension: how many earlier similar runs eta rests "
+                                            "on; null when it comes from the job's own frames"},
                 "frames_done": {"type": "integer"}, "frames_total": {"type": "integer"},
                 "outputs": {"type": "array", "items": {"type": "string"},
                             "description": "Extension: the files written so far; without the "
@@ -152,6 +160,12 @@ _SCHEMAS: dict[str, Any] = {
                             "description": "Extension: every job id in run order (ended ones "
                                            "in the order they ran, then running ones, then "
                                            "queued ones in the order they will start)"},
+                  "starts_at": {"type": "number", "nullable": True,
+                                "description": "Extension: a WAITING batch's start time (its "
+                                               "start_at, or its window's next start)"},
+                  "continues_at": {"type": "number",
+                                   "description": "Extension, present only for a batch its "
+                                                  "window paused: when it continues by itself"},
                   "pausing": {"type": "string", "nullable": True, "enum": ["now", "frame", "job"],
                               "description": "Extension: while a pause is under way, when it "
                                              "takes effect; absent or null otherwise"},

@@ -53,13 +53,19 @@ QUEUE_SCHEMAS: dict[str, Any] = {
         "added": {"type": "number"},
         "estimated_start": {"type": "number", "nullable": True,
                             "description": "Unix time; null while unknown"},
-        "estimated_end": {"type": "number", "nullable": True}}},
+        "estimated_end": {"type": "number", "nullable": True},
+        "estimate_runs": {"type": "integer", "nullable": True,
+                          "description": "The fewest similar earlier runs behind one of its "
+                                         "jobs' estimates (docs/api.md, Estimates)"}}},
     "Queue": {"type": "object", "required": ["status", "held", "batches"], "properties": {
         "status": {"type": "string"},
         "held": {"type": "boolean", "description": "true: the next batch does not start by itself "
                                                    "(POST /queue/continue releases it)"},
         "batches": {"type": "array", "items": _ref("QueueEntry"),
-                    "description": "The queued batches in the order they will start"}}},
+                    "description": "The queued batches in the order they will start"},
+        "estimated_end": {"type": "number", "nullable": True,
+                          "description": "Unix time the current batch and every queued one are "
+                                         "estimated to be done; null while unknown or held"}}},
     "Queued": {"type": "object", "required": ["status", "id", "position"], "properties": {
         "status": {"type": "string"}, "id": {"type": "integer"}, "position": {"type": "integer"},
         "started": {"type": "boolean",
