@@ -16,8 +16,18 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING, TextIO
 
+from .check_estimate import print_estimate
 from .client import CLIENT_FLAGS
-from .common import EXIT_FAILED, EXIT_OK, Mode, UsageError, given, load_recipe_file, write_warnings
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Mode,
+    UsageError,
+    given,
+    load_recipe_file,
+    work_folder,
+    write_warnings,
+)
 
 if TYPE_CHECKING:
     from ..batch.recipe import Recipe
@@ -59,6 +69,7 @@ def inspect_recipe(args: argparse.Namespace, out: TextIO) -> int:
         if args.dry:
             out.write("\n")
         code = print_check(recipe, blender_bin, out)
+        print_estimate(recipe, work_folder(args), out)
         if args.farm:
             code = max(code, print_farm_check(args, recipe, out))
     return code
