@@ -11,6 +11,7 @@ console with a narrow encoding must never crash the run.
 from __future__ import annotations
 
 import shutil
+import time
 from typing import TextIO
 
 from ..batch.view import BatchStatus, BatchView, JobStatus, JobView
@@ -47,8 +48,10 @@ def job_line(job: JobView, name_width: int = 20) -> str:
     line = f"{job.id:>4} {name:<{name_width}} {bar(job.progress)} {job.progress:5.1f}% {status:<9}"
     if job.frames_total:
         line += f" frames {job.frames_done}/{job.frames_total}"
-    if job.status is JobStatus.RUNNING:
+    if job.status is JobStatus.RUNNING or (job.status is JobStatus.QUEUED and job.eta is not None):
         line += f" ETA {duration(job.eta)}"
+        if job.eta_runs:
+            line += f" ({job.eta_runs} similar run{'s' if job.eta_runs != 1 else ''})"
     rendertime = job.times.rendertime
     if job.status in (JobStatus.FINISHED, JobStatus.FAILED) and rendertime is not None:
         line += f" in {duration(rendertime)}"
@@ -64,6 +67,10 @@ def batch_line(view: BatchView) -> str:
         line += f", {view.failed} failed"
     if view.status is BatchStatus.RUNNING:
         line += f"  ETA {duration(view.eta)}"
+    if view.starts_at is not None:
+        line += f"  starts at {time.strftime('%a %H:%M', time.localtime(view.starts_at))}"
+    if view.continues_at is not None:
+        line += f"  continues at {time.strftime('%a %H:%M', time.localtime(view.continues_at))}"
     return line
 
 

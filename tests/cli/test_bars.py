@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import io
+import time
 from typing import Any
+
+import pytest
 
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus, JobView, Stats, Times
 from renderplus.cli.bars import (
@@ -96,3 +100,21 @@ def test_a_terminal_gets_the_block_redrawn_in_place() -> None:
     live.message("Interrupted")
     live.show_job(view.jobs[0])
     assert not stream.getvalue().endswith("\x1b[J") and "Interrupted\n" in stream.getvalue()
+
+
+def test_a_waiting_or_window_paused_batch_says_when_and_a_queued_job_its_estimate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        night = float(calendar.timegm((2026, 12, 4, 22, 0, 0)))   # a Friday
+        assert batch_line(BatchView(BatchStatus.WAITING, starts_at=night)).endswith(
+            "starts at Fri 22:00")
+        assert batch_line(BatchView(BatchStatus.PAUSED, continues_at=night)).endswith(
+            "continues at Fri 22:00")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    queued = JobView(0, JobStatus.QUEUED, "shot", eta=125.0, eta_runs=3, frames_total=10)
+    assert job_line(queued).endswith("ETA 02:05 (3 similar runs)")
+    assert "ETA" not in job_line(JobView(1, JobStatus.QUEUED, "new", frames_total=2))
