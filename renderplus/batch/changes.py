@@ -40,7 +40,7 @@ class BatchChanges:
         self.store.job(job.id, status=status, started=job.started, finished=job.finished,
                        messages=list(job.messages), attempts=job.attempts,
                        peak_mem_mb=job.peak_mem_mb,
-                       rendertime=round(job.ran, 3) if job.started is not None else None)
+                       rendertime=job.ran if job.started is not None else None)
         self.store.batch(rendering=self.state.rendering(time.time()))
         self.job_state_changed(job.id)
         if status is JobStatus.FAILED:

@@ -119,7 +119,7 @@ class JobState:
             status=self.status,
             name=self.job.display_name,
             times=(Times(self.started, self.finished,
-                         round(self.ran, 3) if self.finished is not None else None)
+                         self.ran if self.finished is not None else None)
                    if self.started is not None else NO_TIMES),
             messages=tuple(self.messages),
             progress=percent,

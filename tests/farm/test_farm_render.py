@@ -72,7 +72,8 @@ def test_three_jobs_match_a_local_run(farm: Farm, shared: Path, blend_factory: F
                    for p in entry["outputs"])
         times = entry["times"]
         assert times["started"] < times["finished"]
-        assert times["rendertime"] == pytest.approx(times["finished"] - times["started"])
+        # rendering only: the time its tasks waited in the farm's queue does not count
+        assert 0 < times["rendertime"] <= times["finished"] - times["started"] + 1e-6
     # every frame at its path; in the order chunks finished, which need not be frame order
     assert sorted(farm_snap["jobs"][1]["outputs"]) == [str(shared / "farm" / f"anim_000{i}.png")
                                                        for i in range(1, 6)]
