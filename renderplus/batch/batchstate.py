@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .jobstate import JobState
-from .order import RunOrder
+from .order import RunOrder, run_order
 from .pause import PauseRequest
 from .recipe import Recipe
 from .view import (
@@ -30,7 +30,6 @@ from .view import (
     Stats,
     Times,
     batch_progress,
-    run_order,
 )
 
 MAX_BATCH_MESSAGES = 200

@@ -4,13 +4,15 @@ The job loop takes the next job from the front of a ``RunOrder``. It starts as t
 order (its enabled, still queued jobs); edits (``edits``) move, add and take out jobs while the
 batch is loaded, running or paused, which is why the order is its own object, safe to change
 from any thread, rather than a loop over the recipe. It is stored with the batch, so a restart
-keeps it.
+keeps it. ``run_order`` spells every job of a view in run order (the poll's ``order``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+
+from .view import JobStatus, JobView
 
 
 class RunOrder:
@@ -90,3 +92,23 @@ class RunOrder:
             again = sorted(wanted.difference(kept))
             self._ids = again + kept
             return list(self._ids)
+
+
+def run_order(jobs: Sequence[JobView], queued: Sequence[int]) -> tuple[int, ...]:
+    """Every job id in run order (docs/engine-api.md, Poll extras): the ended jobs in the order
+    they started, then the running ones (and a queued one already handed to its executor or
+    about to start), then ``queued`` (the jobs still to start, in the order they will), then the
+    disabled ones by id."""
+    waiting = set(queued)
+
+    def started(job: JobView) -> tuple[float, int]:
+        moment = job.times.started if job.times.started is not None else job.times.finished
+        return (moment if moment is not None else float("inf"), job.id)
+
+    ended = sorted((job for job in jobs if job.status.ended), key=started)
+    running = sorted((job for job in jobs if job.status is JobStatus.RUNNING
+                      or (job.status is JobStatus.QUEUED and job.id not in waiting)), key=started)
+    disabled = [job.id for job in jobs if job.status is JobStatus.DISABLED]
+    known = {job.id for job in jobs if job.status is JobStatus.QUEUED}
+    return (*(job.id for job in ended), *(job.id for job in running),
+            *(job_id for job_id in queued if job_id in known), *disabled)

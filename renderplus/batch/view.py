@@ -266,7 +266,7 @@ class BatchView:
     resumable: bool = False
     revision: int = 0
     pausing: str | None = None      # "now" / "frame" / "job" while a pause is under way
-    order: tuple[int, ...] = ()   # every job id in run order (``run_order``)
+    order: tuple[int, ...] = ()   # every job id in run order (``order.run_order``)
     starts_at: float | None = None     # a WAITING batch's start time (``start_at``)
     continues_at: float | None = None  # a batch paused by its window: the window's next start
 
@@ -364,26 +364,6 @@ class BatchView:
             starts_at=_float(data.get("starts_at")),
             continues_at=_float(data.get("continues_at")),
         )
-
-
-def run_order(jobs: Sequence[JobView], queued: Sequence[int]) -> tuple[int, ...]:
-    """Every job id in run order (docs/engine-api.md, Poll extras): the ended jobs in the order
-    they started, then the running ones (and a queued one already handed to its executor or
-    about to start), then ``queued`` (the jobs still to start, in the order they will), then the
-    disabled ones by id."""
-    waiting = set(queued)
-
-    def started(job: JobView) -> tuple[float, int]:
-        moment = job.times.started if job.times.started is not None else job.times.finished
-        return (moment if moment is not None else float("inf"), job.id)
-
-    ended = sorted((job for job in jobs if job.status.ended), key=started)
-    running = sorted((job for job in jobs if job.status is JobStatus.RUNNING
-                      or (job.status is JobStatus.QUEUED and job.id not in waiting)), key=started)
-    disabled = [job.id for job in jobs if job.status is JobStatus.DISABLED]
-    known = {job.id for job in jobs if job.status is JobStatus.QUEUED}
-    return (*(job.id for job in ended), *(job.id for job in running),
-            *(job_id for job_id in queued if job_id in known), *disabled)
 
 
 def batch_progress(jobs: Sequence[JobView]) -> float:
