@@ -73,7 +73,7 @@ def estimate_recipe(recipe: Recipe, store: BatchStore | None, blender: str = "",
     if store is None or not jobs:
         return {job.id: None for job in jobs}
     try:
-        runs = past_runs(store, {recipe.resolve(job.source_file) for job in jobs})
+        runs = past_runs(store, {recipe.resolve(job.history_file) for job in jobs})
     except StoreError:
         return {job.id: None for job in jobs}
     return {job.id: estimate_job(recipe, job, runs, blender=blender) for job in jobs}
@@ -83,7 +83,7 @@ def estimate_job(recipe: Recipe, job: Job, runs: Sequence[RecordedRun],
                  frames: int | None = None, blender: str = "") -> JobEstimate | None:
     """``job``'s estimate from ``runs`` (any files: those of its own are used), for ``frames``
     frames (default: all of the job's)."""
-    source = recipe.resolve(job.source_file)
+    source = recipe.resolve(job.history_file)
     mine = [run for run in runs if run.facts.source_file == source and run.steady_frame]
     if not mine:
         return None

@@ -103,7 +103,7 @@ class RunRecorder:
                 timing.run_id = uuid.uuid4().hex
             job = self.recipe.jobs[job_id]
             shape = {"asked": asked(self.recipe, job), "own": own_values(marker)}
-            facts = facts_of(self.recipe.resolve(job.source_file), marker, frames, shape)
+            facts = facts_of(self.recipe.resolve(job.history_file), marker, frames, shape)
             self._write(lambda store, batch_id: record_run(
                 store, timing.run_id, batch_id, job_id, facts, timing.process_started,
                 round(now - timing.process_started, 3)))

@@ -113,3 +113,18 @@ def test_the_live_eta_uses_the_history_until_its_own_frames_say_more() -> None:
     assert running_eta(prior, timing, 10, now=108.0) == (19.0, None)  # 10 x 2.0 - 1 s spent
     assert running_eta(None, RunTiming(100.0), 4, now=101.0) == (None, None)
     assert running_eta(prior, timing, 0, now=200.0) == (0.0, None)
+
+
+def test_a_fresh_copy_of_the_batch_file_finds_the_history_of_the_file_it_came_from() -> None:
+    """The add-on renders a new saved copy per batch, naming the artist's file in ``filename``."""
+    recipe = make_recipe([{"blend_file": "/copies/a-0042.blend", "filename": FILE, "animated": True,
+                           "frame_start": 1, "frame_end": 3}])
+    the_job = recipe.jobs[0]
+    assert the_job.source_file == "/copies/a-0042.blend" and the_job.history_file == FILE
+    estimate = estimate_job(recipe, the_job, [run([3.0, 1.0, 1.0])])
+    assert estimate is not None and estimate.runs == 1
+    external = make_recipe([{"external": True, "filename": "/shots/b.blend",
+                             "blend_file": "/copies/a-0042.blend"}]).jobs[0]
+    assert external.history_file == "/shots/b.blend"
+    copy_only = make_recipe([{"blend_file": "/copies/a-0042.blend"}])
+    assert estimate_job(copy_only, copy_only.jobs[0], [run([3.0, 1.0, 1.0])]) is None

@@ -134,6 +134,13 @@ class Job(Record):
         return self.filename if self.external else self.blend_file
 
     @property
+    def history_file(self) -> str:
+        """The .blend its render times are remembered under: the file it renders, or, for the
+        batch's own file, the original it came from when the recipe names it (``filename``):
+        the add-on renders a fresh saved copy per batch, whose path says nothing of the scene."""
+        return self.filename if self.filename and not self.external else self.source_file
+
+    @property
     def frames(self) -> FrameSet:
         """Frames this job renders, in order, as ranges (never expanded)."""
         if self.frame_list is not None:
