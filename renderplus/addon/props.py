@@ -173,6 +173,17 @@ class RenderPlusSettings(bpy.types.PropertyGroup):
                            default=True)
     mail_to: StringProperty(name="To", description="Address that gets the mail")
     mail_server: StringProperty(name="Server", description="SMTP server: host or host:port")
+    use_window: BoolProperty(name="Render Window", description="Render only between two times of "
+                             "day; at the end the batch pauses after its frame and continues by "
+                             "itself at the next start")
+    window_start: StringProperty(name="From", default="22:00",
+                                 description="When the window opens, HH:MM local time")
+    window_end: StringProperty(name="Until", default="06:00", description="When the window "
+                               "closes, HH:MM local time (before From: the next morning)")
+    use_start_at: BoolProperty(name="Start Later", description="Render pressed now waits until a "
+                               "time of day")
+    start_at: StringProperty(name="Start At", default="22:00", description="HH:MM local time: "
+                             "today while it is still ahead, else tomorrow")
 
 
 def _progress_get(self: Any) -> float:
@@ -197,6 +208,8 @@ class RenderPlusJobState(bpy.types.PropertyGroup):
     finished: StringProperty(name="Finished")
     rendertime: FloatProperty(name="Render Time", default=-1.0)
     eta: FloatProperty(name="Time Left", default=-1.0)
+    eta_runs: IntProperty(name="Similar Runs", description="Earlier similar runs the time left "
+                          "rests on (-1: the job's own frames)", default=-1)
     frames_done: IntProperty(name="Frames Done")
     frames_total: IntProperty(name="Frames")
     engine_type: StringProperty(name="Engine")
@@ -228,6 +241,9 @@ class RenderPlusRun(bpy.types.PropertyGroup):
     rendertime: FloatProperty(name="Render Time", default=-1.0)
     eta: FloatProperty(name="Time Left", default=-1.0)
     failed: IntProperty(name="Failed Jobs")
+    starts_at: StringProperty(name="Starts At", description="When a WAITING batch starts")
+    continues_at: StringProperty(name="Continues At", description="When a batch its window "
+                                 "paused continues")
     average_time: FloatProperty(name="Average", default=-1.0)
     fastest_index: IntProperty(default=-1)
     fastest_time: FloatProperty(name="Fastest", default=-1.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from ..batch.recipe import (
     parse_recipe,
     recipe_base_dir,
 )
+from ..batch.schedule import time_of_day
 
 if TYPE_CHECKING:
     from .props import RenderPlusHook, RenderPlusJob, RenderPlusSettings
@@ -47,7 +49,7 @@ def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str
     without an external file render, ``abspath`` resolves Blender's ``//`` relative paths
     against the user's file (the copy lives elsewhere, so no ``//`` may reach the recipe).
     """
-    return {
+    data: dict[str, Any] = {
         "name": blend_path or UNTITLED,
         "version": RECIPE_VERSION,
         "settings": {
@@ -75,6 +77,12 @@ def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str
         "jobs": [job_dict(job, index, blend_path=blend_path, copy_path=copy_path, abspath=abspath)
                  for index, job in enumerate(settings.jobs)],
     }
+    if settings.use_window:
+        data["settings"]["window"] = {"start": settings.window_start.strip(),
+                                      "end": settings.window_end.strip()}
+    if settings.use_start_at:
+        data["start_at"] = settings.start_at.strip()
+    return data
 
 
 def job_dict(job: RenderPlusJob, index: int, *, blend_path: str, copy_path: str,
@@ -171,13 +179,15 @@ def text_from_value(value: Any) -> str:
 # Import: recipe -> properties
 
 
-def apply_recipe(recipe: Recipe, settings: RenderPlusSettings, *, replace: bool = True) -> list[str]:
+def apply_recipe(recipe: Recipe, settings: RenderPlusSettings, *, replace: bool = True,
+                 now: float | None = None) -> list[str]:
     """Fill a scene's settings and jobs from ``recipe``; return notes for the user.
 
     Jobs that render the batch's own file become jobs of *this* file. The mail password is
-    not imported (it belongs in the preferences).
+    not imported (it belongs in the preferences). ``now``: the time an epoch ``start_at`` is
+    compared with (the panel takes times of day only).
     """
-    notes: list[str] = []
+    notes = apply_schedule(recipe, settings, time.time() if now is None else now)
     s = recipe.settings
     settings.rss_enabled, settings.rss_path = s.rss.enabled, s.rss.path
     settings.use_global_percentage = s.global_percentage.enabled
@@ -208,6 +218,29 @@ def apply_recipe(recipe: Recipe, settings: RenderPlusSettings, *, replace: bool 
         apply_job(job, props)
     settings.active_job_index = max(0, len(settings.jobs) - 1) if not replace else 0
     return notes
+
+
+def apply_schedule(recipe: Recipe, settings: RenderPlusSettings, now: float) -> list[str]:
+    """The recipe's window and start time into the panel's fields; notes for a start time
+    given as a moment (epoch seconds), which the panel keeps as its time of day."""
+    window = recipe.settings.window
+    settings.use_window = window is not None
+    if window is not None:
+        settings.window_start, settings.window_end = (time_of_day(window.start),
+                                                       time_of_day(window.end))
+    start_at = recipe.start_at
+    settings.use_start_at = start_at is not None
+    if isinstance(start_at, str):
+        settings.start_at = start_at
+        return []
+    if start_at is None:
+        return []
+    moment = time.strftime("%Y-%m-%d %H:%M", time.localtime(start_at))
+    if start_at <= now:
+        settings.use_start_at = False
+        return [f"The recipe's start time {moment} has passed: imported without one"]
+    settings.start_at = time.strftime("%H:%M", time.localtime(start_at))
+    return [f"The recipe starts at {moment}: imported as the next {settings.start_at}"]
 
 
 def apply_job(job: Job, props: RenderPlusJob) -> None:

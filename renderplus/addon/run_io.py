@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..batch.schedule import say_when
 from ..batch.view import BatchView, JobView
 
 if TYPE_CHECKING:
@@ -40,6 +41,11 @@ ETA_SLACK = 2.0
 def clock(timestamp: float | None) -> str:
     """``14:03:59`` in local time; empty when there is no time yet."""
     return time.strftime("%H:%M:%S", time.localtime(timestamp)) if timestamp else ""
+
+
+def moment(timestamp: float | None) -> str:
+    """``22:00`` within the next day, else with its date; empty for None."""
+    return say_when(timestamp, time.time()) if timestamp is not None else ""
 
 
 def seconds(value: float | None) -> float:
@@ -71,11 +77,15 @@ class EtaSmoother:
         self._clock = clock
         self._finish: float | None = None
 
-    def update(self, eta: float | None, progress: float, started: float | None) -> float | None:
+    def update(self, eta: float | None, progress: float, started: float | None,
+               from_history: bool = False) -> float | None:
+        """``from_history``: the figure rests on earlier similar runs, so it means something
+        from the start (no wait for progress)."""
         now = self._clock()
         if eta is None or eta < 0:
             return None
-        if progress < ETA_MIN_PROGRESS or started is None or now - started < ETA_MIN_ELAPSED:
+        if not from_history and (progress < ETA_MIN_PROGRESS or started is None
+                                 or now - started < ETA_MIN_ELAPSED):
             return None
         target = now + eta
         if self._finish is None:
@@ -150,7 +160,8 @@ class RunMirror:
             eta = job.eta
             if job.running:
                 smoother = self._job_etas.setdefault(index, EtaSmoother())
-                eta = smoother.update(job.eta, job.progress, job.times.started)
+                eta = smoother.update(job.eta, job.progress, job.times.started,
+                                      from_history=job.eta_runs is not None)
             write_job(states[index], job, eta)
             rewritten += 1
         run.revision = view.revision
@@ -159,14 +170,17 @@ class RunMirror:
     def _write_batch(self, run: RenderPlusRun, view: BatchView) -> None:
         order, pausing = run_order(view), view.pausing or ""
         key = (view.status, view.progress, view.current_job, view.eta, view.failed, view.times,
-               view.stats, view.poweroff, view.messages, view.running_jobs, order, pausing)
+               view.stats, view.poweroff, view.messages, view.running_jobs, order, pausing,
+               view.starts_at, view.continues_at)
         if key == self._batch_key:
             return
         if self._batch_key is None or self._batch_key[0] is not view.status:
             self.milestones += 1
         eta = view.eta
         if view.running:
-            eta = self._batch_eta.update(view.eta, view.progress, view.times.started)
+            history = any(job.eta_runs is not None for job in view.jobs)
+            eta = self._batch_eta.update(view.eta, view.progress, view.times.started,
+                                         from_history=history)
         self._batch_key = key
         stats = view.stats
         run.status = view.status.value
@@ -177,6 +191,8 @@ class RunMirror:
         run.order = ",".join(str(job_id) for job_id in order)
         run.pausing = pausing
         run.failed = view.failed
+        run.starts_at = moment(view.starts_at)
+        run.continues_at = moment(view.continues_at)
         run.started = clock(view.times.started)
         run.finished = clock(view.times.finished)
         run.rendertime = seconds(view.times.rendertime)
@@ -203,6 +219,7 @@ def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> Non
     state.finished = clock(job.times.finished)
     state.rendertime = seconds(job.times.rendertime)
     state.eta = seconds(eta)
+    state.eta_runs = job.eta_runs if job.eta_runs is not None else -1
     state.frames_done = job.frames_done
     state.frames_total = job.frames_total
     state.engine_type = job.engine_type or ""

@@ -20,7 +20,7 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks, ui_queue
+from . import batch_lifecycle, bridge, job_checks, ui_queue, ui_schedule
 from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
 from .ui_run import (
@@ -178,6 +178,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
+            ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
             if run.status in (FINISHED, CANCELLED):
                 _draw_batch_results(context, layout, run)

@@ -10,6 +10,7 @@ Draw only, like ``ui`` (which calls these): the queue is the copy the bridge's p
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import bpy
@@ -17,6 +18,7 @@ import bpy
 from ..batch.view import BatchStatus
 from . import bridge
 from .run_io import queued_job_ids
+from .schedule_text import entry_line, queue_end_line
 
 PAUSING_TEXT = {"now": "now", "frame": "after the frame", "job": "after the job"}
 UP_NEXT_ROWS = 8  # queued jobs listed; the rest are counted
@@ -79,17 +81,24 @@ def draw_queue(layout: bpy.types.UILayout) -> None:
         header.operator("renderplus.queue_hold", text="Hold", icon="PAUSE")
     launches = bridge.state().queued_launches
     col = box.column(align=True)
+    now = time.time()
     for position, entry in enumerate(queue.entries):
         row = col.row(align=True)
         name = os.path.splitext(os.path.basename(entry.name))[0] or f"Batch {entry.id}"
         row.label(text=f"{position + 1}. {name} · {entry.jobs} job{'s' if entry.jobs != 1 else ''}")
         _move_buttons(row, "renderplus.queue_move", "queue_id", entry.id, position, len(queue.entries))
         row.operator("renderplus.queue_remove", text="", icon="X").queue_id = entry.id
+        details = [entry_line(entry, now)]
         launch = launches.get(entry.id)
         if launch is not None and launch.copy_path:
-            copy = col.row()
-            copy.active = False
-            copy.label(text=f"Copy: {os.path.basename(launch.copy_path)}")
+            details.append(f"Copy: {os.path.basename(launch.copy_path)}")
+        for detail in filter(None, details):
+            line = col.row()
+            line.active = False
+            line.label(text=detail)
+    end = queue_end_line(queue, now)
+    if end:
+        box.label(text=end, icon="TIME")
 
 
 def _move_buttons(row: bpy.types.UILayout, operator: str, key: str, value: int, position: int,

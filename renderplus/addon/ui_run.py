@@ -9,6 +9,7 @@ Draw only, like ``ui`` (which calls these); buttons name operators by ``bl_idnam
 from __future__ import annotations
 
 import textwrap
+import time
 from typing import Any
 
 import bpy
@@ -16,6 +17,7 @@ import bpy
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, BatchView, JobStatus
 from . import thumbnails, ui_queue
+from .schedule_text import runs_said, waiting_line
 
 RUNNING = JobStatus.RUNNING.value
 ENDED = frozenset(status.value for status in JobStatus if status.ended)
@@ -27,9 +29,18 @@ _LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
 HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
 
 
-def time_left(seconds: float) -> str:
-    """"About 3 min 05 s left", or "Estimating time left..." while there is no sensible figure."""
-    return f"About {format_duration(seconds)} left" if seconds >= 0 else "Estimating time left..."
+def time_left(seconds: float, runs: int = -1) -> str:
+    """"About 3 min 05 s left", or "Estimating time left..." while there is no sensible figure;
+    ``runs``: the earlier similar runs the figure rests on (-1: the job's own frames)."""
+    if seconds < 0:
+        return "Estimating time left..."
+    return f"About {format_duration(seconds)} left{runs_said(runs)}"
+
+
+def done_about(seconds: float) -> str:
+    """" · done about 22:45" for ``seconds`` from now; empty while unknown."""
+    return f" · done about {time.strftime('%H:%M', time.localtime(time.time() + seconds))}" \
+        if seconds >= 0 else ""
 
 
 def draw_progress(layout: bpy.types.UILayout, owner: Any, label: str = "") -> None:
@@ -79,17 +90,23 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     done = sum(1 for job in run.jobs if job.status in ENDED)
     running = [job for job in run.jobs if job.status == RUNNING]
     paused = run.status == BatchStatus.PAUSED
-    if paused:
-        title = "Paused"
+    waiting = run.status == BatchStatus.WAITING
+    if paused or waiting:
+        title = "Paused" if paused else "Waiting"
     elif len(running) == 1:
         title = f"Rendering {running[0].name}"
     else:
         title = f"Rendering {len(running)} jobs" if running else "Rendering"
     box.label(text=f"{title} ({min(done + len(running), total)}/{total})",
-              icon="PAUSE" if paused else "RENDER_ANIMATION")
+              icon="PAUSE" if paused else "TIME" if waiting else "RENDER_ANIMATION")
     draw_progress(box, run, "Batch")
-    if not paused:
-        box.label(text=time_left(run.eta), icon="TIME")
+    waits_for = waiting_line(run.status, run.starts_at, run.continues_at)
+    if waits_for:
+        box.label(text=waits_for, icon="TIME")
+    if waiting and run.eta >= 0:
+        box.label(text=f"Then about {format_duration(run.eta)} of rendering")
+    elif not paused and not waiting:
+        box.label(text=time_left(run.eta) + done_about(run.eta), icon="TIME")
     for job in running:
         col = box.column(align=True)
         if len(running) > 1:
@@ -106,10 +123,11 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
             col.label(text="Thumbnail when the job has finished", icon="IMAGE_DATA")
         else:
             col.template_icon(icon_value=icon_value, scale=RUNNING_THUMBNAIL_SCALE)
-    ui_queue.draw_pause_row(box, run)
+    if not waiting:
+        ui_queue.draw_pause_row(box, run)
     row = box.row(align=True)
     row.label(text="Cancel:")
-    if not paused:
+    if not paused and not waiting:
         row.operator("renderplus.job_cancel", text="Job", icon="X")
     row.operator("renderplus.batch_cancel", text="Batch", icon="CANCEL")
 
@@ -150,7 +168,10 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
     if state.rendertime >= 0:
         col.label(text=f"Render time {format_duration(state.rendertime)}")
     if state.status == RUNNING:
-        col.label(text=time_left(state.eta), icon="TIME")
+        col.label(text=time_left(state.eta, state.eta_runs), icon="TIME")
+    elif state.status == JobStatus.QUEUED and state.eta >= 0:
+        col.label(text=f"Estimated {format_duration(state.eta)}{runs_said(state.eta_runs)}",
+                  icon="TIME")
     if state.engine_type:
         col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
     if state.messages:

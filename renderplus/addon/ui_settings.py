@@ -1,6 +1,7 @@
 # mypy: disable-error-code="union-attr"
 # ruff: noqa: RUF012  (Blender reads bl_options as a plain class attribute)
-"""The sidebar's batch panels: settings, batch hooks, notifications, power, and the server.
+"""The sidebar's batch panels: settings, when to render, batch hooks, notifications, power,
+and the server.
 
 Draw only, like ``ui`` (whose job panels register first, so these come below them).
 """
@@ -12,6 +13,7 @@ import bpy
 from . import ADDON_ID
 from .props import settings_of
 from .ui import SidebarPanel, draw_hooks
+from .ui_schedule import draw_schedule
 from .ui_server import draw_server_status
 
 
@@ -38,6 +40,17 @@ class RENDERPLUS_PT_settings(SidebarPanel):
         col.prop(settings, "rss_enabled")
         if settings.rss_enabled:
             col.prop(settings, "rss_path")
+
+
+class RENDERPLUS_PT_schedule(SidebarPanel):
+    bl_label = "When to Render"
+    bl_parent_id = "RENDERPLUS_PT_settings"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        settings = settings_of(context)
+        if settings is not None and self.layout is not None:
+            draw_schedule(self.layout, settings)
 
 
 class RENDERPLUS_PT_batch_hooks(SidebarPanel):
@@ -115,6 +128,7 @@ class RENDERPLUS_PT_server(SidebarPanel):
 
 CLASSES = (
     RENDERPLUS_PT_settings,
+    RENDERPLUS_PT_schedule,
     RENDERPLUS_PT_batch_hooks,
     RENDERPLUS_PT_notifications,
     RENDERPLUS_PT_power,

@@ -128,15 +128,19 @@ class QueueEstimator:
         return self._recipes[queue_id]
 
     def _history_size(self, now: float) -> tuple[int, int]:
-        """The newest recorded run, and the minute: a length is computed again after either
-        moves (a run in progress refines its frames' times)."""
-        if self.store is None:
-            return 0, 0
-        try:
-            return self.store.read(_newest_run), int(now // 60)
-        except StoreError as exc:
-            log.warning("cannot read the render time history: %s", exc)
-            return -1, int(now // 60)
+        return history_mark(self.store, now)
+
+
+def history_mark(store: BatchStore | None, now: float) -> tuple[int, int]:
+    """The newest recorded run, and the minute: an estimate is computed again after either
+    moves (a run in progress refines its frames' times)."""
+    if store is None:
+        return 0, 0
+    try:
+        return store.read(_newest_run), int(now // 60)
+    except StoreError as exc:
+        log.warning("cannot read the render time history: %s", exc)
+        return -1, int(now // 60)
 
 
 def _newest_run(conn: sqlite3.Connection) -> int:

@@ -14,7 +14,8 @@ from tests.addon.test_addon_batch import free_port
 
 pytestmark = [pytest.mark.bpy, pytest.mark.blender, pytest.mark.slow]
 
-PANELS = ["RENDERPLUS_PT_main", "RENDERPLUS_PT_job", "RENDERPLUS_PT_settings", "RENDERPLUS_PT_batch_hooks",
+PANELS = ["RENDERPLUS_PT_main", "RENDERPLUS_PT_job", "RENDERPLUS_PT_settings", "RENDERPLUS_PT_schedule",
+          "RENDERPLUS_PT_batch_hooks",
           "RENDERPLUS_PT_notifications", "RENDERPLUS_PT_power", "RENDERPLUS_PT_server"]
 
 

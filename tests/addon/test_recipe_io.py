@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import ast
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +62,28 @@ def test_the_engines_offered_by_name_are_the_ones_recipe_io_knows() -> None:
     named = [item.elts[0].value for item in items.elts
              if isinstance(item, ast.Tuple) and isinstance(item.elts[0], ast.Constant)]
     assert named == list(recipe_io.KNOWN_ENGINES)
+
+
+def test_a_recipes_window_and_start_time_fill_the_panels_fields() -> None:
+    from types import SimpleNamespace
+
+    from renderplus.batch.recipe import parse_recipe
+
+    def imported(extra: dict[str, Any], now: float = 0.0) -> tuple[Any, list[str]]:
+        settings: Any = SimpleNamespace(use_window=True, window_start="", window_end="",
+                                   use_start_at=True, start_at="")
+        recipe = parse_recipe({"version": 2.2, "jobs": [{"blend_file": "/a.blend"}], **extra})
+        return settings, recipe_io.apply_schedule(recipe, settings, now)
+
+    settings, notes = imported({"settings": {"window": {"start": "22:30", "end": "6:00"}},
+                                "start_at": "21:00"})
+    assert (settings.use_window, settings.window_start, settings.window_end) == (True, "22:30", "06:00")
+    assert (settings.use_start_at, settings.start_at, notes) == (True, "21:00", [])
+    settings, notes = imported({})
+    assert not settings.use_window and not settings.use_start_at and notes == []
+    moment = 2_000_000_000.0
+    settings, notes = imported({"start_at": moment}, now=moment - 60)
+    assert settings.use_start_at and settings.start_at == time.strftime("%H:%M", time.localtime(moment))
+    assert "imported as the next" in notes[0]
+    settings, notes = imported({"start_at": moment}, now=moment + 60)
+    assert not settings.use_start_at and "has passed" in notes[0]

@@ -245,3 +245,32 @@ def test_parallel_jobs_and_the_frames_a_job_wrote_are_mirrored(
     assert (first.output_count, first.first_output, first.last_output, first.output_folder) == (
         3, "/renders/a_0001.png", "/renders/a_0003.png", "/renders")
     assert run.jobs[1].output_count == 0 and run.jobs[1].last_output == ""
+
+
+def test_an_eta_from_similar_runs_shows_from_the_start_with_its_run_count(
+        mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    now = time.time()
+    mirror.write(run, view((job(0, JobStatus.RUNNING, progress=0.0, eta=120.0, eta_runs=3,
+                                times=Times(started=now)),
+                            job(1, eta=60.0, eta_runs=2)),
+                           eta=180.0, progress=0.0, times=Times(started=now)))
+    assert run.eta == pytest.approx(180.0, abs=1.0)   # not "estimating": history says so at once
+    assert run.jobs[0].eta == pytest.approx(120.0, abs=1.0) and run.jobs[0].eta_runs == 3
+    assert run.jobs[1].eta == 60.0 and run.jobs[1].eta_runs == 2   # a queued job's estimate
+    mirror.write(run, view((job(0, JobStatus.RUNNING, progress=50.0, eta=60.0,
+                                times=Times(started=now)),), revision=2))
+    assert run.jobs[0].eta_runs == -1   # its own frames are the ground now
+
+
+def test_a_waiting_batch_says_when_it_starts_and_a_window_pause_when_it_continues(
+        mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    starts = time.time() + 3600
+    mirror.write(run, view((job(0),), status=BatchStatus.WAITING, starts_at=starts))
+    assert run.status == "WAITING" and run.starts_at == time.strftime("%H:%M", time.localtime(starts))
+    assert run.continues_at == ""
+    later = time.time() + 3 * 86_400
+    mirror.write(run, view((job(0),), status=BatchStatus.PAUSED, continues_at=later, revision=3))
+    assert run.starts_at == ""
+    assert run.continues_at == time.strftime("%Y-%m-%d %H:%M", time.localtime(later))  # not today
