@@ -2,9 +2,14 @@
 
     python3 scripts/screenshot_panel.py [--out docs/panel.png] [--blender blender]
     python3 scripts/screenshot_panel.py --queue [--out docs/images/panel-queue.png]
+    python3 scripts/screenshot_panel.py --estimates [--out docs/images/panel-estimates.png]
 
 ``--queue``: the batch is paused ("now") while two more batches wait in the queue behind it; the
 sidebar is dragged wider first, so that the queue's labels are not cut.
+``--estimates``: a first batch renders to the end (its runs are the history), then the same jobs
+render again with two batches queued behind: the time left rests on similar runs, and the Queue
+box says when each queued batch should start and end and when everything is done. Render+'s
+state folder (its store, so the history) is the run's own, never the user's.
 
 Outside Blender this script fetches the bundled Bottle wheel (as build.py does), then starts
 ``xvfb-run blender --factory-startup --enable-event-simulate --python <this file>``. Inside
@@ -34,6 +39,7 @@ SCREEN = "1600x900x24"
 MARK = "--renderplus-screenshot"
 WIDEN_STEPS, WIDEN_STEP = 7, 30  # --queue: the sidebar's edge is dragged 6 x 30 px to the left
 EDGE_OFFSETS = (0, 4, 8, 12, 16, -2)  # where its grip may be, from the region's left edge
+SCROLL_NOTCHES = 8  # --estimates: how far the sidebar is scrolled down to show the Queue box
 
 
 # --------------------------------------------------------------------------------------------
@@ -45,11 +51,15 @@ def outside(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--queue", action="store_true",
                         help="a paused batch and a queue (default out: docs/images/panel-queue.png)")
+    parser.add_argument("--estimates", action="store_true",
+                        help="estimates from a first batch's history, a queue's end "
+                             "(default out: docs/images/panel-estimates.png)")
     parser.add_argument("--blender", default=shutil.which("blender") or "blender")
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args(argv)
     if args.out is None:
-        args.out = ROOT / "docs" / ("images/panel-queue.png" if args.queue else "panel.png")
+        args.out = ROOT / "docs" / ("images/panel-queue.png" if args.queue else
+                                    "images/panel-estimates.png" if args.estimates else "panel.png")
     if shutil.which("xvfb-run") is None:
         print("xvfb-run is missing (apt-get install xvfb)", file=sys.stderr)
         return 1
@@ -59,9 +69,11 @@ def outside(argv: list[str]) -> int:
     source = ROOT / "renderplus"
     build.fetch_wheels(build.wheel_paths(build.read_manifest(source), source))
     with tempfile.TemporaryDirectory(prefix="renderplus-shot-") as work:
-        config = {"out": str(args.out.resolve()), "work": work, "root": str(ROOT), "queue": args.queue}
+        config = {"out": str(args.out.resolve()), "work": work, "root": str(ROOT),
+                  "queue": args.queue or args.estimates, "estimates": args.estimates}
         env = {**os.environ, "BLENDER_USER_CONFIG": str(Path(work, "config")),
-               "BLENDER_USER_SCRIPTS": str(Path(work, "scripts"))}
+               "BLENDER_USER_SCRIPTS": str(Path(work, "scripts")),
+               "XDG_STATE_HOME": str(Path(work, "state"))}
         command = ["xvfb-run", "-a", "-s", f"-screen 0 {SCREEN}", args.blender, "--factory-startup",
                    "--enable-event-simulate", "--python", str(Path(__file__).resolve()), "--", MARK,
                    json.dumps(config)]
@@ -105,7 +117,9 @@ class Shot:
         self.tab_presses = 0
         self.drag_steps, self.drag_from, self.width_before, self.drag_tries = 0, 0, 0, 0
         self.drawn = 0
-        self.deadline = time.monotonic() + 200
+        self.scrolled = 0
+        self.history_made = not config.get("estimates")  # --estimates: a first batch makes it
+        self.deadline = time.monotonic() + 240
 
     def log(self, message: str) -> None:
         print(f"SHOT {message}", flush=True)
@@ -237,8 +251,24 @@ class Shot:
     def start_batch(self) -> float:
         result = self.bpy.ops.renderplus.batch_render()
         self.log(f"batch started: {result}")
-        self.step = self.queue_two if self.config["queue"] else self.wait_for_second_job
+        if not self.history_made:
+            self.step = self.wait_for_history
+        else:
+            self.step = self.queue_two if self.config["queue"] else self.wait_for_second_job
         return 0.5
+
+    def wait_for_history(self) -> float:
+        """--estimates: the first batch renders to its end; then the same jobs start again."""
+        run = self.bpy.context.window_manager.renderplus_run
+        service = sys.modules["renderplus.addon.bridge"].state().service
+        if run.status == "FINISHED" and not service.running:
+            self.log(f"history made: {[(s.name, s.status, s.rendertime) for s in run.jobs]}")
+            self.history_made = True
+            self.step = self.start_batch
+            return 1.0
+        if run.status == "CANCELLED":
+            raise RuntimeError("the first batch was cancelled")
+        return 0.2
 
     def queue_two(self) -> float:
         """Render twice more while the batch runs: two batches wait in the queue."""
@@ -248,8 +278,22 @@ class Shot:
         self.log(f"queued: {bpy.ops.renderplus.batch_render()}")
         settings.jobs[0].enabled = False
         self.log(f"queued: {bpy.ops.renderplus.batch_render()}")
-        self.step = self.pause_in_second_job
+        self.step = self.wait_for_estimates if self.config["estimates"] else self.pause_in_second_job
         return 0.5
+
+    def wait_for_estimates(self) -> float:
+        """--estimates: the second job renders and the queue's end is known."""
+        run = self.bpy.context.window_manager.renderplus_run
+        queue = sys.modules["renderplus.addon.bridge"].state().queue
+        current = run.jobs[run.current_job] if run.current_job == 1 else None
+        if current is not None and current.output_count >= 1 and queue is not None \
+                and queue.estimated_end is not None:
+            self.bpy.context.scene.renderplus.active_job_index = 2   # a queued job's estimate
+            self.step = self.scroll_to_queue
+            return 1.0
+        if run.status in ("FINISHED", "CANCELLED"):
+            raise RuntimeError(f"the batch ended before the screenshot: {[s.status for s in run.jobs]}")
+        return 0.1
 
     def pause_in_second_job(self) -> float:
         run = self.bpy.context.window_manager.renderplus_run
@@ -267,6 +311,19 @@ class Shot:
         if run.status == "PAUSED":
             self.step = self.screenshot
             return 1.0  # the pump's next ticks read the queue and redraw
+        return 0.1
+
+    def scroll_to_queue(self) -> float:
+        """--estimates: scroll the sidebar down (the mouse wheel, one notch per tick) so that the
+        Queue box and the selected job's estimate are in view."""
+        region = self.region()
+        x, y = region.x + region.width // 2, region.y + region.height // 2
+        self.window.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
+        self.window.event_simulate(type="WHEELDOWNMOUSE", value="PRESS", x=x, y=y)
+        self.scrolled += 1
+        if self.scrolled >= SCROLL_NOTCHES:
+            self.step = self.screenshot
+            return 1.0
         return 0.1
 
     def wait_for_second_job(self) -> float:
@@ -291,7 +348,8 @@ class Shot:
         self.log(f"copy rendered: {run.copy_path}")
         if self.config["queue"]:
             queue = sys.modules["renderplus.addon.bridge"].state().queue
-            self.log(f"status {run.status}; queue: {[(e.id, e.name, e.jobs) for e in queue.entries]}")
+            self.log(f"status {run.status}; queue: {[(e.id, e.name, e.jobs) for e in queue.entries]}; "
+                     f"ends {queue.estimated_end}")
             self.bpy.ops.renderplus.queue_hold()  # the queued batches must not start now
         self.bpy.ops.renderplus.batch_cancel()
         self.step = self.quit
