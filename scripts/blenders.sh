@@ -57,9 +57,26 @@ version_of() {  # "4.3.2", or nothing when it does not run
   timeout 60 "$1" --factory-startup --version 2>/dev/null | awk '/^Blender [0-9]/ {print $2; exit}' || true
 }
 
+add_missing_modules() {
+  # Newer packages' bundled extensions add-on imports cattrs (and so attrs), which Debian does
+  # not install with it: without them every start prints a traceback, and some renders crash.
+  # They are pure Python.
+  local site="$1/root/usr/lib/python3/dist-packages" wanted=()
+  grep -rqs '^ *import cattrs' "$1/root/usr/share/blender" || return 0
+  local module
+  for module in cattrs attrs typing_extensions; do   # cattrs and what it imports
+    [ -e "$site/$module" ] || [ -e "$site/$module.py" ] || wanted+=("$module")
+  done
+  [ ${#wanted[@]} -eq 0 ] && return 0
+  log "adding ${wanted[*]} to $1"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+    --target "$site" "${wanted[@]}" >&2
+}
+
 make_suite() {
   local suite=$1 want=$2 folder="$cache/$1"
   local have
+  [ -d "$folder/root" ] && add_missing_modules "$folder"
   have=$([ -x "$folder/blender" ] && version_of "$folder/blender" || true)
   if [[ "$have" == "$want".* ]]; then
     echo "$have $folder/blender"
@@ -75,13 +92,7 @@ make_suite() {
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --include=blender,ca-certificates,libegl1,libgl1,libgl1-mesa-dri,libopengl0,python3-requests,bubblewrap \
     "$suite" "$folder/root" "$(apt_mirror)" >&2
-  # Newer packages' bundled extensions add-on imports cattrs, which Debian does not package
-  # with it: without it every start prints a traceback. It is pure Python.
-  if grep -rqs '^ *import cattrs' "$folder/root/usr/share/blender" \
-      && [ ! -d "$folder/root/usr/lib/python3/dist-packages/cattrs" ]; then
-    python3 -m pip install -q --disable-pip-version-check --no-deps \
-      --target "$folder/root/usr/lib/python3/dist-packages" cattrs >&2
-  fi
+  add_missing_modules "$folder"
   write_launcher "$folder" "$suite"
   have=$(version_of "$folder/blender")
   if [[ "$have" != "$want".* ]]; then
