@@ -33,6 +33,7 @@ NEEDS_BY_FIXTURE: dict[str, frozenset[str]] = {
 # marker -> folders (under tests/) whose every test needs it
 NEEDS_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "browser": ("browser",),
+    "blender": ("versions",),
 }
 QUICK_SKIPS = frozenset({"blender", "bpy", "browser", "farm"})
 

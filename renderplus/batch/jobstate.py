@@ -129,10 +129,18 @@ class JobState:
             eta_runs=eta_runs,
             frames_done=progress.frames_done if progress else 0,
             frames_total=len(self.job.frames),
-            outputs=(tuple(progress.saved_files) if progress else ()) + tuple(self.extra_outputs or ()),
+            outputs=self._outputs(progress),
             process=(ProcessInfo(self.process_started, self.process_exited, self.returncode)
                      if self.process_started is not None else NO_PROCESS),
         )
+
+    def _outputs(self, progress: JobProgress | None) -> tuple[str, ...]:
+        """Every file written, once: Blender prints ``Saved:`` for some File Output node files
+        too, which the frame markers also list."""
+        saved = tuple(progress.saved_files) if progress else ()
+        if not self.extra_outputs:
+            return saved
+        return tuple(dict.fromkeys((*saved, *self.extra_outputs)))
 
     def eta(self, now: float) -> tuple[float | None, int | None]:
         """Seconds left and the earlier runs they rest on (``job_eta``); a running job nothing
