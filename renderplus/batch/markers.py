@@ -39,12 +39,15 @@ def format_marker(event: str, **fields: Any) -> str:
     return MARKER_PREFIX + json.dumps({"event": event, **fields}, separators=(",", ":"))
 
 
+_DECODER = json.JSONDecoder()
+
+
 def parse_marker(line: str) -> dict[str, Any] | None:
     """The marker's JSON object, or None when the line is not a well-formed marker."""
     if not line.startswith(MARKER_PREFIX):
         return None
-    try:
-        payload = json.loads(line[len(MARKER_PREFIX):])
+    try:  # the object, and nothing after it but what another thread printed into the line
+        payload, _ = _DECODER.raw_decode(line, len(MARKER_PREFIX))
     except ValueError:
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):

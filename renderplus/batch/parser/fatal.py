@@ -41,7 +41,8 @@ _DEVICE_ERROR = re.compile(
     r"intern[\\/]cycles[\\/]device[\\/](?P<backend>cuda|hip|optix|oneapi|metal)[\\/][^()]*)\)$")
 # Blender cannot read the .blend at all (2.8x-5.x): a damaged or truncated file, or not a .blend.
 # (``Cannot read file '...': <errno>`` is not one: a folder that comes back may pass next time.)
-_UNREADABLE_BLEND = ("File format is not supported in file '", "Failed to read blend file '")
+_UNREADABLE_BLEND = ("File format is not supported in file '", "Failed to read blend file '",
+                     "Cannot read blend file '")   # 4.x: "..., may be from a newer version of Blender"
 
 # (prefix, kind): lines that are fatal whatever follows; the first matching prefix wins.
 _PREFIXES: tuple[tuple[str, FatalKind], ...] = (

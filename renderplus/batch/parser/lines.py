@@ -130,6 +130,10 @@ _EXR_WRITE = re.compile(r"OpenEXR-\w+: ERROR: Failed to write \w+ data to image 
 _new_event = tuple.__new__  # builds an Event from a full tuple, skipping NamedTuple's slower __new__
 
 _LUXCORE_PREFIXES: Final = ("[LuxCore][", "[LuxRays][", "[SDL][", "[Engine/Final]")
+# What may carry another line spliced into it, and where such a line starts.
+_MAY_HOLD_A_SPLICE: Final = frozenset({STATUS, _FINISHED, _FRAME_TIME, _ENGINE, _BANNER})
+_SPLICE: Final = re.compile(re.escape(MARKER_PREFIX) + r"|Saved: '|(?<![A-Za-z])Error: "
+                            r"|(?<![\d:])(?:\d+:)?\d+:\d\d\.\d{3} +[\w.]+ *\| ")
 _LEAK_PREFIX: Final = "Error: Not freed memory blocks"
 
 
@@ -149,10 +153,28 @@ def parse_line(line: str | bytes) -> Event | None:
         line = line[:MAX_MARKER_CHARS] if line.startswith(MARKER_PREFIX) else line[:MAX_LINE_CHARS]
     text = line.rstrip()  # line end, and the trailing spaces of Windows console copies
     if text.startswith("Fra:"):  # most lines: skip the dispatch
-        return _parse_status(text, None)
-    if not text:
+        event = _parse_status(text, None)
+    elif not text:
         return None
-    return _parse_text(text, None)
+    else:
+        event = _parse_text(text, None)
+    if event is not None and event.kind not in _MAY_HOLD_A_SPLICE:
+        return event
+    return _spliced(text) or event
+
+
+def _spliced(text: str) -> Event | None:
+    """A marker, ``Saved:``, error or 5.x log line that does not start the line: 5.x prints
+    statistics from other threads into the middle of lines, so these are read wherever they
+    start. The cheap ``in`` tests keep the expression off lines that cannot hold one."""
+    if not (MARKER_PREFIX in text or "Saved: '" in text or "Error: " in text
+            or text.find("  ", text.find("| ") + 1) != -1):   # a 5.x prefix's padding, later on
+        return None
+    for found in _SPLICE.finditer(text, 1):
+        inner = _parse_text(text[found.start():], None)
+        if inner is not None:
+            return inner
+    return None
 
 
 def _parse_text(text: str, log_time: str | None) -> Event | None:
