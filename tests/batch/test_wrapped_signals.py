@@ -76,3 +76,20 @@ def test_a_hook_that_kills_itself_is_reported_as_the_signal(tmp_path: Path,
     assert job.messages[0] == (f"PRE_JOB hook failed (killed by signal 11, SIGSEGV; exit status "
                                f"139 from its shell): {cmd} -> Segmentation fault")
     assert not list(tmp_path.glob("o*"))   # the render never started
+
+
+@pytest.mark.parametrize("raw, name", [(139, "signal 11, SIGSEGV"), (137, "signal 9, SIGKILL"),
+                                       (143, "signal 15, SIGTERM")])
+def test_a_wrapper_exiting_128_plus_n_fails_as_that_signal_after_its_retry(
+        tmp_path: Path, fake_blender: Callable[[str], str], raw: int, name: str) -> None:
+    wrapper = fake_blender(f'print("Fra:1 Mem:1M | Rendering", flush=True)\nsys.exit({raw})\n')
+    recipe = make_recipe([{"blend_file": str(tmp_path / "x.blend"), "output": str(tmp_path / "o")}],
+                         blender_bin=wrapper, settings={"retries": 1})
+    (tmp_path / "x.blend").write_bytes(b"BLENDER-v304" + b"\0" * 64)
+    batch = Batch(recipe)
+    batch.run()
+    job = batch.view().job(0)
+    said = f"Blender failed (killed by {name}; exit status {raw} from its wrapper)"
+    assert job.status == "FAILED"
+    assert [m.split(":")[0] for m in job.messages] == ["Attempt 1 of 2", said]
+    assert job.messages[0].startswith(f"Attempt 1 of 2: {said}: ")
