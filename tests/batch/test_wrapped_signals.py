@@ -17,7 +17,6 @@ from tests.batch.conftest import make_recipe
 from tests.procs import live_processes
 from tests.waiting import wait_for
 
-pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]
 
 
@@ -37,6 +36,7 @@ def blender_under(wrapper_pid: int) -> int | None:
     return None
 
 
+@pytest.mark.blender
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, reuse", [(signal.SIGSEGV, False), (signal.SIGKILL, False),
                                         (signal.SIGSEGV, True)],
@@ -64,6 +64,7 @@ def test_a_wrapped_blender_killed_by_a_signal_is_reported_as_it_and_retried(
     assert (tmp_path / "out_0001.png").exists()
 
 
+@pytest.mark.blender
 def test_a_hook_that_kills_itself_is_reported_as_the_signal(tmp_path: Path,
                                                            blend_factory: Factory) -> None:
     cmd = "sh -c 'kill -SEGV $$'"
