@@ -10,11 +10,13 @@ reading, so a wrapped Blender's crash reads, and is retried, as a direct one's.
 
 from __future__ import annotations
 
+import os
 import signal
 from dataclasses import dataclass
 
 SHELL_SIGNAL_BASE = 128      # a shell's status for a command killed by signal N: 128 + N
 LARGEST_SIGNAL = 64          # Linux's SIGRTMAX: no status above 128 + 64 is a signal
+WRAPPERS_SAY_SIGNALS = os.name != "nt"   # Windows has no such convention (nor such signals)
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,8 @@ class ExitStatus:
         if raw < 0:
             return cls(raw, -raw)
         number = raw - SHELL_SIGNAL_BASE
-        if 0 < number <= LARGEST_SIGNAL and signal_name(number) is not None:
+        if WRAPPERS_SAY_SIGNALS and 0 < number <= LARGEST_SIGNAL \
+                and signal_name(number) is not None:
             return cls(raw, number, wrapped=True)
         return cls(raw)
 

@@ -62,6 +62,8 @@ def test_a_wrapped_blender_killed_by_a_signal_is_reported_as_it_and_retried(
                 f"exit status {raw} from its wrapper)")
     assert job.messages[0].startswith(expected), job.messages
     assert (tmp_path / "out_0001.png").exists()
+    if sig is signal.SIGSEGV:   # Blender's own crash report, kept out of the job's temp folder
+        assert "crash: Blender crashed. Crash report kept as " in job.messages[0], job.messages
 
 
 @pytest.mark.blender
