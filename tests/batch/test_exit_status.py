@@ -59,3 +59,13 @@ def test_a_job_ended_by_a_signal_names_it_and_is_retried_like_a_crash(code: int,
 def test_an_override_error_through_a_wrapper_is_still_not_retried() -> None:
     assert not retryable(Exited(0, 17, time.time()), attempts=1, retries=3, cancelling=False)
     assert not retryable(Exited(0, 0, time.time()), attempts=1, retries=3, cancelling=False)
+
+
+def test_a_hooks_sentence_names_its_signal_or_that_it_could_not_run() -> None:
+    from renderplus.batch.hooks import HookResult
+    assert HookResult("x", 139, "", "", False).failure("PRE_JOB") == (
+        "PRE_JOB hook failed (killed by signal 11, SIGSEGV; exit status 139 from its shell): x")
+    assert HookResult("x", 3, "out", "out", False).failure("POST_JOB") == (
+        "POST_JOB hook failed (exit code 3): x -> out")
+    assert HookResult("x", -1, "cannot run: No such file", "", False, started=False).failure(
+        "PRE_JOB") == "PRE_JOB hook could not run: x -> cannot run: No such file"
