@@ -9,6 +9,7 @@ import pytest
 
 from renderplus.batch.executors.base import Exited
 from renderplus.batch.exit_status import ExitStatus
+from renderplus.batch.hooks import HookResult
 from renderplus.batch.outcome import decide, retryable
 from renderplus.batch.parser import JobProgress
 
@@ -62,7 +63,6 @@ def test_an_override_error_through_a_wrapper_is_still_not_retried() -> None:
 
 
 def test_a_hooks_sentence_names_its_signal_or_that_it_could_not_run() -> None:
-    from renderplus.batch.hooks import HookResult
     assert HookResult("x", 139, "", "", False).failure("PRE_JOB") == (
         "PRE_JOB hook failed (killed by signal 11, SIGSEGV; exit status 139 from its shell): x")
     assert HookResult("x", 3, "out", "out", False).failure("POST_JOB") == (
