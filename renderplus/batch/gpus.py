@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .exit_status import ExitStatus
 from .markers import parse_marker
 from .script_paths import DEVICES_SCRIPT
 
@@ -91,7 +92,8 @@ def list_devices(blender_bin: str, *, run: Callable[..., subprocess.CompletedPro
         if marker is not None and marker.get("event") == "devices":
             return parse_devices(marker)
     tail = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["no output"]
-    raise GpuListError(f"{blender_bin} did not list its devices (exit code {result.returncode}): {tail[0]}")
+    how = ExitStatus.of(result.returncode).describe()
+    raise GpuListError(f"{blender_bin} did not list its devices ({how}): {tail[0]}")
 
 
 def format_devices(devices: DeviceList) -> str:

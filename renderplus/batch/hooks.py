@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import spawner
+from .exit_status import ExitStatus
 from .process import OwnedProcess
 from .recipe import Hook, Recipe
 
@@ -38,10 +39,16 @@ class HookResult:
     output: str
     last_line: str
     cancelled: bool
+    started: bool = True   # False: the hook could not run at all (``output`` says why)
 
     def failure(self, phase: str) -> str:
-        """The sentence for a failed hook: phase, exit code, command, its last line."""
-        message = f"{phase} hook failed (exit code {self.returncode}): {self.cmd}"
+        """The sentence for a failed hook: phase, how it ended (its exit code, or the signal
+        that killed it: the shell Render+ runs it in reports that as 128+N), command, its last
+        line."""
+        if not self.started:
+            return f"{phase} hook could not run: {self.cmd} -> {self.output}"
+        how = ExitStatus.of(self.returncode).describe(wrapper="its shell")
+        message = f"{phase} hook failed ({how}): {self.cmd}"
         return message + (f" -> {self.last_line}" if self.last_line else "")
 
 
@@ -81,7 +88,8 @@ class HookRunner:
         try:
             process = spawner.spawn(hook.cmd, env=env)
         except OSError as exc:
-            return HookResult(hook.cmd, -1, f"cannot run: {exc.strerror or exc}", "", False)
+            return HookResult(hook.cmd, -1, f"cannot run: {exc.strerror or exc}", "", False,
+                              started=False)
         with self._lock:
             self._process = process
             stop_now = self._stopping

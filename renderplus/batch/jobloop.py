@@ -41,6 +41,7 @@ from .executors import (
     Output,
     Started,
 )
+from .exit_status import ExitStatus
 from .frame_previews import FramePreviews
 from .frame_written import record_frame
 from .jobstate import JobState
@@ -334,7 +335,9 @@ class JobLoop:
         with self.state.lock:
             job.process_exited, job.returncode = event.at, event.returncode
             job.revision += 1
-        self.log.write(f"[job {job.id}] Blender exited with code {event.returncode}")
+        status = ExitStatus.of(event.returncode)
+        said = f" ({status.describe()})" if status.signal is not None else ""
+        self.log.write(f"[job {job.id}] Blender exited with code {event.returncode}{said}")
         folded = self._events.take_dropped(job.id)
         if folded:
             self.log.write(f"[job {job.id}] {folded} output line(s) were not read: Blender printed "

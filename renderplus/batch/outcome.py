@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .executors.base import Exited
+from .exit_status import ExitStatus
 from .markers import OVERRIDE_EXIT_CODE
 from .parser import JobProgress
 from .parser.fatal import FatalKind, unreadable_blend_reason
@@ -60,7 +61,7 @@ def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled:
                                          "again from Blender)", retry=False)
     unwritten = set_aside_unwritten(progress.unwritten)
     if code != 0:
-        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        how = ExitStatus.of(code).describe()
         note = f"; {unwritten}" if unwritten else ""
         return Outcome(JobStatus.FAILED, f"Blender failed ({how}): {_reason(progress, crash_note)}"
                                          f"{crash_note}{note}")
@@ -182,11 +183,13 @@ def keep_crash_report(tmpdir: str, keep_dir: Path, job_id: int) -> str:
 
 
 def retryable(event: Exited, attempts: int, retries: int, cancelling: bool) -> bool:
-    """Whether a failed run is tried again: a crash (a signal, an exit that is no override
-    error, a fatal GPU/memory message) with attempts left; never a cancel (``cancelling``: the
-    job's or the batch's), an override error or a job ended on a farm by hand."""
+    """Whether a failed run is tried again: a crash (a signal, directly or as a wrapper's
+    128+N, an exit that is no override error, a fatal GPU/memory message) with attempts left;
+    never a cancel (``cancelling``: the job's or the batch's), an override error or a job ended
+    on a farm by hand."""
     if event.cancelled or event.final or cancelling:
         return False
-    if event.returncode in (0, OVERRIDE_EXIT_CODE):
+    status = ExitStatus.of(event.returncode)
+    if status.ok or (status.signal is None and status.raw == OVERRIDE_EXIT_CODE):
         return False
     return attempts <= retries

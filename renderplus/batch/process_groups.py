@@ -115,7 +115,7 @@ def marked_members(marker: str, pgid: int | None) -> list[int]:
     for entry in entries:
         if not entry.isdigit():
             continue
-        group = _group_of(entry)
+        group = group_of(entry)
         if group is None or (pgid is not None and group != pgid):
             continue
         try:
@@ -128,7 +128,7 @@ def marked_members(marker: str, pgid: int | None) -> list[int]:
     return found
 
 
-def _group_of(pid: str) -> int | None:
+def group_of(pid: str) -> int | None:
     """The process group of a live process, None for a zombie or a process gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:

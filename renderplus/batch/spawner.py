@@ -8,8 +8,12 @@ lives as long as Render+, and the child dies with Render+ even after a SIGKILL (
 the SIGTERM that signal is: one that ignores it is found again through its recorded marker,
 ``process_groups``).
 
-``identity``/``same_process`` read a process's boot id, start time and argv, so a later run can
-end an orphan of a dead run from its recorded handle without hitting a reused pid.
+``same_process`` reads a process's boot id, start time and argv, so a later run can end an
+orphan of a dead run from its recorded handle without hitting a reused pid. The argv may be a
+wrapper's that passes the recorded arguments on (``process_identity``): a ``blender_bin`` that is
+a shell script or ``exec``s bubblewrap is recognised too, and a group whose wrapper has gone is
+still ended while a member started after it runs the recorded arguments (the Blender a wrapper
+ran as its child).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from . import process_groups
 from .process import OwnedProcess
+from .process_identity import runs_recorded_command
 
 
 @dataclass
@@ -142,10 +147,34 @@ def cmdline(pid: int) -> tuple[str, ...] | None:
 
 
 def same_process(pid: int, boot: str | None, ticks: int | None, argv: Sequence[str]) -> bool:
-    """True only when ``pid`` is still the very process recorded: same boot, start, argv."""
+    """True only when ``pid`` is still the very process recorded: same boot and start, and
+    running the recorded argv (itself, or through a wrapper that keeps its arguments)."""
     if boot is None or ticks is None or boot != boot_id():
         return False
-    return start_ticks(pid) == ticks and cmdline(pid) == tuple(argv)
+    live = cmdline(pid)
+    return start_ticks(pid) == ticks and live is not None and runs_recorded_command(live, argv)
+
+
+def recorded_members(pgid: int, boot: str | None, ticks: int | None, argv: Sequence[str]) -> list[int]:
+    """Live members of group ``pgid`` that started no earlier than the recorded leader and run
+    its recorded arguments: a wrapped Blender whose wrapper has gone. A group keeps its id while
+    any member lives, so such a member proves the id is still the recorded group's."""
+    if boot is None or ticks is None or boot != boot_id():
+        return []
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if process_groups.group_of(entry) != pgid:
+            continue
+        pid = int(entry)
+        started, live = start_ticks(pid), cmdline(pid)
+        if started is not None and started >= ticks and live is not None \
+                and runs_recorded_command(live, argv):
+            found.append(pid)
+    return found
 
 
 def pid_exists(pid: int) -> bool:
@@ -161,8 +190,11 @@ def pid_exists(pid: int) -> bool:
 def end_recorded_group(pid: int | None, pgid: int | None, boot: str | None, ticks: int | None,
                        argv: Sequence[str]) -> bool:
     """SIGKILL a dead run's process group, but only while its leader is still the very process
-    recorded (pids and groups are reused); True when something was ended."""
-    if pid is None or pgid is None or not same_process(pid, boot, ticks, argv):
+    recorded, or, its leader gone, a member started after it still runs the recorded arguments
+    (pids and groups are reused); True when something was ended."""
+    if pid is None or pgid is None:
+        return False
+    if not same_process(pid, boot, ticks, argv) and not recorded_members(pgid, boot, ticks, argv):
         return False
     try:
         os.killpg(pgid, signal.SIGKILL)

@@ -24,7 +24,8 @@ from typing import Any
 from ..batch.view import BatchView, JobView
 from .guard import TOKEN_SHOWN_KEY
 
-_HOOK_FAILURE = re.compile(r"(\b[A-Z_]+ hook failed \(exit code -?\d+\)): .*", re.DOTALL)
+_HOOK_FAILURE = re.compile(r"(\b[A-Z_]+ hook (?:failed \((?:exit code -?\d+|killed by signal [^()]*)\)"
+                           r"|could not run)): .*", re.DOTALL)
 # A POSIX path of two components or more, or a Windows one (C:\... or \\server\...): keep its tail.
 _ABSOLUTE = re.compile(r"(?<![\w.~])(?:/(?:[^\s/'\"]+/)+|[A-Za-z]:[\\/](?:[^\s\\/'\"]+[\\/])*"
                        r"|\\\\(?:[^\s\\'\"]+\\)+)(?=[^\s/\\'\"]*)")

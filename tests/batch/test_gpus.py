@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,15 @@ def test_a_binary_that_is_not_blender_raises(tmp_path: Path) -> None:
         list_devices(shutil.which("true") or "/bin/true")
     with pytest.raises(GpuListError, match="cannot run"):
         list_devices(str(tmp_path / "missing"))
+
+
+def test_a_wrapped_blender_that_crashed_while_listing_names_the_signal() -> None:
+    def crashed(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 139, "", "Segmentation fault\n")
+    with pytest.raises(GpuListError, match=re.escape(
+            "did not list its devices (killed by signal 11, SIGSEGV; exit status 139 from its "
+            "wrapper): Segmentation fault")):
+        list_devices("/opt/blender-wrapper", run=crashed)
 
 
 @pytest.mark.blender

@@ -72,6 +72,13 @@ def test_public_sentences_keep_base_names_and_drop_hook_commands() -> None:
     assert public_sentence("kept the log at C:\\Users\\ann\\logs\\job0.log") == "kept the log at job0.log"
     assert public_sentence("PRE_JOB hook failed (exit code 2): rsync /a /b -> denied") == \
         "PRE_JOB hook failed (exit code 2)"
+    killed = "killed by signal 11, SIGSEGV; exit status 139 from its shell"
+    assert public_sentence(f"POST_JOB hook failed ({killed}): rsync /a /b -> x") == \
+        f"POST_JOB hook failed ({killed})"
+    assert public_sentence("PRE_JOB hook failed (killed by signal 9): rsync /a /b") == \
+        "PRE_JOB hook failed (killed by signal 9)"
+    assert public_sentence("PRE_JOB hook could not run: rsync /a /b -> cannot run: x") == \
+        "PRE_JOB hook could not run"
     assert public_sentence("retry 2 of 3: Blender crashed") == "retry 2 of 3: Blender crashed"
 
 
