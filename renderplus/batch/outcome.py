@@ -56,9 +56,11 @@ def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled:
         code = 0  # stopped (exit or signal) after its last frame: it is done
     if progress.fatal_kind is FatalKind.UNREADABLE_FILE:
         reason = unreadable_blend_reason(progress.fatal_message or "")
+        why = ("the file was saved by a newer Blender: render it with that version or a newer one"
+               if "newer version" in reason else
+               "the file is damaged, cut short or not a .blend; save it again from Blender")
         return Outcome(JobStatus.FAILED, f"The .blend file cannot be read: {reason} (not retried: "
-                                         "the file is damaged, cut short or not a .blend; save it "
-                                         "again from Blender)", retry=False)
+                                         f"{why})", retry=False)
     unwritten = set_aside_unwritten(progress.unwritten)
     if code != 0:
         how = ExitStatus.of(code).describe()
