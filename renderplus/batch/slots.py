@@ -140,8 +140,9 @@ class MemoryGate:
 
 
 # Engines whose images a shared Blender session was proven to render pixel-identical to a
-# process per job (tests/batch/test_session.py); ``session_reuse: null`` means "on for these".
-SESSION_PROVEN_ENGINES = ("CYCLES", "BLENDER_WORKBENCH")
+# process per job, on every Blender version the suite has (tests/versions/test_matrix_session.py,
+# docs/blender.md); ``session_reuse: null`` means "on for these". EEVEE is proven under both ids.
+SESSION_PROVEN_ENGINES = ("CYCLES", "BLENDER_WORKBENCH", "BLENDER_EEVEE", "BLENDER_EEVEE_NEXT")
 
 
 def uses_session(recipe: Recipe, slots: int) -> bool:
