@@ -129,12 +129,20 @@ def listed_problem(path: str, where: str, version_of: VersionOf) -> tuple[str | 
     return named, None
 
 
+def machine_places(env: Mapping[str, str]) -> tuple[InstallRoots, str]:
+    """This machine's install folders and PATH: what ``survey`` searches unless told otherwise
+    (tests replace it with fake folder trees)."""
+    return InstallRoots.of_this_machine(env), env.get("PATH", os.defpath)
+
+
 def survey(explicit: Sequence[str] = (), *, env: Mapping[str, str] | None = None,
            roots: InstallRoots | None = None, search_path: str | None = None,
            version_of: VersionOf | None = None) -> Survey:
     """Every Blender found, in candidate order, each binary file once."""
     env = os.environ if env is None else env
-    roots = roots or InstallRoots.of_this_machine(env)
+    machine_roots, machine_path = machine_places(env)
+    roots = roots or machine_roots
+    search_path = machine_path if search_path is None else search_path
     ask = version_of or (lambda path: known_blender_version(path, timeout=SURVEY_TIMEOUT))
     problems: list[str] = []
     paths: list[str] = []
@@ -144,7 +152,7 @@ def survey(explicit: Sequence[str] = (), *, env: Mapping[str, str] | None = None
             problems.append(str(why))
         else:
             paths.append(usable)
-    paths += installed_blenders(roots, env.get("PATH", os.defpath) if search_path is None else search_path)
+    paths += installed_blenders(roots, search_path)
     found: list[FoundBlender] = []
     seen: set[str] = set()
     for path in paths:
