@@ -19,7 +19,6 @@ from renderplus.batch.options import RunOptions, choose_blender
 from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.runner import Batch
 from renderplus.batch.service import BatchService
-from renderplus.batch.view import BatchStatus
 from renderplus.cli import main
 
 
@@ -62,7 +61,7 @@ def run(recipe: Any, blenders: tuple[str, ...]) -> dict[str, Any]:
     batch = Batch(recipe, RunOptions(blenders=blenders))
     assert batch.view().jobs[0].to_json()["blender"] is None  # not chosen before it runs
     batch.run()
-    return batch.view().to_json()["jobs"][0]  # type: ignore[no-any-return]
+    return batch.view().to_json()["jobs"][0]
 
 
 def test_each_job_renders_with_the_blender_of_its_files_version(tmp_path: Path) -> None:
@@ -78,8 +77,8 @@ def test_a_file_newer_than_every_blender_fails_before_anything_renders(tmp_path:
     file = blend(tmp_path, 500)
     job = run(recipe_for(file), (old,))
     assert job["status"] == "FAILED" and job["blender"] is None
-    assert job["messages"][-1] == (f"{file} was saved by Blender 5.0, newer than every Blender found (3.4.1), "
-                                   "and Blender cannot open files of a newer major version: install "
+    assert job["messages"][-1] == (f"{file} was saved by Blender 5.0, newer than every Blender found "
+                                   "(3.4.1), and Blender cannot open files of a newer major version: install "
                                    "Blender 5.0 or newer, or name it with --blender PATH")
     assert not (tmp_path / "rendered_by").exists()
 
@@ -155,5 +154,6 @@ def test_dry_and_check_say_what_auto_chose(tmp_path: Path) -> None:
     assert "auto  (NOT FOUND)" not in text
     code, text = cli("--recipe", str(recipe), "--check", "--blender", old, "--blender", new)
     assert code == 1
-    assert f"job 1 'New'\n         - {tmp_path / 'shot500.blend'} was saved by Blender 5.0, newer than every " \
-           "Blender found (3.4.1, 4.3.2)" in text
+    newer = tmp_path / "shot500.blend"
+    assert f"job 1 'New'\n         - {newer} was saved by Blender 5.0, newer than every Blender found " \
+           "(3.4.1, 4.3.2)" in text
