@@ -126,7 +126,11 @@ _SCHEMAS: dict[str, Any] = {
                 "frames_done": {"type": "integer"}, "frames_total": {"type": "integer"},
                 "outputs": {"type": "array", "items": {"type": "string"},
                             "description": "Extension: the files written so far; without the "
-                                           "token, base names only (docs/api.md, Access)"}}},
+                                           "token, base names only (docs/api.md, Access)"},
+                "blender": {"type": "object", "nullable": True, "properties": {
+                    "path": {"type": "string"}, "version": {"type": "string", "nullable": True}},
+                            "description": "Extension: the Blender that renders the job, once "
+                                           "chosen (docs/api.md, The right Blender for each file)"}}},
     "Batch": {"type": "object", "required": ["status", "times", "stats", "messages", "jobs", "current_job"],
               "properties": {
                   "status": {"type": "string",
