@@ -77,12 +77,12 @@ def pick_blender(recipe: Recipe | None, default: str | None = None, job: Job | N
 def auto_picks(recipe: Recipe, default: str | None = None, *, candidates: Sequence[str] = (),
                surveyor: Surveyor | None = None) -> dict[int, BlenderPick]:
     """The pick of each enabled job that says "auto", by job id; each file is chosen for once."""
-    from .options import choose_blender_name
+    from .options import says_auto
 
     by_file: dict[str, BlenderPick] = {}
     picks: dict[int, BlenderPick] = {}
     for job in recipe.enabled_jobs:
-        if choose_blender_name(recipe, default, job) != AUTO:
+        if not says_auto(recipe, default, job):
             continue
         file = recipe.resolve(job.source_file)
         if file not in by_file:

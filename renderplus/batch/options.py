@@ -74,16 +74,27 @@ def choose_blender(recipe: Recipe | None, default: str | None = None, job: Job |
 
 def choose_blender_name(recipe: Recipe | None, default: str | None = None, job: Job | None = None) -> str:
     """``choose_blender`` before "auto" is resolved: the name, resolved against the recipe."""
-    named = str(getattr(job, "blender_bin", "") or "") if job is not None else ""
-    if not named and recipe is not None:
-        named = recipe.blender_bin or ""
-    if named == AUTO or (not named and default == AUTO):
+    if says_auto(recipe, default, job):
         return AUTO
+    named = _named(recipe, job)
     if named and recipe is not None:
         return _resolve(recipe, named)
     if default:
         return default
     return shutil.which(DEFAULT_BLENDER) or DEFAULT_BLENDER
+
+
+def says_auto(recipe: Recipe | None, default: str | None = None, job: Job | None = None) -> bool:
+    """Whether ``job`` (or the batch) renders with "auto", without looking anything up."""
+    named = _named(recipe, job)
+    return named == AUTO or (not named and default == AUTO)
+
+
+def _named(recipe: Recipe | None, job: Job | None) -> str:
+    named = str(getattr(job, "blender_bin", "") or "") if job is not None else ""
+    if not named and recipe is not None:
+        named = recipe.blender_bin or ""
+    return named
 
 
 def _resolve(recipe: Recipe, name: str) -> str:
