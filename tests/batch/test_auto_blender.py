@@ -157,3 +157,15 @@ def test_dry_and_check_say_what_auto_chose(tmp_path: Path) -> None:
     newer = tmp_path / "shot500.blend"
     assert f"job 1 'New'\n         - {newer} was saved by Blender 5.0, newer than every Blender found " \
            "(3.4.1, 4.3.2)" in text
+
+
+def test_check_lists_the_warning_of_an_older_blender(tmp_path: Path) -> None:
+    old = rendering_blender(tmp_path / "b42", "4.2.3")
+    file = blend(tmp_path, 405)
+    recipe = tmp_path / "recipe.json"
+    job = {"id": 0, "name": "Shot", "blend_file": file, "blender_bin": "auto", "output": str(tmp_path / "o")}
+    recipe.write_text(json.dumps({"version": 2.2, "jobs": [job]}))
+    _, text = cli("--recipe", str(recipe), "--check", "--blender", old)
+    assert f"         Blender (auto): {old} 4.2.3\n" in text
+    assert (f"         - warning: {file} was saved by Blender 4.5, newer than every Blender found (4.2.3): "
+            f"using the newest older one, 4.2.3 ({old}), which may lose what 4.5 added\n") in text
