@@ -192,7 +192,7 @@ class BatchApi:
         except (BatchRunningError, NoRecipeError) as exc:
             return error_answer(409, str(exc))
         return json_answer({"status": "Batch started", "name": batch.recipe.name,
-                            "jobs": len(batch.recipe.enabled_jobs)})
+                            "jobs": len(batch.recipe.enabled_jobs), "blender_bin": batch.blender_bin})
 
     def resume(self) -> Any:
         """Extension: continue the paused batch in place or the interrupted one, or re-run the

@@ -55,6 +55,8 @@ def test_test_and_ready_name_the_blender_auto_chose(client: WsgiClient, tmp_path
     assert test["blender_bin"] == listed and test["blender_found"] is True
     ready = client.call("GET", "/batch/ready").data
     assert ready["ready"] is True and ready["blender_bin"] == listed
+    start = client.call("GET", "/batch/start")
+    assert start.code == 200 and start.data["blender_bin"] == listed
 
 
 def test_a_file_newer_than_every_blender_refuses_the_start(client: WsgiClient, tmp_path: Path) -> None:
