@@ -34,8 +34,9 @@ ALLOWED: dict[str, set[str]] = {
 }
 BLENDER_MODULES = {"bpy", "bgl", "gpu", "mathutils", "bmesh", "addon_utils", "bpy_extras", "idprop"}
 # Third-party modules a pure package may import: Bottle (bundled as a wheel inside the add-on) and
-# Blender Asset Tracer (the farm's staging of a .blend's dependencies; optional, asked for lazily).
-THIRD_PARTY = {"bottle", "blender_asset_tracer"}
+# Blender Asset Tracer (the farm's staging of a .blend's dependencies; optional, asked for lazily)
+# and zstandard (reads a compressed .blend's version when importable; else the zstd program).
+THIRD_PARTY = {"bottle", "blender_asset_tracer", "zstandard"}
 
 
 def area_of(path: Path) -> str:

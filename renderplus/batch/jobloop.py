@@ -26,6 +26,7 @@ from typing import Any
 from . import outcome, outputs
 from .batch_hooks import BatchHooks
 from .batchstate import BatchState
+from .blender_pick import pick_blender
 from .changes import BatchChanges
 from .command import build_command, format_argv, write_override_config
 from .eventqueue import EventQueue
@@ -222,6 +223,8 @@ class JobLoop:
             what = "is a folder, not a .blend file" if os.path.isdir(source) else "not found"
             self._end_job(job, JobStatus.FAILED, f"Blend file {what}: {source}")
             return
+        if not self._pick_blender(job):
+            return
         if spec.skip_existing or self.recipe.settings.skip_existing:
             found = outputs.existing_outputs(self.recipe, spec, spec.frames, os.path.dirname(source))
             for frame, paths in found.items():
@@ -238,6 +241,21 @@ class JobLoop:
         except (ExecutorError, OSError) as exc:
             self._end_job(job, JobStatus.FAILED, str(exc))
 
+    def _pick_blender(self, job: JobState) -> bool:
+        """Which Blender renders ``job`` ("auto": the one fitting its file); False when none
+        can, and the job has failed saying why."""
+        pick = pick_blender(self.recipe, self.options.blender_bin, job.job, candidates=self.options.blenders)
+        if pick.problem:
+            self._end_job(job, JobStatus.FAILED, pick.problem)
+            return False
+        for warning in pick.warnings:
+            self.changes.job_message(job, warning)
+        with self.state.lock:
+            job.blender = pick
+            job.revision += 1
+        self.state.changed()
+        return True
+
     def _submit(self, job: JobState, executor: Executor) -> None:
         spec = job.job
         frames = outputs.missing_frames(spec.frames, job.done)
@@ -247,7 +265,7 @@ class JobLoop:
         job.workdir = job_temp_dir(spec.id)
         config = os.path.join(job.workdir, f"renderplus_job{spec.id}.json")
         write_override_config(self.recipe, spec, config, frames, gpu_index=slot.gpu_index)
-        blender = choose_blender(self.recipe, self.options.blender_bin, spec)
+        blender = job.blender.path if job.blender else self._blender(job)
         command = build_command(self.recipe, spec, blender_bin=blender, config_path=config,
                                 frames=frames, threads=slot.threads)
         self.log.write(f"$ {format_argv(command.argv)}")
@@ -329,7 +347,11 @@ class JobLoop:
 
     def _ask_preview(self, job: JobState, path: str, look: Mapping[str, Any]) -> None:
         """By the frame reader of the Blender that rendered it (frame_previews)."""
-        self.previews.ask(path, choose_blender(self.recipe, self.options.blender_bin, job.job), look)
+        self.previews.ask(path, job.blender.path if job.blender else self._blender(job), look)
+
+    def _blender(self, job: JobState) -> str:
+        options = self.options
+        return choose_blender(self.recipe, options.blender_bin, job.job, candidates=options.blenders)
 
     def _on_exit(self, job: JobState, event: Exited) -> None:
         with self.state.lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from .blender_pick import BlenderPick
 from .estimate import JobEstimate
 from .executors import JobHandle
 from .job_eta import queued_eta, running_eta
@@ -48,6 +49,7 @@ class JobState:
     timing: RunTiming | None = None      # its Blender's clock while it runs (``run_record``)
     ran: float = 0.0                     # seconds it rendered in runs that ended
     running_since: float | None = None
+    blender: BlenderPick | None = None   # which Blender renders it, once chosen (the poll's ``blender``)
     revision: int = 0
     _view: JobView | None = None
     _view_key: tuple[int, int] = (-1, 0)
@@ -132,6 +134,7 @@ class JobState:
             outputs=self._outputs(progress),
             process=(ProcessInfo(self.process_started, self.process_exited, self.returncode)
                      if self.process_started is not None else NO_PROCESS),
+            blender=self.blender.to_json() if self.blender is not None else None,
         )
 
     def _outputs(self, progress: JobProgress | None) -> tuple[str, ...]:

@@ -152,10 +152,11 @@ class Batch:
     @property
     def blender_bin(self) -> str:
         """The batch's Blender (a job may name its own: ``blender_for``)."""
-        return choose_blender(self.recipe, self.options.blender_bin)
+        return choose_blender(self.recipe, self.options.blender_bin, candidates=self.options.blenders)
 
     def blender_for(self, job_id: int) -> str:
-        return choose_blender(self.recipe, self.options.blender_bin, self.recipe.jobs[job_id])
+        return choose_blender(self.recipe, self.options.blender_bin, self.recipe.jobs[job_id],
+                              candidates=self.options.blenders)
 
     def handle(self, job_id: int) -> JobHandle | None:
         """The durable handle of the job's current (or last) run, or None before it started."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ownership, process_groups, recovery, service_stored
+from .blender_pick import blender_problems
 from .executors import Executor
 from .observers import ObserverFactory
 from .options import RunOptions, choose_blender
@@ -123,8 +124,13 @@ class BatchService:
 
     @property
     def blender_bin(self) -> str:
-        """The binary a batch of the loaded recipe would use now."""
-        return choose_blender(self._recipe, self.options.blender_bin)
+        """The binary a batch of the loaded recipe would use now ("auto": the one chosen for its
+        first enabled job)."""
+        return choose_blender(self._recipe, self.options.blender_bin, candidates=self.options.blenders)
+
+    def blender_problems(self) -> list[str]:
+        """Why jobs of the loaded recipe would find no Blender (``blender_pick``)."""
+        return blender_problems(self._recipe, self.options.blender_bin, candidates=self.options.blenders)
 
     def set_options(self, options: RunOptions) -> None:
         """Options for batches started from now on; a running batch keeps its own."""

@@ -109,7 +109,8 @@ _BLANK_JOB = ('{"id": %d, "status": "%s", "times": {"started": null, "finished":
               '"rendertime": null}, "messages": [], "progress": 0.0, "engine": {"type": null, '
               '"data": null}, "name": %s, "eta": null, "eta_runs": null, "frames_done": 0, '
               '"frames_total": %d, '
-              '"outputs": [], "process": {"started": null, "exited": null, "returncode": null}}')
+              '"outputs": [], "process": {"started": null, "exited": null, "returncode": null}, '
+              '"blender": null}')
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class JobView:
     outputs: tuple[str, ...] = ()
     process: ProcessInfo = field(default_factory=lambda: NO_PROCESS)
     eta_runs: int | None = None   # earlier similar runs ``eta`` comes from (None: its own frames)
+    blender: Mapping[str, str | None] | None = None  # {"path", "version"} once chosen (blender_pick)
 
     @property
     def running(self) -> bool:
@@ -152,6 +154,7 @@ class JobView:
             "frames_total": self.frames_total,
             "outputs": list(self.outputs),
             "process": self.process.to_json(),
+            "blender": dict(self.blender) if self.blender else None,
         }
 
     @cached_property
@@ -161,7 +164,7 @@ class JobView:
         if (self.status in (JobStatus.QUEUED, JobStatus.DISABLED) and not self.messages
                 and self.times is NO_TIMES and self.process is NO_PROCESS and not self.outputs
                 and self.engine_type is None and not self.progress and not self.frames_done
-                and self.eta is None):
+                and self.eta is None and self.blender is None):
             return _BLANK_JOB % (self.id, self.status.value, _quote(self.name), self.frames_total)
         return json.dumps(self.to_json())
 
@@ -185,6 +188,7 @@ class JobView:
             outputs=tuple(str(p) for p in data.get("outputs") or ()),
             process=ProcessInfo(_float(process.get("started")), _float(process.get("exited")),
                                 process.get("returncode")),
+            blender=dict(data["blender"]) if data.get("blender") else None,
         )
 
 

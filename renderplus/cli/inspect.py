@@ -30,6 +30,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..batch.options import RunOptions
     from ..batch.recipe import Recipe
 
 THE_FILES = "(the file's)"
@@ -58,17 +59,19 @@ def _inspect_check(args: argparse.Namespace) -> None:
 
 def inspect_recipe(args: argparse.Namespace, out: TextIO) -> int:
     from ..batch.options import choose_blender
+    from .run import run_options
 
     recipe = load_recipe_file(args.recipe)
     write_warnings(recipe, out)
-    blender_bin = choose_blender(recipe)
+    options = run_options(args)
+    blender_bin = choose_blender(recipe, options.blender_bin, candidates=options.blenders)
     code = EXIT_OK
     if args.dry:
-        print_dry_run(recipe, blender_bin, args.print_debug, out)
+        print_dry_run(recipe, blender_bin, args.print_debug, out, options)
     if args.check:
         if args.dry:
             out.write("\n")
-        code = print_check(recipe, blender_bin, out)
+        code = print_check(recipe, blender_bin, out, options)
         print_estimate(recipe, work_folder(args), out)
         if args.farm:
             code = max(code, print_farm_check(args, recipe, out))
@@ -86,7 +89,9 @@ def print_farm_check(args: argparse.Namespace, recipe: Recipe, out: TextIO) -> i
     return EXIT_OK if result.ok and not any(result.assets.values()) else EXIT_FAILED
 
 
-def print_dry_run(recipe: Recipe, blender_bin: str, show_scripts: bool, out: TextIO) -> None:
+def print_dry_run(recipe: Recipe, blender_bin: str, show_scripts: bool, out: TextIO,
+                  options: RunOptions | None = None) -> None:
+    from ..batch.options import AUTO
     from ..batch.preflight import find_binary
 
     enabled = recipe.enabled_jobs
@@ -96,7 +101,10 @@ def print_dry_run(recipe: Recipe, blender_bin: str, show_scripts: bool, out: Tex
         engines[job.engine or THE_FILES] = engines.get(job.engine or THE_FILES, 0) + 1
     write = out.write
     write(f"Recipe: {recipe.name or '(unnamed)'} (version {recipe.version:g})\n")
-    write(f"Blender: {blender_bin}{'' if find_binary(blender_bin) else '  (NOT FOUND)'}\n")
+    if blender_bin == AUTO:
+        write("Blender: auto, none chosen (each job below says why)\n")
+    else:
+        write(f"Blender: {blender_bin}{'' if find_binary(blender_bin) else '  (NOT FOUND)'}\n")
     write(f"Jobs: {len(recipe.jobs)} ({len(enabled)} enabled, {len(recipe.jobs) - len(enabled)} disabled), "
           f"{frames} frame{'s' if frames != 1 else ''} to render\n")
     write("Engines: " + (", ".join(f"{name} x{count}" for name, count in engines.items()) or "none") + "\n")
@@ -106,13 +114,15 @@ def print_dry_run(recipe: Recipe, blender_bin: str, show_scripts: bool, out: Tex
         if not job.enabled:
             write(f"\nJob {job.id} {job.display_name!r}: disabled, not rendered\n")
             continue
-        write_dry_job(recipe, job.id, show_scripts, out)
+        write_dry_job(recipe, job.id, show_scripts, out, options)
 
 
-def write_dry_job(recipe: Recipe, job_id: int, show_scripts: bool, out: TextIO) -> None:
-    """One enabled job: what it renders, with which Blender, and its command line."""
+def write_dry_job(recipe: Recipe, job_id: int, show_scripts: bool, out: TextIO,
+                  options: RunOptions | None = None) -> None:
+    """One enabled job: what it renders, with which Blender ("auto": the one chosen for its
+    file, or why none could be), and its command line."""
+    from ..batch.blender_pick import pick_blender
     from ..batch.command import OVERRIDE_SCRIPT, build_argv, format_argv, output_pattern, override_config
-    from ..batch.options import choose_blender
     from ..batch.paths import TEMP_PREFIX
 
     job = recipe.jobs[job_id]
@@ -123,7 +133,15 @@ def write_dry_job(recipe: Recipe, job_id: int, show_scripts: bool, out: TextIO) 
               f"engine {job.engine or THE_FILES}, output {output_pattern(recipe, job) or THE_FILES}\n")
     config = os.path.join(tempfile.gettempdir(), f"{TEMP_PREFIX}{os.getpid()}-job{job.id}-XXXXXXXX",
                           f"renderplus_job{job.id}.json")
-    argv = build_argv(recipe, job, blender_bin=choose_blender(recipe, None, job), config_path=config)
+    pick = pick_blender(recipe, options.blender_bin if options else None, job,
+                        candidates=options.blenders if options else ())
+    if pick.auto:
+        out.write(f"  Blender (auto): {pick.path} {pick.version}\n" if not pick.problem
+                  else f"  Blender (auto): none: {pick.problem}\n")
+    out.write("".join(f"  warning: {warning}\n" for warning in pick.warnings))
+    if pick.problem:
+        return
+    argv = build_argv(recipe, job, blender_bin=pick.path, config_path=config)
     out.write(f"  $ {format_argv(argv)}\n")
     if show_scripts:
         out.write(f"  job settings {config} (read by {OVERRIDE_SCRIPT}):\n")
@@ -131,14 +149,18 @@ def write_dry_job(recipe: Recipe, job_id: int, show_scripts: bool, out: TextIO) 
         out.write("".join(f"    {line}\n" for line in text.splitlines()))
 
 
-def print_check(recipe: Recipe, blender_bin: str, out: TextIO) -> int:
+def print_check(recipe: Recipe, blender_bin: str, out: TextIO, options: RunOptions | None = None) -> int:
+    from ..batch.options import AUTO
     from ..batch.preflight import check_recipe
 
-    out.write(f"Checking {len(recipe.enabled_jobs)} enabled jobs with {blender_bin}...\n")
+    chosen = "the Blender chosen for each file (auto)" if blender_bin == AUTO else blender_bin
+    out.write(f"Checking {len(recipe.enabled_jobs)} enabled jobs with {chosen}...\n")
     out.flush()
-    report = check_recipe(recipe, blender_bin)
+    report = check_recipe(recipe, blender_bin, default=options.blender_bin if options else None,
+                          candidates=options.blenders if options else ())
     version = f" (Blender {report.blender_version})" if report.blender_version else ""
-    out.write(f"Blender: {blender_bin}{version}\n")
+    if blender_bin != AUTO:
+        out.write(f"Blender: {blender_bin}{version}\n")
     for problem in report.problems:
         if problem.job is None:
             out.write(f"PROBLEM  {problem.message}\n")
@@ -146,8 +168,13 @@ def print_check(recipe: Recipe, blender_bin: str, out: TextIO) -> int:
         problems = [p for p in report.problems if p.job == job_id]
         name = recipe.jobs[job_id].display_name
         out.write(f"{'OK     ' if not problems else 'PROBLEM'}  job {job_id} {name!r}\n")
+        pick = report.chosen.get(job_id)
+        if pick is not None and not pick.problem:
+            out.write(f"         Blender (auto): {pick.path} {pick.version}\n")
         for problem in problems:
             out.write(f"         - {problem.message}\n")
+        for warning in (w for w in report.warnings if w.job == job_id):
+            out.write(f"         - warning: {warning.message}\n")
     count = len(report.problems)
     plural = "s" if count != 1 else ""
     out.write("All checks passed\n" if report.ok else f"{count} problem{plural} found\n")

@@ -42,14 +42,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--write-log", action="store_true", help="Write a log in the logs folder.")
     group.add_argument("--log-dir", default=None,
                        help="Folder for --write-log (default: the log folder of the work folder)")
+    group.add_argument("--blender", action="append", default=None, metavar="PATH",
+                       help="A Blender to render with; repeatable: the first is the default Blender "
+                            "(unless the recipe names one), and all are candidates of blender_bin "
+                            "\"auto\" (with RENDERPLUS_BLENDERS, PATH and the install folders). "
+                            "--blender auto makes auto the default")
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
     from ..batch.options import RunOptions
 
     log_dir = args.log_dir or (str(work_folder(args) / "log") if args.work_dir else None)
+    blenders = [path for path in args.blender or () if path]
     return RunOptions(cleanup=not args.no_cleanup, write_log=True if args.write_log else None,
-                      log_dir=log_dir, debug=args.print_debug)
+                      log_dir=log_dir, debug=args.print_debug, blender_bin=blenders[0] if blenders else None,
+                      blenders=tuple(path for path in blenders if path != "auto"))
 
 
 def batch_observers() -> tuple[ObserverFactory, ...]:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..batch import ownership
-from ..batch.preflight import find_binary
 from ..batch.runner import Batch
 from ..batch.service import (
     BatchOwnedError,
@@ -86,8 +85,8 @@ class BatchApi:
                 "first")
 
     def blender_problem(self) -> str | None:
-        binary = self.service.blender_bin
-        return None if find_binary(binary) else f"Blender binary not found: {binary}"
+        """Why the loaded recipe's jobs would find no Blender ("auto": for each file), or None."""
+        return "; ".join(self.service.blender_problems()) or None
 
     # ---------------------------------------------------------------- routes
 
@@ -193,7 +192,7 @@ class BatchApi:
         except (BatchRunningError, NoRecipeError) as exc:
             return error_answer(409, str(exc))
         return json_answer({"status": "Batch started", "name": batch.recipe.name,
-                            "jobs": len(batch.recipe.enabled_jobs)})
+                            "jobs": len(batch.recipe.enabled_jobs), "blender_bin": batch.blender_bin})
 
     def resume(self) -> Any:
         """Extension: continue the paused batch in place or the interrupted one, or re-run the

@@ -91,7 +91,10 @@ _SCHEMAS: dict[str, Any] = {
         "path": {"type": "string", "description": "Absolute path a recipe's jobs can name"},
         "name": {"type": "string"}, "size": {"type": "integer"}}},
     "Started": {"type": "object", "properties": {
-        "status": {"type": "string"}, "name": {"type": "string"}, "jobs": {"type": "integer"}}},
+        "status": {"type": "string"}, "name": {"type": "string"}, "jobs": {"type": "integer"},
+        "blender_bin": {"type": "string", "description": "Extension: the batch's Blender; with "
+                                                         "\"auto\", the one chosen for the first "
+                                                         "enabled job"}}},
     "ServerInfo": {"type": "object", "properties": {
         "status": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "string"},
         "api_version": {"type": "string"}, "blender_bin": {"type": "string"},
@@ -126,7 +129,11 @@ _SCHEMAS: dict[str, Any] = {
                 "frames_done": {"type": "integer"}, "frames_total": {"type": "integer"},
                 "outputs": {"type": "array", "items": {"type": "string"},
                             "description": "Extension: the files written so far; without the "
-                                           "token, base names only (docs/api.md, Access)"}}},
+                                           "token, base names only (docs/api.md, Access)"},
+                "blender": {"type": "object", "nullable": True, "properties": {
+                    "path": {"type": "string"}, "version": {"type": "string", "nullable": True}},
+                            "description": "Extension: the Blender that renders the job, once "
+                                           "chosen (docs/api.md, The right Blender for each file)"}}},
     "Batch": {"type": "object", "required": ["status", "times", "stats", "messages", "jobs", "current_job"],
               "properties": {
                   "status": {"type": "string",
@@ -225,7 +232,7 @@ _PATHS: dict[str, Any] = {
         "responses": {
             "200": _answer("Batch started", "Started"),
             "409": _answer("A batch is running or paused, no recipe was submitted, "
-                           "or the Blender binary is missing")}}},
+                           "or the Blender binary is missing (\"auto\": a job found none)")}}},
     "/batch/resume": {"get": {
         "summary": "Extension: continue the PAUSED batch in place, or the interrupted batch "
                    "(only missing or unverified frames render), or re-run the last batch's "

@@ -64,6 +64,34 @@ def blender_version(binary: str, *, run: Runner = subprocess.run,
     return match.group(1), None
 
 
+_version_cache: dict[tuple[str, int, int], tuple[str | None, str | None]] = {}
+_version_lock = threading.Lock()
+
+
+def known_blender_version(binary: str, *, run: Runner = subprocess.run,
+                          timeout: float = VERSION_TIMEOUT) -> tuple[str | None, str | None]:
+    """``blender_version``, asked once per binary file (``_binary_key``: a replaced file is asked
+    again), answers and failures alike: "auto" asks every candidate on every choice."""
+    key = _binary_key(binary)
+    with _version_lock:
+        cached = _version_cache.get(key) if key else None
+    if cached is not None:
+        return cached
+    answer = blender_version(binary, run=run, timeout=timeout)
+    if key is not None:
+        with _version_lock:
+            _version_cache[key] = answer
+    return answer
+
+
+def version_if_known(binary: str) -> str | None:
+    """The version ``known_blender_version`` found for this binary file, without asking it."""
+    key = _binary_key(binary)
+    with _version_lock:
+        cached = _version_cache.get(key) if key else None
+    return cached[0] if cached else None
+
+
 _ENGINE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 _LOG_PREFIX = re.compile(r"^(?:\d+:)?\d+:\d+\.\d+ +\S+ *\| ?")  # 5.x: "00:01.234  render  | "
 _engines_cache: dict[tuple[str, int, int], tuple[str, ...]] = {}

@@ -16,6 +16,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..blend_version import saved_version
 from ..blendfile import blend_file_version, blend_header_problem, read_head
 from ..markers import parse_marker
 from ..script_paths import PROBE_SCRIPT
@@ -95,4 +96,4 @@ def source_problem(source: str) -> tuple[int | None, str | None]:
     problem = blend_header_problem(head)
     if problem:
         return None, f"{source} is {problem}"
-    return blend_file_version(head), None
+    return blend_file_version(head) or saved_version(source).version, None  # or compressed

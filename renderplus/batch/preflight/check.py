@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..command import output_pattern
-from ..options import choose_blender
+from ..options import AUTO, choose_blender
 from ..recipe import Job, Recipe
 from .binary import BinaryFacts, Runner, inspect_binary
 from .blend import FileFacts, probe_file, source_problem
 from .rules import JobNames, Missing, engine_problem, folder_problem, listing, missing_names, newer_file
+
+if TYPE_CHECKING:
+    from ..blender_pick import BlenderPick
 
 
 @dataclass
@@ -40,6 +45,8 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     checked_jobs: list[int] = field(default_factory=list)
     files: dict[str, FileFacts] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # said, but nothing fails for them
+    chosen: dict[int, BlenderPick] = field(default_factory=dict)  # what "auto" chose, by job id
 
     @property
     def ok(self) -> bool:
@@ -50,17 +57,24 @@ class CheckReport:
 
 
 def check_recipe(recipe: Recipe, blender_bin: str, *, run: Runner = subprocess.run,
-                 ask_blender: bool = True) -> CheckReport:
+                 ask_blender: bool = True, default: str | None = None,
+                 candidates: Sequence[str] = ()) -> CheckReport:
     """Check every enabled job of ``recipe``; ``report.ok`` when nothing would fail.
 
-    ``blender_bin`` is the batch's Blender; a job that names its own is checked with that one.
+    ``blender_bin`` is the batch's Blender; a job that names its own is checked with that one,
+    and a job of ``blender_bin: "auto"`` with the one chosen for its file (``default`` and
+    ``candidates``: the run's options, as ``choose_blender`` takes them).
     """
+    from ..blender_pick import auto_picks
+
     report = CheckReport(blender_bin=blender_bin)
-    binaries = {blender_bin: inspect_binary(blender_bin, run=run)}
-    main = binaries[blender_bin]
-    report.blender_version, report.engines = main.version, main.engines
-    if main.problem:
-        report.add(None, main.problem)
+    picks = auto_picks(recipe, default, candidates=candidates)
+    binaries: dict[str, BinaryFacts] = {}
+    if blender_bin != AUTO:  # "auto" that chose nothing: each job says why, nothing named auto runs
+        binaries[blender_bin] = main = inspect_binary(blender_bin, run=run)
+        report.blender_version, report.engines = main.version, main.engines
+        if main.problem:
+            report.add(None, main.problem)
     jobs = recipe.enabled_jobs
     if not jobs:
         report.add(None, "no enabled job: the batch would render nothing")
@@ -68,17 +82,21 @@ def check_recipe(recipe: Recipe, blender_bin: str, *, run: Runner = subprocess.r
     probes: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:
         report.checked_jobs.append(job.id)
-        own = choose_blender(recipe, blender_bin, job) if job.blender_bin else blender_bin
-        if own not in binaries:
-            binaries[own] = inspect_binary(own, run=run)
-        binary = binaries[own]
-        if own != blender_bin and binary.problem:
-            report.add(job, f"this job's Blender: {binary.problem}")
         source = recipe.resolve(job.source_file)
         if source not in sources:
             sources[source] = source_problem(source)
         if sources[source][1]:
             report.add(job, str(sources[source][1]))
+        own = _job_blender(report, recipe, job, picks.get(job.id), blender_bin,
+                           unreadable=bool(sources[source][1]))
+        if own is None:
+            _check_output(report, job, output_pattern(recipe, job), source)
+            continue
+        if own not in binaries:
+            binaries[own] = inspect_binary(own, run=run)
+        binary = binaries[own]
+        if own != blender_bin and binary.problem:
+            report.add(job, f"this job's Blender: {binary.problem}")
         _check_output(report, job, output_pattern(recipe, job), source)
         engine = engine_problem(job.engine, binary.engines, binary.version) if binary.engines else None
         if engine:
@@ -90,6 +108,21 @@ def check_recipe(recipe: Recipe, blender_bin: str, *, run: Runner = subprocess.r
             facts = next(b for b in binaries.values() if b.path == path)
             _probe_and_check(report, facts, source, sources[source][0], users, run)
     return report
+
+
+def _job_blender(report: CheckReport, recipe: Recipe, job: Job, pick: BlenderPick | None,
+                 blender_bin: str, *, unreadable: bool) -> str | None:
+    """The Blender ``job`` is checked with; None when "auto" chose none (the report says why,
+    unless the file is unreadable, which is said already)."""
+    if pick is None:
+        return choose_blender(recipe, blender_bin, job) if job.blender_bin else blender_bin
+    report.chosen[job.id] = pick
+    report.warnings += [Problem(job.id, warning) for warning in pick.warnings]
+    if pick.problem:
+        if not unreadable:
+            report.add(job, pick.problem)
+        return None
+    return pick.path
 
 
 def _probe_and_check(report: CheckReport, binary: BinaryFacts, source: str, file_version: int | None,

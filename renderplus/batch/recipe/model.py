@@ -125,7 +125,8 @@ class Job(Record):
         "frames", key="frames", omit_unset=True,
         doc='a frame list that wins over frame_start/frame_end: "1-10,20,30-40x2", "-5..-1"')
     skip_existing: bool = flag(False, doc="render only frames whose output is missing")
-    blender_bin: str = text(doc="this job's Blender binary (overrides the recipe's)")
+    blender_bin: str = text(doc="this job's Blender binary (overrides the recipe's); \"auto\": the "
+                                "Blender matching its .blend's version")
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -257,7 +258,8 @@ class Recipe(Record):
     name: str = text()
     version: float = special("version", RECIPE_VERSION, required=True)
     settings: Settings = record(Settings)
-    blender_bin: str = text()
+    blender_bin: str = text(doc="the Blender of every job: a name on PATH, a path, or \"auto\" (the "
+                                "Blender matching each .blend's version)")
     start_at: float | str | None = special(
         "start_at", omit_unset=True, nullable=True,
         doc='when a started batch begins rendering: epoch seconds, or "HH:MM" local time (the '
