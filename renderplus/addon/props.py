@@ -213,6 +213,8 @@ class RenderPlusJobState(bpy.types.PropertyGroup):
     frames_done: IntProperty(name="Frames Done")
     frames_total: IntProperty(name="Frames")
     engine_type: StringProperty(name="Engine")
+    blender: StringProperty(name="Blender", description="The Blender that renders the job: its "
+                            "version and path, once chosen")
     detail: StringProperty(name="Detail", description="The render's latest progress line")
     messages: StringProperty(name="Messages")
     output_count: IntProperty(name="Frames Written")

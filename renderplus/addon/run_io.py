@@ -223,6 +223,7 @@ def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> Non
     state.frames_done = job.frames_done
     state.frames_total = job.frames_total
     state.engine_type = job.engine_type or ""
+    state.blender = blender_said(job.blender)
     state.detail = engine_detail(job.engine_data)
     state.messages = "\n".join(job.messages)
     state.output_count = len(job.outputs)
@@ -230,6 +231,14 @@ def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> Non
     state.last_output = last
     state.output_folder = os.path.dirname(last)
     state.first_output = job.outputs[0] if job.outputs else ""
+
+
+def blender_said(chosen: Mapping[str, str | None] | None) -> str:
+    """``Blender 5.2.2 (/opt/blender-5.2/blender)`` from the poll's ``blender``; "" before."""
+    if not chosen or not chosen.get("path"):
+        return ""
+    version = chosen.get("version")
+    return f"Blender {version} ({chosen['path']})" if version else f"Blender at {chosen['path']}"
 
 
 def queued_job_ids(run: Any) -> list[int]:

@@ -174,6 +174,8 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
                   icon="TIME")
     if state.engine_type:
         col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
+    if state.blender:
+        col.label(text=f"With {state.blender}", icon="BLENDER")
     if state.messages:
         width = wrap_width(context)
         icon = "ERROR" if state.status == JobStatus.FAILED else "INFO"

@@ -274,3 +274,14 @@ def test_a_waiting_batch_says_when_it_starts_and_a_window_pause_when_it_continue
     mirror.write(run, view((job(0),), status=BatchStatus.PAUSED, continues_at=later, revision=3))
     assert run.starts_at == ""
     assert run.continues_at == time.strftime("%Y-%m-%d %H:%M", time.localtime(later))  # not today
+
+
+def test_the_blender_a_job_renders_with_is_said_once_chosen(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    mirror, run = mirrored
+    mirror.write(run, view((job(0),)))
+    assert run.jobs[0].blender == ""
+    chosen = {"path": "/opt/blender-5.2/blender", "version": "5.2.2"}
+    mirror.write(run, view((job(0, JobStatus.RUNNING, blender=chosen),), revision=2))
+    assert run.jobs[0].blender == "Blender 5.2.2 (/opt/blender-5.2/blender)"
+    assert run_io.blender_said({"path": "/usr/bin/blender", "version": None}) == \
+        "Blender at /usr/bin/blender"
