@@ -78,6 +78,11 @@ def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: 
         == ["8", "1", "3"]
     assert page.locator("#chart svg rect.frame-bar").count() >= 1
     assert page.locator("#timeline svg rect.lane").count() == 3
+    assert service.batch is not None
+    chosen = service.batch.view().job(0).blender   # the Blender each job rendered with
+    assert chosen is not None and chosen["path"]
+    facts = page.inner_text("#jobs .job[data-job='0'] .facts")
+    assert "Blender" in facts and str(chosen["path"]) in facts
 
     page.click("#jobs .job[data-job='0'] .thumb img")  # the full frame, fetched with the token
     until(page, "document.getElementById('viewer-img').naturalWidth === 160")

@@ -336,6 +336,8 @@
       ["Started", job.times.started ? clock(job.times.started) : null],
       [job.times.finished ? "Render time" : "Elapsed", job.times.started ? duration(elapsed(job.times)) : null],
       ["Engine", job.engine && job.engine.type ? job.engine.type : null],
+      ["Blender", job.blender && job.blender.path
+        ? (job.blender.version ? job.blender.version + " · " : "") + job.blender.path : null],
       ["Frame", running && data.frame ? data.frame : null],
       ["Samples", running && data.samples_todo ? (data.samples_done || 0) + " / " + data.samples_todo : null],
       ["Memory", data.mem || null],
