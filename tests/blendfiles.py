@@ -90,3 +90,20 @@ def make_blend(directory: Path, *, engine: str = "CYCLES", size: tuple[int, int]
         raise RuntimeError(f"could not make fixture {target}:\n{result.stdout}\n{result.stderr}")
     _cache[key] = target
     return target
+
+
+def file_output_script(base: str) -> str:
+    """Python for Blender (3.4, the fixtures' version) that adds a compositor File Output node
+    writing the render layer's image as ``<base>pass_####.png``."""
+    return f"""
+import bpy
+scene = bpy.context.scene
+scene.render.use_compositing = True
+scene.use_nodes = True
+tree = scene.node_tree
+layers = next(n for n in tree.nodes if n.type == "R_LAYERS")
+node = tree.nodes.new("CompositorNodeOutputFile")
+node.base_path = {base!r}
+node.file_slots[0].path = "pass_"
+tree.links.new(layers.outputs["Image"], node.inputs[0])
+"""

@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 
 def make_service(*, default_blender: str | None, log_dir: str | os.PathLike[str],
                  work_dir: str | os.PathLike[str], store: BatchStore | None,
-                 continue_queue: bool = False) -> BatchService:
+                 continue_queue: bool = False, blenders: tuple[str, ...] = ()) -> BatchService:
     """The add-on's one batch slot (shared with its server): logs in ``log_dir``, uploads in
     ``work_dir``, and on every batch it runs the recipe's RSS feed, desktop, sound and mail
     notices and its power action (``renderplus.around``). ``continue_queue``: a queue left by
     the last Blender goes on by itself (the preference; else it waits, held)."""
-    options = RunOptions(log_dir=str(log_dir), blender_bin=default_blender)
+    options = RunOptions(log_dir=str(log_dir), blender_bin=default_blender, blenders=blenders)
     return BatchService(options, work_dir=work_dir, store=store, observers=(watchers_factory(),),
                         continue_queue=continue_queue)
 
@@ -56,6 +56,7 @@ class Launch:
 class AddonState:
     service: BatchService | None = None
     default_blender: str | None = None  # the add-on's preference (or this Blender's binary)
+    blender_candidates: tuple[str, ...] = ()  # what "auto" chooses from: this Blender, the list
     server: ServerHandle | None = None
     stopping: list[ServerHandle] = field(default_factory=list)  # asked to stop, port not free yet
     launch: Launch | None = None

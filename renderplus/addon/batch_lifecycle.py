@@ -16,7 +16,7 @@ from typing import Any
 
 import bpy
 
-from ..batch.options import choose_blender
+from ..batch.options import AUTO, choose_blender
 from ..batch.recipe import Recipe
 from ..batch.runner import Batch, stored_recipe
 from ..batch.service import BatchService, ServiceError, open_store
@@ -34,7 +34,8 @@ def get_service() -> BatchService:
     if state.service is None:
         state.service = make_service(default_blender=state.default_blender,
                                      log_dir=user_dir("logs"), work_dir=user_dir("server"),
-                                     store=_open_store(), continue_queue=state.continue_queue)
+                                     store=_open_store(), continue_queue=state.continue_queue,
+                                     blenders=state.blender_candidates)
     return state.service
 
 
@@ -69,9 +70,28 @@ def set_default_blender(blender_bin: str | None) -> None:
         bridge.binary_info(rendering_binary())
 
 
+def set_blender_candidates(paths: tuple[str, ...]) -> None:
+    """The Blenders "auto" chooses from (this Blender first, then the preference's list): the
+    service's options for the batches started from now on."""
+    state = bridge.state()
+    state.blender_candidates = paths
+    service = state.service
+    if service is not None and service.options.blenders != paths:
+        service.set_options(service.options.with_changes(blenders=paths))
+
+
 def rendering_binary() -> str:
     """The Blender that jobs of the add-on's batches render with (the recipe names none)."""
-    return choose_blender(None, bridge.state().default_blender)
+    return addon_blender(bridge.state().default_blender)
+
+
+def addon_blender(default: str | None) -> str:
+    """The Blender the add-on's own checks ask for ``default``: for "auto", this Blender (the
+    jobs of the open file render a copy it saved, so "auto" gives them this one; nothing is
+    looked up on the main thread), else ``choose_blender``'s answer."""
+    if default == AUTO:
+        return bpy.app.binary_path or (bridge.state().blender_candidates[:1] or ("blender",))[0]
+    return choose_blender(None, default)
 
 
 def check_arguments(scene: Any, binary: BinaryInfo | None, abspath: Any = None) -> dict[str, Any]:

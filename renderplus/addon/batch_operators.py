@@ -14,7 +14,6 @@ from typing import Any
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from ..batch.options import choose_blender
 from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError
 from . import batch_lifecycle, blend_copies, bridge, job_checks, queue_lifecycle, recipe_io
@@ -83,7 +82,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         blend_path = bpy.data.filepath
         needs_copy = any(job.enabled and not job.external for job in settings.jobs)
         copy_path = str(new_copy_path(blend_path)) if needs_copy else ""  # this batch's own
-        blender = choose_blender(None, default_blender)  # the add-on's recipes name no Blender
+        blender = batch_lifecycle.addon_blender(default_blender)  # its recipes name no Blender
         if find_binary(blender) is None:
             self.report({"ERROR"}, f"No Blender binary to render with ({blender} is not an executable "
                         "file): set one in the add-on preferences")

@@ -15,11 +15,11 @@ import sys
 from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, CollectionProperty, IntProperty, StringProperty
 
-from ..batch.options import choose_blender
+from ..batch.options import AUTO
 from ..server import DEFAULT_PORT
-from . import ADDON_ID, batch_lifecycle, server_lifecycle
+from . import ADDON_ID, batch_lifecycle, blender_list, server_lifecycle
 from .bridge import BridgeError
 from .props import PATH_OPTIONS
 from .ui_server import draw_server_status
@@ -41,8 +41,10 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
                            "machine may then start and cancel batches (takes effect when the server "
                            "starts)")
     blender_bin: StringProperty(name="Blender Binary", subtype="FILE_PATH", options=PATH_OPTIONS,
-                                description="The Blender that renders the jobs (empty: this Blender)",
+                                description="The Blender that renders the jobs (empty: this Blender; "
+                                "auto: the one fitting each file's version, from the list below)",
                                 update=_blender_changed)
+    blenders: CollectionProperty(type=blender_list.RenderPlusBlenderPath)
     continue_queue: BoolProperty(name="Continue the Queue When Blender Starts",
                                  description="Batches still queued when Blender quit start by themselves "
                                  "when it starts again (off: the queue waits, held, until you continue it)")
@@ -67,7 +69,11 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
 
         col = layout.column()
         col.prop(self, "blender_bin")
-        col.label(text=f"Jobs render with: {choose_blender(None, preferred_blender(self))}")
+        if preferred_blender(self) == AUTO:
+            col.label(text="Jobs render with: the Blender that fits each file (auto)")
+        else:
+            col.label(text=f"Jobs render with: {batch_lifecycle.rendering_binary()}")
+        blender_list.draw_blender_list(col, self)
         col.prop(self, "mail_password")
 
 
@@ -84,6 +90,8 @@ def preferred_blender(prefs: RenderPlusPreferences | None) -> str | None:
     None when there is neither (Blender running as a Python module). Which binary a job really
     uses is ``choose_blender``'s answer, with this as its default (a recipe may name its own)."""
     chosen = prefs.blender_bin.strip() if prefs is not None else ""
+    if chosen == AUTO:
+        return AUTO
     if chosen:
         return str(bpy.path.abspath(chosen))
     return bpy.app.binary_path or None
@@ -96,6 +104,7 @@ def apply_preferences() -> None:
     prefs = get_preferences()
     batch_lifecycle.set_continue_queue(prefs is not None and prefs.continue_queue)
     batch_lifecycle.set_default_blender(preferred_blender(prefs))
+    blender_list.hand_over(prefs)
     batch_lifecycle.refresh_interrupted()
     batch_lifecycle.clean_left_over_copies()
     if prefs is not None and prefs.server_autostart:
@@ -106,8 +115,10 @@ def apply_preferences() -> None:
 
 
 def register() -> None:
+    blender_list.register()   # the list's item type first: the preferences hold a collection of it
     bpy.utils.register_class(RenderPlusPreferences)
 
 
 def unregister() -> None:
     bpy.utils.unregister_class(RenderPlusPreferences)
+    blender_list.unregister()

@@ -13,7 +13,7 @@ import bpy
 from bpy.props import BoolProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
-from ..batch.options import choose_blender
+from ..batch.options import AUTO, choose_blender
 from ..batch.recipe import RecipeError
 from . import recipe_io
 from .operator_common import Result, report_recipe_error
@@ -21,6 +21,11 @@ from .paths import resolve_path
 from .preferences import get_preferences, preferred_blender
 from .props import ensure_uids, settings_of
 
+
+def exported_blender(preferred: str | None) -> str:
+    """The recipe's ``blender_bin``: "auto" stays "auto" (whoever runs the recipe chooses among
+    its own Blenders), else the path this add-on would render with."""
+    return AUTO if preferred == AUTO else choose_blender(None, preferred)
 
 class RENDERPLUS_OT_recipe_export(bpy.types.Operator, ExportHelper):  # type: ignore[misc]
     """Save the jobs and batch settings as a recipe (JSON) for the command line or the server"""
@@ -44,7 +49,7 @@ class RENDERPLUS_OT_recipe_export(bpy.types.Operator, ExportHelper):  # type: ig
         try:
             recipe = recipe_io.build_recipe(
                 settings, blend_path=blend_path, copy_path=blend_path,
-                blender_bin=choose_blender(None, preferred_blender(prefs)),
+                blender_bin=exported_blender(preferred_blender(prefs)),
                 mail_password=prefs.mail_password if prefs is not None else "", abspath=resolve_path)
         except RecipeError as exc:
             hint = "" if blend_path else " (save the .blend first: jobs without an external file render it)"

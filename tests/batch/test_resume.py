@@ -19,6 +19,7 @@ from renderplus.batch.store import BatchStore
 from renderplus.batch.view import JobStatus
 from tests.batch.conftest import make_recipe
 from tests.batch.service_driver import start_service
+from tests.blendfiles import file_output_script
 from tests.procs import pids_in_group, processes_with
 from tests.waiting import wait_for
 
@@ -148,26 +149,14 @@ def test_skip_existing_renders_only_the_missing_and_the_truncated(tmp_path: Path
     assert (tmp_path / "s_0002.png").stat().st_size > 100
 
 
-_FILE_OUTPUT = """
-import bpy
-scene = bpy.context.scene
-scene.render.use_compositing = True
-scene.use_nodes = True
-tree = scene.node_tree
-layers = next(n for n in tree.nodes if n.type == "R_LAYERS")
-node = tree.nodes.new("CompositorNodeOutputFile")
-node.base_path = {base!r}
-node.file_slots[0].path = "pass_"
-tree.links.new(layers.outputs["Image"], node.inputs[0])
-bpy.ops.wm.save_as_mainfile(filepath={target!r})
-"""
 
 
 def test_file_output_node_files_are_outputs_and_verified_on_resume(
         tmp_path: Path, blend_factory: Factory) -> None:
     blend = tmp_path / "with_file_output.blend"
     script = tmp_path / "add_node.py"
-    script.write_text(_FILE_OUTPUT.format(base=str(tmp_path / "passes") + "/", target=str(blend)))
+    script.write_text(file_output_script(str(tmp_path / "passes") + "/")
+                      + f"bpy.ops.wm.save_as_mainfile(filepath={str(blend)!r})\n")
     subprocess.run(["blender", "-b", str(blend_factory(frames=2)), "--python", str(script)],
                    check=True, capture_output=True, timeout=120)
     store = BatchStore.open(tmp_path / "work")

@@ -47,12 +47,14 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     raise AssertionError("no frame header")
 
 
-def run_formats(tmp_path: Path, blend_factory: Callable[..., Path], **settings: Any) -> BatchView:
-    """A job per format, each a FRAMES-frame animation at 400x300, no retry (a crash fails)."""
+def run_formats(tmp_path: Path, blend_factory: Callable[..., Path], blender_bin: str = "",
+                **settings: Any) -> BatchView:
+    """A job per format, each a FRAMES-frame animation at 400x300, no retry (a crash fails);
+    ``blender_bin``: the recipe's Blender (default: the server's)."""
     blend = blend_factory(engine="BLENDER_WORKBENCH", size=(400, 300), frames=FRAMES)
     recipe = make_recipe([{"blend_file": str(blend), "output": str(tmp_path / fmt.lower() / "f_"),
                            "animated": True, "frame_start": 1, "frame_end": FRAMES, "format": fmt}
-                          for fmt in FORMATS], settings={"retries": 0, **settings})
+                          for fmt in FORMATS], blender_bin=blender_bin, settings={"retries": 0, **settings})
     batch = Batch(recipe)
     batch.start()
     assert batch.wait(300)

@@ -11,24 +11,11 @@ import pytest
 
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import make_recipe
+from tests.blendfiles import file_output_script
 from tests.versions.conftest import BlenderUnderTest, blender_script
 from tests.versions.images import exr_channels, png_size
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
-
-FILE_OUTPUT = """
-import bpy
-scene = bpy.context.scene
-scene.render.use_compositing = True
-scene.use_nodes = True
-tree = scene.node_tree
-layers = next(n for n in tree.nodes if n.type == "R_LAYERS")
-node = tree.nodes.new("CompositorNodeOutputFile")
-node.base_path = {base!r}
-node.file_slots[0].path = "pass_"
-tree.links.new(layers.outputs["Image"], node.inputs[0])
-"""
-
 
 def run(recipe: Any, blender: BlenderUnderTest) -> dict[str, Any]:
     batch = Batch(recipe, RunOptions(blender_bin=blender.path))
@@ -49,7 +36,7 @@ def test_every_engine_and_job_shape_renders(blender: BlenderUnderTest, blend_fac
     cycles = blend_factory(engine="CYCLES", size=(32, 24), samples=4)
     workbench = blend_factory(engine="BLENDER_WORKBENCH", size=(32, 24))
     with_node = blender_script("blender", cycles, tmp_path / "file_output.blend",
-                               FILE_OUTPUT.format(base=str(tmp_path / "passes") + "/"))
+                               file_output_script(str(tmp_path / "passes") + "/"))
     out = tmp_path / "out"
     recipe = make_recipe([
         {"blend_file": str(cycles), "output": str(out / "still_")},
