@@ -15,6 +15,7 @@ set -euo pipefail
 # suite:version the suite packages (checked against what the made Blender says)
 SUITES=(trixie:4.3 sid:5.2)
 cache="${RENDERPLUS_BLENDER_CACHE:-$HOME/.cache/renderplus/blenders}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
 mode="${1:-}"
 
 log() { echo "blenders: $*" >&2; }
@@ -69,7 +70,9 @@ add_missing_modules() {
   done
   [ ${#wanted[@]} -eq 0 ] && return 0
   log "adding ${wanted[*]} to $1"
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+  local python="$repo/.venv/bin/python"   # scripts/setup.sh's venv has pip; Debian's python3 may not
+  [ -x "$python" ] || python=python3
+  "$python" -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
     --target "$site" "${wanted[@]}" >&2
 }
 
