@@ -285,16 +285,17 @@ class BatchLifecycle(ScheduledLifecycle):
             loop.previews.close()
         with state.lock:
             cancelled = state.cancel_asked.is_set()
+            by_window = state.paused_by == "window"
+            opens = self.schedule.window_opens() if by_window and not cancelled else None
             if not cancelled:
                 state.status, state.pause, state.current = BatchStatus.PAUSED, None, None
+                state.continues_at = opens   # a poll that sees PAUSED sees when it continues
                 self.changes.store.batch(status=BatchStatus.PAUSED)
                 self.schedule.disarm()   # the window's end: paused already
-            by_window = state.paused_by == "window"
         if cancelled:   # came while the pause ended the loop: the jobs it left end too
             self._cancel_queued("Cancelled")
             return False
         waiting = sum(1 for job in state.jobs if job.status is JobStatus.QUEUED)
-        opens = self.schedule.window_opens() if by_window else None
         if opens is not None:
             self.changes.report(f"Paused at the end of its window {self.schedule.window}: "
                                 f"{waiting} job(s) continue by themselves at "
