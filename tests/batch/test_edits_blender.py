@@ -63,8 +63,10 @@ def test_process_per_job_add_move_next_and_skip(tmp_path: Path, blend_factory: F
     assert handle is not None and handle.executor == "local"
 
 
-def test_an_eevee_job_added_to_a_cycles_session_renders_in_its_own_process(
+def test_a_job_added_to_a_cycles_session_without_a_proven_engine_renders_in_its_own_process(
         tmp_path: Path, blend_factory: Factory) -> None:
+    """The added job names no engine (its file's own, EEVEE here): not one proven identical in a
+    session, so it gets a process of its own."""
     slow = blend_factory(size=(320, 240), samples=4000, frames=1)
     quick = blend_factory()
     eevee = blend_factory(engine="BLENDER_EEVEE", samples=1)
@@ -77,7 +79,7 @@ def test_an_eevee_job_added_to_a_cycles_session_renders_in_its_own_process(
     wait_for(lambda: batch.view().job(0).process.started)
     first = batch.handle(0)
     assert first is not None and first.executor == "session"   # all Cycles: one session
-    [added] = batch.add_jobs({**one_frame(eevee, tmp_path, "eevee"), "engine": "BLENDER_EEVEE"})
+    [added] = batch.add_jobs(one_frame(eevee, tmp_path, "eevee"))
     batch.move_job(added, 0)
     assert batch.cancel_job(0)
     assert batch.wait(180)
