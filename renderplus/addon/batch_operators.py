@@ -14,9 +14,18 @@ from typing import Any
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
+from ..batch.options import AUTO
 from ..batch.preflight import find_binary
 from ..batch.recipe import RecipeError
-from . import batch_lifecycle, blend_copies, bridge, job_checks, queue_lifecycle, recipe_io
+from . import (
+    batch_lifecycle,
+    blend_copies,
+    blender_list,
+    bridge,
+    job_checks,
+    queue_lifecycle,
+    recipe_io,
+)
 from .operator_common import Result, report_recipe_error
 from .paths import new_copy_path, relative_outputs, resolve_path
 from .preferences import get_preferences, preferred_blender
@@ -86,6 +95,10 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         if find_binary(blender) is None:
             self.report({"ERROR"}, f"No Blender binary to render with ({blender} is not an executable "
                         "file): set one in the add-on preferences")
+            return {"CANCELLED"}
+        listed = blender_list.list_problem(prefs) if default_blender == AUTO else ""
+        if listed:
+            self.report({"ERROR"}, listed)
             return {"CANCELLED"}
         if not self._check(scene, settings, blender, abspath):
             return {"CANCELLED"}

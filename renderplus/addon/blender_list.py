@@ -37,6 +37,17 @@ def hand_over(prefs: Any) -> None:
     batch_lifecycle.set_blender_candidates(tuple(dict.fromkeys((*running, *listed_blenders(prefs)))))
 
 
+def list_problem(prefs: Any) -> str:
+    """Why "auto" could not choose now: a listed Blender its answer says cannot render ("" when
+    none; one still being asked is not judged here, the batch's own choice says so)."""
+    for path in listed_blenders(prefs):
+        info = bridge.binary_info(path)
+        if info is not None and info.problem:
+            return (f"A Blender in the add-on's list cannot render: {info.problem}. Remove it or "
+                    "fix its path in the preferences (\"auto\" chooses among them)")
+    return ""
+
+
 def _preferences(context: Any) -> Any:
     """The add-on's preferences (None while they are not there), read without importing
     ``preferences``, which imports this module."""

@@ -46,6 +46,8 @@ def test_each_listed_blender_shows_its_version_or_its_problem(scenario: dict[str
 def test_the_list_is_auto_s_candidates_and_a_34_file_renders_with_34(scenario: dict[str, Any]) -> None:
     args = scenario["args"]
     assert scenario["options"] == ["auto", [*args["blenders"], args["bad"]]]
+    assert "A Blender in the add-on's list cannot render" in scenario["refused"]
+    assert args["bad"] in scenario["refused"]
     assert scenario["finished"]
     status, said = scenario["job"]
     assert status == "FINISHED" and said == f"Blender 3.4.1 ({BLENDER})", scenario["messages"]
