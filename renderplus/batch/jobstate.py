@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .blender_pick import BlenderPick
+from .encode.movie_state import MovieState, waiting_movie
 from .estimate import JobEstimate
 from .executors import JobHandle
 from .job_eta import queued_eta, running_eta
@@ -50,9 +51,14 @@ class JobState:
     ran: float = 0.0                     # seconds it rendered in runs that ended
     running_since: float | None = None
     blender: BlenderPick | None = None   # which Blender renders it, once chosen (the poll's ``blender``)
+    movie: MovieState | None = None      # its movie, for a job with ``encode`` (the poll's ``movie``)
     revision: int = 0
     _view: JobView | None = None
     _view_key: tuple[int, int] = (-1, 0)
+
+    def __post_init__(self) -> None:
+        if self.job.encode is not None and self.movie is None:
+            self.movie = waiting_movie(self.job.encode.format)
 
     @property
     def id(self) -> int:
@@ -111,7 +117,8 @@ class JobState:
         if progress is None and self.started is None and not self.messages:
             # nothing happened to it yet: the cheap form (a big recipe's first poll)
             return JobView(self.job.id, self.status, self.job.display_name,
-                           frames_total=len(self.job.frames), eta=eta, eta_runs=eta_runs)
+                           frames_total=len(self.job.frames), eta=eta, eta_runs=eta_runs,
+                           movie=self.movie.to_json() if self.movie is not None else None)
         if progress is not None:
             percent = round(progress.progress, 4)
         else:
@@ -135,6 +142,7 @@ class JobState:
             process=(ProcessInfo(self.process_started, self.process_exited, self.returncode)
                      if self.process_started is not None else NO_PROCESS),
             blender=self.blender.to_json() if self.blender is not None else None,
+            movie=self.movie.to_json() if self.movie is not None else None,
         )
 
     def _outputs(self, progress: JobProgress | None) -> tuple[str, ...]:

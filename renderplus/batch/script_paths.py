@@ -14,4 +14,5 @@ SESSION_SCRIPT = SCRIPTS_DIR / "session.py"  # one Blender rendering several job
 PROBE_SCRIPT = SCRIPTS_DIR / "probe_file.py"  # what a .blend holds (scenes, cameras, ...) and its engines
 DEVICES_SCRIPT = SCRIPTS_DIR / "list_devices.py"  # Cycles' render devices
 FLAMENCO_JOB_TYPE = SCRIPTS_DIR / "flamenco_renderplus.js"  # Render+'s job type for a Flamenco Manager
+ENCODE_SCRIPT = SCRIPTS_DIR / "encode_movie.py"  # a movie from a job's frames (batch/encode)
 READER_SCRIPT = SCRIPTS_DIR / "read_frames.py"  # a helper Blender reading frames (frame_reader.py)

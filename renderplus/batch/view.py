@@ -110,7 +110,7 @@ _BLANK_JOB = ('{"id": %d, "status": "%s", "times": {"started": null, "finished":
               '"data": null}, "name": %s, "eta": null, "eta_runs": null, "frames_done": 0, '
               '"frames_total": %d, '
               '"outputs": [], "process": {"started": null, "exited": null, "returncode": null}, '
-              '"blender": null}')
+              '"blender": null, "movie": null}')
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,7 @@ class JobView:
     process: ProcessInfo = field(default_factory=lambda: NO_PROCESS)
     eta_runs: int | None = None   # earlier similar runs ``eta`` comes from (None: its own frames)
     blender: Mapping[str, str | None] | None = None  # {"path", "version"} once chosen (blender_pick)
+    movie: Mapping[str, Any] | None = None   # the movie of an ``encode`` job (encode.MovieState)
 
     @property
     def running(self) -> bool:
@@ -155,6 +156,7 @@ class JobView:
             "outputs": list(self.outputs),
             "process": self.process.to_json(),
             "blender": dict(self.blender) if self.blender else None,
+            "movie": dict(self.movie) if self.movie else None,
         }
 
     @cached_property
@@ -164,7 +166,7 @@ class JobView:
         if (self.status in (JobStatus.QUEUED, JobStatus.DISABLED) and not self.messages
                 and self.times is NO_TIMES and self.process is NO_PROCESS and not self.outputs
                 and self.engine_type is None and not self.progress and not self.frames_done
-                and self.eta is None and self.blender is None):
+                and self.eta is None and self.blender is None and self.movie is None):
             return _BLANK_JOB % (self.id, self.status.value, _quote(self.name), self.frames_total)
         return json.dumps(self.to_json())
 
@@ -189,6 +191,7 @@ class JobView:
             process=ProcessInfo(_float(process.get("started")), _float(process.get("exited")),
                                 process.get("returncode")),
             blender=dict(data["blender"]) if data.get("blender") else None,
+            movie=dict(data["movie"]) if data.get("movie") else None,
         )
 
 

@@ -5,6 +5,7 @@ Each takes ``(check, record, raw data, path)``; ``AFTER`` maps a record class to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +24,28 @@ def _job(check: Checker, job: Job, data: Mapping[str, Any], path: str) -> None:
     if not job.source_file and data.get(source_key, "") == "":  # (a wrong type is reported already)
         why = "external is true" if job.external else "external is false"
         check.error(f"{path}.{source_key}", f"is required ({why}): the .blend file to render")
+    if job.encode is not None:
+        _encode(check, job, f"{path}.encode")
+
+
+MOVIE_EXTENSIONS = {"h264": ".mp4", "prores": ".mov", "ffv1": ".mkv", "webm": ".webm"}  # encode.formats
+MOVIE_WRITERS = ("FFMPEG", "AVIJPEG", "AVIRAW", "AVI_JPEG", "AVI_RAW", "MPEG")
+
+
+def _encode(check: Checker, job: Job, path: str) -> None:
+    """A movie is made from several frames that are image files."""
+    if len(job.frames) < 2:
+        check.error(path, "needs an animation: this job renders one frame (set animated, or frames)")
+    if job.format.upper() in MOVIE_WRITERS:
+        check.error(path, f"the job writes a movie already (format {job.format}): encode makes "
+                          "a movie from image frames; choose an image format such as PNG or OPEN_EXR")
+    assert job.encode is not None
+    extension = os.path.splitext(job.encode.output.rstrip("/\\"))[1].lower()
+    wanted = MOVIE_EXTENSIONS.get(job.encode.format)
+    if job.encode.output and not job.encode.output.endswith(("/", "\\")) and extension \
+            and extension in MOVIE_EXTENSIONS.values() and extension != wanted:
+        check.error(f"{path}.output", f"ends in {extension}, but format {job.encode.format} "
+                                      f"writes {wanted} files")
 
 
 def _section(check: Checker, section: Section, data: Mapping[str, Any], path: str) -> None:

@@ -78,6 +78,11 @@ def record(cls: type, factory: Any = None) -> Any:
     return _field(None, FieldRule("record", record=cls), factory or cls)
 
 
+def optional_record(cls: type, *, doc: str = "") -> Any:
+    """A nested object that may be absent or null (None): present, it is read like ``record``."""
+    return _field(None, FieldRule("record", record=cls, nullable=True, omit_unset=True, doc=doc))
+
+
 def records(cls: type) -> Any:
     """A list of objects read with ``cls``'s field table."""
     return _field(None, FieldRule("list", record=cls), list)
@@ -139,7 +144,7 @@ def _dump(rule: FieldRule, value: Any, redact: bool) -> Any:
     if rule.kind == "size":
         return list(value) if value is not None else None
     if rule.kind == "record":
-        return value.to_dict(redact=redact)
+        return None if value is None else value.to_dict(redact=redact)
     if rule.kind in ("list", "jobs"):
         return [item.to_dict(redact=redact) for item in value]
     if rule.kind == "hooks":

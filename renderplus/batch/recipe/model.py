@@ -29,6 +29,7 @@ from .fields import (
     fraction,
     hook_phases,
     integer,
+    optional_record,
     record,
     records,
     size,
@@ -92,6 +93,22 @@ class CustomOverride(Record):
     enabled: bool = flag(True)
 
 
+MOVIE_FORMAT_NAMES = ("h264", "prores", "ffv1", "webm")  # encode.formats.FORMATS (a test holds them equal)
+MAX_FPS = 1000.0
+
+
+@dataclass
+class EncodeSettings(Record):
+    """A movie made from the job's frames once every frame is verified (docs/movies.md)."""
+
+    format: str = choice("h264", MOVIE_FORMAT_NAMES)
+    fps: float | None = special("fps", None, nullable=True,
+                                doc="frames per second; null: the scene's (fps / fps_base)")
+    output: str = text(doc="the movie's path (a folder: the default name in it); \"\": beside the "
+                           "frames, named after them")
+    audio: bool = flag(True, doc="the scene's sound (its sequencer strips and speakers), when it has any")
+
+
 @dataclass
 class Job(Record):
     """One render job. Field names are the recipe's (see the module docstring)."""
@@ -125,6 +142,8 @@ class Job(Record):
         "frames", key="frames", omit_unset=True,
         doc='a frame list that wins over frame_start/frame_end: "1-10,20,30-40x2", "-5..-1"')
     skip_existing: bool = flag(False, doc="render only frames whose output is missing")
+    encode: EncodeSettings | None = optional_record(
+        EncodeSettings, doc="a movie from the frames once they are all verified; null or absent: none")
     blender_bin: str = text(doc="this job's Blender binary (overrides the recipe's); \"auto\": the "
                                 "Blender matching its .blend's version")
     extra: dict[str, Any] = field(default_factory=dict)

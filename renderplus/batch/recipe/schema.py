@@ -16,6 +16,7 @@ from .fields import FieldRule, default_of, rules_of
 from .model import (
     CYCLES_DEVICES,
     IMAGE_FORMATS,
+    MAX_FPS,
     MAX_JOBS,
     MAX_SIZE,
     RECIPE_VERSION,
@@ -127,6 +128,7 @@ _SPECIAL: dict[str, Callable[[FieldRule], dict[str, Any]]] = {
     "format": lambda rule: {"type": "string", "enum": ["", *IMAGE_FORMATS],
                             "description": 'case-insensitive; "" keeps the file\'s'},
     "frames": lambda rule: {"type": "string", "example": "1-10,20,30-40x2"},
+    "fps": lambda rule: {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_FPS, "example": 24},
     "override_value": lambda rule: {"anyOf": [
         {"type": "boolean"}, _NUMBER, {"type": "string"},
         {"type": "array", "minItems": 1, "maxItems": 16, "items": _NUMBER}]},

@@ -26,6 +26,7 @@ from .jsontext import decode_recipe_text, scan_values
 from .model import (
     CYCLES_DEVICES,
     IMAGE_FORMATS,
+    MAX_FPS,
     MAX_JOBS,
     RECIPE_VERSION,
     SUPPORTED_VERSIONS,
@@ -314,6 +315,18 @@ def _read_start_at(check: Checker, rule: FieldRule, value: Any, path: str) -> fl
     return value   # a str, int or float: parse_start_at read it
 
 
+def _read_fps(check: Checker, rule: FieldRule, value: Any, path: str) -> float | None:
+    """Frames per second of a movie: a number above 0 (23.976 is fine), at most ``MAX_FPS``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        check.error(path, f"must be a number of frames per second or null (got {show(value)})")
+        return None
+    if not 0 < value <= MAX_FPS:
+        check.error(path, f"must be above 0 and at most {MAX_FPS:g} (got {show(value)})")
+        return None
+    return float(value)
+
+
 def _ignore(check: Checker, rule: FieldRule, value: Any, path: str) -> None:
     """The job's ``id`` is checked against its index by ``_read_jobs``."""
 
@@ -322,5 +335,5 @@ _READERS: dict[str, Reader] = {
     "record": _read_object, "list": _read_list, "hooks": _read_hooks, "jobs": _read_jobs,
     "version": _read_version, "device": _read_device, "engine": _read_engine,
     "format": _read_format, "frames": _read_frames, "override_value": _read_override_value,
-    "index": _ignore, "window": _read_window, "start_at": _read_start_at,
+    "index": _ignore, "window": _read_window, "start_at": _read_start_at, "fps": _read_fps,
 }
