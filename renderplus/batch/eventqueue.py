@@ -29,7 +29,9 @@ from collections import deque
 from collections.abc import Hashable
 from typing import Final
 
+from .encode.step import MovieEnded
 from .executors import ExecEvent, Exited, Output
+from .markers import MARKER_PREFIX
 from .parser import TAIL_LINES, EventKind, parse_line
 
 PRESSURE_ENTRIES: Final = 2048           # queued entries from which lines are folded
@@ -37,6 +39,7 @@ PRESSURE_CHARS: Final = 4 * 1024 * 1024  # queued characters from which lines ar
 RUN_KEPT: Final = TAIL_LINES             # lines kept of one stretch of foldable lines
 
 _NOISE: Final = "noise"                  # the key of lines the parser reads nothing from
+QueuedEvent = ExecEvent | MovieEnded     # an executor's event, or the end of a job's encode
 
 
 class _Run:
@@ -52,6 +55,8 @@ class _Run:
 
 def fold_key(line: str) -> Hashable | None:
     """What a newer line must match to supersede ``line``; None for a line that is always kept."""
+    if line.startswith(MARKER_PREFIX):
+        return None  # Render+'s own markers (frames, movies) always count
     event = parse_line(line)
     if event is None:
         return _NOISE
@@ -65,7 +70,7 @@ class EventQueue:
 
     def __init__(self, pressure_entries: int = PRESSURE_ENTRIES,
                  pressure_chars: int = PRESSURE_CHARS) -> None:
-        self._entries: deque[ExecEvent | _Run] = deque()
+        self._entries: deque[QueuedEvent | _Run] = deque()
         self._open: dict[int, _Run] = {}        # each job's run still open to folding
         self._dropped: dict[int, int] = {}
         self._chars = 0
@@ -76,7 +81,7 @@ class EventQueue:
         self._ready = threading.Condition(threading.Lock())
         self.high_water = 0                      # the most entries ever queued (for tests, bench)
 
-    def put(self, event: ExecEvent) -> None:
+    def put(self, event: QueuedEvent) -> None:
         """Queue ``event``; never blocks (any thread)."""
         with self._ready:
             if isinstance(event, Output):
@@ -91,7 +96,7 @@ class EventQueue:
                 self.high_water = len(self._entries)
             self._ready.notify()
 
-    def get(self, timeout: float | None = None) -> ExecEvent:
+    def get(self, timeout: float | None = None) -> QueuedEvent:
         """The next event; ``queue.Empty`` when none came within ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._ready:

@@ -29,11 +29,12 @@ from .batchstate import BatchState
 from .blender_pick import pick_blender
 from .changes import BatchChanges
 from .command import build_command, format_argv, write_override_config
-from .eventqueue import EventQueue
+from .encode import ENCODE_EVENTS
+from .encode.step import MovieEnded
+from .eventqueue import EventQueue, QueuedEvent
 from .executor_choice import ExecutorChoice
 from .executors import (
     Accepted,
-    ExecEvent,
     Executor,
     ExecutorError,
     Exited,
@@ -45,6 +46,7 @@ from .executors import (
 from .exit_status import ExitStatus
 from .frame_previews import FramePreviews
 from .frame_written import record_frame
+from .job_movies import JobMovies
 from .jobstate import JobState
 from .markers import MARKER_PREFIX, format_marker, parse_marker
 from .options import RunOptions, child_environment, choose_blender
@@ -86,6 +88,7 @@ class JobLoop:
         self.previews = FramePreviews(self.log.write, child_environment(options, {}))
         self.runs = RunRecorder(self.recipe, store, state.lock)  # each run's timing and history
         self._run_frames: dict[int, int] = {}          # frames each running Blender renders
+        self.movies = JobMovies(state, changes, options, self._events.put, self._blender_path)
 
     def run(self) -> None:
         """Start jobs in the run order while their executors take them; return when every job
@@ -114,7 +117,8 @@ class JobLoop:
                     break
                 if self._take(job):
                     self._begin_job(job, executor)
-            if self._active:
+            self.movies.pump(self._end_after_movie, self._put_back, self._stops_for_pause())
+            if self._active or self.movies.pending():
                 # queue.Empty: the free memory to look at again, or a job added (wake)
                 with contextlib.suppress(queue.Empty):
                     self._apply(self._events.get(timeout=2.0 if waiting_for_memory else None))
@@ -132,7 +136,7 @@ class JobLoop:
         batch that is not pausing takes no more jobs then (sealed in the same step, so an edit
         either lands before or is refused); a paused one still does."""
         with self.state.lock:
-            if self._active or (len(self.order) and not self._pausing):
+            if self._active or self.movies.pending() or (len(self.order) and not self._pausing):
                 return False
             if not self._pausing:
                 self.state.sealed = True
@@ -165,6 +169,8 @@ class JobLoop:
             active = list(self._running_on.items())
         for job_id, executor in active:
             executor.pause(job_id, when, self.options.kill_grace)
+        self.movies.stop_all("pause")
+        self._events.wake()
 
     def cancel_running(self) -> None:
         """Ask every active job's executor to end it (the batch is being cancelled)."""
@@ -172,15 +178,20 @@ class JobLoop:
             active = list(self._running_on.items())
         for job_id, executor in active:
             executor.cancel(job_id, self.options.kill_grace)
+        self.movies.stop_all("cancel")
+        self._events.wake()
 
     def cancel_job(self, job_id: int) -> bool:
         """Cancel one job: a running one ends (the batch goes on), a queued one is CANCELLED.
         False when the batch does not run or the job has already ended."""
+        movie = False
         with self.state.lock:
             if self.state.status is not BatchStatus.RUNNING or not 0 <= job_id < len(self.state.jobs):
                 return False
             job = self.state.jobs[job_id]
-            if job.status is JobStatus.QUEUED and job_id not in self._active:
+            if job_id in self.movies.jobs:
+                movie = True
+            elif job.status is JobStatus.QUEUED and job_id not in self._active:
                 self.changes.set_status(job, JobStatus.CANCELLED, "Cancelled before it started")
                 return True
             executor = self._running_on.get(job_id)
@@ -191,6 +202,10 @@ class JobLoop:
                     return job.status is JobStatus.RUNNING
                 in_hook = self.hooks.runs_for(job_id)  # else in PRE_JOB: _submit checks the flag
             job.cancel_requested = True
+        if movie:  # frames done, its movie waits or is being made
+            self.movies.cancel(job_id)
+            self._events.wake()
+            return True
         # Outside the lock: a farm's cancel asks its scheduler, and polls must not wait for it.
         if submitted and executor is not None:
             executor.cancel(job_id, self.options.kill_grace)
@@ -298,7 +313,15 @@ class JobLoop:
 
     # ---------------------------------------------------------------- the executors' events
 
-    def _apply(self, event: ExecEvent) -> None:
+    def _apply(self, event: QueuedEvent) -> None:
+        if isinstance(event, MovieEnded):
+            self.movies.ended(event, self._end_after_movie, self._put_back)
+            return
+        making = self.movies.jobs.get(event.job_id)
+        if making is not None:   # its encode's lines: the log and the movie's markers
+            if isinstance(event, Output):
+                self._on_movie_line(making, event.line)
+            return
         job = self._active.get(event.job_id)
         if job is None:
             return
@@ -339,15 +362,27 @@ class JobLoop:
         marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None
         if marker is not None and marker.get("event") in ("ready", "frame"):
             self.runs.marker(job.id, marker, self._run_frames.get(job.id, 0))
+        if marker is not None and marker.get("event") in ENCODE_EVENTS:
+            self.movies.on_marker(job, marker)   # a farm's last step made the movie
         if marker is not None and marker.get("event") == "frame":
             record_frame(job, marker, self.store, self.state.lock,
                          lambda path, look: self._ask_preview(job, path, look))
         if changed:
             self.state.changed()
 
+    def _on_movie_line(self, job: JobState, line: str) -> None:
+        self.log.write(line)
+        marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None
+        if marker is not None:
+            self.movies.on_marker(job, marker)
+
     def _ask_preview(self, job: JobState, path: str, look: Mapping[str, Any]) -> None:
         """By the frame reader of the Blender that rendered it (frame_previews)."""
         self.previews.ask(path, job.blender.path if job.blender else self._blender(job), look)
+
+    def _blender_path(self, job: JobState) -> str:
+        """The Blender that rendered ``job``: its movie's colours are that version's."""
+        return job.blender.path if job.blender else self._blender(job)
 
     def _blender(self, job: JobState) -> str:
         options = self.options
@@ -411,7 +446,21 @@ class JobLoop:
             self._end_job(job, JobStatus.FAILED, str(exc))
 
     def _end_job(self, job: JobState, status: JobStatus, message: str | None) -> None:
-        """Set the final status, run POST_JOB (not for a cancelled job), clean up."""
+        """Set the final status, run POST_JOB (not for a cancelled job), clean up; a job with
+        ``encode`` whose frames are all there first makes its movie (``job_movies``)."""
+        if status is JobStatus.FINISHED and job.job.encode is not None:
+            executor = self._running_on.get(job.id)
+            if getattr(executor, "makes_movies", False):
+                status, message = self.movies.farm_result(job)
+            else:
+                self._let_go(job)   # the render slot is free while the movie is made
+                ends = self.movies.after_frames(job)
+                if ends is None:
+                    return          # it waits for its movie: ``_end_after_movie`` ends it
+                status, message = ends
+        self._end_after_movie(job, status, message)
+
+    def _end_after_movie(self, job: JobState, status: JobStatus, message: str | None) -> None:
         self.changes.set_status(job, status, message)
         if status is not JobStatus.CANCELLED and not self.state.cancel_asked.is_set():
             self.hooks.run_job("POST_JOB", job)

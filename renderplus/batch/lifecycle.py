@@ -352,6 +352,7 @@ class BatchLifecycle(ScheduledLifecycle):
         cancelled = state.cancel_asked.is_set()
         if self.loop is not None:  # the frame reader ends with its batch (after its queue)
             self.loop.previews.close(drop_waiting=cancelled)
+            self.loop.movies.close()  # an encode left by a crash of the loop ends too
         with state.lock:
             state.finished = time.time()
             state.current, state.starts_at, state.continues_at = None, None, None

@@ -24,6 +24,7 @@ from .batchstate import BatchState
 from .changes import BatchChanges
 from .estimate import estimate_recipe
 from .jobstate import JobState
+from .movie_resume import finished_jobs_stale_movies, show_restored_movie, stale_movie
 from .parser import JobProgress
 from .store import BatchStore, StoredBatch, StoredFrame, StoreError
 from .store.run_history import rendered_seconds
@@ -94,6 +95,7 @@ def _show_recorded_frames(state: BatchState, restored: Restored, store: BatchSto
         with state.lock:
             job.progress = JobProgress(frames=job.job.frames, engine=job.job.engine)
             job.count_done_frames()
+            show_restored_movie(state.recipe, job)
 
 
 def restore_order(state: BatchState, stored: StoredBatch) -> None:
@@ -254,6 +256,10 @@ def _recheck_finished(job: JobState, restored: Restored, changes: BatchChanges) 
             return
     lost = lost_frames(recorded)
     if not lost:
+        stale = stale_movie(changes.state.recipe, job.job, recorded)
+        if stale:   # every frame is there: it renders nothing, its movie is made again
+            job.status, job.finished, job.cancel_requested = JobStatus.QUEUED, None, False
+            job.add_message(stale)
         return
     job.status, job.finished, job.cancel_requested = JobStatus.QUEUED, None, False
     job.add_message(_lost_message(lost))
@@ -285,7 +291,7 @@ def _lost_message(lost: Mapping[int, list[str]]) -> str:
 
 def resumable(stored: StoredBatch, store: BatchStore) -> bool:
     """Left RUNNING (interrupted, or run by another process), with jobs to render again, or
-    with frames of its FINISHED jobs lost on disk since."""
+    with frames of its FINISHED jobs lost on disk since, or their movies missing or stale."""
     return stored.status is BatchStatus.RUNNING or any(
         job.status in (JobStatus.FAILED, JobStatus.CANCELLED) for job in stored.jobs
-    ) or bool(finished_jobs_lost_frames(stored, store))
+    ) or bool(finished_jobs_lost_frames(stored, store)) or bool(finished_jobs_stale_movies(stored, store))

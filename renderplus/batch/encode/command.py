@@ -10,7 +10,7 @@ machine); a farm gives None and the script finds each frame where the job's rend
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..command import output_pattern, override_config
@@ -21,6 +21,16 @@ from .formats import FORMATS
 
 CONFIG_FLAG = "--renderplus-encode"
 STALL_SECONDS = 120.0   # an FFmpeg that reports no progress this long is ended (a hang)
+STALL_VAR = "RENDERPLUS_ENCODE_STALL_SECONDS"   # another limit (a test's, a slow network disk's)
+
+
+def stall_seconds(env: Mapping[str, str]) -> float:
+    """The stall limit: ``RENDERPLUS_ENCODE_STALL_SECONDS`` when it is a positive number."""
+    try:
+        value = float(env.get(STALL_VAR, ""))
+    except ValueError:
+        return STALL_SECONDS
+    return value if value > 0 else STALL_SECONDS
 
 
 def encode_config(recipe: Recipe, job: Job, *, movie: str, ffmpeg: str, workdir: str,
