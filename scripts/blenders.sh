@@ -80,7 +80,9 @@ make_suite() {
   local suite=$1 want=$2 folder="$cache/$1"
   local have
   [ -d "$folder/root" ] && add_missing_modules "$folder"
-  have=$([ -x "$folder/blender" ] && version_of "$folder/blender" || true)
+  # The suite's FFmpeg makes the movies of the frames its Blender rendered (Blender and the
+  # encoder see one file system); a root made before Render+ encoded movies is made again.
+  have=$([ -x "$folder/blender" ] && [ -x "$folder/root/usr/bin/ffmpeg" ] && version_of "$folder/blender" || true)
   if [[ "$have" == "$want".* ]]; then
     echo "$have $folder/blender"
     return
@@ -93,7 +95,7 @@ make_suite() {
   # EGL and Mesa; bubblewrap inside lets a Blender of one suite start a launcher of another.
   mmdebstrap --quiet --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-    --include=blender,ca-certificates,libegl1,libgl1,libgl1-mesa-dri,libopengl0,python3-requests,bubblewrap \
+    --include=blender,ffmpeg,ca-certificates,libegl1,libgl1,libgl1-mesa-dri,libopengl0,python3-requests,bubblewrap \
     "$suite" "$folder/root" "$(apt_mirror)" >&2
   add_missing_modules "$folder"
   write_launcher "$folder" "$suite"
