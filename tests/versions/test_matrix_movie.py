@@ -20,8 +20,10 @@ from tests.versions.conftest import BlenderUnderTest, blender_script
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
 WIDTH, HEIGHT, FRAMES = 96, 64, 3
-LOSSLESS_MEAN, LOSSLESS_P99 = 1.5, 4.0     # 16-bit intermediates vs Blender's dithered 8-bit PNG
-LOSSY_MEAN, LOSSY_P99 = 3.0, 10.0          # H.264 4:2:0 on top of that
+# Measured (3.4/4.3/5.2): EXR -> FFV1 mean 0.43-0.79, p99 1-2 levels (16-bit intermediates against
+# Blender's own dithered 8-bit PNG); PNG -> H.264 (4:2:0, CRF 18) mean 1.4, p99 3.
+LOSSLESS_MEAN, LOSSLESS_P99 = 1.0, 3.0
+LOSSY_MEAN, LOSSY_P99 = 2.5, 6.0
 
 
 def view_of(blender: BlenderUnderTest) -> list[dict[str, Any]]:
@@ -73,7 +75,6 @@ def test_png_and_exr_frames_become_movies_in_the_colours_of_the_png_render(
                                           ("png_lossless", (LOSSLESS_MEAN, LOSSLESS_P99)),
                                           ("png", (LOSSY_MEAN, LOSSY_P99))):
         mean, p99 = difference(pixels(movies[name], WIDTH, HEIGHT), reference)
-        print(blender.version.name, name, round(mean, 2), p99)
         assert mean <= mean_limit and p99 <= p99_limit, (name, mean, p99)
     # The view transform is really applied: the EXR frames shown as "Standard" would differ.
     standard = make_recipe([{**job("standard", "OPEN_EXR", "ffv1"), "custom_overrides": [
