@@ -60,6 +60,26 @@ scene.view_settings.exposure = 0.7
 """
 
 
+SOUND_SCENE = """
+import bpy
+scene = bpy.context.scene
+editor = scene.sequence_editor_create()
+strips = getattr(editor, "strips", None) or editor.sequences
+strips.new_sound("tone", {tone!r}, 1, 1)
+"""
+
+
+def blend_with_sound(folder: Path) -> Path:
+    """A 12-frame Workbench animation (24 fps) whose sequencer plays a 2 s tone from frame 1."""
+    from tests.blendfiles import make_blend
+    from tests.versions.conftest import blender_script
+    tone = folder / "tone.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+                    str(tone)], check=True, timeout=60)
+    source = make_blend(folder, engine="BLENDER_WORKBENCH", size=(64, 48), frames=12)
+    return blender_script("blender", source, folder / "sound.blend", SOUND_SCENE.format(tone=str(tone)))
+
+
 @dataclass(frozen=True)
 class Probed:
     codec: str

@@ -49,6 +49,7 @@ SCENE_LINEAR = (".exr", ".hdr")
 DIRECT = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".tga", ".webp")
 PROGRESS_EVERY = 0.5     # seconds between progress markers
 HELPER_SCENE = "Render+ encode"
+MIXDOWN_WAIT = 300.0     # seconds a mixdown may take to be written
 
 _partial: list[str] = []          # the partial movie to remove if this script is stopped
 _encoder: list[subprocess.Popen[str]] = []
@@ -226,10 +227,24 @@ def mix_sound(scene: Any, frames: list[int], fps: Fraction, config: dict[str, An
     target = os.path.join(workdir, "sound.wav")
     scene.frame_start, scene.frame_end = frames[0], frames[-1]
     result = bpy.ops.sound.mixdown(filepath=target, check_existing=False, relative_path=False,
-                                   container="WAV", codec="PCM", format="S16", mixrate=48000)
-    if "FINISHED" not in result or not os.path.isfile(target):
+                                   container="WAV", codec="PCM", format="S16")
+    if "FINISHED" not in result or not wav_written(target):
         return None, "sound left out: Blender's mixdown failed"
     return target, "the scene's sound"
+
+
+def wav_written(path: str, timeout: float = MIXDOWN_WAIT) -> bool:
+    """Whether the mixdown's WAV is whole: Blender 5 writes it from a job of its own, after the
+    operator returned; a WAV is whole once its RIFF size is the file's size less 8."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with open(path, "rb") as stream:
+                head = stream.read(8)
+            if head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") + 8 == os.path.getsize(path):
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def encoder_problem(ffmpeg: dict[str, Any], with_sound: bool) -> str | None:

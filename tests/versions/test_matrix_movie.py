@@ -14,7 +14,7 @@ import pytest
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import make_recipe
 from tests.blendfiles import make_blend
-from tests.movie_checks import HDR_SCENE, difference, pixels, probe
+from tests.movie_checks import HDR_SCENE, blend_with_sound, difference, pixels, probe
 from tests.versions.conftest import BlenderUnderTest, blender_script
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -84,3 +84,15 @@ def test_png_and_exr_frames_become_movies_in_the_colours_of_the_png_render(
     plain = again.snapshot()["jobs"][0]["movie"]["path"]
     mean, _ = difference(pixels(plain, WIDTH, HEIGHT), reference)
     assert mean > 8, mean
+
+
+def test_the_scenes_sound_is_mixed_into_the_movie(blender: BlenderUnderTest, tmp_path: Path) -> None:
+    recipe = make_recipe([{"blend_file": str(blend_with_sound(tmp_path)), "animated": True,
+                           "frame_start": 1, "frame_end": 12, "format": "PNG",
+                           "output": str(tmp_path / "out" / "shot_####"), "encode": {"format": "prores"}}])
+    batch = Batch(recipe, RunOptions(blender_bin=blender.path))
+    batch.run()
+    job = batch.snapshot()["jobs"][0]
+    assert job["status"] == "FINISHED" and job["movie"]["sound"] is True, job["messages"]
+    movie = probe(job["movie"]["path"])
+    assert (movie.codec, movie.audio, movie.frames) == ("prores", "pcm_s16le", 12)

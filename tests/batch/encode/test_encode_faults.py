@@ -22,7 +22,7 @@ from renderplus.batch.service import BatchService, NothingToResumeError
 from renderplus.batch.store import BatchStore
 from tests.batch.conftest import make_recipe
 from tests.blendfiles import make_blend
-from tests.movie_checks import probe
+from tests.movie_checks import blend_with_sound, probe
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -207,3 +207,22 @@ def test_a_resume_makes_a_missing_movie_only_and_leaves_an_up_to_date_one(tmp_pa
         service.resume()
     store.close()
     assert os.path.exists(movies[1])
+
+
+def test_the_scenes_sound_is_in_the_movie_and_left_out_when_asked(tmp_path: Path) -> None:
+    with_sound = blend_with_sound(tmp_path)
+
+    def job(name: str, **encode: Any) -> dict[str, Any]:
+        return {"blend_file": str(with_sound), "animated": True, "frame_start": 1, "frame_end": 12,
+                "output": str(tmp_path / name / "shot_####"), "format": "PNG", "encode": encode}
+
+    jobs = run([job("with", format="webm"), job("without", audio=False), job("other_rate", fps=12)])
+    assert [j["status"] for j in jobs] == ["FINISHED"] * 3, [j["messages"] for j in jobs]
+    movie = probe(jobs[0]["movie"]["path"])
+    assert (movie.codec, movie.audio, movie.frames) == ("vp9", "opus", 12)
+    assert movie.duration == pytest.approx(0.5, abs=0.06)            # 12 frames at 24 fps
+    assert jobs[0]["movie"]["sound"] is True
+    assert probe(jobs[1]["movie"]["path"]).audio is None and jobs[1]["movie"]["message"] == "sound off"
+    other = probe(jobs[2]["movie"]["path"])
+    assert other.audio is None and other.duration == pytest.approx(1.0, abs=0.1)  # 12 at 12 fps
+    assert "is not the scene's 24" in jobs[2]["movie"]["message"]
