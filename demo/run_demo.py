@@ -38,7 +38,8 @@ def recipe_for(blend: Path, output: Path, blender: str) -> dict:
         "jobs": [
             job(0, "Front still"),
             job(1, "Turntable", animated=True, frame_start=1, frame_end=6, size=[240, 135],
-                hooks={"POST_JOB": [{"cmd": "echo rendered: $RENDERPLUS_OUTPUTS"}]}),
+                hooks={"POST_JOB": [{"cmd": "echo rendered: $RENDERPLUS_OUTPUTS"}]},
+                encode={"format": "h264"}),   # and a movie of its frames: turntable.mp4
             job(2, "Side dusk", camera="CamSide", world="Dusk", frame_still=12),
             job(3, "Section", section={"enabled": True, "x": 0.25, "y": 0.2, "width": 0.5,
                                        "height": 0.6}, cycles={"samples": 32, "device": "CPU"}),
@@ -70,7 +71,7 @@ def main() -> int:
                "--print-stats", "--log-dir", str(output / "log")]
     print("$ " + " ".join(command), flush=True)
     code = subprocess.call(command)
-    print(f"\nRenders, log and RSS feed: {output}")
+    print(f"\nRenders, the turntable's movie, log and RSS feed: {output}")
     return code
 
 

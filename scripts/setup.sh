@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-test}"
 
-apt_packages=(blender python3 python3-venv zstd)
+apt_packages=(blender ffmpeg python3 python3-venv zstd)
 if [ "$profile" = test ]; then
   apt_packages+=(xvfb xauth dbus libnotify-bin sox libsox-fmt-base pulseaudio-utils alsa-utils
                  x11-apps imagemagick procps git chromium slurmctld slurmd slurm-client munge)

@@ -31,6 +31,11 @@ def test_demo_batch_renders_every_job(tmp_path: Path) -> None:
         written = sorted(tmp_path.glob(f"{name}_*.png"))
         assert len(written) == frames, (name, written)
         assert all(path.stat().st_size > 1000 for path in written)
+    movie = tmp_path / "turntable.mp4"   # the animation's movie, beside its frames
+    probed = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                             "stream=codec_name,nb_read_frames", "-of", "csv=p=0", str(movie)],
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert probed.stdout.strip() == "h264,6"
     assert (tmp_path / "feed.rss").read_text().count("<item>") == len(recipe["jobs"]) + 1
     logs = list((tmp_path / "log").iterdir())
     assert len(logs) == 1 and "Blender exited with code 0" in logs[0].read_text()
