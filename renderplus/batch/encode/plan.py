@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ...blender_scripts import movie_name
+from ...blender_scripts.movie_name import movie_path, partial_path
 from ..recipe import Job, Recipe
 from .formats import FORMATS, MOVIE_EXTENSIONS, MovieFormat
 
@@ -33,7 +33,7 @@ class EncodePlan:
 
     @property
     def partial(self) -> str:
-        return movie_name.partial_path(self.movie)
+        return partial_path(self.movie)
 
 
 class NoMovie(Exception):
@@ -68,8 +68,7 @@ def plan_encode(recipe: Recipe, job: Job, done: Mapping[int, Sequence[str]]) -> 
     if movies:
         raise NoMovie(f"No movie: the job wrote a movie, not image frames ({movies[0]})")
     movie_format = FORMATS[job.encode.format]
-    movie = movie_name.movie_path(movie_output(recipe, job), movie_format.extension, paths[0],
-                                  job.display_name)
+    movie = movie_path(movie_output(recipe, job), movie_format.extension, paths[0], job.display_name)
     return EncodePlan(job.id, movie_format, tuple(frames), tuple(paths), movie, job.encode.fps,
                       job.encode.audio)
 

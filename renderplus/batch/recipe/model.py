@@ -143,7 +143,9 @@ class Job(Record):
         doc='a frame list that wins over frame_start/frame_end: "1-10,20,30-40x2", "-5..-1"')
     skip_existing: bool = flag(False, doc="render only frames whose output is missing")
     encode: EncodeSettings | None = optional_record(
-        EncodeSettings, doc="a movie from the frames once they are all verified; null or absent: none")
+        EncodeSettings, doc="a movie from the frames once they are all verified; null or absent: none. "
+                            "Refused on a job that renders one frame or writes a movie format, and "
+                            "with an output whose extension is another format's")
     blender_bin: str = text(doc="this job's Blender binary (overrides the recipe's); \"auto\": the "
                                 "Blender matching its .blend's version")
     extra: dict[str, Any] = field(default_factory=dict)

@@ -128,7 +128,8 @@ _SPECIAL: dict[str, Callable[[FieldRule], dict[str, Any]]] = {
     "format": lambda rule: {"type": "string", "enum": ["", *IMAGE_FORMATS],
                             "description": 'case-insensitive; "" keeps the file\'s'},
     "frames": lambda rule: {"type": "string", "example": "1-10,20,30-40x2"},
-    "fps": lambda rule: {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_FPS, "example": 24},
+    "fps": lambda rule: {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": MAX_FPS,
+                         "example": 24},
     "override_value": lambda rule: {"anyOf": [
         {"type": "boolean"}, _NUMBER, {"type": "string"},
         {"type": "array", "minItems": 1, "maxItems": 16, "items": _NUMBER}]},
