@@ -48,7 +48,7 @@ def check_movie(recipe: Recipe, job: Job, env: Mapping[str, str] | None = None) 
         lacks = encoder.lacks(movie_format, audio=job.encode.audio)
         if lacks:
             problems.append(f"Cannot make the movie: {lacks}")
-    if folder is not None:
+    if folder is not None and movie_output(recipe, job):  # beside the frames: their check says it
         problem = folder_problem(folder, what="movie folder")
         if problem:
             problems.append(problem)

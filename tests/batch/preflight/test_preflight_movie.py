@@ -153,3 +153,9 @@ def test_the_command_line_check_prints_the_line_and_fails_without_ffmpeg(tmp_pat
     missing = cli("--recipe", str(recipe), "--check", env={"RENDERPLUS_FFMPEG": str(tmp_path / "none")})
     assert missing.returncode == 1
     assert f"- Cannot make a movie: RENDERPLUS_FFMPEG={tmp_path / 'none'} is no program" in missing.stdout
+
+
+def test_a_movie_beside_the_frames_leaves_their_folder_to_the_frames_check(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    recipe = movie_recipe(tmp_path, {"format": "ffv1"}, output="taken/shot_")
+    assert check_movie(recipe, recipe.jobs[0]).problems == []
