@@ -25,11 +25,13 @@ from email.utils import formataddr, formatdate, make_msgid
 from ..batch.recipe import MailSettings
 from ..batch.view import BatchView
 from .summary import (
+    MOVIE_ENDED,
     batch_title,
     format_duration,
     format_time,
     headline,
     job_label,
+    movie_sentence,
     outcome_text,
     redact,
 )
@@ -127,8 +129,20 @@ def mail_body(view: BatchView, recipe_name: str = "", host: str | None = None) -
             line += f"  ({job.frames_done}/{job.frames_total} frames)"
         lines.append(line.rstrip())
         lines += [f"      {m}" for m in job.messages]
+    lines += movie_lines(view)
     lines += ["", "-- ", "Render+ batch server"]
     return "\n".join(lines) + "\n"
+
+
+def movie_lines(view: BatchView) -> list[str]:
+    """Each movie made (path, format, duration) and each encode that failed (its reason), so
+    the mail says where the movies are without opening the dashboard; none: no lines."""
+    ended = [job for job in view.jobs if job.movie and job.movie.get("status") in MOVIE_ENDED]
+    if not ended:
+        return []
+    width = max(len(job_label(job)) for job in ended)
+    return ["", "Movies:"] + [f"  {job_label(job):<{width}}  {movie_sentence(job.movie or {})}"
+                              for job in ended]
 
 
 def build_message(settings: MailSettings, subject: str, body: str) -> EmailMessage:

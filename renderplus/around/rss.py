@@ -21,9 +21,10 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from ..batch.view import BatchStatus, BatchView, JobStatus, JobView
@@ -33,10 +34,15 @@ from .summary import (
     format_time,
     job_counts,
     job_label,
+    movie_sentence,
     outcome_text,
 )
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+# An enclosure's type by the movie's extension: the server's table (server/movie_types.py; the
+# feed may not import the server, and a test holds the two equal).
+MOVIE_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
+               ".webm": "video/webm"}
 TTL_MINUTES = 1  # a render changes often: ask readers to look again every minute
 
 
@@ -139,15 +145,35 @@ def _job_item(job: JobView, batch_key: str, link: str, batch_started: float | No
         rows += [(str(k).replace("_", " ").capitalize(), str(v)) for k, v in job.engine_data.items()]
     if job.outputs:
         rows.append(("Last output", job.outputs[-1]))
+    if job.movie:
+        rows.append(("Movie", movie_sentence(job.movie)))
     rows += [("Message", m) for m in job.messages]
     changed = times.finished if job.status.ended else times.started
     when = changed if _is_number(changed) else batch_started
     return _item(title, link, rows, status, f"{batch_key}:job:{job.id}",
-                 when if _is_number(when) else None)
+                 when if _is_number(when) else None, _enclosure(job.movie))
+
+
+def _enclosure(movie: Mapping[str, Any] | None) -> str:
+    """A made movie as the item's ``<enclosure>`` (RSS's way to attach a file: a reader offers
+    to play or fetch it); "" until it is DONE, or when its file is gone."""
+    if not movie or movie.get("status") != "DONE" or not movie.get("path"):
+        return ""
+    path = os.path.abspath(str(movie["path"]))
+    try:
+        length = os.stat(path).st_size
+    except OSError:
+        return ""
+    return (f'    <enclosure url="{_escape(Path(path).as_uri())}" length="{length}" '
+            f'type="{_escape(_movie_type(path))}"/>\n')
+
+
+def _movie_type(path: str) -> str:
+    return MOVIE_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
 
 
 def _item(title: str, link: str, rows: list[tuple[str, str]], category: str, guid: str,
-          when: float | None) -> str:
+          when: float | None, enclosure: str = "") -> str:
     return "".join([
         "  <item>\n",
         _element("title", title, 2),
@@ -156,6 +182,7 @@ def _item(title: str, link: str, rows: list[tuple[str, str]], category: str, gui
         _element("category", category, 2),
         f'    <guid isPermaLink="false">{_escape(guid)}</guid>\n',
         _element("pubDate", formatdate(when, usegmt=True), 2) if when is not None else "",
+        enclosure,
         "  </item>\n",
     ])
 

@@ -39,7 +39,14 @@ from .mail import SMTP_TIMEOUT, MailError, build_message, mail_body, mail_subjec
 from .power import PowerScheduler
 from .rss import FeedWriter
 from .sound import SOUND_TIMEOUT, play_sound
-from .summary import batch_title, format_duration, job_label, outcome_text, redact
+from .summary import (
+    batch_title,
+    format_duration,
+    job_label,
+    movie_notice_lines,
+    outcome_text,
+    redact,
+)
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +231,7 @@ class BatchWatchers:
         if failed:
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
             lines.append("Failed: " + ", ".join(failed[:5]) + more)
+        lines += movie_notice_lines(view)
         self._desktop(summary, "\n".join(lines), bool(failed))
 
     def _desktop(self, summary: str, body: str, critical: bool) -> None:

@@ -171,6 +171,8 @@ def print_check(recipe: Recipe, blender_bin: str, out: TextIO, options: RunOptio
         pick = report.chosen.get(job_id)
         if pick is not None and not pick.problem:
             out.write(f"         Blender (auto): {pick.path} {pick.version}\n")
+        if job_id in report.movies:
+            out.write(f"         {report.movies[job_id]}\n")
         for problem in problems:
             out.write(f"         - {problem.message}\n")
         for warning in (w for w in report.warnings if w.job == job_id):

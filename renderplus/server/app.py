@@ -38,6 +38,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/batch/ready", "ready"),
     ("DELETE", "/batch", "cancel"),
     ("GET", "/batch/name", "name"),
+    ("GET", "/batch/jobs/<job_id>/movie", "movie"),  # before the next: its pattern takes any tail
     ("GET", "/batch/jobs/<job_id:re:.*>", "job"),
     ("DELETE", "/batch/jobs/current", "cancel_job"),
     ("DELETE", "/batch/jobs/<job_id:re:.*>", "cancel_job_by_id"),

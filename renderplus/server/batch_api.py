@@ -29,9 +29,10 @@ from ..batch.service import (
     OutsideWindowError,
 )
 from ..batch.store import StoreError
-from ..batch.view import JobStatus
+from ..batch.view import JobStatus, JobView
 from .answers import JSON_TYPE, error_answer, json_answer
 from .bottle_loader import bottle
+from .movie_route import movie_problem, send_movie
 from .openapi import openapi_document
 from .public_poll import PublicPolls, public_job, token_shown
 from .request_body import RecipeReader, body_length, is_answer
@@ -247,6 +248,26 @@ class BatchApi:
         return json_answer({"name": batch.recipe.name})
 
     def job(self, job_id: str) -> Any:
+        found = self.job_view(job_id)
+        if not isinstance(found, JobView):
+            return found
+        return json_answer(found.to_json() if token_shown(bottle.request.environ) else public_job(found))
+
+    def movie(self, job_id: str) -> Any:
+        """The job's movie file (Range and HEAD work: a ``<video>`` seeks in it); 404 until it
+        is made, or once it is gone from disk (docs/api.md, Poll)."""
+        found = self.job_view(job_id)
+        if not isinstance(found, JobView):
+            return found
+        problem = movie_problem(found.id, found.movie)
+        if problem is not None:
+            return error_answer(404, problem)
+        assert found.movie is not None
+        return send_movie(str(found.movie["path"]))
+
+    def job_view(self, job_id: str) -> JobView | Any:
+        """The shown batch's job ``job_id`` (the URL's text), or the 400/409 answer saying why
+        there is none."""
         if not job_id:
             return error_answer(400, "Missing job index: GET /batch/jobs/ID, ID from 0")
         if not job_id.isascii() or not job_id.isdigit() or len(job_id) > 9:
@@ -256,12 +277,11 @@ class BatchApi:
             return self.no_batch()
         index = int(job_id)
         try:
-            job = batch.view().job(index)
+            return batch.view().job(index)
         except IndexError:
             count = len(batch.recipe.jobs)
             known = f"ids 0-{count - 1}" if count else "it has no jobs"
             return error_answer(400, f"No job {index} in this batch ({known})")
-        return json_answer(job.to_json() if token_shown(bottle.request.environ) else public_job(job))
 
     def cancel(self) -> Any:
         batch = self.service.batch

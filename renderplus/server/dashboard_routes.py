@@ -3,8 +3,8 @@
 ``register_dashboard(app, service)`` adds them to the API's Bottle app (``create_app``):
 
 - ``GET /`` the page and ``GET /dashboard/<file>`` its CSS and JavaScript (a core script and the
-  scripts that add to it: charts, drag to reorder, pause and job edits, the queue): plain files shipped
-  in ``renderplus/server/dashboard/``, served from a fixed list (a name not on it is 404, so no
+  scripts that add to it: charts, drag to reorder, pause and job edits, the queue, movies): plain
+  files shipped in ``renderplus/server/dashboard/``, served from a fixed list (a name not on it is 404, so no
   URL reaches another file). They hold no data and no secret: the page asks the API for
   everything, sending the access token it keeps in the tab's session storage.
 - ``GET /frames/<batch>/<job>/<index>`` a frame a job wrote, ``GET /previews/...`` its thumbnail
@@ -12,7 +12,7 @@
   What may be served and how it is opened: ``dashboard_frames``.
 
 Every answer here carries a strict Content-Security-Policy (scripts, styles and connections
-from this origin only, images also from ``blob:``, no framing) and ``X-Frame-Options: DENY``;
+from this origin only, images and movies also from ``blob:``, no framing) and ``X-Frame-Options: DENY``;
 the access guard in front (``guard.py``) already refuses cross-site requests and foreign Hosts.
 """
 
@@ -43,10 +43,12 @@ STATIC_TYPES = {
     "dashboard_drag.js": "text/javascript; charset=utf-8",
     "dashboard_edits.js": "text/javascript; charset=utf-8",
     "dashboard_queue.js": "text/javascript; charset=utf-8",
+    "dashboard_movie.js": "text/javascript; charset=utf-8",
 }
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+    "media-src 'self' blob:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",

@@ -79,6 +79,7 @@ ROUTE_ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/batches"): Access.PRIVATE,
     ("GET", "/frames/{batch}/{job}/{index}"): Access.PRIVATE,
     ("GET", "/previews/{batch}/{job}/{index}"): Access.PRIVATE,
+    ("GET", "/batch/jobs/{id}/movie"): Access.PRIVATE,  # a movie is file contents, as frames are
     ("POST", "/batch/recipe"): Access.CHANGE,
     ("POST", "/batch/file"): Access.CHANGE,
     ("GET", "/batch/start"): Access.CHANGE,

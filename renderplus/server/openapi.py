@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..batch.encode.formats import FORMAT_NAMES
 from ..batch.recipe.schema import recipe_schema
 from .dashboard_openapi import DASHBOARD_OPENAPI_PATHS
 from .guard import ROUTE_ACCESS, Access
 from .httpd import DEFAULT_HOST, DEFAULT_PORT
+from .movie_types import MOVIE_MEDIA_TYPES
 from .queue_openapi import QUEUE_OPENAPI_PATHS, QUEUE_SCHEMAS
 from .version import API_VERSION, SERVER_NAME, VERSION
 
@@ -133,7 +135,29 @@ _SCHEMAS: dict[str, Any] = {
                 "blender": {"type": "object", "nullable": True, "properties": {
                     "path": {"type": "string"}, "version": {"type": "string", "nullable": True}},
                             "description": "Extension: the Blender that renders the job, once "
-                                           "chosen (docs/api.md, The right Blender for each file)"}}},
+                                           "chosen (docs/api.md, The right Blender for each file)"},
+                "movie": _ref("Movie")}},
+    "Movie": {"type": "object", "nullable": True,
+              "description": "Extension: the movie an encode job makes from its frames; null "
+                             "for a job without encode (docs/api.md, Poll)",
+              "required": ["status", "path", "format", "label", "progress"],
+              "properties": {
+                  "status": {"type": "string",
+                             "enum": ["WAITING", "ENCODING", "DONE", "FAILED", "CANCELLED"]},
+                  "path": {"type": "string", "nullable": True,
+                           "description": "The movie file; without the token its base name"},
+                  "format": {"type": "string", "enum": list(FORMAT_NAMES)},
+                  "label": {"type": "string", "description": "The format for a person: H.264 MP4"},
+                  "progress": {"type": "number", "minimum": 0, "maximum": 100},
+                  "frames": {"type": "integer", "nullable": True},
+                  "fps": {"type": "number", "nullable": True},
+                  "seconds": {"type": "number", "nullable": True},
+                  "sound": {"type": "boolean", "nullable": True},
+                  "colour": {"type": "string", "nullable": True,
+                             "description": "How the frames' colour was taken: 'Filmic view', "
+                                            "'as written'"},
+                  "message": {"type": "string", "nullable": True,
+                              "description": "Why the encode failed"}}},
     "Batch": {"type": "object", "required": ["status", "times", "stats", "messages", "jobs", "current_job"],
               "properties": {
                   "status": {"type": "string",
@@ -293,6 +317,21 @@ _PATHS: dict[str, Any] = {
                       "400": _answer("The id is not an integer, or not a job of the batch"),
                       "409": _answer("No batch runs, or the job has already ended")}},
     },
+    "/batch/jobs/{id}/movie": {"get": {
+        "summary": "Extension: the movie an encode job made (Range requests and HEAD work, so a "
+                   "video player seeks in it)",
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "description": "The job's index in jobs, from 0",
+                        "schema": {"type": "integer", "minimum": 0}}],
+        "responses": {"200": {"description": "The movie file",
+                              "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                          for media in MOVIE_MEDIA_TYPES}},
+                      "206": {"description": "The part of the movie a Range header asked for"},
+                      "304": {"description": "Unchanged"},
+                      "400": _answer("The id is not an integer, or not a job of the batch"),
+                      "404": _answer("The job makes no movie, its movie is not DONE, or the "
+                                     "file is gone"),
+                      "409": _NO_BATCH}}},
     "/batch/jobs/current": {"delete": {
         "summary": "Cancel the render job currently running; the batch goes on",
         "responses": {"200": _answer("Job cancelled", "Message"), "409": _NOT_RUNNING}}},

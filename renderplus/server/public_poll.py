@@ -4,9 +4,10 @@
 shared workstation every local user reaches loopback. Hook commands and their output, and the
 full paths of frames and .blend files, are for the user who holds the token: without it a hook
 keeps its phase, job and exit code (``cmd`` and ``output`` are null), ``outputs`` lists base
-names (same positions, so the dashboard's ``/frames/...`` indexes still match), and every
-absolute path in a ``messages`` sentence is cut to its last component, a hook failure's
-command and last line dropped. The keys and their types stay those of the spec's poll.
+names (same positions, so the dashboard's ``/frames/...`` indexes still match), a ``movie``
+its file's base name, and every absolute path in a ``messages`` sentence (and a movie's
+``message``) is cut to its last component, a hook failure's command and last line dropped.
+The keys and their types stay those of the spec's poll.
 
 The full body is the view's own cached ``json_bytes``; the public one is cached here once per
 revision (``PublicPolls``), each job's part reused while its ``JobView`` is the same object, so
@@ -51,11 +52,20 @@ def public_job(job: JobView) -> dict[str, Any]:
     data = job.to_json()
     data["messages"] = [public_sentence(message) for message in job.messages]
     data["outputs"] = [public_name(path) for path in job.outputs]
+    if data.get("movie"):
+        data["movie"] = public_movie(data["movie"])
     return data
 
 
+def public_movie(movie: dict[str, Any]) -> dict[str, Any]:
+    """A job's ``movie`` with its path's base name and a failure's sentence without paths."""
+    path, message = movie.get("path"), movie.get("message")
+    return {**movie, "path": public_name(path) if isinstance(path, str) else path,
+            "message": public_sentence(message) if isinstance(message, str) else message}
+
+
 def public_job_text(job: JobView) -> str:
-    if not job.messages and not job.outputs:
+    if not job.messages and not job.outputs and not job.movie:
         return job.json_text  # nothing private in it: the view's own cached text
     return json.dumps(public_job(job))
 

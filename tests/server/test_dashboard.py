@@ -113,7 +113,7 @@ def test_the_public_paths_are_exactly_the_page_and_its_files() -> None:
     assert PUBLIC_PATHS == ("/", "/dashboard/index.html", "/dashboard/dashboard.css",
                             "/dashboard/dashboard.js", "/dashboard/dashboard_charts.js",
                             "/dashboard/dashboard_drag.js", "/dashboard/dashboard_edits.js",
-                            "/dashboard/dashboard_queue.js")
+                            "/dashboard/dashboard_queue.js", "/dashboard/dashboard_movie.js")
 
 
 def test_cross_site_requests_for_the_page_are_refused(server: ServerHandle) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from ..options import AUTO, choose_blender
 from ..recipe import Job, Recipe
 from .binary import BinaryFacts, Runner, inspect_binary
 from .blend import FileFacts, probe_file, source_problem
+from .movie import check_movie
 from .rules import JobNames, Missing, engine_problem, folder_problem, listing, missing_names, newer_file
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class CheckReport:
     files: dict[str, FileFacts] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)  # said, but nothing fails for them
     chosen: dict[int, BlenderPick] = field(default_factory=dict)  # what "auto" chose, by job id
+    movies: dict[int, str] = field(default_factory=dict)  # what each encode will do, by job id
 
     @property
     def ok(self) -> bool:
@@ -58,12 +60,13 @@ class CheckReport:
 
 def check_recipe(recipe: Recipe, blender_bin: str, *, run: Runner = subprocess.run,
                  ask_blender: bool = True, default: str | None = None,
-                 candidates: Sequence[str] = ()) -> CheckReport:
+                 candidates: Sequence[str] = (), env: Mapping[str, str] | None = None) -> CheckReport:
     """Check every enabled job of ``recipe``; ``report.ok`` when nothing would fail.
 
     ``blender_bin`` is the batch's Blender; a job that names its own is checked with that one,
     and a job of ``blender_bin: "auto"`` with the one chosen for its file (``default`` and
-    ``candidates``: the run's options, as ``choose_blender`` takes them).
+    ``candidates``: the run's options, as ``choose_blender`` takes them). ``env`` names the
+    FFmpeg of the jobs' movies (``RENDERPLUS_FFMPEG``, ``PATH``; default the process's).
     """
     from ..blender_pick import auto_picks
 
@@ -82,6 +85,7 @@ def check_recipe(recipe: Recipe, blender_bin: str, *, run: Runner = subprocess.r
     probes: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:
         report.checked_jobs.append(job.id)
+        _check_encode(report, recipe, job, env)
         source = recipe.resolve(job.source_file)
         if source not in sources:
             sources[source] = source_problem(source)
@@ -108,6 +112,17 @@ def check_recipe(recipe: Recipe, blender_bin: str, *, run: Runner = subprocess.r
             facts = next(b for b in binaries.values() if b.path == path)
             _probe_and_check(report, facts, source, sources[source][0], users, run)
     return report
+
+
+def _check_encode(report: CheckReport, recipe: Recipe, job: Job,
+                  env: Mapping[str, str] | None) -> None:
+    """The job's movie: what it will be (``report.movies``) and what would stop it."""
+    if job.encode is None:
+        return
+    movie = check_movie(recipe, job, env)
+    report.movies[job.id] = movie.line
+    for problem in movie.problems:
+        report.add(job, problem)
 
 
 def _job_blender(report: CheckReport, recipe: Recipe, job: Job, pick: BlenderPick | None,

@@ -85,9 +85,9 @@ def newer_file(file_version: int | None, binary_version: str | None) -> str | No
     return f"{file_version // 100}.{file_version % 100}"
 
 
-def folder_problem(folder: str) -> str | None:
+def folder_problem(folder: str, what: str = "output folder") -> str | None:
     """None when Blender could write into ``folder`` (creating it if needed); it looks at the
-    file system, the one fact no probe reports."""
+    file system, the one fact no probe reports. ``what`` names the folder in the sentence."""
     existing = os.path.abspath(folder)
     while not os.path.exists(existing):
         parent = os.path.dirname(existing)
@@ -95,11 +95,11 @@ def folder_problem(folder: str) -> str | None:
             break
         existing = parent
     if not os.path.isdir(existing):
-        return f"output folder {folder} cannot be created: {existing} is a file"
+        return f"{what} {folder} cannot be created: {existing} is a file"
     if not os.access(existing, os.W_OK | os.X_OK):
         if existing == os.path.abspath(folder):
-            return f"output folder {folder} is not writable"
-        return f"output folder {folder} cannot be created: {existing} is not writable"
+            return f"{what} {folder} is not writable"
+        return f"{what} {folder} cannot be created: {existing} is not writable"
     return None
 
 

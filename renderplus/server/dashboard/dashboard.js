@@ -6,7 +6,8 @@
 // This file is the core: requests, polling, the batch and its job cards. The page's other
 // scripts (loaded after it, in order) add to it through window.RenderPlus: charts
 // (dashboard_charts.js), drag to reorder (dashboard_drag.js), pause and job edits
-// (dashboard_edits.js), the queue and recipe drops (dashboard_queue.js). They listen to its
+// (dashboard_edits.js), the queue and recipe drops (dashboard_queue.js), each job's movie
+// (dashboard_movie.js). They listen to its
 // events: "view" (a poll's batch, or null: no batch), "tick" (the clock moved), "poll" (a poll
 // cycle ended), "acted" (an action was answered), "job-card" (a job's card was made).
 "use strict";
@@ -472,7 +473,7 @@
   // What the other scripts use. They run after this one and before DOMContentLoaded, so they
   // have all subscribed by the first poll.
   window.RenderPlus = {
-    $, el, on, api, act, notice, statusOf, state, duration, clock, serverNow,
+    $, el, on, api, act, notice, statusOf, state, duration, clock, serverNow, percent,
     supports: (path, method) => Boolean(state.paths[path] && (!method || state.paths[path][method])),
   };
 
