@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+from ..batch.encode.formats import media_type
 from ..batch.view import BatchStatus, BatchView, JobStatus, JobView
 from .summary import (
     batch_title,
@@ -39,10 +40,6 @@ from .summary import (
 )
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-# An enclosure's type by the movie's extension: the server's table (server/movie_types.py; the
-# feed may not import the server, and a test holds the two equal).
-MOVIE_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
-               ".webm": "video/webm"}
 TTL_MINUTES = 1  # a render changes often: ask readers to look again every minute
 
 
@@ -165,11 +162,7 @@ def _enclosure(movie: Mapping[str, Any] | None) -> str:
     except OSError:
         return ""
     return (f'    <enclosure url="{_escape(Path(path).as_uri())}" length="{length}" '
-            f'type="{_escape(_movie_type(path))}"/>\n')
-
-
-def _movie_type(path: str) -> str:
-    return MOVIE_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
+            f'type="{_escape(media_type(path))}"/>\n')
 
 
 def _item(title: str, link: str, rows: list[tuple[str, str]], category: str, guid: str,

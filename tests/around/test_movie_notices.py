@@ -11,8 +11,9 @@ import feedparser
 
 from renderplus.around import BatchWatchers
 from renderplus.around.mail import build_message, mail_body, mail_subject, send_mail
-from renderplus.around.rss import MOVIE_TYPES, build_feed
+from renderplus.around.rss import build_feed
 from renderplus.around.summary import movie_notice_lines, movie_sentence
+from renderplus.batch.encode import FORMATS
 from renderplus.batch.encode.movie_state import MovieState, MovieStatus
 from renderplus.batch.view import BatchView, JobView
 from renderplus.server.movie_types import MOVIE_TYPES as SERVER_MOVIE_TYPES
@@ -68,8 +69,9 @@ def test_no_enclosure_before_the_movie_is_made_or_once_it_is_gone(tmp_path: Path
     assert feedparser.parse(path.read_bytes()).entries[1].enclosures == []
 
 
-def test_the_feed_and_the_server_give_a_movie_the_same_type() -> None:
-    assert MOVIE_TYPES == SERVER_MOVIE_TYPES
+def test_every_movie_format_has_its_media_type() -> None:
+    assert set(SERVER_MOVIE_TYPES) == {f.extension for f in FORMATS.values()}
+    assert SERVER_MOVIE_TYPES[".mov"] == "video/quicktime"
 
 
 def test_the_mail_lists_each_movie_and_each_failed_encode(

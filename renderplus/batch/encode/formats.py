@@ -24,6 +24,7 @@ class MovieFormat:
     name: str
     label: str                 # what a person reads: "H.264 MP4"
     extension: str
+    media_type: str            # its Content-Type (the server's route, the feed's enclosure)
     encoder: str               # the FFmpeg encoder it needs (``ffmpeg -encoders``)
     video: tuple[str, ...]     # FFmpeg's output options for the picture
     audio_encoder: str
@@ -35,18 +36,18 @@ class MovieFormat:
 
 
 FORMATS: dict[str, MovieFormat] = {f.name: f for f in (
-    MovieFormat("h264", "H.264 MP4", ".mp4", "libx264",
+    MovieFormat("h264", "H.264 MP4", ".mp4", "video/mp4", "libx264",
                 ("-vf", f"{EVEN},{TO_BT709},format=yuv420p", "-c:v", "libx264", "-preset", "medium",
                  "-crf", "18", *BT709, "-movflags", "+faststart"),
                 "aac", ("-c:a", "aac", "-b:a", "192k")),
-    MovieFormat("prores", "ProRes 422 HQ MOV", ".mov", "prores_ks",
+    MovieFormat("prores", "ProRes 422 HQ MOV", ".mov", "video/quicktime", "prores_ks",
                 ("-vf", f"{TO_BT709},format=yuv422p10le", "-c:v", "prores_ks", "-profile:v", "3",
                  "-vendor", "apl0", *BT709),
                 "pcm_s16le", ("-c:a", "pcm_s16le")),
-    MovieFormat("ffv1", "FFV1 MKV (lossless)", ".mkv", "ffv1",
+    MovieFormat("ffv1", "FFV1 MKV (lossless)", ".mkv", "video/x-matroska", "ffv1",
                 ("-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"),
                 "flac", ("-c:a", "flac")),
-    MovieFormat("webm", "VP9 WebM", ".webm", "libvpx-vp9",
+    MovieFormat("webm", "VP9 WebM", ".webm", "video/webm", "libvpx-vp9",
                 ("-vf", f"{EVEN},{TO_BT709},format=yuv420p", "-c:v", "libvpx-vp9", "-crf", "30",
                  "-b:v", "0", "-row-mt", "1", *BT709),
                 "libopus", ("-c:a", "libopus", "-b:a", "128k")),
@@ -54,3 +55,10 @@ FORMATS: dict[str, MovieFormat] = {f.name: f for f in (
 
 FORMAT_NAMES = tuple(FORMATS)
 MOVIE_EXTENSIONS = frozenset(f.extension for f in FORMATS.values())
+MEDIA_TYPES = {f.extension: f.media_type for f in FORMATS.values()}   # by extension
+
+
+def media_type(path: str) -> str:
+    """The Content-Type of a movie file, by its extension (what a browser decodes it as)."""
+    import os
+    return MEDIA_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")

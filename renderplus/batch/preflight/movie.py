@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ...blender_scripts import movie_name
+from ...blender_scripts.movie_name import movie_path
 from ..command import output_pattern
 from ..encode import FORMATS, Ffmpeg, FfmpegMissing, MovieFormat, ffmpeg, movie_output
 from ..recipe import Job, Recipe
@@ -64,7 +64,7 @@ def movie_target(recipe: Recipe, job: Job, movie_format: MovieFormat) -> tuple[s
     output = movie_output(recipe, job)
     first = first_frame_path(recipe, job)
     if first is not None or (output and not _is_folder(output)):
-        path = movie_name.movie_path(output, movie_format.extension, first or "", job.display_name)
+        path = movie_path(output, movie_format.extension, first or "", job.display_name)
         return path, os.path.dirname(path)
     if output:
         return f"in {output} (named after the frames)", output
