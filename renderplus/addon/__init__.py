@@ -19,6 +19,7 @@ def register() -> None:
         batch_operators,
         bridge,
         job_operators,
+        movie_operators,
         preferences,
         props,
         queue_operators,
@@ -34,6 +35,7 @@ def register() -> None:
     props.register()
     thumbnails.register()
     job_operators.register()
+    movie_operators.register()
     batch_operators.register()
     queue_operators.register()
     server_operators.register()
@@ -51,6 +53,7 @@ def unregister() -> None:
         batch_operators,
         bridge,
         job_operators,
+        movie_operators,
         preferences,
         props,
         queue_operators,
@@ -70,6 +73,7 @@ def unregister() -> None:
     server_operators.unregister()
     queue_operators.unregister()
     batch_operators.unregister()
+    movie_operators.unregister()
     job_operators.unregister()
     thumbnails.unregister()
     props.unregister()

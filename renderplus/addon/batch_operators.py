@@ -29,7 +29,7 @@ from . import (
 from .operator_common import Result, report_recipe_error
 from .paths import new_copy_path, relative_outputs, resolve_path
 from .preferences import get_preferences, preferred_blender
-from .props import ensure_uids, run_state, scene_settings
+from .props import ensure_uids, run_state, scene_settings, written_format
 from .ui_run import draw_wrapped, wrap_lines
 
 # How long Render waits for a binary's engines and version still being asked: a script (no UI
@@ -105,7 +105,8 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         try:  # no blender_bin in the recipe: the batch's frozen options carry the preference
             recipe = recipe_io.build_recipe(
                 settings, blend_path=blend_path, copy_path=copy_path, blender_bin="",
-                mail_password=prefs.mail_password if prefs is not None else "", abspath=abspath)
+                mail_password=prefs.mail_password if prefs is not None else "", abspath=abspath,
+                file_format=written_format)
         except RecipeError as exc:
             report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
             return {"CANCELLED"}

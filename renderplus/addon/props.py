@@ -63,6 +63,14 @@ FORMAT_ITEMS = [(FORMAT_FROM_FILE, "From File", "Write the format saved in the s
 DEVICE_ITEMS = [(d, d.title() if d in ("DEFAULT", "CPU") else d, f"Render on {d}") for d in CYCLES_DEVICES]
 DEVICE_ITEMS += [(f"{d}+CPU", f"{d} + CPU", f"Render on {d} and the CPU") for d in CYCLES_DEVICES[2:]]
 
+# The recipe's encode.format names are the identifiers (recipe_io writes them as they are).
+MOVIE_FORMAT_ITEMS = [
+    ("h264", "H.264 MP4", "H.264 in an MP4: plays everywhere, small files"),
+    ("prores", "ProRes 422 HQ", "Apple ProRes 422 HQ in a MOV: for editing and grading"),
+    ("ffv1", "FFV1 (lossless)", "FFV1 in an MKV: every pixel kept, large files"),
+    ("webm", "WebM (VP9)", "VP9 in a WebM: for the web"),
+]
+
 POWER_ITEMS = [(a, a.title(), f"{a.title()} when the batch ends") for a in POWER_ACTIONS]
 
 MODE_ITEMS = [
@@ -137,6 +145,16 @@ class RenderPlusJob(bpy.types.PropertyGroup):
     cycles_device: EnumProperty(name="Device", items=DEVICE_ITEMS, default="DEFAULT")
     overrides: CollectionProperty(type=RenderPlusOverride)
     active_override_index: IntProperty()
+    use_encode: BoolProperty(name="Movie", description="Make a movie from the frames once every "
+                             "frame is rendered and verified")
+    encode_format: EnumProperty(name="Movie Format", items=MOVIE_FORMAT_ITEMS, default="h264")
+    encode_fps: FloatProperty(name="Frame Rate", description="Frames per second of the movie "
+                              "(0: the scene's)", default=0.0, min=0.0, max=1000.0, precision=3)
+    encode_output: StringProperty(name="Movie File", description="Where the movie goes: a file, "
+                                  "or a folder ending in / (empty: beside the frames, named after "
+                                  "them)", subtype="FILE_PATH", options=PATH_OPTIONS)
+    encode_audio: BoolProperty(name="Sound", description="The scene's sound (sequencer strips and "
+                               "speakers), when it has any", default=True)
     pre_job_hooks: CollectionProperty(type=RenderPlusHook)
     post_job_hooks: CollectionProperty(type=RenderPlusHook)
 
@@ -221,6 +239,13 @@ class RenderPlusJobState(bpy.types.PropertyGroup):
     first_output: StringProperty(name="First Frame", subtype="FILE_PATH")
     last_output: StringProperty(name="Last Frame", subtype="FILE_PATH")
     output_folder: StringProperty(name="Output Folder", subtype="DIR_PATH")
+    movie_status: StringProperty(name="Movie", description="WAITING, ENCODING, DONE, FAILED or "
+                                 "CANCELLED; empty: the job makes no movie")
+    movie_path: StringProperty(name="Movie File", subtype="FILE_PATH")
+    movie_label: StringProperty(name="Movie Format", description="The movie's format, e.g. H.264 MP4")
+    movie_progress: FloatProperty(name="Movie Progress", default=0.0)
+    movie_seconds: FloatProperty(name="Movie Length", default=-1.0)
+    movie_message: StringProperty(name="Movie Message", description="Why the movie failed")
 
 
 class RenderPlusRun(bpy.types.PropertyGroup):
@@ -313,6 +338,18 @@ def active_job(context: bpy.types.Context) -> RenderPlusJob | None:
         return None
     job: RenderPlusJob = settings.jobs[settings.active_job_index]
     return job
+
+
+def written_format(job: RenderPlusJob) -> str:
+    """The format a "From File" job writes: its scene's output format (``FFMPEG`` for a movie);
+    "" for an external file, which only Blender can open, or a scene that is gone."""
+    if job.external:
+        return ""
+    own: Any = job.id_data  # the scene that holds the job list: a job without a scene renders it
+    scene = bpy.data.scenes.get(job.scene) if job.scene else own
+    if scene is None or not hasattr(scene, "render"):
+        return ""
+    return str(scene.render.image_settings.file_format)
 
 
 def file_safe(text: str) -> str:

@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Any
 from ..batch.recipe import (
     CYCLES_DEVICES,
     IMAGE_FORMATS,
+    MOVIE_FORMAT_NAMES,
     POWER_ACTIONS,
     RECIPE_VERSION,
     CustomOverride,
+    EncodeSettings,
     Hook,
     Job,
     Recipe,
     parse_recipe,
     recipe_base_dir,
 )
+from ..batch.recipe.crosscheck import MOVIE_WRITERS
 from ..batch.schedule import time_of_day
 
 if TYPE_CHECKING:
@@ -39,15 +42,25 @@ FORMAT_FROM_FILE = "FILE"
 UNTITLED = "untitled.blend"
 
 PathResolver = Callable[[str], str]
+# The format a "From File" job writes: its scene's (``image_settings.file_format``), or "" when
+# only Blender can tell (an external file). The props import bpy, this module does not.
+FormatLookup = Callable[["RenderPlusJob"], str]
+
+
+def no_file_format(job: RenderPlusJob) -> str:
+    """The lookup for callers that cannot read the scenes: every "From File" format unknown."""
+    return ""
 
 
 def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str,
-                blender_bin: str, mail_password: str, abspath: PathResolver) -> dict[str, Any]:
+                blender_bin: str, mail_password: str, abspath: PathResolver,
+                file_format: FormatLookup = no_file_format) -> dict[str, Any]:
     """The recipe for a scene's jobs, as JSON-ready data (not validated yet).
 
     ``blend_path`` is the user's file ("" when unsaved), ``copy_path`` the saved copy that jobs
     without an external file render, ``abspath`` resolves Blender's ``//`` relative paths
-    against the user's file (the copy lives elsewhere, so no ``//`` may reach the recipe).
+    against the user's file (the copy lives elsewhere, so no ``//`` may reach the recipe);
+    ``file_format`` tells whether a "From File" job writes a movie (then it gets no ``encode``).
     """
     data: dict[str, Any] = {
         "name": blend_path or UNTITLED,
@@ -74,7 +87,8 @@ def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str
                      "pass": mail_password, "ssl": settings.mail_ssl, "to": settings.mail_to,
                      "server": settings.mail_server},
         },
-        "jobs": [job_dict(job, index, blend_path=blend_path, copy_path=copy_path, abspath=abspath)
+        "jobs": [job_dict(job, index, blend_path=blend_path, copy_path=copy_path, abspath=abspath,
+                          file_format=file_format(job) if job.format == FORMAT_FROM_FILE else "")
                  for index, job in enumerate(settings.jobs)],
     }
     if settings.use_window:
@@ -86,12 +100,13 @@ def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str
 
 
 def job_dict(job: RenderPlusJob, index: int, *, blend_path: str, copy_path: str,
-             abspath: PathResolver) -> dict[str, Any]:
+             abspath: PathResolver, file_format: str = "") -> dict[str, Any]:
     """One job's recipe entry: ``filename`` when external, else ``blend_file`` (docs/api.md,
-    Which file a job renders)."""
+    Which file a job renders); ``encode`` only when its Movie is on and can be made
+    (``file_format``: what a "From File" job writes, "" when unknown)."""
     external_file = _path(job.filepath, abspath) if job.external else ""
     source = external_file if job.external else (blend_path or UNTITLED)
-    return {
+    entry = {
         "enabled": job.enabled,
         "id": index,
         "name": job.name,
@@ -119,13 +134,45 @@ def job_dict(job: RenderPlusJob, index: int, *, blend_path: str, copy_path: str,
         "custom_overrides": [{"enabled": o.enabled, "path": o.path.strip(), "value": value_from_text(o.value)}
                              for o in job.overrides if o.path.strip()],
     }
+    if job.use_encode and not encode_blocker(job, file_format):
+        entry["encode"] = encode_dict(job, abspath)
+    return entry
+
+
+def encode_dict(job: RenderPlusJob, abspath: PathResolver) -> dict[str, Any]:
+    """The job's ``encode`` key: fps 0 means the scene's (null), an empty output "beside the
+    frames"; a typed folder keeps its trailing separator (the movie gets its default name in it)."""
+    output = job.encode_output.strip()
+    resolved = abspath(output) if output else ""
+    if resolved and output.endswith(("/", "\\")) and not resolved.endswith(("/", os.sep)):
+        resolved += os.sep
+    fps = round(job.encode_fps, 3)  # a float property holds 23.976 as 23.97599983...
+    return {"format": job.encode_format, "fps": fps if fps > 0 else None,
+            "output": resolved, "audio": job.encode_audio}
+
+
+def encode_blocker(job: RenderPlusJob, file_format: str = "") -> str:
+    """Why the job cannot have a movie made from its frames ("" when it can): the recipe
+    validator's two rules, said for the panel, where the Movie box is greyed with this line.
+
+    ``file_format`` is what a "From File" job writes (its scene's format, "" when unknown).
+    """
+    if job.mode != "ANIMATION":
+        return "A movie needs an animation: this job renders a still"
+    written = job.format if job.format != FORMAT_FROM_FILE else file_format
+    if written.upper() in MOVIE_WRITERS:
+        where = "the scene's output" if job.format == FORMAT_FROM_FILE else "its format"
+        return (f"The job writes a movie already ({where} is {written}): choose an image "
+                "format such as PNG or OpenEXR")
+    return ""
 
 
 def build_recipe(settings: RenderPlusSettings, *, blend_path: str, copy_path: str,
-                 blender_bin: str, mail_password: str, abspath: PathResolver) -> Recipe:
+                 blender_bin: str, mail_password: str, abspath: PathResolver,
+                 file_format: FormatLookup = no_file_format) -> Recipe:
     """The validated recipe for a scene's jobs; raises ``RecipeError`` listing every problem."""
     data = recipe_dict(settings, blend_path=blend_path, copy_path=copy_path, blender_bin=blender_bin,
-                       mail_password=mail_password, abspath=abspath)
+                       mail_password=mail_password, abspath=abspath, file_format=file_format)
     return parse_recipe(data, base_dir=os.path.dirname(blend_path) or None)
 
 
@@ -267,6 +314,18 @@ def apply_job(job: Job, props: RenderPlusJob) -> None:
     _set_overrides(props, job.custom_overrides)
     _set_hooks(props.pre_job_hooks, job.hooks.get("PRE_JOB", []))
     _set_hooks(props.post_job_hooks, job.hooks.get("POST_JOB", []))
+    apply_encode(job.encode, props)
+
+
+def apply_encode(encode: EncodeSettings | None, props: RenderPlusJob) -> None:
+    """A recipe job's ``encode`` into the Movie box (off when absent; its values kept then)."""
+    props.use_encode = encode is not None
+    if encode is None:
+        return
+    props.encode_format = encode.format if encode.format in MOVIE_FORMAT_NAMES else "h264"
+    props.encode_fps = encode.fps or 0.0
+    props.encode_output = encode.output
+    props.encode_audio = encode.audio
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from . import recipe_io
 from .operator_common import Result, report_recipe_error
 from .paths import resolve_path
 from .preferences import get_preferences, preferred_blender
-from .props import ensure_uids, settings_of
+from .props import ensure_uids, settings_of, written_format
 
 
 def exported_blender(preferred: str | None) -> str:
@@ -50,7 +50,8 @@ class RENDERPLUS_OT_recipe_export(bpy.types.Operator, ExportHelper):  # type: ig
             recipe = recipe_io.build_recipe(
                 settings, blend_path=blend_path, copy_path=blend_path,
                 blender_bin=exported_blender(preferred_blender(prefs)),
-                mail_password=prefs.mail_password if prefs is not None else "", abspath=resolve_path)
+                mail_password=prefs.mail_password if prefs is not None else "", abspath=resolve_path,
+                file_format=written_format)
         except RecipeError as exc:
             hint = "" if blend_path else " (save the .blend first: jobs without an external file render it)"
             report_recipe_error(self, exc, f"The recipe is not valid{hint}")

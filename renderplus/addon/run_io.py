@@ -231,6 +231,24 @@ def write_job(state: RenderPlusJobState, job: JobView, eta: float | None) -> Non
     state.last_output = last
     state.output_folder = os.path.dirname(last)
     state.first_output = job.outputs[0] if job.outputs else ""
+    write_movie(state, job.movie)
+
+
+def write_movie(state: RenderPlusJobState, movie: Mapping[str, Any] | None) -> None:
+    """The job's movie (the poll's ``movie``: docs/api.md, Poll) into its row; an empty status
+    when the job makes none. The panel words it (``movie_text``)."""
+    movie = movie or {}
+    state.movie_status = str(movie.get("status") or "")
+    state.movie_path = str(movie.get("path") or "")
+    state.movie_label = str(movie.get("label") or movie.get("format") or "")
+    state.movie_progress = _number(movie.get("progress"), 0.0)
+    state.movie_seconds = _number(movie.get("seconds"), UNKNOWN)
+    state.movie_message = str(movie.get("message") or "")
+
+
+def _number(value: Any, default: float) -> float:
+    """A float from the poll, or ``default`` for null (and anything not a number)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
 
 
 def blender_said(chosen: Mapping[str, str | None] | None) -> str:

@@ -20,7 +20,7 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks, ui_queue, ui_schedule
+from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_schedule
 from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
 from .ui_run import (
@@ -300,6 +300,7 @@ class RENDERPLUS_PT_job(SidebarPanel):
             sub = col.column(align=True)
             for key in ("section_x", "section_y", "section_width", "section_height"):
                 sub.prop(job, key)
+        ui_movie.draw_movie_settings(layout, job, wrap_width(context, indent=6))
 
 
 def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: Any) -> None:
@@ -382,6 +383,6 @@ ICONS = frozenset(STATUS_ICONS.values()) | {
     "TRIA_DOWN", "X", "CANCEL", "CHECKMARK", "ERROR", "QUIT", "FILE_BLEND", "FILE_FOLDER", "LINKED",
     "UNLINKED", "PLAY", "PREFERENCES", "CHECKBOX_HLT", "CHECKBOX_DEHLT", "TRASH", "IMPORT", "EXPORT",
     "NONE", "INFO", "TIME", "BLANK1", "BLENDER", "TEXT", "FILE_IMAGE", "IMAGE_DATA", "COPYDOWN", "URL",
-} | ui_queue.ICONS
+} | ui_queue.ICONS | ui_movie.ICONS
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

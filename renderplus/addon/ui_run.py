@@ -16,7 +16,7 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, BatchView, JobStatus
-from . import thumbnails, ui_queue
+from . import thumbnails, ui_movie, ui_queue
 from .schedule_text import runs_said, waiting_line
 
 RUNNING = JobStatus.RUNNING.value
@@ -118,6 +118,7 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
         # slot): when the panel's height changes, Blender slides the panels below it over
         # several redraws, each a stall of its own under software OpenGL (bench/bench_gui.py).
         col.label(text=job.detail or " ")
+        ui_movie.draw_movie_state(col, job, wrap_width(context, indent=6))  # encoding after the frames
         icon_value = thumbnails.icon_id(job.last_output)  # the frame it wrote last, as it renders
         if not icon_value and thumbnails.too_large_now(job.last_output):
             col.label(text="Thumbnail when the job has finished", icon="IMAGE_DATA")
@@ -176,6 +177,7 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
         col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
     if state.blender:
         col.label(text=f"With {state.blender}", icon="BLENDER")
+    ui_movie.draw_movie_state(box, state, wrap_width(context, indent=6))
     if state.messages:
         width = wrap_width(context)
         icon = "ERROR" if state.status == JobStatus.FAILED else "INFO"

@@ -16,6 +16,7 @@ import bpy
 from ..batch.recipe import RecipeError
 from . import batch_lifecycle, recipe_io
 from .paths import check_resolver
+from .props import written_format
 from .render_estimate import EstimateCache, RenderEstimate
 from .schedule_text import start_hint, window_hint
 from .ui_run import draw_wrapped
@@ -54,7 +55,8 @@ def render_estimate(settings: Any) -> RenderEstimate | None:
     try:
         recipe = recipe_io.build_recipe(
             settings, blend_path=blend_path, copy_path=blend_path or recipe_io.UNTITLED,
-            blender_bin="", mail_password="", abspath=check_resolver())
+            blender_bin="", mail_password="", abspath=check_resolver(),
+            file_format=written_format)
     except RecipeError:
         return None
     if not recipe.enabled_jobs:

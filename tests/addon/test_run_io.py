@@ -285,3 +285,26 @@ def test_the_blender_a_job_renders_with_is_said_once_chosen(mirrored: tuple[run_
     assert run.jobs[0].blender == "Blender 5.2.2 (/opt/blender-5.2/blender)"
     assert run_io.blender_said({"path": "/usr/bin/blender", "version": None}) == \
         "Blender at /usr/bin/blender"
+
+
+def test_a_jobs_movie_is_mirrored_from_waiting_to_made(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    from renderplus.batch.encode.movie_state import MovieStatus, waiting_movie
+
+    mirror, run = mirrored
+    mirror.write(run, view((job(0),)))
+    row = run.jobs[0]
+    assert (row.movie_status, row.movie_path, row.movie_seconds) == ("", "", run_io.UNKNOWN)
+    waiting = waiting_movie("h264")
+    mirror.write(run, view((job(0, JobStatus.RUNNING, movie=waiting.to_json()),), revision=2))
+    assert (row.movie_status, row.movie_label, row.movie_progress) == ("WAITING", "H.264 MP4", 0.0)
+    encoding = waiting.on_marker({"event": "encode_progress", "done": 45, "total": 100}, converts=False)
+    mirror.write(run, view((job(0, JobStatus.RUNNING, movie=encoding.to_json()),), revision=3))
+    assert (row.movie_status, row.movie_progress) == ("ENCODING", 45.0)
+    made = encoding.on_marker({"event": "movie", "path": "/r/shot.mp4", "frames": 100, "fps": 24.0,
+                               "seconds": 4.2, "sound": True}, converts=False)
+    assert made.status is MovieStatus.DONE
+    mirror.write(run, view((job(0, JobStatus.FINISHED, movie=made.to_json()),), revision=4))
+    assert (row.movie_status, row.movie_path, row.movie_seconds) == ("DONE", "/r/shot.mp4", 4.2)
+    failed = encoding.on_marker({"event": "encode_failed", "message": "no FFmpeg"}, converts=False)
+    mirror.write(run, view((job(0, JobStatus.FINISHED, movie=failed.to_json()),), revision=5))
+    assert (row.movie_status, row.movie_message) == ("FAILED", "no FFmpeg")

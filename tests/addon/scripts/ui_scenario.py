@@ -4,7 +4,8 @@ through, checking what it draws against the running Blender.
 Background Blender draws no UI and Python cannot create a ``UILayout``, so ``CheckingLayout``
 stands in for it: each ``prop`` must name a real property of its data, each ``operator`` a
 registered operator (and only that operator's properties may be set), each menu, list type and
-icon must exist. What the panels say (labels, which buttons) is recorded for the test.
+icon must exist. What the panels say (labels, which buttons, what is greyed out) is recorded
+for the test.
 
 Arguments (JSON): zip, blend (3.4 fixture), out, port.
 """
@@ -39,8 +40,9 @@ class OperatorProps:
 
 
 class CheckingLayout:
-    def __init__(self, log: dict[str, list[Any]]) -> None:
+    def __init__(self, log: dict[str, list[Any]], parent: CheckingLayout | None = None) -> None:
         self._log = log
+        self._parent = parent
         self.use_property_split = self.use_property_decorate = False
         self.active = self.enabled = self.alert = True
         self.scale_x = self.scale_y = 1.0
@@ -49,7 +51,16 @@ class CheckingLayout:
 
     # containers
     def _child(self, **_kwargs: Any) -> CheckingLayout:
-        return CheckingLayout(self._log)
+        return CheckingLayout(self._log, self)
+
+    def _disabled(self) -> bool:
+        """Drawn greyed out: this layout or one it is in has ``enabled`` off."""
+        layout: CheckingLayout | None = self
+        while layout is not None:
+            if not layout.enabled:
+                return True
+            layout = layout._parent
+        return False
 
     row = column = box = split = column_flow = grid_flow = _child
 
@@ -68,6 +79,8 @@ class CheckingLayout:
         self._prop_name(data, name)
         self._icon(icon)
         self._log["props"].append(f"{type(data).__name__}.{name}")
+        if self._disabled():
+            self._log["disabled"].append(f"{type(data).__name__}.{name}")
 
     def prop_search(self, data: Any, name: str, search_data: Any, search_name: str, icon: str | None = None,
                     **_: Any) -> None:
@@ -79,6 +92,8 @@ class CheckingLayout:
     def label(self, text: str = "", icon: str | None = None, **_: Any) -> None:
         self._icon(icon)
         self._log["labels"].append(text)
+        if self._disabled():
+            self._log["disabled"].append(text)
 
     def operator(self, idname: str, text: str | None = None, icon: str | None = None,
                  **_: Any) -> OperatorProps:
@@ -133,7 +148,7 @@ def draw_everything(addon: str) -> dict[str, Any]:
     ui_queue = harness.submodule(addon, "ui_queue")
     prefs_module = harness.submodule(addon, "preferences")
     context = bpy.context
-    kinds = ("props", "labels", "operators", "menus", "lists", "progress", "icons")
+    kinds = ("props", "labels", "operators", "menus", "lists", "progress", "icons", "disabled")
     log: dict[str, list[Any]] = {kind: [] for kind in kinds}
     drawn = []
     for cls in ui.CLASSES + ui_settings.CLASSES + ui_queue.CLASSES:
