@@ -102,3 +102,28 @@ def test_the_movie_is_made_on_the_farm_by_a_job_depending_on_the_array(
     assert "JobState=COMPLETED" in state and "JobName=renderplus-job0-encode" in state
     log = Path(manifest["encode"]["log"])
     assert log.name == "encode.log" and '"event": "movie"' in log.read_text()
+
+
+@pytest.mark.parametrize("farm", ["slurm"], indirect=True)
+def test_a_failed_array_ends_the_job_and_its_encode_never_runs(
+        farm: Farm, shared: Path, blend_factory: Factory, tmp_path: Path) -> None:
+    cluster = farm.cluster
+    assert cluster is not None
+    blend = copy_blend(blend_factory(frames=2), shared)
+    recipe = make_recipe([{"blend_file": str(blend), "output": str(shared / "bad" / "bad_"),
+                           "format": "PNG", "animated": True, "frame_start": 1, "frame_end": 2,
+                           "camera": "NoSuchCamera", "encode": {"format": "h264"}}])
+    executor = farm.executor(shared, chunk_size=2, recipe=recipe)
+    events: list[ExecEvent] = []
+    handle = executor.submit(launch_for(recipe, 0, tmp_path), events.append)
+    exited = wait_for(lambda: [e for e in events if isinstance(e, Exited)], timeout=120)[0]
+    assert exited.returncode != 0 and "chunk 0" in exited.detail, exited
+    assert not [m for m in markers(events) if m["event"].startswith("encode")]
+    assert handle.farm_id is not None
+    manifest = executor._manifests.read(handle.farm_id)
+    assert manifest is not None
+    encode_id = manifest["encode"]["farm_id"]
+    wait_for(lambda: "JobState=CANCELLED" in cluster.run("scontrol", "show", "job", "-o", encode_id),
+             timeout=30)
+    assert not (shared / "bad").exists() or not list((shared / "bad").glob("*.mp4"))
+    assert not Path(manifest["encode"]["log"]).exists()    # it never started

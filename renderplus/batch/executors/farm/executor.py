@@ -210,9 +210,7 @@ class FarmExecutor:
         tasks = tasks_of(manifest) if manifest else ()
         encode = encode_of(manifest) if manifest else None
         reason = "ended by Render+: its batch is gone"
-        ended = False
-        if encode is not None and encode.farm_id and encode.farm_id != handle.farm_id:
-            ended = self._end_orphan_encode(encode, reason)
+        ended = self._end_orphan_encode(encode, reason) if encode is not None else False
         try:
             status = self.engine.poll(handle.farm_id, tasks)
             if all(task.state.ended for task in status.tasks):
@@ -223,7 +221,10 @@ class FarmExecutor:
         return True
 
     def _end_orphan_encode(self, encode: FarmTask, reason: str) -> bool:
-        """Cancel a dead run's encode job (a farm job of its own) if it still waits or runs."""
+        """Cancel a dead run's encode if it still waits or runs (Flamenco: its job, whose
+        last task it is)."""
+        if not encode.farm_id:
+            return False
         try:
             if self.engine.poll_encode(encode).state.ended:
                 return False
