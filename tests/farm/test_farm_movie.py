@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, Output
+from renderplus.batch.executors import ExecEvent, Exited, FramesWritten, Output, Started
 from renderplus.batch.executors.farm import SlurmEngine
 from renderplus.batch.markers import MARKER_PREFIX, parse_marker
 from tests.batch.conftest import make_recipe
@@ -127,3 +127,25 @@ def test_a_failed_array_ends_the_job_and_its_encode_never_runs(
              timeout=30)
     assert not (shared / "bad").exists() or not list((shared / "bad").glob("*.mp4"))
     assert not Path(manifest["encode"]["log"]).exists()    # it never started
+
+
+@pytest.mark.parametrize("farm", ["slurm"], indirect=True)
+def test_a_restarted_render_plus_reattaches_to_the_array_and_its_encode(
+        farm: Farm, shared: Path, blend_factory: Factory, tmp_path: Path) -> None:
+    blend = copy_blend(blend_factory(frames=3), shared)
+    recipe = make_recipe([{"blend_file": str(blend), "output": str(shared / "re" / "re_"),
+                           "format": "PNG", "animated": True, "frame_start": 1, "frame_end": 3,
+                           "encode": {"format": "ffv1"}}])
+    before: list[ExecEvent] = []
+    first = farm.executor(shared, chunk_size=1, recipe=recipe)
+    handle = first.submit(launch_for(recipe, 0, tmp_path), before.append)
+    wait_for(lambda: any(isinstance(e, Started) for e in before))
+    first.detach()                                   # Render+ goes away; the farm goes on
+    after: list[ExecEvent] = []
+    second = farm.executor(shared, chunk_size=1, recipe=recipe)
+    second.reattach(type(handle).from_json(handle.to_json()), after.append)
+    exited = wait_for(lambda: [e for e in after if isinstance(e, Exited)], timeout=120)[0]
+    assert exited.returncode == 0, exited
+    movie = shared / "re" / "re.mkv"
+    assert [m["path"] for m in markers(after) if m["event"] == "movie"] == [str(movie)]
+    assert probe(movie) == {"codec_name": "ffv1", "nb_read_frames": "3"}
