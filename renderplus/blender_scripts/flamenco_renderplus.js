@@ -6,7 +6,10 @@
 // chunk's Blender options after the .blend (the override script, its job file, the frames),
 // as JSON: [{"name": "chunk-0", "frames": "1-10", "args": [...]}, ...]. Each chunk becomes one
 // task run with the Manager's {blender} and {blenderArgs} variables, so every Worker uses the
-// farm's own Blender. Written for Render+ (not derived from Flamenco's scripts).
+// farm's own Blender. A job with a movie also sends, in the "encode" setting, the encode's
+// Blender options after the .blend ({"name": "encode", "args": [...]}): one more task, run once
+// every chunk completed (it depends on them all), makes the movie from their frames. Written
+// for Render+ (not derived from Flamenco's scripts).
 
 const JOB_TYPE = {
     label: "Render+ batch job",
@@ -16,6 +19,8 @@ const JOB_TYPE = {
           description: "The .blend on shared storage" },
         { key: "tasks", type: "string", required: true, visible: "hidden",
           description: "JSON list of chunks: name, frames, Blender options after the .blend" },
+        { key: "encode", type: "string", required: false, visible: "hidden",
+          description: "JSON: the movie's task, run after every chunk (name, Blender options)" },
     ],
 };
 
@@ -25,15 +30,30 @@ function compileJob(job) {
     if (!Array.isArray(chunks) || chunks.length === 0) {
         throw "Render+: the job lists no chunks";
     }
+    const renders = [];
     for (const chunk of chunks) {
-        const task = author.Task(chunk.name, "blender");
-        task.addCommand(author.Command("blender-render", {
-            exe: "{blender}",
-            exeArgs: "{blenderArgs}",
-            argsBefore: [],
-            blendfile: settings.blendfile,
-            args: chunk.args,
-        }));
+        const task = blenderTask(chunk.name, settings.blendfile, chunk.args);
+        job.addTask(task);
+        renders.push(task);
+    }
+    if (settings.encode) {
+        const encode = JSON.parse(settings.encode);
+        const task = blenderTask(encode.name, settings.blendfile, encode.args);
+        for (const render of renders) {
+            task.addDependency(render);
+        }
         job.addTask(task);
     }
+}
+
+function blenderTask(name, blendfile, args) {
+    const task = author.Task(name, "blender");
+    task.addCommand(author.Command("blender-render", {
+        exe: "{blender}",
+        exeArgs: "{blenderArgs}",
+        argsBefore: [],
+        blendfile: blendfile,
+        args: args,
+    }));
+    return task;
 }

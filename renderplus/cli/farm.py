@@ -64,7 +64,7 @@ def executor_factory(args: argparse.Namespace) -> Callable[[Recipe], Executor] |
     storage = farm_storage(args)
 
     def make(recipe: Recipe) -> Executor:
-        return FarmExecutor(engine, storage, chunk_size=recipe.settings.farm_chunk)
+        return FarmExecutor(engine, storage, chunk_size=recipe.settings.farm_chunk, recipe=recipe)
 
     return make
 

@@ -3,8 +3,10 @@
 A farm runs a Render+ job as one farm job whose tasks are frame chunks. The executor needs only
 six things from an engine, whatever its API: submit the job's tasks, poll the job's and tasks'
 states, read a task's output, cancel the job, hold its waiting tasks (a pause), and describe
-the farm for ``--check``. Slurm (its command-line tools) and Flamenco (its REST API)
-implement this; anything else that can do the same six things can sit behind the executor.
+the farm for ``--check``; and, for a job with a movie (recipe key ``encode``), queue the encode
+to run once every chunk completed and poll it (``submit_encode``, ``poll_encode``). Slurm (its
+command-line tools) and Flamenco (its REST API) implement this; anything else that can do the
+same can sit behind the executor.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ...frames import FrameSet
+
+ENCODE_INDEX = -1   # the encode's task index: never a chunk's
 
 
 class FarmError(Exception):
@@ -33,6 +37,7 @@ class FarmTask:
     frames: FrameSet
     argv: tuple[str, ...]        # blender first (the farm's binary), then its options
     log_path: str = ""           # where the engine writes the task's output, if a file
+    farm_id: str = ""            # the encode's own farm id once queued (Slurm: a second job)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class FarmJobSpec:
     folder: str                  # the job's staging folder on shared storage
     tasks: tuple[FarmTask, ...]
     env: Mapping[str, str] = field(default_factory=dict)
+    encode: FarmTask | None = None   # the movie, made on a node once every task completed
 
 
 class TaskState(enum.Enum):
@@ -102,8 +108,17 @@ class FarmEngine(Protocol):
     def submit(self, spec: FarmJobSpec) -> str:
         """Queue the job's tasks as one farm job; its farm id. FarmError when refused."""
 
+    def submit_encode(self, spec: FarmJobSpec, farm_id: str) -> str:
+        """Queue ``spec.encode`` to run once every task of farm job ``farm_id`` completed (and
+        never otherwise); the farm id to poll and cancel it by (Slurm: a second job depending
+        on the array; Flamenco: the job itself, whose last task it is). FarmError when refused."""
+
     def poll(self, farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
         """Every task's state. UnknownFarmJob when the farm forgot the job."""
+
+    def poll_encode(self, encode: FarmTask) -> TaskStatus:
+        """The state of the encode queued as ``encode.farm_id`` (index ``ENCODE_INDEX``).
+        UnknownFarmJob when the farm forgot it."""
 
     def read_log(self, farm_id: str, task: FarmTask, offset: int, *,
                  final: bool = False) -> tuple[str, int]:

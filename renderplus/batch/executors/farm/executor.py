@@ -10,10 +10,19 @@ manifest (its tasks and their logs) is kept in the staging folder under the farm
 restarted Render+ can ``reattach`` to a farm job from its durable ``JobHandle``, and learn from
 ``fate`` whether a pause left it paused (nothing of it on the farm: resubmit only the missing
 frames), still pausing (re-attach: the pause goes on) or lost.
+
+A job with a movie (recipe key ``encode``; the executor is given the batch's recipe to read it)
+gets the encode as the farm job's last step, so the frames never travel back: an encode job
+file (``encode.json``: the frames found where the render wrote them, the movie named beside
+them or at ``encode.output``, the node's FFmpeg) and the encode's command line on the staged
+.blend and script, queued to start once every chunk completed (``FarmEngine.submit_encode``).
+Its farm id is kept in the manifest beside the tasks'; the watcher relays its lines and ends
+the job after it (``watch``). ``makes_movies`` tells the job loop not to encode again here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import logging
@@ -22,11 +31,22 @@ import tempfile
 from typing import Any
 
 from ...command import BlenderCommand, frame_args
+from ...encode import encode_argv, encode_config, movie_output
 from ...outputs import MOVIE_FORMATS
 from ...paths import TEMP_VARS
+from ...recipe import Job, Recipe
+from ...script_paths import ENCODE_SCRIPT
 from ..base import Accepted, EventSink, ExecEvent, ExecutorError, Exited, JobHandle, JobLaunch
-from .base import FarmEngine, FarmError, FarmJobSpec, FarmTask, TaskState, UnknownFarmJob
-from .manifest import Manifests, frames_of, pause_asked, tasks_of
+from .base import (
+    ENCODE_INDEX,
+    FarmEngine,
+    FarmError,
+    FarmJobSpec,
+    FarmTask,
+    TaskState,
+    UnknownFarmJob,
+)
+from .manifest import Manifests, encode_of, frames_of, pause_asked, tasks_of
 from .staging import (
     SharedStorage,
     scene_is_movie,
@@ -54,11 +74,13 @@ class FarmFate(enum.Enum):
 
 
 class FarmExecutor:
-    """Jobs on a render farm behind ``engine``; see the module docstring."""
+    """Jobs on a render farm behind ``engine``; see the module docstring. ``recipe``: the
+    batch's, whose jobs' ``encode`` the farm carries out (None: no movies made here)."""
 
     def __init__(self, engine: FarmEngine, storage: SharedStorage, *,
                  chunk_size: int = DEFAULT_CHUNK, max_jobs: int = 16, poll_interval: float = 1.0,
-                 pack: str = "auto", lost_after: float = 300.0) -> None:
+                 pack: str = "auto", lost_after: float = 300.0,
+                 recipe: Recipe | None = None) -> None:
         if chunk_size < 1 or max_jobs < 1:
             raise ValueError("chunk_size and max_jobs must be at least 1")
         self.engine = engine
@@ -67,9 +89,16 @@ class FarmExecutor:
         self.chunk_size = chunk_size
         self.max_jobs = max_jobs
         self.pack = pack
+        self.recipe = recipe
         self._watch = FarmWatch(engine, poll_interval=poll_interval, lost_after=lost_after)
         self._manifests = Manifests(storage.staging_dir, engine.name)
         self._closed = False
+
+    @property
+    def makes_movies(self) -> bool:
+        """True: a job's movie is the farm job's last step (the job loop encodes none here).
+        It needs the recipe (to read each job's ``encode``) and an engine that can queue it."""
+        return self.recipe is not None and hasattr(self.engine, "submit_encode")
 
     @property
     def capacity(self) -> int:
@@ -87,11 +116,27 @@ class FarmExecutor:
             farm_id = self.engine.submit(spec)
         except (FarmError, OSError, ValueError) as exc:
             raise ExecutorError(f"the farm did not take the job: {exc}") from exc
+        encode = self._queue_encode(spec, farm_id)
         handle = JobHandle(self.name, launch.job_id, argv=launch.argv, farm_id=farm_id)
-        self._manifests.write_new(farm_id, launch.job_id, launch.frames, spec)
-        where = self._watch.follow(handle, spec.tasks, launch.frames, self._recording(farm_id, sink))
+        self._manifests.write_new(farm_id, launch.job_id, launch.frames, spec, encode)
+        where = self._watch.follow(handle, spec.tasks, launch.frames, self._recording(farm_id, sink),
+                                   encode=encode)
         sink(Accepted(launch.job_id, handle, where))
         return handle
+
+    def _queue_encode(self, spec: FarmJobSpec, farm_id: str) -> FarmTask | None:
+        """The encode queued after the farm job (with its farm id); a farm that refuses it gets
+        the job cancelled too: frames without their movie are not what was asked."""
+        if spec.encode is None:
+            return None
+        try:
+            return dataclasses.replace(spec.encode, farm_id=self.engine.submit_encode(spec, farm_id))
+        except (FarmError, OSError) as exc:
+            try:
+                self.engine.cancel(farm_id, "Render+ could not queue its movie")
+            except FarmError as cancel_error:
+                log.warning("cancel of farm job %s failed: %s", farm_id, cancel_error)
+            raise ExecutorError(f"the farm did not take the job's movie: {exc}") from exc
 
     def cancel(self, job_id: int, grace: float) -> bool:
         return self._watch.cancel(job_id)
@@ -123,10 +168,24 @@ class FarmExecutor:
         except FarmError as exc:
             raise ExecutorError(f"cannot ask the farm about job {handle.farm_id}: {exc}") from exc
         if status.tasks and all(task.state.ended for task in status.tasks):
-            if asked is None or all(t.state is TaskState.COMPLETED for t in status.tasks):
+            completed = all(t.state is TaskState.COMPLETED for t in status.tasks)
+            if completed and self._encode_goes_on(encode_of(manifest)):
+                return FarmFate.PAUSING if asked else FarmFate.RUNNING
+            if asked is None or completed:
                 return FarmFate.ENDED
             return FarmFate.PAUSED
         return FarmFate.PAUSING if asked else FarmFate.RUNNING
+
+    def _encode_goes_on(self, encode: FarmTask | None) -> bool:
+        """Whether the job's encode still waits or runs on the farm."""
+        if encode is None or not encode.farm_id:
+            return False
+        try:
+            return not self.engine.poll_encode(encode).state.ended
+        except UnknownFarmJob:
+            return False
+        except FarmError as exc:
+            raise ExecutorError(f"cannot ask the farm about encode {encode.farm_id}: {exc}") from exc
 
     def finish_pause(self, handle: JobHandle, sink: EventSink) -> bool:
         """A job of a batch a dead Render+ left PAUSED (its pause may not have ended on the
@@ -149,11 +208,27 @@ class FarmExecutor:
             return False
         manifest = self._manifests.read(handle.farm_id)
         tasks = tasks_of(manifest) if manifest else ()
+        encode = encode_of(manifest) if manifest else None
+        reason = "ended by Render+: its batch is gone"
+        ended = self._end_orphan_encode(encode, reason) if encode is not None else False
         try:
             status = self.engine.poll(handle.farm_id, tasks)
             if all(task.state.ended for task in status.tasks):
+                return ended
+            self.engine.cancel(handle.farm_id, reason)
+        except FarmError:
+            return ended
+        return True
+
+    def _end_orphan_encode(self, encode: FarmTask, reason: str) -> bool:
+        """Cancel a dead run's encode if it still waits or runs (Flamenco: its job, whose
+        last task it is)."""
+        if not encode.farm_id:
+            return False
+        try:
+            if self.engine.poll_encode(encode).state.ended:
                 return False
-            self.engine.cancel(handle.farm_id, "ended by Render+: its batch is gone")
+            self.engine.cancel(encode.farm_id, reason)
         except FarmError:
             return False
         return True
@@ -171,7 +246,7 @@ class FarmExecutor:
                                 f"{self.storage.staging_dir}")
         where = self._watch.follow(handle, tasks_of(manifest), frames_of(manifest),
                                    self._recording(handle.farm_id, sink),
-                                   pause_when=pause_asked(manifest))
+                                   pause_when=pause_asked(manifest), encode=encode_of(manifest))
         sink(Accepted(handle.job_id, handle, where))
 
     def detach(self) -> None:
@@ -210,10 +285,43 @@ class FarmExecutor:
             chunk = chunk_command(command, frames, blender=blender, blendfile=staged.path,
                                   script=script, config=config, output_base=output_base)
             tasks.append(FarmTask(index, frames, chunk.argv, os.path.join(folder, f"task-{index}.log")))
+        job = self._encode_job(launch.job_id)
+        encode = None
+        if job is not None:
+            assert self.recipe is not None
+            node_output = chunk_command(command, command.frames, blender=blender, blendfile=staged.path,
+                                        script=script, config="", output_base=output_base).output
+            encode = self._encode_task(self.recipe, job, folder, blender=blender, blend=staged.path,
+                                       script=script, output=node_output)
         # The job's temp folder is on this machine: a farm node makes its own.
         env = {key: value for key, value in launch.env.items() if key not in TEMP_VARS}
         return FarmJobSpec(f"renderplus-job{launch.job_id}", launch.job_id, staged.path, folder,
-                           tuple(tasks), env)
+                           tuple(tasks), env, encode)
+
+    def _encode_job(self, job_id: int) -> Job | None:
+        """The recipe's job ``job_id`` when its movie is to be made on the farm."""
+        if not self.makes_movies:
+            return None
+        assert self.recipe is not None
+        job = next((j for j in self.recipe.jobs if j.id == job_id), None)
+        return job if job is not None and job.encode is not None else None
+
+    def _encode_task(self, recipe: Recipe, job: Job, folder: str, *, blender: str, blend: str,
+                     script: str, output: str) -> FarmTask:
+        """The encode a node runs after every chunk: its job file says to find the frames
+        where the render wrote them (the node's paths) and to name the movie there."""
+        workdir = os.path.join(folder, "encode")
+        os.makedirs(workdir, exist_ok=True)
+        ffmpeg = getattr(self.engine, "ffmpeg", None) or "ffmpeg"
+        config = encode_config(recipe, job, movie="", ffmpeg=ffmpeg, workdir=workdir, paths=None)
+        config["output"] = movie_output(recipe, job)
+        config_path = os.path.join(folder, "encode.json")
+        with open(config_path, "w", encoding="utf-8") as stream:
+            json.dump(config, stream, indent=1)
+        staged_script = os.path.join(os.path.dirname(script), ENCODE_SCRIPT.name)
+        argv = encode_argv(recipe, job, blender=blender, config_path=config_path, blend=blend,
+                           script=staged_script, output=output)
+        return FarmTask(ENCODE_INDEX, job.frames, tuple(argv), os.path.join(folder, "encode.log"))
 
     def _is_movie(self, command: BlenderCommand, blend: str) -> bool:
         if command.format:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import (
+    ENCODE_INDEX,
     FarmError,
     FarmInfo,
     FarmJobSpec,
@@ -38,11 +39,23 @@ from .base import (
 
 NAME = "flamenco"
 JOB_TYPE = "flamenco-renderplus"   # the Manager names a job type after its file's name
+ENCODE_TASK = "encode"             # the job type's name for the encode task
 TIMEOUT = 10.0
 _OUTPUT_LINE = re.compile(r"pid=\d+ > (.*)", re.DOTALL)   # one line the task's command printed
 _STATES = {"active": TaskState.RUNNING, "completed": TaskState.COMPLETED,
            "failed": TaskState.FAILED, "canceled": TaskState.CANCELLED,
            "paused": TaskState.QUEUED}  # a paused job's waiting tasks: not run, not ended
+
+
+def job_settings(spec: FarmJobSpec) -> dict[str, str]:
+    """The job's settings for Render+'s job type: each chunk's (and the encode's) Blender
+    options after the .blend, as JSON."""
+    chunks = [{"name": f"chunk-{task.index}", "frames": task.frames.to_spec(),
+               "args": list(task.argv[3:])} for task in spec.tasks]
+    settings = {"blendfile": spec.blendfile, "tasks": json.dumps(chunks)}
+    if spec.encode is not None:
+        settings["encode"] = json.dumps({"name": ENCODE_TASK, "args": list(spec.encode.argv[3:])})
+    return settings
 
 
 def blender_output(log_text: str) -> str:
@@ -60,13 +73,14 @@ def blender_output(log_text: str) -> str:
 
 
 class FlamencoEngine:
-    """A Flamenco Manager at ``url`` (``http://manager:8080``)."""
+    """A Flamenco Manager at ``url`` (``http://manager:8080``); ``ffmpeg``: the FFmpeg on the
+    Workers that makes a job's movie."""
 
     name = NAME
     blender: str | None = "{blender}"   # the Manager's variable: each Worker's own Blender
 
     def __init__(self, url: str, *, priority: int = 50, job_type: str = JOB_TYPE,
-                 timeout: float = TIMEOUT) -> None:
+                 timeout: float = TIMEOUT, ffmpeg: str = "ffmpeg") -> None:
         parsed = urllib.parse.urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"not a Flamenco Manager URL: {url!r} (expected http://host:port)")
@@ -74,6 +88,7 @@ class FlamencoEngine:
         self.priority = priority
         self.job_type = job_type
         self.timeout = timeout
+        self.ffmpeg = ffmpeg
         self._task_ids: dict[str, dict[int, str]] = {}
         self._ended_reasons: dict[str, str] = {}  # task id -> why it failed or was cancelled
 
@@ -88,18 +103,39 @@ class FlamencoEngine:
             raise FarmError(f"the Manager has no job type {self.job_type!r}: put "
                             "flamenco_renderplus.js in the scripts/ folder beside the "
                             "flamenco-manager executable and restart the Manager")
-        chunks = [{"name": f"chunk-{task.index}", "frames": task.frames.to_spec(),
-                   "args": list(task.argv[3:])} for task in spec.tasks]
         body = {"name": spec.name, "type": self.job_type, "priority": self.priority,
                 "submitter_platform": "linux",
                 "type_etag": types[self.job_type].get("etag", ""),
-                "settings": {"blendfile": spec.blendfile, "tasks": json.dumps(chunks)},
+                "settings": job_settings(spec),
                 "metadata": {"renderplus.job": str(spec.job_id), "renderplus.folder": spec.folder}}
         answer = self._call("POST", "/api/v3/jobs", body)
         job_id = answer.get("id") if isinstance(answer, dict) else None
         if not isinstance(job_id, str) or not job_id:
             raise FarmError(f"the Manager answered no job id: {answer!r}")
         return job_id
+
+    def submit_encode(self, spec: FarmJobSpec, farm_id: str) -> str:
+        """Nothing more to queue: ``submit`` sent the encode as the job's last task."""
+        if spec.encode is None:
+            raise FarmError("the job has no encode to queue")
+        return farm_id
+
+    def poll_encode(self, encode: FarmTask) -> TaskStatus:
+        farm_id = encode.farm_id
+        answer = self._known(farm_id, f"/api/v3/jobs/{farm_id}/tasks")
+        summaries = answer.get("tasks", []) if isinstance(answer, dict) else []
+        summary = next((t for t in summaries if t.get("name") == ENCODE_TASK), None)
+        if summary is None:
+            raise UnknownFarmJob(f"the Manager's job {farm_id} has no task {ENCODE_TASK!r}")
+        task_id = str(summary.get("id"))
+        self._task_ids.setdefault(farm_id, {})[ENCODE_INDEX] = task_id
+        state = _STATES.get(str(summary.get("status")), TaskState.QUEUED)
+        if summary.get("status") == "paused" and self._job_ended(farm_id):
+            state = TaskState.CANCELLED
+        reason = self._ended_reason(farm_id, task_id, state) if state in (
+            TaskState.FAILED, TaskState.CANCELLED) else ""
+        code = None if not state.ended else (0 if state is TaskState.COMPLETED else 1)
+        return TaskStatus(ENCODE_INDEX, state, code, reason)
 
     def poll(self, farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
         answer = self._known(farm_id, f"/api/v3/jobs/{farm_id}/tasks")

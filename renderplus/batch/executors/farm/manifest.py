@@ -36,12 +36,16 @@ class Manifests:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in farm_id)
         return self.folder / f"{self.engine}-{safe}.json"
 
-    def write_new(self, farm_id: str, job_id: int, frames: FrameSet, spec: FarmJobSpec) -> None:
-        self._write(farm_id, {
+    def write_new(self, farm_id: str, job_id: int, frames: FrameSet, spec: FarmJobSpec,
+                  encode: FarmTask | None = None) -> None:
+        """``encode``: the queued encode, with its own farm id."""
+        data: dict[str, Any] = {
             "engine": self.engine, "farm_id": farm_id, "job_id": job_id,
             "frames": frames.to_spec(), "folder": spec.folder,
-            "tasks": [{"index": t.index, "frames": t.frames.to_spec(), "argv": list(t.argv),
-                       "log": t.log_path} for t in spec.tasks]})
+            "tasks": [_task_json(t) for t in spec.tasks]}
+        if encode is not None:
+            data["encode"] = {**_task_json(encode), "farm_id": encode.farm_id}
+        self._write(farm_id, data)
 
     def read(self, farm_id: str) -> dict[str, Any] | None:
         try:
@@ -76,6 +80,20 @@ class Manifests:
             os.replace(temp, path)  # whole or not at all: a kill -9 never leaves half of one
         except OSError as exc:  # the job runs anyway; only what a restart can learn is lost
             log.warning("cannot write the manifest of farm job %s: %s", farm_id, exc)
+
+
+def _task_json(task: FarmTask) -> dict[str, Any]:
+    return {"index": task.index, "frames": task.frames.to_spec(), "argv": list(task.argv),
+            "log": task.log_path}
+
+
+def encode_of(manifest: dict[str, Any]) -> FarmTask | None:
+    """The job's encode (with its farm id), or None when it has no movie."""
+    encode = manifest.get("encode")
+    if not isinstance(encode, dict):
+        return None
+    return FarmTask(int(encode["index"]), FrameSet.parse(encode["frames"]), tuple(encode["argv"]),
+                    str(encode.get("log", "")), str(encode.get("farm_id", "")))
 
 
 def tasks_of(manifest: dict[str, Any]) -> tuple[FarmTask, ...]:

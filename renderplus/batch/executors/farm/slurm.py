@@ -6,6 +6,11 @@ A Render+ job is one job array: task ``i`` runs chunk ``i``'s command line from 
 in the job's staging folder and writes its output to ``task-i.log`` there, which Render+ reads
 as it grows. ``scontrol show job -o`` gives every array task's state and exit code while the
 job stays in the controller's memory (``MinJobAge``).
+
+A job with a movie (recipe key ``encode``) gets a second job, ``encode-job.sh``, queued with
+``--dependency=afterok:ARRAY`` and ``--kill-on-invalid-dep=yes``: it starts only once every
+array task completed, and Slurm cancels it (``DependencyNeverSatisfied``) when one did not. Its
+output goes to ``encode.log`` in the staging folder.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import shlex
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from .base import (
+    ENCODE_INDEX,
     FarmError,
     FarmInfo,
     FarmJobSpec,
@@ -42,14 +49,17 @@ class SlurmEngine:
     """A Slurm cluster. ``partition``: where jobs go (None: the cluster's default);
     ``blender``: the Blender path on the nodes (None: the job's own path, which the nodes must
     then see); ``conf``: a ``slurm.conf`` for the tools (``SLURM_CONF``), None: the system's;
-    ``sbatch_args``: extra options for every job (``--cpus-per-task=8``, ``--gres=gpu:1``)."""
+    ``sbatch_args``: extra options for every job (``--cpus-per-task=8``, ``--gres=gpu:1``);
+    ``ffmpeg``: the FFmpeg on the nodes that makes a job's movie."""
 
     name = NAME
 
     def __init__(self, partition: str | None = None, *, blender: str | None = None,
-                 conf: str | None = None, sbatch_args: Sequence[str] = ()) -> None:
+                 conf: str | None = None, sbatch_args: Sequence[str] = (),
+                 ffmpeg: str = "ffmpeg") -> None:
         self.partition = partition or None
         self.blender = blender
+        self.ffmpeg = ffmpeg
         self.conf = conf
         self.sbatch_args = tuple(sbatch_args)
 
@@ -76,6 +86,29 @@ class SlurmEngine:
         if not farm_id.isdigit():
             raise FarmError(f"sbatch answered {out.strip()!r}, not a job id")
         return farm_id
+
+    def submit_encode(self, spec: FarmJobSpec, farm_id: str) -> str:
+        """A second job that runs the encode once every task of the array completed."""
+        if spec.encode is None:
+            raise FarmError("the job has no encode to queue")
+        script = os.path.join(spec.folder, "encode-job.sh")
+        with open(script, "w", encoding="utf-8") as stream:
+            stream.write(encode_script(spec))
+        os.chmod(script, 0o755)
+        argv = encode_sbatch_argv(spec, farm_id, script, self.partition, self.sbatch_args)
+        out = self._run(argv, env=spec.env)
+        encode_id = out.strip().split(";")[0]
+        if not encode_id.isdigit():
+            raise FarmError(f"sbatch answered {out.strip()!r}, not a job id")
+        return encode_id
+
+    def poll_encode(self, encode: FarmTask) -> TaskStatus:
+        """The encode job's state: one job, read as a one-task array (a pending job whose
+        dependency can never be satisfied is cancelled by Slurm: ``--kill-on-invalid-dep``)."""
+        status = self.poll(encode.farm_id, [replace(encode, index=0)]).task(0)
+        if status is None:
+            raise UnknownFarmJob(f"Slurm does not know job {encode.farm_id} any more")
+        return replace(status, index=ENCODE_INDEX)
 
     def poll(self, farm_id: str, tasks: Sequence[FarmTask]) -> FarmJobStatus:
         try:
@@ -181,6 +214,26 @@ def batch_script(spec: FarmJobSpec) -> str:
     lines += ['  *) echo "Render+: no chunk $SLURM_ARRAY_TASK_ID in this job" >&2; exit 2 ;;',
               "esac", ""]
     return "\n".join(lines)
+
+
+def encode_script(spec: FarmJobSpec) -> str:
+    """The encode job's script: the encode's command line."""
+    assert spec.encode is not None
+    return "\n".join(["#!/bin/bash", f"# Render+ job {spec.job_id}: its movie, after every chunk",
+                      f"exec {shlex.join(spec.encode.argv)}", ""])
+
+
+def encode_sbatch_argv(spec: FarmJobSpec, farm_id: str, script: str, partition: str | None,
+                       extra: Sequence[str] = ()) -> list[str]:
+    """``sbatch`` for the encode: after every task of array ``farm_id`` completed (``afterok``
+    on an array waits for all its tasks), cancelled by Slurm if one did not."""
+    assert spec.encode is not None
+    argv = ["sbatch", "--parsable", f"--dependency=afterok:{farm_id}", "--kill-on-invalid-dep=yes",
+            f"--job-name={spec.name}-encode", f"--chdir={spec.folder}",
+            f"--output={spec.encode.log_path}", "--export=ALL"]
+    if partition:
+        argv.append(f"--partition={partition}")
+    return [*argv, *extra, script]
 
 
 def _task_state(name: str) -> TaskState:

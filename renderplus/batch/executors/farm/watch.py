@@ -22,28 +22,51 @@ none runs, what still waits is cancelled. Either way the job ends ``Exited(pause
 no task of it runs or waits, with the frames of its finished chunks written (and, for "now",
 those the cancelled chunks wrote before). A job whose tasks all completed meanwhile has simply
 finished (0).
+
+A job with a movie (``encode``) has one more step, queued to start once every task completed
+(Slurm: a second job; Flamenco: the job's last task). Once its tasks have all ended, the job's
+encode is followed: its lines pass through ``Output`` in order after the chunks' (the movie's
+markers reach the runner that way), and ``Exited`` comes when it has ended, with the tasks'
+outcome (0). An encode that failed or was cancelled on the farm without saying so (no ``movie``
+or ``encode_failed`` marker) gets an ``encode_failed`` marker naming how it ended, and a partial
+movie it left is removed. Tasks that did not all complete end the job at once: the encode never
+runs (Slurm cancels it, ``DependencyNeverSatisfied``), and it is cancelled. A cancel or a pause
+cancels the encode too: ``Exited(cancelled=True)`` or ``Exited(paused=True)`` when it was the
+encode that stopped (every frame is there: the movie is what is left to make).
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ....blender_scripts import movie_name
 from ...frames import FrameSet
 from ...markers import MARKER_PREFIX, format_marker, parse_marker
 from ...parser import EventKind, parse_line
 from ..base import EventSink, Exited, FramesWritten, JobHandle, Output, Started
-from .base import FarmEngine, FarmError, FarmJobStatus, FarmTask, TaskState, UnknownFarmJob
+from .base import (
+    ENCODE_INDEX,
+    FarmEngine,
+    FarmError,
+    FarmJobStatus,
+    FarmTask,
+    TaskState,
+    TaskStatus,
+    UnknownFarmJob,
+)
 
 log = logging.getLogger("renderplus.farm")
 
 TAIL_LINES = 20
 CANCEL_CODE = -15     # what a cancelled job reports as its exit (SIGTERM)
 _RAN = (TaskState.RUNNING, TaskState.COMPLETED, TaskState.FAILED)
+_ENCODE_ENDS = ("movie", "encode_failed")   # the encode said how it ended
 
 
 @dataclass
@@ -71,6 +94,11 @@ class _Run:
     stopping: bool = False
     failure: _Failure | None = None
     unreachable_since: float | None = None
+    encode: FarmTask | None = None  # the movie, queued after every task (its own farm id)
+    encode_offset: int = 0
+    encode_said: bool = False       # its ``movie`` or ``encode_failed`` marker was seen
+    encode_cancel_asked: bool = False
+    movie: str = ""                 # the movie's path, from its ``encode_ready`` marker
 
     @property
     def job_id(self) -> int:
@@ -101,10 +129,13 @@ class FarmWatch:
             return len(self._runs)
 
     def follow(self, handle: JobHandle, tasks: Sequence[FarmTask], frames: FrameSet,
-               sink: EventSink, *, pause_when: str | None = None) -> str:
+               sink: EventSink, *, pause_when: str | None = None,
+               encode: FarmTask | None = None) -> str:
         """Start following a farm job; the ``where`` its ``Accepted`` says (where it waits).
-        ``pause_when``: a pause asked before (a re-attach after a restart) goes on."""
-        run = _Run(handle, tuple(tasks), frames.to_spec(), sink, pause_when=pause_when)
+        ``pause_when``: a pause asked before (a re-attach after a restart) goes on;
+        ``encode``: its movie's step, queued on the farm (``FarmEngine.submit_encode``)."""
+        run = _Run(handle, tuple(tasks), frames.to_spec(), sink, pause_when=pause_when,
+                   encode=encode)
         where = ""
         try:
             status = self.engine.poll(run.farm_id, run.tasks)
@@ -132,6 +163,7 @@ class FarmWatch:
             self.engine.cancel(run.farm_id, "cancelled in Render+")
         except FarmError as exc:
             log.warning("cancel of farm job %s failed (retried while it runs): %s", run.farm_id, exc)
+        self._cancel_encode_quietly(run, "cancelled in Render+", separate_only=True)
         self._wake.set()
         return True
 
@@ -231,7 +263,89 @@ class FarmWatch:
                 run.drained.add(task.index)
                 self._task_ended(run, task, status)
         if all(t.index in run.drained for t in run.tasks):
+            if run.encode is None:
+                self._end(run, self._exit_event(run, status))
+            else:
+                self._encode_step(run, status)
+
+    def _encode_step(self, run: _Run, status: FarmJobStatus) -> None:
+        """Every task has ended: follow the encode (its lines, its end), or, when the tasks did
+        not all complete, end now: the encode will never run."""
+        assert run.encode is not None
+        if run.failure is not None or not all(t.state is TaskState.COMPLETED for t in status.tasks):
+            if not run.encode_cancel_asked:
+                self._cancel_encode_quietly(run, "its frames were not all rendered")
             self._end(run, self._exit_event(run, status))
+            return
+        try:
+            state = self.engine.poll_encode(run.encode)
+        except UnknownFarmJob as exc:
+            state = TaskStatus(ENCODE_INDEX, TaskState.FAILED, None, f"the farm lost it: {exc}")
+        except FarmError as exc:  # asked again at the next poll
+            log.debug("no state of the encode of farm job %s yet: %s", run.farm_id, exc)
+            return
+        if state.state is TaskState.QUEUED:
+            return
+        self._read_encode(run, final=state.state.ended)
+        if state.state.ended:
+            self._end(run, self._encode_exit(run, state))
+
+    def _read_encode(self, run: _Run, *, final: bool) -> None:
+        assert run.encode is not None
+        try:
+            text, offset = self.engine.read_log(run.encode.farm_id or run.farm_id, run.encode,
+                                                run.encode_offset, final=final)
+        except FarmError as exc:
+            log.debug("no log for the encode of %s yet: %s", run.farm_id, exc)
+            return
+        run.encode_offset = offset
+        for line in text.splitlines():
+            self._encode_line(run, line)
+
+    def _encode_line(self, run: _Run, line: str) -> None:
+        """Every line of the encode goes to the runner (its markers make the job's movie)."""
+        if line.strip() == "Blender quit":
+            return
+        marker = parse_marker(line) if line.startswith(MARKER_PREFIX) else None
+        if marker is not None and marker["event"] in _ENCODE_ENDS:
+            run.encode_said = True
+        if marker is not None and marker["event"] == "encode_ready" and isinstance(marker.get("movie"), str):
+            run.movie = marker["movie"]
+        self._emit(run, Output(run.job_id, line))
+
+    def _encode_exit(self, run: _Run, state: TaskStatus) -> Exited:
+        """The job's end once its encode ended (see the module docstring)."""
+        now = time.time()
+        if state.state is TaskState.COMPLETED and run.encode_said:
+            return Exited(run.job_id, 0, now)
+        if not run.encode_said or state.state is not TaskState.COMPLETED:
+            self._remove_partial(run)
+        if state.state is TaskState.CANCELLED and run.cancel_requested:
+            return Exited(run.job_id, CANCEL_CODE, now, cancelled=True,
+                          detail="cancelled while its movie was made on the farm (no partial movie left)")
+        if state.state is TaskState.CANCELLED and run.pause_when is not None:
+            return Exited(run.job_id, CANCEL_CODE, now, paused=True,
+                          detail=f"paused on the farm ({run.pause_when}) while its movie was made: "
+                                 "every frame is there, the movie is made when the batch continues")
+        if not run.encode_said:
+            self._emit(run, Output(run.job_id, format_marker("encode_failed",
+                                                             message=encode_end(run, state))))
+        return Exited(run.job_id, 0, now)
+
+    def _remove_partial(self, run: _Run) -> None:
+        """The partial movie an encode killed hard left beside the movie (a SIGTERM lets the
+        script remove it itself)."""
+        if not run.movie:
+            return
+        partial = movie_name.partial_path(run.movie)
+        try:
+            os.remove(partial)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.warning("cannot remove the partial movie %s: %s", partial, exc)
+            return
+        log.info("removed the partial movie %s", partial)
 
     def _pause_step(self, run: _Run, status: FarmJobStatus) -> None:
         """Cancel what is left once no task runs (at once for "now"); hold again if the first
@@ -241,6 +355,8 @@ class FarmWatch:
             run.stopping = True  # from here on a cancelled task is the pause's doing
             if not all(t.state.ended for t in status.tasks):
                 self._cancel_quietly(run, f"paused in Render+ ({run.pause_when})")
+            elif run.encode is not None:  # the tasks are done: the encode is what is left
+                self._cancel_encode_quietly(run, f"paused in Render+ ({run.pause_when})")
         elif not run.held:
             run.held = self._hold_quietly(run)
 
@@ -348,7 +464,43 @@ class FarmWatch:
         return True
 
     def _cancel_quietly(self, run: _Run, reason: str) -> None:
+        """Cancel the farm job, and its encode when that is a farm job of its own."""
         try:
             self.engine.cancel(run.farm_id, reason)
         except FarmError as exc:
             log.warning("cancel of farm job %s failed: %s", run.farm_id, exc)
+        self._cancel_encode_quietly(run, reason, separate_only=True)
+
+    def _cancel_encode_quietly(self, run: _Run, reason: str, *, separate_only: bool = False) -> None:
+        """Cancel the encode. ``separate_only``: only when it is a farm job of its own (else
+        the farm job's cancel just asked includes it)."""
+        encode = run.encode
+        if encode is None:
+            return
+        farm_id = encode.farm_id or run.farm_id
+        if separate_only and farm_id == run.farm_id:
+            run.encode_cancel_asked = True
+            return
+        run.encode_cancel_asked = True
+        try:
+            self.engine.cancel(farm_id, reason)
+        except FarmError as exc:
+            log.warning("cancel of the encode %s of farm job %s failed: %s", farm_id, run.farm_id, exc)
+
+
+def encode_end(run: _Run, state: TaskStatus) -> str:
+    """How the encode ended, when it did not say: "the farm's encode job 1234 ended FAILED
+    (exit code 1; Slurm: FAILED, NonZeroExitCode)"."""
+    assert run.encode is not None
+    farm_id = run.encode.farm_id or run.farm_id
+    what = (f"encode job {farm_id}" if farm_id != run.farm_id
+            else f"encode task of farm job {farm_id}")
+    code = state.returncode
+    parts = [f"exit code {code}" if code is not None and code >= 0 else
+             f"signal {-code}" if code is not None else ""]
+    if state.reason:
+        parts.append(state.reason)
+    said = "; ".join(p for p in parts if p)
+    ended = "without making a movie" if state.state is TaskState.COMPLETED else \
+        f"ended {state.state.value.upper()}"
+    return f"the farm's {what} {ended}" + (f" ({said})" if said else "")
