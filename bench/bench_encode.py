@@ -54,7 +54,8 @@ def watch(batch: Batch, seen: dict[tuple[int, str], float], stop: threading.Even
             stages = {"running": job.status.value == "RUNNING",
                       "frames": job.frames_done == job.frames_total and job.frames_total > 0,
                       "encoding": movie.get("status") == "ENCODING",
-                      "ready": movie.get("frames") is not None and movie.get("status") in ("ENCODING", "DONE"),
+                      "ready": movie.get("frames") is not None
+                      and movie.get("status") in ("ENCODING", "DONE"),
                       "done": movie.get("status") == "DONE"}
             for stage, reached in stages.items():
                 if reached:

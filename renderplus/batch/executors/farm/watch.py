@@ -45,7 +45,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ....blender_scripts import movie_name
+from ....blender_scripts.movie_name import partial_path
 from ...frames import FrameSet
 from ...markers import MARKER_PREFIX, format_marker, parse_marker
 from ...parser import EventKind, parse_line
@@ -337,7 +337,7 @@ class FarmWatch:
         script remove it itself)."""
         if not run.movie:
             return
-        partial = movie_name.partial_path(run.movie)
+        partial = partial_path(run.movie)
         try:
             os.remove(partial)
         except FileNotFoundError:
