@@ -42,7 +42,6 @@ import image_sizes
 import job_overrides
 import movie_name
 
-PREFIX = "RENDERPLUS> "  # markers.MARKER_PREFIX (a test keeps them equal)
 EXIT_CODE = 17           # markers.OVERRIDE_EXIT_CODE
 CONFIG_FLAG = "--renderplus-encode"
 SCENE_LINEAR = (".exr", ".hdr")
@@ -55,10 +54,7 @@ _partial: list[str] = []          # the partial movie to remove if this script i
 _encoder: list[subprocess.Popen[str]] = []
 
 
-def emit(event: str, **fields: Any) -> None:
-    fields["event"] = event
-    sys.stdout.write(PREFIX + json.dumps(fields) + "\n")
-    sys.stdout.flush()
+emit = job_overrides.emit   # the same marker lines as a render's
 
 
 def fail(message: str) -> NoReturn:
