@@ -3,7 +3,9 @@ the recipe). ``--farm slurm[:PARTITION]`` submits through Slurm's command line; 
 flamenco=URL`` through a Flamenco Manager's REST API. Farm nodes must see the .blend, its
 assets and the outputs at the same paths: ``--farm-storage`` names the shared folder (its
 ``renderplus-staging`` subfolder holds what Render+ stages; default: the work folder), and
-``--farm-blender`` the Blender the nodes run (Slurm; Flamenco uses its ``{blender}``).
+``--farm-blender`` the Blender the nodes run (Slurm; Flamenco uses its ``{blender}``),
+``--farm-ffmpeg`` the FFmpeg that makes a job's movie on a node (its ``encode``, the farm job's
+last step).
 """
 
 from __future__ import annotations
@@ -29,21 +31,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="Shared folder every farm node sees at the same path (default: the work folder)")
     group.add_argument("--farm-blender", default=None, metavar="PATH",
                        help="The Blender the Slurm nodes run (default: the recipe's or 'blender')")
+    group.add_argument("--farm-ffmpeg", default="ffmpeg", metavar="PATH",
+                       help="The FFmpeg the farm nodes make movies with (default: 'ffmpeg' on their PATH)")
 
 
-def farm_engine(spec: str, blender: str | None = None) -> FarmEngine:
+def farm_engine(spec: str, blender: str | None = None, ffmpeg: str = "ffmpeg") -> FarmEngine:
     """The engine ``--farm`` names; UsageError with a sentence for anything else."""
     from ..batch.executors.farm import FlamencoEngine, SlurmEngine
 
     if spec == "slurm" or spec.startswith("slurm:"):
         partition = spec.partition(":")[2] or None
-        return SlurmEngine(partition, blender=blender)
+        return SlurmEngine(partition, blender=blender, ffmpeg=ffmpeg)
     if spec.startswith("flamenco="):
         url = spec.partition("=")[2]
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"--farm flamenco=URL: the Manager's address, e.g. http://manager:8080 "
                              f"(got {url!r})")
-        return FlamencoEngine(url)
+        return FlamencoEngine(url, ffmpeg=ffmpeg)
     raise UsageError(f"--farm {spec!r}: use slurm, slurm:PARTITION or flamenco=URL")
 
 
@@ -60,7 +64,7 @@ def executor_factory(args: argparse.Namespace) -> Callable[[Recipe], Executor] |
         return None
     from ..batch.executors.farm import FarmExecutor
 
-    engine = farm_engine(args.farm, args.farm_blender)
+    engine = farm_engine(args.farm, args.farm_blender, getattr(args, "farm_ffmpeg", "ffmpeg"))
     storage = farm_storage(args)
 
     def make(recipe: Recipe) -> Executor:

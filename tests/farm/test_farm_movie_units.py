@@ -353,3 +353,14 @@ def test_the_job_type_runs_the_encode_after_every_chunk(tmp_path: Path) -> None:
     out = subprocess.run([node, str(script), str(FLAMENCO_JOB_TYPE), json.dumps(settings)],
                          capture_output=True, text=True, timeout=30, check=True).stdout
     assert [t["name"] for t in json.loads(out)] == ["chunk-0", "chunk-1"]
+
+
+def test_the_command_line_names_the_nodes_ffmpeg() -> None:
+    from renderplus.cli.farm import farm_engine
+
+    def node_ffmpeg(*args: str | None) -> object:
+        return getattr(farm_engine(*args), "ffmpeg", None)   # SlurmEngine's and FlamencoEngine's
+
+    assert node_ffmpeg("slurm", None, "/opt/ffmpeg/bin/ffmpeg") == "/opt/ffmpeg/bin/ffmpeg"
+    assert node_ffmpeg("flamenco=http://manager:8080", None, "/usr/bin/ffmpeg") == "/usr/bin/ffmpeg"
+    assert node_ffmpeg("slurm") == "ffmpeg"
