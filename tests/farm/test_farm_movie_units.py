@@ -358,9 +358,9 @@ def test_the_job_type_runs_the_encode_after_every_chunk(tmp_path: Path) -> None:
 def test_the_command_line_names_the_nodes_ffmpeg() -> None:
     from renderplus.cli.farm import farm_engine
 
-    def node_ffmpeg(*args: str | None) -> object:
-        return getattr(farm_engine(*args), "ffmpeg", None)   # SlurmEngine's and FlamencoEngine's
+    def node_ffmpeg(spec: str, ffmpeg: str = "ffmpeg") -> object:
+        return getattr(farm_engine(spec, None, ffmpeg), "ffmpeg", None)   # Slurm's and Flamenco's
 
-    assert node_ffmpeg("slurm", None, "/opt/ffmpeg/bin/ffmpeg") == "/opt/ffmpeg/bin/ffmpeg"
-    assert node_ffmpeg("flamenco=http://manager:8080", None, "/usr/bin/ffmpeg") == "/usr/bin/ffmpeg"
+    assert node_ffmpeg("slurm", "/opt/ffmpeg/bin/ffmpeg") == "/opt/ffmpeg/bin/ffmpeg"
+    assert node_ffmpeg("flamenco=http://manager:8080", "/usr/bin/ffmpeg") == "/usr/bin/ffmpeg"
     assert node_ffmpeg("slurm") == "ffmpeg"
