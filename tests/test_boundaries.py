@@ -9,7 +9,8 @@ command line composes the server and ``around``; the add-on composes all of them
 ``blender_scripts`` run in Blender's own Python (as old as 3.7) from a path, so they import the
 standard library and Blender only; the add-on and the server may read their naming rules, and
 the engine one of them (``movie_name``: a movie's name, which the encode script decides on a farm
-node too, so the script and the engine must share it).
+node too, so the script and the engine must share it), and ``around`` where a frame's preview lies
+(a webhook's thumbnail).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "blender_scripts": set(),
 }
 ENGINE_READS = {"renderplus.blender_scripts.movie_name"}   # the one naming rule the engine shares
+AROUND_READS = {"renderplus.blender_scripts.previews"}     # where a frame's preview is (webhook thumbnails)
 BLENDER_MODULES = {"bpy", "bgl", "gpu", "mathutils", "bmesh", "addon_utils", "bpy_extras", "idprop"}
 # Third-party modules a pure package may import: Bottle (bundled as a wheel inside the add-on) and
 # Blender Asset Tracer (the farm's staging of a .blend's dependencies; optional, asked for lazily)
@@ -90,7 +92,8 @@ def test_every_import_follows_the_contract(path: Path) -> None:
         allowed |= {"server"}
     bad = [module for module in sorted(absolute_imports(path))
            if (target := target_area(module)) is not None and target not in allowed
-           and not (area == "batch" and module in ENGINE_READS)]
+           and not (area == "batch" and module in ENGINE_READS)
+           and not (area == "around" and module in AROUND_READS)]
     assert bad == [], f"{area or 'the root package'} may import only {sorted(ALLOWED[area])} of ours"
 
 

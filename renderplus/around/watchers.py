@@ -1,11 +1,13 @@
-"""Everything around a batch: the RSS feed, desktop/sound/mail notices, the power action.
+"""Everything around a batch: the RSS feed, desktop/sound/mail/webhook notices, the power action.
 
 ``BatchWatchers`` is an observer of the engine's port (``renderplus.batch.observers``): the
 places that compose a batch (the CLI, the add-on) pass ``watchers_factory()`` to it, and the
 batch makes one ``BatchWatchers`` per run. It hears ``JobChanged`` (``job_changed``: the feed,
 and a desktop notice per newly failed job), ``BatchEnded`` (``batch_ended``: the final feed,
 desktop, sound, mail, then the power action), ``BatchPaused`` and ``QueueEnded`` (an event in
-the feed and a desktop notice each), each with the batch's frozen ``BatchView``. Notices stay
+the feed and a desktop notice each), each with the batch's frozen ``BatchView``. The webhook
+(``webhook.WebhookNotices``, when the recipe enables it) hears every event first and sends its
+notices on its own thread; ``batch_ended`` waits a bounded time for them. Notices stay
 per batch; the power action waits until nothing is queued behind the batch (the context's
 ``queue_empty``), so the last batch's power setting decides. It is the batch's ``after_batch``
 action, which ``Batch.cancel`` calls off. Nothing
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..batch.observers import (
@@ -47,6 +49,7 @@ from .summary import (
     outcome_text,
     redact,
 )
+from .webhook import WebhookNotices
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +65,13 @@ class BatchWatchers:
                  poweroff_grace: float = 60.0, *, on_change: Callable[[], None] | None = None,
                  platform: str | None = None, notify_timeout: float = NOTIFY_TIMEOUT,
                  mail_timeout: float = SMTP_TIMEOUT, sound_timeout: float = SOUND_TIMEOUT,
-                 queue_empty: Callable[[], bool] | None = None) -> None:
+                 queue_empty: Callable[[], bool] | None = None,
+                 webhook_options: Mapping[str, Any] | None = None) -> None:
         self.recipe = recipe
         self._queue_empty = queue_empty or (lambda: True)
         self._raw_report = report
         self._password = recipe.notifications.mail.password
+        self._webhook_url = recipe.notifications.webhook.url
         self._platform = platform
         self._notify_timeout = notify_timeout
         self._mail_timeout = mail_timeout
@@ -82,13 +87,19 @@ class BatchWatchers:
         self._notice_threads: list[threading.Thread] = []
         self._ended = False
         self._closed = False
+        webhook = recipe.notifications.webhook
+        self._webhook = WebhookNotices(webhook, recipe.name, self._report, **(webhook_options or {})) \
+            if webhook.enabled else None
 
     # ----------------------------------------------------------------------------------------
     # What the batch calls (the observer port)
 
     def notify(self, event: BatchEvent) -> None:
-        """The port's events (a failed job's notice comes from ``JobChanged``'s view, as its
-        feed entry does; ``JobFailed`` is not watched)."""
+        """The port's events (a failed job's desktop notice comes from ``JobChanged``'s view, as
+        its feed entry does; ``JobFailed``, with its reason, goes to the webhook). The webhook's
+        notices are queued first: they go out on their own thread while the others run."""
+        if self._webhook is not None and not self._closed:
+            self._guard("webhook notice", self._webhook.queue, event)
         if isinstance(event, JobChanged):
             self.job_changed(event.view)
         elif isinstance(event, BatchEnded):
@@ -133,6 +144,8 @@ class BatchWatchers:
             self._guard("notification sound", self._sound)
         if notifications.mail.enabled:
             self._guard("mail", self._mail, view)
+        if self._webhook is not None:
+            self._guard("webhook notice", self._webhook.wait_sent)
         if self.recipe.poweroff.active:
             self._guard("power action", self._schedule_power, view)
 
@@ -182,6 +195,8 @@ class BatchWatchers:
         with self._lock:
             self._closed = True
         self._power.close()
+        if self._webhook is not None:
+            self._webhook.close()
         if self._feed is not None:
             self._feed.close(1.0)
         self._join_notices(1.0)
@@ -273,7 +288,7 @@ class BatchWatchers:
     # Never raise into the runner
 
     def _report(self, message: str) -> None:
-        message = redact(message, self._password)
+        message = redact(redact(message, self._password), self._webhook_url)
         log.debug("report: %s", message)
         try:
             self._raw_report(message)
@@ -307,14 +322,16 @@ class _PowerAction:
 
 
 def watchers_factory(power_runner: Callable[[Sequence[str]], Any] | None = None,
-                     poweroff_grace: float = 60.0) -> ObserverFactory:
+                     poweroff_grace: float = 60.0,
+                     webhook_options: Mapping[str, Any] | None = None) -> ObserverFactory:
     """What a composing place passes to a batch (``Batch(observers=[...])``, or to
     ``BatchService``): a ``BatchWatchers`` made for each run. ``power_runner`` (tests inject a
-    fake) runs the power command; ``poweroff_grace`` is the announced delay before it."""
+    fake) runs the power command; ``poweroff_grace`` is the announced delay before it;
+    ``webhook_options`` (tests) the webhook's timeout, tries and waits (``WebhookNotices``)."""
 
     def make(context: ObserverContext) -> BatchWatchers:
         return BatchWatchers(context.recipe, context.report, power_runner=power_runner,
                              poweroff_grace=poweroff_grace, on_change=context.changed,
-                             queue_empty=context.queue_empty)
+                             queue_empty=context.queue_empty, webhook_options=webhook_options)
 
     return make

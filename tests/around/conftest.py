@@ -28,6 +28,8 @@ import pytest
 from renderplus.around import power
 from tests.ports import free_port
 
+from .webhook_receiver import receiver as receiver  # the webhook tests' HTTP receiver
+
 # ---------------------------------------------------------------------------------------------
 # No test powers the machine off
 

@@ -42,6 +42,7 @@ from .model import (
     SizeToggle,
     SoundSettings,
     Toggle,
+    WebhookSettings,
     recipe_base_dir,
 )
 from .validate import parse_jobs, parse_recipe
@@ -76,6 +77,7 @@ __all__ = [
     "SoundSettings",
     "Toggle",
     "ValidationIssue",
+    "WebhookSettings",
     "data_path_problem",
     "parse_jobs",
     "parse_recipe",

@@ -98,6 +98,23 @@ class Checker:
             return None
         return text
 
+    def read_choice_list(self, rule: FieldRule, value: Any, path: str) -> list[str] | None:
+        """Each item one of the rule's words, none twice; every bad item with its own path."""
+        if not isinstance(value, list):
+            self.error(path, f"must be a list of {', '.join(rule.choices)} (got {show(value)})")
+            return None
+        before = len(self.errors)
+        seen: list[str] = []
+        for index, item in enumerate(value):
+            where = f"{path}[{index}]"
+            if not isinstance(item, str) or item not in rule.choices:
+                self.error(where, f"unknown {show(item)}: must be one of {', '.join(rule.choices)}")
+            elif item in seen:
+                self.error(where, f"{show(item)} is given twice")
+            else:
+                seen.append(item)
+        return seen if len(self.errors) == before else None
+
     def read_size(self, rule: FieldRule, value: Any, path: str) -> tuple[int, int] | None:
         if (not isinstance(value, list | tuple) or len(value) != 2
                 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):

@@ -12,7 +12,16 @@ from typing import Any
 from .checker import Checker
 from .datapath import data_path_problem
 from .errors import show
-from .model import CustomOverride, Hook, Job, MailSettings, RssSettings, Section, SoundSettings
+from .model import (
+    CustomOverride,
+    Hook,
+    Job,
+    MailSettings,
+    RssSettings,
+    Section,
+    SoundSettings,
+    WebhookSettings,
+)
 
 
 def _job(check: Checker, job: Job, data: Mapping[str, Any], path: str) -> None:
@@ -97,7 +106,13 @@ def _mail(check: Checker, mail: MailSettings, data: Mapping[str, Any], path: str
                                           f"(got {show(mail.server)})")
 
 
+def _webhook(check: Checker, webhook: WebhookSettings, data: Mapping[str, Any], path: str) -> None:
+    if webhook.enabled and not webhook.url and data.get("url", "") == "":
+        check.error(f"{path}.url", "is required when the webhook is enabled")
+
+
 AFTER: dict[type, Callable[[Checker, Any, Mapping[str, Any], str], None]] = {
     Job: _job, Section: _section, Hook: _hook, CustomOverride: _override,
     RssSettings: _rss, SoundSettings: _sound, MailSettings: _mail,
+    WebhookSettings: _webhook,
 }

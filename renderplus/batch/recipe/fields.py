@@ -68,6 +68,16 @@ def choice(default: str, choices: tuple[str, ...]) -> Any:
     return _field(default, FieldRule("choice", choices=choices))
 
 
+def choices(allowed: tuple[str, ...], *, doc: str = "") -> Any:
+    """A list of distinct words from ``allowed``; absent: all of them, in that order."""
+    return _field(None, FieldRule("choice_list", choices=allowed, doc=doc), lambda: list(allowed))
+
+
+def web_url(*, doc: str = "") -> Any:
+    """An http(s) address that is a secret (it carries a channel's key): hidden like ``pass``."""
+    return _field("", FieldRule("web_url", secret=True, doc=doc))
+
+
 def size(default: tuple[int, int] | None, *, nullable: bool, doc: str = "") -> Any:
     """``[width, height]`` in pixels; with ``nullable``, null keeps the file's size."""
     return _field(default, FieldRule("size", nullable=nullable, doc=doc))
@@ -145,6 +155,8 @@ def _dump(rule: FieldRule, value: Any, redact: bool) -> Any:
         return list(value) if value is not None else None
     if rule.kind == "record":
         return None if value is None else value.to_dict(redact=redact)
+    if rule.kind == "choice_list":
+        return list(value)
     if rule.kind in ("list", "jobs"):
         return [item.to_dict(redact=redact) for item in value]
     if rule.kind == "hooks":

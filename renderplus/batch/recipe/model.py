@@ -24,6 +24,7 @@ from .errors import ValidationIssue
 from .fields import (
     Record,
     choice,
+    choices,
     count_or_auto,
     flag,
     fraction,
@@ -35,6 +36,7 @@ from .fields import (
     size,
     special,
     text,
+    web_url,
 )
 
 RECIPE_VERSION = 2.2
@@ -241,12 +243,30 @@ class MailSettings(Record):
     server: str = text()
 
 
+WEBHOOK_PRESETS = ("json", "discord", "slack", "ntfy")
+WEBHOOK_EVENTS = ("batch_end", "queue_end", "job_failed", "paused")
+
+
+@dataclass
+class WebhookSettings(Record):
+    """A chat or webhook notice (docs/api.md, Webhooks). ``url`` carries the channel's key:
+    a secret, like the mail's ``pass``."""
+
+    enabled: bool = flag(False)
+    url: str = field(default="", repr=False, metadata=web_url(
+        doc="the webhook's http:// or https:// address, with a host (required when enabled); a "
+            "secret: every poll, log and stored recipe shows \"***\"").metadata)
+    preset: str = choice("json", WEBHOOK_PRESETS)
+    events: list[str] = choices(WEBHOOK_EVENTS, doc="the events that send a notice (default: all)")
+
+
 @dataclass
 class Notifications(Record):
     desktop: bool = flag(False)
     desktop_job_failures: bool = flag(False, doc="also notify each failed job")
     sound: SoundSettings = record(SoundSettings)
     mail: MailSettings = record(MailSettings)
+    webhook: WebhookSettings = record(WebhookSettings)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .model import (
 )
 
 _NUMBER = {"type": "number"}
+_WEB_URL = r"^(|\*\*\*|[hH][tT][tT][pP][sS]?://[^\s/?#]+([/?#]\S*)?)$"
 _TIME_OF_DAY = "^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 
 
@@ -92,6 +93,9 @@ def rule_schema(rule: FieldRule) -> dict[str, Any]:
         return _bounded({"type": "number"}, rule)
     if kind == "choice":
         return {"type": "string", "enum": list(rule.choices)}
+    if kind == "choice_list":
+        return {"type": "array", "uniqueItems": True,
+                "items": {"type": "string", "enum": list(rule.choices)}}
     if kind == "size":
         return {"type": "array", "minItems": 2, "maxItems": 2, "description": "[width, height] in pixels",
                 "items": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}}
@@ -136,6 +140,8 @@ _SPECIAL: dict[str, Callable[[FieldRule], dict[str, Any]]] = {
     "hooks": _hooks,
     "window": lambda rule: {"type": "object", "required": ["start", "end"], "properties": {
         "start": _time_of_day("22:00"), "end": _time_of_day("06:00")}},
+    "web_url": lambda rule: {"type": "string", "pattern": _WEB_URL,
+                             "example": "https://ntfy.sh/render-news-7f3a"},
     "start_at": lambda rule: {"oneOf": [
         {"type": "number", "minimum": 0, "maximum": MAX_EPOCH, "description": "epoch seconds"},
         _time_of_day("22:00")]},

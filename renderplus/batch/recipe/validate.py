@@ -35,6 +35,7 @@ from .model import (
     Job,
     Recipe,
 )
+from .weburl import REDACTED_URL, web_url_problem
 
 _REQUIRED = {"version": f"is required (this server reads version {RECIPE_VERSION})",
              "jobs": "is required (a list of render jobs)"}
@@ -327,6 +328,19 @@ def _read_fps(check: Checker, rule: FieldRule, value: Any, path: str) -> float |
     return float(value)
 
 
+def _read_web_url(check: Checker, rule: FieldRule, value: Any, path: str) -> str | None:
+    """An http(s) address with a host, "" (none) or "***" (a stored recipe's secret, kept
+    aside); a problem never repeats the address (it is a secret)."""
+    if not isinstance(value, str):
+        check.error(path, f"must be an http(s) address (got {kind_of(value)})")
+        return None
+    problem = web_url_problem(value) if value and value != REDACTED_URL else ""
+    if problem:
+        check.error(path, problem)
+        return None
+    return value
+
+
 def _ignore(check: Checker, rule: FieldRule, value: Any, path: str) -> None:
     """The job's ``id`` is checked against its index by ``_read_jobs``."""
 
@@ -336,4 +350,5 @@ _READERS: dict[str, Reader] = {
     "version": _read_version, "device": _read_device, "engine": _read_engine,
     "format": _read_format, "frames": _read_frames, "override_value": _read_override_value,
     "index": _ignore, "window": _read_window, "start_at": _read_start_at, "fps": _read_fps,
+    "web_url": _read_web_url,
 }
