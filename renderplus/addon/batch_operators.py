@@ -106,7 +106,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
             recipe = recipe_io.build_recipe(
                 settings, blend_path=blend_path, copy_path=copy_path, blender_bin="",
                 mail_password=prefs.mail_password if prefs is not None else "", abspath=abspath,
-                file_format=written_format)
+                file_format=written_format, webhook_url=prefs.webhook_url if prefs is not None else "")
         except RecipeError as exc:
             report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
             return {"CANCELLED"}

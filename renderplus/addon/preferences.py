@@ -51,6 +51,9 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
     mail_password: StringProperty(name="Mail Password", subtype="PASSWORD",
                                   description="Password of the SMTP account for batch notifications "
                                   "(kept in the preferences, never in the .blend)")
+    webhook_url: StringProperty(name="Webhook URL", subtype="PASSWORD",
+                                description="The chat's or webhook's address (it holds the channel's "
+                                "key: kept in the preferences, never in the .blend)")
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
@@ -75,6 +78,7 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
             col.label(text=f"Jobs render with: {batch_lifecycle.rendering_binary()}")
         blender_list.draw_blender_list(col, self)
         col.prop(self, "mail_password")
+        col.prop(self, "webhook_url")
 
 
 def get_preferences() -> RenderPlusPreferences | None:

@@ -34,6 +34,7 @@ from bpy.props import (
 )
 
 from ..batch.recipe import CYCLES_DEVICES, IMAGE_FORMATS, POWER_ACTIONS
+from ..batch.recipe.model import WEBHOOK_PRESETS
 
 # Newer Blender (5.0) warns about "//" in a FILE_PATH property unless it is declared to support it;
 # older versions do not know the option.
@@ -72,6 +73,11 @@ MOVIE_FORMAT_ITEMS = [
 ]
 
 POWER_ITEMS = [(a, a.title(), f"{a.title()} when the batch ends") for a in POWER_ACTIONS]
+WEBHOOK_NAMES = {"json": ("JSON", "A POST of the notice as JSON, for scripts and chat bridges"),
+                 "discord": ("Discord", "A Discord channel's webhook (with the newest frame)"),
+                 "slack": ("Slack", "A Slack incoming webhook (text only)"),
+                 "ntfy": ("ntfy", "An ntfy topic (with the newest frame)")}
+WEBHOOK_ITEMS = [(p, *WEBHOOK_NAMES[p]) for p in WEBHOOK_PRESETS]
 
 MODE_ITEMS = [
     ("STILL", "Still", "Render one frame"),
@@ -191,6 +197,16 @@ class RenderPlusSettings(bpy.types.PropertyGroup):
                            default=True)
     mail_to: StringProperty(name="To", description="Address that gets the mail")
     mail_server: StringProperty(name="Server", description="SMTP server: host or host:port")
+    webhook_enabled: BoolProperty(name="Webhook", description="Post notices to a chat or webhook "
+                                  "(its URL is kept in the add-on preferences)")
+    webhook_preset: EnumProperty(name="Service", items=WEBHOOK_ITEMS, default="json")
+    webhook_batch_end: BoolProperty(name="Batch Ends", default=True,
+                                    description="A notice when the batch ends")
+    webhook_job_failed: BoolProperty(name="Job Fails", default=True,
+                                     description="A notice for each failed job, with its reason")
+    webhook_paused: BoolProperty(name="Paused", default=True, description="A notice when the batch pauses")
+    webhook_queue_end: BoolProperty(name="Queue Ends", default=True,
+                                    description="A notice when the queue has run every batch")
     use_window: BoolProperty(name="Render Window", description="Render only between two times of "
                              "day; at the end the batch pauses after its frame and continues by "
                              "itself at the next start")

@@ -30,6 +30,8 @@ from ..batch.recipe import (
     recipe_base_dir,
 )
 from ..batch.recipe.crosscheck import MOVIE_WRITERS
+from ..batch.recipe.model import WEBHOOK_EVENTS, WEBHOOK_PRESETS
+from ..batch.recipe.weburl import REDACTED_URL
 from ..batch.schedule import time_of_day
 
 if TYPE_CHECKING:
@@ -54,13 +56,14 @@ def no_file_format(job: RenderPlusJob) -> str:
 
 def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str,
                 blender_bin: str, mail_password: str, abspath: PathResolver,
-                file_format: FormatLookup = no_file_format) -> dict[str, Any]:
+                file_format: FormatLookup = no_file_format, webhook_url: str = "") -> dict[str, Any]:
     """The recipe for a scene's jobs, as JSON-ready data (not validated yet).
 
     ``blend_path`` is the user's file ("" when unsaved), ``copy_path`` the saved copy that jobs
     without an external file render, ``abspath`` resolves Blender's ``//`` relative paths
     against the user's file (the copy lives elsewhere, so no ``//`` may reach the recipe);
-    ``file_format`` tells whether a "From File" job writes a movie (then it gets no ``encode``).
+    ``file_format`` tells whether a "From File" job writes a movie (then it gets no ``encode``);
+    ``mail_password`` and ``webhook_url`` come from the preferences (secrets stay out of the .blend).
     """
     data: dict[str, Any] = {
         "name": blend_path or UNTITLED,
@@ -86,6 +89,9 @@ def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str
             "mail": {"enabled": settings.mail_enabled, "user": settings.mail_user,
                      "pass": mail_password, "ssl": settings.mail_ssl, "to": settings.mail_to,
                      "server": settings.mail_server},
+            "webhook": {"enabled": settings.webhook_enabled, "url": webhook_url,
+                        "preset": settings.webhook_preset,
+                        "events": [e for e in WEBHOOK_EVENTS if getattr(settings, f"webhook_{e}")]},
         },
         "jobs": [job_dict(job, index, blend_path=blend_path, copy_path=copy_path, abspath=abspath,
                           file_format=file_format(job) if job.format == FORMAT_FROM_FILE else "")
@@ -169,10 +175,11 @@ def encode_blocker(job: RenderPlusJob, file_format: str = "") -> str:
 
 def build_recipe(settings: RenderPlusSettings, *, blend_path: str, copy_path: str,
                  blender_bin: str, mail_password: str, abspath: PathResolver,
-                 file_format: FormatLookup = no_file_format) -> Recipe:
+                 file_format: FormatLookup = no_file_format, webhook_url: str = "") -> Recipe:
     """The validated recipe for a scene's jobs; raises ``RecipeError`` listing every problem."""
     data = recipe_dict(settings, blend_path=blend_path, copy_path=copy_path, blender_bin=blender_bin,
-                       mail_password=mail_password, abspath=abspath, file_format=file_format)
+                       mail_password=mail_password, abspath=abspath, file_format=file_format,
+                       webhook_url=webhook_url)
     return parse_recipe(data, base_dir=os.path.dirname(blend_path) or None)
 
 
@@ -255,6 +262,12 @@ def apply_recipe(recipe: Recipe, settings: RenderPlusSettings, *, replace: bool 
     settings.mail_to, settings.mail_server = n.mail.to, n.mail.server
     if n.mail.password and n.mail.password != "***":
         notes.append("The recipe's mail password was not imported: set it in the add-on preferences")
+    settings.webhook_enabled = n.webhook.enabled
+    settings.webhook_preset = n.webhook.preset if n.webhook.preset in WEBHOOK_PRESETS else "json"
+    for event in WEBHOOK_EVENTS:
+        setattr(settings, f"webhook_{event}", event in n.webhook.events)
+    if n.webhook.url and n.webhook.url != REDACTED_URL:
+        notes.append("The recipe's webhook URL was not imported: set it in the add-on preferences")
 
     if replace:
         settings.jobs.clear()
@@ -377,8 +390,11 @@ def load_recipe_file(path: str) -> Recipe:
 
 
 def dump_recipe(recipe: Recipe, *, include_password: bool = False) -> str:
-    """The recipe as JSON text; the mail password is left out unless asked for."""
+    """The recipe as JSON text; the mail password and the webhook URL are left out unless asked
+    for (the URL as ``"***"``, as a stored recipe keeps it: it says one was set)."""
     data = recipe.to_dict()  # fresh dicts: safe to edit
     if not include_password:
         data["notifications"]["mail"]["pass"] = ""
+        webhook = data["notifications"]["webhook"]
+        webhook["url"] = REDACTED_URL if webhook["url"] else ""
     return json.dumps(data, indent=2) + "\n"

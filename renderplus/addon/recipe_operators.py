@@ -36,8 +36,9 @@ class RENDERPLUS_OT_recipe_export(bpy.types.Operator, ExportHelper):  # type: ig
     filename_ext = ".json"
     filepath: StringProperty(name="File Path", subtype="FILE_PATH", options={"SKIP_SAVE"})
     filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
-    include_password: BoolProperty(name="Include Mail Password", default=False,
-                                   description="Write the mail password into the file (plain text)")
+    include_password: BoolProperty(name="Include Secrets", default=False,
+                                   description="Write the mail password and the webhook URL into the "
+                                   "file (plain text)")
 
     def execute(self, context: bpy.types.Context) -> Result:
         settings = settings_of(context)
@@ -51,7 +52,7 @@ class RENDERPLUS_OT_recipe_export(bpy.types.Operator, ExportHelper):  # type: ig
                 settings, blend_path=blend_path, copy_path=blend_path,
                 blender_bin=exported_blender(preferred_blender(prefs)),
                 mail_password=prefs.mail_password if prefs is not None else "", abspath=resolve_path,
-                file_format=written_format)
+                file_format=written_format, webhook_url=prefs.webhook_url if prefs is not None else "")
         except RecipeError as exc:
             hint = "" if blend_path else " (save the .blend first: jobs without an external file render it)"
             report_recipe_error(self, exc, f"The recipe is not valid{hint}")

@@ -16,6 +16,7 @@ import bpy
 from ..batch.recipe import RecipeError
 from . import batch_lifecycle, recipe_io
 from .paths import check_resolver
+from .preferences import get_preferences
 from .props import written_format
 from .render_estimate import EstimateCache, RenderEstimate
 from .schedule_text import start_hint, window_hint
@@ -48,6 +49,11 @@ def _hint(layout: bpy.types.UILayout, readable: bool, sentence: str) -> None:
     row.label(text=sentence, icon="TIME" if readable else "ERROR")
 
 
+def _webhook_url() -> str:
+    prefs = get_preferences()
+    return prefs.webhook_url if prefs is not None else ""
+
+
 def render_estimate(settings: Any) -> RenderEstimate | None:
     """The scene's jobs' estimate from the history, as Render would start them now; None when
     they make no valid recipe yet (Render says why) or none is enabled."""
@@ -56,7 +62,7 @@ def render_estimate(settings: Any) -> RenderEstimate | None:
         recipe = recipe_io.build_recipe(
             settings, blend_path=blend_path, copy_path=blend_path or recipe_io.UNTITLED,
             blender_bin="", mail_password="", abspath=check_resolver(),
-            file_format=written_format)
+            file_format=written_format, webhook_url=_webhook_url())
     except RecipeError:
         return None
     if not recipe.enabled_jobs:

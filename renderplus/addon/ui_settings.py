@@ -11,6 +11,7 @@ from __future__ import annotations
 import bpy
 
 from . import ADDON_ID
+from .preferences import get_preferences
 from .props import settings_of
 from .ui import SidebarPanel, draw_hooks
 from .ui_schedule import draw_schedule
@@ -93,6 +94,15 @@ class RENDERPLUS_PT_notifications(SidebarPanel):
             row = col.row()
             row.label(text="Password: in the add-on preferences")
             row.operator("preferences.addon_show", text="", icon="PREFERENCES").module = ADDON_ID
+        col.prop(settings, "webhook_enabled")
+        if settings.webhook_enabled:
+            col.prop(settings, "webhook_preset")
+            prefs = get_preferences()
+            if prefs is not None:
+                col.prop(prefs, "webhook_url")   # masked; kept in the preferences
+            events = col.column(heading="Events", align=True)
+            for key in ("webhook_batch_end", "webhook_job_failed", "webhook_paused", "webhook_queue_end"):
+                events.prop(settings, key)
 
 
 class RENDERPLUS_PT_power(SidebarPanel):

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from ..batch.observers import BatchEnded, BatchEvent, BatchPaused, JobFailed, QueueEnded
 from ..batch.recipe import WebhookSettings
-from ..batch.recipe.weburl import web_url_problem
+from ..batch.recipe.weburl import REDACTED_URL, web_url_problem
 from ..batch.view import BatchView
 from .webhook_notice import batch_end_notice, job_failed_notice, paused_notice, queue_end_notice, thumbnail
 from .webhook_presets import UPLOADS, Notice, WebRequest, build_request
@@ -280,14 +280,14 @@ class WebhookNotices:
 
     def _usable(self) -> bool:
         """Whether the URL can be posted to; the first time it cannot, one sentence why."""
-        problem = web_url_problem(self._url) if self._url else ""
-        if self._url and not problem:
+        if self._url and self._url != REDACTED_URL and not web_url_problem(self._url):
             return True
         if not self._said_unusable:
             self._said_unusable = True
-            why = (f"the webhook URL {problem.removeprefix('must ')}" if problem else
-                   "the webhook URL is empty (its kept secret was lost?): set it again")
-            self._report(f"Webhook notices are not sent: {why}")
+            why = ("was left out of the recipe (\"***\")" if self._url == REDACTED_URL else
+                   "is not an http(s) address" if self._url else
+                   "is empty (its kept secret was lost?)")
+            self._report(f"Webhook notices are not sent: the webhook URL {why}: set it again")
         return False
 
     def _work(self) -> None:

@@ -14,6 +14,7 @@ from renderplus.batch.recipe import parse_recipe
 from tests.addon.helpers import bpy_pythons, python_id, run_bpy_script
 
 pytestmark = [pytest.mark.bpy, pytest.mark.blender, pytest.mark.slow]
+WEBHOOK_URL = "https://discord.com/api/webhooks/42/s3cret-hook-key"
 
 
 @pytest.fixture(scope="module", params=bpy_pythons(), ids=python_id)
@@ -24,7 +25,8 @@ def scenario(request: pytest.FixtureRequest, addon_zip: Path, blend_factory: Cal
                           extra_scenes=("Scene2",), extra_layers=("Layer2",), name="jobs.blend")
     tmp = tmp_path_factory.mktemp("jobs")
     python = request.param
-    args = {"zip": str(addon_zip), "blend": str(blend), "export": str(tmp / "recipe.json")}
+    args = {"zip": str(addon_zip), "blend": str(blend), "export": str(tmp / "recipe.json"),
+            "webhook_url": WEBHOOK_URL}
     return run_bpy_script("jobs_scenario.py", args, tmp, python=python)
 
 
@@ -99,6 +101,14 @@ def test_the_recipe_is_valid_and_matches_the_scene(scenario: dict[str, Any]) -> 
     assert (first.engine, first.size) == ("", None)  # "From File" keeps the file's settings
     assert recipe.notifications.mail.password == "s3cret"
     assert recipe.blender_bin == "/usr/bin/blender"
+
+
+def test_the_recipe_gets_the_webhook_with_its_url_from_the_masked_preference(
+        scenario: dict[str, Any]) -> None:
+    assert scenario["webhook_url_subtype"] == "PASSWORD"
+    assert scenario["webhook_with_url"] == {"enabled": True, "url": WEBHOOK_URL, "preset": "discord",
+                                            "events": ["batch_end", "queue_end", "job_failed"]}
+    assert scenario["webhook_exported"] == {**scenario["webhook_with_url"], "url": "***"}
 
 
 def test_export_then_import_gives_back_the_same_recipe(scenario: dict[str, Any]) -> None:

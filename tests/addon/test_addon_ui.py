@@ -50,7 +50,9 @@ def test_every_optional_field_is_drawn_when_switched_on(scenario: dict[str, Any]
                  "RenderPlusHook.cmd", "RenderPlusSettings.global_percentage",
                  "RenderPlusSettings.global_size", "RenderPlusSettings.rss_path",
                  "RenderPlusSettings.sound_volume", "RenderPlusSettings.mail_server",
-                 "RenderPlusSettings.notify_desktop_job_failures", "RenderPlusSettings.poweroff_action"):
+                 "RenderPlusSettings.notify_desktop_job_failures", "RenderPlusSettings.poweroff_action",
+                 "RenderPlusSettings.webhook_preset", "RenderPlusSettings.webhook_job_failed",
+                 "RenderPlusPreferences.webhook_url"):
         assert prop in detailed["props"], prop
     assert "Password: in the add-on preferences" in labels(detailed)
     assert "RenderPlusJob.cycles_samples" not in detailed["props"]  # engine is LUXCORE, not Cycles

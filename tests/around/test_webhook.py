@@ -315,14 +315,17 @@ def test_a_server_that_is_not_there_is_tried_again_then_said() -> None:
     no_secret(reports)
 
 
-def test_an_empty_url_after_lost_secrets_is_said_once() -> None:
+@pytest.mark.parametrize(("url", "why"), [
+    ("", "is empty (its kept secret was lost?)"),
+    ("***", 'was left out of the recipe ("***")'),
+])
+def test_a_url_that_is_gone_is_said_once(url: str, why: str) -> None:
     reports: list[str] = []
-    hook = notices("", reports)
+    hook = notices(url, reports)
     running, ended = views()
     hook.notify(JobFailed(running, 1, REASON))
     hook.notify(BatchEnded(ended))
-    assert reports == ["Webhook notices are not sent: the webhook URL is empty (its kept secret "
-                       "was lost?): set it again"]
+    assert reports == [f"Webhook notices are not sent: the webhook URL {why}: set it again"]
 
 
 @pytest.mark.parametrize(("url", "shown"), [

@@ -2,7 +2,7 @@
 and report the recipe it makes, the scene it was made from, and an export/import round trip.
 
 Arguments (JSON): zip, blend (a 3.4 fixture with two cameras, markers, two scenes and two view
-layers), export (path of the recipe file to write).
+layers), export (path of the recipe file to write), webhook_url (the preferences' webhook URL).
 """
 
 from __future__ import annotations
@@ -110,8 +110,19 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["reimported"] = again.to_dict()
     out["reimported_uids"] = [j.uid for j in settings.jobs]
 
-    # A Blender preference that is no executable: rendering is refused with what to do.
+    # The webhook: its settings from the panel, its URL (a secret) from the preferences, masked;
+    # an export leaves the URL out ("***": one is set) unless asked for.
     prefs = bpy.context.preferences.addons[addon].preferences
+    settings.webhook_enabled, settings.webhook_preset, settings.webhook_paused = True, "discord", False
+    prefs.webhook_url = args["webhook_url"]
+    for name, secrets in (("webhook_with_url", True), ("webhook_exported", False)):
+        target = f"{args['export']}.{name}.json"
+        ops.recipe_export(filepath=target, include_password=secrets)
+        out[name] = recipe_io.load_recipe_file(target).notifications.webhook.to_dict()
+    out["webhook_url_subtype"] = prefs.bl_rna.properties["webhook_url"].subtype
+    settings.webhook_enabled, prefs.webhook_url = False, ""
+
+    # A Blender preference that is no executable: rendering is refused with what to do.
     prefs.blender_bin = "/nonexistent/blender"
     try:
         ops.batch_render()

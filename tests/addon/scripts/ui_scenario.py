@@ -200,9 +200,10 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     ops.hook_add(phase="PRE_JOB")
     ops.hook_add(phase="PRE_BATCH")
     for key in ("use_global_percentage", "use_global_size", "rss_enabled", "notify_desktop",
-                "sound_enabled", "mail_enabled", "poweroff_enabled"):
+                "sound_enabled", "mail_enabled", "poweroff_enabled", "webhook_enabled"):
         setattr(settings, key, True)
     out["detailed"] = draw_everything(addon)
+    settings.webhook_enabled = False
 
     # A running batch (long: 200 frames) with the server, then cancelled, then a finished one.
     settings.use_global_size = settings.rss_enabled = settings.sound_enabled = False
