@@ -198,10 +198,11 @@ class WebhookNotices:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._busy = 0                 # notices queued or being sent
+        self._dropped = 0              # notices the full queue could not take
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._said_unusable = False
         self.delivered: list[str] = []   # the events delivered, in order (tests, the log)
+        self._usable = self._check_url()
 
     @property
     def where(self) -> str:
@@ -260,34 +261,28 @@ class WebhookNotices:
     def _submit(self, job: _Job) -> None:
         if job.event not in self._events or self._stop.is_set():
             return
-        if not self._usable():
+        if not self._usable:
             return
         with self._lock:
             try:
                 self._queue.put_nowait(job)
             except queue.Full:
-                full = True
-            else:
-                full = False
-                self._busy += 1
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._work, name="renderplus-webhook",
-                                                    daemon=True)
-                    self._thread.start()
-        if full:
-            self._report(f"Webhook notice of {_WORDS[job.event]} dropped: {MAX_WAITING} notices "
-                         "are waiting to be sent already")
+                self._dropped += 1   # said by the sender (never from notify: see _check_url)
+                return
+            self._busy += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="renderplus-webhook",
+                                                daemon=True)
+                self._thread.start()
 
-    def _usable(self) -> bool:
-        """Whether the URL can be posted to; the first time it cannot, one sentence why."""
+    def _check_url(self) -> bool:
+        """Whether the URL can be posted to; when not, one sentence why, as the batch starts
+        (not from ``notify``, which may run under the batch's lock)."""
         if self._url and self._url != REDACTED_URL and not web_url_problem(self._url):
             return True
-        if not self._said_unusable:
-            self._said_unusable = True
-            why = ("was left out of the recipe (\"***\")" if self._url == REDACTED_URL else
-                   "is not an http(s) address" if self._url else
-                   "is empty (its kept secret was lost?)")
-            self._report(f"Webhook notices are not sent: the webhook URL {why}: set it again")
+        why = ("was left out of the recipe (\"***\")" if self._url == REDACTED_URL else
+               "is not an http(s) address" if self._url else "is empty (its kept secret was lost?)")
+        self._report(f"Webhook notices are not sent: the webhook URL {why}: set it again")
         return False
 
     def _work(self) -> None:
@@ -305,7 +300,11 @@ class WebhookNotices:
             finally:
                 with self._idle:
                     self._busy -= 1
+                    dropped, self._dropped = self._dropped, 0
                     self._idle.notify_all()
+            if dropped:
+                self._report(f"{dropped} webhook notice(s) dropped: the queue of {MAX_WAITING} "
+                             "waiting notices was full")
 
     def _send(self, job: _Job) -> None:
         what = _WORDS[job.event]

@@ -358,3 +358,22 @@ def test_notices_are_made_on_the_sender_thread(receiver: Receiver,
     assert len(reports) == 1 and reports[0].startswith("Webhook notice of the pause not sent")
     assert SECRET in receiver.url() and SECRET not in reports[0]
 
+
+
+def test_a_full_queue_drops_notices_and_says_so_from_the_sender(
+        receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderplus.around import webhook
+
+    monkeypatch.setattr(webhook, "MAX_WAITING", 1)
+    receiver.plan = [Answer(hang=True)]
+    reports: list[str] = []
+    hook = notices(receiver.url(), reports, timeout=2.0, tries=1)
+    running, ended = views()
+    hook.notify(JobFailed(running, 1, REASON))
+    receiver.wait_for(1)                  # the sender waits on the hung server; the queue is empty
+    hook.notify(BatchPaused(running))     # queued
+    hook.notify(QueueEnded(ended))        # dropped
+    hook.notify(BatchEnded(ended))        # dropped; waits for the queue
+    assert [json.loads(r.body)["event"] for r in receiver.wait_for(2)] == ["job_failed", "paused"]
+    assert reports[1:] == ["2 webhook notice(s) dropped: the queue of 1 waiting notices was full"]
+    assert hook.delivered == ["paused"]
