@@ -166,10 +166,15 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 
 def _scrub(text: str, url: str) -> str:
     """``text`` without the URL or any part of its path and query that could be its key."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return text.replace(url, "…") if url else text
+    userinfo = parts.netloc.rpartition("@")[0]   # user:password@ is a key of any length
     pieces = [url, parts.path, parts.query, parts.fragment, *parts.path.split("/"),
               *(value for pair in parts.query.split("&") for value in pair.split("="))]
-    for secret in sorted({p for p in pieces if len(p) >= MIN_SECRET_PIECE}, key=len, reverse=True):
+    found = {p for p in pieces if len(p) >= MIN_SECRET_PIECE} | ({userinfo} if userinfo else set())
+    for secret in sorted(found, key=len, reverse=True):
         text = text.replace(secret, "…")
     return text
 

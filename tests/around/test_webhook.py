@@ -328,6 +328,16 @@ def test_a_url_that_is_gone_is_said_once(url: str, why: str) -> None:
     assert reports == [f"Webhook notices are not sent: the webhook URL {why}: set it again"]
 
 
+def test_no_part_of_the_key_survives_in_a_sentence() -> None:
+    from renderplus.around.webhook import _scrub
+
+    url = f"https://bot:pw@ntfy.example/{SECRET}/x?auth={SECRET}2&v=1"
+    text = f"failed at {url}; path /{SECRET}/x; auth {SECRET}2; user bot:pw"
+    scrubbed = _scrub(text, url)
+    assert SECRET not in scrubbed and "bot:pw" not in scrubbed
+    assert scrubbed.startswith("failed at …")
+
+
 @pytest.mark.parametrize(("url", "shown"), [
     (f"https://discord.com/api/webhooks/123/{SECRET}", "https://discord.com/…"),
     (f"http://ntfy.local:8080/{SECRET}?auth={SECRET}", "http://ntfy.local:8080/…"),
