@@ -1,4 +1,4 @@
-"""A waiting batch's secrets (the mail password, any later secret key), kept beside the store.
+"""A waiting batch's secrets (the mail password, the webhook URL), kept beside the store.
 
 The store keeps every recipe redacted: a secret key reads ``"***"`` there (docs/api.md, Mail),
 so no log, poll, feed or history shows it. A batch that starts later from the queue, or
@@ -130,7 +130,7 @@ class SecretFiles:
         if not lost:
             return None
         return (f"The secrets kept for this batch were lost ({target}: {why or 'incomplete'}): "
-                f"{', '.join(lost)} is empty now, so what needs it (the mail) may fail")
+                f"{', '.join(lost)} is empty now, so what needs it (the mail, the webhook) may fail")
 
     def remove(self, name: str) -> None:
         with contextlib.suppress(OSError):
