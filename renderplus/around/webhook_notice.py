@@ -85,10 +85,11 @@ def queue_end_notice(view: BatchView, fallback: str) -> Notice:
 
 
 def thumbnail(view: BatchView, job_id: int | None = None) -> Thumbnail | None:
-    """The newest frame people can look at: of job ``job_id`` first, then of the batch's jobs
-    newest first. None when there is none (or it cannot be read); never raises."""
-    jobs = sorted(view.jobs, key=lambda j: (j.id == job_id, j.times.finished or j.times.started or 0),
-                  reverse=True)
+    """The newest frame people can look at: of job ``job_id`` only (a failed job: another job's
+    picture would mislead), else of the batch's jobs, the latest to end first. None when there
+    is none (or it cannot be read); never raises."""
+    jobs = [j for j in view.jobs if j.id == job_id] if job_id is not None else \
+        sorted(view.jobs, key=lambda j: j.times.finished or j.times.started or 0, reverse=True)
     for job in jobs:
         for frame in reversed(job.outputs):
             found = _image(frame) or _image(preview_path(frame))

@@ -387,3 +387,19 @@ def test_a_full_queue_drops_notices_and_says_so_from_the_sender(
     assert [json.loads(r.body)["event"] for r in receiver.wait_for(2)] == ["job_failed", "paused"]
     assert reports[1:] == ["2 webhook notice(s) dropped: the queue of 1 waiting notices was full"]
     assert hook.delivered == ["paused"]
+
+
+def test_a_failed_job_shows_only_its_own_frame(tmp_path: Path) -> None:
+    from renderplus.around.webhook_notice import thumbnail
+
+    other, own = tmp_path / "beauty_0001.png", tmp_path / "closeup_0001.png"
+    other.write_bytes(PNG)
+    own.write_bytes(PNG + b"own")
+    done = dataclasses.replace(job_view(0, "FINISHED", rendertime=4.0), outputs=(str(other),))
+    failed = job_view(1, "FAILED", rendertime=1.0, messages=[REASON])
+    view = batch_view([done, failed])
+    assert thumbnail(view, 1) is None
+    picture = thumbnail(batch_view([done, dataclasses.replace(failed, outputs=(str(own),))]), 1)
+    assert picture is not None and picture.name == "closeup_0001.png"
+    newest = thumbnail(view)
+    assert newest is not None and newest.name == "beauty_0001.png" and newest.mime == "image/png"
