@@ -61,7 +61,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 
 def batch_observers() -> tuple[ObserverFactory, ...]:
     """What the CLI attaches to every batch it runs (here, resumed, or served): the recipe's
-    RSS feed, desktop, sound and mail notices and its power action."""
+    RSS feed, desktop, sound, mail and webhook notices and its power action."""
     from ..around import watchers_factory
 
     return (watchers_factory(),)
