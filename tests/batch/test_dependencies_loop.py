@@ -25,9 +25,10 @@ def blend(tmp_path: Path) -> Path:
 
 
 def batch_of(tmp_path: Path, blend: Path, afters: list[list[int]], slots: int = 1,
-             **keys: Any) -> tuple[Batch, HeldExecutor]:
+             keys: dict[int, dict[str, Any]] | None = None) -> tuple[Batch, HeldExecutor]:
+    """Jobs ``j0``, ``j1``... waiting for ``afters``; ``keys``: more keys of some jobs."""
     executor = HeldExecutor(tmp_path, slots)
-    recipe = make_recipe([job(blend, tmp_path, f"j{i}", after=after, **keys.get(str(i), {}))
+    recipe = make_recipe([job(blend, tmp_path, f"j{i}", after=after, **(keys or {}).get(i, {}))
                           for i, after in enumerate(afters)])
     return Batch(recipe, executor=executor), executor
 
@@ -77,7 +78,7 @@ def test_with_two_slots_others_run_while_a_job_waits(tmp_path: Path, blend: Path
 
 def test_a_failed_or_cancelled_dependency_fails_the_waiting_jobs(tmp_path: Path, blend: Path) -> None:
     batch, executor = batch_of(tmp_path, blend, [[], [0], [1], []], slots=2,
-                               **{"1": {"hooks": {"PRE_JOB": [f"touch {tmp_path / 'hook-ran'}"]}}})
+                               keys={1: {"hooks": {"PRE_JOB": [f"touch {tmp_path / 'hook-ran'}"]}}})
     batch.start()
     settled(batch, executor, [0, 3])
     assert batch.cancel_job(0)
@@ -94,7 +95,7 @@ def test_a_failed_or_cancelled_dependency_fails_the_waiting_jobs(tmp_path: Path,
 
 
 def test_a_job_waiting_for_a_disabled_job_fails(tmp_path: Path, blend: Path) -> None:
-    batch, executor = batch_of(tmp_path, blend, [[], [0]], **{"0": {"enabled": False}})
+    batch, executor = batch_of(tmp_path, blend, [[], [0]], keys={0: {"enabled": False}})
     batch.start()
     assert batch.wait(10)
     assert statuses(batch) == ["DISABLED", "FAILED"]
