@@ -44,7 +44,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
                                blender_bin="", mail_password="", abspath=bpy.path.abspath)
         out["typo"] = "accepted"
     except Exception as exc:   # RecipeError, from the add-on's own copy of the engine
-        out["typo"] = [(issue.path, issue.message) for issue in exc.errors]  # type: ignore[attr-defined]
+        out["typo"] = [(issue.path, issue.message) for issue in exc.errors]
     settings.jobs[1].after = ""
 
     settings.active_job_index = 0
