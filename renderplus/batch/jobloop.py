@@ -176,8 +176,12 @@ class JobLoop:
                 self.changes.set_status(job, JobStatus.FAILED, reason)
 
     def _pick(self) -> dependencies.Pick:
-        """``dependencies.first_startable`` over the run order (under the state's lock)."""
+        """``dependencies.first_startable`` over the run order (under the state's lock); the
+        order's head at once when it waits for no job (no copy of a long order per event)."""
         jobs = self.state.jobs
+        head = self.order.peek()
+        if head is None or jobs[head].status is not JobStatus.QUEUED or not jobs[head].job.after:
+            return dependencies.Pick(head)
 
         def check(job_id: int) -> dependencies.Readiness | None:
             job = jobs[job_id]
