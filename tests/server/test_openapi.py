@@ -227,7 +227,7 @@ def test_the_document_lists_the_extensions_and_the_hardening_answers() -> None:
     recipe = document["components"]["schemas"]["Recipe"]
     job = recipe["properties"]["jobs"]["items"]["properties"]
     settings = recipe["properties"]["settings"]["properties"]
-    assert {"frames", "skip_existing", "blender_bin"} <= set(job)
+    assert {"frames", "skip_existing", "blender_bin", "after"} <= set(job)
     assert {"skip_existing", "retries", "parallel", "session_reuse", "farm_chunk"} <= set(settings)
     assert settings["session_reuse"]["nullable"] and job["size"]["nullable"]
     assert "nullable" not in recipe["properties"]["notifications"]
