@@ -94,6 +94,8 @@ def start_order(queued: Sequence[int], after_of: Callable[[int], Collection[int]
     """``queued`` (the run order) with each job after the queued jobs it waits for, the rest
     kept in place: the order they can start in, as the poll shows it. A stable topological
     sort, O(n log n); the order itself as it is when no queued job waits for another."""
+    if not any(after_of(job_id) for job_id in queued):
+        return list(queued)
     position = {job_id: index for index, job_id in enumerate(queued)}
     blockers = {job_id: [other for other in after_of(job_id) if other in position and other != job_id]
                 for job_id in queued}
