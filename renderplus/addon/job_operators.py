@@ -9,6 +9,7 @@ UI links jobs to their batch state by ``uid``, not by position.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import bpy
@@ -26,6 +27,7 @@ from .props import (
     scene_settings,
     settings_of,
 )
+from .recipe_io import renumbered_after
 
 
 class ActiveJobEdit(bpy.types.Operator):
@@ -149,6 +151,7 @@ class RENDERPLUS_OT_job_remove(ActiveJobEdit):
             return {"CANCELLED"}
         index = settings.active_job_index
         settings.jobs.remove(index)
+        _renumber(settings, lambda n: None if n == index else n - 1 if n > index else n)
         settings.active_job_index = min(index, len(settings.jobs) - 1) if len(settings.jobs) else 0
         return {"FINISHED"}
 
@@ -170,6 +173,7 @@ class RENDERPLUS_OT_job_duplicate(ActiveJobEdit):
         copy.name = f"{source.name} (copy)"
         copy.uid = claim_uid(settings)
         settings.jobs.move(len(settings.jobs) - 1, index + 1)
+        _renumber(settings, lambda n: n + 1 if n > index else n)
         settings.active_job_index = index + 1
         return {"FINISHED"}
 
@@ -191,8 +195,16 @@ class RENDERPLUS_OT_job_move(ActiveJobEdit):
         if not 0 <= target < len(settings.jobs):
             return {"CANCELLED"}
         settings.jobs.move(index, target)
+        _renumber(settings, lambda n: target if n == index else index if n == target else n)
         settings.active_job_index = target
         return {"FINISHED"}
+
+
+def _renumber(settings: Any, new_number: Callable[[int], int | None]) -> None:
+    """Each job's "After Jobs" keeps naming the same jobs once the list's numbers changed."""
+    for job in settings.jobs:
+        if job.after.strip():
+            job.after = renumbered_after(job.after, new_number)
 
 
 class RENDERPLUS_OT_jobs_enable(WholeListEdit):

@@ -163,6 +163,9 @@ class RenderPlusJob(bpy.types.PropertyGroup):
                                "speakers), when it has any", default=True)
     pre_job_hooks: CollectionProperty(type=RenderPlusHook)
     post_job_hooks: CollectionProperty(type=RenderPlusHook)
+    after: StringProperty(name="After Jobs", description="Jobs that must finish before this one "
+                          "starts, by their number in the list from 0, e.g. 0, 2 (empty: none); "
+                          "it fails if one of them fails")
 
 
 class RenderPlusSettings(bpy.types.PropertyGroup):

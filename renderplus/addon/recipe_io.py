@@ -142,7 +142,35 @@ def job_dict(job: RenderPlusJob, index: int, *, blend_path: str, copy_path: str,
     }
     if job.use_encode and not encode_blocker(job, file_format):
         entry["encode"] = encode_dict(job, abspath)
+    entry["after"] = after_ids(job.after)
     return entry
+
+
+def after_ids(text: str) -> list[int | str]:
+    """A job's "After Jobs" field as the recipe's ``after``: job numbers (a job's place in the
+    list, from 0) separated by commas or spaces. Anything else is kept as typed, for the
+    validator to name with its path (``jobs[1].after[0]: must be a job id ...``)."""
+    return [int(token) if token.isascii() and token.isdigit() else token
+            for token in text.replace(",", " ").split()]
+
+
+def after_text(ids: Iterable[int | str]) -> str:
+    """The recipe's ``after`` as the "After Jobs" field shows it: ``0, 2``."""
+    return ", ".join(str(job_id) for job_id in ids)
+
+
+def renumbered_after(text: str, new_number: Callable[[int], int | None]) -> str:
+    """An "After Jobs" field once the list changed (a job moved, removed or copied): each number
+    as ``new_number`` maps it, None for a job that is gone; what is not a number stays."""
+    kept: list[int | str] = []
+    for token in after_ids(text):
+        if isinstance(token, int):
+            moved = new_number(token)
+            if moved is None:
+                continue
+            token = moved
+        kept.append(token)
+    return after_text(kept)
 
 
 def encode_dict(job: RenderPlusJob, abspath: PathResolver) -> dict[str, Any]:
@@ -328,6 +356,7 @@ def apply_job(job: Job, props: RenderPlusJob) -> None:
     _set_hooks(props.pre_job_hooks, job.hooks.get("PRE_JOB", []))
     _set_hooks(props.post_job_hooks, job.hooks.get("POST_JOB", []))
     apply_encode(job.encode, props)
+    props.after = after_text(job.after)
 
 
 def apply_encode(encode: EncodeSettings | None, props: RenderPlusJob) -> None:

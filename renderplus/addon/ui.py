@@ -22,7 +22,7 @@ from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
 from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_schedule
 from .paths import user_dir
-from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings
+from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
 from .ui_run import (
     ENDED,
     RUNNING,
@@ -261,6 +261,9 @@ class RENDERPLUS_PT_job(SidebarPanel):
         col = layout.column()
         col.prop(job, "name")
         col.prop(job, "enabled")
+        settings = settings_of(context)
+        number = settings.active_job_index if settings is not None else 0
+        col.prop(job, "after", text=f"After Jobs (this is {number})")
         col.prop(job, "external")
         if job.external:
             col.prop(job, "filepath")

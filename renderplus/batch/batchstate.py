@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .dependencies import start_order
 from .jobstate import JobState
 from .order import RunOrder, run_order
 from .pause import PauseRequest
@@ -206,10 +207,13 @@ class BatchState:
             resumable=self.resumable,
             revision=self._revision,
             pausing=self.pause.when if self.pause is not None else None,
-            order=run_order(jobs, list(self.order)),
+            order=run_order(jobs, start_order(list(self.order), self._after_of)),
             starts_at=self.starts_at if status is BatchStatus.WAITING else None,
             continues_at=self.continues_at if status is BatchStatus.PAUSED else None,
         )
+
+    def _after_of(self, job_id: int) -> list[int]:
+        return self.jobs[job_id].job.after
 
     def _batch_eta(self, jobs: tuple[JobView, ...], now: float) -> float | None:
         """Seconds left: running jobs' own ETAs, plus queued jobs at their estimates (from the

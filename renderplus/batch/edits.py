@@ -4,9 +4,10 @@
 starts jobs from) and its store record together, one edit at a time (``state.edit_lock``), so
 the order in memory and the stored one never part (docs/engine-api.md, Changing a running batch):
 
-- ``add_jobs(data)``: jobs validated like a recipe's (``parse_jobs``), with ids after the last
-  one, appended to the recipe and to the end of the run order; stored with the recipe, their
-  rows and the order in one transaction, so a restart restores them.
+- ``add_jobs(data)``: jobs validated like a recipe's (``parse_jobs``; their ``after`` may name
+  the batch's jobs and each other), with ids after the last one, appended to the recipe and to
+  the end of the run order; stored with the recipe, their rows and the order in one
+  transaction, so a restart restores them.
 - ``move_job(id, position)``: a queued job among the queued ones (0 = next).
 - ``set_job_enabled(id, enabled)``: ``False`` skips a queued job (DISABLED, out of the order);
   ``True`` queues a disabled one again, last.
@@ -68,7 +69,8 @@ class BatchEdits:
             with state.lock:
                 self._refuse_if_ended()
                 first = len(state.jobs)
-            jobs = parse_jobs(data, first_id=first, limit=MAX_JOBS - first)
+            jobs = parse_jobs(data, first_id=first, limit=MAX_JOBS - first,
+                              existing=state.recipe.jobs[:first])   # ``after`` may name them
             added = [JobState(job, JobStatus.QUEUED if job.enabled else JobStatus.DISABLED)
                      for job in jobs]
             with state.lock:

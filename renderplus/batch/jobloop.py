@@ -8,6 +8,8 @@ runs in the batch's one thread, but ``cancel_job``, ``cancel_running`` and ``pau
 (any thread). While a pause is under way (``state.pause``) no job starts, and ``run`` returns
 once the running jobs have ended or stopped; a job stopped for the pause is QUEUED again at the
 front of the order, its frames kept, not retried, without its POST_JOB hook.
+A job that waits for others (``after``, ``dependencies``) keeps its place in the order while the
+jobs behind it start, and ends FAILED without running when one of them cannot finish.
 Executors post events from their own threads into an ``EventQueue`` this thread drains
 (``eventqueue``: never blocking, bounded by folding superseded progress lines).
 """
@@ -23,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import outcome, outputs
+from . import dependencies, outcome, outputs
 from .batch_hooks import BatchHooks
 from .batchstate import BatchState
 from .blender_pick import pick_blender
@@ -85,6 +87,7 @@ class JobLoop:
         self._memory = MemoryGate(self.recipe, options.memory_needed_mb, options.memory_floor_mb,
                                   changes.report)
         self._held: set[int] = set()                   # jobs a pause put back in the order
+        self._told_waiting: set[int] = set()           # jobs whose "Waiting for job N" was said
         self.previews = FramePreviews(self.log.write, child_environment(options, {}))
         self.runs = RunRecorder(self.recipe, store, state.lock)  # each run's timing and history
         self._run_frames: dict[int, int] = {}          # frames each running Blender renders
@@ -96,7 +99,7 @@ class JobLoop:
         self._held.clear()
         while not self._ended():
             waiting_for_memory = False
-            while not self._pausing and (job_id := self.order.peek()) is not None:
+            while not self._pausing and (job_id := self._next_job()) is not None:
                 job = self.state.jobs[job_id]
                 executor = self.executors.for_job(job.job)
                 capacity = self._room(executor)  # read before the queued ends: see _submit
@@ -146,8 +149,54 @@ class JobLoop:
         """Take the next job off the order to start it, unless an edit disabled or moved it
         since the loop looked (the edits change the order under the same lock)."""
         with self.state.lock:
-            return job.status is JobStatus.QUEUED and self.order.peek() == job.id \
+            return job.status is JobStatus.QUEUED and self._pick().job_id == job.id \
                 and self.order.remove(job.id)
+
+    def _next_job(self) -> int | None:
+        """The first job of the run order that waits for no other (``dependencies``; None when
+        every one waits): a job passed over says once what it waits for; one whose dependency
+        failed, was cancelled or is disabled ends FAILED on the way, and nothing of it runs."""
+        while True:
+            with self.state.lock:
+                if self.state.cancel_asked.is_set():
+                    return self.order.peek()   # every queued job ends CANCELLED
+                pick = self._pick()
+            for job_id, waiting_for in pick.waiting:
+                if job_id not in self._told_waiting:
+                    self._told_waiting.add(job_id)
+                    self.changes.job_message(self.state.jobs[job_id],
+                                             dependencies.waiting_sentence(waiting_for, self._name))
+            if pick.failed is None:
+                return pick.job_id
+            job_id, reason = pick.failed
+            job = self.state.jobs[job_id]
+            with self.state.lock:
+                taken = job.status is JobStatus.QUEUED and self.order.remove(job_id)
+            if taken:
+                self.changes.set_status(job, JobStatus.FAILED, reason)
+
+    def _pick(self) -> dependencies.Pick:
+        """``dependencies.first_startable`` over the run order (under the state's lock); the
+        order's head at once when it waits for no job (no copy of a long order per event)."""
+        jobs = self.state.jobs
+        head = self.order.peek()
+        if head is None or jobs[head].status is not JobStatus.QUEUED or not jobs[head].job.after:
+            return dependencies.Pick(head)
+
+        def check(job_id: int) -> dependencies.Readiness | None:
+            job = jobs[job_id]
+            if job.status is not JobStatus.QUEUED or not job.job.after:
+                return None
+            return dependencies.readiness(job.job.after, lambda i: jobs[i].status, self._name,
+                                          can_run=self._can_run)
+        return dependencies.first_startable(self.order, check)
+
+    def _name(self, job_id: int) -> str:
+        return self.state.jobs[job_id].job.display_name
+
+    def _can_run(self, job_id: int) -> bool:
+        """A job that has not ended may still finish: it runs, makes its movie or is queued."""
+        return job_id in self._active or job_id in self.movies.jobs or job_id in self.order
 
     def _room(self, executor: Executor) -> int:
         """How many jobs ``executor`` takes now, within the batch's slots where the executors

@@ -118,7 +118,8 @@ class JobState:
             # nothing happened to it yet: the cheap form (a big recipe's first poll)
             return JobView(self.job.id, self.status, self.job.display_name,
                            frames_total=len(self.job.frames), eta=eta, eta_runs=eta_runs,
-                           movie=self.movie.to_json() if self.movie is not None else None)
+                           movie=self.movie.to_json() if self.movie is not None else None,
+                           after=tuple(self.job.after))
         if progress is not None:
             percent = round(progress.progress, 4)
         else:
@@ -143,6 +144,7 @@ class JobState:
                      if self.process_started is not None else NO_PROCESS),
             blender=self.blender.to_json() if self.blender is not None else None,
             movie=self.movie.to_json() if self.movie is not None else None,
+            after=tuple(self.job.after),
         )
 
     def _outputs(self, progress: JobProgress | None) -> tuple[str, ...]:

@@ -110,7 +110,7 @@ _BLANK_JOB = ('{"id": %d, "status": "%s", "times": {"started": null, "finished":
               '"data": null}, "name": %s, "eta": null, "eta_runs": null, "frames_done": 0, '
               '"frames_total": %d, '
               '"outputs": [], "process": {"started": null, "exited": null, "returncode": null}, '
-              '"blender": null, "movie": null}')
+              '"blender": null, "movie": null, "after": []}')
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,7 @@ class JobView:
     eta_runs: int | None = None   # earlier similar runs ``eta`` comes from (None: its own frames)
     blender: Mapping[str, str | None] | None = None  # {"path", "version"} once chosen (blender_pick)
     movie: Mapping[str, Any] | None = None   # the movie of an ``encode`` job (encode.MovieState)
+    after: tuple[int, ...] = ()              # the jobs it waits for (the recipe's ``after``)
 
     @property
     def running(self) -> bool:
@@ -157,6 +158,7 @@ class JobView:
             "process": self.process.to_json(),
             "blender": dict(self.blender) if self.blender else None,
             "movie": dict(self.movie) if self.movie else None,
+            "after": list(self.after),
         }
 
     @cached_property
@@ -166,7 +168,8 @@ class JobView:
         if (self.status in (JobStatus.QUEUED, JobStatus.DISABLED) and not self.messages
                 and self.times is NO_TIMES and self.process is NO_PROCESS and not self.outputs
                 and self.engine_type is None and not self.progress and not self.frames_done
-                and self.eta is None and self.blender is None and self.movie is None):
+                and self.eta is None and self.blender is None and self.movie is None
+                and not self.after):
             return _BLANK_JOB % (self.id, self.status.value, _quote(self.name), self.frames_total)
         return json.dumps(self.to_json())
 
@@ -192,6 +195,7 @@ class JobView:
                                 process.get("returncode")),
             blender=dict(data["blender"]) if data.get("blender") else None,
             movie=dict(data["movie"]) if data.get("movie") else None,
+            after=tuple(int(i) for i in data.get("after") or ()),
         )
 
 

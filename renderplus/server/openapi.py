@@ -136,7 +136,11 @@ _SCHEMAS: dict[str, Any] = {
                     "path": {"type": "string"}, "version": {"type": "string", "nullable": True}},
                             "description": "Extension: the Blender that renders the job, once "
                                            "chosen (docs/api.md, The right Blender for each file)"},
-                "movie": _ref("Movie")}},
+                "movie": _ref("Movie"),
+                "after": {"type": "array", "items": {"type": "integer"},
+                          "description": "Extension: the ids of the jobs this job waits for "
+                                         "(the recipe's after; docs/api.md, Jobs that wait for "
+                                         "others)"}}},
     "Movie": {"type": "object", "nullable": True,
               "description": "Extension: the movie an encode job makes from its frames; null "
                              "for a job without encode (docs/api.md, Poll)",

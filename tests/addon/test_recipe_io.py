@@ -87,3 +87,17 @@ def test_a_recipes_window_and_start_time_fill_the_panels_fields() -> None:
     assert "imported as the next" in notes[0]
     settings, notes = imported({"start_at": moment}, now=moment + 60)
     assert not settings.use_start_at and "has passed" in notes[0]
+
+
+def test_after_jobs_field_reads_as_the_recipes_after_and_back() -> None:
+    assert recipe_io.after_ids("") == [] and recipe_io.after_ids(" 0, 2 3,") == [0, 2, 3]
+    assert recipe_io.after_ids("1, x, -2, ²") == [1, "x", "-2", "²"]   # the validator names them
+    assert recipe_io.after_text([0, 2]) == "0, 2"
+
+
+def test_after_jobs_keep_naming_the_same_jobs_when_the_list_changes() -> None:
+    def removed(index: int) -> Any:
+        return lambda n: None if n == index else n - 1 if n > index else n
+    assert recipe_io.renumbered_after("0, 2, 3", removed(2)) == "0, 2"
+    assert recipe_io.renumbered_after("1, 0", lambda n: 1 - n if n < 2 else n) == "0, 1"   # swapped
+    assert recipe_io.renumbered_after("4, what", lambda n: n + 1) == "5, what"

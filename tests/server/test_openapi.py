@@ -173,11 +173,13 @@ def replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 def valid_example(variant: str) -> Any:
     """``example_of`` the recipe, with the one pairing its choices make that a described rule
-    refuses undone: the last image format (FFMPEG, a movie) beside ``encode``."""
+    refuses undone: the last image format (FFMPEG, a movie) beside ``encode``, and the only
+    job waiting for a job (``after``: the lowest or highest id, never its own or one it has)."""
     recipe = example_of(RECIPE_SCHEMA, variant)
     for job in recipe["jobs"]:
         if job.get("encode") and job.get("format") == "FFMPEG":
             job["format"] = "PNG"
+        job["after"] = []
     return recipe
 
 
@@ -195,7 +197,8 @@ MUTATIONS: list[Any] = [None, "2.2", "text", 1.5, 7, -3, True, {}, [], [1, 2]]
 BEYOND_THE_SCHEMA = ("must be a mail address", "must be the job's index", "must be >= frame_start",
                      "when the section is enabled", "x + width", "y + height",
                      "not a plain attribute path", "is required (external is", "frame",
-                     "needs an animation", "writes a movie already", "but format")
+                     "needs an animation", "writes a movie already", "but format",
+                     "in this batch", "cannot wait for itself", "is named twice", "a cycle")
 
 
 @pytest.mark.parametrize("variant", ["min", "max"])
@@ -224,7 +227,7 @@ def test_the_document_lists_the_extensions_and_the_hardening_answers() -> None:
     recipe = document["components"]["schemas"]["Recipe"]
     job = recipe["properties"]["jobs"]["items"]["properties"]
     settings = recipe["properties"]["settings"]["properties"]
-    assert {"frames", "skip_existing", "blender_bin"} <= set(job)
+    assert {"frames", "skip_existing", "blender_bin", "after"} <= set(job)
     assert {"skip_existing", "retries", "parallel", "session_reuse", "farm_chunk"} <= set(settings)
     assert settings["session_reuse"]["nullable"] and job["size"]["nullable"]
     assert "nullable" not in recipe["properties"]["notifications"]

@@ -283,6 +283,21 @@ def test_invalid_jobs_are_400_with_every_path(client: WsgiClient, held: HeldServ
     assert order(client) == [0, 1, 2]
 
 
+def test_added_jobs_after_names_the_batchs_jobs_and_each_other(client: WsgiClient, held: HeldServices,
+                                                                 slot: BatchService) -> None:
+    slot.load_recipe(held.recipe(3))
+    bad = client.call("POST", "/batch/jobs", [{"blend_file": "a.blend", "after": [4]},
+                                              {"blend_file": "b.blend", "after": [3, 9]}])
+    assert bad.code == 400 and bad.data["errors"] == [
+        {"path": "jobs[1].after[1]", "message": "no job 9 in this batch (its jobs are 0 to 4)"},
+        {"path": "jobs[1].after", "message": "a cycle 4 → 3 → 4: these jobs would wait for each "
+                                             "other forever"}]
+    good = client.call("POST", "/batch/jobs", [{"blend_file": "a.blend", "after": [0, 2]},
+                                               {"blend_file": "b.blend", "after": [3]}])
+    assert good.code == 201 and good.data["ids"] == [3, 4]
+    assert [job["after"] for job in client.call("GET", "/batch").data["jobs"]] == [[], [], [], [0, 2], [3]]
+
+
 @pytest.mark.parametrize("body, words", [
     (b"[]", "send a job object, or a non-empty list of them"),
     (b'"job"', "send a job object"),

@@ -1,12 +1,13 @@
 """Checks that span several fields of one record, run after its fields were read.
 
 Each takes ``(check, record, raw data, path)``; ``AFTER`` maps a record class to its check.
+``check_after`` spans the jobs: the ids their ``after`` keys name (the jobs they wait for).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .checker import Checker
@@ -109,6 +110,68 @@ def _mail(check: Checker, mail: MailSettings, data: Mapping[str, Any], path: str
 def _webhook(check: Checker, webhook: WebhookSettings, data: Mapping[str, Any], path: str) -> None:
     if webhook.enabled and not webhook.url and data.get("url", "") == "":
         check.error(f"{path}.url", "is required when the webhook is enabled")
+
+
+def check_after(check: Checker, jobs: Sequence[Job], paths: Mapping[int, str], count: int) -> None:
+    """Each job's ``after`` names other jobs of the batch (ids below ``count``), each once, and
+    no job waits, through others, for itself. ``jobs``: every job of the batch whose ``after``
+    is known; ``paths``: where each job to report on is (``jobs[2]``), by id (an added job's path
+    is its place in what was added, not its id)."""
+    edges: dict[int, list[int]] = {}
+    for job in jobs:
+        path = paths.get(job.id)
+        seen: set[int] = set()
+        valid = edges[job.id] = []
+        for index, other in enumerate(job.after):
+            where = f"{path}.after[{index}]"
+            if other == job.id:
+                problem = f"job {other} cannot wait for itself"
+            elif other >= count:
+                problem = f"no job {other} in this batch (its jobs are 0 to {count - 1})"
+            elif other in seen:
+                problem = f"job {other} is named twice"
+            else:
+                seen.add(other)
+                valid.append(other)
+                continue
+            if path is not None:
+                check.error(where, problem)
+    for cycle in _cycles(edges):
+        start = max(cycle)
+        turn = cycle.index(start)
+        ring = [*cycle[turn:], *cycle[:turn], start]
+        path = paths.get(start)
+        check.error(f"{path}.after" if path is not None else "jobs",
+                    f"a cycle {' → '.join(str(job_id) for job_id in ring)}: these jobs would wait "
+                    "for each other forever")
+
+
+def _cycles(edges: Mapping[int, list[int]]) -> list[list[int]]:
+    """One cycle (its job ids, in waiting order) for each edge that closes one, found by a
+    depth-first walk without recursion (a chain of thousands of jobs is fine)."""
+    new, open_, done = 0, 1, 2
+    mark = dict.fromkeys(edges, new)
+    found: list[list[int]] = []
+    for root in sorted(edges):
+        if mark[root] != new:
+            continue
+        trail: list[int] = [root]
+        todo: list[list[int]] = [list(reversed(edges[root]))]
+        mark[root] = open_
+        while trail:
+            if not todo[-1]:
+                mark[trail.pop()] = done
+                todo.pop()
+                continue
+            nxt = todo[-1].pop()
+            state = mark.get(nxt, done)   # a job without a known ``after`` waits for nothing
+            if state == open_:
+                found.append(trail[trail.index(nxt):])
+            elif state == new:
+                mark[nxt] = open_
+                trail.append(nxt)
+                todo.append(list(reversed(edges[nxt])))
+    return found
 
 
 AFTER: dict[type, Callable[[Checker, Any, Mapping[str, Any], str], None]] = {

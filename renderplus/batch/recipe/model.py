@@ -150,6 +150,11 @@ class Job(Record):
                             "with an output whose extension is another format's")
     blender_bin: str = text(doc="this job's Blender binary (overrides the recipe's); \"auto\": the "
                                 "Blender matching its .blend's version")
+    after: list[int] = special(
+        "after", factory=list,
+        doc="ids of jobs that must finish first: the job waits for them (others run meanwhile) "
+            "and fails, saying why, when one failed, was cancelled or is disabled. An unknown id, "
+            "the job's own id, an id given twice or a cycle is refused")
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

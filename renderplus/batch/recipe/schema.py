@@ -137,6 +137,8 @@ _SPECIAL: dict[str, Callable[[FieldRule], dict[str, Any]]] = {
     "override_value": lambda rule: {"anyOf": [
         {"type": "boolean"}, _NUMBER, {"type": "string"},
         {"type": "array", "minItems": 1, "maxItems": 16, "items": _NUMBER}]},
+    "after": lambda rule: {"type": "array", "uniqueItems": True, "maxItems": MAX_JOBS,
+                           "items": {"type": "integer", "minimum": 0, "maximum": MAX_JOBS - 1}},
     "hooks": _hooks,
     "window": lambda rule: {"type": "object", "required": ["start", "end"], "properties": {
         "start": _time_of_day("22:00"), "end": _time_of_day("06:00")}},

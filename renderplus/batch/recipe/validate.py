@@ -20,6 +20,7 @@ from ..frames import FrameSet, FrameSpecError
 from ..schedule import WINDOW_KEYS, ScheduleError, Window, parse_start_at, parse_window, window_problems
 from .checker import Checker
 from .crosscheck import AFTER as _AFTER
+from .crosscheck import check_after
 from .errors import RecipeError, ValidationIssue, join_path, kind_of, show
 from .fields import FieldRule, keys_of, rules_of
 from .jsontext import decode_recipe_text, scan_values
@@ -65,12 +66,13 @@ def parse_recipe(source: str | bytes | Mapping[str, Any], *, base_dir: str | Non
 
 
 def parse_jobs(source: str | bytes | Mapping[str, Any] | Sequence[Any], *, first_id: int = 0,
-               limit: int = MAX_JOBS) -> list[Job]:
+               limit: int = MAX_JOBS, existing: Sequence[Job] = ()) -> list[Job]:
     """Jobs to add to a batch (docs/engine-api.md, Changing a running batch): one job object or a list of
     them, validated as a recipe's jobs; raise RecipeError listing every problem, paths starting
     ``jobs[0]``, ``jobs[1]``... in the order given. The jobs get the ids ``first_id``,
     ``first_id + 1``...: an ``id`` given must be that one. ``limit``: how many jobs the batch
-    may take (``MAX_JOBS`` less those it has)."""
+    may take (``MAX_JOBS`` less those it has). ``existing``: the batch's jobs (ids 0 to
+    ``first_id - 1``), which an added job's ``after`` may name besides the other added ones."""
     if isinstance(source, bytes | str):
         data, suspicious = decode_recipe_text(source)
     else:
@@ -99,6 +101,8 @@ def parse_jobs(source: str | bytes | Mapping[str, Any] | Sequence[Any], *, first
         job = read_record(check, Job, raw, path)
         job.id = job_id
         jobs.append(job)
+    check_after(check, [*existing, *jobs], {job.id: f"jobs[{job.id - first_id}]" for job in jobs},
+                first_id + len(items))
     flagged = {issue.path for issue in found}
     errors = found + [e for e in check.errors if e.path not in flagged]
     if errors:
@@ -230,6 +234,7 @@ def _read_jobs(check: Checker, rule: FieldRule, value: Any, path: str) -> list[J
         job = read_record(check, Job, raw, job_path)
         job.id = index
         jobs.append(job)
+    check_after(check, jobs, {job.id: f"{path}[{job.id}]" for job in jobs}, len(value))
     return jobs
 
 
@@ -341,6 +346,25 @@ def _read_web_url(check: Checker, rule: FieldRule, value: Any, path: str) -> str
     return value
 
 
+def _read_after(check: Checker, rule: FieldRule, value: Any, path: str) -> list[int] | None:
+    """A list of job ids (``crosscheck.check_after`` checks them against the batch's jobs)."""
+    if not isinstance(value, list):
+        check.error(path, f"must be a list of job ids, e.g. [0, 2] (got {show(value)})")
+        return None
+    if len(value) > MAX_JOBS:
+        check.error(path, f"at most {MAX_JOBS} job ids (got {len(value)})")
+        return None
+    ids = []
+    for index, item in enumerate(value):
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < MAX_JOBS:
+            check.error(f"{path}[{index}]", f"must be a job id, an integer from 0 (got {show(item)})")
+            continue
+        ids.append(item)
+    return ids if len(ids) == len(value) else None
+
+
 def _ignore(check: Checker, rule: FieldRule, value: Any, path: str) -> None:
     """The job's ``id`` is checked against its index by ``_read_jobs``."""
 
@@ -349,6 +373,6 @@ _READERS: dict[str, Reader] = {
     "record": _read_object, "list": _read_list, "hooks": _read_hooks, "jobs": _read_jobs,
     "version": _read_version, "device": _read_device, "engine": _read_engine,
     "format": _read_format, "frames": _read_frames, "override_value": _read_override_value,
-    "index": _ignore, "window": _read_window, "start_at": _read_start_at, "fps": _read_fps,
-    "web_url": _read_web_url,
+    "index": _ignore, "after": _read_after, "window": _read_window, "start_at": _read_start_at,
+    "fps": _read_fps, "web_url": _read_web_url,
 }

@@ -1,5 +1,6 @@
 // Render+ dashboard: the per-frame render-time chart of the running job and the timeline of
-// parallel jobs, drawn as inline SVG on every tick of the core (dashboard.js).
+// parallel jobs (an arrow from each job to a job that waited for it: the poll's "after"), drawn
+// as inline SVG on every tick of the core (dashboard.js).
 "use strict";
 (() => {
   const { $, on, state, duration, clock, serverNow } = window.RenderPlus;
@@ -48,7 +49,8 @@
       if (job.times.started < lastEnd) overlap = true;
       lastEnd = Math.max(lastEnd, job.times.finished || now);
     }
-    const show = state.sawParallel || overlap;
+    const waited = started.some((j) => (j.after || []).length);
+    const show = state.sawParallel || overlap || waited;
     $("timeline-box").hidden = !show;
     if (!show) return;
     const jobs = started.slice(-TIMELINE_JOBS);
@@ -61,13 +63,44 @@
     jobs.forEach((job, i) => {
       const y = i * lane + 2, from = x(job.times.started), to = x(job.times.finished || serverNow());
       root.append(svg("text", { x: 0, y: y + 12 }, ("#" + job.id + " " + job.name).slice(0, 20)));
-      const bar = svg("rect", { class: "lane " + job.status, x: from, y, width: Math.max(2, to - from), height: lane - 5 });
+      const bar = svg("rect", { class: "lane " + job.status, x: from, y, width: Math.max(2, to - from), height: lane - 5,
+                                "data-job": job.id });
       bar.append(svg("title", {}, job.name + ": " + duration((job.times.finished || serverNow()) - job.times.started)));
       root.append(bar);
     });
+    drawWaits(root, jobs, x, lane);
     root.append(svg("text", { x: left, y: H - 2 }, clock(start)),
                 svg("text", { x: W - 60, y: H - 2 }, "+" + duration(span)));
     $("timeline").replaceChildren(root);
+  }
+
+  // An arrow from the end of each dependency's bar to the start of the bar of the job that
+  // waited for it (both drawn: a dependency scrolled off the timeline draws none).
+  function drawWaits(root, jobs, x, lane) {
+    const lanes = new Map(jobs.map((job, i) => [job.id, i]));
+    const middle = (i) => i * lane + 2 + (lane - 5) / 2;
+    let any = false;
+    jobs.forEach((job, i) => {
+      for (const id of job.after || []) {
+        if (!lanes.has(id)) continue;
+        const dep = jobs[lanes.get(id)];
+        const x1 = x(dep.times.finished || serverNow()), y1 = middle(lanes.get(id));
+        const x2 = x(job.times.started), y2 = middle(i), bend = Math.max(6, (x2 - x1) / 2);
+        const arrow = svg("path", { class: "after-arrow", "data-from": id, "data-to": job.id,
+                                    "marker-end": "url(#after-head)",
+                                    d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}` });
+        arrow.append(svg("title", {}, "#" + job.id + " " + job.name + " waited for #" + id + " " + dep.name));
+        root.append(arrow);
+        any = true;
+      }
+    });
+    if (!any) return;
+    const marker = svg("marker", { id: "after-head", viewBox: "0 0 8 8", refX: 7, refY: 4,
+                                   markerWidth: 6, markerHeight: 6, orient: "auto" });
+    marker.append(svg("path", { class: "after-head", d: "M 0 0 L 8 4 L 0 8 z" }));
+    const defs = svg("defs");
+    defs.append(marker);
+    root.prepend(defs);
   }
 
   on("tick", (view) => {
