@@ -42,5 +42,5 @@ def test_the_timeline_draws_an_arrow_from_a_dependency_to_its_waiting_job(
     path = page.get_attribute(ARROW, "d") or ""
     end_x = float(path.split(",")[-1].split()[0])
     assert end_x == pytest.approx(bar_x), path           # it ends where the waiting job starts
-    assert "waited for #0 Plates" in (page.text_content(f"{ARROW} title") or "")
+    assert "#2 Comp waited for #1 Plates" in (page.text_content(f"{ARROW} title") or "")
     assert watched.errors == []

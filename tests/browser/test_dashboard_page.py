@@ -46,7 +46,7 @@ def test_an_open_server_shows_the_loaded_recipe_without_errors(
     watched.page.goto(server.url + "/")
     wait_for_jobs(watched.page, 3)
     # in run order (the poll's "order", docs/api.md, Changing a batch): the skipped job last
-    assert job_names(watched.page) == ["#0 Intro shot", "#2 Wide", "#1 Hero close-up"]
+    assert job_names(watched.page) == ["#1 Intro shot", "#3 Wide", "#2 Hero close-up"]
     assert watched.page.inner_text("#batch-status") == "WAITING"
     assert watched.page.locator(f"{JOB_CARDS} .pill").all_inner_texts() == ["QUEUED", "QUEUED", "DISABLED"]
     assert watched.page.inner_text("#batch-name") == "dashboard batch"

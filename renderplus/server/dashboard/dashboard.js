@@ -10,6 +10,9 @@
 // (dashboard_movie.js). They listen to its
 // events: "view" (a poll's batch, or null: no batch), "tick" (the clock moved), "poll" (a poll
 // cycle ended), "acted" (an action was answered), "job-card" (a job's card was made).
+//
+// Jobs are numbered from 1 on the page, as the add-on's panel numbers them (jobLabel); the ids
+// the API takes and answers stay 0-based (data-job, the requests, the timeline's arrows).
 "use strict";
 (() => {
   const TOKEN_KEY = "renderplus.token";
@@ -20,7 +23,8 @@
 
   const state = {
     token: null, etag: null, view: null, timer: null, failures: 0, skewMs: 0,
-    canResume: false, featuresKnown: false, batchKey: null, sawParallel: false,
+    canResume: false, featuresKnown: false, features: null, batchKey: null, sawParallel: false,
+    counted: new Map(),  // "batch" or job id -> the elapsed seconds this page last counted
     frames: new Map(),   // job id -> {done, at, exact, times: [seconds per frame]}
     thumbs: new Map(),   // job id -> {path, index, url, busy, tries}
     jobEls: new Map(),   // job id -> the job's card and its parts
@@ -97,7 +101,15 @@
     return ok;
   }
 
-  async function loadFeatures() {
+  // The server's routes (GET /openapi.json), asked before the first poll is drawn: every later
+  // poll of an unchanged batch is a 304, so controls drawn without them would stay wrong. When
+  // they come later (the token was missing), the controls are drawn again at once.
+  function loadFeatures() {
+    if (!state.features) state.features = readFeatures().finally(() => { state.features = null; });
+    return state.features;
+  }
+
+  async function readFeatures() {
     try {
       const response = await api("GET", "/openapi.json");
       if (!response.ok) return;
@@ -105,6 +117,7 @@
       state.paths = doc.paths || {};
       state.canResume = Boolean(state.paths["/batch/resume"]);
       state.featuresKnown = true;
+      if (state.view) drawControls(state.view);
       emit("view", state.view);  // buttons that depend on the routes appear now
     } catch (e) { /* the next poll says whether the server is there */ }
   }
@@ -134,7 +147,7 @@
         connection("the server answered " + response.status);
         delay = IDLE_MS;
       }
-      if (!state.featuresKnown && response.status !== 401) loadFeatures();
+      if (!state.featuresKnown && response.status !== 401) await loadFeatures();
     } catch (e) {
       state.failures += 1;
       delay = Math.min(MAX_BACKOFF_MS, POLL_MS * 2 ** state.failures);
@@ -176,9 +189,32 @@
     fill.style.width = Math.max(0, Math.min(100, value)) + "%";
     label.textContent = percent(value);
   }
-  function elapsed(times) {
+  // How long a batch or job ("key": "batch" or its id) rendered: the poll's rendertime once it
+  // gives one, else counted from its start, but only while it runs. One that stopped without a
+  // recorded time (interrupted: its Render+ died; paused) keeps what this page last counted, or
+  // shows none: the clock never runs on for a batch that does not.
+  function elapsed(key, times, running) {
+    if (times.rendertime !== null && times.rendertime !== undefined) return times.rendertime;
     if (!times.started) return null;
-    return (times.finished || serverNow()) - times.started;
+    if (times.finished) return times.finished - times.started;
+    if (!running) return state.counted.has(key) ? state.counted.get(key) : null;
+    const seconds = serverNow() - times.started;
+    state.counted.set(key, seconds);
+    return seconds;
+  }
+  function elapsedFact(key, times, running) {
+    const seconds = elapsed(key, times, running);
+    const done = times.finished || (times.rendertime !== null && times.rendertime !== undefined);
+    return [done ? "Render time" : "Elapsed", seconds === null ? null : duration(seconds)];
+  }
+  function jobNumber(id) { return "#" + (id + 1); }
+  function jobLabel(job) { return jobNumber(job.id) + " " + (job.name || ""); }
+  // The folder of the job's last output, when the poll names whole paths (with the token).
+  function outputFolder(job) {
+    const outputs = job.outputs || [];
+    const last = outputs.length ? outputs[outputs.length - 1] : "";
+    const cut = Math.max(last.lastIndexOf("/"), last.lastIndexOf("\\"));
+    return cut > 0 ? last.slice(0, cut) : null;
   }
 
   // ------------------------------------------------------------------ the batch
@@ -199,8 +235,10 @@
     state.view = view;
     $("no-batch").hidden = true;
     $("batch-name").textContent = view.name || "";
-    $("batch-status").textContent = view.status;
+    // An interrupted batch (its Render+ died) is CANCELLED in the poll; the page names it.
+    $("batch-status").textContent = view.resumable ? "INTERRUPTED" : view.status;
     $("batch-status").className = "pill " + view.status;
+    $("batch-status").title = view.resumable ? "Render+ stopped while this batch rendered: Resume renders what is missing" : "";
     document.title = "Render+ " + percent(view.progress || 0) + " " + (view.name || "");
     if ((view.running || []).length > 1) state.sawParallel = true;
     const now = Date.now();
@@ -215,14 +253,24 @@
     }
     for (const [id, parts] of state.jobEls) if (id >= view.jobs.length) { parts.card.remove(); state.jobEls.delete(id); }
     arrangeJobs(view);
+    drawControls(view);
+    emit("view", view);
+    tick();
+  }
+
+  // The batch's buttons. Resume (an interrupted batch) and Retry (an ended batch with failed or
+  // cancelled jobs) both ask GET /batch/resume: only the missing frames and the failed jobs
+  // render again. Start runs the whole recipe again, and says so while they are offered.
+  function drawControls(view) {
     const running = view.status === "RUNNING", paused = view.status === "PAUSED";
     $("start").disabled = running || paused;
     $("cancel-batch").disabled = !running && !paused && !view.poweroff;
-    $("resume").hidden = !(state.canResume && view.resumable);
+    const resume = state.canResume && Boolean(view.resumable);
     const again = view.jobs.some((j) => j.status === "FAILED" || j.status === "CANCELLED");
-    $("retry").hidden = !(state.canResume && !view.resumable && !running && !paused && view.status !== "WAITING" && again);
-    emit("view", view);
-    tick();
+    const retry = state.canResume && !view.resumable && ENDED.includes(view.status) && again;
+    $("resume").hidden = !resume;
+    $("retry").hidden = !retry;
+    $("start").title = resume || retry ? "Render the whole recipe again, every job from its first frame" : "";
   }
 
   // The cards follow the run order (poll key "order": ended jobs as they ran, running, then
@@ -245,6 +293,7 @@
     state.frames.clear();
     state.jobSigs.clear();
     state.sawParallel = false;
+    state.counted.clear();
     for (const thumb of state.thumbs.values()) if (thumb.shown) URL.revokeObjectURL(thumb.shown);
     state.thumbs.clear();
     for (const parts of state.jobEls.values()) parts.thumb.replaceChildren("no frame yet");
@@ -257,6 +306,7 @@
     const enabled = view.jobs.filter((j) => j.status !== "DISABLED");
     const ended = enabled.filter((j) => ENDED.includes(j.status)).length;
     const stats = view.stats || {};
+    const folders = [...new Set(view.jobs.map(outputFolder).filter((f) => f))];
     setBar($("batch-bar"), $("batch-percent"), view.progress || 0);
     facts($("batch-facts"), [
       ["Jobs", ended + " of " + enabled.length + " ended" + (view.failed ? ", " + view.failed + " failed" : "")],
@@ -265,12 +315,13 @@
       ["ETA", view.status === "RUNNING" ? (view.eta === null ? "estimating…" : duration(view.eta))
         : (view.eta !== null && view.eta !== undefined && !ENDED.includes(view.status) ? duration(view.eta) : null)],
       ["Started", view.times.started ? clock(view.times.started) : null],
-      [view.times.finished ? "Render time" : "Elapsed", view.times.started ? duration(elapsed(view.times)) : null],
+      elapsedFact("batch", view.times, view.status === "RUNNING"),
       ["Average job", stats.average_time !== null && stats.average_time !== undefined ? duration(stats.average_time) : null],
       ["Fastest", stats.fastest_index !== null && stats.fastest_index !== undefined
-        ? "#" + stats.fastest_index + " " + duration(stats.fastest_time) : null],
+        ? jobNumber(stats.fastest_index) + " " + duration(stats.fastest_time) : null],
       ["Slowest", stats.slowest_index !== null && stats.slowest_index !== undefined
-        ? "#" + stats.slowest_index + " " + duration(stats.slowest_time) : null],
+        ? jobNumber(stats.slowest_index) + " " + duration(stats.slowest_time) : null],
+      ["Output folder", folders.length === 1 ? folders[0] : null],
       ["Power", view.poweroff ? view.poweroff.action + " at " + clock(view.poweroff.at) : null],
     ]);
     messages($("batch-messages"), view.messages || []);
@@ -315,7 +366,7 @@
   function renderJob(job) {
     const parts = jobParts(job);
     parts.card.className = "job " + job.status;
-    parts.name.textContent = "#" + job.id + " " + (job.name || "");
+    parts.name.textContent = jobLabel(job);
     parts.pill.textContent = job.status;
     parts.pill.className = "pill " + job.status;
     const cancellable = state.view.status === "RUNNING" && (job.status === "RUNNING" || job.status === "QUEUED");
@@ -329,19 +380,21 @@
     if (!parts) return;
     const data = (job.engine && job.engine.data) || {};
     const running = job.status === "RUNNING";
+    const folder = outputFolder(job);
     facts(parts.list, [
       ["Frames", job.frames_done + " / " + job.frames_total],
       ["ETA", job.eta !== null && job.eta !== undefined
         ? duration(job.eta) + (job.eta_runs ? " (from " + job.eta_runs + (job.eta_runs === 1 ? " similar run)" : " similar runs)") : "")
         : (running ? "estimating…" : null)],
       ["Started", job.times.started ? clock(job.times.started) : null],
-      [job.times.finished ? "Render time" : "Elapsed", job.times.started ? duration(elapsed(job.times)) : null],
+      elapsedFact(job.id, job.times, running && state.view.status === "RUNNING"),
       ["Engine", job.engine && job.engine.type ? job.engine.type : null],
       ["Blender", job.blender && job.blender.path
         ? (job.blender.version ? job.blender.version + " · " : "") + job.blender.path : null],
       ["Frame", running && data.frame ? data.frame : null],
       ["Samples", running && data.samples_todo ? (data.samples_done || 0) + " / " + data.samples_todo : null],
       ["Memory", data.mem || null],
+      ["Output folder", folder],
     ]);
   }
 
@@ -411,7 +464,7 @@
       img.addEventListener("click", () => openViewer(jobId));
       parts.thumb.replaceChildren(img);
     }
-    img.alt = "Last frame of job " + jobId + ": " + thumb.path.split(/[\\/]/).pop();
+    img.alt = "Last frame of job " + jobNumber(jobId) + ": " + thumb.path.split(/[\\/]/).pop();
     img.title = thumb.path;
     img.src = thumb.url;
   }
@@ -473,11 +526,17 @@
   // What the other scripts use. They run after this one and before DOMContentLoaded, so they
   // have all subscribed by the first poll.
   window.RenderPlus = {
-    $, el, on, api, act, notice, statusOf, state, duration, clock, serverNow, percent,
+    $, el, on, api, act, notice, statusOf, state, duration, clock, serverNow, percent, jobNumber, jobLabel,
     supports: (path, method) => Boolean(state.paths[path] && (!method || state.paths[path][method])),
   };
 
+  // The routes first (one request), so the first poll draws every control it offers.
+  async function begin() {
+    await loadFeatures();
+    poll();
+  }
+
   takeToken();
   wire();
-  document.addEventListener("DOMContentLoaded", poll);
+  document.addEventListener("DOMContentLoaded", begin);
 })();

@@ -3,7 +3,7 @@
 // as inline SVG on every tick of the core (dashboard.js).
 "use strict";
 (() => {
-  const { $, on, state, duration, clock, serverNow } = window.RenderPlus;
+  const { $, on, state, duration, clock, serverNow, jobNumber, jobLabel } = window.RenderPlus;
   const CHART_FRAMES = 60, TIMELINE_JOBS = 40;
   const SVG = "http://www.w3.org/2000/svg";
 
@@ -22,7 +22,7 @@
     if (!job) return;
     const times = state.frames.get(job.id).times.slice(-CHART_FRAMES);
     const count = times.length === 1 ? "the 1 frame seen" : "the last " + times.length + " frames seen";
-    $("chart-title").textContent = "#" + job.id + " " + job.name + " (" + count + ")";
+    $("chart-title").textContent = jobLabel(job) + " (" + count + ")";
     const W = Math.max(320, $("chart").clientWidth), H = 140, left = 44, top = 10, bottom = 20;
     const max = Math.max(...times) * 1.15 || 1, avg = times.reduce((a, b) => a + b, 0) / times.length;
     const step = (W - left) / Math.max(times.length, 10);
@@ -62,7 +62,7 @@
     const root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Batch timeline" });
     jobs.forEach((job, i) => {
       const y = i * lane + 2, from = x(job.times.started), to = x(job.times.finished || serverNow());
-      root.append(svg("text", { x: 0, y: y + 12 }, ("#" + job.id + " " + job.name).slice(0, 20)));
+      root.append(svg("text", { x: 0, y: y + 12 }, jobLabel(job).slice(0, 20)));
       const bar = svg("rect", { class: "lane " + job.status, x: from, y, width: Math.max(2, to - from), height: lane - 5,
                                 "data-job": job.id });
       bar.append(svg("title", {}, job.name + ": " + duration((job.times.finished || serverNow()) - job.times.started)));
@@ -89,7 +89,7 @@
         const arrow = svg("path", { class: "after-arrow", "data-from": id, "data-to": job.id,
                                     "marker-end": "url(#after-head)",
                                     d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}` });
-        arrow.append(svg("title", {}, "#" + job.id + " " + job.name + " waited for #" + id + " " + dep.name));
+        arrow.append(svg("title", {}, jobLabel(job) + " waited for " + jobNumber(id) + " " + dep.name));
         root.append(arrow);
         any = true;
       }

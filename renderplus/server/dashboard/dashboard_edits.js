@@ -37,7 +37,7 @@
     return act("PATCH", "/batch/jobs/" + id, JSON.stringify({ position }));
   }
 
-  function jobName(job) { return "#" + job.id + " " + (job.name || ""); }
+  function jobName(job) { return RP.jobLabel(job); }
 
   on("job-card", (parts, job) => {
     const name = jobName(job);
