@@ -34,7 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "batch": set(),
     "blender_scripts": set(),
 }
-ENGINE_READS = {"renderplus.blender_scripts.movie_name"}   # the one naming rule the engine shares
+ENGINE_READS = {"renderplus.blender_scripts.movie_name",   # the one naming rule the engine shares
+                "renderplus.blender_scripts.frame_checks"}  # frames checked whole, pure Python
 BLENDER_MODULES = {"bpy", "bgl", "gpu", "mathutils", "bmesh", "addon_utils", "bpy_extras", "idprop"}
 # Third-party modules a pure package may import: Bottle (bundled as a wheel inside the add-on) and
 # Blender Asset Tracer (the farm's staging of a .blend's dependencies; optional, asked for lazily)

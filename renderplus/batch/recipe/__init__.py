@@ -42,6 +42,7 @@ from .model import (
     SizeToggle,
     SoundSettings,
     Toggle,
+    ValidateSettings,
     recipe_base_dir,
 )
 from .validate import parse_jobs, parse_recipe
@@ -75,6 +76,7 @@ __all__ = [
     "SizeToggle",
     "SoundSettings",
     "Toggle",
+    "ValidateSettings",
     "ValidationIssue",
     "data_path_problem",
     "parse_jobs",

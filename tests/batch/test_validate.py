@@ -1,0 +1,127 @@
+"""Frames checked whole (settings key ``validate``) with the real Blender: a frame that a
+wrapper damages right after Blender wrote it (``frame_faults``) is caught, set aside as
+``.invalid``, rendered once more, and a frame bad twice fails its job naming it; the POST_JOB
+hook's outputs list holds only verified frames; a frame that appears late is waited for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renderplus.batch.runner import Batch
+from tests.batch.conftest import make_recipe
+from tests.batch.frame_faults import black_png, damaged_count, damaging_blender, nan_exr
+from tests.blendfiles import file_output_script
+
+pytestmark = pytest.mark.blender
+Factory = Callable[..., Path]
+
+
+def run_job(tmp_path: Path, blend: Path, blender: str, *, fmt: str = "PNG",
+            validate: dict[str, Any] | None = None) -> tuple[Any, list[str]]:
+    """One job of frames 1-3 rendered by ``blender``; (its view, the POST_JOB hook's list)."""
+    listed = tmp_path / "listed.txt"
+    job = {"blend_file": str(blend), "output": str(tmp_path / "out" / "f_####"), "format": fmt,
+           "frames": "1-3", "blender_bin": blender,
+           "hooks": {"POST_JOB": [{"cmd": f"cp \"$RENDERPLUS_OUTPUTS_FILE\" {listed}"}]}}
+    settings = {"validate": validate} if validate is not None else {}
+    batch = Batch(make_recipe([job], settings=settings))
+    batch.run()
+    return batch.view().job(0), listed.read_text().split()
+
+
+def frames_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_truncated_frame_renders_once_more_and_its_job_finishes(
+        tmp_path: Path, blend_factory: Factory) -> None:
+    """No ``validate`` key: the structural check every frame gets still catches it."""
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="truncate", times=1)
+    job, listed = run_job(tmp_path, blend_factory(frames=3, samples=1), blender)
+    assert job.status == "FINISHED", job.messages
+    assert damaged_count(tmp_path / "bin", "truncate", 2) == 1
+    assert any(m.startswith("Frame 2 failed its check:") and "renders once more" in m
+               for m in job.messages), job.messages
+    out = tmp_path / "out"
+    assert frames_in(out) == ["f_0001.png", "f_0002.png", "f_0002.png.invalid", "f_0003.png"]
+    assert sorted(Path(p).name for p in listed) == ["f_0001.png", "f_0002.png", "f_0003.png"]
+    assert job.frames_done == 3
+
+
+def test_a_truncated_multilayer_exr_fails_its_job_naming_the_frame(
+        tmp_path: Path, blend_factory: Factory) -> None:
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="truncate", times=5)
+    job, listed = run_job(tmp_path, blend_factory(frames=3, samples=1), blender,
+                          fmt="OPEN_EXR_MULTILAYER", validate={"decode": True})
+    assert job.status == "FAILED"
+    assert job.messages[-1].startswith("Frame 2 failed its check twice:"), job.messages
+    assert damaged_count(tmp_path / "bin", "truncate", 2) == 2     # rendered once more, no more
+    assert frames_in(tmp_path / "out") == [
+        "f_0001.exr", "f_0002.exr.invalid", "f_0002.exr.invalid-2", "f_0003.exr"]  # all kept
+    assert sorted(Path(p).name for p in listed) == ["f_0001.exr", "f_0003.exr"]
+
+
+def test_a_truncated_file_output_file_fails_its_job_naming_the_frame(
+        tmp_path: Path, blend_factory: Factory) -> None:
+    import subprocess
+    blend = tmp_path / "with_file_output.blend"
+    script = tmp_path / "add_node.py"
+    script.write_text(file_output_script(str(tmp_path / "passes") + "/")
+                      + f"bpy.ops.wm.save_as_mainfile(filepath={str(blend)!r})\n")
+    subprocess.run(["blender", "-b", str(blend_factory(frames=3, samples=1)), "--python",
+                    str(script)], check=True, capture_output=True, timeout=120)
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="truncate", times=5, which="files")
+    job, listed = run_job(tmp_path, blend, blender, validate={"decode": True})
+    assert job.status == "FAILED"
+    assert job.messages[-1].startswith("Frame 2 failed its check twice:"), job.messages
+    assert "pass_0002.png" in job.messages[-1]
+    assert "pass_0002.png.invalid" in frames_in(tmp_path / "passes")
+    assert not any("0002" in Path(p).name for p in listed), listed
+
+
+def test_a_black_frame_is_refused_when_asked(tmp_path: Path, blend_factory: Factory) -> None:
+    black = black_png(tmp_path / "black.png")
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="replace", times=5, source=black)
+    job, listed = run_job(tmp_path, blend_factory(frames=3, samples=1), blender,
+                          validate={"decode": True, "black": True})
+    assert job.status == "FAILED"
+    assert job.messages[-1].startswith("Frame 2 failed its check twice:"), job.messages
+    assert "black" in job.messages[-1]
+    assert damaged_count(tmp_path / "bin", "replace", 2) == 2
+    assert sorted(Path(p).name for p in listed) == ["f_0001.png", "f_0003.png"]
+
+
+def test_a_black_frame_passes_when_black_is_not_asked(tmp_path: Path, blend_factory: Factory) -> None:
+    black = black_png(tmp_path / "black.png")
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="replace", times=5, source=black)
+    job, _ = run_job(tmp_path, blend_factory(frames=3, samples=1), blender,
+                     validate={"decode": True, "black": False})
+    assert job.status == "FINISHED", job.messages
+    assert not any("failed its check" in m for m in job.messages)
+
+
+def test_a_frame_holding_nans_is_refused_when_asked(tmp_path: Path, blend_factory: Factory) -> None:
+    nan = nan_exr(tmp_path / "nan.exr")
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="replace", times=5, source=nan)
+    job, listed = run_job(tmp_path, blend_factory(frames=3, samples=1), blender, fmt="OPEN_EXR",
+                          validate={"black": True})
+    assert job.status == "FAILED"
+    assert job.messages[-1].startswith("Frame 2 failed its check twice:"), job.messages
+    assert "NaN" in job.messages[-1]
+    assert frames_in(tmp_path / "out") == [
+        "f_0001.exr", "f_0002.exr.invalid", "f_0002.exr.invalid-2", "f_0003.exr"]
+
+
+def test_a_frame_that_appears_late_is_waited_for(tmp_path: Path, blend_factory: Factory) -> None:
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="late", times=1, delay=1.5)
+    job, listed = run_job(tmp_path, blend_factory(frames=3, samples=1), blender,
+                          validate={"decode": True})
+    assert job.status == "FINISHED", job.messages
+    assert damaged_count(tmp_path / "bin", "late", 2) == 1
+    assert not any("failed its check" in m for m in job.messages), job.messages
+    assert frames_in(tmp_path / "out") == ["f_0001.png", "f_0002.png", "f_0003.png"]
+    assert len(listed) == 3
