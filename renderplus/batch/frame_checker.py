@@ -81,7 +81,6 @@ class FrameChecks:
         self._check_file = check
         self._wait = wait
         self._queue: queue.Queue[CheckRequest | None] = queue.Queue()  # never dropped: no frame lost
-        self._readers: dict[str, FrameReader] = {}
         self._failures: dict[str, int] = {}
         self._told: set[str] = set()          # binaries whose reader failure was told
         self._thread: threading.Thread | None = None
@@ -116,13 +115,13 @@ class FrameChecks:
         return thread is None or not thread.is_alive()
 
     def _work(self, requests: queue.Queue[CheckRequest | None], drop: threading.Event) -> None:
-        readers = self._readers = {}
+        readers: dict[str, FrameReader] = {}     # this worker's helpers, one per binary
         try:
             while (request := requests.get()) is not None:
                 if drop.is_set():
                     continue
                 try:
-                    problem, note = self.verdict(request)
+                    problem, note = self.verdict(request, readers)
                 except Exception as exc:  # a bug here must not leave the job waiting forever
                     log.exception("frame check failed")
                     problem, note = None, f"A frame check failed inside Render+ ({exc!r}); " \
@@ -132,7 +131,8 @@ class FrameChecks:
             for reader in readers.values():
                 reader.close()
 
-    def verdict(self, request: CheckRequest) -> tuple[str | None, str | None]:
+    def verdict(self, request: CheckRequest,
+                readers: dict[str, FrameReader]) -> tuple[str | None, str | None]:
         """(the first problem of the frame's files or None, a batch note or None)."""
         for path in request.paths:
             problem = self._wait(path) or self._check_file(path)
@@ -142,21 +142,22 @@ class FrameChecks:
         for path in request.paths:
             if not request.black and not (request.decode and not path.lower().endswith(PURE_DECODED)):
                 continue
-            answer, note = self._read_back(request, path)
+            answer, note = self._read_back(request, path, readers)
             if answer:
                 return named(path, answer), None
             if note is not None or request.blender in self._told:
                 break   # the reader failed: the structural verdict stands
         return None, note
 
-    def _read_back(self, request: CheckRequest, path: str) -> tuple[str | None, str | None]:
+    def _read_back(self, request: CheckRequest, path: str,
+                   readers: dict[str, FrameReader]) -> tuple[str | None, str | None]:
         """The reader's problem with ``path`` (None: whole), and a note when it failed."""
         blender = request.blender
         if self._failures.get(blender, 0) >= GIVE_UP_AFTER:
             return None, None
-        reader = self._readers.get(blender)
+        reader = readers.get(blender)
         if reader is None:
-            reader = self._readers[blender] = self._make_reader(blender, self._env)
+            reader = readers[blender] = self._make_reader(blender, self._env)
         try:
             answer = reader.request("check", frame=path, black=request.black, nan=request.black)
         except FrameReaderError as exc:

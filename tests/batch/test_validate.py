@@ -107,8 +107,8 @@ def test_a_black_frame_passes_when_black_is_not_asked(tmp_path: Path, blend_fact
 def test_a_frame_holding_nans_is_refused_when_asked(tmp_path: Path, blend_factory: Factory) -> None:
     nan = nan_exr(tmp_path / "nan.exr")
     blender = damaging_blender(tmp_path / "bin", frame=2, mode="replace", times=5, source=nan)
-    job, listed = run_job(tmp_path, blend_factory(frames=3, samples=1), blender, fmt="OPEN_EXR",
-                          validate={"black": True})
+    job, _ = run_job(tmp_path, blend_factory(frames=3, samples=1), blender, fmt="OPEN_EXR",
+                     validate={"black": True})
     assert job.status == "FAILED"
     assert job.messages[-1].startswith("Frame 2 failed its check twice:"), job.messages
     assert "NaN" in job.messages[-1]
