@@ -38,6 +38,9 @@ ALLOWED: dict[str, set[str]] = {
 ENGINE_READS = {"renderplus.blender_scripts.movie_name",    # the naming rule the engine shares
                 "renderplus.blender_scripts.frame_checks"}  # a frame whole: engine and farm alike
 BLENDER_MODULES = {"bpy", "bgl", "gpu", "mathutils", "bmesh", "addon_utils", "bpy_extras", "idprop"}
+# numpy: bundled with blender.org's builds but not Debian's 3.4, so a Blender script may use it
+# only when importable, with a standard-library way otherwise (pixel_checks.py).
+BLENDER_OPTIONAL = {"numpy"}
 # Third-party modules a pure package may import: Bottle (bundled as a wheel inside the add-on) and
 # Blender Asset Tracer (the farm's staging of a .blend's dependencies; optional, asked for lazily)
 # and zstandard (reads a compressed .blend's version when importable; else the zstd program).
@@ -111,7 +114,8 @@ BLENDER_SCRIPTS = sorted((PACKAGE / "blender_scripts").glob("*.py"))
 def test_blender_scripts_need_only_the_standard_library_and_blender(path: Path) -> None:
     siblings = {p.stem for p in BLENDER_SCRIPTS}
     tops = {module.split(".")[0] for module in absolute_imports(path)}
-    foreign = tops - set(sys.stdlib_module_names) - BLENDER_MODULES - siblings - {"__future__"}
+    foreign = (tops - set(sys.stdlib_module_names) - BLENDER_MODULES - BLENDER_OPTIONAL - siblings
+               - {"__future__"})
     assert foreign == set()
 
 
