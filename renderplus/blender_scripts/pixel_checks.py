@@ -1,0 +1,135 @@
+"""A frame's pixels, decoded by Blender: can Blender read it, is it uniformly black, any NaNs?
+
+Runs in the frame reader (``read_frames.py``, op ``check``) and on a farm node
+(``check_frames.py``), never in the Blender that renders: loading images there crashed Blender
+3.4 under parallel slots (docs/blender.md, Reading frames outside the rendering Blender). The
+structure of the file is ``frame_checks.py``'s job; this one lets the very Blender that wrote
+the frame decode it in full (``image.pixels.foreach_get``), which catches what structure alone
+cannot: a JPEG's or a PIZ/DWA EXR's damaged compressed data.
+
+What is looked at: every pixel of an ordinary image (all its channels for NaN/infinity; red,
+green and blue for black, alpha ignored). A multilayer EXR gives Blender's Python no pixels of
+its own (its size reads 0x0): Blender saves its first view layer's first pass (the Combined
+image, or the compositor's "Composite" when compositing was on) to a temporary single-layer EXR,
+and that is judged. Its other passes and view layers are decoded by nothing here; their
+compressed data is checked whole by ``frame_checks.py`` (ZIP, ZIPS, RLE, uncompressed).
+
+Blender 4.x and 5.x bundle numpy and use it; Debian's Blender 3.4 has none, so the same
+judgement is made on the raw float bytes with the standard library. Standard library and bpy
+only (plus numpy when there).
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import shutil
+import tempfile
+from typing import Any
+
+BLACK_LEVEL = 1e-6   # every red, green and blue value at or below this: a uniformly black frame
+_EXPONENT_HIGH = bytes(1 if byte & 0x7F == 0x7F else 0 for byte in range(256))
+_EXPONENT_LOW = bytes(1 if byte & 0x80 else 0 for byte in range(256))
+
+
+def check_pixels(path: str, *, black: bool = False, nan: bool = False) -> str | None:
+    """None when Blender decodes ``path`` and (as asked) it is not uniformly black and holds
+    no NaN or infinite value; else a short sentence naming the problem."""
+    import bpy
+
+    name = os.path.basename(path)
+    if not os.path.isfile(path):
+        return f"{name} is missing"
+    images: list[Any] = [bpy.data.images.load(path, check_existing=False)]
+    scratch = None
+    try:
+        width, height = images[0].size
+        what = name
+        if not width or not height:
+            if images[0].type != "MULTILAYER":
+                return f"Blender could not read {name} (it has no pixels)"
+            scratch = tempfile.mkdtemp(prefix="renderplus-check-")
+            flat = _first_pass(images[0], os.path.join(scratch, "first_pass.exr"))
+            if flat is None:
+                return f"Blender could not read {name} (no layer of it could be saved)"
+            images.append(flat)
+            width, height = flat.size
+            if not width or not height:
+                return f"Blender could not read {name} (its first layer has no pixels)"
+            what = f"{name} (its first layer)"
+        return judge(_pixels(images[-1]), images[-1].channels, what, black=black, nan=nan)
+    finally:
+        for image in images:
+            bpy.data.images.remove(image)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool) -> str | None:
+    """The sentence for decoded float pixels (numpy array or ``array('f')``), or None."""
+    count = len(values)
+    if not count:
+        return f"Blender could not read {what} (it has no pixels)"
+    if nan:
+        bad = _not_finite(values)
+        if bad:
+            return f"{what} holds {bad:,} NaN or infinite value{'s' if bad != 1 else ''}"
+    if black and _brightest(values, channels) <= BLACK_LEVEL:
+        return f"{what} is uniformly black"
+    return None
+
+
+def _pixels(image: Any) -> Any:
+    """Every float of the image, decoded in full (numpy when Blender bundles it)."""
+    count = len(image.pixels)
+    try:
+        import numpy
+    except ImportError:
+        values: Any = array.array("f", bytes(4 * count))
+    else:
+        values = numpy.empty(count, dtype=numpy.float32)
+    image.pixels.foreach_get(values)
+    return values
+
+
+def _not_finite(values: Any) -> int:
+    if isinstance(values, array.array):
+        raw = values.tobytes()
+        if array.array("f", [1.0]).tobytes()[3] == 0x3F:   # little-endian floats
+            high, low = raw[3::4], raw[2::4]
+        else:
+            high, low = raw[0::4], raw[1::4]
+        both = (int.from_bytes(high.translate(_EXPONENT_HIGH), "little")
+                & int.from_bytes(low.translate(_EXPONENT_LOW), "little"))
+        return bin(both).count("1")   # exponent all ones: NaN or infinity
+    import numpy
+    return int(values.size - numpy.count_nonzero(numpy.isfinite(values)))
+
+
+def _brightest(values: Any, channels: int) -> float:
+    colour = min(channels, 3) if channels != 2 else 1   # grey+alpha: the grey only
+    if isinstance(values, array.array):
+        return max(max(values[channel::channels]) for channel in range(colour))
+    return float(values.reshape(-1, channels)[:, :colour].max())
+
+
+def _first_pass(image: Any, target: str) -> Any:
+    """A multilayer EXR's first view layer's first pass, saved as a float EXR and loaded."""
+    import bpy
+
+    helper = bpy.data.scenes.new("Render+ check")
+    try:
+        settings = helper.render.image_settings
+        settings.file_format = "OPEN_EXR"
+        settings.color_depth = "32"
+        settings.color_mode = "RGBA"
+        settings.exr_codec = "NONE"
+        try:
+            image.save_render(target, scene=helper)
+        except RuntimeError:
+            return None
+    finally:
+        bpy.data.scenes.remove(helper)
+    if not os.path.isfile(target):
+        return None
+    return bpy.data.images.load(target, check_existing=False)
