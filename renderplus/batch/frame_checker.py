@@ -5,9 +5,10 @@ once: the job's Blender renders the next frame meanwhile, so a check is off the 
 critical path. The worker checks the frame's files in order and posts one ``FrameChecked``
 into the loop's event queue per frame; only then does the loop count the frame as done.
 
-Every frame gets the structural check (``frame_checks.check_file``: pure Python, cheap: a
-file cut short, an EXR whose chunks point past its end, a PNG whose data does not inflate);
-a file that is not there yet (a network disk) is waited for, bounded. A request that asks
+Every frame gets the structural check (``frame_checks.check_settled``: pure Python, cheap: a
+file cut short, an EXR chunk past its end or not inflating to its lines' size, a PNG whose
+data does not inflate); a file that is not there yet or still grows (a network disk) is
+waited for, bounded. A request that asks
 for it (``decode`` for a format the structural check cannot decode, ``black``) is then read
 back whole by the frame reader of the Blender binary that rendered the frame (one helper per
 binary, started on first need: ``frame_reader``). A reader that cannot start or dies never
@@ -29,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..blender_scripts.frame_checks import check_file, wait_for_frame
+from ..blender_scripts.frame_checks import check_settled
 from .executors.base import Exited
 from .frame_reader import FrameReader, FrameReaderError
 
@@ -40,7 +41,6 @@ INVALID_SUFFIX = ".invalid"
 PURE_DECODED = (".png",)
 ReaderFactory = Callable[[str, Mapping[str, str] | None], FrameReader]
 Check = Callable[[str], "str | None"]
-Wait = Callable[[str], "str | None"]
 Sink = Callable[["FrameChecked"], None]
 
 
@@ -73,13 +73,11 @@ class FrameChecks:
     loop's thread."""
 
     def __init__(self, sink: Sink, env: Mapping[str, str] | None = None, *,
-                 reader: ReaderFactory = FrameReader, check: Check = check_file,
-                 wait: Wait = wait_for_frame) -> None:
+                 reader: ReaderFactory = FrameReader, check: Check = check_settled) -> None:
         self._sink = sink
         self._env = env
         self._make_reader = reader
         self._check_file = check
-        self._wait = wait
         self._queue: queue.Queue[CheckRequest | None] = queue.Queue()  # never dropped: no frame lost
         self._failures: dict[str, int] = {}
         self._told: set[str] = set()          # binaries whose reader failure was told
@@ -135,7 +133,7 @@ class FrameChecks:
                 readers: dict[str, FrameReader]) -> tuple[str | None, str | None]:
         """(the first problem of the frame's files or None, a batch note or None)."""
         for path in request.paths:
-            problem = self._wait(path) or self._check_file(path)
+            problem = self._check_file(path)   # a missing or growing file is waited for, bounded
             if problem:
                 return named(path, problem), None
         note = None
@@ -185,7 +183,7 @@ class FrameChecks:
 
 def named(path: str, problem: str) -> str:
     """The problem as a sentence naming its file."""
-    return problem if path in problem else f"{path}: {problem}"
+    return problem if os.path.basename(path) in problem else f"{path}: {problem}"
 
 
 # ---------------------------------------------------------------- the loop's side

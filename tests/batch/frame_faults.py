@@ -107,9 +107,9 @@ image = bpy.data.images.new("nan", 64, 48, float_buffer=True)
 pixels = [0.5] * (64 * 48 * 4)
 pixels[4 * 100] = float("nan")
 image.pixels = pixels
-image.filepath_raw = path
-image.file_format = "OPEN_EXR"
-image.save()
+settings = bpy.context.scene.render.image_settings
+settings.file_format, settings.color_depth = "OPEN_EXR", "32"   # half floats would lose the NaN
+image.save_render(path, scene=bpy.context.scene)
 """
 
 

@@ -34,7 +34,7 @@ def run_job(tmp_path: Path, blend: Path, blender: str, *, fmt: str = "PNG",
 
 
 def frames_in(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
 def test_a_truncated_frame_renders_once_more_and_its_job_finishes(

@@ -56,7 +56,7 @@ def checker(answers: list[Any], structural: Mapping[str, str] | None = None,
             gate.wait(30)
         return problems.get(path)
 
-    return (FrameChecks(verdicts.put, reader=factory, check=check, wait=lambda path: None),
+    return (FrameChecks(verdicts.put, reader=factory, check=check),
             verdicts, readers)
 
 
