@@ -125,3 +125,22 @@ def test_a_frame_that_appears_late_is_waited_for(tmp_path: Path, blend_factory: 
     assert not any("failed its check" in m for m in job.messages), job.messages
     assert frames_in(tmp_path / "out") == ["f_0001.png", "f_0002.png", "f_0003.png"]
     assert len(listed) == 3
+
+
+def test_skip_existing_counts_a_frame_only_when_it_passes_the_structural_check(
+        tmp_path: Path, blend_factory: Factory) -> None:
+    job = {"blend_file": str(blend_factory(frames=2, samples=1)), "frames": "1-2",
+           "output": str(tmp_path / "s_####")}
+    Batch(make_recipe([dict(job)])).run()
+    damaged = tmp_path / "s_0002.png"
+    data = bytearray(damaged.read_bytes())
+    data[60:80] = b"\xff" * 20          # its image data damaged; its size and its end as before
+    damaged.write_bytes(bytes(data))
+    batch = Batch(make_recipe([{**job, "skip_existing": True}]))
+    batch.run()
+    view = batch.view().job(0)
+    assert view.status == "FINISHED", view.messages
+    assert "Skipping 1 existing frame(s)" in view.messages
+    handle = batch.handle(0)
+    assert handle is not None and handle.argv[handle.argv.index("-f") + 1] == "2"
+    assert damaged.read_bytes() != bytes(data)
