@@ -15,6 +15,9 @@ binary, started on first need: ``frame_reader``). A reader that cannot start or 
 loses a frame: the structural verdict stands, and the event carries a ``note`` saying so
 (once per binary) for the batch's messages.
 
+``warm`` starts the reader of a binary ahead of the first frame (the job's Blender has just
+started), so that its own start-up is not waited for after a short job's last frame.
+
 ``close`` (when the loop returns: the batch ended or paused; never waits): the queued checks
 are made (unless ``drop_waiting``: a cancel), then the helper Blenders end. A later ``ask``
 starts a new worker.
@@ -22,6 +25,7 @@ starts a new worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -94,6 +98,10 @@ class FrameChecks:
             self._thread.start()
         self._queue.put(request)
 
+    def warm(self, blender: str) -> None:
+        """Start ``blender``'s reader in the background, ahead of the frames it will read."""
+        self.ask(CheckRequest(-1, 0, (), blender, decode=True))
+
     def close(self, *, drop_waiting: bool = False) -> None:
         """The worker makes what is queued (unless ``drop_waiting``), ends the helper Blenders
         and stops. Returns at once."""
@@ -117,6 +125,9 @@ class FrameChecks:
         try:
             while (request := requests.get()) is not None:
                 if drop.is_set():
+                    continue
+                if not request.paths:
+                    self._start_reader(request.blender, readers)
                     continue
                 try:
                     problem, note = self.verdict(request, readers)
@@ -146,6 +157,14 @@ class FrameChecks:
             if note is not None or request.blender in self._told:
                 break   # the reader failed: the structural verdict stands
         return None, note
+
+    def _start_reader(self, blender: str, readers: dict[str, FrameReader]) -> None:
+        """``warm``: a reader that fails to start here is told when a frame needs it."""
+        if blender in readers or self._failures.get(blender, 0) >= GIVE_UP_AFTER:
+            return
+        reader = readers[blender] = self._make_reader(blender, self._env)
+        with contextlib.suppress(FrameReaderError):
+            reader.start()
 
     def _read_back(self, request: CheckRequest, path: str,
                    readers: dict[str, FrameReader]) -> tuple[str | None, str | None]:

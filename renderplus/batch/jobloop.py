@@ -346,6 +346,8 @@ class JobLoop:
                 job.revision += 1
             if job.status is JobStatus.QUEUED:  # it waited in a farm's queue
                 self.changes.set_status(job, JobStatus.RUNNING)
+            if self._reads_back(job):
+                self.checks.warm(self._blender_path(job))   # ready before its first frame
             self.state.changed()
         elif isinstance(event, Accepted):
             if event.where:  # taken, but waiting (a farm queue): QUEUED, saying where
@@ -393,6 +395,12 @@ class JobLoop:
         self.checks.ask(CheckRequest(job.id, frame, (path, *extra), self._blender_path(job),
                                      decode=validate is not None and validate.decode,
                                      black=validate is not None and validate.black))
+
+    def _reads_back(self, job: JobState) -> bool:
+        """Whether the job's frames will be decoded by the frame reader (``validate``)."""
+        validate = self.recipe.settings.validate
+        return validate is not None and (validate.black or (
+            validate.decode and job.job.format.upper() != "PNG"))
 
     def _on_checked(self, event: FrameChecked) -> None:
         if event.note:

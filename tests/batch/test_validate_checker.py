@@ -28,6 +28,7 @@ class StandInReader:
         self.answers = answers
         self.asked: list[dict[str, Any]] = []
         self.closed = False
+        self.started = False
 
     def request(self, op: str, **fields: Any) -> dict[str, Any]:
         self.asked.append({"op": op, **fields})
@@ -35,6 +36,9 @@ class StandInReader:
         if isinstance(answer, Exception):
             raise answer
         return dict(answer)
+
+    def start(self) -> None:
+        self.started = True
 
     def close(self) -> None:
         self.closed = True
@@ -87,6 +91,16 @@ def test_the_reader_is_asked_only_where_the_request_needs_it() -> None:
         ("/f/3.exr", False, False), ("/f/4.png", True, True)]
     checks.close()
     assert checks.join(30) and readers[0].closed
+
+
+def test_warm_starts_the_reader_ahead_of_the_first_frame_and_posts_nothing() -> None:
+    checks, verdicts, readers = checker([])
+    checks.warm("blender")
+    checks.ask(CheckRequest(0, 1, ("/f/1.exr",), "blender", decode=True))
+    assert verdicts.get(timeout=30).frame == 1
+    assert len(readers) == 1 and readers[0].started and len(readers[0].asked) == 1
+    checks.close()
+    assert checks.join(30) and verdicts.empty()
 
 
 def test_a_failing_reader_loses_no_frame_and_says_so_once() -> None:
