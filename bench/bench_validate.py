@@ -52,7 +52,8 @@ class Unchecked(FrameChecks):
         super().__init__(sink, env, check=lambda path: None)
 
 
-def batch_seconds(blend: Path, out: Path, fmt: str, mode: str) -> float:
+def batch_seconds(blend: Path, out: Path, fmt: str, mode: str) -> tuple[float, float]:
+    """(the batch's seconds, the job's tail: its Blender's exit to FINISHED)."""
     job = {"id": 0, "name": "bench", "blend_file": str(blend), "output": str(out / "f_####"),
            "format": fmt, "animated": True}
     settings: dict[str, Any] = {}
@@ -70,7 +71,8 @@ def batch_seconds(blend: Path, out: Path, fmt: str, mode: str) -> float:
     view = batch.view().job(0)
     if status != "FINISHED" or view.status != "FINISHED":
         raise SystemExit(f"{mode} {fmt}: {status} {view.messages}")
-    return seconds
+    assert view.process.exited is not None and view.times.finished is not None
+    return seconds, view.times.finished - view.process.exited
 
 
 def check_costs(folder: Path, count: int) -> list[tuple[str, float, float, int]]:
@@ -117,13 +119,16 @@ def main() -> None:
         blend = make_blend(folder, size=(width, height), samples=args.samples, frames=args.frames,
                            name="bench.blend")
         times: dict[tuple[str, str], list[float]] = {}
+        tails: dict[tuple[str, str], list[float]] = {}
         for run in range(args.runs):
             for fmt, _ in FORMATS:
                 for mode in MODES:
                     out = folder / f"{fmt}-{mode}-{run}"
-                    seconds = batch_seconds(blend, out, fmt, mode)
+                    seconds, tail = batch_seconds(blend, out, fmt, mode)
                     times.setdefault((fmt, mode), []).append(seconds)
-                    print(f"run {run + 1} {fmt} {mode}: {seconds:.2f} s", flush=True)
+                    tails.setdefault((fmt, mode), []).append(tail)
+                    print(f"run {run + 1} {fmt} {mode}: {seconds:.2f} s, tail {tail * 1000:.0f} ms",
+                          flush=True)
         costs = check_costs(folder, args.count)
     lines = [f"One job of {args.frames} frames, {width}x{height}, Cycles {args.samples} spp, "
              f"Blender {blender_version(BLENDER)[0]}; {args.runs} runs of each, interleaved; "
@@ -138,6 +143,11 @@ def main() -> None:
             cells += [f"{median:.2f} ({', '.join(f'{t:.2f}' for t in times[(fmt, mode)])})",
                       f"**{median / base:.3f}**"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "The job's tail, its Blender's exit to FINISHED (the last frame's check waited for), "
+                  "median ms:", "", "| frames | unchecked | default | validate |", "|---|---:|---:|---:|"]
+    for fmt, label in FORMATS:
+        lines.append(f"| {label} | " + " | ".join(
+            f"{statistics.median(tails[(fmt, mode)]) * 1000:.0f}" for mode in MODES) + " |")
     lines += ["", f"One check of a 1920x1080 frame, median of {args.count} (ms):", "",
               "| frame | bytes | structural check (Render+'s Python) | reader decode, black + NaN |",
               "|---|---:|---:|---:|"]

@@ -144,3 +144,22 @@ def test_skip_existing_counts_a_frame_only_when_it_passes_the_structural_check(
     handle = batch.handle(0)
     assert handle is not None and handle.argv[handle.argv.index("-f") + 1] == "2"
     assert damaged.read_bytes() != bytes(data)
+
+
+def test_a_bad_frame_renders_again_in_a_shared_blender_session(
+        tmp_path: Path, blend_factory: Factory) -> None:
+    """Two jobs of one file in one Blender session: job 0's bad frame renders again through
+    the session, job 1 renders as usual."""
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="truncate", times=1)
+    blend = str(blend_factory(frames=3, samples=1))
+    jobs = [{"blend_file": blend, "output": str(tmp_path / f"out{i}" / "f_####"), "frames": "1-3",
+             "engine": "CYCLES"} for i in range(2)]
+    batch = Batch(make_recipe(jobs, blender_bin=blender, settings={"session_reuse": True}))
+    batch.run()
+    first, second = batch.view().job(0), batch.view().job(1)
+    assert (first.status, second.status) == ("FINISHED", "FINISHED"), (first.messages, second.messages)
+    assert any("failed its check" in m for m in first.messages)
+    assert frames_in(tmp_path / "out0") == ["f_0001.png", "f_0002.png", "f_0002.png.invalid",
+                                            "f_0003.png"]
+    assert frames_in(tmp_path / "out1") == ["f_0001.png", "f_0002.png", "f_0003.png"]
+    assert damaged_count(tmp_path / "bin", "truncate", 2) == 1
