@@ -497,7 +497,11 @@ class JobLoop:
         if retry:
             self._retry(job, message or "failed")
             return
-        if again and not job.cancel_requested and not self.state.cancel_asked.is_set():
+        if again and (job.cancel_requested or self.state.cancel_asked.is_set()):
+            self._end_job(job, JobStatus.CANCELLED, "Cancelled before the frame(s) that failed "
+                                                    "their check rendered again")
+            return
+        if again:
             self._render_again(job)
             return
         self._end_job(job, result.status, message)

@@ -168,3 +168,15 @@ def test_the_validate_key() -> None:
         recipe_with({"validate": {"decode": "yes", "blak": True}})
     text = str(caught.value)
     assert "settings.validate.decode" in text
+
+
+def test_the_outcome_leaves_the_files_the_checker_judged_to_it(tmp_path: Path) -> None:
+    """A frame the checker set aside is not "missing after render" at the job's end."""
+    from renderplus.batch.outcome import decide
+    from renderplus.batch.parser import JobProgress
+    from renderplus.batch.view import JobStatus
+    path = str(tmp_path / "f_0001.png")
+    progress = JobProgress((1,))
+    progress.feed(f"Saved: '{path}'")
+    assert decide(progress, 1, 0, cancelled=False).status is JobStatus.FAILED   # gone: missing
+    assert decide(progress, 1, 0, cancelled=False, checked={path}).status is JobStatus.FINISHED
