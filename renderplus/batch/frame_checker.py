@@ -43,6 +43,9 @@ GIVE_UP_AFTER = 3          # reader failures in a row (per binary) before struct
 INVALID_SUFFIX = ".invalid"
 # What the structural check reads whole by itself: the reader's decode adds nothing there.
 PURE_DECODED = (".png",)
+# A movie file grows with each frame: it is not a frame to check (the loop records it as before).
+MOVIE_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".ogv", ".ogg", ".flv", ".mpg",
+                    ".mpeg", ".dv")
 ReaderFactory = Callable[[str, Mapping[str, str] | None], FrameReader]
 Check = Callable[[str], "str | None"]
 Sink = Callable[["FrameChecked"], None]

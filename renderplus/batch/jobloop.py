@@ -44,7 +44,14 @@ from .executors import (
     Started,
 )
 from .exit_status import ExitStatus
-from .frame_checker import CheckRequest, FrameChecked, FrameChecks, JobChecks, set_aside_invalid
+from .frame_checker import (
+    MOVIE_EXTENSIONS,
+    CheckRequest,
+    FrameChecked,
+    FrameChecks,
+    JobChecks,
+    set_aside_invalid,
+)
 from .frame_previews import FramePreviews
 from .frame_written import record_frame
 from .job_movies import JobMovies
@@ -385,6 +392,10 @@ class JobLoop:
         (stored, listed for the hooks, previewed) once its ``FrameChecked`` says it is whole."""
         frame, path = marker.get("frame"), marker.get("path")
         if not isinstance(frame, int) or not isinstance(path, str):
+            return
+        if outputs.is_movie(job.job) or path.lower().endswith(MOVIE_EXTENSIONS):
+            record_frame(job, marker, self.store, self.state.lock,   # a movie grows frame by
+                         lambda path, look: self._ask_preview(job, path, look))  # frame: no check
             return
         files = marker.get("files")
         extra = [p for p in files if isinstance(p, str)] if isinstance(files, list) else []
