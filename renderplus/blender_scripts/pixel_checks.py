@@ -8,11 +8,13 @@ the frame decode it in full (``image.pixels.foreach_get``), which catches what s
 cannot: a JPEG's or a PIZ/DWA EXR's damaged compressed data.
 
 What is looked at: every pixel of an ordinary image (all its channels for NaN/infinity; red,
-green and blue for black, alpha ignored). A multilayer EXR gives Blender's Python no pixels of
-its own (its size reads 0x0): Blender saves its first view layer's first pass (the Combined
-image, or the compositor's "Composite" when compositing was on) to a temporary single-layer EXR,
-and that is judged. Its other passes and view layers are decoded by nothing here; their
-compressed data is checked whole by ``frame_checks.py`` (ZIP, ZIPS, RLE, uncompressed).
+green and blue for black, alpha ignored; "black" is at most 1e-6 in a float frame, at most
+3/255 in an 8- or 16-bit one, which Blender dithers by default). A multilayer EXR gives
+Blender's Python no pixels of its own (its size reads 0x0): Blender saves its first view
+layer's first pass (the Combined image, or the compositor's "Composite" when compositing was
+on) to a temporary single-layer EXR, and that is judged. Its other passes and view layers are
+decoded by nothing here; their compressed data is checked whole by ``frame_checks.py`` (ZIP,
+ZIPS, RLE, uncompressed).
 
 Blender 4.x and 5.x bundle numpy and use it; Debian's Blender 3.4 has none, so the same
 judgement is made on the raw float bytes with the standard library. Standard library and bpy
@@ -24,20 +26,33 @@ from __future__ import annotations
 import array
 import os
 import shutil
+import sys
 import tempfile
 from typing import Any
 
-BLACK_LEVEL = 1e-6   # every red, green and blue value at or below this: a uniformly black frame
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the scripts beside this one
+import frame_checks
+
+BLACK_LEVEL = 1e-6          # a float frame: every red, green and blue value at or below this
+BLACK_LEVEL_DITHERED = 3 / 255   # 8/16-bit frames: Blender's dither (on by default) lifts black
 _EXPONENT_HIGH = bytes(1 if byte & 0x7F == 0x7F else 0 for byte in range(256))
 _EXPONENT_LOW = bytes(1 if byte & 0x80 else 0 for byte in range(256))
 
 
-def check_pixels(path: str, *, black: bool = False, nan: bool = False) -> str | None:
+def check_pixels(path: str, *, black: bool = False, nan: bool = False,
+                 structure: bool = True) -> str | None:
     """None when Blender decodes ``path`` and (as asked) it is not uniformly black and holds
-    no NaN or infinite value; else a short sentence naming the problem."""
+    no NaN or infinite value; else a short sentence naming the problem.
+
+    ``structure``: read the file whole first (``frame_checks.check_file``) and never hand a
+    broken one to Blender: 3.4 loops forever on an EXR cut short inside its header. Pass
+    False only for a file just found whole."""
     import bpy
 
     name = os.path.basename(path)
+    problem = frame_checks.check_file(path) if structure else None
+    if problem is not None:
+        return problem
     if not os.path.isfile(path):
         return f"{name} is missing"
     images: list[Any] = [bpy.data.images.load(path, check_existing=False)]
@@ -57,7 +72,9 @@ def check_pixels(path: str, *, black: bool = False, nan: bool = False) -> str | 
             if not width or not height:
                 return f"Blender could not read {name} (its first layer has no pixels)"
             what = f"{name} (its first layer)"
-        return judge(_pixels(images[-1]), images[-1].channels, what, black=black, nan=nan)
+        level = BLACK_LEVEL if images[-1].is_float else BLACK_LEVEL_DITHERED
+        return judge(_pixels(images[-1]), images[-1].channels, what, black=black, nan=nan,
+                     black_level=level)
     finally:
         for image in images:
             bpy.data.images.remove(image)
@@ -65,7 +82,8 @@ def check_pixels(path: str, *, black: bool = False, nan: bool = False) -> str | 
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool) -> str | None:
+def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool,
+          black_level: float = BLACK_LEVEL) -> str | None:
     """The sentence for decoded float pixels (numpy array or ``array('f')``), or None."""
     count = len(values)
     if not count:
@@ -74,7 +92,7 @@ def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool) -> s
         bad = _not_finite(values)
         if bad:
             return f"{what} holds {bad:,} NaN or infinite value{'s' if bad != 1 else ''}"
-    if black and _brightest(values, channels) <= BLACK_LEVEL:
+    if black and _brightest(values, channels) <= black_level:
         return f"{what} is uniformly black"
     return None
 
