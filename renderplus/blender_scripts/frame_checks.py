@@ -16,8 +16,9 @@ What each format's check reads (docs/blender.md, Checking a frame whole):
   declared data ending inside it; ZIP, ZIPS, RLE and uncompressed scanline chunks are inflated or
   expanded and compared with the size of their lines' channels: every layer of a multilayer EXR.
   PIZ, PXR24, B44 and DWA chunks are checked for their place and size only.
-- TIFF, WebP, JPEG 2000, Cineon/DPX, BMP, TGA: the sizes their headers declare fit in the file;
-  Radiance HDR and anything else: not empty, else trusted.
+- TIFF, WebP, JPEG 2000, Cineon/DPX, BMP, uncompressed TGA: the sizes their headers declare fit
+  in the file; Radiance HDR: every scanline's run-length data walked to its end; anything else
+  (an RLE TGA, IRIS...): not empty, else trusted.
 
 A missing or empty file is a problem too. ``settle`` waits, bounded, for a frame that is missing
 or still growing (a network disk that shows it late); ``check_settled`` checks once, and only when
@@ -60,7 +61,7 @@ def check_file(path: str) -> str | None:
     if not data:
         return f"{name} is empty (0 bytes)"
     try:
-        _checker(data)(memoryview(data))
+        _checker(data, name)(memoryview(data))
     except Broken as problem:
         return f"{name} {problem}"
     except (struct.error, IndexError, ValueError, OverflowError) as exc:  # a field past the end
@@ -101,7 +102,7 @@ def check_settled(path: str, *, timeout: float = WAIT_FOR_LATE, poll: float = PO
     return check_file(path)
 
 
-def _checker(data: bytes) -> Callable[[memoryview], None]:
+def _checker(data: bytes, name: str) -> Callable[[memoryview], None]:
     head = data[:12]
     if head.startswith(PNG_SIGNATURE):
         return check_png
@@ -123,11 +124,15 @@ def _checker(data: bytes) -> Callable[[memoryview], None]:
         return check_cineon
     if head[:2] == b"BM":
         return check_bmp
+    if head[:2] == b"#?":
+        return check_radiance
+    if name.lower().endswith((".tga", ".targa")):   # TGA has no magic number
+        return check_tga
     return _trusted
 
 
 def _trusted(view: memoryview) -> None:
-    """A format without a simple check (Radiance HDR, TGA with RLE, IRIS...): not empty will do."""
+    """A format without a simple check (IRIS, ...): not empty will do."""
 
 
 def _cut(what: str, end: int, size: int) -> Broken:
@@ -531,6 +536,9 @@ def _rle_size(data: memoryview, limit: int) -> int:
 
 # Other formats: the sizes their headers declare ------------------------------------------------
 
+_TIFF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+
+
 def check_tiff(view: memoryview) -> None:
     size = len(view)
     order = "<" if view[:2] == b"II" else ">"
@@ -540,18 +548,18 @@ def check_tiff(view: memoryview) -> None:
     if at + 2 > size:
         raise _cut("its first directory", at + 2, size)
     count = struct.unpack_from(order + "H", view, at)[0]
-    if at + 2 + 12 * count > size:
-        raise _cut("its first directory", at + 2 + 12 * count, size)
+    if at + 2 + 12 * count + 4 > size:   # the entries, then the next directory's offset
+        raise _cut("its first directory", at + 2 + 12 * count + 4, size)
     fields: dict[int, list[int]] = {}
     for entry in range(count):
         tag, kind, number = struct.unpack_from(order + "HHI", view, at + 2 + 12 * entry)
+        width = _TIFF_TYPE_BYTES.get(kind, 1)
+        where = at + 2 + 12 * entry + 8
+        if number * width > 4:   # the value lies elsewhere in the file
+            where = struct.unpack_from(order + "I", view, where)[0]
+            if where + number * width > size:
+                raise _cut(f"the value of its directory's tag {tag}", where + number * width, size)
         if tag in (273, 279, 324, 325) and kind in (3, 4):
-            width = 2 if kind == 3 else 4
-            where = at + 2 + 12 * entry + 8
-            if number * width > 4:
-                where = struct.unpack_from(order + "I", view, where)[0]
-                if where + number * width > size:
-                    raise _cut("its directory's strip table", where + number * width, size)
             fields[tag] = list(struct.unpack_from(f"{order}{number}{'H' if kind == 3 else 'I'}",
                                                   view, where))
     for offsets_tag, counts_tag in ((273, 279), (324, 325)):
@@ -560,6 +568,60 @@ def check_tiff(view: memoryview) -> None:
             if offset + length > size:
                 what = "strip" if offsets_tag == 273 else "tile"
                 raise _cut(f"{what} {index} of {len(fields[offsets_tag])}", offset + length, size)
+
+
+def check_tga(view: memoryview) -> None:
+    """Uncompressed TGA: header, ID, colour map and width x height pixels; RLE ones trusted."""
+    size = len(view)
+    if size < 18:
+        raise _cut("its header", 18, size)
+    id_length, map_type, kind = view[0], view[1], view[2]
+    map_length, map_bits = int.from_bytes(view[5:7], "little"), view[7]
+    width, height = int.from_bytes(view[12:14], "little"), int.from_bytes(view[14:16], "little")
+    if kind in (1, 2, 3):
+        end = (18 + id_length + (map_length * ((map_bits + 7) // 8) if map_type else 0)
+               + width * height * ((view[16] + 7) // 8))
+        if end > size:
+            raise _cut("its pixel data", end, size)
+
+
+def check_radiance(view: memoryview) -> None:
+    """Radiance HDR: the header, the resolution line, then each scanline's run-length data
+    walked to its end (a scanline cut short or overlong says so)."""
+    data = view.obj if isinstance(view.obj, bytes) else bytes(view)
+    blank = data.find(b"\n\n")
+    line_end = data.find(b"\n", blank + 2) if blank >= 0 else -1
+    if line_end < 0:
+        raise Broken("is cut short: it ends inside its header")
+    fields = data[blank + 2:line_end].split()
+    if len(fields) != 4 or not fields[1].isdigit() or not fields[3].isdigit():
+        raise Broken("is damaged: it has no resolution line")
+    height, width = int(fields[1]), int(fields[3])
+    at, size = line_end + 1, len(data)
+    for line in range(1, height + 1):
+        if at + 4 > size:
+            raise _cut(f"scanline {line:,} of {height:,}", at + 4, size)
+        if not (data[at] == 2 and data[at + 1] == 2 and data[at + 2] < 128
+                and 8 <= width < 32768):
+            at += 4 * width   # a flat scanline (or an old-style run, rare): its plain size
+            continue
+        if (data[at + 2] << 8) | data[at + 3] != width:
+            raise Broken(f"is damaged: scanline {line:,} of {height:,} has the wrong width")
+        at += 4
+        for _component in range(4):
+            done = 0
+            while done < width:
+                if at >= size:
+                    raise _cut(f"scanline {line:,} of {height:,}", at + 1, size)
+                count = data[at]
+                if count > 128:
+                    done, at = done + count - 128, at + 2
+                else:
+                    done, at = done + count, at + 1 + count
+            if done != width:
+                raise Broken(f"is damaged: scanline {line:,} of {height:,} overruns its width")
+    if at > size:
+        raise _cut(f"scanline {height:,} of {height:,}", at, size)
 
 
 def check_riff(view: memoryview) -> None:
