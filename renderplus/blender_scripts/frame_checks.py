@@ -37,6 +37,7 @@ from collections.abc import Callable
 
 WAIT_FOR_LATE = 10.0   # seconds a missing or growing frame is waited for (a late network disk)
 POLL = 0.25            # seconds between two looks at it
+QUIET = 1.0            # seconds it must stay unchanged to count as written
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXR_MAGIC = b"\x76\x2f\x31\x01"
@@ -70,36 +71,54 @@ def check_file(path: str) -> str | None:
 
 
 def settle(path: str, *, timeout: float = WAIT_FOR_LATE, poll: float = POLL,
-           clock: Callable[[], float] = time.monotonic,
+           quiet: float = QUIET, clock: Callable[[], float] = time.monotonic,
            sleep: Callable[[float], None] = time.sleep) -> bool:
     """Wait until ``path`` exists, is not empty and has not changed (size, modification time)
-    between two looks ``poll`` seconds apart; False when ``timeout`` passes first."""
+    for ``quiet`` seconds, looking every ``poll`` seconds; False when ``timeout`` passes first."""
     deadline = clock() + timeout
     last: tuple[int, int] | None = None
+    since = clock()
     while True:
-        try:
-            info = os.stat(path)
-            seen: tuple[int, int] | None = (info.st_size, info.st_mtime_ns)
-        except OSError:
-            seen = None
-        if seen is not None and seen[0] > 0 and seen == last:
+        seen = _look(path)
+        now = clock()
+        if seen != last:
+            last, since = seen, now
+        elif seen is not None and seen[0] > 0 and now - since >= quiet:
             return True
-        last = seen
-        if clock() >= deadline:
+        if now >= deadline:
             return False
         sleep(poll)
 
 
 def check_settled(path: str, *, timeout: float = WAIT_FOR_LATE, poll: float = POLL,
-                  clock: Callable[[], float] = time.monotonic,
+                  quiet: float = QUIET, clock: Callable[[], float] = time.monotonic,
                   sleep: Callable[[float], None] = time.sleep) -> str | None:
-    """``check_file``; when it finds a problem, wait for the file to settle and check again
-    (a whole frame costs one check, a late or growing one at most ``timeout`` more)."""
-    problem = check_file(path)
-    if problem is None:
+    """``check_file``; when it finds a problem, wait for the file to settle (``settle``) and
+    check again, as long as it keeps changing: a whole frame costs one check, a late or growing
+    one at most ``timeout`` more, one that stays broken ``quiet`` more."""
+    deadline = clock() + timeout
+    while True:
+        checked = _look(path)
+        problem = check_file(path)
+        if problem is None:
+            return None
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return problem
+        settled = settle(path, timeout=remaining, poll=poll, quiet=quiet, clock=clock,
+                         sleep=sleep)
+        if _look(path) == checked:   # it did not change since that check: that is the frame
+            return problem
+        if not settled:
+            return check_file(path)
+
+
+def _look(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
         return None
-    settle(path, timeout=timeout, poll=poll, clock=clock, sleep=sleep)
-    return check_file(path)
+    return info.st_size, info.st_mtime_ns
 
 
 def _checker(data: bytes, name: str) -> Callable[[memoryview], None]:
@@ -126,9 +145,24 @@ def _checker(data: bytes, name: str) -> Callable[[memoryview], None]:
         return check_bmp
     if head[:2] == b"#?":
         return check_radiance
-    if name.lower().endswith((".tga", ".targa")):   # TGA has no magic number
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix in (".tga", ".targa"):   # TGA has no magic number
         return check_tga
+    if suffix in _SUFFIX_FORMATS:
+        return _not_what_its_name_says
     return _trusted
+
+
+_SUFFIX_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".exr": "OpenEXR",
+                   ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WebP", ".jp2": "JPEG 2000",
+                   ".j2c": "JPEG 2000", ".dpx": "DPX", ".cin": "Cineon", ".bmp": "BMP",
+                   ".hdr": "Radiance HDR"}
+
+
+def _not_what_its_name_says(view: memoryview) -> None:
+    if len(view) < 12:
+        raise Broken(f"is cut short: it holds only {len(view)} bytes")
+    raise Broken("is damaged: it does not start the way its format's files do")
 
 
 def _trusted(view: memoryview) -> None:
@@ -631,27 +665,28 @@ def check_riff(view: memoryview) -> None:
 
 
 def check_jp2(view: memoryview) -> None:
+    """JPEG 2000's boxes each inside the file, and its code stream box ending in EOC."""
     at, size, box = 0, len(view), 0
     while at < size:
         box += 1
         if at + 8 > size:
             raise _cut(f"box {box}", at + 8, size)
         length = int.from_bytes(view[at:at + 4], "big")
+        kind = bytes(view[at + 4:at + 8])
         header = 8
         if length == 1:
             if at + 16 > size:
                 raise _cut(f"box {box}", at + 16, size)
             length, header = int.from_bytes(view[at + 8:at + 16], "big"), 16
         if length == 0:   # the last box runs to the end of the file
-            if bytes(view[at + 4:at + 8]) == b"jp2c":
-                check_j2k(view[at + header:])
-            return
+            length = size - at
         if length < header or at + length > size:
-            raise _cut(f"box {box} ({bytes(view[at + 4:at + 8]).decode('latin-1')})",
-                       at + length, size)
-        if bytes(view[at + 4:at + 8]) == b"jp2c":
+            raise _cut(f"box {box} ({kind.decode('latin-1')})", at + length, size)
+        if kind == b"jp2c":
             check_j2k(view[at + header:at + length])
+            return
         at += length
+    raise Broken("is cut short: it has no code stream (jp2c box)")
 
 
 def check_j2k(view: memoryview) -> None:
