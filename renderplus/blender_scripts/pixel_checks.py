@@ -8,8 +8,8 @@ the frame decode it in full (``image.pixels.foreach_get``), which catches what s
 cannot: a JPEG's or a PIZ/DWA EXR's damaged compressed data.
 
 What is looked at: every pixel of an ordinary image (all its channels for NaN/infinity; red,
-green and blue for black, alpha ignored; "black" is at most 1e-6 in a float frame, at most
-3/255 in an 8- or 16-bit one, which Blender dithers by default). A multilayer EXR gives
+green and blue for black, alpha ignored; "black" is at most 1e-6 in an EXR or HDR frame, at
+most 3/255 in an 8- or 16-bit one, which Blender dithers by default). A multilayer EXR gives
 Blender's Python no pixels of its own (its size reads 0x0): Blender saves its first view
 layer's first pass (the Combined image, or the compositor's "Composite" when compositing was
 on) to a temporary single-layer EXR, and that is judged. Its other passes and view layers are
@@ -35,6 +35,7 @@ import frame_checks
 
 BLACK_LEVEL = 1e-6          # a float frame: every red, green and blue value at or below this
 BLACK_LEVEL_DITHERED = 3 / 255   # 8/16-bit frames: Blender's dither (on by default) lifts black
+SCENE_LINEAR = frozenset({"OPEN_EXR", "OPEN_EXR_MULTILAYER", "HDR"})   # written undithered
 _EXPONENT_HIGH = bytes(1 if byte & 0x7F == 0x7F else 0 for byte in range(256))
 _EXPONENT_LOW = bytes(1 if byte & 0x80 else 0 for byte in range(256))
 
@@ -72,7 +73,7 @@ def check_pixels(path: str, *, black: bool = False, nan: bool = False,
             if not width or not height:
                 return f"Blender could not read {name} (its first layer has no pixels)"
             what = f"{name} (its first layer)"
-        level = BLACK_LEVEL if images[-1].is_float else BLACK_LEVEL_DITHERED
+        level = BLACK_LEVEL if images[0].file_format in SCENE_LINEAR else BLACK_LEVEL_DITHERED
         return judge(_pixels(images[-1]), images[-1].channels, what, black=black, nan=nan,
                      black_level=level)
     finally:

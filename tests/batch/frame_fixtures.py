@@ -37,6 +37,7 @@ FORMATS: dict[str, tuple[str, dict[str, str]]] = {
 FILE_OUTPUT = "file_output/pass_0001.exr"   # written by the File Output node
 BLACK = "black.png"
 BLACK_EXR = "black.exr"
+BLACK_MULTILAYER = "black_multilayer.exr"
 NAN = "nan.exr"                              # one NaN, one infinity
 
 _SCRIPT = r"""
@@ -82,7 +83,8 @@ if opts["bad"]:
     scene.world.use_nodes = False
     scene.world.color = (0.0, 0.0, 0.0)
     bpy.ops.render.render()
-    for name, file_format in (("black.png", "PNG"), ("black.exr", "OPEN_EXR")):
+    for name, file_format in (("black.png", "PNG"), ("black.exr", "OPEN_EXR"),
+                              ("black_multilayer.exr", "OPEN_EXR_MULTILAYER")):
         settings.file_format = file_format
         result.save_render(os.path.join(out, name), scene=scene)
     width, height = opts["size"]
@@ -91,10 +93,13 @@ if opts["bad"]:
     pixels[4 * 10] = float("nan")
     pixels[4 * 20 + 1] = float("inf")
     image.pixels.foreach_set(pixels)
+    plain = bpy.data.scenes.new("plain")   # no dither, no render: the pixels as they are
+    plain.render.dither_intensity = 0.0
+    settings = plain.render.image_settings
     settings.file_format = "OPEN_EXR"
-    settings.color_depth = "32"
     settings.color_mode = "RGBA"
-    image.save_render(os.path.join(out, "nan.exr"), scene=scene)
+    settings.color_depth = "32"
+    image.save_render(os.path.join(out, "nan.exr"), scene=plain)
 """
 
 

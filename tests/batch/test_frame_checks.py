@@ -12,11 +12,19 @@ import pytest
 
 from renderplus.blender_scripts import frame_checks
 from renderplus.blender_scripts.frame_checks import check_file, check_settled, png_image_size, settle
-from tests.batch.frame_fixtures import BLACK, BLACK_EXR, FILE_OUTPUT, FORMATS, NAN, write_frames
+from tests.batch.frame_fixtures import (
+    BLACK,
+    BLACK_EXR,
+    BLACK_MULTILAYER,
+    FILE_OUTPUT,
+    FORMATS,
+    NAN,
+    write_frames,
+)
 
 pytestmark = pytest.mark.blender
 
-WHOLE = [*FORMATS, FILE_OUTPUT, BLACK, BLACK_EXR, NAN]
+WHOLE = [*FORMATS, FILE_OUTPUT, BLACK, BLACK_EXR, BLACK_MULTILAYER, NAN]
 
 
 @pytest.fixture(scope="module")
