@@ -35,7 +35,9 @@ def reader(blender: BlenderUnderTest) -> Iterator[FrameReader]:
 def check(reader: FrameReader, path: Path, **fields: object) -> str | None:
     answer = reader.request("check", frame=str(path), **{"black": True, "nan": True, **fields})
     assert answer["ok"], answer
-    return answer["problem"]  # type: ignore[no-any-return]
+    problem = answer["problem"]
+    assert problem is None or isinstance(problem, str)
+    return problem
 
 
 def test_every_version_judges_the_pixels_of_frames_3_4_wrote(reader: FrameReader,
