@@ -28,6 +28,7 @@ Blender's (a farm node's ``check_frames.py``); no bpy.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import struct
@@ -38,6 +39,9 @@ from collections.abc import Callable
 WAIT_FOR_LATE = 10.0   # seconds a missing or growing frame is waited for (a late network disk)
 POLL = 0.25            # seconds between two looks at it
 QUIET = 1.0            # seconds it must stay unchanged to count as written
+
+PARALLEL_INFLATE = 4         # threads inflating a large EXR's chunks at once
+PARALLEL_FROM = 1_000_000    # compressed bytes from which threads pay off
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXR_MAGIC = b"\x76\x2f\x31\x01"
@@ -493,6 +497,7 @@ def _check_chunks(view: memoryview, part: _Part, offsets: tuple[int, ...], multi
     head = (4 if multipart else 0) + (16 if tiled else 4)
     compression = part.compression
     x0, y0, x1, y1 = part.data_window
+    scanlines: list[tuple[memoryview, int, int, str]] = []
     for index, offset in enumerate(offsets, 1):
         label = f"chunk {index} of {total}{where}"
         if offset == 0:
@@ -519,7 +524,31 @@ def _check_chunks(view: memoryview, part: _Part, offsets: tuple[int, ...], multi
         if not y0 <= first <= y1:
             raise Broken(f"is damaged: {label} starts at line {first}, outside the image")
         expected = _lines_bytes(part.channels, x0, x1, first, min(first + lines - 1, y1))
-        _check_scanline_data(view[at + 4:end], expected, compression, label)
+        scanlines.append((view[at + 4:end], expected, compression, label))
+    _check_scanlines(scanlines)
+
+
+def _check_scanlines(chunks: list[tuple[memoryview, int, int, str]]) -> None:
+    """Every chunk's data expanded and measured, the first problem (in file order) raised.
+    zlib lets other threads run while it inflates: a large file's chunks are inflated by a few
+    threads at once (4 at most, each holding one chunk's output)."""
+    workers = min(PARALLEL_INFLATE, os.cpu_count() or 1)
+    if workers > 1 and len(chunks) > 1 and sum(len(c[0]) for c in chunks) > PARALLEL_FROM:
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            problems = pool.map(_scanline_problem, chunks)
+            problem = next((p for p in problems if p is not None), None)
+    else:
+        problem = next((p for p in map(_scanline_problem, chunks) if p is not None), None)
+    if problem is not None:
+        raise Broken(problem)
+
+
+def _scanline_problem(chunk: tuple[memoryview, int, int, str]) -> str | None:
+    try:
+        _check_scanline_data(*chunk)
+    except Broken as problem:
+        return str(problem)
+    return None
 
 
 def _samples(start: int, end: int, step: int) -> int:

@@ -35,6 +35,7 @@ import frame_checks
 
 BLACK_LEVEL = 1e-6          # a float frame: every red, green and blue value at or below this
 BLACK_LEVEL_DITHERED = 3 / 255   # 8/16-bit frames: Blender's dither (on by default) lifts black
+BLOCK_PIXELS = 65536   # pixels judged at a time for black (a bright one ends the look)
 SCENE_LINEAR = frozenset({"OPEN_EXR", "OPEN_EXR_MULTILAYER", "HDR"})   # written undithered
 _EXPONENT_HIGH = bytes(1 if byte & 0x7F == 0x7F else 0 for byte in range(256))
 _EXPONENT_LOW = bytes(1 if byte & 0x80 else 0 for byte in range(256))
@@ -93,7 +94,7 @@ def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool,
         bad = _not_finite(values)
         if bad:
             return f"{what} holds {bad:,} NaN or infinite value{'s' if bad != 1 else ''}"
-    if black and _brightest(values, channels) <= black_level:
+    if black and not _brightest_above(values, channels, black_level):
         return f"{what} is uniformly black"
     return None
 
@@ -112,24 +113,33 @@ def _pixels(image: Any) -> Any:
 
 
 def _not_finite(values: Any) -> int:
-    if isinstance(values, array.array):
-        raw = values.tobytes()
-        if array.array("f", [1.0]).tobytes()[3] == 0x3F:   # little-endian floats
-            high, low = raw[3::4], raw[2::4]
-        else:
-            high, low = raw[0::4], raw[1::4]
-        both = (int.from_bytes(high.translate(_EXPONENT_HIGH), "little")
-                & int.from_bytes(low.translate(_EXPONENT_LOW), "little"))
-        return bin(both).count("1")   # exponent all ones: NaN or infinity
-    import numpy
-    return int(values.size - numpy.count_nonzero(numpy.isfinite(values)))
+    """How many values are NaN or infinite (their exponent bits all ones)."""
+    if not isinstance(values, array.array):
+        import numpy
+        return int(values.size - numpy.count_nonzero(numpy.isfinite(values)))
+    raw = values.tobytes()
+    little = array.array("f", [1.0]).tobytes()[3] == 0x3F
+    high, low = (raw[3::4], raw[2::4]) if little else (raw[0::4], raw[1::4])
+    candidates = high.translate(_EXPONENT_HIGH)
+    if b"\1" not in candidates:   # the common case: no value of 2**127 or more, nor NaN
+        return 0
+    both = int.from_bytes(candidates, "little") & int.from_bytes(low.translate(_EXPONENT_LOW),
+                                                                 "little")
+    return bin(both).count("1")
 
 
-def _brightest(values: Any, channels: int) -> float:
+def _brightest_above(values: Any, channels: int, level: float) -> bool:
+    """Is any red, green or blue value above ``level``? Looked at a block at a time, so a frame
+    that is not black answers in its first block (most do)."""
     colour = min(channels, 3) if channels != 2 else 1   # grey+alpha: the grey only
-    if isinstance(values, array.array):
-        return max(max(values[channel::channels]) for channel in range(colour))
-    return float(values.reshape(-1, channels)[:, :colour].max())
+    if not isinstance(values, array.array):
+        return bool((values.reshape(-1, channels)[:, :colour] > level).any())
+    block = BLOCK_PIXELS * channels
+    for start in range(0, len(values), block):
+        part = values[start:start + block]
+        if any(max(part[channel::channels]) > level for channel in range(colour)):
+            return True
+    return False
 
 
 def _first_pass(image: Any, target: str) -> Any:
