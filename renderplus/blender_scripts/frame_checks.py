@@ -16,8 +16,9 @@ What each format's check reads (docs/blender.md, Checking a frame whole):
   declared data ending inside it; ZIP, ZIPS, RLE and uncompressed scanline chunks are inflated or
   expanded and compared with the size of their lines' channels: every layer of a multilayer EXR.
   PIZ, PXR24, B44 and DWA chunks are checked for their place and size only.
-- TIFF, WebP, JPEG 2000, Cineon/DPX, BMP, TGA: the sizes their headers declare fit in the file;
-  Radiance HDR and anything else: not empty, else trusted.
+- TIFF, WebP, JPEG 2000, Cineon/DPX, BMP, uncompressed TGA: the sizes their headers declare fit
+  in the file; Radiance HDR: every scanline's run-length data walked to its end; anything else
+  (an RLE TGA, IRIS...): not empty, else trusted.
 
 A missing or empty file is a problem too. ``settle`` waits, bounded, for a frame that is missing
 or still growing (a network disk that shows it late); ``check_settled`` checks once, and only when
@@ -27,6 +28,7 @@ Blender's (a farm node's ``check_frames.py``); no bpy.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import struct
@@ -36,6 +38,10 @@ from collections.abc import Callable
 
 WAIT_FOR_LATE = 10.0   # seconds a missing or growing frame is waited for (a late network disk)
 POLL = 0.25            # seconds between two looks at it
+QUIET = 1.0            # seconds it must stay unchanged to count as written
+
+PARALLEL_INFLATE = 4         # threads inflating a large EXR's chunks at once
+PARALLEL_FROM = 1_000_000    # compressed bytes from which threads pay off
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXR_MAGIC = b"\x76\x2f\x31\x01"
@@ -60,7 +66,7 @@ def check_file(path: str) -> str | None:
     if not data:
         return f"{name} is empty (0 bytes)"
     try:
-        _checker(data)(memoryview(data))
+        _checker(data, name)(memoryview(data))
     except Broken as problem:
         return f"{name} {problem}"
     except (struct.error, IndexError, ValueError, OverflowError) as exc:  # a field past the end
@@ -69,39 +75,57 @@ def check_file(path: str) -> str | None:
 
 
 def settle(path: str, *, timeout: float = WAIT_FOR_LATE, poll: float = POLL,
-           clock: Callable[[], float] = time.monotonic,
+           quiet: float = QUIET, clock: Callable[[], float] = time.monotonic,
            sleep: Callable[[float], None] = time.sleep) -> bool:
     """Wait until ``path`` exists, is not empty and has not changed (size, modification time)
-    between two looks ``poll`` seconds apart; False when ``timeout`` passes first."""
+    for ``quiet`` seconds, looking every ``poll`` seconds; False when ``timeout`` passes first."""
     deadline = clock() + timeout
     last: tuple[int, int] | None = None
+    since = clock()
     while True:
-        try:
-            info = os.stat(path)
-            seen: tuple[int, int] | None = (info.st_size, info.st_mtime_ns)
-        except OSError:
-            seen = None
-        if seen is not None and seen[0] > 0 and seen == last:
+        seen = _look(path)
+        now = clock()
+        if seen != last:
+            last, since = seen, now
+        elif seen is not None and seen[0] > 0 and now - since >= quiet:
             return True
-        last = seen
-        if clock() >= deadline:
+        if now >= deadline:
             return False
         sleep(poll)
 
 
 def check_settled(path: str, *, timeout: float = WAIT_FOR_LATE, poll: float = POLL,
-                  clock: Callable[[], float] = time.monotonic,
+                  quiet: float = QUIET, clock: Callable[[], float] = time.monotonic,
                   sleep: Callable[[float], None] = time.sleep) -> str | None:
-    """``check_file``; when it finds a problem, wait for the file to settle and check again
-    (a whole frame costs one check, a late or growing one at most ``timeout`` more)."""
-    problem = check_file(path)
-    if problem is None:
+    """``check_file``; when it finds a problem, wait for the file to settle (``settle``) and
+    check again, as long as it keeps changing: a whole frame costs one check, a late or growing
+    one at most ``timeout`` more, one that stays broken ``quiet`` more."""
+    deadline = clock() + timeout
+    while True:
+        checked = _look(path)
+        problem = check_file(path)
+        if problem is None:
+            return None
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return problem
+        settled = settle(path, timeout=remaining, poll=poll, quiet=quiet, clock=clock,
+                         sleep=sleep)
+        if _look(path) == checked:   # it did not change since that check: that is the frame
+            return problem
+        if not settled:
+            return check_file(path)
+
+
+def _look(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
         return None
-    settle(path, timeout=timeout, poll=poll, clock=clock, sleep=sleep)
-    return check_file(path)
+    return info.st_size, info.st_mtime_ns
 
 
-def _checker(data: bytes) -> Callable[[memoryview], None]:
+def _checker(data: bytes, name: str) -> Callable[[memoryview], None]:
     head = data[:12]
     if head.startswith(PNG_SIGNATURE):
         return check_png
@@ -123,11 +147,30 @@ def _checker(data: bytes) -> Callable[[memoryview], None]:
         return check_cineon
     if head[:2] == b"BM":
         return check_bmp
+    if head[:2] == b"#?":
+        return check_radiance
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix in (".tga", ".targa"):   # TGA has no magic number
+        return check_tga
+    if suffix in _SUFFIX_FORMATS:
+        return _not_what_its_name_says
     return _trusted
 
 
+_SUFFIX_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".exr": "OpenEXR",
+                   ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WebP", ".jp2": "JPEG 2000",
+                   ".j2c": "JPEG 2000", ".dpx": "DPX", ".cin": "Cineon", ".bmp": "BMP",
+                   ".hdr": "Radiance HDR"}
+
+
+def _not_what_its_name_says(view: memoryview) -> None:
+    if len(view) < 12:
+        raise Broken(f"is cut short: it holds only {len(view)} bytes")
+    raise Broken("is damaged: it does not start the way its format's files do")
+
+
 def _trusted(view: memoryview) -> None:
-    """A format without a simple check (Radiance HDR, TGA with RLE, IRIS...): not empty will do."""
+    """A format without a simple check (IRIS, ...): not empty will do."""
 
 
 def _cut(what: str, end: int, size: int) -> Broken:
@@ -454,6 +497,7 @@ def _check_chunks(view: memoryview, part: _Part, offsets: tuple[int, ...], multi
     head = (4 if multipart else 0) + (16 if tiled else 4)
     compression = part.compression
     x0, y0, x1, y1 = part.data_window
+    scanlines: list[tuple[memoryview, int, int, str]] = []
     for index, offset in enumerate(offsets, 1):
         label = f"chunk {index} of {total}{where}"
         if offset == 0:
@@ -480,7 +524,31 @@ def _check_chunks(view: memoryview, part: _Part, offsets: tuple[int, ...], multi
         if not y0 <= first <= y1:
             raise Broken(f"is damaged: {label} starts at line {first}, outside the image")
         expected = _lines_bytes(part.channels, x0, x1, first, min(first + lines - 1, y1))
-        _check_scanline_data(view[at + 4:end], expected, compression, label)
+        scanlines.append((view[at + 4:end], expected, compression, label))
+    _check_scanlines(scanlines)
+
+
+def _check_scanlines(chunks: list[tuple[memoryview, int, int, str]]) -> None:
+    """Every chunk's data expanded and measured, the first problem (in file order) raised.
+    zlib lets other threads run while it inflates: a large file's chunks are inflated by a few
+    threads at once (4 at most, each holding one chunk's output)."""
+    workers = min(PARALLEL_INFLATE, os.cpu_count() or 1)
+    if workers > 1 and len(chunks) > 1 and sum(len(c[0]) for c in chunks) > PARALLEL_FROM:
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            problems = pool.map(_scanline_problem, chunks)
+            problem = next((p for p in problems if p is not None), None)
+    else:
+        problem = next((p for p in map(_scanline_problem, chunks) if p is not None), None)
+    if problem is not None:
+        raise Broken(problem)
+
+
+def _scanline_problem(chunk: tuple[memoryview, int, int, str]) -> str | None:
+    try:
+        _check_scanline_data(*chunk)
+    except Broken as problem:
+        return str(problem)
+    return None
 
 
 def _samples(start: int, end: int, step: int) -> int:
@@ -531,6 +599,9 @@ def _rle_size(data: memoryview, limit: int) -> int:
 
 # Other formats: the sizes their headers declare ------------------------------------------------
 
+_TIFF_TYPE_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+
+
 def check_tiff(view: memoryview) -> None:
     size = len(view)
     order = "<" if view[:2] == b"II" else ">"
@@ -540,18 +611,18 @@ def check_tiff(view: memoryview) -> None:
     if at + 2 > size:
         raise _cut("its first directory", at + 2, size)
     count = struct.unpack_from(order + "H", view, at)[0]
-    if at + 2 + 12 * count > size:
-        raise _cut("its first directory", at + 2 + 12 * count, size)
+    if at + 2 + 12 * count + 4 > size:   # the entries, then the next directory's offset
+        raise _cut("its first directory", at + 2 + 12 * count + 4, size)
     fields: dict[int, list[int]] = {}
     for entry in range(count):
         tag, kind, number = struct.unpack_from(order + "HHI", view, at + 2 + 12 * entry)
+        width = _TIFF_TYPE_BYTES.get(kind, 1)
+        where = at + 2 + 12 * entry + 8
+        if number * width > 4:   # the value lies elsewhere in the file
+            where = struct.unpack_from(order + "I", view, where)[0]
+            if where + number * width > size:
+                raise _cut(f"the value of its directory's tag {tag}", where + number * width, size)
         if tag in (273, 279, 324, 325) and kind in (3, 4):
-            width = 2 if kind == 3 else 4
-            where = at + 2 + 12 * entry + 8
-            if number * width > 4:
-                where = struct.unpack_from(order + "I", view, where)[0]
-                if where + number * width > size:
-                    raise _cut("its directory's strip table", where + number * width, size)
             fields[tag] = list(struct.unpack_from(f"{order}{number}{'H' if kind == 3 else 'I'}",
                                                   view, where))
     for offsets_tag, counts_tag in ((273, 279), (324, 325)):
@@ -562,6 +633,60 @@ def check_tiff(view: memoryview) -> None:
                 raise _cut(f"{what} {index} of {len(fields[offsets_tag])}", offset + length, size)
 
 
+def check_tga(view: memoryview) -> None:
+    """Uncompressed TGA: header, ID, colour map and width x height pixels; RLE ones trusted."""
+    size = len(view)
+    if size < 18:
+        raise _cut("its header", 18, size)
+    id_length, map_type, kind = view[0], view[1], view[2]
+    map_length, map_bits = int.from_bytes(view[5:7], "little"), view[7]
+    width, height = int.from_bytes(view[12:14], "little"), int.from_bytes(view[14:16], "little")
+    if kind in (1, 2, 3):
+        end = (18 + id_length + (map_length * ((map_bits + 7) // 8) if map_type else 0)
+               + width * height * ((view[16] + 7) // 8))
+        if end > size:
+            raise _cut("its pixel data", end, size)
+
+
+def check_radiance(view: memoryview) -> None:
+    """Radiance HDR: the header, the resolution line, then each scanline's run-length data
+    walked to its end (a scanline cut short or overlong says so)."""
+    data = view.obj if isinstance(view.obj, bytes) else bytes(view)
+    blank = data.find(b"\n\n")
+    line_end = data.find(b"\n", blank + 2) if blank >= 0 else -1
+    if line_end < 0:
+        raise Broken("is cut short: it ends inside its header")
+    fields = data[blank + 2:line_end].split()
+    if len(fields) != 4 or not fields[1].isdigit() or not fields[3].isdigit():
+        raise Broken("is damaged: it has no resolution line")
+    height, width = int(fields[1]), int(fields[3])
+    at, size = line_end + 1, len(data)
+    for line in range(1, height + 1):
+        if at + 4 > size:
+            raise _cut(f"scanline {line:,} of {height:,}", at + 4, size)
+        if not (data[at] == 2 and data[at + 1] == 2 and data[at + 2] < 128
+                and 8 <= width < 32768):
+            at += 4 * width   # a flat scanline (or an old-style run, rare): its plain size
+            continue
+        if (data[at + 2] << 8) | data[at + 3] != width:
+            raise Broken(f"is damaged: scanline {line:,} of {height:,} has the wrong width")
+        at += 4
+        for _component in range(4):
+            done = 0
+            while done < width:
+                if at >= size:
+                    raise _cut(f"scanline {line:,} of {height:,}", at + 1, size)
+                count = data[at]
+                if count > 128:
+                    done, at = done + count - 128, at + 2
+                else:
+                    done, at = done + count, at + 1 + count
+            if done != width:
+                raise Broken(f"is damaged: scanline {line:,} of {height:,} overruns its width")
+    if at > size:
+        raise _cut(f"scanline {height:,} of {height:,}", at, size)
+
+
 def check_riff(view: memoryview) -> None:
     end = 8 + int.from_bytes(view[4:8], "little")
     if end > len(view):
@@ -569,27 +694,28 @@ def check_riff(view: memoryview) -> None:
 
 
 def check_jp2(view: memoryview) -> None:
+    """JPEG 2000's boxes each inside the file, and its code stream box ending in EOC."""
     at, size, box = 0, len(view), 0
     while at < size:
         box += 1
         if at + 8 > size:
             raise _cut(f"box {box}", at + 8, size)
         length = int.from_bytes(view[at:at + 4], "big")
+        kind = bytes(view[at + 4:at + 8])
         header = 8
         if length == 1:
             if at + 16 > size:
                 raise _cut(f"box {box}", at + 16, size)
             length, header = int.from_bytes(view[at + 8:at + 16], "big"), 16
         if length == 0:   # the last box runs to the end of the file
-            if bytes(view[at + 4:at + 8]) == b"jp2c":
-                check_j2k(view[at + header:])
-            return
+            length = size - at
         if length < header or at + length > size:
-            raise _cut(f"box {box} ({bytes(view[at + 4:at + 8]).decode('latin-1')})",
-                       at + length, size)
-        if bytes(view[at + 4:at + 8]) == b"jp2c":
+            raise _cut(f"box {box} ({kind.decode('latin-1')})", at + length, size)
+        if kind == b"jp2c":
             check_j2k(view[at + header:at + length])
+            return
         at += length
+    raise Broken("is cut short: it has no code stream (jp2c box)")
 
 
 def check_j2k(view: memoryview) -> None:

@@ -8,11 +8,13 @@ the frame decode it in full (``image.pixels.foreach_get``), which catches what s
 cannot: a JPEG's or a PIZ/DWA EXR's damaged compressed data.
 
 What is looked at: every pixel of an ordinary image (all its channels for NaN/infinity; red,
-green and blue for black, alpha ignored). A multilayer EXR gives Blender's Python no pixels of
-its own (its size reads 0x0): Blender saves its first view layer's first pass (the Combined
-image, or the compositor's "Composite" when compositing was on) to a temporary single-layer EXR,
-and that is judged. Its other passes and view layers are decoded by nothing here; their
-compressed data is checked whole by ``frame_checks.py`` (ZIP, ZIPS, RLE, uncompressed).
+green and blue for black, alpha ignored; "black" is at most 1e-6 in an EXR or HDR frame, at
+most 3/255 in an 8- or 16-bit one, which Blender dithers by default). A multilayer EXR gives
+Blender's Python no pixels of its own (its size reads 0x0): Blender saves its first view
+layer's first pass (the Combined image, or the compositor's "Composite" when compositing was
+on) to a temporary single-layer EXR, and that is judged. Its other passes and view layers are
+decoded by nothing here; their compressed data is checked whole by ``frame_checks.py`` (ZIP,
+ZIPS, RLE, uncompressed).
 
 Blender 4.x and 5.x bundle numpy and use it; Debian's Blender 3.4 has none, so the same
 judgement is made on the raw float bytes with the standard library. Standard library and bpy
@@ -24,20 +26,35 @@ from __future__ import annotations
 import array
 import os
 import shutil
+import sys
 import tempfile
 from typing import Any
 
-BLACK_LEVEL = 1e-6   # every red, green and blue value at or below this: a uniformly black frame
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the scripts beside this one
+import frame_checks
+
+BLACK_LEVEL = 1e-6          # a float frame: every red, green and blue value at or below this
+BLACK_LEVEL_DITHERED = 3 / 255   # 8/16-bit frames: Blender's dither (on by default) lifts black
+BLOCK_PIXELS = 65536   # pixels judged at a time for black (a bright one ends the look)
+SCENE_LINEAR = frozenset({"OPEN_EXR", "OPEN_EXR_MULTILAYER", "HDR"})   # written undithered
 _EXPONENT_HIGH = bytes(1 if byte & 0x7F == 0x7F else 0 for byte in range(256))
 _EXPONENT_LOW = bytes(1 if byte & 0x80 else 0 for byte in range(256))
 
 
-def check_pixels(path: str, *, black: bool = False, nan: bool = False) -> str | None:
+def check_pixels(path: str, *, black: bool = False, nan: bool = False,
+                 structure: bool = True) -> str | None:
     """None when Blender decodes ``path`` and (as asked) it is not uniformly black and holds
-    no NaN or infinite value; else a short sentence naming the problem."""
+    no NaN or infinite value; else a short sentence naming the problem.
+
+    ``structure``: read the file whole first (``frame_checks.check_file``) and never hand a
+    broken one to Blender: 3.4 loops forever on an EXR cut short inside its header. Pass
+    False only for a file just found whole."""
     import bpy
 
     name = os.path.basename(path)
+    problem = frame_checks.check_file(path) if structure else None
+    if problem is not None:
+        return problem
     if not os.path.isfile(path):
         return f"{name} is missing"
     images: list[Any] = [bpy.data.images.load(path, check_existing=False)]
@@ -57,7 +74,9 @@ def check_pixels(path: str, *, black: bool = False, nan: bool = False) -> str | 
             if not width or not height:
                 return f"Blender could not read {name} (its first layer has no pixels)"
             what = f"{name} (its first layer)"
-        return judge(_pixels(images[-1]), images[-1].channels, what, black=black, nan=nan)
+        level = BLACK_LEVEL if images[0].file_format in SCENE_LINEAR else BLACK_LEVEL_DITHERED
+        return judge(_pixels(images[-1]), images[-1].channels, what, black=black, nan=nan,
+                     black_level=level)
     finally:
         for image in images:
             bpy.data.images.remove(image)
@@ -65,7 +84,8 @@ def check_pixels(path: str, *, black: bool = False, nan: bool = False) -> str | 
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool) -> str | None:
+def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool,
+          black_level: float = BLACK_LEVEL) -> str | None:
     """The sentence for decoded float pixels (numpy array or ``array('f')``), or None."""
     count = len(values)
     if not count:
@@ -74,7 +94,7 @@ def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool) -> s
         bad = _not_finite(values)
         if bad:
             return f"{what} holds {bad:,} NaN or infinite value{'s' if bad != 1 else ''}"
-    if black and _brightest(values, channels) <= BLACK_LEVEL:
+    if black and not _brightest_above(values, channels, black_level):
         return f"{what} is uniformly black"
     return None
 
@@ -93,24 +113,33 @@ def _pixels(image: Any) -> Any:
 
 
 def _not_finite(values: Any) -> int:
-    if isinstance(values, array.array):
-        raw = values.tobytes()
-        if array.array("f", [1.0]).tobytes()[3] == 0x3F:   # little-endian floats
-            high, low = raw[3::4], raw[2::4]
-        else:
-            high, low = raw[0::4], raw[1::4]
-        both = (int.from_bytes(high.translate(_EXPONENT_HIGH), "little")
-                & int.from_bytes(low.translate(_EXPONENT_LOW), "little"))
-        return bin(both).count("1")   # exponent all ones: NaN or infinity
-    import numpy
-    return int(values.size - numpy.count_nonzero(numpy.isfinite(values)))
+    """How many values are NaN or infinite (their exponent bits all ones)."""
+    if not isinstance(values, array.array):
+        import numpy
+        return int(values.size - numpy.count_nonzero(numpy.isfinite(values)))
+    raw = values.tobytes()
+    little = array.array("f", [1.0]).tobytes()[3] == 0x3F
+    high, low = (raw[3::4], raw[2::4]) if little else (raw[0::4], raw[1::4])
+    candidates = high.translate(_EXPONENT_HIGH)
+    if b"\1" not in candidates:   # the common case: no value of 2**127 or more, nor NaN
+        return 0
+    both = int.from_bytes(candidates, "little") & int.from_bytes(low.translate(_EXPONENT_LOW),
+                                                                 "little")
+    return bin(both).count("1")
 
 
-def _brightest(values: Any, channels: int) -> float:
+def _brightest_above(values: Any, channels: int, level: float) -> bool:
+    """Is any red, green or blue value above ``level``? Looked at a block at a time, so a frame
+    that is not black answers in its first block (most do)."""
     colour = min(channels, 3) if channels != 2 else 1   # grey+alpha: the grey only
-    if isinstance(values, array.array):
-        return max(max(values[channel::channels]) for channel in range(colour))
-    return float(values.reshape(-1, channels)[:, :colour].max())
+    if not isinstance(values, array.array):
+        return bool((values.reshape(-1, channels)[:, :colour] > level).any())
+    block = BLOCK_PIXELS * channels
+    for start in range(0, len(values), block):
+        part = values[start:start + block]
+        if any(max(part[channel::channels]) > level for channel in range(colour)):
+            return True
+    return False
 
 
 def _first_pass(image: Any, target: str) -> Any:
