@@ -22,7 +22,7 @@ from pathlib import Path
 from tests.blendfiles import BLENDER
 
 _WRAPPER = r'''
-import json, os, shutil, subprocess, sys, threading, time
+import json, os, shutil, subprocess, sys
 CONFIG = json.loads(CONFIG_TEXT)
 
 def damaged_now():
@@ -48,10 +48,10 @@ def damage(path):
     elif mode == "late":
         hidden = path + ".away"
         os.rename(path, hidden)
-        def put_back():
-            time.sleep(CONFIG["delay"])
-            os.rename(hidden, path)
-        threading.Thread(target=put_back).start()
+        # put back by a process of its own: Blender (and this wrapper) may have exited by then
+        subprocess.Popen([sys.executable, "-c", "import os, sys, time; time.sleep(float(sys.argv[1])); "
+                          "os.rename(sys.argv[2], sys.argv[3])", str(CONFIG["delay"]), hidden, path],
+                         start_new_session=True)
 
 child = subprocess.Popen([CONFIG["blender"], *sys.argv[1:]], stdout=subprocess.PIPE)
 for line in child.stdout:

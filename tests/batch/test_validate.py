@@ -163,3 +163,30 @@ def test_a_bad_frame_renders_again_in_a_shared_blender_session(
                                             "f_0003.png"]
     assert frames_in(tmp_path / "out1") == ["f_0001.png", "f_0002.png", "f_0003.png"]
     assert damaged_count(tmp_path / "bin", "truncate", 2) == 1
+
+
+def test_a_pause_lets_the_pending_checks_answer_first(tmp_path: Path, blend_factory: Factory) -> None:
+    """Frame 2 shows up 3 s late: a pause after the frame waits for its check; the frame
+    counts as done and is not rendered again when the batch continues."""
+    from renderplus.batch.view import BatchStatus
+    from tests.waiting import wait_for
+    blender = damaging_blender(tmp_path / "bin", frame=2, mode="late", times=1, delay=3.0)
+    job = {"blend_file": str(blend_factory(frames=12, samples=1)), "frames": "1-12",
+           "output": str(tmp_path / "out" / "f_####"), "blender_bin": blender}
+    batch = Batch(make_recipe([job], settings={"validate": {"decode": True}}))
+    batch.start()
+    wait_for(lambda: batch.view().job(0).frames_done >= 2, timeout=180, interval=0.02)
+    assert batch.pause("frame")
+    wait_for(lambda: batch.status is BatchStatus.PAUSED, timeout=120, interval=0.02)
+    paused = batch.view().job(0)
+    assert paused.status == "QUEUED", paused.messages
+    assert not any("failed its check" in m for m in paused.messages), paused.messages
+    second = tmp_path / "out" / "f_0002.png"
+    kept = second.stat().st_mtime_ns          # there: its check answered before PAUSED
+    assert batch.resume_paused()
+    assert batch.wait(300)
+    done = batch.view().job(0)
+    assert done.status == "FINISHED", done.messages
+    assert frames_in(tmp_path / "out") == [f"f_{n:04d}.png" for n in range(1, 13)]
+    assert damaged_count(tmp_path / "bin", "late", 2) == 1
+    assert second.stat().st_mtime_ns == kept   # verified before the pause: not rendered again
