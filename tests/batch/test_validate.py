@@ -14,7 +14,7 @@ import pytest
 from renderplus.batch.runner import Batch
 from tests.batch.conftest import make_recipe
 from tests.batch.frame_faults import black_png, damaged_count, damaging_blender, nan_exr
-from tests.blendfiles import file_output_script
+from tests.blendfiles import BLENDER, file_output_script
 
 pytestmark = pytest.mark.blender
 Factory = Callable[..., Path]
@@ -190,3 +190,26 @@ def test_a_pause_lets_the_pending_checks_answer_first(tmp_path: Path, blend_fact
     assert frames_in(tmp_path / "out") == [f"f_{n:04d}.png" for n in range(1, 13)]
     assert damaged_count(tmp_path / "bin", "late", 2) == 1
     assert second.stat().st_mtime_ns == kept   # verified before the pause: not rendered again
+
+
+def test_a_frame_reader_that_cannot_start_loses_no_frame(tmp_path: Path, blend_factory: Factory,
+                                                         fake_blender: Callable[[str], str]) -> None:
+    """The job's Blender renders; the same binary as a frame reader dies at once: the frames
+    are checked for structure only, the batch says so once, the job finishes."""
+    blender = fake_blender(f"""
+        if "--renderplus-reader" in sys.argv:
+            print("reader refused", flush=True)
+            sys.exit(3)
+        os.execv({str(BLENDER)!r}, [{str(BLENDER)!r}, *sys.argv[1:]])
+    """)
+    batch = Batch(make_recipe([{"blend_file": str(blend_factory(frames=3, samples=1)),
+                                "output": str(tmp_path / "out" / "f_####"), "format": "OPEN_EXR",
+                                "frames": "1-3", "blender_bin": blender}],
+                              settings={"validate": {"decode": True, "black": True}}))
+    batch.run()
+    view = batch.view()
+    job = view.job(0)
+    assert job.status == "FINISHED", job.messages
+    assert job.frames_done == 3 and len(job.outputs) == 3
+    told = [m for m in view.messages if "could not be read back whole" in m]
+    assert len(told) == 1 and "structure only" in told[0], view.messages
