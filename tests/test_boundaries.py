@@ -8,9 +8,10 @@ batch (``around``: feed, mail, notices, power) and the REST API (``server``) rea
 command line composes the server and ``around``; the add-on composes all of them inside Blender.
 ``blender_scripts`` run in Blender's own Python (as old as 3.7) from a path, so they import the
 standard library and Blender only; the add-on and the server may read their naming rules, and
-the engine one of them (``movie_name``: a movie's name, which the encode script decides on a farm
-node too, so the script and the engine must share it), and ``around`` where a frame's preview lies
-(a webhook's thumbnail).
+the engine two of them (``movie_name``: a movie's name, which the encode script decides on a farm
+node too, so the script and the engine must share it; ``frame_checks``: whether a written frame
+is whole, judged alike by the engine and on a farm node), and ``around`` where a frame's preview
+lies (a webhook's thumbnail).
 """
 
 from __future__ import annotations
@@ -35,9 +36,13 @@ ALLOWED: dict[str, set[str]] = {
     "batch": set(),
     "blender_scripts": set(),
 }
-ENGINE_READS = {"renderplus.blender_scripts.movie_name"}   # the one naming rule the engine shares
+ENGINE_READS = {"renderplus.blender_scripts.movie_name",    # the naming rule the engine shares
+                "renderplus.blender_scripts.frame_checks"}  # a frame whole: engine and farm alike
 AROUND_READS = {"renderplus.blender_scripts.previews"}     # where a frame's preview is (webhook thumbnails)
 BLENDER_MODULES = {"bpy", "bgl", "gpu", "mathutils", "bmesh", "addon_utils", "bpy_extras", "idprop"}
+# numpy: bundled with blender.org's builds but not Debian's 3.4, so a Blender script may use it
+# only when importable, with a standard-library way otherwise (pixel_checks.py).
+BLENDER_OPTIONAL = {"numpy"}
 # Third-party modules a pure package may import: Bottle (bundled as a wheel inside the add-on) and
 # Blender Asset Tracer (the farm's staging of a .blend's dependencies; optional, asked for lazily)
 # and zstandard (reads a compressed .blend's version when importable; else the zstd program).
@@ -112,7 +117,8 @@ BLENDER_SCRIPTS = sorted((PACKAGE / "blender_scripts").glob("*.py"))
 def test_blender_scripts_need_only_the_standard_library_and_blender(path: Path) -> None:
     siblings = {p.stem for p in BLENDER_SCRIPTS}
     tops = {module.split(".")[0] for module in absolute_imports(path)}
-    foreign = tops - set(sys.stdlib_module_names) - BLENDER_MODULES - siblings - {"__future__"}
+    foreign = (tops - set(sys.stdlib_module_names) - BLENDER_MODULES - BLENDER_OPTIONAL - siblings
+               - {"__future__"})
     assert foreign == set()
 
 

@@ -31,6 +31,7 @@ from typing import Final
 
 from .encode.step import MovieEnded
 from .executors import ExecEvent, Exited, Output
+from .frame_checker import FrameChecked
 from .markers import MARKER_PREFIX
 from .parser import TAIL_LINES, EventKind, parse_line
 
@@ -39,7 +40,8 @@ PRESSURE_CHARS: Final = 4 * 1024 * 1024  # queued characters from which lines ar
 RUN_KEPT: Final = TAIL_LINES             # lines kept of one stretch of foldable lines
 
 _NOISE: Final = "noise"                  # the key of lines the parser reads nothing from
-QueuedEvent = ExecEvent | MovieEnded     # an executor's event, or the end of a job's encode
+# an executor's event, the end of a job's encode, or the verdict on a written frame
+QueuedEvent = ExecEvent | MovieEnded | FrameChecked
 
 
 class _Run:

@@ -65,6 +65,10 @@ class FrameReader:
         process = self._process
         return process is not None and process.popen.poll() is None
 
+    def start(self) -> None:
+        """Start the helper now (it is ready for the first request); ``FrameReaderError``."""
+        self._started()
+
     def request(self, op: str, **fields: Any) -> dict[str, Any]:
         """Send one request and wait for its answer (``ok``, ``error`` or the op's fields)."""
         process = self._started()

@@ -46,6 +46,14 @@ from .executors import (
     Started,
 )
 from .exit_status import ExitStatus
+from .frame_checker import (
+    MOVIE_EXTENSIONS,
+    CheckRequest,
+    FrameChecked,
+    FrameChecks,
+    JobChecks,
+    set_aside_invalid,
+)
 from .frame_previews import FramePreviews
 from .frame_written import record_frame
 from .job_movies import JobMovies
@@ -92,6 +100,8 @@ class JobLoop:
         self.runs = RunRecorder(self.recipe, store, state.lock)  # each run's timing and history
         self._run_frames: dict[int, int] = {}          # frames each running Blender renders
         self.movies = JobMovies(state, changes, options, self._events.put, self._blender_path)
+        self.checks = FrameChecks(self._events.put, child_environment(options, {}))
+        self._checks: dict[int, JobChecks] = {}        # each running job's frames being checked
 
     def run(self) -> None:
         """Start jobs in the run order while their executors take them; return when every job
@@ -125,6 +135,7 @@ class JobLoop:
                 # queue.Empty: the free memory to look at again, or a job added (wake)
                 with contextlib.suppress(queue.Empty):
                     self._apply(self._events.get(timeout=2.0 if waiting_for_memory else None))
+        self.checks.close(drop_waiting=self.state.cancel_asked.is_set())  # its helper Blenders end
 
     @property
     def _pausing(self) -> bool:
@@ -363,6 +374,9 @@ class JobLoop:
     # ---------------------------------------------------------------- the executors' events
 
     def _apply(self, event: QueuedEvent) -> None:
+        if isinstance(event, FrameChecked):
+            self._on_checked(event)
+            return
         if isinstance(event, MovieEnded):
             self.movies.ended(event, self._end_after_movie, self._put_back)
             return
@@ -388,12 +402,14 @@ class JobLoop:
                 job.revision += 1
             if job.status is JobStatus.QUEUED:  # it waited in a farm's queue
                 self.changes.set_status(job, JobStatus.RUNNING)
+            if self._reads_back(job):
+                self.checks.warm(self._blender_path(job))   # ready before its first frame
             self.state.changed()
         elif isinstance(event, Accepted):
             if event.where:  # taken, but waiting (a farm queue): QUEUED, saying where
                 self.changes.set_status(job, JobStatus.QUEUED, event.where)
         elif isinstance(event, Exited):
-            self._on_exit(job, event)
+            self._on_exited(job, event)
 
     def _on_line(self, job: JobState, line: str) -> None:
         self.log.write(line)
@@ -414,10 +430,60 @@ class JobLoop:
         if marker is not None and marker.get("event") in ENCODE_EVENTS:
             self.movies.on_marker(job, marker)   # a farm's last step made the movie
         if marker is not None and marker.get("event") == "frame":
-            record_frame(job, marker, self.store, self.state.lock,
-                         lambda path, look: self._ask_preview(job, path, look))
+            self._check_frame(job, marker)
         if changed:
             self.state.changed()
+
+    # ---------------------------------------------------------------- frames checked whole
+
+    def _check_frame(self, job: JobState, marker: Mapping[str, Any]) -> None:
+        """A frame written: checked off this thread (``frame_checker``); it counts as done
+        (stored, listed for the hooks, previewed) once its ``FrameChecked`` says it is whole."""
+        frame, path = marker.get("frame"), marker.get("path")
+        if not isinstance(frame, int) or not isinstance(path, str):
+            return
+        if outputs.is_movie(job.job) or path.lower().endswith(MOVIE_EXTENSIONS):
+            record_frame(job, marker, self.store, self.state.lock,   # a movie grows frame by
+                         lambda path, look: self._ask_preview(job, path, look))  # frame: no check
+            return
+        files = marker.get("files")
+        extra = [p for p in files if isinstance(p, str)] if isinstance(files, list) else []
+        checks = self._checks.setdefault(job.id, JobChecks())
+        checks.markers[frame] = marker
+        checks.paths.update([path, *extra])
+        validate = self.recipe.settings.validate
+        self.checks.ask(CheckRequest(job.id, frame, (path, *extra), self._blender_path(job),
+                                     decode=validate is not None and validate.decode,
+                                     black=validate is not None and validate.black))
+
+    def _reads_back(self, job: JobState) -> bool:
+        """Whether the job's frames will be decoded by the frame reader (``validate``)."""
+        validate = self.recipe.settings.validate
+        return validate is not None and (validate.black or (
+            validate.decode and job.job.format.upper() != "PNG"))
+
+    def _on_checked(self, event: FrameChecked) -> None:
+        if event.note:
+            self.changes.report(event.note)
+        job = self._active.get(event.job_id)
+        checks = self._checks.get(event.job_id)
+        if job is None or checks is None or event.frame not in checks.markers:
+            return   # dropped (a cancel) or no longer running
+        marker = checks.markers.pop(event.frame)
+        if event.problem is None:
+            record_frame(job, marker, self.store, self.state.lock,
+                         lambda path, look: self._ask_preview(job, path, look))
+        else:
+            times = checks.failed[event.frame] = checks.failed.get(event.frame, 0) + 1
+            checks.problems[event.frame] = event.problem
+            kept = set_aside_invalid(event.paths)
+            where = f" (kept as {', '.join(kept)})" if kept else ""
+            then = "it renders once more" if times < 2 else "it failed twice: the job fails"
+            self.changes.job_message(job, f"Frame {event.frame} failed its check: "
+                                          f"{event.problem}{where}; {then}")
+        if not checks.pending and checks.exited is not None:
+            exited, checks.exited = checks.exited, None
+            self._on_exit(job, exited)
 
     def _on_movie_line(self, job: JobState, line: str) -> None:
         self.log.write(line)
@@ -437,6 +503,17 @@ class JobLoop:
         options = self.options
         return choose_blender(self.recipe, options.blender_bin, job.job, candidates=options.blenders)
 
+    def _on_exited(self, job: JobState, event: Exited) -> None:
+        """Its Blender exited: the job ends once every frame's check has answered (a cancel
+        drops the pending checks instead)."""
+        checks = self._checks.get(job.id)
+        if checks is not None and checks.pending:
+            if not (event.cancelled and (job.cancel_requested or self.state.cancel_asked.is_set())):
+                checks.exited = event
+                return
+            checks.markers.clear()
+        self._on_exit(job, event)
+
     def _on_exit(self, job: JobState, event: Exited) -> None:
         with self.state.lock:
             job.process_exited, job.returncode = event.at, event.returncode
@@ -454,8 +531,10 @@ class JobLoop:
                                               job.id)
         assert job.progress is not None
         cancelled = event.cancelled and (job.cancel_requested or self.state.cancel_asked.is_set())
+        checks = self._checks.get(job.id)
         result = outcome.decide(job.progress, len(job.job.frames), event.returncode,
-                                cancelled=cancelled, crash_note=crash, paused=event.paused)
+                                cancelled=cancelled, crash_note=crash, paused=event.paused,
+                                checked=checks.paths if checks is not None else frozenset())
         self.runs.ended(job.id, "PAUSED" if event.paused else result.status.value)
         with self.state.lock:
             job.timing = None
@@ -465,12 +544,25 @@ class JobLoop:
         retry = result.status is JobStatus.FAILED and result.retry and outcome.retryable(
             event, job.attempts, self.recipe.settings.retries,
             job.cancel_requested or self.state.cancel_asked.is_set())
-        if result.status is JobStatus.QUEUED or (retry and self._pausing):  # a retry waits too
+        twice = checks.twice() if checks is not None else None
+        if twice is not None and result.status is not JobStatus.CANCELLED:
+            self._end_job(job, JobStatus.FAILED, f"Frame {twice[0]} failed its check twice: {twice[1]}")
+            return
+        again = (result.status is JobStatus.FINISHED and checks is not None
+                 and any(frame not in job.done for frame in checks.problems))
+        if result.status is JobStatus.QUEUED or ((retry or again) and self._pausing):  # waits too
             job.attempts -= 1 if event.paused else 0   # a pause costs no attempt
             self._put_back(job, message or "Paused")
             return
         if retry:
             self._retry(job, message or "failed")
+            return
+        if again and (job.cancel_requested or self.state.cancel_asked.is_set()):
+            self._end_job(job, JobStatus.CANCELLED, "Cancelled before the frame(s) that failed "
+                                                    "their check rendered again")
+            return
+        if again:
+            self._render_again(job)
             return
         self._end_job(job, result.status, message)
 
@@ -481,6 +573,18 @@ class JobLoop:
         total = self.recipe.settings.retries + 1
         self.changes.job_message(job, f"Attempt {job.attempts} of {total}: {message}; "
                                       f"rendering the {left} missing frame(s) again")
+        self._resubmit(job)
+
+    def _render_again(self, job: JobState) -> None:
+        """Frames that failed their check render once more (no crash retry: no attempt counted)."""
+        bad = sorted(f for f in self._checks[job.id].problems if f not in job.done)
+        self.changes.job_message(job, f"Rendering frame(s) {', '.join(map(str, bad))} again: "
+                                      "they failed their check")
+        job.attempts -= 1
+        self._resubmit(job)
+
+    def _resubmit(self, job: JobState) -> None:
+        """The job's Blender exited: its missing frames go to its executor again."""
         self._cleanup(job)
         with self.state.lock:
             self._active.pop(job.id, None)
@@ -526,6 +630,7 @@ class JobLoop:
 
     def _let_go(self, job: JobState) -> None:
         """The job no longer runs: its executor, slot and temp folder are let go."""
+        self._checks.pop(job.id, None)
         with self.state.lock:
             self._active.pop(job.id, None)
             self._running_on.pop(job.id, None)

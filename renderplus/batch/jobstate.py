@@ -164,7 +164,8 @@ class JobState:
         progress = self.progress
         if self.status is not JobStatus.RUNNING or progress is None or self.started is None:
             return None, None
-        eta, runs = running_eta(self.prior, self.timing, total - progress.frames_done, now)
+        left = total - min(progress.frames_done, len(self.done))  # verified frames only: a
+        eta, runs = running_eta(self.prior, self.timing, left, now)  # bad one renders again
         if eta is not None:
             return eta, runs
         done = progress.progress

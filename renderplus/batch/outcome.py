@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +43,11 @@ class Outcome:
 
 
 def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled: bool,
-           crash_note: str = "", paused: bool = False) -> Outcome:
+           crash_note: str = "", paused: bool = False,
+           checked: Collection[str] = frozenset()) -> Outcome:
     """The job's status from its exit and what its output said. ``paused``: the executor
-    confirmed it stopped for a pause (a job that wrote every frame first still finishes)."""
+    confirmed it stopped for a pause (a job that wrote every frame first still finishes).
+    ``checked``: files the frame checker judged (a bad one is set aside there, not here)."""
     if cancelled:
         return Outcome(JobStatus.CANCELLED, "Cancelled while rendering")
     if paused:
@@ -69,7 +71,7 @@ def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled:
                                          f"{crash_note}{note}")
     if unwritten:
         return Outcome(JobStatus.FAILED, unwritten)
-    problem = first_bad_output(progress.saved_files)
+    problem = first_bad_output(p for p in progress.saved_files if p not in checked)
     if problem:
         return Outcome(JobStatus.FAILED, problem)
     if progress.frames_done < expected_frames:

@@ -4,7 +4,9 @@ A frame counts as done when its file exists and is plausible (``outcome.frame_pr
 empty, PNG/JPEG not cut short) and, for a frame the store recorded, is still the very file
 recorded (same size, mtime and inode): a half-written frame of a killed run, or a file
 replaced since, is rendered again. ``skip_existing`` finds existing frames by listing the
-output folder once (a two-million-frame range is never walked frame by frame).
+output folder once (a two-million-frame range is never walked frame by frame), and counts a
+file only when it passes the structural check every written frame gets
+(``frame_checks.check_file``: a frame cut short by a killed run is rendered again).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..blender_scripts.frame_checks import check_file
 from .command import output_pattern
 from .frames import FrameSet
 from .outcome import frame_problem
@@ -77,9 +80,9 @@ def missing_frames(frames: FrameSet, done: Iterable[int]) -> FrameSet:
 
 def existing_outputs(recipe: Recipe, job: Job, frames: FrameSet,
                      blend_dir: str) -> dict[int, list[str]]:
-    """Frames of ``frames`` whose output file already exists and looks whole (for
-    ``skip_existing``): the output folder is listed once and its names matched against the
-    job's ``-o`` pattern (Blender's ``#`` padding; any image extension)."""
+    """Frames of ``frames`` whose output file already exists and is whole (for
+    ``skip_existing``; the structural check): the output folder is listed once and its names
+    matched against the job's ``-o`` pattern (Blender's ``#`` padding; any image extension)."""
     pattern = output_pattern(recipe, job)
     if not pattern:
         return {}  # the file's own output path: unknown here, so nothing is skipped
@@ -104,7 +107,7 @@ def existing_outputs(recipe: Recipe, job: Job, frames: FrameSet,
             continue
         frame = int(match.group(1))
         path = os.path.join(folder, entry)
-        if frame in frames and stamp(path) is not None:
+        if frame in frames and stamp(path) is not None and check_file(path) is None:
             found.setdefault(frame, []).append(path)
     return found
 

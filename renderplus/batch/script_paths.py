@@ -16,3 +16,4 @@ DEVICES_SCRIPT = SCRIPTS_DIR / "list_devices.py"  # Cycles' render devices
 FLAMENCO_JOB_TYPE = SCRIPTS_DIR / "flamenco_renderplus.js"  # Render+'s job type for a Flamenco Manager
 ENCODE_SCRIPT = SCRIPTS_DIR / "encode_movie.py"  # a movie from a job's frames (batch/encode)
 READER_SCRIPT = SCRIPTS_DIR / "read_frames.py"  # a helper Blender reading frames (frame_reader.py)
+CHECK_SCRIPT = SCRIPTS_DIR / "check_frames.py"  # frames checked whole on a farm node

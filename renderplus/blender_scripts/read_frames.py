@@ -9,6 +9,10 @@ rendering Blender. Requests:
 
 - ``{"id": N, "op": "preview", "frame": PATH, "look": {...} | null, "longest": 320}``: the
   frame's JPEG preview (previews.py), answered with ``"preview": PATH`` (null: none needed).
+- ``{"id": N, "op": "check", "frame": PATH, "black": bool, "nan": bool, "structure": true}``:
+  the frame read back whole (frame_checks.py; ``"structure": false`` skips that for a file the
+  caller just found whole), then decoded in full by Blender and its pixels judged
+  (pixel_checks.py), answered with ``"problem": SENTENCE`` (null: it is fine).
 
 An unknown ``op`` or a request that fails is answered ``"ok": false, "error": "..."``; the
 reader goes on. It quits when stdin closes (Render+ ended it, or died). Standard library and
@@ -25,6 +29,7 @@ from typing import Any
 import bpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the scripts beside this one
+import pixel_checks
 import previews
 
 PREFIX = "RENDERPLUS> "  # markers.MARKER_PREFIX (a test keeps them equal)
@@ -44,7 +49,14 @@ def preview(request: dict[str, Any]) -> dict[str, Any]:
     return {"preview": path}
 
 
-OPERATIONS = {"preview": preview}
+def check(request: dict[str, Any]) -> dict[str, Any]:
+    problem = pixel_checks.check_pixels(str(request["frame"]), black=bool(request.get("black")),
+                                        nan=bool(request.get("nan")),
+                                        structure=request.get("structure", True) is not False)
+    return {"problem": problem}
+
+
+OPERATIONS = {"preview": preview, "check": check}
 
 
 def answer(line: str) -> None:

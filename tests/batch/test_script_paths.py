@@ -12,7 +12,7 @@ BATCH = Path(script_paths.__file__).resolve().parent
 
 def test_every_named_script_exists_in_the_scripts_folder() -> None:
     named = [value for name, value in vars(script_paths).items() if name.isupper() and name != "SCRIPTS_DIR"]
-    assert len(named) == 7
+    assert len(named) == 8
     for path in named:
         assert path.parent == script_paths.SCRIPTS_DIR and path.is_file(), path
 

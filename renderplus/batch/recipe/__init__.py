@@ -42,6 +42,7 @@ from .model import (
     SizeToggle,
     SoundSettings,
     Toggle,
+    ValidateSettings,
     WebhookSettings,
     recipe_base_dir,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "SizeToggle",
     "SoundSettings",
     "Toggle",
+    "ValidateSettings",
     "ValidationIssue",
     "WebhookSettings",
     "data_path_problem",

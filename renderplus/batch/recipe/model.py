@@ -208,6 +208,16 @@ class RssSettings(Record):
 
 
 @dataclass
+class ValidateSettings(Record):
+    """How each written frame is checked whole before it counts as done (docs/api.md, validate)."""
+
+    decode: bool = flag(True, doc="read every frame back whole: every layer of a multilayer EXR and "
+                                  "every File Output file, by a helper Blender where a pure check "
+                                  "cannot decode the format")
+    black: bool = flag(False, doc="also refuse a frame that is uniformly black or holds NaNs")
+
+
+@dataclass
 class Settings(Record):
     rss: RssSettings = record(RssSettings)
     global_percentage: PercentageToggle = record(PercentageToggle)
@@ -226,6 +236,9 @@ class Settings(Record):
         doc='when the batch renders, local time: {"start": "22:00", "end": "06:00"} (an end before '
             "the start spans midnight; start and end must differ); at its end the batch pauses "
             "after the frame and continues by itself at the next start (null or absent: any time)")
+    validate: ValidateSettings | None = optional_record(
+        ValidateSettings, doc="frames read back whole before they count as done (absent or null: "
+                              "only the quick structural check every frame gets)")
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,0 +1,274 @@
+"""A written frame read back whole (``blender_scripts/frame_checks.py``), on frames the real
+Blender wrote: whole ones pass; cut short, flipped, empty or missing ones are named."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from renderplus.blender_scripts import frame_checks
+from renderplus.blender_scripts.frame_checks import check_file, check_settled, png_image_size, settle
+from tests.batch.frame_fixtures import (
+    BLACK,
+    BLACK_EXR,
+    BLACK_MULTILAYER,
+    FILE_OUTPUT,
+    FORMATS,
+    NAN,
+    write_frames,
+)
+
+pytestmark = pytest.mark.blender
+
+WHOLE = [*FORMATS, FILE_OUTPUT, BLACK, BLACK_EXR, BLACK_MULTILAYER, NAN]
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_frames(tmp_path_factory.mktemp("frames"))
+
+
+def cut(frames: Path, name: str, size: int, tmp_path: Path) -> str:
+    """A copy of frame ``name`` holding only its first ``size`` bytes (negative: from its end)."""
+    data = (frames / name).read_bytes()
+    target = tmp_path / os.path.basename(name)
+    target.write_bytes(data[:size] if size >= 0 else data[:len(data) + size])
+    return str(target)
+
+
+def changed(frames: Path, name: str, tmp_path: Path, at: int, value: int | None = None) -> str:
+    """A copy of frame ``name`` with byte ``at`` flipped (or set to ``value``)."""
+    data = bytearray((frames / name).read_bytes())
+    data[at] = data[at] ^ 0x55 if value is None else value
+    target = tmp_path / os.path.basename(name)
+    target.write_bytes(bytes(data))
+    return str(target)
+
+
+def exr_offsets(path: Path) -> tuple[int, list[int]]:
+    """A single-part EXR's header end and its chunks' offsets."""
+    data = path.read_bytes()
+    header, end = frame_checks._read_header(memoryview(data), 8, 0)
+    count = frame_checks._chunk_count(header)
+    return end, list(struct.unpack_from(f"<{count}Q", data, end))
+
+
+@pytest.mark.parametrize("name", WHOLE)
+def test_a_whole_frame_of_every_format_passes(frames: Path, name: str) -> None:
+    assert check_file(str(frames / name)) is None
+
+
+@pytest.mark.parametrize("name", WHOLE)
+def test_a_frame_cut_by_its_last_byte_is_caught(frames: Path, name: str, tmp_path: Path) -> None:
+    problem = check_file(cut(frames, name, -1, tmp_path))
+    assert problem is not None and problem.startswith(os.path.basename(name) + " is cut short")
+
+
+@pytest.mark.parametrize("name", WHOLE)
+def test_a_frame_cut_in_half_is_caught(frames: Path, name: str, tmp_path: Path) -> None:
+    size = (frames / name).stat().st_size
+    problem = check_file(cut(frames, name, size // 2, tmp_path))
+    assert problem is not None and " is cut short" in problem
+
+
+@pytest.mark.parametrize("name", ["multilayer.exr", "frame.exr", FILE_OUTPUT, "multilayer_piz.exr"])
+def test_an_exr_cut_in_its_header_its_offset_table_or_a_chunk_says_where(
+        frames: Path, name: str, tmp_path: Path) -> None:
+    header_end, offsets = exr_offsets(frames / name)
+    base = os.path.basename(name)
+    size = (frames / name).stat().st_size
+    for inside_header in (40, header_end - 3):
+        problem = check_file(cut(frames, name, inside_header, tmp_path))
+        assert problem is not None and problem.startswith(f"{base} is cut short: ")
+        assert "header" in problem
+    assert check_file(cut(frames, name, header_end + 4, tmp_path)) == (
+        f"{base} is cut short: its offset table ends past the end of the file "
+        f"({header_end + 4:,} of {header_end + 8 * len(offsets):,} bytes)")
+    middle = len(offsets) // 2 + 1   # the chunk a cut in its middle leaves unfinished
+    end_of_middle = offsets[middle] if middle < len(offsets) else size
+    at = (offsets[middle - 1] + end_of_middle) // 2
+    assert check_file(cut(frames, name, at, tmp_path)) == (
+        f"{base} is cut short: chunk {middle} of {len(offsets)} ends past the end of the file "
+        f"({at:,} of {end_of_middle:,} bytes)")
+
+
+def test_an_exr_whose_offset_table_was_never_filled_in_is_caught(frames: Path,
+                                                                 tmp_path: Path) -> None:
+    header_end, offsets = exr_offsets(frames / "multilayer.exr")
+    data = bytearray((frames / "multilayer.exr").read_bytes())
+    data[header_end + 8:header_end + 16] = bytes(8)   # OpenEXR fills it in as it closes the file
+    (tmp_path / "open.exr").write_bytes(bytes(data))
+    assert check_file(str(tmp_path / "open.exr")) == \
+        f"open.exr is cut short: chunk 2 of {len(offsets)} was never written (its offset is 0)"
+
+
+@pytest.mark.parametrize("name", ["multilayer.exr", "frame.exr", "frame_zips.exr", FILE_OUTPUT])
+def test_a_flipped_byte_in_an_exr_chunk_does_not_inflate(frames: Path, name: str,
+                                                         tmp_path: Path) -> None:
+    _end, offsets = exr_offsets(frames / name)
+    length = int.from_bytes((frames / name).read_bytes()[offsets[1] + 4:offsets[1] + 8], "little")
+    problem = check_file(changed(frames, name, tmp_path, offsets[1] + 8 + length // 2))
+    assert problem is not None
+    assert problem.startswith(f"{os.path.basename(name)} is damaged: chunk 2 of {len(offsets)} ")
+    assert "inflate" in problem or "expands to" in problem
+
+
+def test_a_flipped_count_in_rle_data_expands_to_the_wrong_size(frames: Path, tmp_path: Path) -> None:
+    _end, offsets = exr_offsets(frames / "frame_rle.exr")
+    data = (frames / "frame_rle.exr").read_bytes()
+    first = offsets[0] + 8                             # the chunk's first run's count
+    count = data[first] - 256 if data[first] > 127 else data[first]
+    problem = check_file(changed(frames, "frame_rle.exr", tmp_path, first,
+                                 (count + 1) % 256 if count >= 0 else (count - 1) % 256))
+    assert problem is not None and problem.startswith("frame_rle.exr is damaged: chunk 1 of ")
+
+
+def test_a_flipped_byte_in_a_png_fails_its_crc(frames: Path, tmp_path: Path) -> None:
+    data = (frames / "frame.png").read_bytes()
+    problem = check_file(changed(frames, "frame.png", tmp_path, data.index(b"IDAT") + 30))
+    assert problem is not None and problem.startswith("frame.png is damaged: chunk ")
+    assert problem.endswith("(IDAT) fails its CRC check")
+
+
+def test_png_image_data_that_does_not_inflate_is_caught_even_with_a_good_crc(
+        frames: Path, tmp_path: Path) -> None:
+    data = bytearray((frames / "frame.png").read_bytes())
+    start = data.index(b"IDAT")
+    length = int.from_bytes(data[start - 4:start], "big")
+    data[start + 4 + length // 2] ^= 0xFF
+    crc = zlib.crc32(bytes(data[start:start + 4 + length]))
+    data[start + 4 + length:start + 8 + length] = crc.to_bytes(4, "big")
+    (tmp_path / "f.png").write_bytes(bytes(data))
+    problem = check_file(str(tmp_path / "f.png"))
+    assert problem is not None and problem.startswith("f.png is damaged: ")
+    assert "inflate" in problem
+
+
+def test_a_png_without_iend_is_cut_short(frames: Path, tmp_path: Path) -> None:
+    assert check_file(cut(frames, "frame.png", -12, tmp_path)) == \
+        "frame.png is cut short: it has no IEND chunk"
+
+
+def test_a_jpeg_cut_inside_its_scan_is_caught(frames: Path, tmp_path: Path) -> None:
+    data = (frames / "frame.jpg").read_bytes()
+    scan = data.index(b"\xff\xda")
+    assert check_file(cut(frames, "frame.jpg", scan + 40, tmp_path)) == \
+        "frame.jpg is cut short: its image data ends before its EOI marker"
+
+
+def test_an_empty_a_missing_and_a_folder_frame_are_named(tmp_path: Path) -> None:
+    (tmp_path / "f_0001.exr").write_bytes(b"")
+    (tmp_path / "f_0003.png").mkdir()
+    assert check_file(str(tmp_path / "f_0001.exr")) == "f_0001.exr is empty (0 bytes)"
+    assert check_file(str(tmp_path / "f_0002.exr")) == "f_0002.exr is missing"
+    assert check_file(str(tmp_path / "f_0003.png")) == "f_0003.png is a folder, not a frame"
+
+
+def test_an_unknown_format_is_trusted_when_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "f.rgb").write_bytes(b"\x01\xda whatever")
+    assert check_file(str(tmp_path / "f.rgb")) is None
+
+
+def test_the_png_image_size_follows_depth_colour_and_interlacing() -> None:
+    assert png_image_size(64, 48, 8, 6, 0) == 48 * (1 + 64 * 4)
+    assert png_image_size(3, 1, 1, 0, 0) == 2                       # 3 bits: one byte, one filter
+    assert png_image_size(1, 1, 16, 2, 1) == 1 + 6                  # Adam7: only the first pass
+    assert png_image_size(8, 8, 8, 0, 1) == sum(rows * (1 + cols) for cols, rows in (
+        (1, 1), (1, 1), (2, 1), (2, 2), (4, 2), (4, 4), (8, 4)))
+
+
+def test_a_tiled_exr_counts_the_tiles_of_all_its_levels() -> None:
+    def count(width: int, height: int, tile: int, mode: int) -> int:
+        part = frame_checks._Part(0)
+        part.attributes["tiles"] = ("tiledesc", struct.pack("<IIB", tile, tile, mode))
+        return frame_checks._tile_count(part, width, height)
+
+    assert count(100, 50, 32, 0) == 4 * 2
+    # mipmap, rounding down: 100x50, 50x25, 25x12, 12x6, 6x3, 3x1, 1x1
+    assert count(100, 50, 32, 1) == 8 + 2 + 1 + 1 + 1 + 1 + 1
+    # ripmap: x levels 100, 50, 25, 12, 6, 3, 1 (4+2+1+1+1+1+1 tiles); y levels 50..1 (2+1*5)
+    assert count(100, 50, 32, 2) == 11 * 7
+    # rounding up: 100 -> 50 -> 25 -> 13 -> 7 -> 4 -> 2 -> 1
+    assert count(100, 100, 64, 0x11) == 4 + 1 + 1 + 1 + 1 + 1 + 1 + 1
+
+
+class FakeDisk:
+    """A clock and a sleep that make a frame appear (or grow) as time passes, with no waiting."""
+
+    def __init__(self, path: Path, writes: dict[float, bytes]) -> None:
+        self.path, self.writes, self.now, self.sleeps = path, dict(writes), 0.0, 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+        for when in sorted(self.writes):
+            if when <= self.now:
+                content = self.writes.pop(when)
+                with open(self.path, "ab") as stream:
+                    stream.write(content)
+                os.utime(self.path, ns=(int(self.now * 1e9), int(self.now * 1e9)))
+
+
+def test_settle_waits_for_a_late_frame_then_for_it_to_stop_growing(frames: Path,
+                                                                   tmp_path: Path) -> None:
+    data = (frames / "frame.exr").read_bytes()
+    target = tmp_path / "late.exr"
+    disk = FakeDisk(target, {1.0: data[:1000], 1.5: data[1000:]})
+    assert settle(str(target), timeout=10, poll=0.25, quiet=1.0, clock=disk.clock,
+                  sleep=disk.sleep)
+    assert disk.now == 2.5 and check_file(str(target)) is None   # a quiet second after the last write
+
+
+def test_settle_gives_up_after_its_timeout(tmp_path: Path) -> None:
+    disk = FakeDisk(tmp_path / "never.exr", {})
+    assert not settle(str(tmp_path / "never.exr"), timeout=2, poll=0.5, clock=disk.clock,
+                      sleep=disk.sleep)
+    assert disk.now == 2.0
+
+
+def test_check_settled_costs_a_whole_frame_no_wait_and_rechecks_a_late_one(
+        frames: Path, tmp_path: Path) -> None:
+    disk = FakeDisk(tmp_path / "x", {})
+    assert check_settled(str(frames / "frame.png"), clock=disk.clock, sleep=disk.sleep) is None
+    assert disk.sleeps == 0
+    data = (frames / "frame.png").read_bytes()
+    target = tmp_path / "late.png"
+    target.write_bytes(data[:100])
+    late = FakeDisk(target, {0.5: data[100:1000], 1.75: data[1000:]})   # paused a while
+    assert check_settled(str(target), poll=0.25, quiet=1.0, clock=late.clock,
+                         sleep=late.sleep) is None
+    gone = FakeDisk(tmp_path / "gone.png", {})
+    assert check_settled(str(tmp_path / "gone.png"), timeout=3, clock=gone.clock,
+                         sleep=gone.sleep) == "gone.png is missing"
+    assert gone.now == 3.0
+
+
+def test_check_settled_stops_waiting_for_a_broken_frame_once_it_stays_unchanged(
+        frames: Path, tmp_path: Path) -> None:
+    target = Path(cut(frames, "frame.exr", 2000, tmp_path))
+    disk = FakeDisk(target, {})
+    problem = check_settled(str(target), timeout=10, poll=0.25, quiet=1.0, clock=disk.clock,
+                            sleep=disk.sleep)
+    assert problem is not None and problem.startswith("frame.exr is cut short: chunk 2 of 3")
+    assert disk.now == 1.0
+
+
+@pytest.mark.parametrize("name", WHOLE)
+def test_every_truncation_point_of_a_small_frame_is_caught(frames: Path, name: str,
+                                                           tmp_path: Path) -> None:
+    """Prefixes of the frame (about 150 of them): a frame is never whole before its last byte."""
+    data = (frames / name).read_bytes()
+    target = tmp_path / os.path.basename(name)
+    missed = []
+    for size in [*range(1, 40), *range(40, len(data), max(1, len(data) // 110))]:
+        target.write_bytes(data[:size])
+        if check_file(str(target)) is None:
+            missed.append(size)
+    assert missed == []
