@@ -19,10 +19,11 @@ from tests.batch.frame_fixtures import (
     FILE_OUTPUT,
     FORMATS,
     NAN,
+    ONE_BLACK_LAYER,
     write_frames,
 )
 
-WHOLE = [*FORMATS, FILE_OUTPUT, BLACK, BLACK_EXR, BLACK_MULTILAYER, NAN]
+WHOLE = [*FORMATS, FILE_OUTPUT, BLACK, BLACK_EXR, BLACK_MULTILAYER, ONE_BLACK_LAYER, NAN]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_an_exr_whose_offset_table_was_never_filled_in_is_caught(blender_frames:
     data[header_end + 8:header_end + 16] = bytes(8)   # OpenEXR fills it in as it closes the file
     (tmp_path / "open.exr").write_bytes(bytes(data))
     assert check_file(str(tmp_path / "open.exr")) == \
-        f"open.exr is cut short: chunk 2 of {len(offsets)} was never blender_frames (its offset is 0)"
+        f"open.exr is cut short: chunk 2 of {len(offsets)} was never written (its offset is 0)"
 
 
 @pytest.mark.parametrize("name", ["multilayer.exr", "frame.exr", "frame_zips.exr", FILE_OUTPUT])
