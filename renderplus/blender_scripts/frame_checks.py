@@ -22,8 +22,11 @@ What each format's check reads (docs/blender.md, Checking a frame whole):
 
 A missing or empty file is a problem too. ``settle`` waits, bounded, for a frame that is missing
 or still growing (a network disk that shows it late); ``check_settled`` checks once, and only when
-that fails waits and checks again. Standard library only: this runs in Render+'s Python and in
-Blender's (a farm node's ``check_frames.py``); no bpy.
+that fails waits and checks again while the file keeps changing (at most ``WAIT_FOR_LATE``; one
+unchanged for ``QUIET`` is judged as it is). The waits take a clock and a sleep, so tests pass
+time without sleeping. ``exr_layers`` names a multilayer EXR's view layers for the pixel checks.
+Standard library only: this runs in Render+'s Python and in Blender's (a farm node's
+``check_frames.py``); no bpy.
 """
 
 from __future__ import annotations
