@@ -272,3 +272,61 @@ def test_every_truncation_point_of_a_small_frame_is_caught(blender_frames: Path,
         if check_file(str(target)) is None:
             missed.append(size)
     assert missed == []
+
+
+def exr_attribute(name: str, kind: str, value: bytes) -> bytes:
+    return name.encode() + b"\0" + kind.encode() + b"\0" + struct.pack("<i", len(value)) + value
+
+
+def exr_header(*, width: int, height: int, tiled: bool, part: str | None = None,
+               chunks: int | None = None) -> bytes:
+    """A minimal OpenEXR header: one HALF channel "Y", no compression."""
+    attributes = [
+        exr_attribute("channels", "chlist", b"Y\0" + struct.pack("<iB3xii", 1, 0, 1, 1) + b"\0"),
+        exr_attribute("compression", "compression", b"\0"),
+        exr_attribute("dataWindow", "box2i", struct.pack("<iiii", 0, 0, width - 1, height - 1)),
+    ]
+    if tiled:
+        attributes.append(exr_attribute("tiles", "tiledesc", struct.pack("<IIB", 4, 4, 0)))
+    if part is not None:
+        kind = b"tiledimage" if tiled else b"scanlineimage"
+        attributes += [exr_attribute("name", "string", part.encode()),
+                       exr_attribute("type", "string", kind),
+                       exr_attribute("chunkCount", "int", struct.pack("<i", chunks or 0))]
+    return b"".join(attributes) + b"\0"
+
+
+def test_a_tiled_exr_is_read_tile_by_tile(tmp_path: Path) -> None:
+    """Blender writes no tiled EXR: a minimal one, 8x8 in 4x4 tiles."""
+    head = b"\x76\x2f\x31\x01" + struct.pack("<I", 2 | 0x200) + exr_header(width=8, height=8,
+                                                                            tiled=True)
+    tiles = [struct.pack("<iiiii", x, y, 0, 0, 32) + bytes(32) for y in range(2) for x in range(2)]
+    table_end = len(head) + 8 * len(tiles)
+    offsets = [table_end + sum(len(t) for t in tiles[:i]) for i in range(len(tiles))]
+    data = head + struct.pack("<4Q", *offsets) + b"".join(tiles)
+    (tmp_path / "tiled.exr").write_bytes(data)
+    assert check_file(str(tmp_path / "tiled.exr")) is None
+    (tmp_path / "tiled.exr").write_bytes(data[:-10])
+    assert check_file(str(tmp_path / "tiled.exr")) == (
+        f"tiled.exr is cut short: chunk 4 of 4 ends past the end of the file "
+        f"({len(data) - 10:,} of {len(data):,} bytes)")
+
+
+def test_a_multipart_exr_checks_each_part_and_names_it(tmp_path: Path) -> None:
+    parts = [exr_header(width=4, height=2, tiled=False, part=name, chunks=2) for name in "ab"]
+    head = b"\x76\x2f\x31\x01" + struct.pack("<I", 2 | 0x1000) + b"".join(parts) + b"\0"
+    chunks = [struct.pack("<iii", number, y, 8) + bytes(8) for number in range(2) for y in range(2)]
+    table_end = len(head) + 8 * len(chunks)
+    offsets = [table_end + sum(len(c) for c in chunks[:i]) for i in range(len(chunks))]
+    data = head + struct.pack("<4Q", *offsets) + b"".join(chunks)
+    (tmp_path / "parts.exr").write_bytes(data)
+    assert check_file(str(tmp_path / "parts.exr")) is None
+    (tmp_path / "parts.exr").write_bytes(data[:-1])
+    assert check_file(str(tmp_path / "parts.exr")) == (
+        f"parts.exr is cut short: chunk 2 of 2 (part 2 of 2) ends past the end of the file "
+        f"({len(data) - 1:,} of {len(data):,} bytes)")
+    wrong = bytearray(data)
+    wrong[offsets[3]] = 0   # the last chunk claims part 1
+    (tmp_path / "parts.exr").write_bytes(bytes(wrong))
+    assert check_file(str(tmp_path / "parts.exr")) == \
+        "parts.exr is damaged: chunk 2 of 2 (part 2 of 2) does not belong to its part"
