@@ -160,7 +160,10 @@ class _Compositor:
                 self.reader.layer = layer
             except TypeError:
                 return None
-        bpy.ops.render.render(scene=self.scene.name)
+        try:
+            bpy.ops.render.render(scene=self.scene.name)
+        except RuntimeError:   # the compositor refused it: said as "could not be composited"
+            return None
         result = bpy.data.images.get("Render Result")
         if result is None:
             return None
