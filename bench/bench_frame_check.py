@@ -8,7 +8,8 @@ it as an 8-bit PNG and as multilayer EXRs (ZIP, half and full float; PIZ half). 
 - the structural check, ``frame_checks.check_file``, in this Python (Render+'s own): every PNG
   chunk's CRC and the inflated image data; every EXR chunk inflated (ZIP) or placed (PIZ);
 - the pixel check, the frame reader's ``check`` op (``pixel_checks.py``) in a helper Blender,
-  black and NaN asked, timed from the request to its answer (its own structural check skipped,
+  black and NaN asked (a multilayer EXR: each view layer's Combined pass, through the
+  compositor), timed from the request to its answer (its own structural check skipped,
   as the engine asks once it has run the first one).
 
 Prints the medians (and p90) in milliseconds; ``--record`` writes them to RESULTS.md.
@@ -107,8 +108,9 @@ def main() -> None:
              "Structure: `frame_checks.check_file` (PNG: every chunk's CRC and the image data "
              "inflated; ZIP EXR: every chunk inflated and its size compared; PIZ EXR: every "
              "chunk's place and size only). Pixels: the frame decoded by Blender, black and "
-             "NaN judged (a multilayer EXR: its first layer, saved to a float EXR and loaded "
-             "first), timed from request to answer."]
+             "NaN judged (a multilayer EXR: each of its 3 view layers' Combined pass "
+             "composited by a helper scene, saved as a float EXR and loaded), timed from "
+             "request to answer."]
     print("\n".join(lines))
     if args.record:
         record("Checking a frame whole (bench/bench_frame_check.py)", lines)

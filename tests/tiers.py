@@ -26,7 +26,7 @@ TESTS = Path(__file__).resolve().parent
 
 # marker -> fixtures whose use means the test needs that outside program
 NEEDS_BY_FIXTURE: dict[str, frozenset[str]] = {
-    "blender": frozenset({"blend_factory"}),
+    "blender": frozenset({"blend_factory", "blender_frames"}),
     "browser": frozenset({"browser", "open_page"}),
     "farm": frozenset({"slurm_cluster", "flamenco_manager", "farm"}),
 }

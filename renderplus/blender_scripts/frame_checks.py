@@ -22,8 +22,11 @@ What each format's check reads (docs/blender.md, Checking a frame whole):
 
 A missing or empty file is a problem too. ``settle`` waits, bounded, for a frame that is missing
 or still growing (a network disk that shows it late); ``check_settled`` checks once, and only when
-that fails waits and checks again. Standard library only: this runs in Render+'s Python and in
-Blender's (a farm node's ``check_frames.py``); no bpy.
+that fails waits and checks again while the file keeps changing (at most ``WAIT_FOR_LATE``; one
+unchanged for ``QUIET`` is judged as it is). The waits take a clock and a sleep, so tests pass
+time without sleeping. ``exr_layers`` names a multilayer EXR's view layers for the pixel checks.
+Standard library only: this runs in Render+'s Python and in Blender's (a farm node's
+``check_frames.py``); no bpy.
 """
 
 from __future__ import annotations
@@ -384,6 +387,28 @@ def check_exr(view: memoryview) -> None:
         at = end
     for part, offsets in zip(parts, tables):
         _check_chunks(view, part, offsets, multipart, _of_part(part, parts))
+
+
+def exr_layers(path: str) -> tuple[int, int, list[str]]:
+    """An OpenEXR file's (first part's) data window size and its layers' names, in file order,
+    as Blender names them: the channel "ViewLayer.Combined.R" is pass "Combined" of layer
+    "ViewLayer" (what precedes the last two dots). Raises ValueError for a file it cannot read."""
+    with open(path, "rb") as stream:
+        head = stream.read(1 << 20)
+    if not head.startswith(EXR_MAGIC):
+        raise ValueError(f"{os.path.basename(path)} is not an OpenEXR file")
+    try:
+        part, _end = _read_header(memoryview(head), 8, 0)
+    except Broken as problem:
+        raise ValueError(f"{os.path.basename(path)} {problem}") from None
+    x0, y0, x1, y1 = part.data_window
+    layers: list[str] = []
+    for channel in part.channels:
+        if channel.name.count(".") >= 2:
+            layer = channel.name.rsplit(".", 2)[0]
+            if layer not in layers:
+                layers.append(layer)
+    return x1 - x0 + 1, y1 - y0 + 1, layers
 
 
 def _of_part(part: _Part, parts: list[_Part]) -> str:

@@ -10,11 +10,12 @@ cannot: a JPEG's or a PIZ/DWA EXR's damaged compressed data.
 What is looked at: every pixel of an ordinary image (all its channels for NaN/infinity; red,
 green and blue for black, alpha ignored; "black" is at most 1e-6 in an EXR or HDR frame, at
 most 3/255 in an 8- or 16-bit one, which Blender dithers by default). A multilayer EXR gives
-Blender's Python no pixels of its own (its size reads 0x0): Blender saves its first view
-layer's first pass (the Combined image, or the compositor's "Composite" when compositing was
-on) to a temporary single-layer EXR, and that is judged. Its other passes and view layers are
-decoded by nothing here; their compressed data is checked whole by ``frame_checks.py`` (ZIP,
-ZIPS, RLE, uncompressed).
+Blender's Python no pixels of its own (its size reads 0x0, and Python cannot pick one of its
+layers): a helper scene's compositor reads each view layer's Combined pass through an Image
+node, and the result is saved as a float EXR and judged. A NaN in any layer names that layer;
+black is reported only when every layer is black (one layer may be a black holdout). Other
+passes (depth, normals, ...) are decoded by nothing here: their data is checked whole by
+``frame_checks.py`` (ZIP, ZIPS, RLE, uncompressed).
 
 Blender 4.x and 5.x bundle numpy and use it; Debian's Blender 3.4 has none, so the same
 judgement is made on the raw float bytes with the standard library. Standard library and bpy
@@ -57,31 +58,135 @@ def check_pixels(path: str, *, black: bool = False, nan: bool = False,
         return problem
     if not os.path.isfile(path):
         return f"{name} is missing"
-    images: list[Any] = [bpy.data.images.load(path, check_existing=False)]
-    scratch = None
+    image: Any = bpy.data.images.load(path, check_existing=False)
     try:
-        width, height = images[0].size
-        what = name
-        if not width or not height:
-            if images[0].type != "MULTILAYER":
-                return f"Blender could not read {name} (it has no pixels)"
-            scratch = tempfile.mkdtemp(prefix="renderplus-check-")
-            flat = _first_pass(images[0], os.path.join(scratch, "first_pass.exr"))
-            if flat is None:
-                return f"Blender could not read {name} (no layer of it could be saved)"
-            images.append(flat)
-            width, height = flat.size
-            if not width or not height:
-                return f"Blender could not read {name} (its first layer has no pixels)"
-            what = f"{name} (its first layer)"
-        level = BLACK_LEVEL if images[0].file_format in SCENE_LINEAR else BLACK_LEVEL_DITHERED
-        return judge(_pixels(images[-1]), images[-1].channels, what, black=black, nan=nan,
-                     black_level=level)
+        width, height = image.size
+        if width and height:
+            level = BLACK_LEVEL if image.file_format in SCENE_LINEAR else BLACK_LEVEL_DITHERED
+            return judge(_pixels(image), image.channels, name, black=black, nan=nan,
+                         black_level=level)
+        if image.type != "MULTILAYER":
+            return f"Blender could not read {name} (it has no pixels)"
+        return _check_layers(image, path, black=black, nan=nan)
     finally:
-        for image in images:
-            bpy.data.images.remove(image)
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+        bpy.data.images.remove(image)
+
+
+def _check_layers(image: Any, path: str, *, black: bool, nan: bool) -> str | None:
+    """Each view layer's Combined pass of a multilayer EXR, as the compositor gives it: NaN in
+    any names that layer; black only when every layer is (one layer may be a black holdout)."""
+    name = os.path.basename(path)
+    try:
+        width, height, layers = frame_checks.exr_layers(path)
+    except (OSError, ValueError) as exc:
+        return f"Blender could not read {name} ({exc})"
+    scratch = tempfile.mkdtemp(prefix="renderplus-check-")
+    compositor = _Compositor(image, width, height)
+    try:
+        blacks, judged = 0, 0
+        for layer in layers or [""]:
+            flat = compositor.combined(layer, os.path.join(scratch, f"layer{judged}.exr"))
+            if flat is None:
+                continue   # not a layer Blender knows (a stray dotted channel name)
+            try:
+                what = f"{name} (view layer {layer!r})" if layer else name
+                values = _pixels(flat)
+                if not len(values):
+                    return f"Blender could not read {what} (it has no pixels)"
+                problem = judge(values, flat.channels, what, black=False, nan=nan)
+                if problem is not None:
+                    return problem
+                judged += 1
+                blacks += black and not _brightest_above(values, flat.channels, BLACK_LEVEL)
+            finally:
+                _remove(flat)
+        if not judged:
+            return f"Blender could not read {name} (no view layer of it could be composited)"
+        if black and blacks == judged:
+            every = f"in all {judged} of its view layers" if judged > 1 else "in its view layer"
+            return f"{name} is uniformly black {every}"
+        return None
+    finally:
+        compositor.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _Compositor:
+    """A helper scene whose compositor reads one layer of a multilayer image (an Image node)
+    into its result, saved as a float EXR: Python cannot pick a layer of a multilayer image
+    otherwise. The tree is ``scene.node_tree`` up to 4.x, a node group from 5.0."""
+
+    def __init__(self, image: Any, width: int, height: int) -> None:
+        import bpy
+
+        scene: Any = bpy.data.scenes.new("Render+ check")
+        self.scene = scene
+        render = scene.render
+        render.resolution_x, render.resolution_y, render.resolution_percentage = width, height, 100
+        render.use_compositing = True
+        render.dither_intensity = 0.0
+        settings = render.image_settings
+        settings.file_format = "OPEN_EXR"
+        settings.color_mode = "RGBA"
+        settings.color_depth = "32"
+        settings.exr_codec = "NONE"
+        self.camera = bpy.data.objects.new("Render+ check", bpy.data.cameras.new("Render+ check"))
+        scene.collection.objects.link(self.camera)
+        scene.camera = self.camera   # a render needs one, though nothing is rendered
+        self.group: Any = None
+        tree: Any
+        if hasattr(scene, "compositing_node_group"):
+            self.group = tree = bpy.data.node_groups.new("Render+ check", "CompositorNodeTree")
+            scene.compositing_node_group = tree
+            tree.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
+            output = tree.nodes.new("NodeGroupOutput")
+        else:
+            scene.use_nodes = True
+            tree = scene.node_tree
+            for node in list(tree.nodes):
+                tree.nodes.remove(node)
+            output = tree.nodes.new("CompositorNodeComposite")
+        self.reader: Any = tree.nodes.new("CompositorNodeImage")
+        self.reader.image = image
+        tree.links.new(self.reader.outputs[0], output.inputs[0])
+
+    def combined(self, layer: str, target: str) -> Any:
+        """Layer ``layer``'s first output (Combined) composited, saved and loaded; None when
+        Blender has no such layer."""
+        import bpy
+
+        if layer:
+            try:
+                self.reader.layer = layer
+            except TypeError:
+                return None
+        try:
+            bpy.ops.render.render(scene=self.scene.name)
+        except RuntimeError:   # the compositor refused it: said as "could not be composited"
+            return None
+        result = bpy.data.images.get("Render Result")
+        if result is None:
+            return None
+        try:
+            result.save_render(target, scene=self.scene)
+        except RuntimeError:
+            return None
+        return bpy.data.images.load(target, check_existing=False) if os.path.isfile(target) \
+            else None
+
+    def close(self) -> None:
+        import bpy
+
+        bpy.data.scenes.remove(self.scene)
+        bpy.data.objects.remove(self.camera)
+        if self.group is not None:
+            bpy.data.node_groups.remove(self.group)
+
+
+def _remove(image: Any) -> None:
+    import bpy
+
+    bpy.data.images.remove(image)
 
 
 def judge(values: Any, channels: int, what: str, *, black: bool, nan: bool,
@@ -140,25 +245,3 @@ def _brightest_above(values: Any, channels: int, level: float) -> bool:
         if any(max(part[channel::channels]) > level for channel in range(colour)):
             return True
     return False
-
-
-def _first_pass(image: Any, target: str) -> Any:
-    """A multilayer EXR's first view layer's first pass, saved as a float EXR and loaded."""
-    import bpy
-
-    helper = bpy.data.scenes.new("Render+ check")
-    try:
-        settings = helper.render.image_settings
-        settings.file_format = "OPEN_EXR"
-        settings.color_depth = "32"
-        settings.color_mode = "RGBA"
-        settings.exr_codec = "NONE"
-        try:
-            image.save_render(target, scene=helper)
-        except RuntimeError:
-            return None
-    finally:
-        bpy.data.scenes.remove(helper)
-    if not os.path.isfile(target):
-        return None
-    return bpy.data.images.load(target, check_existing=False)

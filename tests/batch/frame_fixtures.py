@@ -2,7 +2,8 @@
 
 ``write_frames(folder)`` renders the default cube once (Cycles, 1 sample, two view layers with
 several passes, a compositor File Output node) and saves the render in every format the checks
-know, plus a black frame (no light, a black world) and an EXR holding a NaN and an infinity.
+know, plus a black frame (no light, a black world), a multilayer EXR with one black view layer
+of two, and an EXR holding a NaN and an infinity.
 About 3 s with Blender 3.4; each folder is made once per test session.
 """
 
@@ -38,6 +39,7 @@ FILE_OUTPUT = "file_output/pass_0001.exr"   # written by the File Output node
 BLACK = "black.png"
 BLACK_EXR = "black.exr"
 BLACK_MULTILAYER = "black_multilayer.exr"
+ONE_BLACK_LAYER = "one_black_layer.exr"      # view layer "Second" black, "ViewLayer" not
 NAN = "nan.exr"                              # one NaN, one infinity
 
 _SCRIPT = r"""
@@ -79,6 +81,12 @@ for name, (file_format, values) in opts["formats"].items():
 if opts["bad"]:
     scene.use_nodes = False
     render.use_compositing = False
+    scene.world.use_nodes = False
+    scene.world.color = (0.0, 0.0, 0.0)
+    second.layer_collection.children["Collection"].exclude = True   # nothing in it: black
+    bpy.ops.render.render()
+    settings.file_format = "OPEN_EXR_MULTILAYER"
+    result.save_render(os.path.join(out, "one_black_layer.exr"), scene=scene)
     bpy.data.objects.remove(bpy.data.objects["Light"])
     scene.world.use_nodes = False
     scene.world.color = (0.0, 0.0, 0.0)

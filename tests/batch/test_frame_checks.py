@@ -19,30 +19,30 @@ from tests.batch.frame_fixtures import (
     FILE_OUTPUT,
     FORMATS,
     NAN,
+    ONE_BLACK_LAYER,
     write_frames,
 )
 
-pytestmark = pytest.mark.blender
-
-WHOLE = [*FORMATS, FILE_OUTPUT, BLACK, BLACK_EXR, BLACK_MULTILAYER, NAN]
+WHOLE = [*FORMATS, FILE_OUTPUT, BLACK, BLACK_EXR, BLACK_MULTILAYER, ONE_BLACK_LAYER, NAN]
 
 
 @pytest.fixture(scope="module")
-def frames(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_frames(tmp_path_factory.mktemp("frames"))
+def blender_frames(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Frames the real Blender wrote (a test using them is marked ``blender``: tests/tiers.py)."""
+    return write_frames(tmp_path_factory.mktemp("blender_frames"))
 
 
-def cut(frames: Path, name: str, size: int, tmp_path: Path) -> str:
+def cut(blender_frames: Path, name: str, size: int, tmp_path: Path) -> str:
     """A copy of frame ``name`` holding only its first ``size`` bytes (negative: from its end)."""
-    data = (frames / name).read_bytes()
+    data = (blender_frames / name).read_bytes()
     target = tmp_path / os.path.basename(name)
     target.write_bytes(data[:size] if size >= 0 else data[:len(data) + size])
     return str(target)
 
 
-def changed(frames: Path, name: str, tmp_path: Path, at: int, value: int | None = None) -> str:
+def changed(blender_frames: Path, name: str, tmp_path: Path, at: int, value: int | None = None) -> str:
     """A copy of frame ``name`` with byte ``at`` flipped (or set to ``value``)."""
-    data = bytearray((frames / name).read_bytes())
+    data = bytearray((blender_frames / name).read_bytes())
     data[at] = data[at] ^ 0x55 if value is None else value
     target = tmp_path / os.path.basename(name)
     target.write_bytes(bytes(data))
@@ -58,48 +58,48 @@ def exr_offsets(path: Path) -> tuple[int, list[int]]:
 
 
 @pytest.mark.parametrize("name", WHOLE)
-def test_a_whole_frame_of_every_format_passes(frames: Path, name: str) -> None:
-    assert check_file(str(frames / name)) is None
+def test_a_whole_frame_of_every_format_passes(blender_frames: Path, name: str) -> None:
+    assert check_file(str(blender_frames / name)) is None
 
 
 @pytest.mark.parametrize("name", WHOLE)
-def test_a_frame_cut_by_its_last_byte_is_caught(frames: Path, name: str, tmp_path: Path) -> None:
-    problem = check_file(cut(frames, name, -1, tmp_path))
+def test_a_frame_cut_by_its_last_byte_is_caught(blender_frames: Path, name: str, tmp_path: Path) -> None:
+    problem = check_file(cut(blender_frames, name, -1, tmp_path))
     assert problem is not None and problem.startswith(os.path.basename(name) + " is cut short")
 
 
 @pytest.mark.parametrize("name", WHOLE)
-def test_a_frame_cut_in_half_is_caught(frames: Path, name: str, tmp_path: Path) -> None:
-    size = (frames / name).stat().st_size
-    problem = check_file(cut(frames, name, size // 2, tmp_path))
+def test_a_frame_cut_in_half_is_caught(blender_frames: Path, name: str, tmp_path: Path) -> None:
+    size = (blender_frames / name).stat().st_size
+    problem = check_file(cut(blender_frames, name, size // 2, tmp_path))
     assert problem is not None and " is cut short" in problem
 
 
 @pytest.mark.parametrize("name", ["multilayer.exr", "frame.exr", FILE_OUTPUT, "multilayer_piz.exr"])
 def test_an_exr_cut_in_its_header_its_offset_table_or_a_chunk_says_where(
-        frames: Path, name: str, tmp_path: Path) -> None:
-    header_end, offsets = exr_offsets(frames / name)
+        blender_frames: Path, name: str, tmp_path: Path) -> None:
+    header_end, offsets = exr_offsets(blender_frames / name)
     base = os.path.basename(name)
-    size = (frames / name).stat().st_size
+    size = (blender_frames / name).stat().st_size
     for inside_header in (40, header_end - 3):
-        problem = check_file(cut(frames, name, inside_header, tmp_path))
+        problem = check_file(cut(blender_frames, name, inside_header, tmp_path))
         assert problem is not None and problem.startswith(f"{base} is cut short: ")
         assert "header" in problem
-    assert check_file(cut(frames, name, header_end + 4, tmp_path)) == (
+    assert check_file(cut(blender_frames, name, header_end + 4, tmp_path)) == (
         f"{base} is cut short: its offset table ends past the end of the file "
         f"({header_end + 4:,} of {header_end + 8 * len(offsets):,} bytes)")
     middle = len(offsets) // 2 + 1   # the chunk a cut in its middle leaves unfinished
     end_of_middle = offsets[middle] if middle < len(offsets) else size
     at = (offsets[middle - 1] + end_of_middle) // 2
-    assert check_file(cut(frames, name, at, tmp_path)) == (
+    assert check_file(cut(blender_frames, name, at, tmp_path)) == (
         f"{base} is cut short: chunk {middle} of {len(offsets)} ends past the end of the file "
         f"({at:,} of {end_of_middle:,} bytes)")
 
 
-def test_an_exr_whose_offset_table_was_never_filled_in_is_caught(frames: Path,
+def test_an_exr_whose_offset_table_was_never_filled_in_is_caught(blender_frames: Path,
                                                                  tmp_path: Path) -> None:
-    header_end, offsets = exr_offsets(frames / "multilayer.exr")
-    data = bytearray((frames / "multilayer.exr").read_bytes())
+    header_end, offsets = exr_offsets(blender_frames / "multilayer.exr")
+    data = bytearray((blender_frames / "multilayer.exr").read_bytes())
     data[header_end + 8:header_end + 16] = bytes(8)   # OpenEXR fills it in as it closes the file
     (tmp_path / "open.exr").write_bytes(bytes(data))
     assert check_file(str(tmp_path / "open.exr")) == \
@@ -107,36 +107,36 @@ def test_an_exr_whose_offset_table_was_never_filled_in_is_caught(frames: Path,
 
 
 @pytest.mark.parametrize("name", ["multilayer.exr", "frame.exr", "frame_zips.exr", FILE_OUTPUT])
-def test_a_flipped_byte_in_an_exr_chunk_does_not_inflate(frames: Path, name: str,
+def test_a_flipped_byte_in_an_exr_chunk_does_not_inflate(blender_frames: Path, name: str,
                                                          tmp_path: Path) -> None:
-    _end, offsets = exr_offsets(frames / name)
-    length = int.from_bytes((frames / name).read_bytes()[offsets[1] + 4:offsets[1] + 8], "little")
-    problem = check_file(changed(frames, name, tmp_path, offsets[1] + 8 + length // 2))
+    _end, offsets = exr_offsets(blender_frames / name)
+    length = int.from_bytes((blender_frames / name).read_bytes()[offsets[1] + 4:offsets[1] + 8], "little")
+    problem = check_file(changed(blender_frames, name, tmp_path, offsets[1] + 8 + length // 2))
     assert problem is not None
     assert problem.startswith(f"{os.path.basename(name)} is damaged: chunk 2 of {len(offsets)} ")
     assert "inflate" in problem or "expands to" in problem
 
 
-def test_a_flipped_count_in_rle_data_expands_to_the_wrong_size(frames: Path, tmp_path: Path) -> None:
-    _end, offsets = exr_offsets(frames / "frame_rle.exr")
-    data = (frames / "frame_rle.exr").read_bytes()
+def test_a_flipped_count_in_rle_data_expands_to_the_wrong_size(blender_frames: Path, tmp_path: Path) -> None:
+    _end, offsets = exr_offsets(blender_frames / "frame_rle.exr")
+    data = (blender_frames / "frame_rle.exr").read_bytes()
     first = offsets[0] + 8                             # the chunk's first run's count
     count = data[first] - 256 if data[first] > 127 else data[first]
-    problem = check_file(changed(frames, "frame_rle.exr", tmp_path, first,
+    problem = check_file(changed(blender_frames, "frame_rle.exr", tmp_path, first,
                                  (count + 1) % 256 if count >= 0 else (count - 1) % 256))
     assert problem is not None and problem.startswith("frame_rle.exr is damaged: chunk 1 of ")
 
 
-def test_a_flipped_byte_in_a_png_fails_its_crc(frames: Path, tmp_path: Path) -> None:
-    data = (frames / "frame.png").read_bytes()
-    problem = check_file(changed(frames, "frame.png", tmp_path, data.index(b"IDAT") + 30))
+def test_a_flipped_byte_in_a_png_fails_its_crc(blender_frames: Path, tmp_path: Path) -> None:
+    data = (blender_frames / "frame.png").read_bytes()
+    problem = check_file(changed(blender_frames, "frame.png", tmp_path, data.index(b"IDAT") + 30))
     assert problem is not None and problem.startswith("frame.png is damaged: chunk ")
     assert problem.endswith("(IDAT) fails its CRC check")
 
 
 def test_png_image_data_that_does_not_inflate_is_caught_even_with_a_good_crc(
-        frames: Path, tmp_path: Path) -> None:
-    data = bytearray((frames / "frame.png").read_bytes())
+        blender_frames: Path, tmp_path: Path) -> None:
+    data = bytearray((blender_frames / "frame.png").read_bytes())
     start = data.index(b"IDAT")
     length = int.from_bytes(data[start - 4:start], "big")
     data[start + 4 + length // 2] ^= 0xFF
@@ -148,15 +148,15 @@ def test_png_image_data_that_does_not_inflate_is_caught_even_with_a_good_crc(
     assert "inflate" in problem
 
 
-def test_a_png_without_iend_is_cut_short(frames: Path, tmp_path: Path) -> None:
-    assert check_file(cut(frames, "frame.png", -12, tmp_path)) == \
+def test_a_png_without_iend_is_cut_short(blender_frames: Path, tmp_path: Path) -> None:
+    assert check_file(cut(blender_frames, "frame.png", -12, tmp_path)) == \
         "frame.png is cut short: it has no IEND chunk"
 
 
-def test_a_jpeg_cut_inside_its_scan_is_caught(frames: Path, tmp_path: Path) -> None:
-    data = (frames / "frame.jpg").read_bytes()
+def test_a_jpeg_cut_inside_its_scan_is_caught(blender_frames: Path, tmp_path: Path) -> None:
+    data = (blender_frames / "frame.jpg").read_bytes()
     scan = data.index(b"\xff\xda")
-    assert check_file(cut(frames, "frame.jpg", scan + 40, tmp_path)) == \
+    assert check_file(cut(blender_frames, "frame.jpg", scan + 40, tmp_path)) == \
         "frame.jpg is cut short: its image data ends before its EOI marker"
 
 
@@ -216,9 +216,9 @@ class FakeDisk:
                 os.utime(self.path, ns=(int(self.now * 1e9), int(self.now * 1e9)))
 
 
-def test_settle_waits_for_a_late_frame_then_for_it_to_stop_growing(frames: Path,
+def test_settle_waits_for_a_late_frame_then_for_it_to_stop_growing(blender_frames: Path,
                                                                    tmp_path: Path) -> None:
-    data = (frames / "frame.exr").read_bytes()
+    data = (blender_frames / "frame.exr").read_bytes()
     target = tmp_path / "late.exr"
     disk = FakeDisk(target, {1.0: data[:1000], 1.5: data[1000:]})
     assert settle(str(target), timeout=10, poll=0.25, quiet=1.0, clock=disk.clock,
@@ -234,11 +234,11 @@ def test_settle_gives_up_after_its_timeout(tmp_path: Path) -> None:
 
 
 def test_check_settled_costs_a_whole_frame_no_wait_and_rechecks_a_late_one(
-        frames: Path, tmp_path: Path) -> None:
+        blender_frames: Path, tmp_path: Path) -> None:
     disk = FakeDisk(tmp_path / "x", {})
-    assert check_settled(str(frames / "frame.png"), clock=disk.clock, sleep=disk.sleep) is None
+    assert check_settled(str(blender_frames / "frame.png"), clock=disk.clock, sleep=disk.sleep) is None
     assert disk.sleeps == 0
-    data = (frames / "frame.png").read_bytes()
+    data = (blender_frames / "frame.png").read_bytes()
     target = tmp_path / "late.png"
     target.write_bytes(data[:100])
     late = FakeDisk(target, {0.5: data[100:1000], 1.75: data[1000:]})   # paused a while
@@ -251,8 +251,8 @@ def test_check_settled_costs_a_whole_frame_no_wait_and_rechecks_a_late_one(
 
 
 def test_check_settled_stops_waiting_for_a_broken_frame_once_it_stays_unchanged(
-        frames: Path, tmp_path: Path) -> None:
-    target = Path(cut(frames, "frame.exr", 2000, tmp_path))
+        blender_frames: Path, tmp_path: Path) -> None:
+    target = Path(cut(blender_frames, "frame.exr", 2000, tmp_path))
     disk = FakeDisk(target, {})
     problem = check_settled(str(target), timeout=10, poll=0.25, quiet=1.0, clock=disk.clock,
                             sleep=disk.sleep)
@@ -261,10 +261,10 @@ def test_check_settled_stops_waiting_for_a_broken_frame_once_it_stays_unchanged(
 
 
 @pytest.mark.parametrize("name", WHOLE)
-def test_every_truncation_point_of_a_small_frame_is_caught(frames: Path, name: str,
+def test_every_truncation_point_of_a_small_frame_is_caught(blender_frames: Path, name: str,
                                                            tmp_path: Path) -> None:
     """Prefixes of the frame (about 150 of them): a frame is never whole before its last byte."""
-    data = (frames / name).read_bytes()
+    data = (blender_frames / name).read_bytes()
     target = tmp_path / os.path.basename(name)
     missed = []
     for size in [*range(1, 40), *range(40, len(data), max(1, len(data) // 110))]:
@@ -272,3 +272,61 @@ def test_every_truncation_point_of_a_small_frame_is_caught(frames: Path, name: s
         if check_file(str(target)) is None:
             missed.append(size)
     assert missed == []
+
+
+def exr_attribute(name: str, kind: str, value: bytes) -> bytes:
+    return name.encode() + b"\0" + kind.encode() + b"\0" + struct.pack("<i", len(value)) + value
+
+
+def exr_header(*, width: int, height: int, tiled: bool, part: str | None = None,
+               chunks: int | None = None) -> bytes:
+    """A minimal OpenEXR header: one HALF channel "Y", no compression."""
+    attributes = [
+        exr_attribute("channels", "chlist", b"Y\0" + struct.pack("<iB3xii", 1, 0, 1, 1) + b"\0"),
+        exr_attribute("compression", "compression", b"\0"),
+        exr_attribute("dataWindow", "box2i", struct.pack("<iiii", 0, 0, width - 1, height - 1)),
+    ]
+    if tiled:
+        attributes.append(exr_attribute("tiles", "tiledesc", struct.pack("<IIB", 4, 4, 0)))
+    if part is not None:
+        kind = b"tiledimage" if tiled else b"scanlineimage"
+        attributes += [exr_attribute("name", "string", part.encode()),
+                       exr_attribute("type", "string", kind),
+                       exr_attribute("chunkCount", "int", struct.pack("<i", chunks or 0))]
+    return b"".join(attributes) + b"\0"
+
+
+def test_a_tiled_exr_is_read_tile_by_tile(tmp_path: Path) -> None:
+    """Blender writes no tiled EXR: a minimal one, 8x8 in 4x4 tiles."""
+    head = b"\x76\x2f\x31\x01" + struct.pack("<I", 2 | 0x200) + exr_header(width=8, height=8,
+                                                                            tiled=True)
+    tiles = [struct.pack("<iiiii", x, y, 0, 0, 32) + bytes(32) for y in range(2) for x in range(2)]
+    table_end = len(head) + 8 * len(tiles)
+    offsets = [table_end + sum(len(t) for t in tiles[:i]) for i in range(len(tiles))]
+    data = head + struct.pack("<4Q", *offsets) + b"".join(tiles)
+    (tmp_path / "tiled.exr").write_bytes(data)
+    assert check_file(str(tmp_path / "tiled.exr")) is None
+    (tmp_path / "tiled.exr").write_bytes(data[:-10])
+    assert check_file(str(tmp_path / "tiled.exr")) == (
+        f"tiled.exr is cut short: chunk 4 of 4 ends past the end of the file "
+        f"({len(data) - 10:,} of {len(data):,} bytes)")
+
+
+def test_a_multipart_exr_checks_each_part_and_names_it(tmp_path: Path) -> None:
+    parts = [exr_header(width=4, height=2, tiled=False, part=name, chunks=2) for name in "ab"]
+    head = b"\x76\x2f\x31\x01" + struct.pack("<I", 2 | 0x1000) + b"".join(parts) + b"\0"
+    chunks = [struct.pack("<iii", number, y, 8) + bytes(8) for number in range(2) for y in range(2)]
+    table_end = len(head) + 8 * len(chunks)
+    offsets = [table_end + sum(len(c) for c in chunks[:i]) for i in range(len(chunks))]
+    data = head + struct.pack("<4Q", *offsets) + b"".join(chunks)
+    (tmp_path / "parts.exr").write_bytes(data)
+    assert check_file(str(tmp_path / "parts.exr")) is None
+    (tmp_path / "parts.exr").write_bytes(data[:-1])
+    assert check_file(str(tmp_path / "parts.exr")) == (
+        f"parts.exr is cut short: chunk 2 of 2 (part 2 of 2) ends past the end of the file "
+        f"({len(data) - 1:,} of {len(data):,} bytes)")
+    wrong = bytearray(data)
+    wrong[offsets[3]] = 0   # the last chunk claims part 1
+    (tmp_path / "parts.exr").write_bytes(bytes(wrong))
+    assert check_file(str(tmp_path / "parts.exr")) == \
+        "parts.exr is damaged: chunk 2 of 2 (part 2 of 2) does not belong to its part"

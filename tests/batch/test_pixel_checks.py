@@ -15,7 +15,15 @@ from renderplus.batch.markers import parse_marker
 from renderplus.batch.script_paths import CHECK_SCRIPT
 from renderplus.blender_scripts import check_frames, pixel_checks
 from renderplus.blender_scripts.frame_checks import check_file
-from tests.batch.frame_fixtures import BLACK, BLACK_EXR, BLACK_MULTILAYER, FILE_OUTPUT, NAN, write_frames
+from tests.batch.frame_fixtures import (
+    BLACK,
+    BLACK_EXR,
+    BLACK_MULTILAYER,
+    FILE_OUTPUT,
+    NAN,
+    ONE_BLACK_LAYER,
+    write_frames,
+)
 from tests.blendfiles import BLENDER
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -57,12 +65,19 @@ def test_a_good_frame_passes(reader: FrameReader, frames: Path, name: str) -> No
 @pytest.mark.parametrize(("name", "problem"), [
     (BLACK, "black.png is uniformly black"),
     (BLACK_EXR, "black.exr is uniformly black"),
-    (BLACK_MULTILAYER, "black_multilayer.exr (its first layer) is uniformly black"),
+    (BLACK_MULTILAYER, "black_multilayer.exr is uniformly black in all 2 of its view layers"),
     (NAN, "nan.exr holds 2 NaN or infinite values"),
 ])
 def test_a_black_or_nan_frame_is_named(reader: FrameReader, frames: Path, name: str,
                                        problem: str) -> None:
     assert check(reader, frames / name) == problem
+
+
+def test_each_view_layer_of_a_multilayer_exr_is_composited_and_judged(
+        reader: FrameReader, frames: Path) -> None:
+    """Layer "Second" (first in the file) is black, "ViewLayer" is not: a frame with a black
+    holdout layer is not a black frame."""
+    assert check(reader, frames / ONE_BLACK_LAYER) is None
 
 
 def test_black_and_nan_are_judged_only_when_asked(reader: FrameReader, frames: Path) -> None:

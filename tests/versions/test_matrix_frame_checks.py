@@ -46,7 +46,7 @@ def test_every_version_judges_the_pixels_of_frames_3_4_wrote(reader: FrameReader
     assert check(reader, frames / "multilayer.exr") is None
     assert check(reader, frames / BLACK) == "black.png is uniformly black"
     assert check(reader, frames / BLACK_MULTILAYER) == \
-        "black_multilayer.exr (its first layer) is uniformly black"
+        "black_multilayer.exr is uniformly black in all 2 of its view layers"
     assert check(reader, frames / NAN) == "nan.exr holds 2 NaN or infinite values"
 
 
