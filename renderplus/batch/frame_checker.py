@@ -8,10 +8,11 @@ into the loop's event queue per frame; only then does the loop count the frame a
 Every frame gets the structural check (``frame_checks.check_settled``: pure Python, cheap: a
 file cut short, an EXR chunk past its end or not inflating to its lines' size, a PNG whose
 data does not inflate); a file that is not there yet or still grows (a network disk) is
-waited for, bounded. A request that asks
-for it (``decode`` for a format the structural check cannot decode, ``black``) is then read
-back whole by the frame reader of the Blender binary that rendered the frame (one helper per
-binary, started on first need: ``frame_reader``). A reader that cannot start or dies never
+waited for, bounded. A request that asks for it (``black``, or ``decode`` where the
+structural check did not read the data whole: not a PNG, nor a scanline EXR in NONE, RLE,
+ZIPS or ZIP, ``frame_checks.decoded_whole``) is then read back whole by the frame reader of
+the Blender binary that rendered the frame (one helper per binary, started on first need:
+``frame_reader``). A reader that cannot start or dies never
 loses a frame: the structural verdict stands, and the event carries a ``note`` saying so
 (once per binary) for the batch's messages.
 
@@ -34,15 +35,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..blender_scripts.frame_checks import check_settled
+from ..blender_scripts.frame_checks import check_settled, decoded_whole
 from .executors.base import Exited
 from .frame_reader import FrameReader, FrameReaderError
 
 log = logging.getLogger("renderplus.batch")
 GIVE_UP_AFTER = 3          # reader failures in a row (per binary) before structural checks only
 INVALID_SUFFIX = ".invalid"
-# What the structural check reads whole by itself: the reader's decode adds nothing there.
-PURE_DECODED = (".png",)
 # A movie file grows with each frame: it is not a frame to check (the loop records it as before).
 MOVIE_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".ogv", ".ogg", ".flv", ".mpg",
                     ".mpeg", ".dv")
@@ -152,8 +151,8 @@ class FrameChecks:
                 return named(path, problem), None
         note = None
         for path in request.paths:
-            if not request.black and not (request.decode and not path.lower().endswith(PURE_DECODED)):
-                continue
+            if not request.black and not (request.decode and not decoded_whole(path)):
+                continue   # the structural check read its data whole: a decode adds nothing
             answer, note = self._read_back(request, path, readers)
             if answer:
                 return named(path, answer), None

@@ -71,6 +71,7 @@ from .store import StoreWriter
 from .view import BatchStatus, JobStatus
 
 log = logging.getLogger("renderplus.batch")
+DECODED_WHOLE_FORMATS = ("PNG", "OPEN_EXR", "OPEN_EXR_MULTILAYER")
 
 
 class JobLoop:
@@ -212,7 +213,7 @@ class JobLoop:
     def _room(self, executor: Executor) -> int:
         """How many jobs ``executor`` takes now, within the batch's slots where the executors
         are this machine's (a session and a process per job share them)."""
-        capacity = executor.capacity
+        capacity = executor.capacity - self._ends_waiting_for_checks(executor)
         limit = self.executors.limit
         return capacity if limit is None else min(capacity, limit - len(self._active))
 
@@ -456,11 +457,21 @@ class JobLoop:
                                      decode=validate is not None and validate.decode,
                                      black=validate is not None and validate.black))
 
+    def _ends_waiting_for_checks(self, executor: Executor) -> int:
+        """Jobs of ``executor`` whose Blender exited and whose end waits for their frames'
+        checks: their places are free in the executor already, but, like an end still in the
+        queue, each is handled before another job takes its place (job n's end comes before job
+        n+1's PRE_JOB hooks)."""
+        return sum(1 for job_id, checks in self._checks.items()
+                   if checks.exited is not None and self._running_on.get(job_id) is executor)
+
     def _reads_back(self, job: JobState) -> bool:
-        """Whether the job's frames will be decoded by the frame reader (``validate``)."""
+        """Whether the job's frames will likely be decoded by the frame reader (``validate``): a
+        PNG's and a ZIP EXR's data the structural check reads whole (an EXR in another codec
+        starts the reader at its first frame)."""
         validate = self.recipe.settings.validate
         return validate is not None and (validate.black or (
-            validate.decode and job.job.format.upper() != "PNG"))
+            validate.decode and job.job.format.upper() not in DECODED_WHOLE_FORMATS))
 
     def _on_checked(self, event: FrameChecked) -> None:
         if event.note:

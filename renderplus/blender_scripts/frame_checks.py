@@ -354,7 +354,8 @@ class _Part:
         return x0, y0, x1, y1
 
 
-def check_exr(view: memoryview) -> None:
+def _exr_parts(view: memoryview) -> tuple[list[_Part], bool, int]:
+    """Every part's header, whether the file is multi-part, and where the offset tables start."""
     size = len(view)
     if size < 8:
         raise _cut("its header", 8, size)
@@ -377,6 +378,12 @@ def check_exr(view: memoryview) -> None:
     if not multipart:
         parts[0].kind = ("deeptile" if flags & _TILED else "deepscanline") if flags & _DEEP \
             else "tiledimage" if flags & _TILED else "scanlineimage"
+    return parts, multipart, at
+
+
+def check_exr(view: memoryview) -> None:
+    size = len(view)
+    parts, multipart, at = _exr_parts(view)
     tables = []
     for part in parts:
         count = _chunk_count(part)
@@ -387,6 +394,28 @@ def check_exr(view: memoryview) -> None:
         at = end
     for part, offsets in zip(parts, tables):
         _check_chunks(view, part, offsets, multipart, _of_part(part, parts))
+
+
+# Scanline compressions whose every chunk ``check_exr`` inflates or expands and measures.
+_EXPANDED = (0, 1, 2, 3)   # NONE, RLE, ZIPS, ZIP
+
+
+def decoded_whole(path: str) -> bool:
+    """Whether ``check_file`` reads the frame's pixel data whole by itself (a PNG; a scanline
+    OpenEXR in NONE, RLE, ZIPS or ZIP: every layer's data inflated and measured), so that a
+    decode by a Blender adds nothing to it. False for any other file, or one it cannot read."""
+    lower = path.lower()
+    if lower.endswith(".png"):
+        return True
+    if not lower.endswith(".exr"):
+        return False
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+        parts, _, _ = _exr_parts(memoryview(data))
+    except (OSError, Broken, struct.error, IndexError, ValueError, OverflowError):
+        return False
+    return all(part.kind == "scanlineimage" and part.compression in _EXPANDED for part in parts)
 
 
 def exr_layers(path: str) -> tuple[int, int, list[str]]:

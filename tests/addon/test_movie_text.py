@@ -44,7 +44,8 @@ def job(**changes: Any) -> Any:
         scene="", camera="", world="", frame_still=1, frame_start=1, frame_end=48, format="PNG",
         use_section=False, section_x=0.0, section_y=0.0, section_width=1.0, section_height=1.0,
         cycles_samples=0, cycles_device="DEFAULT", overrides=[], pre_job_hooks=[], post_job_hooks=[],
-        use_encode=True, encode_format="prores", encode_fps=0.0, encode_output="", encode_audio=True)
+        use_encode=True, encode_format="prores", encode_fps=0.0, encode_output="", encode_audio=True,
+        after="")
     fields.update(changes)
     return SimpleNamespace(**fields)
 

@@ -19,6 +19,7 @@ from renderplus.batch.executors.base import (
     Started,
 )
 from renderplus.batch.frames import FrameSet
+from tests.frames import PNG  # a whole PNG: frames are checked
 
 
 class HeldExecutor:
@@ -58,7 +59,7 @@ class HeldExecutor:
     def release(self, job_id: int) -> None:
         """The job writes its frame and ends."""
         frame = self.out / f"job{job_id}_0001.png"
-        frame.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16 + b"IEND\xaeB`\x82")
+        frame.write_bytes(PNG)
         with self._lock:
             sink = self._running.pop(job_id)
             sink(FramesWritten(job_id, FrameSet.single(1), (str(frame),)))

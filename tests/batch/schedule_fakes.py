@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from renderplus.batch.markers import PAUSED_EXIT_CODE, format_marker
+from tests.frames import PNG  # a whole PNG: frames are checked
 
 SUMMER_DAY = date(2026, 6, 10)   # no clock change near it in any zone with one
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(32) + b"IEND\xaeB`\x82"
 
 
 def at(clock: str, day: date = SUMMER_DAY, days: int = 0) -> float:

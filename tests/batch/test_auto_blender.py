@@ -20,6 +20,7 @@ from renderplus.batch.recipe import parse_recipe
 from renderplus.batch.runner import Batch
 from renderplus.batch.service import BatchService
 from renderplus.cli import main
+from tests.frames import PNG
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +38,12 @@ def rendering_blender(folder: Path, version: str) -> str:
     path = folder / "blender"
     frame = folder.parent / "out_0001.png"
     marker = json.dumps({"event": "frame", "frame": 1, "path": str(frame)})
+    image = folder / "frame.png"   # a whole PNG to copy: frames are checked
+    image.write_bytes(PNG)
     path.write_text("#!/bin/sh\n"
                     f"case \"$*\" in *--version*) echo 'Blender {version}'; exit 0;; esac\n"
                     f"echo {version} >> {folder.parent / 'rendered_by'}\n"
-                    f"echo png > {frame}\necho 'RENDERPLUS> {marker}'\n")
+                    f"cp {image} {frame}\necho 'RENDERPLUS> {marker}'\n")
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return str(path)
 

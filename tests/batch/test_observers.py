@@ -24,6 +24,7 @@ from renderplus.batch.service import BatchService
 from renderplus.batch.store import BatchStore
 from renderplus.batch.view import BatchStatus, PowerOffState
 from tests.batch.conftest import frame_marker, make_recipe
+from tests.frames import PNG
 
 Fake = Callable[[str], str]
 
@@ -33,7 +34,7 @@ def two_jobs(tmp_path: Path, fake_blender: Fake) -> Any:
     blend = tmp_path / "scene.blend"
     blend.write_bytes(b"BLENDER-v304")
     frame = tmp_path / "out_0001.png"
-    fake = fake_blender(f"open({str(frame)!r}, 'w').write('png')\n"
+    fake = fake_blender(f"open({str(frame)!r}, 'wb').write({PNG!r})\n"
                         f"print({frame_marker(1, str(frame))!r})")
     return make_recipe([{"blend_file": str(blend), "output": str(tmp_path / "out_")},
                         {"blend_file": str(tmp_path / "missing.blend")}], blender_bin=fake)
@@ -158,7 +159,7 @@ def test_each_job_runs_on_the_executor_chosen_for_it(tmp_path: Path, fake_blende
     for index in range(3):
         frame = tmp_path / f"job{index}_0001.png"
         jobs.append({"blend_file": str(blend), "output": str(tmp_path / f"job{index}_"),
-                     "blender_bin": fake_blender(f"open({str(frame)!r}, 'w').write('png')\n"
+                     "blender_bin": fake_blender(f"open({str(frame)!r}, 'wb').write({PNG!r})\n"
                                                  f"print({frame_marker(1, str(frame))!r})")})
     executors = [ProcessExecutor(1), ProcessExecutor(1)]
     chosen: list[int] = []

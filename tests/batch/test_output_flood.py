@@ -20,6 +20,7 @@ from renderplus.batch.executors import Exited, Output
 from renderplus.batch.runner import Batch, RunOptions
 from renderplus.batch.store import BatchStore
 from tests.batch.conftest import frame_marker, make_recipe
+from tests.frames import PNG
 from tests.waiting import wait_for
 
 Fake = Callable[[str], str]
@@ -128,7 +129,7 @@ def test_a_million_status_lines_keep_the_queue_bounded_every_frame_recorded_and_
                       "Scene, ViewLayer | Sample %d/{per_frame}\\n" % (frame, sample))
             path = pattern.replace("####", "%04d" % frame) + ".png"
             with open(path, "wb") as out:
-                out.write(b"a frame")
+                out.write({PNG!r})
             write("Saved: '%s'\\n" % path)
             write("RENDERPLUS> " + json.dumps({{"event": "frame", "frame": frame, "path": path}}) + "\\n")
             write(" Time: 00:01.00 (Saving: 00:00.01)\\n")

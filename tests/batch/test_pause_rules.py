@@ -28,6 +28,7 @@ from renderplus.batch.script_paths import OVERRIDE_SCRIPT
 from renderplus.batch.service import BatchService, NotRunningError
 from renderplus.batch.view import BatchStatus, BatchView, JobStatus
 from tests.batch.conftest import make_recipe
+from tests.frames import PNG
 from tests.waiting import wait_for
 
 
@@ -89,7 +90,7 @@ def progress_with(frames: tuple[int, ...], written: int, tmp_path: Path) -> JobP
     progress = JobProgress(frames)
     for frame in frames[:written]:
         path = tmp_path / f"f{frame}.png"
-        path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32 + b"IEND\xaeB`\x82")
+        path.write_bytes(PNG)
         progress.feed(format_marker("frame", frame=frame, path=str(path)))
     return progress
 
@@ -158,7 +159,7 @@ def test_a_crash_while_pausing_is_not_retried_and_the_job_waits(tmp_path: Path, 
     calls, frame = tmp_path / "calls", tmp_path / "f_0001.png"
     fake = fake_blender(f"""
         open({str(calls)!r}, "a").write("run\\n")
-        open({str(frame)!r}, "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(32) + b"IEND\\xaeB`\\x82")
+        open({str(frame)!r}, "wb").write({PNG!r})
         print({format_marker("frame", frame=1, path=str(frame))!r}, flush=True)
         while not os.path.exists(os.environ["RENDERPLUS_STOP_FILE"]):
             time.sleep(0.01)
