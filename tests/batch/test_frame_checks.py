@@ -330,3 +330,20 @@ def test_a_multipart_exr_checks_each_part_and_names_it(tmp_path: Path) -> None:
     (tmp_path / "parts.exr").write_bytes(bytes(wrong))
     assert check_file(str(tmp_path / "parts.exr")) == \
         "parts.exr is damaged: chunk 2 of 2 (part 2 of 2) does not belong to its part"
+
+
+@pytest.mark.parametrize(("name", "whole"), [
+    ("frame.png", True), ("frame.exr", True), ("frame_rle.exr", True), ("frame_none.exr", True),
+    ("frame_zips.exr", True), ("multilayer.exr", True), (FILE_OUTPUT, True),
+    ("multilayer_piz.exr", False), ("multilayer_dwaa.exr", False), ("frame.jpg", False),
+    ("frame.tif", False)])
+def test_what_the_structural_check_reads_whole_needs_no_decode_by_blender(
+        blender_frames: Path, name: str, whole: bool) -> None:
+    assert frame_checks.decoded_whole(str(blender_frames / name)) is whole
+
+
+def test_a_file_it_cannot_read_is_not_called_read_whole(tmp_path: Path) -> None:
+    broken = tmp_path / "cut.exr"
+    broken.write_bytes(b"\x76\x2f\x31\x01\x02")
+    assert not frame_checks.decoded_whole(str(broken))
+    assert not frame_checks.decoded_whole(str(tmp_path / "missing.exr"))
