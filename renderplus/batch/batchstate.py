@@ -194,8 +194,9 @@ class BatchState:
             status=status,
             jobs=jobs,
             name=self.recipe.name,
-            times=Times(self.started, self.finished,
-                        self.rendering(now) if self.finished is not None else None),
+            times=Times(self.started, self.finished,   # an interrupted batch: what it rendered
+                        self.rendering(now) if self.finished is not None or self.resumable
+                        else None),
             stats=Stats.of(jobs) if status is BatchStatus.FINISHED else Stats(),
             messages=tuple(self.messages),
             current_job=self.current,

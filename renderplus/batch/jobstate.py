@@ -105,6 +105,11 @@ class JobState:
             self.ran += max(0.0, now - self.running_since)
             self.running_since = None
 
+    @property
+    def _interrupted(self) -> bool:
+        """CANCELLED without an end time: the Render+ rendering it died (a resume restored it)."""
+        return self.status is JobStatus.CANCELLED and self.finished is None and self.ran > 0
+
     def view(self, now: float) -> JobView:
         key = (self.revision, int(now) if self.status is JobStatus.RUNNING else 0)
         if self._view is None or self._view_key != key:
@@ -128,8 +133,8 @@ class JobState:
             id=self.job.id,
             status=self.status,
             name=self.job.display_name,
-            times=(Times(self.started, self.finished,
-                         self.ran if self.finished is not None else None)
+            times=(Times(self.started, self.finished,   # a job an interruption cancelled: its
+                         self.ran if self.finished is not None or self._interrupted else None)
                    if self.started is not None else NO_TIMES),
             messages=tuple(self.messages),
             progress=percent,

@@ -63,10 +63,10 @@ def test_opened_on_an_interrupted_batch_it_offers_resume_and_its_clock_stands_st
     batch_id = make_interrupted_batch(tmp_path / "state", sleeping_blender(tmp_path), tmp_path / "a.blend",
                                       tmp_path / "out")
     with BatchStore.open(tmp_path / "state") as store:
-        store.update_batch(batch_id, started=started)
+        store.update_batch(batch_id, started=started, rendering=125.0)   # it rendered 2:05
         store.update_job(batch_id, 0, started=started)
     handle = served()
-    assert handle.view().resumable and handle.view().times.rendertime is None
+    assert handle.view().resumable and handle.view().times.rendertime == 125.0
     watched = opened(open_page, handle)
     page = watched.page
     assert page.is_visible("#resume") and page.is_hidden("#retry")   # on the first drawing
@@ -77,6 +77,7 @@ def test_opened_on_an_interrupted_batch_it_offers_resume_and_its_clock_stands_st
     after_two_more_polls(page)
     assert (facts(page, "#batch"), facts(page, "#jobs .job[data-job='0']")) == before
     assert "Elapsed" not in before[0] and "Elapsed" not in before[1]   # nothing counts on
+    assert before[0]["Render time"] == "2 min 05 s", before[0]   # what it rendered before it stopped
     assert before[0]["Started"]
     assert watched.errors == []
 
