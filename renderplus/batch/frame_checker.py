@@ -219,6 +219,8 @@ class JobChecks:
     failed: dict[int, int] = field(default_factory=dict)     # times each frame failed
     problems: dict[int, str] = field(default_factory=dict)   # the last problem of each bad frame
     paths: set[str] = field(default_factory=set)   # every file handed to the checker
+    on_node: dict[int, set[str]] = field(default_factory=dict)  # frames a farm node judges:
+    #                                      their files it has not yet named (frame_checked)
 
     @property
     def pending(self) -> bool:

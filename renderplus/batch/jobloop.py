@@ -52,6 +52,7 @@ from .frame_checker import (
     FrameChecked,
     FrameChecks,
     JobChecks,
+    named,
     set_aside_invalid,
 )
 from .frame_previews import FramePreviews
@@ -432,6 +433,8 @@ class JobLoop:
             self.movies.on_marker(job, marker)   # a farm's last step made the movie
         if marker is not None and marker.get("event") == "frame":
             self._check_frame(job, marker)
+        if marker is not None and marker.get("event") == "frame_checked":
+            self._node_checked(job, marker)
         if changed:
             self.state.changed()
 
@@ -452,10 +455,40 @@ class JobLoop:
         checks = self._checks.setdefault(job.id, JobChecks())
         checks.markers[frame] = marker
         checks.paths.update([path, *extra])
+        if getattr(self._running_on.get(job.id), "checks_frames", False):
+            checks.on_node[frame] = {path, *extra}   # its task checks it on the node
+            return
+        self._ask_check(job, frame, (path, *extra))
+
+    def _ask_check(self, job: JobState, frame: int, paths: tuple[str, ...]) -> None:
         validate = self.recipe.settings.validate
-        self.checks.ask(CheckRequest(job.id, frame, (path, *extra), self._blender_path(job),
+        self.checks.ask(CheckRequest(job.id, frame, paths, self._blender_path(job),
                                      decode=validate is not None and validate.decode,
                                      black=validate is not None and validate.black))
+
+    def _node_checked(self, job: JobState, marker: Mapping[str, Any]) -> None:
+        """A farm node's verdict on one file of a frame its task wrote (``check_frames.py``
+        after the task's Blender; a frame's File Output files come before its image): the
+        frame's ``FrameChecked`` once every file of it known here passed, or at the first file
+        of it that did not."""
+        path, problem, frame = marker.get("path"), marker.get("problem"), marker.get("frame")
+        checks = self._checks.get(job.id)
+        if checks is None or not isinstance(path, str):
+            return
+        if not (isinstance(frame, int) and frame in checks.on_node):
+            frame = next((f for f, left in checks.on_node.items() if path in left), None)
+        if frame is None:
+            return
+        left = checks.on_node[frame]
+        left.discard(path)
+        if problem is None and left:
+            return
+        del checks.on_node[frame]
+        marker_of = checks.markers.get(frame, {})
+        paths = tuple(p for p in [marker_of.get("path"), *(marker_of.get("files") or [])]
+                      if isinstance(p, str))
+        self._on_checked(FrameChecked(job.id, frame, paths or (path,),
+                                      named(path, str(problem)) if problem else None))
 
     def _ends_waiting_for_checks(self, executor: Executor) -> int:
         """Jobs of ``executor`` whose Blender exited and whose end waits for their frames'
@@ -470,6 +503,8 @@ class JobLoop:
         PNG's and a ZIP EXR's data the structural check reads whole (an EXR in another codec
         starts the reader at its first frame)."""
         validate = self.recipe.settings.validate
+        if getattr(self._running_on.get(job.id), "checks_frames", False):
+            return False   # its frames are checked on the farm's nodes
         return validate is not None and (validate.black or (
             validate.decode and job.job.format.upper() not in DECODED_WHOLE_FORMATS))
 
@@ -518,8 +553,14 @@ class JobLoop:
         """Its Blender exited: the job ends once every frame's check has answered (a cancel
         drops the pending checks instead)."""
         checks = self._checks.get(job.id)
+        cancelled = event.cancelled and (job.cancel_requested or self.state.cancel_asked.is_set())
+        if checks is not None and checks.on_node:
+            if not cancelled:   # frames the node did not judge (no check there): judged here
+                for frame, left in sorted(checks.on_node.items()):
+                    self._ask_check(job, frame, tuple(sorted(left)))
+            checks.on_node.clear()
         if checks is not None and checks.pending:
-            if not (event.cancelled and (job.cancel_requested or self.state.cancel_asked.is_set())):
+            if not cancelled:
                 checks.exited = event
                 return
             checks.markers.clear()

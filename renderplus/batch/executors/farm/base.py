@@ -38,6 +38,7 @@ class FarmTask:
     argv: tuple[str, ...]        # blender first (the farm's binary), then its options
     log_path: str = ""           # where the engine writes the task's output, if a file
     farm_id: str = ""            # the encode's own farm id once queued (Slurm: a second job)
+    check_argv: tuple[str, ...] = ()   # run after argv on the node: checks the frames it wrote
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class FarmJobSpec:
     tasks: tuple[FarmTask, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     encode: FarmTask | None = None   # the movie, made on a node once every task completed
+    job_frames: str = ""         # the whole job's frames (a re-render sends only some): progress
 
 
 class TaskState(enum.Enum):

@@ -32,6 +32,7 @@ from typing import Any
 
 from ...command import BlenderCommand, frame_args
 from ...encode import encode_argv, encode_config, movie_output
+from ...frames import FrameSet
 from ...outputs import MOVIE_FORMATS
 from ...paths import TEMP_VARS
 from ...recipe import Job, Recipe
@@ -54,7 +55,7 @@ from .staging import (
     stage_script,
     write_chunk_config,
 )
-from .tasks import chunk_command, chunk_frames
+from .tasks import check_command, chunk_command, chunk_frames
 from .watch import FarmWatch
 
 log = logging.getLogger("renderplus.farm")
@@ -95,6 +96,14 @@ class FarmExecutor:
         self._closed = False
 
     @property
+    def checks_frames(self) -> bool:
+        """True: each task checks the frames it wrote on the node, right after its Blender
+        (the recipe's ``validate``, on an engine whose task script can run it: Slurm); the job
+        loop takes the node's ``frame_checked`` markers for those frames' verdicts."""
+        return (self.recipe is not None and self.recipe.settings.validate is not None
+                and bool(getattr(self.engine, "runs_frame_checks", False)))
+
+    @property
     def makes_movies(self) -> bool:
         """True: a job's movie is the farm job's last step (the job loop encodes none here).
         It needs the recipe (to read each job's ``encode``) and an engine that can queue it."""
@@ -119,7 +128,10 @@ class FarmExecutor:
         encode = self._queue_encode(spec, farm_id)
         handle = JobHandle(self.name, launch.job_id, argv=launch.argv, farm_id=farm_id)
         self._manifests.write_new(farm_id, launch.job_id, launch.frames, spec, encode)
-        where = self._watch.follow(handle, spec.tasks, launch.frames, self._recording(farm_id, sink),
+        # The ready marker names the whole job's frames (a frame rendered again after its check
+        # failed is one of them): progress counts the frames done before, as a local run does.
+        frames = FrameSet.parse(spec.job_frames) if spec.job_frames else launch.frames
+        where = self._watch.follow(handle, spec.tasks, frames, self._recording(farm_id, sink),
                                    encode=encode)
         sink(Accepted(launch.job_id, handle, where))
         return handle
@@ -273,8 +285,8 @@ class FarmExecutor:
         if output and not output.startswith("//") and not self.storage.sees(os.path.dirname(output) or "/"):
             raise FarmError(f"the output {output} is not on shared storage: farm nodes could "
                             "not write it")
-        chunks = [command.frames] if self._is_movie(command, staged.original) else \
-            chunk_frames(command.frames, self.chunk_size)
+        movie = self._is_movie(command, staged.original)
+        chunks = [command.frames] if movie else chunk_frames(command.frames, self.chunk_size)
         blender = getattr(self.engine, "blender", None) or command.blender
         output_base = os.path.dirname(os.path.abspath(staged.original)) if staged.packed else None
         tasks = []
@@ -284,7 +296,13 @@ class FarmExecutor:
             write_chunk_config(template, frames.to_spec(), runs, config)
             chunk = chunk_command(command, frames, blender=blender, blendfile=staged.path,
                                   script=script, config=config, output_base=output_base)
-            tasks.append(FarmTask(index, frames, chunk.argv, os.path.join(folder, f"task-{index}.log")))
+            log_path = os.path.join(folder, f"task-{index}.log")
+            check: tuple[str, ...] = ()
+            if self.checks_frames and not movie:
+                assert self.recipe is not None and self.recipe.settings.validate is not None
+                check = check_command(self.recipe.settings.validate, blender=blender,
+                                      scripts_dir=os.path.dirname(script), log=log_path)
+            tasks.append(FarmTask(index, frames, chunk.argv, log_path, check_argv=check))
         job = self._encode_job(launch.job_id)
         encode = None
         if job is not None:
@@ -295,8 +313,10 @@ class FarmExecutor:
                                        script=script, output=node_output)
         # The job's temp folder is on this machine: a farm node makes its own.
         env = {key: value for key, value in launch.env.items() if key not in TEMP_VARS}
+        job_frames = template.get("frames")
         return FarmJobSpec(f"renderplus-job{launch.job_id}", launch.job_id, staged.path, folder,
-                           tuple(tasks), env, encode)
+                           tuple(tasks), env, encode,
+                           job_frames=job_frames if isinstance(job_frames, str) else "")
 
     def _encode_job(self, job_id: int) -> Job | None:
         """The recipe's job ``job_id`` when its movie is to be made on the farm."""

@@ -11,6 +11,12 @@ A job with a movie (recipe key ``encode``) gets a second job, ``encode-job.sh``,
 ``--dependency=afterok:ARRAY`` and ``--kill-on-invalid-dep=yes``: it starts only once every
 array task completed, and Slurm cancels it (``DependencyNeverSatisfied``) when one did not. Its
 output goes to ``encode.log`` in the staging folder.
+
+A task with a check (``FarmTask.check_argv``: the recipe's ``validate``) runs it right after its
+Blender, in the same task: it reads the frame markers Blender wrote into the task's own log and
+adds one ``frame_checked`` marker per file. The task's exit status stays Blender's (a bad frame
+is the job loop's to render again); a check script missing on the node is skipped, and the
+frames it would have judged are checked by Render+ itself.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ class SlurmEngine:
     ``ffmpeg``: the FFmpeg on the nodes that makes a job's movie."""
 
     name = NAME
+    runs_frame_checks = True    # a task's script runs the node's frame check after Blender
 
     def __init__(self, partition: str | None = None, *, blender: str | None = None,
                  conf: str | None = None, sbatch_args: Sequence[str] = (),
@@ -210,7 +217,14 @@ def batch_script(spec: FarmJobSpec) -> str:
     lines = ["#!/bin/bash", f"# Render+ job {spec.job_id}: one array task per frame chunk",
              'case "$SLURM_ARRAY_TASK_ID" in']
     for task in spec.tasks:
-        lines.append(f"  {task.index}) exec {shlex.join(task.argv)} ;;")
+        if not task.check_argv:
+            lines.append(f"  {task.index}) exec {shlex.join(task.argv)} ;;")
+            continue
+        script = next((arg for arg in task.check_argv if arg.endswith(".py")), "")
+        lines += [f"  {task.index}) {shlex.join(task.argv)}",
+                  "     status=$?",
+                  f"     if [ -f {shlex.quote(script)} ]; then {shlex.join(task.check_argv)}; fi",
+                  '     exit "$status" ;;']
     lines += ['  *) echo "Render+: no chunk $SLURM_ARRAY_TASK_ID in this job" >&2; exit 2 ;;',
               "esac", ""]
     return "\n".join(lines)

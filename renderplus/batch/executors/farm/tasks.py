@@ -6,6 +6,11 @@ changes: the farm's Blender binary, the staged .blend / script / job file on sha
 output given relative to the .blend made absolute when the .blend was packed elsewhere, and the
 chunk's frames (Blender's own options when they can say them, else the chunk's job file's
 ``render_runs``, as ``command.frame_args`` decides).
+
+With the recipe's ``validate``, a task then checks the frames it wrote on the node
+(``check_command``: ``check_frames.py --from-log`` reads the frame markers of the task's own
+output), so that a truncated frame is caught where it was written; its ``frame_checked``
+markers reach the job loop with the rest of the task's output.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import os
 
 from ...command import BlenderCommand
 from ...frames import FrameSet, Run
+from ...recipe.model import ValidateSettings
+from ...script_paths import CHECK_SCRIPT
 
 
 def chunk_frames(frames: FrameSet, size: int) -> list[FrameSet]:
@@ -49,3 +56,12 @@ def chunk_command(command: BlenderCommand, frames: FrameSet, *, blender: str, bl
         output = os.path.join(output_base, output[2:])
     return dataclasses.replace(command, blender=blender, blend=blendfile, script=script, config=config,
                                frames=frames, output=output)
+
+
+def check_command(validate: ValidateSettings, *, blender: str, scripts_dir: str,
+                  log: str) -> tuple[str, ...]:
+    """The node's check of the frames a task wrote, named by the frame markers in its output
+    ``log``: the structural check always, black and NaN frames refused with ``black``."""
+    flags = ("--black", "--nan") if validate.black else ()
+    return (blender, "-b", "--factory-startup", "--python",
+            os.path.join(scripts_dir, CHECK_SCRIPT.name), "--", *flags, "--from-log", log)
