@@ -194,3 +194,68 @@ def test_a_task_cancelled_on_the_farm_fails_the_job_for_good() -> None:
     assert exited.returncode == -15 and exited.final and not exited.cancelled
     assert exited.detail.startswith("cancelled on the farm by someone other than Render+")
     assert "chunk 0, frames 1" in exited.detail and "CANCELLED AT 12:00" in exited.detail
+
+
+# ---------------------------------------------------------------- frames checked on the node
+
+
+def test_check_command_asks_what_validate_asks() -> None:
+    from renderplus.batch.executors.farm.tasks import check_command
+    from renderplus.batch.recipe.model import ValidateSettings
+    structural = check_command(ValidateSettings(decode=True, black=False), blender="/farm/blender",
+                               scripts_dir="/shared/st/scripts", log="/shared/st/task-0.log")
+    assert structural == ("/farm/blender", "-b", "--factory-startup", "--python",
+                          "/shared/st/scripts/check_frames.py", "--", "--from-log",
+                          "/shared/st/task-0.log")
+    black = check_command(ValidateSettings(decode=False, black=True), blender="b", scripts_dir="s",
+                          log="l")
+    assert black[-4:] == ("--black", "--nan", "--from-log", "l")
+
+
+def test_a_slurm_task_checks_its_frames_after_blender_and_keeps_blenders_status(
+        tmp_path: Path) -> None:
+    """The array script run by bash: the check after Blender, in the same task, its exit status
+    Blender's; a check script missing on the node is skipped."""
+    import subprocess
+
+    from renderplus.batch.executors.farm.base import FarmJobSpec
+    check_script = tmp_path / "check_frames.py"
+    check_script.write_text("")
+    order = tmp_path / "order.txt"
+    render = ("sh", "-c", f"echo render >> {order}; exit 3")
+    check = ("sh", "-c", f"echo check >> {order}; exit 1", str(check_script))
+    gone = ("sh", "-c", f"echo gone >> {order}", str(tmp_path / "gone" / "check_frames.py"))
+    spec = FarmJobSpec("n", 0, "a.blend", str(tmp_path), (
+        FarmTask(0, FrameSet.single(1), render, check_argv=check),
+        FarmTask(1, FrameSet.single(2), render, check_argv=gone),
+        FarmTask(2, FrameSet.single(3), render)))
+    script = tmp_path / "farm-job.sh"
+    script.write_text(batch_script(spec))
+    codes = []
+    for index in range(3):
+        result = subprocess.run(["bash", str(script)], env={"SLURM_ARRAY_TASK_ID": str(index)},
+                                check=False)
+        codes.append(result.returncode)
+    assert codes == [3, 3, 3]
+    assert order.read_text().split() == ["render", "check", "render", "render"]
+    assert "2) exec sh -c" in script.read_text()    # no check: the task is Blender alone
+
+
+def test_the_node_check_reads_the_files_a_task_log_names(tmp_path: Path) -> None:
+    from renderplus.blender_scripts import check_frames
+    log = tmp_path / "task-0.log"
+    log.write_text("\n".join([
+        "Fra:1 Mem:10M | Rendering",
+        format_marker("ready", frames="1-2"),
+        format_marker("frame", frame=1, path="/o/f_0001.png", files=["/o/fo_0001.exr"]),
+        "RENDERPLUS> {not json",
+        format_marker("frame", frame=2, path="/o/f_0002.png"),
+        format_marker("frame", frame=2, path="/o/f_0002.png"),    # said twice: checked once
+        format_marker("frame_checked", path="/o/x.png", problem=None),
+    ]) + "\n")
+    # a frame's File Output files before its image: the image's verdict closes the frame
+    assert check_frames.logged_files(str(log)) == [
+        (1, "/o/fo_0001.exr"), (1, "/o/f_0001.png"), (2, "/o/f_0002.png")]
+    assert check_frames.main(["blender", "--", "--from-log"]) == 2
+    assert check_frames.main(["blender", "--", "--from-log", str(log), "/o/f.png"]) == 2
+    assert check_frames.main(["blender", "--", "--from-log", str(tmp_path / "none.log")]) == 2

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.batch.executors.farm import FarmExecutor, SharedStorage, SlurmEngine
+from renderplus.batch.executors.farm import FarmExecutor, SharedStorage, SlurmEngine, tasks
+from renderplus.batch.frame_checker import CheckRequest, FrameChecks
 from renderplus.batch.markers import MARKER_PREFIX
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import make_recipe
@@ -32,6 +33,21 @@ def node_verdicts(staging: Path) -> list[dict[str, object]]:
     return found
 
 
+@pytest.fixture
+def local_checks(monkeypatch: pytest.MonkeyPatch) -> list[CheckRequest]:
+    """The frames Render+ itself was asked to check (the node's verdicts ask none)."""
+    asked: list[CheckRequest] = []
+    real = FrameChecks.ask
+
+    def ask(self: FrameChecks, request: CheckRequest) -> None:
+        if request.paths:
+            asked.append(request)
+        real(self, request)
+
+    monkeypatch.setattr(FrameChecks, "ask", ask)
+    return asked
+
+
 def run_on_slurm(cluster: SlurmCluster, shared: Path, blend: Path, blender: str) -> Batch:
     recipe = make_recipe([{"blend_file": str(blend), "output": str(shared / "out" / "f_####"),
                            "format": "PNG", "frames": "1-3"}],
@@ -49,12 +65,14 @@ def frames_in(folder: Path) -> list[str]:
 
 
 def test_a_frame_truncated_on_the_node_is_named_there_and_renders_once_more(
-        slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory) -> None:
+        slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory,
+        local_checks: list[CheckRequest]) -> None:
     blend = blend_factory(frames=3, samples=1)
     blender = damaging_blender(shared / "bin", frame=2, mode="truncate", times=1)
     batch = run_on_slurm(slurm_cluster, shared, blend, blender)
     job = batch.view().job(0)
     assert job.status == "FINISHED", job.messages
+    assert local_checks == []     # the node's verdicts were taken: nothing checked twice
     assert damaged_count(shared / "bin", "truncate", 2) == 1
     verdicts = node_verdicts(shared / "staging")
     bad = [v for v in verdicts if v["problem"]]
@@ -69,7 +87,8 @@ def test_a_frame_truncated_on_the_node_is_named_there_and_renders_once_more(
 
 
 def test_a_frame_truncated_twice_on_the_node_fails_its_job(
-        slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory) -> None:
+        slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory,
+        local_checks: list[CheckRequest]) -> None:
     blend = blend_factory(frames=3, samples=1)
     blender = damaging_blender(shared / "bin", frame=2, mode="truncate", times=5)
     batch = run_on_slurm(slurm_cluster, shared, blend, blender)
@@ -78,3 +97,22 @@ def test_a_frame_truncated_twice_on_the_node_fails_its_job(
     assert job.messages[-1].startswith("Frame 2 failed its check twice:"), job.messages
     assert damaged_count(shared / "bin", "truncate", 2) == 2
     assert [v["frame"] for v in node_verdicts(shared / "staging") if v["problem"]] == [2, 2]
+    assert local_checks == []
+
+
+def test_a_node_that_cannot_run_the_check_leaves_it_to_render_plus(
+        slurm_cluster: SlurmCluster, shared: Path, blend_factory: Factory,
+        local_checks: list[CheckRequest], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The task names a check script the node does not have: the task skips it, and the
+    frames are checked by Render+ itself once the farm job ended: none is lost."""
+    monkeypatch.setattr(tasks, "CHECK_SCRIPT", Path("/nowhere/check_frames_gone.py"))
+    blend = blend_factory(frames=3, samples=1)
+    blender = damaging_blender(shared / "bin", frame=2, mode="truncate", times=1)
+    batch = run_on_slurm(slurm_cluster, shared, blend, blender)
+    job = batch.view().job(0)
+    assert job.status == "FINISHED", job.messages
+    assert node_verdicts(shared / "staging") == []
+    assert any(m.startswith("Frame 2 failed its check:") for m in job.messages), job.messages
+    assert sorted(r.frame for r in local_checks) == [1, 2, 2, 3]
+    assert frames_in(shared / "out") == ["f_0001.png", "f_0002.png", "f_0002.png.invalid",
+                                         "f_0003.png"]
