@@ -17,7 +17,11 @@ from renderplus.batch.markers import MARKER_PREFIX
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import make_recipe
 from tests.batch.frame_faults import damaged_count, damaging_blender
+from tests.farm.conftest import Farm
 from tests.farm.slurm_cluster import SlurmCluster
+from tests.farm.test_farm_render import rendering
+from tests.procs import processes_with
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.blender]
 Factory = Callable[..., Path]
@@ -116,3 +120,23 @@ def test_a_node_that_cannot_run_the_check_leaves_it_to_render_plus(
     assert sorted(r.frame for r in local_checks) == [1, 2, 2, 3]
     assert frames_in(shared / "out") == ["f_0001.png", "f_0002.png", "f_0002.png.invalid",
                                          "f_0003.png"]
+
+
+@pytest.mark.parametrize("farm", ["slurm"], indirect=True)
+def test_cancel_of_a_task_that_checks_its_frames_leaves_no_blender(
+        farm: Farm, shared: Path, blend_factory: Factory) -> None:
+    """The task's script no longer execs Blender (the check follows it): a cancel still ends
+    the render and runs no check."""
+    blend = blend_factory(size=(320, 240), samples=4000, frames=3)
+    recipe = make_recipe([{"blend_file": str(blend), "output": str(shared / "slow" / "f_####"),
+                           "frames": "1-3"}], settings={"validate": {"black": True}})
+    batch = Batch(recipe, RunOptions(), executor=farm.executor(shared, chunk_size=2, recipe=recipe))
+    batch.start()
+    wait_for(lambda: rendering(batch, 0), timeout=100)
+    handle = batch.handle(0)
+    assert handle is not None and handle.farm_id
+    assert batch.cancel()
+    assert batch.wait(45)
+    assert batch.snapshot()["jobs"][0]["status"] == "CANCELLED"
+    wait_for(lambda: not processes_with(str(shared / "staging")), timeout=15)
+    assert node_verdicts(shared / "staging") == []
