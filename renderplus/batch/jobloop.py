@@ -516,9 +516,14 @@ class JobLoop:
         if job is None or checks is None or event.frame not in checks.markers:
             return   # dropped (a cancel) or no longer running
         marker = checks.markers.pop(event.frame)
+        unwritten = job.progress.unwritten if job.progress is not None else {}
         if event.problem is None:
             record_frame(job, marker, self.store, self.state.lock,
                          lambda path, look: self._ask_preview(job, path, look))
+        elif any(path in unwritten for path in event.paths):
+            # Blender said it could not write it (a full disk): the job's end names that cause,
+            # which the check cannot, and sets the file aside as .partial (outcome)
+            pass
         else:
             times = checks.failed[event.frame] = checks.failed.get(event.frame, 0) + 1
             checks.problems[event.frame] = event.problem

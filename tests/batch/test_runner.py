@@ -12,6 +12,7 @@ import pytest
 
 from renderplus.batch.runner import Batch, RunOptions
 from tests.batch.conftest import frame_marker, make_recipe
+from tests.frames import PNG
 from tests.procs import cpu_seconds, pids_in_group
 from tests.waiting import wait_for
 
@@ -245,8 +246,12 @@ def test_claimed_output_that_is_missing_fails(tmp_path: Path, blend_factory: Fac
     fake = fake_blender(f"print({frame_marker(1, str(ghost))!r})")
     recipe = make_recipe([{"blend_file": str(blend_factory())}], blender_bin=fake)
     _, snap = run(recipe)
-    assert snap["jobs"][0]["status"] == "FAILED"
-    assert "Output file missing after render" in snap["jobs"][0]["messages"][0]
+    job = snap["jobs"][0]
+    assert job["status"] == "FAILED"
+    # the frame's check waits for it (a network disk may show it late), renders it once more,
+    # then fails the job naming it
+    assert job["messages"][0].startswith("Frame 1 failed its check: ghost_0001.png is missing")
+    assert job["messages"][-1] == "Frame 1 failed its check twice: ghost_0001.png is missing"
 
 
 def test_error_line_and_exit_code_fail_the_job(tmp_path: Path, blend_factory: Factory,
@@ -265,7 +270,7 @@ def test_each_job_has_its_own_tmpdir_removed_afterwards(
     fake = fake_blender(f"""
         open({str(record)!r}, "a").write(os.environ["TMPDIR"] + "\\n")
         open(os.path.join(os.environ["TMPDIR"], "blender_junk"), "w").write("x")
-        open({str(out)!r}, "w").write("png")
+        open({str(out)!r}, "wb").write({PNG!r})
         print({frame_marker(1, str(out))!r})
     """)
     recipe = make_recipe([{"blend_file": str(blend_factory())}, {"blend_file": str(blend_factory())}],
@@ -287,7 +292,7 @@ def test_huge_output_never_blocks_blender(tmp_path: Path, blend_factory: Factory
                 " | Scene, ViewLayer | Sample 1/4\\n")
         sys.stdout.write(line * 100000)
         sys.stdout.flush()
-        open({str(out)!r}, "w").write("png")
+        open({str(out)!r}, "wb").write({PNG!r})
         print({frame_marker(1, str(out))!r})
     """)
     recipe = make_recipe([{"blend_file": str(blend_factory())}], blender_bin=fake)
