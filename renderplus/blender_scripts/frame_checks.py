@@ -788,7 +788,19 @@ def check_cineon(view: memoryview) -> None:
 
 
 def check_bmp(view: memoryview) -> None:
-    _declared(view, int.from_bytes(view[2:6], "little") if len(view) >= 6 else 6)
+    """An uncompressed BMP's pixel rows, from its info header, must lie inside the file. Its
+    file-size field is not trusted: Blender 3.4 writes it for 4 bytes a pixel in a 24-bit file."""
+    if len(view) < 30:
+        raise _cut("its header", 30, len(view))
+    offset = int.from_bytes(view[10:14], "little")
+    width = int.from_bytes(view[18:22], "little", signed=True)
+    height = int.from_bytes(view[22:26], "little", signed=True)
+    bits = int.from_bytes(view[28:30], "little")
+    compression = int.from_bytes(view[30:34], "little") if len(view) >= 34 else 0
+    if compression != 0 or width <= 0 or bits == 0:   # compressed or unusual: its offset only
+        _declared(view, offset)
+        return
+    _declared(view, offset + (width * bits + 31) // 32 * 4 * abs(height))
 
 
 def _declared(view: memoryview, total: int) -> None:

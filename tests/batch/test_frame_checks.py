@@ -347,3 +347,25 @@ def test_a_file_it_cannot_read_is_not_called_read_whole(tmp_path: Path) -> None:
     broken.write_bytes(b"\x76\x2f\x31\x01\x02")
     assert not frame_checks.decoded_whole(str(broken))
     assert not frame_checks.decoded_whole(str(tmp_path / "missing.exr"))
+
+
+def bmp(width: int, height: int, declared_size: int | None = None) -> bytes:
+    """A 24-bit uncompressed BMP; ``declared_size``: its file-size field (else the true size)."""
+    row = (width * 3 + 3) // 4 * 4
+    pixels = bytes(row * height)
+    size = 54 + len(pixels)
+    header = b"BM" + struct.pack("<IHHI", declared_size or size, 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
+    return header + info + pixels
+
+
+def test_a_bmp_is_judged_by_its_rows_not_its_size_field(tmp_path: Path) -> None:
+    """Blender 3.4 writes a 24-bit BMP's file-size field as if it held 4 bytes a pixel (seen on a
+    32x24 frame: 3,126 declared, 2,358 written, every row there)."""
+    overstated = tmp_path / "overstated.bmp"
+    overstated.write_bytes(bmp(32, 24, declared_size=54 + 32 * 24 * 4))
+    assert check_file(str(overstated)) is None
+    cut = tmp_path / "cut.bmp"
+    cut.write_bytes(bmp(33, 17)[:-100])
+    assert check_file(str(cut)) == ("cut.bmp is cut short: the image its header declares ends past "
+                                    "the end of the file (1,654 of 1,754 bytes)")

@@ -192,7 +192,7 @@ def test_relative_texture_outside_shared_storage_is_packed(farm: Farm, shared: P
     batch = Batch(recipe, RunOptions(), executor=executor)
     assert batch.run() == "FINISHED", batch.snapshot()["jobs"][0]["messages"]
     output = batch.snapshot()["jobs"][0]["outputs"]
-    assert len(output) == 1
+    assert len(output) == 1, "\n".join(batch.snapshot()["jobs"][0]["messages"])
     red, green, blue = pixel_at_centre(output[0])
     assert red > 200 and green < 40 and blue < 40       # the texture's red, not Blender's pink
     assert list((shared / "staging").rglob("packed/**/red.png"))
