@@ -265,3 +265,13 @@ def queued_job_ids(run: Any) -> list[int]:
     status = {state.job_id: state.status for state in run.jobs}
     order = [int(text) for text in run.order.split(",") if text] or sorted(status)
     return [job_id for job_id in order if status.get(job_id) == "QUEUED"]
+
+
+def failures_line(messages: str, failed: int, total: int) -> tuple[str, str]:
+    """The results box's one line about failed jobs, and the batch's messages without the
+    engine's sentence that says the same ("1 of 4 jobs failed"), so it is said once."""
+    if not failed:
+        return "", messages
+    said = f"{failed} of {total} job{'s' if total != 1 else ''} failed"
+    lines = messages.split("\n") if messages else []
+    return said, "\n".join(line for line in lines if line != said)

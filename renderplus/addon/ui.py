@@ -23,6 +23,7 @@ from ..batch.view import BatchStatus, JobStatus
 from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_schedule
 from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
+from .run_io import failures_line
 from .ui_run import (
     ENDED,
     RUNNING,
@@ -216,10 +217,11 @@ def _draw_batch_results(context: bpy.types.Context, layout: bpy.types.UILayout, 
                                   ("Slowest", run.slowest_index, run.slowest_time)):
         if 0 <= index < len(run.jobs) and seconds >= 0:
             col.label(text=f"{label}: {run.jobs[index].name} ({format_duration(seconds)})")
-    if run.failed:
-        col.label(text=f"{run.failed} job(s) failed", icon="ERROR")
-    if run.messages:
-        draw_wrapped(col, run.messages, wrap_width(context), max_lines=8)
+    failed, messages = failures_line(run.messages, run.failed, len(run.jobs))
+    if failed:
+        col.label(text=failed, icon="ERROR")
+    if messages:
+        draw_wrapped(col, messages, wrap_width(context), max_lines=8)
     if run.poweroff:
         col.label(text=f"Pending: {run.poweroff}", icon="QUIT")
 

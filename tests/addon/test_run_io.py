@@ -308,3 +308,11 @@ def test_a_jobs_movie_is_mirrored_from_waiting_to_made(mirrored: tuple[run_io.Ru
     failed = encoding.on_marker({"event": "encode_failed", "message": "no FFmpeg"}, converts=False)
     mirror.write(run, view((job(0, JobStatus.FINISHED, movie=failed.to_json()),), revision=5))
     assert (row.movie_status, row.movie_message) == ("FAILED", "no FFmpeg")
+
+
+def test_the_failed_jobs_are_said_once_in_the_results_box() -> None:
+    messages = "Render+ 2.0\n1 of 4 jobs failed\nThe mail could not be sent"
+    assert run_io.failures_line(messages, 1, 4) == (
+        "1 of 4 jobs failed", "Render+ 2.0\nThe mail could not be sent")
+    assert run_io.failures_line("", 1, 1) == ("1 of 1 job failed", "")
+    assert run_io.failures_line(messages, 0, 4) == ("", messages)
