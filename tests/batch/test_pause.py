@@ -180,7 +180,10 @@ def test_pause_after_the_frame_finishes_the_frame_in_progress(
     for job_id in range(settings.get("parallel", 1)):
         job = paused.job(job_id)
         assert job.status is JobStatus.QUEUED, job.messages
-        assert asked[job_id] + 1 <= job.frames_done < FRAMES, (asked, job.frames_done)
+        # The frame in progress was finished, never dropped (pause_and_continue: every frame on
+        # disk was reported and kept). A pause asked between a frame's report and the script's
+        # look for the stop file finds no frame in progress: the job stops at the frame it had.
+        assert asked[job_id] <= job.frames_done < FRAMES, (asked, job.frames_done)
         assert f"post {job_id}" not in hooks
 
 
