@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -379,6 +380,29 @@ class BatchService:
             if running:
                 batch.wait(timeout)
         self.queue_runner.stopped()
+
+    def suspend(self, timeout: float = 10.0) -> bool:
+        """The process ends (Blender quits): a running batch is paused now, never cancelled --
+        the frames written stay, it is recorded PAUSED, and the next start (or the server it is
+        handed to) continues it, rendering only what is missing. A batch waiting for its start
+        time stays waiting; the queue stays. Then it stops as ``shutdown`` does. True when the
+        batch is left PAUSED, so something may continue it."""
+        self.queue_runner.stop()
+        batch = self._batch
+        left_paused = False
+        if batch is not None and batch.running and batch.status is not BatchStatus.WAITING:
+            batch.pause("now")               # upgrades a pause under way; refused once it ends
+            deadline = time.monotonic() + timeout
+            revision = batch.revision
+            while batch.running and batch.status is not BatchStatus.PAUSED:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                revision = batch.wait_change(revision, min(left, 0.5))
+        if batch is not None:
+            left_paused = batch.status is BatchStatus.PAUSED
+        self.queue_runner.stopped()
+        return left_paused
 
     # ---------------------------------------------------------------- pause (docs/api.md, Pause)
 
