@@ -65,7 +65,8 @@ def run_mode(mode: str, seconds: float, blender: str, checks: bool = False,
     with tempfile.TemporaryDirectory(prefix="renderplus-bench-gui-") as work:
         config = {"mode": mode, "seconds": seconds, "work": work, "root": str(ROOT), "checks": checks}
         env = {**os.environ, "BLENDER_USER_CONFIG": str(Path(work, "config")),
-               "BLENDER_USER_SCRIPTS": str(Path(work, "scripts"))}
+               "BLENDER_USER_SCRIPTS": str(Path(work, "scripts")),
+               "XDG_STATE_HOME": str(Path(work, "state"))}  # the add-on's store: the run's own
         script = str(Path(__file__).resolve())
         command = ["xvfb-run", "-a", "-s", f"-screen 0 {SCREEN}", blender, "--factory-startup",
                    "--enable-event-simulate", "--python", script, "--", MARK, json.dumps(config)]

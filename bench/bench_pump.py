@@ -188,6 +188,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="renderplus-bench-pump-"))
     os.environ.setdefault("BLENDER_USER_RESOURCES", str(work / "user"))  # keep the user's Blender clean
+    os.environ.setdefault("XDG_STATE_HOME", str(work / "state"))  # and the user's batch store
     # bpy first: importing it puts Blender's script modules (addon_utils) on sys.path; this
     # thread becomes Blender's main thread.
     import bpy  # noqa: I001

@@ -23,6 +23,7 @@ def register() -> None:
         preferences,
         props,
         queue_operators,
+        quit_lifecycle,
         recipe_operators,
         server_operators,
         thumbnails,
@@ -44,6 +45,7 @@ def register() -> None:
     ui.register()
     ui_settings.register()  # after ui: its panels sit below the job panels
     bridge.register()
+    quit_lifecycle.register()  # a quit pauses the batch (or hands it over), never cancels it
     preferences.apply_preferences()
 
 
@@ -57,6 +59,7 @@ def unregister() -> None:
         preferences,
         props,
         queue_operators,
+        quit_lifecycle,
         recipe_operators,
         server_operators,
         thumbnails,
@@ -65,6 +68,7 @@ def unregister() -> None:
         ui_settings,
     )
 
+    quit_lifecycle.unregister()
     bridge.unregister()
     ui_settings.unregister()
     ui.unregister()

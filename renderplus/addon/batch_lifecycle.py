@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import bpy
 
 from ..batch.options import AUTO, choose_blender
+from ..batch.paths import state_dir
 from ..batch.recipe import Recipe
 from ..batch.runner import Batch, stored_recipe
 from ..batch.service import BatchService, ServiceError, open_store
+from ..batch.store.relocate import move_store
 from ..batch.view import BatchView
 from . import blend_copies, bridge
 from .addon_state import Launch, make_service
@@ -32,11 +35,24 @@ def get_service() -> BatchService:
     """The add-on's one batch slot, shared with the server."""
     state = bridge.state()
     if state.service is None:
+        folder = state_folder()
         state.service = make_service(default_blender=state.default_blender,
-                                     log_dir=user_dir("logs"), work_dir=user_dir("server"),
-                                     store=_open_store(), continue_queue=state.continue_queue,
+                                     log_dir=folder / "log", work_dir=folder,
+                                     store=_open_store(folder), continue_queue=state.continue_queue,
                                      blenders=state.blender_candidates)
     return state.service
+
+
+def state_folder() -> Path:
+    """Render+'s one per-user state folder (the store, logs, uploads), the server's and the
+    CLI's too, so ``--history`` and ``--resume`` in a terminal see the panel's batches and a
+    batch handed over when Blender quits is found; a store an earlier add-on kept in Blender's
+    user folder moves there once (``store.relocate``)."""
+    folder = state_dir()
+    moved = move_store(user_dir("state", create=False), folder)
+    if moved.sentence:
+        print(f"Render+: {moved.sentence}", file=sys.stderr)
+    return folder
 
 
 def set_continue_queue(enabled: bool) -> None:
@@ -45,10 +61,10 @@ def set_continue_queue(enabled: bool) -> None:
     bridge.state().continue_queue = enabled
 
 
-def _open_store() -> Any:
-    """The durable batch store in Render+'s folder, so a batch that Blender's quit or crash cut
-    short can be resumed when Blender is reopened; None (said once) when it cannot be opened."""
-    store, why = open_store(user_dir("state"))
+def _open_store(folder: Path) -> Any:
+    """The durable batch store, so a batch that Blender's quit or crash cut short can be resumed
+    when Blender is reopened; None (said once) when it cannot be opened."""
+    store, why = open_store(folder)
     if store is None:
         print(f"Render+: batches cannot be resumed after a crash: {why}", file=sys.stderr)
     return store

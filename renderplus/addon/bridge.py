@@ -23,7 +23,6 @@ never the other way round.
 
 from __future__ import annotations
 
-import atexit
 import sys
 import time
 import traceback
@@ -257,9 +256,11 @@ def _on_load_post(*_args: Any) -> None:
 # Lifetime
 
 
-def shutdown() -> None:
+def shutdown(*, suspended: bool = False) -> None:
     """Stop the server and any running batch, and wait for their threads (add-on disabled:
-    no thread may outlive the classes it could call back into)."""
+    no thread may outlive the classes it could call back into). A quit pauses the batch first
+    (``quit_lifecycle``, ``suspended``): its service is left as it left it (a batch waiting for
+    its start time stays waiting)."""
     global _state
     state, _state = _state, AddonState()
     for handle in [state.server, *state.stopping]:
@@ -269,7 +270,7 @@ def shutdown() -> None:
             handle.stop()
         except Exception as exc:  # never let a failing stop keep the add-on half-registered
             print(f"Render+: stopping the batch server failed: {exc}", file=sys.stderr)
-    if state.service is not None:
+    if state.service is not None and not suspended:
         state.service.shutdown(timeout=SHUTDOWN_TIMEOUT)
     state.binaries.shutdown(timeout=SHUTDOWN_TIMEOUT)
     # The engine forks every child from one long-lived thread; a disabled add-on ends it (a
@@ -279,12 +280,10 @@ def shutdown() -> None:
 
 def register() -> None:
     bpy.app.handlers.load_post.append(_on_load_post)
-    atexit.register(shutdown)
 
 
 def unregister() -> None:
     shutdown()
-    atexit.unregister(shutdown)
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
     if bpy.app.timers.is_registered(pump):

@@ -15,11 +15,11 @@ import sys
 from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, CollectionProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, StringProperty
 
 from ..batch.options import AUTO
 from ..server import DEFAULT_PORT
-from . import ADDON_ID, batch_lifecycle, blender_list, server_lifecycle
+from . import ADDON_ID, batch_lifecycle, blender_list, quit_lifecycle, server_lifecycle
 from .bridge import BridgeError
 from .props import PATH_OPTIONS
 from .ui_server import draw_server_status
@@ -29,17 +29,33 @@ def _blender_changed(prefs: Any, _context: Any) -> None:
     batch_lifecycle.set_default_blender(preferred_blender(prefs))
 
 
+def _quit_choice_changed(prefs: Any, _context: Any) -> None:
+    hand_quit_choice(prefs)
+
+
+def hand_quit_choice(prefs: Any) -> None:
+    """What a quit does with a running batch, and the server it would hand it to (its port and
+    token rule): read now, since a quit may find Blender's preferences gone."""
+    quit_lifecycle.set_choice(keep_rendering=prefs is None or prefs.on_quit == quit_lifecycle.KEEP,
+                              port=prefs.server_port if prefs is not None else None,
+                              no_token=prefs is not None and prefs.no_token)
+
+
 class RenderPlusPreferences(bpy.types.AddonPreferences):
     bl_idname = ADDON_ID
 
     server_port: IntProperty(name="Server Port", description="Port of the batch server (127.0.0.1)",
-                             default=DEFAULT_PORT, min=1025, max=65535)
+                             default=DEFAULT_PORT, min=1025, max=65535, update=_quit_choice_changed)
     server_autostart: BoolProperty(name="Start Server with Blender",
                                    description="Start the batch server when the add-on loads")
     no_token: BoolProperty(name="No Token on This Machine",
                            description="Serve without an access token: every user and program on this "
                            "machine may then start and cancel batches (takes effect when the server "
-                           "starts)")
+                           "starts)", update=_quit_choice_changed)
+    on_quit: EnumProperty(name="When Blender Quits During a Batch", items=quit_lifecycle.QUIT_CHOICES,
+                          default=quit_lifecycle.KEEP, update=_quit_choice_changed,
+                          description="What happens to a running or queued batch when Blender quits "
+                          "(it is never cancelled)")
     blender_bin: StringProperty(name="Blender Binary", subtype="FILE_PATH", options=PATH_OPTIONS,
                                 description="The Blender that renders the jobs (empty: this Blender; "
                                 "auto: the one fitting each file's version, from the list below)",
@@ -64,6 +80,7 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
         row.prop(self, "server_autostart")
         box.prop(self, "no_token")
         box.prop(self, "continue_queue")
+        box.prop(self, "on_quit")
         url = server_lifecycle.server_url()
         if url and server_lifecycle.server_port() != self.server_port:
             box.label(text="Restart the server to use the new port", icon="INFO")
@@ -107,6 +124,7 @@ def apply_preferences() -> None:
     the server if the user asked for it."""
     prefs = get_preferences()
     batch_lifecycle.set_continue_queue(prefs is not None and prefs.continue_queue)
+    hand_quit_choice(prefs)
     batch_lifecycle.set_default_blender(preferred_blender(prefs))
     blender_list.hand_over(prefs)
     batch_lifecycle.refresh_interrupted()

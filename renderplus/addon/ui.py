@@ -20,7 +20,7 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_schedule
+from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_quit, ui_schedule
 from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
 from .run_io import failures_line
@@ -170,6 +170,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             draw_running(context, layout, run)
             ui_queue.draw_up_next(layout, run)
             layout.operator("renderplus.batch_render", text="Add to Queue", icon="ADD")
+            ui_quit.draw_quit_choice(layout)
         else:
             interrupted = batch_lifecycle.interrupted_batch()
             if interrupted is not None:
@@ -179,6 +180,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             row = layout.row()
             row.scale_y = 1.5
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
+            ui_quit.draw_quit_choice(layout)
             ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
             if run.status in (FINISHED, CANCELLED):

@@ -75,7 +75,8 @@ def run_bpy_script(script: str, args: dict[str, Any], workdir: Path, timeout: fl
         pytest.fail(f"{python} (from ${EXTRA_BPY_ENV}) does not exist")
     user = workdir / "blender-user"
     user.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "BLENDER_USER_RESOURCES": str(user), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(user), "PYTHONDONTWRITEBYTECODE": "1",
+           "XDG_STATE_HOME": str(workdir / "state-home")}  # the add-on's store: this test's own
     proc = subprocess.run([python, str(SCRIPTS / script), json.dumps(args)],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
     return parse_result(proc, f"{script} ({python_id(python)})")
@@ -89,7 +90,8 @@ def run_blender_script(script: str, args: dict[str, Any], workdir: Path, env: di
     proc = subprocess.run(
         [BLENDER, "-b", "--factory-startup", "--python-exit-code", "1",
          "--python", str(SCRIPTS / script), "--", json.dumps(args)],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}, cwd=workdir)
+        capture_output=True, text=True, timeout=timeout, cwd=workdir,
+        env={**os.environ, "XDG_STATE_HOME": str(workdir / "state-home"), **(env or {})})
     return parse_result(proc, script)
 
 

@@ -28,7 +28,8 @@ def scenario(addon_zip: Path, blend_factory: Callable[..., Path],
         archive.extractall(addons)
     out = tmp / "renders"
     out.mkdir()
-    env = {"BLENDER_USER_SCRIPTS": str(tmp / "scripts"), "BLENDER_USER_CONFIG": str(tmp / "config")}
+    env = {"BLENDER_USER_SCRIPTS": str(tmp / "scripts"), "BLENDER_USER_CONFIG": str(tmp / "config"),
+           "XDG_STATE_HOME": str(tmp / "state-home")}
     args = {"blend": str(blend), "out": str(out), "addons": str(addons), "config": str(tmp / "config")}
     before = blend.read_bytes()
     result = run_blender_script("copies_scenario.py", args, tmp, env=env, timeout=500)
