@@ -89,6 +89,21 @@ def token_from(fd: int) -> tuple[str | None, Callable[[], None]]:
     return token, answer
 
 
+def check_own_token(token: str | None, no_token: bool) -> None:
+    """A token from ``--token-fd`` that no client could send, or given with ``--no-token``:
+    UsageError before the launcher is answered (it then says the server did not start)."""
+    from ..server.guard import check_token
+
+    if token is None:
+        return
+    if no_token:
+        raise UsageError("--no-token and a token on --token-fd contradict each other")
+    try:
+        check_token(token)
+    except ValueError as exc:
+        raise UsageError(f"--token-fd: {exc}") from None
+
+
 def wait_until_ended(pid: int, out: TextIO) -> None:
     """Until process ``pid`` has ended (reaped: a claim counts a zombie as its owner)."""
     owner = _owner(pid)

@@ -133,8 +133,7 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     own_token = None
     if args.token_fd is not None:   # read first: the launcher waits for the answer
         own_token, answer_launcher = handed_over.token_from(args.token_fd)
-        if own_token is not None and args.no_token:
-            raise UsageError("--no-token and a token on --token-fd contradict each other")
+        handed_over.check_own_token(own_token, bool(args.no_token))
         from ..server import bottle_loader  # noqa: F401 -- a Python without Bottle fails here
         answer_launcher()
     if args.handed_over is not None:
@@ -205,8 +204,8 @@ def write_access(handle: ServerHandle, out: TextIO, shown: bool = True) -> None:
     from ..server.tokenfile import shown_path
 
     if handle.token is not None and not shown:
-        out.write(f"Dashboard: {handle.url}/ (the token is the one the Blender add-on showed"
-                  + (f", saved in {shown_path(handle.token_file)})\n" if handle.token_file else ")\n"))
+        saved = f", saved in {shown_path(handle.token_file)}" if handle.token_file else ""
+        out.write(f"Dashboard: {handle.url}/ (changes need the access token{saved})\n")
         return
     if handle.token is None:
         sys.stderr.write(NO_TOKEN_WARNING + "\n")
