@@ -3,9 +3,9 @@
 (scripts/quitting_blender.py: the add-on's batch slot and in-process server, from an installed
 add-on's copy whose Bottle is the bundled wheel, in a Python that has none installed), the real
 Blender 3.4 renders. The handed-over server waits for that process and its port, continues the
-paused batch (only the missing frames; PRE_JOB again, PRE_BATCH not), keeps the token clients
-had and the webhook URL kept aside, runs the queue, then stops by itself: no token file, no
-process left. Also: a port still held is waited for; no fitting Python is a sentence and
+batch it paused (PRE_JOB again, PRE_BATCH not) or left interrupted as a crash would (only the
+missing frames either way), keeps the token clients had and the webhook URL kept aside, runs
+the queue, then stops by itself: no token file, no process left. Also: a port still held is waited for; no fitting Python is a sentence and
 nothing starts; the choice of Python on stand-in candidates."""
 
 from __future__ import annotations
@@ -96,9 +96,9 @@ class QuittingBlender:
         data: dict[str, Any] = json.loads(line)
         return data
 
-    def quit(self) -> dict[str, Any]:
+    def quit(self, how: str = "quit") -> dict[str, Any]:
         assert self.process.stdin is not None
-        self.process.stdin.write("quit\n")
+        self.process.stdin.write(f"{how}\n")
         self.process.stdin.flush()
         handed = self._line()
         assert self.process.wait(120) == 0
@@ -135,8 +135,9 @@ def server_log(handed: dict[str, Any]) -> str:
 
 @pytest.mark.blender
 @pytest.mark.slow
-def test_a_quitting_blender_hands_its_paused_batch_and_queue_to_a_server_that_ends_by_itself(
-        tmp_path: Path, blend_factory: Callable[..., Path], bare_python: str,
+@pytest.mark.parametrize("how", ["quit", "crash"])
+def test_a_quitting_blender_hands_its_batch_and_queue_to_a_server_that_ends_by_itself(
+        how: str, tmp_path: Path, blend_factory: Callable[..., Path], bare_python: str,
         installed_addon: Path, quitting: Callable[..., QuittingBlender],
         receiver: Receiver) -> None:  # noqa: F811 -- the fixture imported above
     scene = Path(shutil.copy(blend_factory(size=(96, 72), samples=100, frames=6),
@@ -152,13 +153,14 @@ def test_a_quitting_blender_hands_its_paused_batch_and_queue_to_a_server_that_en
     assert token and blender.started["port"] == port
     wait_for(lambda: len(list(out.glob("a_*.png"))) >= 2, timeout=180, interval=0.05)
 
-    handed = blender.quit()
+    handed = blender.quit(how)   # paused now, or left interrupted
     assert "error" not in handed, handed
     assert handed["python"] == bare_python                 # Blender's own Python, no Bottle
     assert token not in " ".join(handed["command"])        # never on a command line
     with BatchStore.open(work) as store:                   # what the paused batch recorded
         stored = store.latest()
-        assert stored is not None and stored.status.value == "PAUSED"
+        assert stored is not None
+        assert stored.status.value == ("PAUSED" if how == "quit" else "RUNNING")
         recorded = {Path(f.path).name for item in store.frames(stored.id, 0).values()
                     for f in item.files}
     kept = {name: stamp for name, stamp in frame_stamps(out).items() if name in recorded}
@@ -190,7 +192,8 @@ def test_a_quitting_blender_hands_its_paused_batch_and_queue_to_a_server_that_en
     written = frames_written(work / "log")
     assert len(written) == 9 and set(written.values()) == {1}, written
     lines = trail.read_text().splitlines()
-    assert lines.count("batch night") == 1 and lines.count("pre a") == 2   # PRE_JOB again
+    assert lines.count("pre a") == 2                           # PRE_JOB again
+    assert lines.count("batch night") == (1 if how == "quit" else 2)   # an interrupted batch's too
     assert lines.count("pre b") == 1 and lines.count("pre c") == 1
     got = receiver.wait_for(1)
     assert [json.loads(r.body)["batch"]["name"] for r in got] == ["night"]  # the kept URL

@@ -1,7 +1,8 @@
 """Plays a Blender that quits during a batch, in a plain Python: the add-on's batch slot and
 in-process server (as ``addon_state.make_service`` and ``server_lifecycle.start_server`` make
 them), a batch started and one queued; on "quit" on stdin it does what the add-on's quit does
-before Blender exits: pause now, hand over, stop the server and the service.
+before Blender exits: pause now, hand over, stop the server and the service ("quit"), or hand
+over and end at once, as a crash would, leaving the batch interrupted ("crash").
 
 Run as ``python quitting_blender.py CONFIG.json`` with the add-on folder's parent first on the
 path (an installed add-on's copy, whose Bottle is the bundled wheel). Prints JSON lines: the
@@ -11,6 +12,7 @@ server's port, token and this pid once the batch runs; then the hand-over (or it
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,16 +38,18 @@ handle = start_server(service, port=config["port"])
 service.load_recipe(parse_recipe(config["batch"]))
 service.start()
 service.enqueue(parse_recipe(config["queued"]))
-print(json.dumps({"pid": __import__("os").getpid(), "port": handle.port, "token": handle.token}),
+print(json.dumps({"pid": os.getpid(), "port": handle.port, "token": handle.token}),
       flush=True)
 
-if sys.stdin.readline().strip() == "quit":
-    service.pause("now")
+asked = sys.stdin.readline().strip()
+if asked in ("quit", "crash"):
     batch = service.batch
     assert batch is not None
-    deadline = time.monotonic() + 120
-    while batch.status is not BatchStatus.PAUSED and time.monotonic() < deadline:
-        batch.wait_change(batch.revision, 1.0)
+    if asked == "quit":
+        service.pause("now")
+        deadline = time.monotonic() + 120
+        while batch.status is not BatchStatus.PAUSED and time.monotonic() < deadline:
+            batch.wait_change(batch.revision, 1.0)
     try:
         handed = hand_over(work_dir=work, port=handle.port, token=handle.token,
                            blender=config["blender"], log_dir=work / "log")
@@ -53,6 +57,8 @@ if sys.stdin.readline().strip() == "quit":
                           "command": list(handed.command), "python": handed.python}), flush=True)
     except HandOverError as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
+    if asked == "crash":
+        os._exit(0)   # no clean stop: the batch stays RUNNING under a dead owner
 handle.stop()
 service.shutdown()
 spawner.shutdown()
