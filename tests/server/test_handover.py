@@ -5,8 +5,9 @@ add-on's copy whose Bottle is the bundled wheel, in a Python that has none insta
 Blender 3.4 renders. The handed-over server waits for that process and its port, continues the
 batch it paused (PRE_JOB again, PRE_BATCH not) or left interrupted as a crash would (only the
 missing frames either way), keeps the token clients had and the webhook URL kept aside, runs
-the queue, then stops by itself: no token file, no process left. Also: a port still held is waited for; no fitting Python is a sentence and
-nothing starts; the choice of Python on stand-in candidates."""
+the queue, then stops by itself: no token file, no process left. Also: a port still held is
+waited for; no fitting Python, or a server that cannot start, is a sentence and nothing is left
+running; the choice of Python on stand-in candidates; the flags belong to --serve."""
 
 from __future__ import annotations
 
@@ -292,3 +293,37 @@ def test_the_candidates_are_blenders_python_then_python3_on_path(
                                             str(tmp_path / "python3")]
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python3"))
     assert handover.python_candidates() == [str(tmp_path / "python3")]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--serve", "--token-fd", "3", "--token", "abc"], "--token-fd and --token (or $RENDERPLUS_TOKEN) "
+                                                       "contradict each other"),
+    (["--serve", "--handed-over", "0"], "--handed-over: a process id (got 0)"),
+    (["--poll", "--handed-over", "12"], "--handed-over is a --serve flag"),
+    (["--recipe", "r.json", "--token-fd", "3"], "--token-fd is a --serve flag"),
+])
+def test_the_hand_over_flags_are_the_servers_own(argv: list[str], message: str) -> None:
+    from renderplus.cli import build_parser, choose_mode
+    from renderplus.cli.common import UsageError
+
+    with pytest.raises(UsageError) as raised:
+        choose_mode(build_parser().parse_args(argv))
+    assert message in str(raised.value)
+
+
+def test_a_token_on_a_pipe_is_read_and_checked(tmp_path: Path) -> None:
+    from renderplus.cli.common import UsageError
+    from renderplus.cli.handed_over import check_own_token, token_from
+
+    read, write = os.pipe()
+    os.write(write, b"s3cret-token\n")
+    os.close(write)
+    token, answer = token_from(read)
+    answer()                                    # a pipe is not answered, only closed
+    assert token == "s3cret-token"
+    with pytest.raises(OSError):
+        os.fstat(read)
+    with pytest.raises(UsageError, match="contradict"):
+        check_own_token("s3cret-token", no_token=True)
+    with pytest.raises(UsageError, match="--token-fd: "):
+        check_own_token("two words\n", no_token=False)
