@@ -170,18 +170,8 @@ def take_over(service: BatchService, continue_queue: bool, out: TextIO) -> None:
 
 
 def done(service: BatchService) -> bool:
-    """Nothing runs, waits or is paused, and the queue starts nothing more (empty or held)."""
-    from ..batch.service import ServiceError
-    from ..batch.view import BatchStatus
-
-    batch = service.batch
-    if batch is not None and (batch.running or batch.status is BatchStatus.PAUSED):
-        return False
-    try:
-        queue = service.queue_view()
-    except ServiceError:
-        return True
-    return queue.held or not queue.entries
+    """The batch and the queue are done: the server stops (``BatchService.idle``)."""
+    return service.idle()
 
 
 def _say(out: TextIO, line: str) -> None:

@@ -29,7 +29,7 @@ from renderplus.server import handover
 from renderplus.server.handover import HandOverError, choose_python, hand_over
 from renderplus.server.tokenfile import token_path
 from tests.around.webhook_receiver import SECRET, Receiver, receiver  # noqa: F401 -- the fixture
-from tests.procs import is_alive, processes_with
+from tests.procs import is_alive, pids_in_group, processes_with
 
 from .helpers import call, copy_addon, free_port, wait_for
 
@@ -184,7 +184,7 @@ def test_a_quitting_blender_hands_its_batch_and_queue_to_a_server_that_ends_by_i
     assert "Continuing the batch 'night'" in log and token not in log
     assert not token_path(port).exists()
     assert processes_with(str(scene)) == [] and processes_with(str(installed_addon)) == []
-    assert not is_alive(blender.started["pid"])
+    assert not is_alive(blender.started["pid"]) and pids_in_group(server) == []
 
     assert sorted(frame_stamps(out)) == [*(f"a_000{i}.png" for i in range(1, 7)),
                                          "b_0001.png", "b_0002.png", "c_0001.png"]
