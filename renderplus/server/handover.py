@@ -213,10 +213,15 @@ def _wait_until_started(process: subprocess.Popen[bytes], ours: socket.socket, l
     """The server's answer on the token's socket; else it is ended and HandOverError names
     the last line it wrote."""
     ours.settimeout(START_TIMEOUT)
+    answer = b""
     try:
-        answer = ours.recv(len(STARTED_ANSWER))
-    except OSError:
-        answer = b""
+        while len(answer) < len(STARTED_ANSWER):
+            chunk = ours.recv(len(STARTED_ANSWER) - len(answer))
+            if not chunk:   # the server ended (or closed the socket) without answering
+                break
+            answer += chunk
+    except OSError:   # no answer within START_TIMEOUT
+        pass
     if answer == STARTED_ANSWER:
         return
     with contextlib.suppress(OSError):
