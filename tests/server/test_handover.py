@@ -1,13 +1,14 @@
 """Keeping a batch rendering without Blender (``renderplus.server.handover`` and ``--serve
---handed-over``), with real processes: a plain Python plays the quitting Blender
-(scripts/quitting_blender.py: the add-on's batch slot and in-process server, from an installed
-add-on's copy whose Bottle is the bundled wheel, in a Python that has none installed), the real
-Blender 3.4 renders. The handed-over server waits for that process and its port, continues the
-batch it paused (PRE_JOB again, PRE_BATCH not) or left interrupted as a crash would (only the
-missing frames either way), keeps the token clients had and the webhook URL kept aside, runs
-the queue, then stops by itself: no token file, no process left. Also: a port still held is
-waited for; no fitting Python, or a server that cannot start, is a sentence and nothing is left
-running; the choice of Python on stand-in candidates; the flags belong to --serve."""
+--handed-over``), with real processes: the quitting Blender (scripts/quitting_blender.py: the
+add-on's batch slot and in-process server, from an installed add-on's copy whose Bottle is the
+bundled wheel) is a plain Python that has nothing installed, or the real Blender 3.4 in the
+background, which hands over with its own ``sys.executable`` and quits; Blender 3.4 renders.
+The handed-over server waits for that process and its port, continues the batch it paused
+(PRE_JOB again, PRE_BATCH not) or left interrupted as a crash would (only the missing frames
+either way), keeps the token clients had and the webhook URL kept aside, runs the queue, then
+stops by itself: no token file, no process left. Also: a port still held is waited for; no
+fitting Python, or a server that cannot start, is a sentence and nothing is left running; the
+choice of Python on stand-in candidates; the flags belong to --serve."""
 
 from __future__ import annotations
 
@@ -86,16 +87,21 @@ class QuittingBlender:
     def __init__(self, python: str, addon: Path, config: dict[str, Any], folder: Path) -> None:
         path = folder / "quitting.json"
         path.write_text(json.dumps({**config, "addon_parent": str(addon.parent)}))
-        self.process = subprocess.Popen([python, str(SCRIPT), str(path)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
+        command = [python, str(SCRIPT), str(path)] if python != BLENDER else [
+            BLENDER, "-b", "--factory-startup", "--python", str(SCRIPT), "--", str(path)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
         self.started = self._line()
 
     def _line(self) -> dict[str, Any]:
+        """The script's next JSON line (Blender prints its own lines around it)."""
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line, f"the quitting Blender ended early (exit status {self.process.wait()})"
-        data: dict[str, Any] = json.loads(line)
-        return data
+        while True:
+            line = self.process.stdout.readline()
+            assert line, f"the quitting Blender ended early (exit status {self.process.wait()})"
+            if line.startswith("{"):
+                data: dict[str, Any] = json.loads(line)
+                return data
 
     def quit(self, how: str = "quit") -> dict[str, Any]:
         assert self.process.stdin is not None
@@ -136,9 +142,9 @@ def server_log(handed: dict[str, Any]) -> str:
 
 @pytest.mark.blender
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["quit", "crash"])
+@pytest.mark.parametrize("how, who", [("quit", "python"), ("crash", "python"), ("quit", "blender")])
 def test_a_quitting_blender_hands_its_batch_and_queue_to_a_server_that_ends_by_itself(
-        how: str, tmp_path: Path, blend_factory: Callable[..., Path], bare_python: str,
+        how: str, who: str, tmp_path: Path, blend_factory: Callable[..., Path], bare_python: str,
         installed_addon: Path, quitting: Callable[..., QuittingBlender],
         receiver: Receiver) -> None:  # noqa: F811 -- the fixture imported above
     scene = Path(shutil.copy(blend_factory(size=(96, 72), samples=100, frames=6),
@@ -147,7 +153,7 @@ def test_a_quitting_blender_hands_its_batch_and_queue_to_a_server_that_ends_by_i
     night = batch("night", [job(scene, out, "a", 6, trail)], trail, notifications={
         "webhook": {"enabled": True, "url": receiver.url(), "events": ["batch_end"]}})
     port = free_port()
-    blender = quitting(bare_python, installed_addon, {
+    blender = quitting(bare_python if who == "python" else BLENDER, installed_addon, {
         "work_dir": str(work), "port": port, "blender": BLENDER, "batch": night,
         "queued": batch("later", [job(scene, out, "b", 2, trail)], trail)})
     token = blender.started["token"]
@@ -156,7 +162,10 @@ def test_a_quitting_blender_hands_its_batch_and_queue_to_a_server_that_ends_by_i
 
     handed = blender.quit(how)   # paused now, or left interrupted
     assert "error" not in handed, handed
-    assert handed["python"] == bare_python                 # Blender's own Python, no Bottle
+    if who == "python":
+        assert handed["python"] == bare_python             # "Blender's" own Python, no Bottle
+    else:                                                   # the real Blender's sys.executable
+        assert Path(handed["python"]).name.startswith("python3")
     assert token not in " ".join(handed["command"])        # never on a command line
     with BatchStore.open(work) as store:                   # what the paused batch recorded
         stored = store.latest()

@@ -4,8 +4,10 @@ them), a batch started and one queued; on "quit" on stdin it does what the add-o
 before Blender exits: pause now, hand over, stop the server and the service ("quit"), or hand
 over and end at once, as a crash would, leaving the batch interrupted ("crash").
 
-Run as ``python quitting_blender.py CONFIG.json`` with the add-on folder's parent first on the
-path (an installed add-on's copy, whose Bottle is the bundled wheel). Prints JSON lines: the
+Run as ``python quitting_blender.py CONFIG.json``, or in Blender as ``blender -b --python
+quitting_blender.py -- CONFIG.json`` (Blender then quits when the script ends); the add-on
+folder's parent goes first on the path (an installed add-on's copy, whose Bottle is the bundled
+wheel). Prints JSON lines: the
 server's port, token and this pid once the batch runs; then the hand-over (or its error).
 """
 
@@ -17,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-config = json.loads(Path(sys.argv[1]).read_text())
+argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
+config = json.loads(Path(argv[0]).read_text())
 sys.path.insert(0, config["addon_parent"])
 
 from renderplus.around import watchers_factory  # noqa: E402
