@@ -51,6 +51,9 @@ def check(args: argparse.Namespace, explicit_token: bool) -> None:
                          "give one of them")
     if args.handed_over is not None and args.handed_over <= 0:
         raise UsageError(f"--handed-over: a process id (got {args.handed_over})")
+    if args.handed_over is not None and args.recipe:
+        raise UsageError("--handed-over continues the batch it was handed: it loads no --recipe "
+                         "(queue one with --queue once it runs)")
 
 
 def _channel(fd: int) -> socket.socket | None:

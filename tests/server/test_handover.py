@@ -308,6 +308,7 @@ def test_the_candidates_are_blenders_python_then_python3_on_path(
     (["--serve", "--token-fd", "3", "--token", "abc"], "--token-fd and --token (or $RENDERPLUS_TOKEN) "
                                                        "contradict each other"),
     (["--serve", "--handed-over", "0"], "--handed-over: a process id (got 0)"),
+    (["--serve", "--handed-over", "12", "--recipe", "r.json"], "it loads no --recipe"),
     (["--poll", "--handed-over", "12"], "--handed-over is a --serve flag"),
     (["--recipe", "r.json", "--token-fd", "3"], "--token-fd is a --serve flag"),
 ])
