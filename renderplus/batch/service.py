@@ -365,6 +365,20 @@ class BatchService:
     def continue_queue(self) -> QueueView:
         return self.queue_runner.go_on()
 
+    def idle(self) -> bool:
+        """Nothing runs, waits or is paused, and the queue starts nothing more (empty or held;
+        a store that cannot be read counts as empty). Read under the slot's lock, under which
+        the queue hands its next batch over: a batch just taken from the queue and not started
+        yet is never taken for the end (a handed-over server stops when this turns True)."""
+        with self._lock:
+            batch = self._batch
+            if batch is not None and (batch.running or batch.status is BatchStatus.PAUSED):
+                return False
+            try:
+                return self.queue_runner.empty() or self.queue_runner.queue.held
+            except StoreError:
+                return True
+
     @property
     def stopping(self) -> bool:
         return self.queue_runner.stopping

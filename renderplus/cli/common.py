@@ -92,13 +92,17 @@ def access_token(args: argparse.Namespace) -> str | None:
 
 
 def refuse_serve_only_flags(args: argparse.Namespace) -> None:
-    """``--no-token`` and ``--continue-queue`` only mean something to ``--serve``: elsewhere they
-    are a mistake, said so."""
+    """``--no-token``, ``--continue-queue``, ``--handed-over`` and ``--token-fd`` only mean
+    something to ``--serve``: elsewhere they are a mistake, said so."""
     if getattr(args, "no_token", False):
         raise UsageError("--no-token is a --serve flag: it lets a server run without its access token")
     if getattr(args, "continue_queue", False):
         raise UsageError("--continue-queue is a --serve flag: a server it starts goes on with the "
                          "queue it finds (POST /queue/continue does it later)")
+    for flag in ("handed_over", "token_fd"):
+        if getattr(args, flag, None) is not None:
+            raise UsageError(f"--{flag.replace('_', '-')} is a --serve flag: the server a quitting "
+                             "Blender hands its batch over to reads it")
 
 
 def load_recipe_file(path: str) -> Recipe:

@@ -15,6 +15,7 @@ import errno
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from . import handed_over
 from .bars import final_text
 from .common import (
     DEFAULT_HOST,
@@ -86,6 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-token", action="store_true",
                        help="Let every local user and program submit, start, cancel and stop without "
                             "the access token (127.0.0.1 only; by default changes need it).")
+    handed_over.add_arguments(group)
 
 
 NO_TOKEN_WARNING = ("warning: --no-token: every user and program on this machine can submit recipes "
@@ -116,7 +118,8 @@ def server_token(args: argparse.Namespace, host: str) -> str | None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    server_token(args, args.host or DEFAULT_HOST)
+    token = server_token(args, args.host or DEFAULT_HOST)
+    handed_over.check(args, explicit_token=token is not None)
 
 
 def run_server(args: argparse.Namespace, out: TextIO) -> int:
@@ -127,6 +130,14 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
 
     host = args.host or DEFAULT_HOST
     token = server_token(args, host)
+    own_token = None
+    if args.token_fd is not None:   # read first: the launcher waits for the answer
+        own_token, answer_launcher = handed_over.token_from(args.token_fd)
+        handed_over.check_own_token(own_token, bool(args.no_token))
+        from ..server import bottle_loader  # noqa: F401 -- a Python without Bottle fails here
+        answer_launcher()
+    if args.handed_over is not None:
+        handed_over.wait_until_ended(args.handed_over, out)
     recipe = load_recipe_file(args.recipe) if args.recipe else None
     if recipe is not None:
         write_warnings(recipe, sys.stderr)
@@ -134,7 +145,7 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     service = BatchService(options=run_options(args), work_dir=work_dir,
                            store=open_store_or_warn(work_dir, sys.stderr),
                            executor_factory=executor_factory(args), observers=batch_observers(),
-                           continue_queue=bool(args.continue_queue))
+                           continue_queue=bool(args.continue_queue) and args.handed_over is None)
     if args.farm:
         service.farm_status = farm_status(args)
     if recipe is not None:
@@ -143,9 +154,12 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     # Ctrl+C is caught from before the port opens: a client may send it as soon as the server
     # answers, while the lines below (the access, who owns the stored batch) are still written
     with Interrupt() as interrupt:
+        def start() -> ServerHandle:
+            return start_server(service, host=host, port=args.port, token=token,
+                                no_token=bool(args.no_token), own_token=own_token, **extra)
         try:
-            handle = start_server(service, host=host, port=args.port, token=token,
-                                  no_token=bool(args.no_token), **extra)
+            handle = (handed_over.listen_when_free(start, host, args.port, out)
+                      if args.handed_over is not None else start())
         except OSError as exc:
             out.flush()
             hint = " (is a server already running? stop it with --stop)" if _in_use(exc) else ""
@@ -153,14 +167,22 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_FAILED
         out.write(f"{SERVER_NAME} {VERSION} listening on {handle.url} (work folder {work_dir}); "
                   "Ctrl+C or --stop to stop\n")
-        write_access(handle, out)
+        write_access(handle, out, shown=args.handed_over is None)
         if recipe is not None:
             out.write(f"Recipe {args.recipe} loaded ({len(recipe.enabled_jobs)} jobs): "
                       f"start it with {handle.curl_example}\n")
-        _say_resumable(service, getattr(args, "resume", False), out)
+        if args.handed_over is not None:
+            handed_over.take_over(service, bool(args.continue_queue), out)
+        else:
+            _say_resumable(service, getattr(args, "resume", False), out)
         out.flush()
         reported: Batch | None = None
         while not handle.wait(POLL_INTERVAL):
+            if args.handed_over is not None and handed_over.done(service):
+                out.write("The handed-over batch and the queue are done: stopping\n")
+                out.flush()
+                handle.stop()
+                break
             if interrupt.event.is_set():
                 out.write("Stopping: cancelling any batch, closing the port...\n")
                 out.flush()
@@ -175,11 +197,16 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def write_access(handle: ServerHandle, out: TextIO) -> None:
+def write_access(handle: ServerHandle, out: TextIO, shown: bool = True) -> None:
     """How to reach the server: the dashboard URL with the token (in the fragment, which the
-    browser keeps to itself), a curl line with the header, and where the client flags find it."""
+    browser keeps to itself), a curl line with the header, and where the client flags find it.
+    ``shown=False`` (a handed-over server, whose output is a log file): not the token itself."""
     from ..server.tokenfile import shown_path
 
+    if handle.token is not None and not shown:
+        saved = f", saved in {shown_path(handle.token_file)}" if handle.token_file else ""
+        out.write(f"Dashboard: {handle.url}/ (changes need the access token{saved})\n")
+        return
     if handle.token is None:
         sys.stderr.write(NO_TOKEN_WARNING + "\n")
         out.write(f"Dashboard: {handle.dashboard_url}\n")

@@ -20,7 +20,8 @@ page and the frames it may show), ``upload``/``upload_signature`` (a .blend stre
 ``public_poll`` (the poll without the token), ``openapi``/``dashboard_openapi``/``queue_openapi``
 (the API's document), ``guard`` (Host, cross-site and token rules), ``httpd``/``wire`` (the threaded HTTP
 server and its limits), ``tokenfile`` (where a server leaves its token for the CLI),
-``bottle_loader`` and ``version``.
+``handover`` (the detached server a quitting Blender hands its batch to), ``bottle_loader``
+and ``version``.
 
 Every server has an access token (docs/api.md, Access): the one given, or one made at start and
 written to this user's token file (``tokenfile.py``), removed again when the stop is asked for.
@@ -55,10 +56,11 @@ class ServerHandle(HttpServer):
     """A running server with its access token (the given one, or its own) and token file."""
 
     def __init__(self, app: WsgiApp, *, token: str | None = None, no_token: bool = False,
-                 token_file: bool = True, limits: HttpLimits = DEFAULT_LIMITS) -> None:
-        if token and no_token:
-            raise ValueError("Give an access token or no_token, not both")
-        own = None if no_token or token else secrets.token_urlsafe(32)
+                 token_file: bool = True, limits: HttpLimits = DEFAULT_LIMITS,
+                 own_token: str | None = None) -> None:
+        if sum(map(bool, (token, no_token, own_token))) > 1:
+            raise ValueError("Give an access token, an own token or no_token, not two of them")
+        own = None if no_token or token else own_token or secrets.token_urlsafe(32)
         scope = (TokenScope.EVERY_REQUEST if token else TokenScope.OFF if no_token
                  else TokenScope.NOT_READS)
         super().__init__(app, token=token or own, limits=limits, scope=scope)
@@ -103,12 +105,15 @@ class ServerHandle(HttpServer):
 
 def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  token: str | None = None, *, no_token: bool = False, token_file: bool = True,
-                 max_upload: int | None = None, limits: HttpLimits = DEFAULT_LIMITS) -> ServerHandle:
+                 max_upload: int | None = None, limits: HttpLimits = DEFAULT_LIMITS,
+                 own_token: str | None = None) -> ServerHandle:
     """Serve ``service`` on ``host:port`` from daemon threads; returns once listening.
 
     ``token``: required on every request. Without one the server makes its own, required for
     every route but the reads (docs/api.md, Access), and writes it to ``handle.token_file`` (unless
     ``token_file=False``); ``no_token=True`` opens loopback instead (say so to the user).
+    ``own_token``: the token this server keeps as its own instead of making one (a server a
+    batch was handed over to keeps its predecessor's, ``handover``): the reads stay open.
     ``port=0`` picks a free port (read ``handle.port``). OSError when the port is taken;
     TokenRequiredError for an address other machines can reach without a ``token``; ValueError
     (from ``check_token``) for a token no client could send. ``limits``: timeouts and caps.
@@ -122,7 +127,8 @@ def start_server(service: BatchService, host: str = DEFAULT_HOST, port: int = DE
 
     sweep_uploads(service.work_dir, limits)
     app = create_app(service, on_stop=stop_from_request, max_upload=max_upload or DEFAULT_MAX_UPLOAD)
-    handle = ServerHandle(app, token=token, no_token=no_token, token_file=token_file, limits=limits)
+    handle = ServerHandle(app, token=token, no_token=no_token, token_file=token_file, limits=limits,
+                          own_token=own_token)
     handle.start(host, port)
     return handle
 
