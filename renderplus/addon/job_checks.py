@@ -1,7 +1,9 @@
 """The check before Render: what would make a job fail, said with the names the artist gave.
 
 The recipe validator catches malformed values; this catches what is well-formed but wrong *now*:
-a camera, scene, world or view layer deleted or renamed since the job was made, an output folder
+a camera, scene, world or view layer deleted or renamed since the job was made, a custom
+override whose path leads nowhere in the open file or whose value the setting cannot take
+(resolved by the job script's own rules, ``blender_scripts/override_paths``), an output folder
 that cannot be written, an end frame before the start, an engine the rendering Blender does not
 have, a .blend newer than that Blender. Each problem names its job by name ("Job 'Cam Left':
 ..."), never by position.
@@ -23,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 from ..batch import preflight
 from ..batch.preflight import JobNames, Missing, SceneFacts
 from ..batch.preflight.rules import listing
+from ..batch.recipe.datapath import data_path_problem, split_data_path
+from ..blender_scripts import override_paths
 from .file_facts import file_facts
-from .recipe_io import engine_id
+from .recipe_io import engine_id, value_from_text
 
 if TYPE_CHECKING:
     from .binary_info import BinaryInfo
@@ -54,6 +58,8 @@ def job_problems(job: RenderPlusJob, *, data: Any, default_scene: Any, abspath: 
         file_version = version or 0
     else:
         scene = _check_names(job, data, default_scene, problems)
+        same = binary is None or binary.version_number in (None, file_version)
+        problems.extend(override_problems(job, data, default_scene, settings=same))
     if job.mode == "ANIMATION" and job.frame_end < job.frame_start:
         problems.append(f"the end frame ({job.frame_end}) is before the start frame ({job.frame_start})")
     folder = _output_folder(job, scene, abspath)
@@ -82,6 +88,54 @@ def _check_names(job: RenderPlusJob, data: Any, default_scene: Any, problems: li
     _, scene, missing = preflight.missing_names(names, file_facts(data, default_scene))
     problems.extend(missing_message(finding) for finding in missing)
     return scene
+
+
+def override_problems(job: RenderPlusJob, data: Any, default_scene: Any, *,
+                      settings: bool = True) -> list[str]:
+    """Each enabled custom override resolved against the open file as the job script resolves
+    it in the rendering Blender (``override_paths``: the same functions), from the job's scene
+    with the job's camera and world in place. ``settings=False`` (another Blender version
+    renders) judges the file's data only: that Blender's settings may differ from this one's."""
+    overrides = [o for o in getattr(job, "overrides", ()) if o.enabled and o.path.strip()]
+    scene = data.scenes.get(job.scene) if job.scene else default_scene
+    if not overrides or scene is None:
+        return []  # a missing scene is said already
+    view = JobScene(scene, _named(data.objects, job.camera), _named(data.worlds, job.world))
+    found = []
+    for override in overrides:
+        path = override.path.strip()
+        steps = split_data_path(path)
+        if steps is None:
+            found.append(f"override {path!r}: {data_path_problem(path)}")
+            continue
+        why = override_paths.problem(view, data, path, steps, value_from_text(override.value),
+                                     settings=settings)
+        if why:
+            found.append(why)
+    return found
+
+
+def _named(collection: Any, name: str) -> Any:
+    return collection.get(name) if name else None
+
+
+class JobScene:
+    """The job's scene as the job script leaves it before its overrides: the job's camera and
+    world (when it names them) in place of the scene's own. Everything else is the scene's."""
+
+    def __init__(self, scene: Any, camera: Any, world: Any) -> None:
+        self._scene = scene
+        self._own = {"camera": camera, "world": world}
+
+    def __getattr__(self, name: str) -> Any:
+        replaced = self._own.get(name)
+        return replaced if replaced is not None else getattr(self._scene, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._scene[key]
+
+    def __dir__(self) -> list[str]:
+        return dir(self._scene)
 
 
 def missing_message(finding: Missing) -> str:
