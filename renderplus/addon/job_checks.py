@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..batch import preflight
 from ..batch.preflight import JobNames, Missing, SceneFacts
 from ..batch.preflight.rules import listing
-from ..batch.recipe.datapath import data_path_problem, split_data_path
+from ..batch.recipe.datapath import split_data_path
 from ..blender_scripts import override_paths
 from .file_facts import file_facts
 from .recipe_io import engine_id, value_from_text
@@ -58,8 +58,8 @@ def job_problems(job: RenderPlusJob, *, data: Any, default_scene: Any, abspath: 
         file_version = version or 0
     else:
         scene = _check_names(job, data, default_scene, problems)
-        same = binary is None or binary.version_number in (None, file_version)
-        problems.extend(override_problems(job, data, default_scene, settings=same))
+        problems.extend(override_findings(job, data, default_scene,
+                                          settings=judges_settings(binary, file_version)).values())
     if job.mode == "ANIMATION" and job.frame_end < job.frame_start:
         problems.append(f"the end frame ({job.frame_end}) is before the start frame ({job.frame_start})")
     folder = _output_folder(job, scene, abspath)
@@ -90,28 +90,36 @@ def _check_names(job: RenderPlusJob, data: Any, default_scene: Any, problems: li
     return scene
 
 
-def override_problems(job: RenderPlusJob, data: Any, default_scene: Any, *,
-                      settings: bool = True) -> list[str]:
-    """Each enabled custom override resolved against the open file as the job script resolves
-    it in the rendering Blender (``override_paths``: the same functions), from the job's scene
-    with the job's camera and world in place. ``settings=False`` (another Blender version
-    renders) judges the file's data only: that Blender's settings may differ from this one's."""
-    overrides = [o for o in getattr(job, "overrides", ()) if o.enabled and o.path.strip()]
+def judges_settings(binary: BinaryInfo | None, file_version: int) -> bool:
+    """Whether the check may judge overrides' setting names and values by this Blender's: the
+    rendering one is the same version (or not known yet). Another version's settings may
+    differ; then only the file's data is judged (``override_paths.problem``)."""
+    return binary is None or binary.version_number in (None, file_version)
+
+
+def override_findings(job: RenderPlusJob, data: Any, default_scene: Any, *,
+                      settings: bool = True) -> dict[int, str]:
+    """Each enabled custom override that would fail (by its index in ``job.overrides``: the
+    panel marks its row), resolved against the open file as the job script resolves it in the
+    rendering Blender (``override_paths``: the same functions), from the job's scene with the
+    job's camera and world in place. ``settings``: see ``judges_settings``."""
+    overrides = [(i, o) for i, o in enumerate(getattr(job, "overrides", ())) if o.enabled and o.path.strip()]
     scene = data.scenes.get(job.scene) if job.scene else default_scene
     if not overrides or scene is None:
-        return []  # a missing scene is said already
-    view = JobScene(scene, _named(data.objects, job.camera), _named(data.worlds, job.world))
-    found = []
-    for override in overrides:
+        return {}  # a missing scene is said already
+    view = JobScene(scene, _named(scene.objects, job.camera), _named(data.worlds, job.world))
+    found = {}
+    for index, override in overrides:
         path = override.path.strip()
         steps = split_data_path(path)
         if steps is None:
-            found.append(f"override {path!r}: {data_path_problem(path)}")
+            found[index] = (f"override {path!r} is not a plain attribute path: use names and "
+                            'subscripts only, e.g. render.fps or objects["Cube"].hide_render')
             continue
         why = override_paths.problem(view, data, path, steps, value_from_text(override.value),
                                      settings=settings)
         if why:
-            found.append(why)
+            found[index] = why
     return found
 
 
