@@ -175,38 +175,49 @@ def value_problem(target: Any, name: str, value: Any) -> str | None:
         prop = None
     if prop is None:
         return None
+    kind = getattr(prop, "type", "")
     if getattr(prop, "is_readonly", False):
         return f"{name} is read-only"
-    kind = getattr(prop, "type", "")
     if kind == "POINTER":
         return f"{name} holds a data-block, which an override cannot replace: set one of its settings"
     if kind == "COLLECTION":
         return f"{name} is a list, which an override cannot replace: set one of its items' settings"
     if kind == "ENUM" and getattr(prop, "is_enum_flag", False):
         return f"{name} takes a set of options, which an override cannot give"
-    dimensions = [d for d in getattr(prop, "array_dimensions", ()) if d]
-    length = int(getattr(prop, "array_length", 0) or 0)
-    if getattr(prop, "is_array", False) and not length:
-        return None  # an array whose length changes: Blender judges it
-    if length:
-        if len(dimensions) > 1:
-            return (f"{name} takes {' x '.join(str(d) for d in dimensions)} numbers, which an "
-                    "override's flat list cannot give")
-        if not isinstance(value, (list, tuple)) or len(value) != length:
-            return f"{name} takes a list of {length} ({_KINDS.get(kind, 'values')} each)"
-        bad = next((item for item in value if not _fits(kind, item)), None)
-        kinds = _KINDS.get(kind, "values")
-        return None if bad is None else f"{name} takes {kinds} in each place, not {bad!r}"
+    if getattr(prop, "is_array", False) or getattr(prop, "array_length", 0):
+        return _array_problem(prop, name, kind, value)
     if isinstance(value, (list, tuple)):
         return f"{name} takes {_KINDS.get(kind, 'one value')}, not a list"
     if _fits(kind, value):
         return None
-    hint = ""
+    return f"{name} takes {_KINDS.get(kind, 'another kind of value')}{_hint_for(kind, value)}"
+
+
+def _array_problem(prop: Any, name: str, kind: str, value: Any) -> str | None:
+    """A fixed-length array takes a list of exactly its length, each item of its kind."""
+    dimensions = [d for d in getattr(prop, "array_dimensions", ()) if d]
+    length = int(getattr(prop, "array_length", 0) or 0)
+    kinds = _KINDS.get(kind, "values")
+    if not length:
+        return None  # an array whose length changes: Blender judges it
+    if len(dimensions) > 1:
+        return (f"{name} takes {' x '.join(str(d) for d in dimensions)} numbers, which an "
+                "override's flat list cannot give")
+    if not isinstance(value, (list, tuple)) or len(value) != length:
+        return f"{name} takes a list of {length} ({kinds} each)"
+    bad = next((item for item in value if not _fits(kind, item)), None)
+    return None if bad is None else f"{name} takes {kinds} in each place, not {bad!r}"
+
+
+def _hint_for(kind: str, value: Any) -> str:
+    """What to write instead: the add-on reads a value as JSON, so quotes make text."""
+    if value == "":
+        return " (the value is empty)"
     if kind in ("INT", "FLOAT", "BOOLEAN") and isinstance(value, str):
-        hint = " (a value in quotes is text: write it without them)"
+        return " (a value in quotes is text: write it without them)"
     if kind == "STRING" and not isinstance(value, str):
-        hint = ' (to give text that looks like a number, put it in quotes: "24")'
-    return f"{name} takes {_KINDS.get(kind, 'another kind of value')}{hint}"
+        return ' (to give text that looks like a number, put it in quotes: "24")'
+    return ""
 
 
 def _fits(kind: str, value: Any) -> bool:

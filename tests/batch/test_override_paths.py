@@ -116,6 +116,7 @@ def test_the_part_that_leads_nowhere_is_named(path: str, value: Any, expected: s
     ("render.fps", "abc", "override 'render.fps' = 'abc': fps takes a whole number (a value in quotes is "
                           "text: write it without them)"),
     ("render.fps", 2.5, "override 'render.fps' = 2.5: fps takes a whole number"),
+    ("render.fps", "", "override 'render.fps' = '': fps takes a whole number (the value is empty)"),
     ("render.use_border", 2, "override 'render.use_border' = 2: use_border takes true or false"),
     ("render.filepath", 24, "override 'render.filepath' = 24: filepath takes text (to give text that looks "
                             'like a number, put it in quotes: "24")'),
