@@ -15,6 +15,7 @@ and in Blender's own (2.80 to 5.x, Python 3.7): standard library only.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any, Sequence
 
 Step = Sequence[Any]  # ("attr", name) | ("key", "Cube") | ("index", 0), a tuple or a JSON list
@@ -213,11 +214,19 @@ def _hint_for(kind: str, value: Any) -> str:
     """What to write instead: the add-on reads a value as JSON, so quotes make text."""
     if value == "":
         return " (the value is empty)"
-    if kind in ("INT", "FLOAT", "BOOLEAN") and isinstance(value, str):
+    if kind in ("INT", "FLOAT", "BOOLEAN") and isinstance(value, str) and _reads_as_data(value):
         return " (a value in quotes is text: write it without them)"
     if kind == "STRING" and not isinstance(value, str):
         return ' (to give text that looks like a number, put it in quotes: "24")'
     return ""
+
+
+def _reads_as_data(text: str) -> bool:
+    """``"24"`` or ``"true"``: text that would be a number or a boolean without its quotes."""
+    try:
+        return not isinstance(json.loads(text), (str, list, dict, type(None)))
+    except ValueError:
+        return False
 
 
 def _fits(kind: str, value: Any) -> bool:

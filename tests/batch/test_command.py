@@ -151,7 +151,7 @@ def test_overrides_apply_in_real_blender(tmp_path: Path, blend_factory: Callable
     ({"custom_overrides": [{"path": 'data.objects["Cbe"].hide_render', "value": True}]},
      "Override 'data.objects[\"Cbe\"].hide_render': bpy.data.objects has no 'Cbe' (did you mean 'Cube'?)"),
     ({"custom_overrides": [{"path": "render.resolution_x", "value": "wide"}]},
-     "Override 'render.resolution_x' = 'wide': resolution_x takes a whole number (a value in quotes"),
+     "Override 'render.resolution_x' = 'wide': resolution_x takes a whole number"),
     ({"custom_overrides": [{"path": "render.fps", "value": 2.5}]},
      "Override 'render.fps' = 2.5: fps takes a whole number"),
 ])

@@ -113,8 +113,9 @@ def test_the_part_that_leads_nowhere_is_named(path: str, value: Any, expected: s
 
 
 @pytest.mark.parametrize(("path", "value", "expected"), [
-    ("render.fps", "abc", "override 'render.fps' = 'abc': fps takes a whole number (a value in quotes is "
-                          "text: write it without them)"),
+    ("render.fps", "24", "override 'render.fps' = '24': fps takes a whole number (a value in quotes is "
+                         "text: write it without them)"),
+    ("render.use_border", "true", "use_border takes true or false (a value in quotes is text"),
     ("render.fps", 2.5, "override 'render.fps' = 2.5: fps takes a whole number"),
     ("render.fps", "", "override 'render.fps' = '': fps takes a whole number (the value is empty)"),
     ("render.use_border", 2, "override 'render.use_border' = 2: use_border takes true or false"),
@@ -154,3 +155,7 @@ def test_the_job_scripts_roots_are_the_checks() -> None:
         assert steps is not None
         found, _label, left = override_paths.start(scene, data, steps)
         assert found is root and len(left) == rest, path
+
+
+def test_text_that_is_no_number_gets_no_hint_about_quotes() -> None:
+    assert judged("render.fps", "abc") == "override 'render.fps' = 'abc': fps takes a whole number"
