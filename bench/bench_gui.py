@@ -444,16 +444,28 @@ def run_checks(bpy: Any, bridge: Any, batches: Any) -> dict[str, Any]:
         job.name = f"Artist's {case} job"
         for key, value in changes.items():
             setattr(job, key, value)
-        try:
-            result = bpy.ops.renderplus.batch_render()
-            found[case] = f"started: {result}"
-            if batches.batch_running():
-                bpy.ops.renderplus.batch_cancel()
-        except RuntimeError as exc:
-            found[case] = str(exc)
+        found[case] = press_render(bpy, batches)
         job.name, job.engine, job.camera, job.mode, job.frame_end, job.output = saved
         job.frame_start = 1
+    job.name = "Artist's override job"  # a typo in a custom override's path, and a wrong value
+    for path, value in (("render.fpz", "12"), ("render.fps", '"abc"')):
+        override = job.overrides.add()
+        override.path, override.value = path, value
+    found["override"] = press_render(bpy, batches)
+    job.overrides.clear()
+    job.name = saved[0]
     return found
+
+
+def press_render(bpy: Any, batches: Any) -> str:
+    """What pressing Render said: the check's refusal, or that the batch started (then cancelled)."""
+    try:
+        result = bpy.ops.renderplus.batch_render()
+    except RuntimeError as exc:
+        return str(exc)
+    if batches.batch_running():
+        bpy.ops.renderplus.batch_cancel()
+    return f"started: {result}"
 
 
 def inside(config: dict[str, Any]) -> None:

@@ -92,10 +92,11 @@ class Shot:
         settings.jobs[3].enabled = False
         for job in settings.jobs:
             job.output = str(self.work / "renders" / f"{job.name.replace(' ', '_')}_")
-        if not self.config["queue"]:  # the first job fails while rendering (an override the
-            # check cannot know is wrong): the panel shows why, in full
+        if not self.config["queue"]:  # the first job fails while rendering (an option's name
+            # the check does not judge: the formats are the rendering Blender's): the panel shows
+            # why, in full
             override = settings.jobs[0].overrides.add()
-            override.path, override.value = "render.no_such_setting", "1"
+            override.path, override.value = "render.image_settings.file_format", "NO_SUCH_FORMAT"
         settings.active_job_index = 1
 
         for window in bpy.context.window_manager.windows:

@@ -335,15 +335,33 @@ class RENDERPLUS_PT_job_overrides(SidebarPanel):
         return active_job(context) is not None
 
     def draw(self, context: bpy.types.Context) -> None:
+        """Each override as two labelled rows (Path, Value), so that the fields read at the
+        sidebar's width; one the check before Render would refuse is drawn in red (the Job
+        panel says why)."""
         job = active_job(context)
         layout = self.layout
+        bad = _bad_overrides(context, job)
         for index, override in enumerate(job.overrides):
-            row = layout.row(align=True)
+            column = layout.column(align=True)
+            column.alert = index in bad
+            row = column.row(align=True)
             row.prop(override, "enabled", text="")
-            row.prop(override, "path", text="")
-            row.prop(override, "value", text="")
+            row.prop(override, "path", text="Path")
             row.operator("renderplus.override_remove", text="", icon="X").index = index
+            row = column.row(align=True)
+            row.label(icon="BLANK1")  # under the checkbox: the two fields line up
+            row.prop(override, "value", text="Value")
         layout.operator("renderplus.override_add", icon="ADD")
+
+
+def _bad_overrides(context: bpy.types.Context, job: Any) -> dict[int, str]:
+    """The overrides of ``job`` the check before Render would refuse, by index."""
+    if not job.enabled or job.external or not job.overrides or batch_lifecycle.batch_busy():
+        return {}
+    binary = bridge.binary_info(batch_lifecycle.rendering_binary())
+    arguments = batch_lifecycle.check_arguments(context.scene, binary)
+    settings = job_checks.judges_settings(arguments["binary"], arguments["file_version"])
+    return job_checks.override_findings(job, arguments["data"], arguments["default_scene"], settings=settings)
 
 
 def draw_hooks(layout: bpy.types.UILayout | None, hooks: Any, phase: str, label: str) -> None:

@@ -3,7 +3,8 @@ QUEUED again (stopped for a pause: the rest renders when the batch continues).
 
 The reason names what went wrong (Blender's own errors, a known fatal GPU/driver/memory
 message, the last meaningful lines of output when nothing better is known, Blender's crash
-report, a frame left truncated by a full disk), never the whole log, and never a file of the
+report, a frame left truncated by a full disk; when Render+'s job script stopped Blender, its own
+sentence, as "Override 'render.fpz': ..." without the exit code), never the whole log, and never a file of the
 job's temporary folder, which is gone once the job ends.
 
 ``Outcome.retry`` is the retry decision's part that the output makes: a .blend Blender cannot
@@ -67,6 +68,9 @@ def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled:
     if code != 0:
         how = ExitStatus.of(code).describe()
         note = f"; {unwritten}" if unwritten else ""
+        if _script_stopped(code):
+            return Outcome(JobStatus.FAILED, f"{_script_reason(progress)}{crash_note}{note}",
+                           retry=False)
         return Outcome(JobStatus.FAILED, f"Blender failed ({how}): {_reason(progress, crash_note)}"
                                          f"{crash_note}{note}")
     if unwritten:
@@ -80,6 +84,25 @@ def decide(progress: JobProgress, expected_frames: int, code: int, *, cancelled:
         return Outcome(JobStatus.FAILED, "Blender exited without writing every frame: "
                        f"{progress.frames_done} of {expected_frames} written{detail}")
     return Outcome(JobStatus.FINISHED)
+
+
+def _script_stopped(code: int) -> bool:
+    """Render+'s job script stopped Blender itself (``OVERRIDE_EXIT_CODE``, no signal): a
+    setting it could not apply, which its error markers say in words."""
+    status = ExitStatus.of(code)
+    return status.signal is None and status.raw == OVERRIDE_EXIT_CODE
+
+
+def _script_reason(progress: JobProgress) -> str:
+    """The job script's own sentences ("Override 'render.fpz': the scene's render has no 'fpz'
+    (did you mean 'fps'?)") and Blender's errors beside them, without the exit code: the code
+    only says that the script stopped, the sentences say why. With no sentence (the script
+    itself raised), what Blender printed last."""
+    said = list(progress.script_errors[:3])
+    said += [error for error in progress.errors[-3:] if error not in said]
+    if said and progress.script_errors:
+        return "; ".join(said)
+    return f"Render+'s script inside Blender stopped with an error: {_reason(progress)}"
 
 
 def _reason(progress: JobProgress, crash_note: str = "") -> str:

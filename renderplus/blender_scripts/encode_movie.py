@@ -106,8 +106,7 @@ def prepare_scene(config: dict[str, Any]) -> Any:
     job_overrides.apply_names(scene, job)
     job_overrides.apply_render_settings(scene, job)
     for override in job["overrides"]:
-        root, steps = job_overrides.override_root(scene, override["steps"])
-        job_overrides.assign(root, steps, override["value"], override["path"])
+        job_overrides.apply_override(scene, override)
     return scene
 
 

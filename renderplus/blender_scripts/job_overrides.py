@@ -23,6 +23,7 @@ import bpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the scripts beside this one
 import file_outputs
+import override_paths
 import previews
 
 PREFIX = "RENDERPLUS> "  # markers.MARKER_PREFIX (a test keeps them equal)
@@ -71,41 +72,42 @@ def step_into(target: Any, kind: str, value: Any) -> Any:
     return target[value]  # "key" or "index"
 
 
-def assign(root: Any, steps: list[list[Any]], value: Any, path: str) -> None:
-    """Set ``root.<steps>`` to ``value``, failing the job with the step that does not exist."""
-    target = root
-    for kind, step in steps[:-1]:
-        try:
-            target = step_into(target, kind, step)
-        except (AttributeError, KeyError, IndexError, TypeError):
-            fail(f"Override {path!r}: {step!r} not found")
+def assign(root: Any, steps: list[list[Any]], value: Any, path: str,
+           label: str = "the scene") -> None:
+    """Set ``root.<steps>`` to ``value``, failing the job with a sentence naming the part of the
+    path that does not exist or the kind of value the setting takes (override_paths.py: the
+    add-on's check before Render says the same of the open file)."""
+    try:
+        target = override_paths.locate(root, label, steps)
+    except override_paths.OverrideProblem as exc:
+        fail(f"Override {path!r}: {exc}")
     kind, last = steps[-1]
     if isinstance(value, list):
         value = tuple(value)
+    shown = f"Override {path!r} = {override_paths.shown(value)}"
+    why = override_paths.value_problem(target, last, value) if kind == "attr" else None
+    if why:
+        fail(f"{shown}: {why}")
     try:
         if kind == "attr":
-            if not hasattr(target, last):
-                fail(f"Override {path!r}: {last!r} not found")
             setattr(target, last, value)
         else:
             target[last] = value
     except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
-        fail(f"Override {path!r} failed: {exc}")
+        fail(f"{shown} could not be set; Blender said: {exc}")
 
 
 def override_root(scene: Any, steps: list[list[Any]]) -> tuple[Any, list[list[Any]]]:
     """Paths start at the scene; ``data.`` (or ``bpy.data.``) starts at bpy.data, and a
-    leading ``scene.`` / ``bpy.context.scene.`` is allowed."""
-    words = [value for kind, value in steps[:3] if kind == "attr"]
-    if words[:2] == ["bpy", "data"] and len(steps) > 2:
-        return bpy.data, steps[2:]
-    if words[:1] == ["data"] and len(steps) > 1:
-        return bpy.data, steps[1:]
-    if words[:3] == ["bpy", "context", "scene"] and len(steps) > 3:
-        return scene, steps[3:]
-    if words[:1] == ["scene"] and len(steps) > 1:
-        return scene, steps[1:]
-    return scene, steps
+    leading ``scene.`` / ``bpy.context.scene.`` is allowed (override_paths.start)."""
+    root, _label, rest = override_paths.start(scene, bpy.data, steps)
+    return root, rest
+
+
+def apply_override(scene: Any, override: dict[str, Any]) -> None:
+    """One custom override, from its root (the scene or bpy.data), or the job fails saying why."""
+    root, label, steps = override_paths.start(scene, bpy.data, override["steps"])
+    assign(root, steps, override["value"], override["path"], label)
 
 
 def apply_names(scene: Any, config: dict[str, Any]) -> None:
@@ -280,8 +282,7 @@ def main() -> None:
     own = cost_facts(scene)
     apply_render_settings(scene, config)
     for override in config["overrides"]:
-        root, steps = override_root(scene, override["steps"])
-        assign(root, steps, override["value"], override["path"])
+        apply_override(scene, override)
     bpy.app.handlers.render_pre.append(on_render_pre)
     bpy.app.handlers.render_write.append(on_write)
     emit("ready", **ready_fields(scene, config, own))

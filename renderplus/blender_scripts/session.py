@@ -171,8 +171,7 @@ class Session:
         for override in config["overrides"]:
             if self.reset == "restore":
                 self.journal.keep_override(scene, override)
-            root, steps = core.override_root(scene, override["steps"])
-            core.assign(root, steps, override["value"], override["path"])
+            core.apply_override(scene, override)
         if self.persistent_data:
             scene.render.use_persistent_data = True
         bpy.app.handlers.render_pre.append(core.on_render_pre)

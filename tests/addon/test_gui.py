@@ -66,3 +66,12 @@ def test_render_refuses_broken_jobs_by_name_with_the_binarys_engines(now: dict[s
     assert frames in checks["frames"]
     assert "Job \"Artist's folder job\": output folder " in checks["folder"]
     assert "cannot be created" in checks["folder"]
+
+
+def test_render_refuses_a_custom_override_typo_naming_the_bad_part(now: dict[str, Any]) -> None:
+    """Issue 26: resolved against the open file in GUI Blender 3.4, every problem at once."""
+    said = now["checks"]["override"]
+    assert said.startswith("Error: The batch cannot start: 2 problem(s)"), said
+    assert ("Job \"Artist's override job\": override 'render.fpz': the scene's render has no 'fpz' "
+            "(did you mean 'fps'?)") in said
+    assert "Job \"Artist's override job\": override 'render.fps' = 'abc': fps takes a whole number" in said

@@ -113,3 +113,56 @@ def test_batch_problems_names_each_enabled_job(tmp_path: Path) -> None:
                                       binary=None, file_version=304)
     assert found == ["Job 'Left': camera 'Gone' is not in scene 'Scene' (deleted or renamed?); "
                      "cameras: 'Cam', 'Cam2'"]
+
+
+def override(path: str, value: str, enabled: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(path=path, value=value, enabled=enabled)
+
+
+def with_overrides(tmp_path: Path, *overrides: SimpleNamespace, binary: BinaryInfo | None = None,
+                   **job: Any) -> list[str]:
+    data, scene = make_data(tmp_path)
+    scene.render.fps = 24
+    scene.camera.data = SimpleNamespace(lens=50.0)
+    return job_checks.job_problems(make_job(overrides=list(overrides), **job), data=data,  # type: ignore[arg-type]
+                                   default_scene=scene, abspath=lambda path: path, binary=binary,
+                                   file_version=304)
+
+
+def test_each_custom_override_is_resolved_in_the_open_file(tmp_path: Path) -> None:
+    found = with_overrides(tmp_path, override("render.fpz", "12"), override("render.fps", "12"),
+                           override("render.nope", "1", enabled=False), override("", "1"),
+                           override("render.fps()", "1"), override("camera.data.lens", "35"))
+    assert found == ["override 'render.fpz': the scene's render has no 'fpz' (did you mean 'fps'?)",
+                     "override 'render.fps()' is not a plain attribute path: use names and subscripts "
+                     'only, e.g. render.fps or objects["Cube"].hide_render']
+
+
+def test_the_jobs_camera_stands_in_for_the_scenes_as_in_the_job_script(tmp_path: Path) -> None:
+    """The job script sets the job's camera before its overrides: ``camera.`` paths start there."""
+    assert with_overrides(tmp_path, override("camera.data.lens", "35"), camera="Cam2") == [
+        "override 'camera.data.lens': the scene's camera has no 'data'"]
+    assert with_overrides(tmp_path, override("camera.data.lens", "35"), camera="Cam") == []
+    assert with_overrides(tmp_path, override("camera.data.lens", "35"), scene="Empty") == [
+        "scene 'Empty' has no active camera and the job names none",
+        "override 'camera.data.lens': the scene's camera is not set (None)"]
+
+
+def test_an_external_job_or_another_blenders_settings_are_not_judged_here(tmp_path: Path) -> None:
+    blender_50 = BinaryInfo("/opt/blender5", "5.0.1", ("BLENDER_EEVEE", "CYCLES"))
+    assert with_overrides(tmp_path, override("render.fpz", "12"), binary=blender_50) == []
+    assert with_overrides(tmp_path, override("render.fpz", "12"), binary=BLENDER_34) != []
+    source = tmp_path / "other.blend"
+    source.write_bytes(b"BLENDER-v304" + b"\0" * 64)
+    assert with_overrides(tmp_path, override("render.fpz", "12"), external=True, filepath=str(source)) == []
+
+
+def test_batch_problems_name_the_job_of_a_bad_override(tmp_path: Path) -> None:
+    data, scene = make_data(tmp_path)
+    scene.render.fps = 24
+    jobs: list[Any] = [make_job(name="Closeup", overrides=[override("render.fpz", "12")]),
+                       make_job(name="Wide", overrides=[override("render.fps", "30")])]
+    found = job_checks.batch_problems(jobs, data=data, default_scene=scene, abspath=lambda p: p,
+                                      binary=None, file_version=304)
+    assert found == ["Job 'Closeup': override 'render.fpz': the scene's render has no 'fpz' "
+                     "(did you mean 'fps'?)"]

@@ -145,9 +145,15 @@ def test_overrides_apply_in_real_blender(tmp_path: Path, blend_factory: Callable
     ({"world": "NoWorld"}, "World 'NoWorld' not found"),
     ({"layer": "NoLayer"}, "View layer 'NoLayer' not found"),
     ({"custom_overrides": [{"path": "render.no_such_setting", "value": 1}]},
-     "Override 'render.no_such_setting': 'no_such_setting' not found"),
+     "Override 'render.no_such_setting': the scene's render has no 'no_such_setting'"),
+    ({"custom_overrides": [{"path": "render.fpz", "value": 12}]},
+     "Override 'render.fpz': the scene's render has no 'fpz' (did you mean 'fps'?)"),
+    ({"custom_overrides": [{"path": 'data.objects["Cbe"].hide_render', "value": True}]},
+     "Override 'data.objects[\"Cbe\"].hide_render': bpy.data.objects has no 'Cbe' (did you mean 'Cube'?)"),
     ({"custom_overrides": [{"path": "render.resolution_x", "value": "wide"}]},
-     "Override 'render.resolution_x' failed"),
+     "Override 'render.resolution_x' = 'wide': resolution_x takes a whole number"),
+    ({"custom_overrides": [{"path": "render.fps", "value": 2.5}]},
+     "Override 'render.fps' = 2.5: fps takes a whole number"),
 ])
 def test_missing_names_fail_with_a_message(tmp_path: Path, blend_factory: Callable[..., Path],
                                            job: dict[str, Any], needle: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from renderplus.batch.markers import format_marker
+from renderplus.batch.markers import OVERRIDE_EXIT_CODE, format_marker
 from renderplus.batch.outcome import Outcome, decide, first_bad_output, frame_problem, keep_crash_report
 from renderplus.batch.parser import JobProgress
 from renderplus.batch.view import JobStatus
@@ -81,6 +81,32 @@ def test_with_no_output_at_all_it_says_so_and_adds_the_crash_note() -> None:
     outcome = decide(fed(), 1, -11, cancelled=False, crash_note=". Crash report kept as /k: x")
     assert outcome.message == ("Blender failed (killed by signal 11): no error message. "
                                "Crash report kept as /k: x")
+
+
+def test_a_job_the_script_stopped_says_the_scripts_sentence_without_the_exit_code() -> None:
+    said = "Override 'render.fpz': the scene's render has no 'fpz' (did you mean 'fps'?)"
+    outcome = decide(fed("Blender 3.4.1", format_marker("error", message=said)), 1,
+                     OVERRIDE_EXIT_CODE, cancelled=False)
+    assert outcome == Outcome(JobStatus.FAILED, said, retry=False)
+
+
+def test_blenders_own_errors_follow_the_scripts_sentence() -> None:
+    progress = fed("Error: Cannot render", format_marker("error", message="Rendering frame 3 failed"))
+    outcome = decide(progress, 1, OVERRIDE_EXIT_CODE, cancelled=False)
+    assert outcome.message == "Rendering frame 3 failed; Error: Cannot render"
+
+
+def test_a_script_that_raised_without_a_sentence_says_so_in_words() -> None:
+    outcome = decide(fed("Traceback (most recent call last):", "KeyError: 'frames'"), 1,
+                     OVERRIDE_EXIT_CODE, cancelled=False)
+    assert outcome.message == ("Render+'s script inside Blender stopped with an error: last output: "
+                               "Traceback (most recent call last): | KeyError: 'frames'")
+    assert "exit code" not in outcome.message
+
+
+def test_a_signal_is_named_even_after_a_scripts_sentence() -> None:
+    outcome = decide(fed(format_marker("error", message="x")), 1, -9, cancelled=False)
+    assert outcome.message is not None and outcome.message.startswith("Blender failed (killed by signal 9)")
 
 
 # ------------------------------------------------------------------ exit 0

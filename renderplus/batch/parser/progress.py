@@ -28,6 +28,7 @@ from .lines import MAX_LINE_CHARS, NON_COMPATIBLE, Event, EventKind, parse_line
 FRAME_FRACTION_CAP: Final = 0.99
 MAX_ERRORS: Final = 200
 RECENT_ERRORS: Final = 4  # an error repeating one of these is not kept again
+MAX_SCRIPT_ERRORS: Final = 5  # the job script's sentences kept (it stops at its first)
 
 _STATUS, _FINISHED, _CANCELLED = EventKind.STATUS, EventKind.FINISHED, EventKind.CANCELLED
 _SAVED, _APPENDED, _SKIPPED = EventKind.SAVED, EventKind.APPENDED, EventKind.SKIPPED
@@ -62,11 +63,13 @@ class JobProgress:
 
     Bounded: ``saved_files``/``skipped_files`` hold the last ``MAX_PATHS`` paths while
     ``saved_count``/``skipped_count`` count all; ``errors`` keeps the first ``MAX_ERRORS``
-    messages, each cut to ``kept.MAX_KEPT_CHARS``; ``tail()`` the last ``TAIL_LINES``
-    meaningful lines. ``fatal_kind`` names the first fatal cause seen (GPU, out of memory,
-    display, assertion, crash), ``fatal_message`` its line; ``out_of_memory`` is True once any
-    line said memory ran out. ``unwritten`` maps each file Blender said it could not write
-    (a full disk) to why; such a file never counts as a frame, even when ``Saved:`` follows.
+    messages, each cut to ``kept.MAX_KEPT_CHARS``, and ``script_errors`` the first of them that
+    Render+'s job script said itself (an override, a camera it could not apply); ``tail()``
+    the last ``TAIL_LINES`` meaningful lines. ``fatal_kind`` names the first fatal cause
+    seen (GPU, out of memory, display, assertion, crash), ``fatal_message`` its line;
+    ``out_of_memory`` is True once any line said memory ran out. ``unwritten`` maps each file
+    Blender said it could not write (a full disk) to why; such a file never counts as a
+    frame, even when ``Saved:`` follows.
 
     Written by one thread (the one draining stdout); other threads may read the attributes.
     ``data`` is replaced, never changed in place, so a reader's dict stays consistent.
@@ -85,6 +88,7 @@ class JobProgress:
         self.skipped_count = 0
         self.errors: list[str] = []
         self.errors_dropped = 0
+        self.script_errors: list[str] = []  # the job script's own sentences (its error markers)
         self.fatal_kind: FatalKind | None = None
         self.fatal_message: str | None = None
         self.out_of_memory = False
@@ -326,6 +330,9 @@ class JobProgress:
 
     def _on_error(self, event: Event) -> bool:
         message = cap_text(event.text or "error")
+        if event.extra is not None and event.extra.get("event") == "error" \
+                and len(self.script_errors) < MAX_SCRIPT_ERRORS:
+            self.script_errors.append(message)
         fatal = event.fatal
         if fatal is not None:
             if self.fatal_kind is None:
