@@ -68,6 +68,8 @@ def unregister() -> None:
         ui_settings,
     )
 
+    if quit_lifecycle.quitting():   # Blender's exit, not the artist: pause, never cancel
+        quit_lifecycle.on_quit()
     quit_lifecycle.unregister()
     bridge.unregister()
     ui_settings.unregister()

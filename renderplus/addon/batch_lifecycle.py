@@ -234,6 +234,20 @@ def owned_elsewhere() -> str:
     return "" if batch_busy() else bridge.state().owned_elsewhere
 
 
+def show_last_batch() -> None:
+    """At start, with no batch to resume: show how the store's last batch ended (one a server
+    finished after Blender quit, handing it over), so the panel has its results and times."""
+    if bridge.state().interrupted is not None or bridge.state().owned_elsewhere:
+        return
+    try:
+        shown = get_service().show_last_ended()
+    except Exception as exc:  # a broken store must not keep the add-on from loading
+        print(f"Render+: could not read the last batch: {exc}", file=sys.stderr)
+        return
+    if shown is not None:
+        bridge.ensure_pump()
+
+
 def interrupted_batch() -> BatchView | None:
     """The interrupted batch found last (no store access: the panels call this on every draw)."""
     return None if batch_busy() else bridge.state().interrupted

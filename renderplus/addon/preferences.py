@@ -128,6 +128,7 @@ def apply_preferences() -> None:
     batch_lifecycle.set_default_blender(preferred_blender(prefs))
     blender_list.hand_over(prefs)
     batch_lifecycle.refresh_interrupted()
+    batch_lifecycle.show_last_batch()
     batch_lifecycle.clean_left_over_copies()
     if prefs is not None and prefs.server_autostart:
         try:

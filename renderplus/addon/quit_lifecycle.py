@@ -1,8 +1,10 @@
 """What Blender's quit does to a batch: an interruption, never a cancel.
 
-Blender 3.x and 4.x tell an add-on that they quit only through Python's ``atexit`` (the window
-is gone by then); 5.1 and later call ``bpy.app.handlers.exit_pre`` first. Neither can veto the
-quit. Both run ``on_quit()``, which does its work once:
+Blender 5.1 and later call ``bpy.app.handlers.exit_pre`` first. Every version then disables
+all add-ons (``addon_utils.disable_all``, run by Blender's exit), so an add-on's ``unregister``
+cannot tell a quit from the artist disabling it -- except by who called it: ``quitting()``
+looks for that call on the stack. Python's ``atexit`` is the last resort (Blender as a Python
+module). None can veto the quit. Each runs ``on_quit()``, which does its work once:
 
 1. the running batch is paused now (``BatchService.suspend``): the frames written stay where
    they are, the store records it PAUSED, no Blender of it is left;
@@ -20,6 +22,7 @@ from __future__ import annotations
 import atexit
 import sys
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import bpy
@@ -65,24 +68,34 @@ def on_quit(*_args: Any) -> None:
     state = bridge.state()
     service = state.service
     server = state.server
-    token = server.token if server is not None else None
-    port = server.port if server is not None else _choice.port
+    held = _queue_held(service)   # read first: the quit holds the queue it stops
     left_paused = False
     if service is not None:
         try:
             left_paused = service.suspend(timeout=SUSPEND_TIMEOUT)
         except Exception as exc:  # a quit goes on whatever happens here
             print(f"Render+: pausing the batch on quit failed: {exc}", file=sys.stderr)
-    to_continue = service is not None and _something_to_continue(service, left_paused)
-    bridge.shutdown(suspended=service is not None)
+    to_continue = service is not None and _something_to_continue(service, left_paused, held)
     if to_continue and _choice.keep_rendering and not bpy.app.background:
-        handed_over(port=port, token=token, no_token=_choice.no_token)
+        # before the shutdown: the server waits for this Blender's end and its port anyway
+        handed_over(port=server.port if server is not None else _choice.port,
+                    token=server.token if server is not None else None, no_token=_choice.no_token,
+                    blender=state.default_blender, blenders=state.blender_candidates,
+                    continue_queue=not held)
     elif left_paused:
         print("Render+: the batch is paused; Resume continues it with only the missing frames",
               file=sys.stderr)
+    bridge.shutdown(suspended=service is not None)
 
 
-def _something_to_continue(service: Any, left_paused: bool) -> bool:
+def _queue_held(service: Any) -> bool:
+    try:
+        return service is not None and bool(service.queue_view().held)
+    except Exception:
+        return False
+
+
+def _something_to_continue(service: Any, left_paused: bool, held: bool) -> bool:
     """A batch left paused by this quit, one waiting for its start time, or a queue that goes
     on (not held)."""
     batch = service.batch
@@ -92,20 +105,31 @@ def _something_to_continue(service: Any, left_paused: bool) -> bool:
         queue = service.queue_view()
     except Exception:
         return False
-    return bool(queue.entries) and not queue.held
+    return bool(queue.entries) and not held
 
 
-def handed_over(*, port: int | None, token: str | None, no_token: bool) -> None:
+def handed_over(**given: Any) -> None:
     """Start the standalone server that renders on with Blender closed; what it did is said on
     Blender's terminal (a quit has nowhere else to say it)."""
     from .handover_client import start_handover
 
     try:
-        said = start_handover(port=port, token=token, no_token=no_token)
+        said = start_handover(**given)
     except Exception as exc:  # the batch stays PAUSED: the next Blender offers Resume
         print(f"Render+: the batch could not be handed over, it stays paused: {exc}", file=sys.stderr)
         return
     print(f"Render+: {said}", file=sys.stderr)
+
+
+def quitting() -> bool:
+    """Whether Blender's exit is disabling the add-ons now (not the artist disabling this one):
+    ``addon_utils.disable_all`` is on the stack, which Blender calls only from its exit."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "disable_all" and frame.f_globals.get("__name__") == "addon_utils":
+            return True
+        frame = frame.f_back
+    return False
 
 
 @bpy.app.handlers.persistent

@@ -165,6 +165,26 @@ class BatchService:
             batch.report(f"Ended {len(left)} process group(s) left running by the dead run: "
                          + "; ".join(record.what[:80] for record in left))
 
+    def show_last_ended(self) -> Batch | None:
+        """Show the store's last batch as it ended, when this slot shows none (a Blender opened
+        after the server it handed its batch to finished it: the artist sees how it went); a
+        resume of it re-runs what failed, as for any ended batch. None: nothing to show."""
+        with self._lock:
+            if self.store is None or self._batch is not None or self._recipe is not None:
+                return None
+            try:
+                stored = self.store.latest()
+            except StoreError as exc:
+                log.warning("cannot read the batch store: %s", exc)
+                return None
+            if stored is None or stored.status not in (BatchStatus.FINISHED, BatchStatus.CANCELLED):
+                return None
+            batch = self._owned(Batch.restore(stored, self.store, self.options,
+                                              self._executor_for(stored_recipe(stored)),
+                                              observers=self.observers))
+            self._batch, self._recipe = batch, batch.recipe
+            return batch
+
     def _recover_batch(self, stored: StoredBatch) -> Batch | None:
         """Show the interrupted batch (resumable), after ending its orphaned Blenders: only while
         no other live Render+ has taken it meanwhile (then it is left alone: None)."""

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from renderplus.batch.store import BatchStore
 from renderplus.batch.view import BatchStatus
 from tests.addon.helpers import ROOT, SCRIPTS, parse_result
 from tests.ports import free_port
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
-FRAMES = 10
+FRAMES = 12
 SCREEN = "1280x800x24"
 
 
@@ -105,3 +107,36 @@ def _processes() -> list[str]:
                 continue
     return lines
 
+
+
+@pytest.mark.parametrize("blender", blenders())
+def test_a_quit_with_keep_rendering_finishes_the_batch_with_blender_closed(
+        tmp_path: Path, blender: str) -> None:
+    machine = Machine(tmp_path, blender)
+    seen = machine.quit_during_a_batch("KEEP", server=True)
+    assert seen["status_before_quit"] == "RUNNING" and len(seen["verified"]) >= 2
+    # Blender has ended; the server it handed the batch to renders on, on the same port
+    record = tmp_path / "config" / "renderplus" / "servers" / f"{machine.port}.json"
+    wait_for(record.exists, timeout=120)
+    server_pid = json.loads(record.read_text())["pid"]
+    assert server_pid != seen["pid"]
+    url = f"http://127.0.0.1:{machine.port}/batch"
+    wait_for(lambda: _poll(url).get("status") == "FINISHED", timeout=300, interval=0.2)
+    wait_for(lambda: not Path(f"/proc/{server_pid}").exists(), timeout=60)  # stops by itself
+    assert not record.exists()
+    assert not [line for line in _processes() if str(tmp_path) in line]
+
+    reopened = machine.reopen()
+    assert reopened["status"] == "FINISHED" and not reopened["interrupted"], reopened
+    frames = reopened["frames"]
+    assert len(frames) == FRAMES
+    assert {name: frames[name] for name in seen["verified"]} == seen["verified"]  # inode, mtime
+
+
+def _poll(url: str) -> dict[str, Any]:
+    """The open poll (no token), or {} while nothing listens there yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return dict(json.loads(answer.read()))
+    except (OSError, ValueError):
+        return {}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # Blender does not add it
-import harness  # noqa: E402
+import harness
 
 TICK = 0.05
 
@@ -52,6 +52,7 @@ def quit_step(args: dict[str, Any]) -> None:
 
     work = Path(args["work"])
     out: dict[str, Any] = {"pid": os.getpid()}
+    prepared: list[float] = []
     started: list[float] = []
 
     def press_render() -> None:
@@ -61,9 +62,9 @@ def quit_step(args: dict[str, Any]) -> None:
             out["token"] = sys.modules["renderplus.addon.bridge"].state().server.token
         scene = bpy.context.scene
         scene.render.engine = "CYCLES"
-        scene.cycles.samples = 48
+        scene.cycles.samples = 600
         scene.cycles.use_denoising = False
-        scene.render.resolution_x, scene.render.resolution_y = 96, 72
+        scene.render.resolution_x, scene.render.resolution_y = 160, 120
         bpy.ops.wm.save_as_mainfile(filepath=str(work / "scene.blend"))
         bpy.ops.renderplus.job_add()
         job = scene.renderplus.jobs[0]
@@ -71,12 +72,19 @@ def quit_step(args: dict[str, Any]) -> None:
         job.frame_start, job.frame_end = 1, int(args["frames"])
         job.output = str(work / "renders" / "f_")
         bpy.ops.wm.save_mainfile()
-        out["render"] = sorted(bpy.ops.renderplus.batch_render())
-        started.append(time.monotonic())
+        prepared.append(time.monotonic())
 
     def watch() -> float | None:
-        if not started:
+        if not prepared:
             press_render()
+            return TICK
+        if not started:   # Render waits for the answer about the Blender that renders
+            lifecycle = sys.modules["renderplus.addon.batch_lifecycle"]
+            bridge = sys.modules["renderplus.addon.bridge"]
+            if bridge.binary_info(lifecycle.rendering_binary()) is None:
+                return TICK
+            out["render"] = sorted(bpy.ops.renderplus.batch_render())
+            started.append(time.monotonic())
             return TICK
         view = sys.modules["renderplus.addon.batch_lifecycle"].get_service().view()
         done = view.job(0).frames_done if view is not None and view.jobs else 0
@@ -119,7 +127,9 @@ def reopen_step(args: dict[str, Any]) -> dict[str, Any]:
         "frames_done": view.job(0).frames_done if view is not None and view.jobs else None,
     }
     if args.get("resume"):
-        out["resumed"] = sorted(bpy.ops.renderplus.batch_resume())
+        # A paused batch's panel offers Continue, an interrupted one's Resume
+        press = bpy.ops.renderplus.batch_continue if out["paused"] else bpy.ops.renderplus.batch_resume
+        out["resumed"] = sorted(press())
         run = bpy.context.window_manager.renderplus_run
         out["ended"] = harness.pump_until(bridge.pump, lambda: run.status in ("FINISHED", "CANCELLED"),
                                           timeout=240)
