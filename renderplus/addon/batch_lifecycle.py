@@ -160,6 +160,12 @@ def _cancel(*, current_job_only: bool) -> None:
         raise BridgeError(str(exc)) from exc
 
 
+def shows_batch() -> bool:
+    """The run state is a batch's of this session. (The window manager's run state is saved
+    in the .blend: after a restart it still says how a batch ended, with no jobs or times.)"""
+    return bridge.state().shown_batch is not None
+
+
 def job_state_index(scene_name: str, uid: int) -> int | None:
     """Index in ``renderplus_run.jobs`` of the scene job ``uid`` in the shown batch, if any."""
     return bridge.state().mirror.index_of(scene_name, uid)

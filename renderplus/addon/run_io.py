@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..batch.durations import format_duration
 from ..batch.schedule import say_when
-from ..batch.view import BatchView, JobView
+from ..batch.view import BatchStatus, BatchView, JobView
 
 if TYPE_CHECKING:
     from ..batch.recipe import Recipe
@@ -184,7 +185,8 @@ class RunMirror:
         self._batch_key = key
         stats = view.stats
         run.status = view.status.value
-        run.progress_value = view.progress
+        # a batch that finished is done, whatever its failed jobs got to (they stay 0 %)
+        run.progress_value = 100.0 if view.status is BatchStatus.FINISHED else view.progress
         run.current_job = view.current_job if view.current_job is not None else -1
         run.eta = seconds(eta)
         run.running_jobs = ",".join(str(job_id) for job_id in view.running_jobs)
@@ -265,6 +267,17 @@ def queued_job_ids(run: Any) -> list[int]:
     status = {state.job_id: state.status for state in run.jobs}
     order = [int(text) for text in run.order.split(",") if text] or sorted(status)
     return [job_id for job_id in order if status.get(job_id) == "QUEUED"]
+
+
+def results_title(status: str, finished: str, rendertime: float) -> str:
+    """The results box's first line: "Finished at 14:03:59 in 3 min 05 s"; without a time
+    (a batch cancelled before it started has none), "Cancelled"."""
+    title = status.title()
+    if finished:
+        title += f" at {finished}"
+    if rendertime >= 0:
+        title += f" in {format_duration(rendertime)}"
+    return title
 
 
 def failures_line(messages: str, failed: int, total: int) -> tuple[str, str]:

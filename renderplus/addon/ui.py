@@ -23,9 +23,10 @@ from ..batch.view import BatchStatus, JobStatus
 from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_schedule, ui_text
 from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
-from .run_io import failures_line
+from .run_io import failures_line, results_title
 from .text_fit import extras_fit
 from .ui_run import (
+    BOX_INDENT,
     ENDED,
     RUNNING,
     draw_interrupted,
@@ -198,10 +199,10 @@ class RENDERPLUS_PT_main(SidebarPanel):
             row.operator("renderplus.batch_render", icon="RENDER_ANIMATION")
             ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
-            if run.status in (FINISHED, CANCELLED):
+            if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch():
                 _draw_batch_results(context, layout, run)
         ui_queue.draw_queue(layout)
-        _draw_rendered_file(layout, settings, run)
+        _draw_rendered_file(context, layout, settings, run)
 
 
 def _draw_rendering_blender(layout: bpy.types.UILayout) -> None:
@@ -225,8 +226,7 @@ def _draw_batch_results(context: bpy.types.Context, layout: bpy.types.UILayout, 
     icon: Any = "CHECKMARK" if run.status == FINISHED and not run.failed else "ERROR"
     if run.status == CANCELLED:
         icon = "CANCEL"
-    total = format_duration(run.rendertime) if run.rendertime >= 0 else ""
-    box.label(text=f"{run.status.title()} at {run.finished}" + (f" in {total}" if total else ""), icon=icon)
+    box.label(text=results_title(run.status, run.finished, run.rendertime), icon=icon)
     col = box.column(align=True)
     if run.average_time >= 0:
         col.label(text=f"Average job: {format_duration(run.average_time)}")
@@ -238,12 +238,13 @@ def _draw_batch_results(context: bpy.types.Context, layout: bpy.types.UILayout, 
     if failed:
         col.label(text=failed, icon="ERROR")
     if messages:
-        draw_wrapped(col, messages, wrap_width(context), max_lines=8)
+        draw_wrapped(col, messages, wrap_width(context, BOX_INDENT), max_lines=8)
     if run.poweroff:
         col.label(text=f"Pending: {run.poweroff}", icon="QUIT")
 
 
-def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> None:
+def _draw_rendered_file(context: bpy.types.Context, layout: bpy.types.UILayout, settings: Any,
+                        run: Any) -> None:
     """Say which file the batch renders: a saved copy, never the file being edited."""
     col = layout.column(align=True)
     col.scale_y = 0.8
@@ -253,7 +254,8 @@ def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> 
         row.operator("wm.path_open", text="", icon="FILE_FOLDER").filepath = os.path.dirname(run.copy_path)
         col.label(text=run.copy_path)
     elif any(job.enabled and not job.external for job in settings.jobs):
-        col.label(text="Each batch renders its own saved copy, in:", icon="FILE_BLEND")
+        draw_wrapped(col, "Each batch renders its own saved copy, in:", wrap_width(context),
+                     icon="FILE_BLEND")
         col.label(text=str(user_dir("copies", create=False)))
     elif len(settings.jobs):
         col.label(text="Every job renders its own external file", icon="FILE_BLEND")
@@ -322,7 +324,7 @@ class RENDERPLUS_PT_job(SidebarPanel):
             sub = col.column(align=True)
             for key in ("section_x", "section_y", "section_width", "section_height"):
                 sub.prop(job, key)
-        ui_movie.draw_movie_settings(layout, job, wrap_width(context, indent=6))
+        ui_movie.draw_movie_settings(layout, job, wrap_width(context, BOX_INDENT))
 
 
 def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: Any) -> None:
@@ -335,7 +337,7 @@ def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: 
         return
     box = layout.box()
     box.alert = True
-    width = wrap_width(context)
+    width = wrap_width(context, BOX_INDENT)
     for problem in problems:
         draw_wrapped(box, problem, width, icon="ERROR")
 

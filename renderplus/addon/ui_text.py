@@ -2,9 +2,9 @@
 and the room the region being drawn leaves a line (``text_fit`` does the fitting).
 
 The room is the region's width less what Blender draws around a line, in UI units (20 px at
-scale 1), measured in the default sidebars of Blender 3.4 and 5.2 under Xvfb (the sidebar's tab
-strip and panel margins about 2.8 units; the job list's box, scroll bar and toggle 4.7 units
-more) and kept a little generous, so a line never reaches the edge.
+scale 1), measured in the default sidebars of Blender 3.4 and 5.2 under Xvfb (in 3.4, a label in a
+box of the Job panel had 93 px less than the region: 4.5 units; a job list row's name 98 px
+less: 4.7 units) and kept a little generous, so a line never reaches the edge.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import bpy
 from .text_fit import LineWidth
 
 UNIT = 20.0  # pixels of one UI unit at scale 1
-PANEL_UNITS = 3.2  # the tab strip, the panel's margins and a label's own padding
+PANEL_UNITS = 3.0  # the tab strip, the panel's margins, its scroll bar, a label's own padding
 LIST_ROW_UNITS = 5.2  # the same for the job list's name, with its box, scroll bar and toggle
 FALLBACK_WIDTH = 300  # a region of unknown width (drawn in background, as tests do)
 # Blender draws the UI's text a little wider than ``blf.dimensions`` says (3.4 drew
@@ -69,7 +69,7 @@ def line_width(context: bpy.types.Context, indent: float = 1.5) -> LineWidth:
     """The room for a label's text in the region being drawn; ``indent``: UI units taken
     before it (an icon, a box's margins)."""
     units = (PANEL_UNITS + indent) * UNIT * scale(context)
-    return LineWidth(max(region_width(context) - units, 8 * UNIT), measurer(context))
+    return LineWidth(max(region_width(context) - units, 4 * UNIT * scale(context)), measurer(context))
 
 
 def list_row_room(context: bpy.types.Context) -> float:

@@ -22,6 +22,9 @@ from typing import Any
 RESULT_PREFIX = "RENDERPLUS_TEST_RESULT "
 TINT = (1.0, 0.0, 1.0)  # the list's text: found in the screen's pixels by the test
 NAMES = ("Camera.001 closeup", "Cam Left wide", "Marker Reveal", "Top view")
+# Why a job failed, as Blender says it: quotes and capitals, wider than an average character
+MESSAGE = ('Blender failed: Override "RENDER.RESOLUTION_PERCENTAGE" on "SCENE" is "WRONG VALUE": '
+           'MUST BE "AN INTEGER" BETWEEN 1 AND 32767, NOT "ABC" (READ "DOCS/ADDON.MD" FOR "OVERRIDES")')
 
 
 class Steps:
@@ -36,6 +39,7 @@ class Steps:
         self.settled = 0
         self.deadline = time.monotonic() + 120
         self.result: dict[str, Any] = {}
+        self.start = time.time() - 60  # the same times in every shot
 
     def setup(self) -> None:
         bpy = self.bpy
@@ -70,7 +74,7 @@ class Steps:
                     area.spaces.active.show_region_ui = True
                     self.window, self.area = window, area
 
-    def inject_batch(self, scene: Any) -> None:
+    def inject_batch(self, scene: Any, messages: tuple[str, ...] = ()) -> None:
         """Rows as a batch leaves them: finished with a time, failed, rendering at 12.7 %."""
         from renderplus.addon import bridge
         from renderplus.batch.recipe import parse_recipe
@@ -80,10 +84,10 @@ class Steps:
         recipe = parse_recipe({"version": 2.2, "name": "rows", "jobs": [
             {"id": i, "name": job.name, "blend_file": "/tmp/a.blend", "frame_still": 1}
             for i, job in enumerate(jobs)]})
-        start = time.time() - 60
+        start = self.start
         views = (JobView(id=0, status=JobStatus.FINISHED, name=jobs[0].name, times=Times(start, start + 12.4),
                          progress=100.0),
-                 JobView(id=1, status=JobStatus.FAILED, name=jobs[1].name,
+                 JobView(id=1, status=JobStatus.FAILED, name=jobs[1].name, messages=messages,
                          times=Times(start + 13, start + 14)),
                  JobView(id=2, status=JobStatus.RUNNING, name=jobs[2].name, times=Times(start + 15),
                          progress=12.7),
@@ -131,8 +135,39 @@ class Steps:
             self.region().tag_redraw()
             return 1.0
         shutil.copyfile(self.config["framebuffer"], self.config["out"])
-        self.finish(self.measure())
-        return None
+        self.result = self.measure()
+        theme = self.bpy.context.preferences.themes[0]
+        space = theme.view_3d.space  # now the sidebar's labels too: 3.4 button_text, 5.2 text
+        for key in ("button_text", "text"):
+            if hasattr(space, key):
+                setattr(space, key, TINT)
+        theme.user_interface.wcol_box.text = TINT  # ... and labels in a box
+        scene = self.bpy.context.scene
+        scene.renderplus.active_job_index = 1  # the failed job: the Job panel says why
+        self.inject_batch(scene, (MESSAGE,))
+        self.region().tag_redraw()
+        self.step = self.message_shot
+        return 1.0
+
+    def message_shot(self) -> float:
+        """The screen with the failed job's message wrapped in the Job panel, then without it
+        (the test finds the message's lines where the two differ)."""
+        shutil.copyfile(self.config["framebuffer"], self.config["out"] + ".message")
+        from renderplus.addon import ui_run
+
+        with self.bpy.context.temp_override(window=self.window, area=self.area, region=self.region()):
+            # as the Job panel does (before lines were measured: a count of characters, indent 4)
+            width = ui_run.wrap_width(self.bpy.context, getattr(ui_run, "BOX_INDENT", 4))
+            self.result["message_lines"] = ui_run.wrap_lines(MESSAGE, width)
+            self.result["line_room"] = getattr(width, "pixels", width)
+        self.inject_batch(self.bpy.context.scene)
+        self.region().tag_redraw()
+        self.step = self.plain_shot
+        return 1.0
+
+    def plain_shot(self) -> None:
+        shutil.copyfile(self.config["framebuffer"], self.config["out"] + ".plain")
+        self.finish(self.result)
 
     def measure(self) -> dict[str, Any]:
         import blf
