@@ -269,6 +269,20 @@ def queued_job_ids(run: Any) -> list[int]:
     return [job_id for job_id in order if status.get(job_id) == "QUEUED"]
 
 
+def link_by_names(names: Sequence[str], scene_jobs: Sequence[tuple[str, int]]) -> list[int]:
+    """The scene job uids for a batch's jobs (``names``, in order) matched by name, each scene
+    job at most once (0: none); [] when none matched. A resumed batch was started by an
+    earlier session: the scene's jobs still carry its names, not the link the start made."""
+    free = list(scene_jobs)
+    uids = []
+    for name in names:
+        found = next((pair for pair in free if pair[0] == name), None)
+        if found is not None:
+            free.remove(found)
+        uids.append(found[1] if found is not None else 0)
+    return uids if any(uids) else []
+
+
 def results_title(status: str, finished: str, rendertime: float) -> str:
     """The results box's first line: "Finished at 14:03:59 in 3 min 05 s"; without a time
     (a batch cancelled before it started has none), "Cancelled"."""

@@ -332,3 +332,9 @@ def test_the_results_title_says_a_time_only_where_there_is_one() -> None:
     assert run_io.results_title("FINISHED", "14:03:59", 185.0) == "Finished at 14:03:59 in 3 min 05 s"
     assert run_io.results_title("CANCELLED", "", -1.0) == "Cancelled"  # never "Cancelled at "
     assert run_io.results_title("CANCELLED", "09:00:00", -1.0) == "Cancelled at 09:00:00"
+
+
+def test_a_resumed_batchs_jobs_are_linked_to_the_scenes_by_name() -> None:
+    scene = [("Cam Left", 11), ("Cam Top", 12), ("Cam Left", 13), ("Intro", 14)]
+    assert run_io.link_by_names(["Cam Top", "Cam Left", "Cam Left", "Gone"], scene) == [12, 11, 13, 0]
+    assert run_io.link_by_names(["Gone"], scene) == []  # nothing matched: the batch stays unlinked
