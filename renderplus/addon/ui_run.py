@@ -32,8 +32,8 @@ HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
 
 
 def done_about(seconds: float) -> str:
-    """" · done about 22:45" for ``seconds`` from now; empty while unknown."""
-    return f" · done about {time.strftime('%H:%M', time.localtime(time.time() + seconds))}" \
+    """"Done about 22:45" for ``seconds`` from now; empty while unknown."""
+    return f"Done about {time.strftime('%H:%M', time.localtime(time.time() + seconds))}" \
         if seconds >= 0 else ""
 
 
@@ -90,7 +90,11 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     if waiting and run.eta >= 0:
         box.label(text=f"Then about {format_duration(run.eta)} of rendering")
     elif not paused and not waiting:
-        box.label(text=time_left(run.eta) + done_about(run.eta), icon="TIME")
+        # two lines, always (one cut "About 25.7 ...bout 12:27" at the default width; a
+        # line that comes and goes would slide the panels below)
+        col = box.column(align=True)
+        col.label(text=time_left(run.eta), icon="TIME")
+        col.label(text=done_about(run.eta) or " ", icon="BLANK1")
     for job in running:
         col = box.column(align=True)
         if len(running) > 1:
