@@ -29,6 +29,8 @@ from .addon_state import Launch, make_service
 from .binary_info import BinaryInfo
 from .bridge import BridgeError
 from .paths import check_resolver, user_dir
+from .props import ensure_uids
+from .run_io import link_by_names
 
 
 def get_service() -> BatchService:
@@ -176,6 +178,12 @@ def _cancel(*, current_job_only: bool) -> None:
         raise BridgeError(str(exc)) from exc
 
 
+def shows_batch() -> bool:
+    """The run state is a batch's of this session. (The window manager's run state is saved
+    in the .blend: after a restart it still says how a batch ended, with no jobs or times.)"""
+    return bridge.state().shown_batch is not None
+
+
 def job_state_index(scene_name: str, uid: int) -> int | None:
     """Index in ``renderplus_run.jobs`` of the scene job ``uid`` in the shown batch, if any."""
     return bridge.state().mirror.index_of(scene_name, uid)
@@ -267,8 +275,10 @@ def can_resume() -> bool:
     return get_service().store is not None
 
 
-def resume_batch() -> Batch:
-    """Resume the interrupted batch: only its missing frames render again."""
+def resume_batch(scene: Any = None) -> Batch:
+    """Resume the interrupted batch: only its missing frames render again. With ``scene``, its
+    jobs that carry the batch's job names show the resumed batch's states (status, times, why
+    one failed, its frames), as they did for the batch the panel started."""
     try:
         batch = get_service().resume()
     except ServiceError as exc:
@@ -277,6 +287,21 @@ def resume_batch() -> Batch:
     state = bridge.state()
     state.interrupted, state.owned_elsewhere = None, ""
     state.copies_of_others = set()  # this Blender runs that batch now
-    state.launch = None
+    state.launch = _resumed_launch(batch, scene)
     bridge.ensure_pump()
     return batch
+
+
+def _resumed_launch(batch: Batch, scene: Any) -> Launch | None:
+    """What links a resumed batch's jobs to ``scene``'s jobs (by name); None without a match."""
+    settings = getattr(scene, "renderplus", None)
+    if settings is None:
+        return None
+    ensure_uids(settings)  # the file may have been saved before the batch gave its jobs uids
+    uids = link_by_names([job.name for job in batch.recipe.jobs],
+                         [(job.name, job.uid) for job in settings.jobs])
+    if not uids:
+        return None
+    copies = blend_copies.copies_in(batch.recipe, user_dir("copies", create=False))
+    copy_path = next(iter(copies)) if len(copies) == 1 else ""
+    return Launch(batch, scene.name, uids, copy_path, batch.recipe)

@@ -182,7 +182,7 @@ class RENDERPLUS_OT_batch_resume(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            batch_lifecycle.resume_batch()
+            batch_lifecycle.resume_batch(context.scene)
         except bridge.BridgeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

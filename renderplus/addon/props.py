@@ -120,7 +120,9 @@ class RenderPlusJob(bpy.types.PropertyGroup):
 
     uid: IntProperty(name="Job Identity", description="Links the job to its state in a batch",
                      default=0)
-    enabled: BoolProperty(name="Enabled", description="Render this job in the batch", default=True)
+    enabled: BoolProperty(name="Enabled", default=True,
+                          description="Render this job in the batch (in the job list, the job's icon "
+                                      "is its status in the last batch: click it to turn the job off or on)")
     external: BoolProperty(name="External File",
                            description="Render another .blend instead of this one")
     filepath: StringProperty(name="Blend File", description="The .blend to render", subtype="FILE_PATH",

@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..batch.durations import format_duration
 from ..batch.schedule import say_when
-from ..batch.view import BatchView, JobView
+from ..batch.view import BatchStatus, BatchView, JobView
 
 if TYPE_CHECKING:
     from ..batch.recipe import Recipe
@@ -184,7 +185,8 @@ class RunMirror:
         self._batch_key = key
         stats = view.stats
         run.status = view.status.value
-        run.progress_value = view.progress
+        # a batch that finished is done, whatever its failed jobs got to (they stay 0 %)
+        run.progress_value = 100.0 if view.status is BatchStatus.FINISHED else view.progress
         run.current_job = view.current_job if view.current_job is not None else -1
         run.eta = seconds(eta)
         run.running_jobs = ",".join(str(job_id) for job_id in view.running_jobs)
@@ -265,6 +267,31 @@ def queued_job_ids(run: Any) -> list[int]:
     status = {state.job_id: state.status for state in run.jobs}
     order = [int(text) for text in run.order.split(",") if text] or sorted(status)
     return [job_id for job_id in order if status.get(job_id) == "QUEUED"]
+
+
+def link_by_names(names: Sequence[str], scene_jobs: Sequence[tuple[str, int]]) -> list[int]:
+    """The scene job uids for a batch's jobs (``names``, in order) matched by name, each scene
+    job at most once (0: none); [] when none matched. A resumed batch was started by an
+    earlier session: the scene's jobs still carry its names, not the link the start made."""
+    free = list(scene_jobs)
+    uids = []
+    for name in names:
+        found = next((pair for pair in free if pair[0] == name), None)
+        if found is not None:
+            free.remove(found)
+        uids.append(found[1] if found is not None else 0)
+    return uids if any(uids) else []
+
+
+def results_title(status: str, finished: str, rendertime: float) -> str:
+    """The results box's first line: "Finished at 14:03:59 in 3 min 05 s"; without a time
+    (a batch cancelled before it started has none), "Cancelled"."""
+    title = status.title()
+    if finished:
+        title += f" at {finished}"
+    if rendertime >= 0:
+        title += f" in {format_duration(rendertime)}"
+    return title
 
 
 def failures_line(messages: str, failed: int, total: int) -> tuple[str, str]:

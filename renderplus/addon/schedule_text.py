@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..batch.durations import format_duration
 from ..batch.queue import QueueEntry, QueueView
 from ..batch.schedule import ScheduleError, parse_start_at, parse_window, say_when, window_problems
 
@@ -47,6 +48,22 @@ def runs_said(runs: int) -> str:
     if runs < 0:
         return ""
     return f" (based on {runs} similar run{'s' if runs != 1 else ''})"
+
+
+def time_left(seconds: float, runs: int = -1) -> str:
+    """"About 3 min 05 s left", or "Estimating time left..." while there is no sensible figure;
+    ``runs``: the earlier similar runs the figure rests on (-1: the job's own frames)."""
+    if seconds < 0:
+        return "Estimating time left..."
+    return f"About {format_duration(seconds)} left{runs_said(runs)}"
+
+
+def job_time_left(seconds: float, runs: int, batch_seconds: float) -> str:
+    """The selected running job's time left; while it has no figure of its own yet but the
+    batch has one (the batch box shows it), that one, rather than "Estimating..." beside it."""
+    if seconds < 0 and batch_seconds >= 0:
+        return f"Estimating this job; the batch: about {format_duration(batch_seconds)} left"
+    return time_left(seconds, runs)
 
 
 def waiting_line(status: str, starts_at: str, continues_at: str) -> str:

@@ -20,17 +20,18 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_quit, ui_schedule
+from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_quit, ui_schedule, ui_text
 from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
-from .run_io import failures_line
+from .run_io import failures_line, results_title
+from .text_fit import extras_fit
 from .ui_run import (
+    BOX_INDENT,
     ENDED,
     RUNNING,
     draw_interrupted,
     draw_job_state,
     draw_owned_elsewhere,
-    draw_progress,
     draw_running,
     draw_wrapped,
     wrap_width,
@@ -50,6 +51,7 @@ STATUS_ICONS: dict[str, str] = {
 }
 FINISHED, CANCELLED = JobStatus.FINISHED.value, JobStatus.CANCELLED.value
 ENGINE_NAMES = {key: name for key, name, _description in ENGINE_ITEMS}
+ROW_PADDING = 12.0  # pixels around a text in its own cell of a job list row
 
 
 def job_state_at(context: bpy.types.Context, job: Any) -> tuple[int, Any]:
@@ -79,7 +81,10 @@ def job_summary(job: Any) -> str:
 
 
 class RENDERPLUS_UL_jobs(bpy.types.UIList):
-    """The job list: enabled, name, status icon, and a progress bar while the job renders."""
+    """The job list: one icon that is both the job's status and its Enabled toggle, the name,
+    and after it, only where the whole name still fits, the job's time (or progress) and
+    summary. (At the sidebar's default width a row holds the icon and the name, nothing else:
+    the running job's progress is in the batch's box, its time in the Job panel.)"""
 
     def draw_item(self, context: bpy.types.Context | None, layout: bpy.types.UILayout, data: Any | None,
                   item: Any | None, icon: int | None, active_data: Any, active_property: str | None,
@@ -91,25 +96,37 @@ class RENDERPLUS_UL_jobs(bpy.types.UIList):
         wm = context.window_manager
         batch_running = wm is not None and run_state(wm).status == RUNNING
         row = layout.row(align=True)
-        row.prop(item, "enabled", text="")
+        row.prop(item, "enabled", text="", emboss=False, icon=row_icon(item.enabled, status))
         name = row.row(align=True)
         # While a batch runs, the rendering job stands out and the others are dimmed.
         name.active = item.enabled and (not batch_running or status in ("", RUNNING))
-        default_icon = "RENDER_ANIMATION" if item.mode == "ANIMATION" else "RENDER_STILL"
-        status_icon: Any = STATUS_ICONS.get(status, default_icon)  # the stubs want a Literal
-        split = name.split(factor=0.45, align=True)
-        split.prop(item, "name", text="", emboss=False, icon=status_icon)
-        summary = split.row(align=True)
-        summary.active = False
-        summary.label(text=job_summary(item))
-        if status == RUNNING or (status in ENDED and state.rendertime >= 0):
-            extra = row.row(align=True)  # narrow and fixed: the name keeps the rest of the row
-            extra.ui_units_x = 2.6
-            if status == RUNNING:
-                draw_progress(extra, state)
-            else:
-                extra.active = False
-                extra.label(text=format_duration(state.rendertime))
+        name.prop(item, "name", text="", emboss=False)
+        extras = [row_time(state, status), job_summary(item)]
+        measure = ui_text.measurer(context)
+        shown = extras_fit(item.name, extras, ui_text.list_row_room(context), ROW_PADDING, measure)
+        for extra in shown:
+            cell = row.row(align=True)
+            cell.alignment = "RIGHT"
+            cell.active = False
+            cell.ui_units_x = (measure(extra) + ROW_PADDING) / (ui_text.UNIT * ui_text.scale(context))
+            cell.label(text=extra)
+
+
+def row_icon(enabled: bool, status: str) -> Any:
+    """A row's one icon: the job's status in the shown batch while it is enabled, else its
+    Enabled toggle (an empty box when disabled). The stubs want a Literal: typed Any."""
+    if not enabled:
+        return "CHECKBOX_DEHLT"
+    return STATUS_ICONS.get(status, "CHECKBOX_HLT")
+
+
+def row_time(state: Any, status: str) -> str:
+    """A row's figure after the name: a running job's progress, an ended job's time."""
+    if status == RUNNING:
+        return f"{state.progress_value:.1f}%"
+    if status in ENDED and state.rendertime >= 0:
+        return format_duration(state.rendertime)
+    return ""
 
 
 class RENDERPLUS_MT_quick_batch(bpy.types.Menu):
@@ -153,18 +170,19 @@ class RENDERPLUS_PT_main(SidebarPanel):
         settings = scene_settings(scene)
         run = run_state(wm)
 
-        row = layout.row()
-        row.template_list("RENDERPLUS_UL_jobs", "", settings, "jobs", settings, "active_job_index", rows=5)
-        col = row.column(align=True)
-        col.operator("renderplus.job_add", icon="ADD", text="")
-        col.operator("renderplus.job_remove", icon="REMOVE", text="")
-        col.separator()
-        col.menu("RENDERPLUS_MT_quick_batch", icon="OUTLINER_OB_CAMERA", text="")
-        col.operator("renderplus.job_duplicate", icon="DUPLICATE", text="")
-        col.menu("RENDERPLUS_MT_jobs", icon="DOWNARROW_HLT", text="")
-        col.separator()
-        col.operator("renderplus.job_move", icon="TRIA_UP", text="").direction = "UP"
-        col.operator("renderplus.job_move", icon="TRIA_DOWN", text="").direction = "DOWN"
+        # The list takes the sidebar's whole width (its buttons in a row below it, not in a
+        # column beside it): at the default width that is what lets a job's name be read.
+        layout.template_list("RENDERPLUS_UL_jobs", "", settings, "jobs", settings, "active_job_index", rows=5)
+        row = layout.row(align=True)
+        row.operator("renderplus.job_add", icon="ADD", text="")
+        row.operator("renderplus.job_remove", icon="REMOVE", text="")
+        row.separator()
+        row.menu("RENDERPLUS_MT_quick_batch", icon="OUTLINER_OB_CAMERA", text="")
+        row.operator("renderplus.job_duplicate", icon="DUPLICATE", text="")
+        row.menu("RENDERPLUS_MT_jobs", icon="DOWNARROW_HLT", text="")
+        row.separator()
+        row.operator("renderplus.job_move", icon="TRIA_UP", text="").direction = "UP"
+        row.operator("renderplus.job_move", icon="TRIA_DOWN", text="").direction = "DOWN"
 
         if batch_lifecycle.batch_busy():
             draw_running(context, layout, run)
@@ -183,10 +201,10 @@ class RENDERPLUS_PT_main(SidebarPanel):
             ui_quit.draw_quit_choice(layout)
             ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
-            if run.status in (FINISHED, CANCELLED):
+            if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch():
                 _draw_batch_results(context, layout, run)
         ui_queue.draw_queue(layout)
-        _draw_rendered_file(layout, settings, run)
+        _draw_rendered_file(context, layout, settings, run)
 
 
 def _draw_rendering_blender(layout: bpy.types.UILayout) -> None:
@@ -210,8 +228,7 @@ def _draw_batch_results(context: bpy.types.Context, layout: bpy.types.UILayout, 
     icon: Any = "CHECKMARK" if run.status == FINISHED and not run.failed else "ERROR"
     if run.status == CANCELLED:
         icon = "CANCEL"
-    total = format_duration(run.rendertime) if run.rendertime >= 0 else ""
-    box.label(text=f"{run.status.title()} at {run.finished}" + (f" in {total}" if total else ""), icon=icon)
+    box.label(text=results_title(run.status, run.finished, run.rendertime), icon=icon)
     col = box.column(align=True)
     if run.average_time >= 0:
         col.label(text=f"Average job: {format_duration(run.average_time)}")
@@ -223,12 +240,13 @@ def _draw_batch_results(context: bpy.types.Context, layout: bpy.types.UILayout, 
     if failed:
         col.label(text=failed, icon="ERROR")
     if messages:
-        draw_wrapped(col, messages, wrap_width(context), max_lines=8)
+        draw_wrapped(col, messages, wrap_width(context, BOX_INDENT), max_lines=8)
     if run.poweroff:
         col.label(text=f"Pending: {run.poweroff}", icon="QUIT")
 
 
-def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> None:
+def _draw_rendered_file(context: bpy.types.Context, layout: bpy.types.UILayout, settings: Any,
+                        run: Any) -> None:
     """Say which file the batch renders: a saved copy, never the file being edited."""
     col = layout.column(align=True)
     col.scale_y = 0.8
@@ -238,7 +256,8 @@ def _draw_rendered_file(layout: bpy.types.UILayout, settings: Any, run: Any) -> 
         row.operator("wm.path_open", text="", icon="FILE_FOLDER").filepath = os.path.dirname(run.copy_path)
         col.label(text=run.copy_path)
     elif any(job.enabled and not job.external for job in settings.jobs):
-        col.label(text="Each batch renders its own saved copy, in:", icon="FILE_BLEND")
+        draw_wrapped(col, "Each batch renders its own saved copy, in:", wrap_width(context),
+                     icon="FILE_BLEND")
         col.label(text=str(user_dir("copies", create=False)))
     elif len(settings.jobs):
         col.label(text="Every job renders its own external file", icon="FILE_BLEND")
@@ -307,7 +326,7 @@ class RENDERPLUS_PT_job(SidebarPanel):
             sub = col.column(align=True)
             for key in ("section_x", "section_y", "section_width", "section_height"):
                 sub.prop(job, key)
-        ui_movie.draw_movie_settings(layout, job, wrap_width(context, indent=6))
+        ui_movie.draw_movie_settings(layout, job, wrap_width(context, BOX_INDENT))
 
 
 def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: Any) -> None:
@@ -320,7 +339,7 @@ def _draw_problems(context: bpy.types.Context, layout: bpy.types.UILayout, job: 
         return
     box = layout.box()
     box.alert = True
-    width = wrap_width(context)
+    width = wrap_width(context, BOX_INDENT)
     for problem in problems:
         draw_wrapped(box, problem, width, icon="ERROR")
 

@@ -9,7 +9,6 @@ reason ``recipe_io``'s (the same rule that leaves ``encode`` out of the recipe).
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import bpy
@@ -17,6 +16,7 @@ import bpy
 from .movie_text import CANCELLED, DONE, ENCODING, FAILED, WAITING, movie_line, settings_note
 from .props import written_format
 from .recipe_io import FORMAT_FROM_FILE, encode_blocker
+from .text_fit import LineWidth, wrap_lines
 
 STATUS_ICONS = {WAITING: "TIME", ENCODING: "RENDER_ANIMATION", DONE: "FILE_MOVIE", FAILED: "ERROR",
                 CANCELLED: "CANCEL"}
@@ -29,7 +29,7 @@ def movie_blocker(job: Any) -> str:
     return encode_blocker(job, written_format(job) if job.format == FORMAT_FROM_FILE else "")
 
 
-def draw_movie_settings(layout: bpy.types.UILayout, job: Any, width: int) -> None:
+def draw_movie_settings(layout: bpy.types.UILayout, job: Any, width: int | LineWidth) -> None:
     """The Movie box: a checkbox heading, then its settings (dimmed while off). A job that
     cannot have a movie shows the checkbox disabled and a line saying why, as Blender does."""
     box = layout.box()
@@ -41,7 +41,7 @@ def draw_movie_settings(layout: bpy.types.UILayout, job: Any, width: int) -> Non
     if blocker:
         col = box.column(align=True)
         col.enabled = False
-        for number, line in enumerate(textwrap.wrap(blocker, width) or [blocker]):
+        for number, line in enumerate(wrap_lines(blocker, width)):
             col.label(text=line, icon="INFO" if number == 0 else "BLANK1")
         return
     col = box.column()
@@ -55,7 +55,7 @@ def draw_movie_settings(layout: bpy.types.UILayout, job: Any, width: int) -> Non
     note.label(text=settings_note(job.encode_fps, job.encode_output))
 
 
-def draw_movie_state(layout: bpy.types.UILayout, state: Any, width: int) -> None:
+def draw_movie_state(layout: bpy.types.UILayout, state: Any, width: int | LineWidth) -> None:
     """The job's movie in a batch, one line; a made one gets Play and its folder, a failed one
     the reason (wrapped). Nothing for a job that makes no movie."""
     status = state.movie_status
@@ -68,7 +68,7 @@ def draw_movie_state(layout: bpy.types.UILayout, state: Any, width: int) -> None
     if status == FAILED:
         col = layout.column(align=True)
         col.alert = True
-        lines = textwrap.wrap(text, width) or [text]
+        lines = wrap_lines(text, width)
         for number, line in enumerate(lines[:FAILURE_LINES]):
             col.label(text=line, icon=icon if number == 0 else "BLANK1")
         return

@@ -8,7 +8,6 @@ Draw only, like ``ui`` (which calls these); buttons name operators by ``bl_idnam
 
 from __future__ import annotations
 
-import textwrap
 import time
 from typing import Any
 
@@ -16,12 +15,15 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, BatchView, JobStatus
-from . import thumbnails, ui_movie, ui_queue
-from .schedule_text import runs_said, waiting_line
+from . import thumbnails, ui_movie, ui_queue, ui_text
+from .props import run_state
+from .schedule_text import job_time_left, runs_said, time_left, waiting_line
+from .text_fit import LineWidth, wrap_lines
 
 RUNNING = JobStatus.RUNNING.value
 ENDED = frozenset(status.value for status in JobStatus if status.ended)
-CHAR_WIDTH = 7.5  # pixels of an average sidebar character at UI scale 1 (wrapping estimate)
+LABEL_INDENT = 1.5  # UI units before a label's text: its icon and padding
+BOX_INDENT = 2.0  # ... in a box
 THUMBNAIL_SCALE = 7.0
 RUNNING_THUMBNAIL_SCALE = 5.0
 # UILayout.progress() exists from Blender 4.0; older versions show a read-only slider.
@@ -29,17 +31,9 @@ _LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
 HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
 
 
-def time_left(seconds: float, runs: int = -1) -> str:
-    """"About 3 min 05 s left", or "Estimating time left..." while there is no sensible figure;
-    ``runs``: the earlier similar runs the figure rests on (-1: the job's own frames)."""
-    if seconds < 0:
-        return "Estimating time left..."
-    return f"About {format_duration(seconds)} left{runs_said(runs)}"
-
-
 def done_about(seconds: float) -> str:
-    """" · done about 22:45" for ``seconds`` from now; empty while unknown."""
-    return f" · done about {time.strftime('%H:%M', time.localtime(time.time() + seconds))}" \
+    """"Done about 22:45" for ``seconds`` from now; empty while unknown."""
+    return f"Done about {time.strftime('%H:%M', time.localtime(time.time() + seconds))}" \
         if seconds >= 0 else ""
 
 
@@ -53,24 +47,14 @@ def draw_progress(layout: bpy.types.UILayout, owner: Any, label: str = "") -> No
         layout.prop(owner, "progress", text=label, slider=True)
 
 
-def wrap_width(context: bpy.types.Context, indent: int = 4) -> int:
-    """How many characters fit in a line of the region being drawn."""
-    region = context.region
-    width = region.width if region is not None and region.width > 1 else 300
-    system = context.preferences.system if context.preferences is not None else None
-    scale = system.ui_scale if system is not None and system.ui_scale > 0 else 1.0  # 0 in background
-    return max(int(width / (CHAR_WIDTH * scale)) - indent, 16)
+def wrap_width(context: bpy.types.Context, indent: float = LABEL_INDENT) -> LineWidth:
+    """The room for a line of text in the region being drawn, measured in pixels with the UI's
+    font (a count of characters cut lines with quotes and capitals in 5.2); ``indent``: UI
+    units before the text (an icon; a box's margins too: ``BOX_INDENT``)."""
+    return ui_text.line_width(context, indent)
 
 
-def wrap_lines(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` characters, its own line breaks kept."""
-    lines: list[str] = []
-    for paragraph in text.splitlines():
-        lines.extend(textwrap.wrap(paragraph, width, break_long_words=True, break_on_hyphens=False) or [""])
-    return lines
-
-
-def draw_wrapped(layout: bpy.types.UILayout, text: str, width: int, icon: str = "NONE",
+def draw_wrapped(layout: bpy.types.UILayout, text: str, width: int | LineWidth, icon: str = "NONE",
                  max_lines: int = 0) -> bool:
     """Labels for ``text`` wrapped to ``width``; the first line gets ``icon``. True when
     ``max_lines`` cut it short."""
@@ -106,7 +90,11 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     if waiting and run.eta >= 0:
         box.label(text=f"Then about {format_duration(run.eta)} of rendering")
     elif not paused and not waiting:
-        box.label(text=time_left(run.eta) + done_about(run.eta), icon="TIME")
+        # two lines, always (one cut "About 25.7 ...bout 12:27" at the default width; a
+        # line that comes and goes would slide the panels below)
+        col = box.column(align=True)
+        col.label(text=time_left(run.eta), icon="TIME")
+        col.label(text=done_about(run.eta) or " ", icon="BLANK1")
     for job in running:
         col = box.column(align=True)
         if len(running) > 1:
@@ -118,7 +106,7 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
         # slot): when the panel's height changes, Blender slides the panels below it over
         # several redraws, each a stall of its own under software OpenGL (bench/bench_gui.py).
         col.label(text=job.detail or " ")
-        ui_movie.draw_movie_state(col, job, wrap_width(context, indent=6))  # encoding after the frames
+        ui_movie.draw_movie_state(col, job, wrap_width(context, BOX_INDENT))  # encoding after the frames
         icon_value = thumbnails.icon_id(job.last_output)  # the frame it wrote last, as it renders
         if not icon_value and thumbnails.too_large_now(job.last_output):
             col.label(text="Thumbnail when the job has finished", icon="IMAGE_DATA")
@@ -150,7 +138,7 @@ def draw_owned_elsewhere(context: bpy.types.Context, layout: bpy.types.UILayout,
     """The store's batch runs in another Render+ (a server, another Blender): not resumable."""
     box = layout.box()
     box.label(text="The last batch runs in another Render+", icon="LOCKED")
-    draw_wrapped(box, sentence, wrap_width(context, indent=6))
+    draw_wrapped(box, sentence, wrap_width(context, BOX_INDENT))
     box.operator("renderplus.batch_resume", icon="PLAY")   # takes it over once that one ended
 
 
@@ -165,11 +153,13 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
     col = box.column(align=True)
     if state.started:
         finished = f", finished {state.finished}" if state.finished else ""
-        col.label(text=f"Started {state.started}{finished}")
+        draw_wrapped(col, f"Started {state.started}{finished}", wrap_width(context, BOX_INDENT))
     if state.rendertime >= 0:
         col.label(text=f"Render time {format_duration(state.rendertime)}")
     if state.status == RUNNING:
-        col.label(text=time_left(state.eta, state.eta_runs), icon="TIME")
+        wm = context.window_manager
+        batch_eta = run_state(wm).eta if wm is not None else -1.0
+        col.label(text=job_time_left(state.eta, state.eta_runs, batch_eta), icon="TIME")
     elif state.status == JobStatus.QUEUED and state.eta >= 0:
         col.label(text=f"Estimated {format_duration(state.eta)}{runs_said(state.eta_runs)}",
                   icon="TIME")
@@ -177,9 +167,9 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
         col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
     if state.blender:
         col.label(text=f"With {state.blender}", icon="BLENDER")
-    ui_movie.draw_movie_state(box, state, wrap_width(context, indent=6))
+    ui_movie.draw_movie_state(box, state, wrap_width(context, BOX_INDENT))
     if state.messages:
-        width = wrap_width(context)
+        width = wrap_width(context, BOX_INDENT)
         icon = "ERROR" if state.status == JobStatus.FAILED else "INFO"
         cut = draw_wrapped(box, state.messages, width, icon=icon, max_lines=12)
         text = "Show the whole message" if cut else "Show in a window"

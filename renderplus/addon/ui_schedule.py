@@ -20,6 +20,7 @@ from .preferences import get_preferences
 from .props import written_format
 from .render_estimate import EstimateCache, RenderEstimate
 from .schedule_text import start_hint, window_hint
+from .text_fit import LineWidth
 from .ui_run import draw_wrapped
 
 _estimates = EstimateCache()
@@ -70,7 +71,7 @@ def render_estimate(settings: Any) -> RenderEstimate | None:
     return _estimates.get(recipe, batch_lifecycle.get_service().store)
 
 
-def draw_estimate(layout: bpy.types.UILayout, settings: Any, width: int) -> None:
+def draw_estimate(layout: bpy.types.UILayout, settings: Any, width: int | LineWidth) -> None:
     """Under Render: how long the jobs would render and when they would be done."""
     found = render_estimate(settings)
     if found is None:

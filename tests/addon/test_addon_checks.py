@@ -129,3 +129,11 @@ def test_an_unsaved_file_asks_where_renders_go(scenario: dict[str, Any]) -> None
     assert "This file is not saved" in scenario["unsaved"] and "choose a render folder" in scenario["unsaved"]
     assert scenario["unsaved_with_folder"] == "started"
     assert scenario["chosen_files"]  # the frame went into the folder chosen, not the config folder
+
+
+def test_a_resumed_batch_shows_its_jobs_in_the_scenes_rows(scenario: dict[str, Any]) -> None:
+    # a batch an earlier session started: linked to the scene's jobs by their names, so each
+    # row has its status and time, and the Job panel its "Last batch" box (why a job failed)
+    rows, states = scenario["resumed_rows"], scenario["resumed_states"]
+    assert rows == list(range(len(states))) and len(rows) >= 2, (rows, states)
+    assert all(states), states

@@ -316,3 +316,25 @@ def test_the_failed_jobs_are_said_once_in_the_results_box() -> None:
         "1 of 4 jobs failed", "Render+ 2.0\nThe mail could not be sent")
     assert run_io.failures_line("", 1, 1) == ("1 of 1 job failed", "")
     assert run_io.failures_line(messages, 0, 4) == ("", messages)
+
+
+def test_a_finished_batch_is_all_done_though_a_job_failed(mirrored: tuple[run_io.RunMirror, Any]) -> None:
+    # the view's progress is the mean over enabled jobs: a failed one stays 0 %, so 3 of 4 = 75 %
+    mirror, run = mirrored
+    jobs = (job(0, JobStatus.FINISHED, progress=100.0), job(1, JobStatus.FAILED), job(2, JobStatus.DISABLED))
+    mirror.write(run, view(jobs, status=BatchStatus.FINISHED, progress=50.0, revision=1))
+    assert run.progress_value == 100.0
+    mirror.write(run, view(jobs, status=BatchStatus.CANCELLED, progress=50.0, revision=2))
+    assert run.progress_value == 50.0  # a cancelled one says how far it got
+
+
+def test_the_results_title_says_a_time_only_where_there_is_one() -> None:
+    assert run_io.results_title("FINISHED", "14:03:59", 185.0) == "Finished at 14:03:59 in 3 min 05 s"
+    assert run_io.results_title("CANCELLED", "", -1.0) == "Cancelled"  # never "Cancelled at "
+    assert run_io.results_title("CANCELLED", "09:00:00", -1.0) == "Cancelled at 09:00:00"
+
+
+def test_a_resumed_batchs_jobs_are_linked_to_the_scenes_by_name() -> None:
+    scene = [("Cam Left", 11), ("Cam Top", 12), ("Cam Left", 13), ("Intro", 14)]
+    assert run_io.link_by_names(["Cam Top", "Cam Left", "Cam Left", "Gone"], scene) == [12, 11, 13, 0]
+    assert run_io.link_by_names(["Gone"], scene) == []  # nothing matched: the batch stays unlinked

@@ -66,3 +66,11 @@ def test_a_waiting_or_window_paused_batch_says_what_it_waits_for() -> None:
     assert schedule_text.waiting_line("PAUSED", "", "") == ""   # paused by hand: Continue
     assert schedule_text.runs_said(-1) == "" and schedule_text.runs_said(2) == \
         " (based on 2 similar runs)"
+
+
+def test_a_running_job_without_its_own_estimate_says_the_batchs_not_estimating() -> None:
+    # the batch box shows an ETA: the Job panel must not say "Estimating..." beside it
+    said = schedule_text.job_time_left(-1.0, -1, 185.0)
+    assert said == "Estimating this job; the batch: about 3 min 05 s left"
+    assert schedule_text.job_time_left(-1.0, -1, -1.0) == "Estimating time left..."
+    assert schedule_text.job_time_left(65.0, 3, 185.0) == "About 1 min 05 s left (based on 3 similar runs)"

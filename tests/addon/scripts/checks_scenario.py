@@ -167,6 +167,10 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["running_after_resume"] = batches.batch_running()
     out["interrupted_after"] = batches.interrupted_batch() is not None
     harness.pump_until(bridge.pump, lambda: not batches.batch_running(), timeout=60)
+    # the resumed batch's rows are the scene's jobs again: status, times, the Job panel's box
+    scene = bpy.context.scene
+    out["resumed_rows"] = [batches.job_state_index(scene.name, job.uid) for job in scene.renderplus.jobs]
+    out["resumed_states"] = [state.status for state in bpy.context.window_manager.renderplus_run.jobs]
 
     # An unsaved file asks where relative outputs go, instead of Blender's config folder.
     bpy.ops.wm.read_homefile(use_empty=False)
