@@ -32,12 +32,12 @@ from . import bridge
 
 KEEP, PAUSE = "KEEP", "PAUSE"   # the preference's values
 QUIT_CHOICES = (
-    (KEEP, "Keep Rendering in the Background",
-     "A Render+ server of this add-on takes the batch and its queue over and renders on with "
-     "Blender closed (the frame in progress renders again); reopen Blender to see it"),
-    (PAUSE, "Pause It",
-     "The batch is paused: the next Blender, the dashboard or --resume continue it, rendering "
-     "only the frames that are missing"),
+    (KEEP, "Render On",
+     "Keep rendering in the background: a Render+ server of this add-on takes the batch and its "
+     "queue over and renders on with Blender closed (the frame in progress renders again)"),
+    (PAUSE, "Pause",
+     "Pause the batch: the next Blender, the dashboard or --resume continue it, rendering only "
+     "the frames that are missing"),
 )
 SUSPEND_TIMEOUT = 15.0   # seconds a quit waits for the running Blenders to end
 

@@ -8,13 +8,13 @@ import bpy
 
 
 def draw_quit_choice(layout: bpy.types.UILayout) -> None:
-    """One row: "If Blender quits" and the preference's menu (nothing while it is unavailable)."""
+    """"If Blender quits:" over the two choices side by side, each readable at the sidebar's
+    default width (nothing while the preferences are unavailable)."""
     from .preferences import get_preferences
 
     prefs = get_preferences()
     if prefs is None:
         return
-    row = layout.row(align=True)
-    row.scale_y = 0.9
-    row.label(text="If Blender quits:", icon="QUIT")
-    row.prop(prefs, "on_quit", text="")
+    col = layout.column(align=True)
+    col.label(text="If Blender quits:", icon="QUIT")
+    col.row(align=True).prop(prefs, "on_quit", expand=True)
