@@ -27,7 +27,6 @@ from typing import Any
 
 import bpy
 
-from ..batch.view import BatchStatus
 from . import bridge
 
 KEEP, PAUSE = "KEEP", "PAUSE"   # the preference's values
@@ -96,10 +95,11 @@ def _queue_held(service: Any) -> bool:
 
 
 def _something_to_continue(service: Any, left_paused: bool, held: bool) -> bool:
-    """A batch left paused by this quit, one waiting for its start time, or a queue that goes
-    on (not held)."""
+    """A batch left paused by this quit, one still ending its pause (its Blenders slow to end:
+    the server finds it interrupted and resumes it), one waiting for its start time, or a queue
+    that goes on (not held)."""
     batch = service.batch
-    if left_paused or (batch is not None and batch.status is BatchStatus.WAITING and batch.running):
+    if left_paused or (batch is not None and batch.running):
         return True
     try:
         queue = service.queue_view()

@@ -62,7 +62,8 @@ def test_autostart_and_second_disable(scenario: dict[str, Any]) -> None:
     assert left["classes"] == [] and not left["scene_prop"] and not left["timer"]
     assert left["threads"] == scenario["threads_before"]
     assert left["port_free"] and left["children"] == []
-    # the exit callback (stop the server and batch when Blender quits) comes and goes with it
+    # the exit callback (a quit pauses the batch, then stops the server) comes and goes with it
     assert scenario["atexit_enabled"] == scenario["atexit_enabled_again"]
-    assert [name.rsplit(".", 2)[-2:] for name in scenario["atexit_enabled"]] == [["bridge", "shutdown"]]
+    exits = [name.rsplit(".", 2)[-2:] for name in scenario["atexit_enabled"]]
+    assert exits == [["quit_lifecycle", "on_quit"]]
     assert left["atexit"] == []

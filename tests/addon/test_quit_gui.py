@@ -121,7 +121,14 @@ def test_a_quit_with_keep_rendering_finishes_the_batch_with_blender_closed(
     server_pid = json.loads(record.read_text())["pid"]
     assert server_pid != seen["pid"]
     url = f"http://127.0.0.1:{machine.port}/batch"
-    wait_for(lambda: _poll(url).get("status") == "FINISHED", timeout=300, interval=0.2)
+    polls: list[dict[str, Any]] = []
+    try:
+        wait_for(lambda: polls.append(_poll(url)) or polls[-1].get("status") == "FINISHED",
+                 timeout=300, interval=0.2)
+    except AssertionError:
+        log = tmp_path / "state" / "renderplus" / "log" / "handed-over-server.log"
+        pytest.fail(f"the handed-over batch did not finish; last polls {polls[-3:]}; "
+                    f"server log: {log.read_text()[-3000:] if log.exists() else 'none'}")
     wait_for(lambda: not Path(f"/proc/{server_pid}").exists(), timeout=60)  # stops by itself
     assert not record.exists()
     assert not [line for line in _processes() if str(tmp_path) in line]

@@ -257,14 +257,17 @@ def test_no_fitting_python_is_a_sentence_and_nothing_starts(
     assert processes_with("--handed-over") == []
 
 
-def test_a_server_that_cannot_start_is_a_sentence_and_is_ended(tmp_path: Path,
-                                                              bare_python: str) -> None:
+def test_a_server_that_cannot_start_is_a_sentence_and_is_ended(
+        tmp_path: Path, bare_python: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A Python that runs but cannot start the server is found before Blender exits: here one
-    without Bottle for this checkout (no bundled wheel), then a token no client could send."""
+    without Bottle for an add-on copy without the bundled wheel (the checkout may have fetched
+    it), then a token no client could send."""
+    monkeypatch.setattr(handover, "ADDON_DIR", copy_addon(tmp_path / "addons", with_wheel=False))
     with pytest.raises(HandOverError) as raised:
         hand_over(work_dir=tmp_path / "work", port=free_port(), python=bare_python)
     assert str(raised.value).startswith("The hand-over server did not start: server: The Render+ "
                                         "server needs Bottle"), raised.value
+    monkeypatch.undo()
     with pytest.raises(HandOverError) as raised:
         hand_over(work_dir=tmp_path / "work", port=free_port(), token="bad\x01token",
                   python=sys.executable)
