@@ -122,9 +122,12 @@ def test_a_quit_with_keep_rendering_finishes_the_batch_with_blender_closed(
     assert server_pid != seen["pid"]
     url = f"http://127.0.0.1:{machine.port}/batch"
     polls: list[dict[str, Any]] = []
+
+    def finished() -> bool:
+        polls.append(_poll(url))
+        return polls[-1].get("status") == "FINISHED"
     try:
-        wait_for(lambda: polls.append(_poll(url)) or polls[-1].get("status") == "FINISHED",
-                 timeout=300, interval=0.2)
+        wait_for(finished, timeout=300, interval=0.2)
     except AssertionError:
         log = tmp_path / "state" / "renderplus" / "log" / "handed-over-server.log"
         pytest.fail(f"the handed-over batch did not finish; last polls {polls[-3:]}; "
