@@ -139,8 +139,10 @@ def test_no_token_opens_loopback_on_purpose(service: BatchService, started: list
 
 
 def test_no_token_and_a_token_contradict(service: BatchService) -> None:
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="not two of them"):
         start_server(service, port=0, token="abc", no_token=True)
+    with pytest.raises(ValueError, match="not two of them"):   # a handed-over server's own one
+        start_server(service, port=0, token="abc", own_token="def")
 
 
 @pytest.mark.parametrize("no_token", [False, True])
