@@ -19,7 +19,9 @@ from . import ADDON_ID, blend_copies
 
 
 def user_dir(*parts: str, create: bool = True) -> Path:
-    """A folder for Render+'s own files (copies, logs, uploads); ``create`` makes it."""
+    """A folder for the add-on's own files in Blender's user folder (the saved copies batches
+    render, renders of an unsaved file); the store, logs and uploads are in the state folder
+    (``batch_lifecycle.state_folder``). ``create`` makes it."""
     if ADDON_ID.startswith("bl_ext.") and hasattr(bpy.utils, "extension_path_user"):
         root = bpy.utils.extension_path_user(ADDON_ID, create=create)
     else:  # legacy add-on (Blender 3.x)
