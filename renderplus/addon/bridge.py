@@ -119,7 +119,8 @@ def pump() -> float | None:
 
 def _next_interval() -> float | None:
     service = _state.service
-    batch = service.batch if service is not None else None
+    gone = isinstance(service, RemoteService) and service.gone  # its last view changes no more
+    batch = service.batch if service is not None and not gone else None
     if batch is not None and (batch.running or batch.revision != _state.seen_revision):
         return RUNNING_INTERVAL
     if _state.redraw_pending or _queue_moves():

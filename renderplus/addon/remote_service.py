@@ -134,8 +134,9 @@ class RemoteService:
         self._changed("PATCH", f"/batch/jobs/{int(job_id)}", {"enabled": bool(enabled)})
 
     def shutdown(self, timeout: float = 1.0) -> None:
-        """The add-on goes: stop polling; the server and its batch go on."""
-        self.poller.stop(timeout)
+        """The add-on goes (quit or disable): stop polling, waiting a second at most for a poll
+        under way (a daemon thread); the server and its batch go on."""
+        self.poller.stop(min(timeout, 1.0))
 
     # ------------------------------------------------------------------ helpers
 

@@ -80,6 +80,10 @@ def test_cancel_acts_on_the_server_and_nothing_of_its_own_opens(scenario: dict[s
     assert seen["still_attached"] == seen["attached_to"]
 
 
+def test_a_quit_leaves_the_servers_batch_rendering(scenario: dict[str, Any]) -> None:
+    assert scenario["first"]["after_quit"] == ["RUNNING", True]
+
+
 def test_a_second_blender_shows_the_servers_batch_and_detaches_when_it_ends(
         scenario: dict[str, Any]) -> None:
     seen = scenario["second"]

@@ -144,6 +144,16 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["open_in_state_after"] = open_files(state_home)
     out["listening_after"] = sorted(listening_ports())
     out["still_attached"] = lifecycle.attached_to()
+
+    # Blender quits while the server renders a batch of this Blender: the batch is the
+    # server's, so the quit neither pauses nor hands it over; it only stops polling.
+    settings.jobs[1].enabled = False
+    ops.batch_render()
+    harness.pump_until(pump, lambda: run.status == "RUNNING", timeout=60)
+    harness.submodule(addon, "quit_lifecycle").on_quit()
+    out["after_quit"] = [harness.http_json(f"{url}/batch")[1].get("status"),
+                         bridge.state().service is None]
+    harness.http_json(f"{url}/batch", "DELETE", token=token)   # the second Blender finds it ended
     return out
 
 
