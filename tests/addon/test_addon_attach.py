@@ -61,6 +61,17 @@ def test_render_sends_the_batch_and_the_pump_shows_it(scenario: dict[str, Any]) 
     assert seen["scene"] == "Scene"
 
 
+def test_the_panels_say_where_the_batch_runs(scenario: dict[str, Any]) -> None:
+    seen = scenario["first"]
+    labels, operators = seen["panel"]["labels"], seen["panel"]["operators"]
+    assert labels.count(seen["attached_to"]) == 2   # the sidebar's server panel and the preferences
+    assert not [name for name in operators if name.startswith(("renderplus.server_start",
+                                                               "renderplus.server_stop"))]
+    for offered in ("renderplus.batch_cancel:Batch", "renderplus.job_cancel:Job",
+                    "renderplus.batch_render:Add to Queue", "renderplus.batch_pause:Now"):
+        assert offered in operators   # the server's batch runs: the panel drives it
+
+
 def test_pause_continue_and_the_queue_act_on_the_server(scenario: dict[str, Any]) -> None:
     seen = scenario["first"]
     assert seen["paused_seen"] and seen["remote_after_pause"] == "PAUSED" and seen["paused_flag"]

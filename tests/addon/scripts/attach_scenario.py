@@ -16,6 +16,7 @@ import signal
 from typing import Any
 
 import harness
+import ui_scenario
 
 
 def open_files(under: str) -> list[str]:
@@ -107,6 +108,8 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["uids"] = uids
     out["scene"] = run.scene
     out["busy"] = lifecycle.batch_busy()
+    panel = ui_scenario.draw_everything(addon)   # every panel and the preferences, as drawn
+    out["panel"] = {"labels": panel["labels"], "operators": panel["operators"]}
 
     if not lifecycle.batch_running():
         return out
