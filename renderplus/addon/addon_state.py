@@ -16,6 +16,8 @@ from ..batch.runner import Batch
 from ..batch.service import BatchService
 from ..batch.view import BatchView
 from .binary_info import BinaryInfoCache
+from .remote_batch import RemoteBatch
+from .remote_service import RemoteService
 from .run_io import RunMirror
 
 if TYPE_CHECKING:
@@ -39,13 +41,13 @@ def make_service(*, default_blender: str | None, log_dir: str | os.PathLike[str]
 class Launch:
     """What the add-on knows about a batch it started (HTTP-started batches have none)."""
 
-    batch: Batch | None  # None while it waits in the queue
+    batch: Batch | RemoteBatch | None  # None while it waits in the queue
     scene: str
     uids: list[int]
     copy_path: str
     recipe: Recipe | None = None
 
-    def started_as(self, batch: Batch) -> bool:
+    def started_as(self, batch: Batch | RemoteBatch) -> bool:
         """``batch`` is this queued launch, started: the same recipe, or one naming its copy."""
         if batch.recipe is self.recipe:
             return True
@@ -54,13 +56,13 @@ class Launch:
 
 @dataclass
 class AddonState:
-    service: BatchService | None = None
+    service: BatchService | RemoteService | None = None  # RemoteService: attached to a server
     default_blender: str | None = None  # the add-on's preference (or this Blender's binary)
     blender_candidates: tuple[str, ...] = ()  # what "auto" chooses from: this Blender, the list
     server: ServerHandle | None = None
     stopping: list[ServerHandle] = field(default_factory=list)  # asked to stop, port not free yet
     launch: Launch | None = None
-    shown_batch: Batch | None = None  # the batch whose state the UI shows
+    shown_batch: Batch | RemoteBatch | None = None  # the batch whose state the UI shows
     seen_revision: int = -1
     mirror: RunMirror = field(default_factory=RunMirror)
     pump_error: str = ""

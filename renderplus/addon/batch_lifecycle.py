@@ -17,7 +17,7 @@ from typing import Any
 
 import bpy
 
-from ..batch.options import AUTO, choose_blender
+from ..batch.options import AUTO, RunOptions, choose_blender
 from ..batch.paths import state_dir
 from ..batch.recipe import Recipe
 from ..batch.runner import Batch, stored_recipe
@@ -30,12 +30,23 @@ from .binary_info import BinaryInfo
 from .bridge import BridgeError
 from .paths import check_resolver, user_dir
 from .props import ensure_uids
+from .remote_batch import RemoteBatch
+from .remote_service import RemoteService
 from .run_io import link_by_names
+from .server_finder import other_server
+
+Service = BatchService | RemoteService
 
 
-def get_service() -> BatchService:
-    """The add-on's one batch slot, shared with the server."""
+def get_service() -> Service:
+    """The add-on's one batch slot, shared with its server; while another Render+ server of
+    this user runs, that server's (``attach``), else one of its own. A server that ended is
+    left here: the next action makes this Blender's own slot."""
     state = bridge.state()
+    if isinstance(state.service, RemoteService) and state.service.gone:
+        detach()
+    if state.service is None:
+        state.service = attach()
     if state.service is None:
         folder = state_folder()
         state.service = make_service(default_blender=state.default_blender,
@@ -43,6 +54,42 @@ def get_service() -> BatchService:
                                      store=_open_store(folder), continue_queue=state.continue_queue,
                                      blenders=state.blender_candidates)
     return state.service
+
+
+def attach() -> RemoteService | None:
+    """The slot of another Render+ server of this user that runs now (handed a batch when a
+    Blender quit, or started from a terminal): this Blender shows and drives its batch and
+    queue instead of opening the store and a port of its own. None when there is none, or
+    while this Blender serves itself."""
+    state = bridge.state()
+    if state.server is not None:
+        return None
+    record = other_server()
+    if record is None:
+        return None
+    options = RunOptions(blender_bin=state.default_blender, blenders=state.blender_candidates)
+    try:
+        service = RemoteService(record, options)
+    except ServiceError as exc:   # it ended meanwhile: this Blender serves itself
+        print(f"Render+: {exc}", file=sys.stderr)
+        return None
+    print(f"Render+: {service.attached_to}", file=sys.stderr)
+    bridge.ensure_pump()
+    return service
+
+
+def detach() -> None:
+    """Forget the server this Blender was attached to (it ended)."""
+    state = bridge.state()
+    service, state.service = state.service, None
+    if service is not None:
+        service.shutdown()
+
+
+def attached_to() -> str | None:
+    """"Attached to the Render+ server at URL (pid N)" while attached, else None."""
+    service = bridge.state().service
+    return service.attached_to if isinstance(service, RemoteService) and not service.gone else None
 
 
 def state_folder() -> Path:
@@ -142,7 +189,7 @@ def batch_busy() -> bool:
 
 
 def start_batch(recipe: Recipe, *, scene: str, uids: Sequence[int], copy_path: str,
-                blender_bin: str | None) -> Batch:
+                blender_bin: str | None) -> Batch | RemoteBatch:
     """Start ``recipe`` with ``blender_bin`` as its default Blender (frozen into the batch's
     options right before it starts); ``uids`` maps its jobs to the scene's jobs."""
     service = get_service()
@@ -210,7 +257,7 @@ def refresh_interrupted() -> BatchView | None:
     return view
 
 
-def _copies_rendered_elsewhere(service: BatchService) -> set[str]:
+def _copies_rendered_elsewhere(service: Service) -> set[str]:
     """The saved copies the store's last batch renders while another Render+ runs it (a server
     that took it over): the sweep must leave them, though this Blender made them."""
     try:
@@ -222,7 +269,7 @@ def _copies_rendered_elsewhere(service: BatchService) -> set[str]:
     return blend_copies.copies_in(recipe, user_dir("copies", create=False)) if recipe else set()
 
 
-def _copies_to_retry(service: BatchService) -> set[str]:
+def _copies_to_retry(service: Service) -> set[str]:
     """The copies of the store's last batch when it ended with FAILED or CANCELLED jobs: ``GET
     /batch/resume`` renders those from them after a restart too (a newer batch's start sweeps
     them)."""
@@ -266,6 +313,8 @@ def clean_left_over_copies() -> None:
     are not resumable), keeping those of the interrupted, paused and queued ones."""
     service = get_service()
     bridge.refresh_queue()
+    if isinstance(service, RemoteService):   # the copies belong to the server's batches
+        return
     removed = bridge.sweep_copies(also_keep=_copies_to_retry(service))
     if removed:
         print(f"Render+: removed {len(removed)} saved copy(ies) of ended batches", file=sys.stderr)
@@ -275,7 +324,7 @@ def can_resume() -> bool:
     return get_service().store is not None
 
 
-def resume_batch(scene: Any = None) -> Batch:
+def resume_batch(scene: Any = None) -> Batch | RemoteBatch:
     """Resume the interrupted batch: only its missing frames render again. With ``scene``, its
     jobs that carry the batch's job names show the resumed batch's states (status, times, why
     one failed, its frames), as they did for the batch the panel started."""
@@ -292,7 +341,7 @@ def resume_batch(scene: Any = None) -> Batch:
     return batch
 
 
-def _resumed_launch(batch: Batch, scene: Any) -> Launch | None:
+def _resumed_launch(batch: Batch | RemoteBatch, scene: Any) -> Launch | None:
     """What links a resumed batch's jobs to ``scene``'s jobs (by name); None without a match."""
     settings = getattr(scene, "renderplus", None)
     if settings is None:

@@ -14,6 +14,8 @@ Threading rules (the add-on's only module where they matter):
   milestone (a status changed), at most once a second for progress alone, since every redraw
   of any region costs a composite of the whole window (bench/bench_gui.py). ``pump()`` is a plain
   function: timers never fire in background Blender, so tests and the benchmark call it.
+- Attached to another Render+ server (``remote_service``), the service's batch is a
+  ``RemoteBatch`` that its own polling thread keeps up to date: the pump reads it the same way.
 
 Starting and stopping the server is ``server_lifecycle``'s job, starting, cancelling and
 resuming a batch ``batch_lifecycle``'s; both run in the main thread, keep what they start in
@@ -38,6 +40,8 @@ from .addon_state import AddonState
 from .binary_info import BinaryInfo
 from .paths import user_dir
 from .props import run_state
+from .remote_batch import RemoteBatch
+from .remote_service import RemoteService
 
 RUNNING_INTERVAL = 0.25  # seconds between pump ticks while a batch runs
 STOPPING_INTERVAL = 0.1  # while a server stop is under way (the panel says "stopping")
@@ -115,7 +119,8 @@ def pump() -> float | None:
 
 def _next_interval() -> float | None:
     service = _state.service
-    batch = service.batch if service is not None else None
+    gone = isinstance(service, RemoteService) and service.gone  # its last view changes no more
+    batch = service.batch if service is not None and not gone else None
     if batch is not None and (batch.running or batch.revision != _state.seen_revision):
         return RUNNING_INTERVAL
     if _state.redraw_pending or _queue_moves():
@@ -123,6 +128,8 @@ def _next_interval() -> float | None:
     if _state.stopping or _state.binaries.pending:
         return STOPPING_INTERVAL
     if _state.server is not None and _state.server.running:  # a batch may arrive over HTTP
+        return IDLE_INTERVAL
+    if isinstance(service, RemoteService) and not service.gone:  # attached: the same
         return IDLE_INTERVAL
     return None
 
@@ -158,7 +165,7 @@ def _pump_once() -> None:
         _state.last_redraw = now
 
 
-def _show(batch: Batch, run: Any) -> bool:
+def _show(batch: Batch | RemoteBatch, run: Any) -> bool:
     """Hand the batch's view to run_io when its revision moved; True when something was written."""
     if batch is not _state.shown_batch or len(run.jobs) != len(batch.recipe.jobs):
         launch = _launch_of(batch)
@@ -178,7 +185,7 @@ def _show(batch: Batch, run: Any) -> bool:
     return True
 
 
-def _launch_of(batch: Batch) -> Any:
+def _launch_of(batch: Batch | RemoteBatch) -> Any:
     """What the add-on knows of ``batch`` when the panel started or queued it (a queued one
     that has started becomes ``state().launch``); None for a batch posted over HTTP."""
     launch = _state.launch
@@ -219,6 +226,8 @@ def sweep_copies(also_keep: set[str] | frozenset[str] = frozenset()) -> list[Any
     The queue is read before the batch: a hand-over in between then keeps both. ``also_keep``:
     copies kept this once (at start, the last stored batch's, while it can be retried)."""
     service = _state.service
+    if isinstance(service, RemoteService):   # the server's batches: their copies are its own
+        return []
     queue = _state.queue
     queued_ids = [entry.id for entry in queue.entries] if queue is not None else []
     batch = service.batch if service is not None else None
@@ -233,7 +242,7 @@ def sweep_copies(also_keep: set[str] | frozenset[str] = frozenset()) -> list[Any
         return []
 
 
-def _follow_running_job(batch: Batch, view: BatchView) -> None:
+def _follow_running_job(batch: Batch | RemoteBatch, view: BatchView) -> None:
     """Select the job that started rendering in the job list, once per job (the artist may
     select another one meanwhile)."""
     current, launch = view.current_job, _state.launch

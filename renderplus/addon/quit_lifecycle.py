@@ -14,7 +14,8 @@ module). None can veto the quit. Each runs ``on_quit()``, which does its work on
    otherwise the next Blender (the panel), the dashboard and ``--resume`` offer Resume;
 3. then ``bridge.shutdown`` stops the in-process server and the threads, as a disable does.
 
-Disabling the add-on is not a quit: it still cancels the running batch.
+Disabling the add-on is not a quit: it still cancels the running batch. A Blender attached to
+another Render+ server (``remote_service``) leaves that server's batch alone, quit or disable.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import bpy
 
 from . import bridge
+from .remote_service import RemoteService
 
 KEEP, PAUSE = "KEEP", "PAUSE"   # the preference's values
 QUIT_CHOICES = (
@@ -66,6 +68,9 @@ def on_quit(*_args: Any) -> None:
     _done[0] = True
     state = bridge.state()
     service = state.service
+    if isinstance(service, RemoteService):   # the batch is the server's: it renders on
+        bridge.shutdown()
+        return
     server = state.server
     held = _queue_held(service)   # read first: the quit holds the queue it stops
     left_paused = False

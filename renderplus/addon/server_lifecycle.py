@@ -11,6 +11,7 @@ from ..server.httpd import DEFAULT_HOST
 from . import bridge
 from .batch_lifecycle import get_service
 from .bridge import BridgeError
+from .remote_service import RemoteService
 
 
 def start_server(port: int, *, no_token: bool = False) -> str:
@@ -20,6 +21,9 @@ def start_server(port: int, *, no_token: bool = False) -> str:
     this machine"): then anyone on this machine may drive it."""
     if server_url() is not None:
         raise BridgeError(f"The batch server is already running at {server_url()}")
+    service = get_service()
+    if isinstance(service, RemoteService):   # that server serves this Blender: no second port
+        raise BridgeError(f"{service.attached_to}: it serves this Blender, no server of its own starts")
     bridge.forget_stopped_servers()
     if any(handle.port == port for handle in bridge.state().stopping):
         raise BridgeError(f"The batch server on port {port} is still stopping: try again in a moment")
@@ -28,7 +32,7 @@ def start_server(port: int, *, no_token: bool = False) -> str:
     except ImportError as exc:
         raise BridgeError(f"The batch server is not available: {exc}") from exc
     try:
-        handle = start_http_server(get_service(), host=DEFAULT_HOST, port=port, no_token=no_token)
+        handle = start_http_server(service, host=DEFAULT_HOST, port=port, no_token=no_token)
     except OSError as exc:
         raise BridgeError(f"Cannot start the batch server on port {port}: "
                           f"{exc.strerror or exc}") from exc

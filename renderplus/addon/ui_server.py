@@ -12,14 +12,15 @@ from typing import Any
 
 import bpy
 
-from . import server_lifecycle
+from . import batch_lifecycle, server_lifecycle
 
 
 def draw_server_status(layout: bpy.types.UILayout, *, compact: bool = False) -> None:
     """"Batch server running at URL" with *Stop Server* (and the dashboard's address below),
     "... stopping..." with no button (the old server still holds the port), or "... stopped"
-    with *Start Server*. ``compact``, for the sidebar, whose panel title already says "Batch
-    Server": the state alone ("Running at URL") and icon-only buttons."""
+    with *Start Server*; "Attached to the Render+ server at URL (pid N)" while another server of
+    this user serves this Blender (``remote_service``). ``compact``, for the sidebar, whose
+    panel title already says "Batch Server": the state alone ("Running at URL") and icon-only buttons."""
     url = server_lifecycle.server_url()
     row = layout.row()
 
@@ -29,6 +30,10 @@ def draw_server_status(layout: bpy.types.UILayout, *, compact: bool = False) -> 
     def button(operator: str, text: str, icon: Any) -> None:
         row.operator(operator, text="" if compact else text, icon=icon)
 
+    attached = batch_lifecycle.attached_to()
+    if attached and not url:   # another Render+ server serves this Blender
+        row.label(text=attached, icon="LINKED")
+        return
     if url:
         say(f"running at {url}", "LINKED")
         button("renderplus.server_stop", "Stop Server", "CANCEL")

@@ -76,7 +76,8 @@ def run_bpy_script(script: str, args: dict[str, Any], workdir: Path, timeout: fl
     user = workdir / "blender-user"
     user.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(user), "PYTHONDONTWRITEBYTECODE": "1",
-           "XDG_STATE_HOME": str(workdir / "state-home")}  # the add-on's store: this test's own
+           "XDG_STATE_HOME": str(workdir / "state-home"),  # the add-on's store: this test's own
+           "XDG_CONFIG_HOME": str(workdir / "config-home")}  # its servers folder: no other's server
     proc = subprocess.run([python, str(SCRIPTS / script), json.dumps(args)],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
     return parse_result(proc, f"{script} ({python_id(python)})")
@@ -91,7 +92,8 @@ def run_blender_script(script: str, args: dict[str, Any], workdir: Path, env: di
         [BLENDER, "-b", "--factory-startup", "--python-exit-code", "1",
          "--python", str(SCRIPTS / script), "--", json.dumps(args)],
         capture_output=True, text=True, timeout=timeout, cwd=workdir,
-        env={**os.environ, "XDG_STATE_HOME": str(workdir / "state-home"), **(env or {})})
+        env={**os.environ, "XDG_STATE_HOME": str(workdir / "state-home"),
+             "XDG_CONFIG_HOME": str(workdir / "config-home"), **(env or {})})
     return parse_result(proc, script)
 
 
