@@ -113,7 +113,7 @@ def test_failed_jobs_name_the_problem_and_the_batch_goes_on(tmp_path: Path, blen
     assert missing["status"] == "FAILED"
     assert "Blend file not found" in missing["messages"][0] and "missing.blend" in missing["messages"][0]
     assert nocam["status"] == "FAILED" and "Camera 'NoSuchCam' not found" in nocam["messages"][0]
-    assert override["status"] == "FAILED" and "'Nope' not found" in override["messages"][0]
+    assert override["status"] == "FAILED" and "bpy.data.objects has no 'Nope'" in override["messages"][0]
     assert_finished(good, 1)
     assert batch.failed_jobs == 3
     assert "3 of 4 jobs failed" in snap["messages"]

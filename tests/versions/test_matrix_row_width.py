@@ -107,7 +107,7 @@ def run_gui(blender: str, work: Path, retried: bool = False) -> tuple[dict[str, 
     config = {"root": str(ROOT), "framebuffer": str(work / "fb" / "Xvfb_screen0"), "out": str(out)}
     env = {"BLENDER_USER_CONFIG": str(work / "config"), "BLENDER_USER_SCRIPTS": str(work / "scripts"),
            "BLENDER_USER_RESOURCES": str(work / "resources"), "XDG_STATE_HOME": str(work / "state")}
-    proc = subprocess.run(["xvfb-run", "-a", "-s", f"-screen 0 1600x900x24 -fbdir {work / 'fb'}", blender,
+    proc = subprocess.run(["xvfb-run", "-a", "-s", f"-screen 0 1600x1200x24 -fbdir {work / 'fb'}", blender,
                            "--factory-startup", "--enable-event-simulate", "--python",
                            str(SCRIPTS / "row_width_gui.py"), "--", json.dumps(config)],
                           env={**own_env(), **env}, capture_output=True, text=True, timeout=300)
