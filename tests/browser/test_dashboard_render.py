@@ -33,13 +33,16 @@ def batch_percent(page: Any) -> float:
 
 def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: Callable[..., HttpServer],
                            service: BatchService, blend_factory: Callable[..., Path], tmp_path: Path) -> None:
-    # Slow enough frames that the moment the screenshot waits for lasts seconds, not one poll.
     turntable = blend_factory(frames=8, samples=96, size=(160, 90))
     hero = blend_factory(frames=1, samples=600, size=(160, 90))
     out = tmp_path / "renders"
+    # The moment the screenshot waits for is held open by the Turntable's POST_JOB hook, which
+    # ends when the test has taken it (bounded at 120 s), so a fast or a loaded machine both see it.
+    release = tmp_path / "screenshot-taken"
+    hold = f"for i in $(seq 1200); do [ -e '{release}' ] && exit 0; sleep 0.1; done"
     jobs: list[dict[str, Any]] = [
             {"name": "Turntable", "blend_file": str(turntable), "output": str(out / "turntable_"),
-             "animated": True, "frame_start": 1, "frame_end": 8},
+             "animated": True, "frame_start": 1, "frame_end": 8, "hooks": {"POST_JOB": [hold]}},
             {"name": "Hero still", "blend_file": str(hero), "output": str(out / "hero_")},
             {"name": "Wide", "blend_file": str(turntable), "output": str(out / "wide_"),
              "animated": True, "frame_start": 1, "frame_end": 3, "engine": "BLENDER_WORKBENCH"}]
@@ -65,6 +68,7 @@ def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: 
                 and page.is_visible("#timeline-box"):
             screenshot(page, tmp_path / "dashboard.png")
             shot = True
+            release.touch()
         if status in ("FINISHED", "CANCELLED"):
             break
         assert service.batch is not None and (service.running or service.batch.status.ended)

@@ -85,9 +85,10 @@ def test_a_blender_killed_by_a_signal_is_a_crash_named_by_its_signal(
         blender: BlenderUnderTest, blend_factory: Any, tmp_path: Path) -> None:
     """Killed on its first frame: through a wrapper the exit status is 128+11, reported as
     SIGSEGV; the job is retried once (as any crash) and then renders."""
-    slow = blend_factory(engine="CYCLES", size=(64, 48), samples=64, frames=3)
+    # Frames enough that the Blender is still rendering when the first one is seen done.
+    slow = blend_factory(engine="CYCLES", size=(64, 48), samples=64, frames=24)
     recipe = make_recipe([{"blend_file": str(slow), "output": str(tmp_path / "k_"), "animated": True,
-                           "frame_start": 1, "frame_end": 3}], settings={"retries": 1})
+                           "frame_start": 1, "frame_end": 24}], settings={"retries": 1})
     batch = Batch(recipe, RunOptions(blender_bin=blender.path))
     runner = threading.Thread(target=batch.run)
     runner.start()
@@ -96,6 +97,7 @@ def test_a_blender_killed_by_a_signal_is_a_crash_named_by_its_signal(
     def kill_once() -> bool:
         if killed or batch.view().job(0).frames_done < 1:
             return bool(killed)
+        assert not batch.view().job(0).status.ended, "the job ended before its Blender was killed"
         pid = _blender_rendering(slow)
         if pid is not None:
             os.kill(pid, signal.SIGSEGV)
