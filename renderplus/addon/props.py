@@ -3,7 +3,8 @@
 
 - ``Scene.renderplus`` (``RenderPlusSettings``): the job list and the batch settings, one per
   scene, saved with the file. Every field of a recipe job and of the recipe's settings has a
-  property here; ``recipe_io`` converts both ways. The mail password is *not* here: it lives in
+  property here (how the engine runs the batch: ``batch_options``, from ``props_batch``);
+  ``recipe_io`` converts both ways. The mail password is *not* here: it lives in
   the add-on preferences so it never travels inside a .blend.
 - ``WindowManager.renderplus_run`` (``RenderPlusRun``): the state of the current or last batch,
   written only by ``run_io`` when the bridge's pump sees the batch move. The window manager is
@@ -35,6 +36,7 @@ from bpy.props import (
 
 from ..batch.recipe import CYCLES_DEVICES, IMAGE_FORMATS, POWER_ACTIONS
 from ..batch.recipe.model import WEBHOOK_PRESETS
+from .props_batch import RenderPlusBatchOptions
 
 # Newer Blender (5.0) warns about "//" in a FILE_PATH property unless it is declared to support it;
 # older versions do not know the option.
@@ -181,6 +183,7 @@ class RenderPlusSettings(bpy.types.PropertyGroup):
     use_global_size: BoolProperty(name="Global Size", description="Render every job at one resolution")
     global_size: IntVectorProperty(name="Size", size=2, default=(1920, 1080), min=1, max=65_536)
     write_log: BoolProperty(name="Write Log", description="Write a log of the batch")
+    batch_options: PointerProperty(type=RenderPlusBatchOptions)  # skip, retries, parallel, sessions
     ignore_border: BoolProperty(name="Ignore Border", description="Render full frames even when a "
                                 "scene has a render border")
     rss_enabled: BoolProperty(name="RSS Feed", description="Write the batch's progress as an RSS feed")
@@ -306,6 +309,7 @@ CLASSES = (
     RenderPlusHook,
     RenderPlusOverride,
     RenderPlusJob,
+    RenderPlusBatchOptions,
     RenderPlusSettings,
     RenderPlusJobState,
     RenderPlusRun,
