@@ -36,6 +36,8 @@ from bpy.props import (
 
 from ..batch.recipe import CYCLES_DEVICES, IMAGE_FORMATS, POWER_ACTIONS
 from ..batch.recipe.model import WEBHOOK_PRESETS
+from .engine_items import job_engine_items
+from .engine_menu import ENGINE_FROM_FILE, ENGINE_NUMBERS, store_number, stored_values
 from .props_batch import RenderPlusBatchOptions
 
 # Newer Blender (5.0) warns about "//" in a FILE_PATH property unless it is declared to support it;
@@ -43,19 +45,6 @@ from .props_batch import RenderPlusBatchOptions
 _PROPERTY_RNA: Any = bpy.types.Property.bl_rna
 PATH_OPTIONS: Any = ({"PATH_SUPPORTS_BLEND_RELATIVE"}
                      if "is_path_supports_blend_relative" in _PROPERTY_RNA.properties else set())
-
-# "FILE" keeps what the .blend says; "OTHER" lets the user type a third-party engine's id.
-# recipe_io (no bpy) converts these choices and names the same ids (a test keeps them equal).
-ENGINE_FROM_FILE = "FILE"
-ENGINE_OTHER = "OTHER"
-ENGINE_ITEMS = [
-    (ENGINE_FROM_FILE, "From File", "Render with the engine saved in the scene"),
-    ("CYCLES", "Cycles", "Cycles path tracer"),
-    ("BLENDER_EEVEE", "EEVEE", "EEVEE (Blender 2.80-4.1 and 5.0+)"),
-    ("BLENDER_EEVEE_NEXT", "EEVEE Next", "EEVEE in Blender 4.2-4.5"),
-    ("BLENDER_WORKBENCH", "Workbench", "Workbench"),
-    (ENGINE_OTHER, "Other", "Another render engine, by its id"),
-]
 
 FORMAT_FROM_FILE = "FILE"
 FORMAT_ITEMS = [(FORMAT_FROM_FILE, "From File", "Write the format saved in the scene")] + [
@@ -137,7 +126,10 @@ class RenderPlusJob(bpy.types.PropertyGroup):
     frame_still: IntProperty(name="Frame", default=1, min=-1_048_574, max=1_048_574)
     frame_start: IntProperty(name="Start", default=1, min=-1_048_574, max=1_048_574)
     frame_end: IntProperty(name="End", default=250, min=-1_048_574, max=1_048_574)
-    engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default=ENGINE_FROM_FILE)
+    # The rendering Blender's engines (engine_items), by the numbers the former fixed list gave
+    # them: files saved before keep their choice.
+    engine: EnumProperty(name="Engine", items=job_engine_items, default=ENGINE_NUMBERS[ENGINE_FROM_FILE],
+                         description="The render engine: those of the Blender that renders the batch")
     engine_other: StringProperty(name="Engine Id", description="A render engine's id, e.g. LUXCORE")
     threads: IntProperty(name="Threads", description="CPU threads (0: all)", default=0, min=0, max=1024)
     use_size: BoolProperty(name="Override Size", description="Render at another resolution")
@@ -438,4 +430,9 @@ def copy_group(source: Any, target: Any) -> None:
         elif getattr(prop, "is_array", False):
             setattr(target, key, tuple(getattr(source, key)))
         else:
-            setattr(target, key, getattr(source, key))
+            try:
+                setattr(target, key, getattr(source, key))
+            except TypeError:  # a job's engine its menu does not offer now: copied as stored
+                values = stored_values(source)
+                if values is not None and values.get(key) is not None:
+                    store_number(target, key, values[key])

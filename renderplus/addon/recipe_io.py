@@ -34,14 +34,12 @@ from ..batch.recipe.crosscheck import MOVIE_WRITERS
 from ..batch.recipe.model import WEBHOOK_EVENTS, WEBHOOK_PRESETS
 from ..batch.recipe.weburl import REDACTED_URL
 from ..batch.schedule import time_of_day
+from .engine_menu import ENGINE_FROM_FILE, ENGINE_OTHER, KNOWN_ENGINES, store_engine
 
 if TYPE_CHECKING:
     from .props import RenderPlusHook, RenderPlusJob, RenderPlusSettings
     from .props_batch import RenderPlusBatchOptions
 
-ENGINE_FROM_FILE = "FILE"  # the props' enum sentinels (props.py imports bpy, this module does not)
-ENGINE_OTHER = "OTHER"
-KNOWN_ENGINES = ("CYCLES", "BLENDER_EEVEE", "BLENDER_EEVEE_NEXT", "BLENDER_WORKBENCH")
 FORMAT_FROM_FILE = "FILE"
 # props_batch's session choices (it imports bpy) as the recipe's session_reuse; a test keeps them equal.
 SESSION_REUSE = {"AUTO": None, "PER_FILE": True, "PER_JOB": False}
@@ -373,7 +371,8 @@ def apply_job(job: Job, props: RenderPlusJob) -> None:
     props.scene, props.camera, props.world, props.layer = job.scene, job.camera, job.world, job.layer
     props.mode = "ANIMATION" if job.animated else "STILL"
     props.frame_still, props.frame_start, props.frame_end = job.frame_still, job.frame_start, job.frame_end
-    props.engine, props.engine_other = engine_choice(job.engine)
+    choice, props.engine_other = engine_choice(job.engine)
+    store_engine(props, choice)  # kept even when the rendering Blender lacks it
     props.threads = job.threads
     props.use_size = job.size is not None
     if job.size is not None:

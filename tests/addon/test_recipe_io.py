@@ -53,17 +53,6 @@ def test_a_symlinked_recipe_resolves_against_its_real_folder_in_the_addon_and_th
     assert from_cli.resolve("shots.blend") == from_addon.resolve("shots.blend")
 
 
-def test_the_engines_offered_by_name_are_the_ones_recipe_io_knows() -> None:
-    """props.py imports bpy, so its engine items are read from its source."""
-    tree = ast.parse((Path(recipe_io.__file__).parent / "props.py").read_text(encoding="utf-8"))
-    items = next(node.value for node in tree.body if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "ENGINE_ITEMS" for t in node.targets))
-    assert isinstance(items, ast.List)
-    named = [item.elts[0].value for item in items.elts
-             if isinstance(item, ast.Tuple) and isinstance(item.elts[0], ast.Constant)]
-    assert named == list(recipe_io.KNOWN_ENGINES)
-
-
 def test_a_recipes_window_and_start_time_fill_the_panels_fields() -> None:
     from types import SimpleNamespace
 
