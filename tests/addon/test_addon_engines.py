@@ -25,7 +25,7 @@ def scenario(request: pytest.FixtureRequest, addon_zip: Path,
     return run_bpy_script("engines_scenario.py", args, tmp, timeout=300, python=request.param)
 
 
-def test_while_the_blender_is_asked_the_running_blenders_engines_are_offered(scenario: dict[str, Any]) -> None:
+def test_while_the_blender_is_asked_the_running_blenders_are_offered(scenario: dict[str, Any]) -> None:
     asking = scenario["asking"]
     assert asking["pending"]
     if scenario["version"] >= [5, 0]:
