@@ -9,7 +9,8 @@ list handed out stays referenced here (one per distinct menu: a handful).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
@@ -22,7 +23,11 @@ from .engine_menu import (
     stored_values,
 )
 
+if TYPE_CHECKING:
+    from .binary_info import BinaryInfo
+
 _MENUS: dict[tuple[tuple[str, ...], str, str | None], list[EngineItem]] = {}
+_rendering_blender: Callable[[], BinaryInfo | None] | None = None
 
 
 def this_blender() -> tuple[tuple[str, ...], str]:
@@ -33,12 +38,18 @@ def this_blender() -> tuple[tuple[str, ...], str]:
     return running_engines((major, minor), registered), f"Blender {bpy.app.version_string}"
 
 
+def ask_rendering_blender(answer: Callable[[], BinaryInfo | None] | None) -> None:
+    """Who says what the rendering Blender has (``batch_lifecycle.rendering_binary_info``,
+    handed over by ``register``: it imports ``props``, which imports this module); None: none."""
+    global _rendering_blender
+    _rendering_blender = answer
+
+
 def rendering_engines() -> tuple[tuple[str, ...], str]:
     """The engines of the Blender the add-on's batches render with, and its name; the running
     Blender's while that one is being asked, or when it cannot list them."""
-    from . import batch_lifecycle, bridge  # they import props, which imports this module
-
-    return offered_engines(bridge.binary_info(batch_lifecycle.rendering_binary()), this_blender())
+    answer = _rendering_blender
+    return offered_engines(answer() if answer is not None else None, this_blender())
 
 
 def job_engine_items(job: Any, context: Any) -> list[EngineItem]:

@@ -37,8 +37,7 @@ from ..batch.schedule import time_of_day
 from .engine_menu import ENGINE_FROM_FILE, ENGINE_OTHER, KNOWN_ENGINES, store_engine
 
 if TYPE_CHECKING:
-    from .props import RenderPlusHook, RenderPlusJob, RenderPlusSettings
-    from .props_batch import RenderPlusBatchOptions
+    from .props import RenderPlusBatchOptions, RenderPlusHook, RenderPlusJob, RenderPlusSettings
 
 FORMAT_FROM_FILE = "FILE"
 # props_batch's session choices (it imports bpy) as the recipe's session_reuse; a test keeps them equal.
