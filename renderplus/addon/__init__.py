@@ -16,8 +16,10 @@ def register() -> None:
     """Register preferences, properties, operators and panels, then the bridge (server, pump),
     then apply the preferences (the default Blender; the server, if it starts with Blender)."""
     from . import (
+        batch_lifecycle,
         batch_operators,
         bridge,
+        engine_items,
         job_operators,
         movie_operators,
         preferences,
@@ -45,6 +47,7 @@ def register() -> None:
     ui.register()
     ui_settings.register()  # after ui: its panels sit below the job panels
     bridge.register()
+    engine_items.ask_rendering_blender(batch_lifecycle.rendering_binary_info)  # the engine menu
     quit_lifecycle.register()  # a quit pauses the batch (or hands it over), never cancels it
     preferences.apply_preferences()
 
@@ -54,6 +57,7 @@ def unregister() -> None:
     from . import (
         batch_operators,
         bridge,
+        engine_items,
         job_operators,
         movie_operators,
         preferences,
@@ -71,6 +75,7 @@ def unregister() -> None:
     if quit_lifecycle.quitting():   # Blender's exit, not the artist: pause, never cancel
         quit_lifecycle.on_quit()
     quit_lifecycle.unregister()
+    engine_items.ask_rendering_blender(None)
     bridge.unregister()
     ui_settings.unregister()
     ui.unregister()

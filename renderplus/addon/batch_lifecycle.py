@@ -150,6 +150,12 @@ def rendering_binary() -> str:
     return addon_blender(bridge.state().default_blender)
 
 
+def rendering_binary_info() -> BinaryInfo | None:
+    """What the rendering Blender said it has (None while a thread asks it): the engine menu's
+    engines and the check before Render."""
+    return bridge.binary_info(rendering_binary())
+
+
 def addon_blender(default: str | None) -> str:
     """The Blender the add-on's own checks ask for ``default``: for "auto", this Blender (the
     jobs of the open file render a copy it saved, so "auto" gives them this one; nothing is

@@ -1,9 +1,10 @@
 """What a Blender binary can do (its version and render engines), asked off Blender's main thread.
 
-The check before Render compares each job's engine with the engines the *rendering* binary has
-("EEVEE Next" is offered in the job panel, but Blender 3.4 has no such engine) and the .blend's
-version with the binary's. Asking a binary takes seconds (``blender --version``, then
-``blender -b -E help``, about 1.7 s for 3.4), too long for the UI thread: ``BinaryInfoCache``
+The job's engine menu offers the engines the *rendering* binary has (``engine_menu``), and the
+check before Render compares each job's engine with them (a job saved or imported with "EEVEE
+Next" keeps it, but Blender 3.4 has no such engine) and the .blend's version with the binary's.
+Asking a binary takes seconds (``blender --version``, then ``blender -b -E help``, about 1.7 s
+for 3.4), too long for the UI thread: ``BinaryInfoCache``
 asks in a daemon thread and answers None ("checking...") until it knows. Answers are kept per
 binary file (path, size, modification time), so a replaced Blender is asked again.
 

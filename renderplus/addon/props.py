@@ -3,7 +3,8 @@
 
 - ``Scene.renderplus`` (``RenderPlusSettings``): the job list and the batch settings, one per
   scene, saved with the file. Every field of a recipe job and of the recipe's settings has a
-  property here; ``recipe_io`` converts both ways. The mail password is *not* here: it lives in
+  property here (how the engine runs the batch: ``batch_options``, from ``props_batch``);
+  ``recipe_io`` converts both ways. The mail password is *not* here: it lives in
   the add-on preferences so it never travels inside a .blend.
 - ``WindowManager.renderplus_run`` (``RenderPlusRun``): the state of the current or last batch,
   written only by ``run_io`` when the bridge's pump sees the batch move. The window manager is
@@ -35,25 +36,15 @@ from bpy.props import (
 
 from ..batch.recipe import CYCLES_DEVICES, IMAGE_FORMATS, POWER_ACTIONS
 from ..batch.recipe.model import WEBHOOK_PRESETS
+from .engine_items import job_engine_items
+from .engine_menu import ENGINE_FROM_FILE, ENGINE_NUMBERS, store_number, stored_values
+from .props_batch import RenderPlusBatchOptions
 
 # Newer Blender (5.0) warns about "//" in a FILE_PATH property unless it is declared to support it;
 # older versions do not know the option.
 _PROPERTY_RNA: Any = bpy.types.Property.bl_rna
 PATH_OPTIONS: Any = ({"PATH_SUPPORTS_BLEND_RELATIVE"}
                      if "is_path_supports_blend_relative" in _PROPERTY_RNA.properties else set())
-
-# "FILE" keeps what the .blend says; "OTHER" lets the user type a third-party engine's id.
-# recipe_io (no bpy) converts these choices and names the same ids (a test keeps them equal).
-ENGINE_FROM_FILE = "FILE"
-ENGINE_OTHER = "OTHER"
-ENGINE_ITEMS = [
-    (ENGINE_FROM_FILE, "From File", "Render with the engine saved in the scene"),
-    ("CYCLES", "Cycles", "Cycles path tracer"),
-    ("BLENDER_EEVEE", "EEVEE", "EEVEE (Blender 2.80-4.1 and 5.0+)"),
-    ("BLENDER_EEVEE_NEXT", "EEVEE Next", "EEVEE in Blender 4.2-4.5"),
-    ("BLENDER_WORKBENCH", "Workbench", "Workbench"),
-    (ENGINE_OTHER, "Other", "Another render engine, by its id"),
-]
 
 FORMAT_FROM_FILE = "FILE"
 FORMAT_ITEMS = [(FORMAT_FROM_FILE, "From File", "Write the format saved in the scene")] + [
@@ -135,7 +126,10 @@ class RenderPlusJob(bpy.types.PropertyGroup):
     frame_still: IntProperty(name="Frame", default=1, min=-1_048_574, max=1_048_574)
     frame_start: IntProperty(name="Start", default=1, min=-1_048_574, max=1_048_574)
     frame_end: IntProperty(name="End", default=250, min=-1_048_574, max=1_048_574)
-    engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default=ENGINE_FROM_FILE)
+    # The rendering Blender's engines (engine_items), by the numbers the former fixed list gave
+    # them: files saved before keep their choice.
+    engine: EnumProperty(name="Engine", items=job_engine_items, default=ENGINE_NUMBERS[ENGINE_FROM_FILE],
+                         description="The render engine: those of the Blender that renders the batch")
     engine_other: StringProperty(name="Engine Id", description="A render engine's id, e.g. LUXCORE")
     threads: IntProperty(name="Threads", description="CPU threads (0: all)", default=0, min=0, max=1024)
     use_size: BoolProperty(name="Override Size", description="Render at another resolution")
@@ -181,6 +175,7 @@ class RenderPlusSettings(bpy.types.PropertyGroup):
     use_global_size: BoolProperty(name="Global Size", description="Render every job at one resolution")
     global_size: IntVectorProperty(name="Size", size=2, default=(1920, 1080), min=1, max=65_536)
     write_log: BoolProperty(name="Write Log", description="Write a log of the batch")
+    batch_options: PointerProperty(type=RenderPlusBatchOptions)  # skip, retries, parallel, sessions
     ignore_border: BoolProperty(name="Ignore Border", description="Render full frames even when a "
                                 "scene has a render border")
     rss_enabled: BoolProperty(name="RSS Feed", description="Write the batch's progress as an RSS feed")
@@ -306,6 +301,7 @@ CLASSES = (
     RenderPlusHook,
     RenderPlusOverride,
     RenderPlusJob,
+    RenderPlusBatchOptions,
     RenderPlusSettings,
     RenderPlusJobState,
     RenderPlusRun,
@@ -434,4 +430,9 @@ def copy_group(source: Any, target: Any) -> None:
         elif getattr(prop, "is_array", False):
             setattr(target, key, tuple(getattr(source, key)))
         else:
-            setattr(target, key, getattr(source, key))
+            try:
+                setattr(target, key, getattr(source, key))
+            except TypeError:  # a job's engine its menu does not offer now: copied as stored
+                values = stored_values(source)
+                if values is not None and values.get(key) is not None:
+                    store_number(target, key, values[key])

@@ -26,6 +26,7 @@ from ..batch.recipe import (
     Hook,
     Job,
     Recipe,
+    Settings,
     parse_recipe,
     recipe_base_dir,
 )
@@ -33,15 +34,16 @@ from ..batch.recipe.crosscheck import MOVIE_WRITERS
 from ..batch.recipe.model import WEBHOOK_EVENTS, WEBHOOK_PRESETS
 from ..batch.recipe.weburl import REDACTED_URL
 from ..batch.schedule import time_of_day
+from .engine_menu import ENGINE_FROM_FILE, ENGINE_OTHER, KNOWN_ENGINES, store_engine
 
 if TYPE_CHECKING:
-    from .props import RenderPlusHook, RenderPlusJob, RenderPlusSettings
+    from .props import RenderPlusBatchOptions, RenderPlusHook, RenderPlusJob, RenderPlusSettings
 
-ENGINE_FROM_FILE = "FILE"  # the props' enum sentinels (props.py imports bpy, this module does not)
-ENGINE_OTHER = "OTHER"
-KNOWN_ENGINES = ("CYCLES", "BLENDER_EEVEE", "BLENDER_EEVEE_NEXT", "BLENDER_WORKBENCH")
 FORMAT_FROM_FILE = "FILE"
+# props_batch's session choices (it imports bpy) as the recipe's session_reuse; a test keeps them equal.
+SESSION_REUSE = {"AUTO": None, "PER_FILE": True, "PER_JOB": False}
 UNTITLED = "untitled.blend"
+DEFAULT_SETTINGS = Settings()  # the engine's defaults, which a recipe need not repeat
 
 PathResolver = Callable[[str], str]
 # The format a "From File" job writes: its scene's (``image_settings.file_format``), or "" when
@@ -97,11 +99,29 @@ def recipe_dict(settings: RenderPlusSettings, *, blend_path: str, copy_path: str
                           file_format=file_format(job) if job.format == FORMAT_FROM_FILE else "")
                  for index, job in enumerate(settings.jobs)],
     }
+    data["settings"].update(batch_options_dict(settings.batch_options))
     if settings.use_window:
         data["settings"]["window"] = {"start": settings.window_start.strip(),
                                       "end": settings.window_end.strip()}
     if settings.use_start_at:
         data["start_at"] = settings.start_at.strip()
+    return data
+
+
+def batch_options_dict(options: RenderPlusBatchOptions) -> dict[str, Any]:
+    """The recipe's ``skip_existing``, ``retries``, ``parallel`` and ``session_reuse``: only those
+    that differ from the engine's defaults, so a batch left at them sends the recipe it always did."""
+    data: dict[str, Any] = {}
+    if options.skip_existing:
+        data["skip_existing"] = True
+    if options.retries != DEFAULT_SETTINGS.retries:
+        data["retries"] = options.retries
+    parallel: int | str = "auto" if options.parallel_auto else options.parallel
+    if parallel != DEFAULT_SETTINGS.parallel:
+        data["parallel"] = parallel
+    reuse = SESSION_REUSE.get(options.session_reuse)
+    if reuse is not None:
+        data["session_reuse"] = reuse
     return data
 
 
@@ -277,6 +297,7 @@ def apply_recipe(recipe: Recipe, settings: RenderPlusSettings, *, replace: bool 
     settings.use_global_size = s.global_size.enabled
     settings.global_size = tuple(s.global_size.value or (1920, 1080))
     settings.write_log, settings.ignore_border = s.write_log, s.ignore_border
+    apply_batch_options(s, settings.batch_options)
     _set_hooks(settings.pre_batch_hooks, recipe.hooks.get("PRE_BATCH", []))
     _set_hooks(settings.post_batch_hooks, recipe.hooks.get("POST_BATCH", []))
     settings.poweroff_enabled = recipe.poweroff.enabled
@@ -306,6 +327,15 @@ def apply_recipe(recipe: Recipe, settings: RenderPlusSettings, *, replace: bool 
         apply_job(job, props)
     settings.active_job_index = max(0, len(settings.jobs) - 1) if not replace else 0
     return notes
+
+
+def apply_batch_options(s: Settings, options: RenderPlusBatchOptions) -> None:
+    """A recipe's skip, retries, parallel and session settings into the panel's fields."""
+    options.skip_existing, options.retries = s.skip_existing, s.retries
+    options.parallel_auto = s.parallel == "auto"
+    if isinstance(s.parallel, int):
+        options.parallel = s.parallel
+    options.session_reuse = next(key for key, value in SESSION_REUSE.items() if value == s.session_reuse)
 
 
 def apply_schedule(recipe: Recipe, settings: RenderPlusSettings, now: float) -> list[str]:
@@ -340,7 +370,8 @@ def apply_job(job: Job, props: RenderPlusJob) -> None:
     props.scene, props.camera, props.world, props.layer = job.scene, job.camera, job.world, job.layer
     props.mode = "ANIMATION" if job.animated else "STILL"
     props.frame_still, props.frame_start, props.frame_end = job.frame_still, job.frame_start, job.frame_end
-    props.engine, props.engine_other = engine_choice(job.engine)
+    choice, props.engine_other = engine_choice(job.engine)
+    store_engine(props, choice)  # kept even when the rendering Blender lacks it
     props.threads = job.threads
     props.use_size = job.size is not None
     if job.size is not None:

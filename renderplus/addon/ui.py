@@ -21,8 +21,9 @@ import bpy
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
 from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_quit, ui_schedule, ui_text
+from .engine_menu import ENGINE_NAMES
 from .paths import user_dir
-from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
+from .props import QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
 from .run_io import failures_line, results_title
 from .text_fit import extras_fit
 from .ui_run import (
@@ -50,7 +51,6 @@ STATUS_ICONS: dict[str, str] = {
     BatchStatus.PAUSED: "PAUSE",
 }
 FINISHED, CANCELLED = JobStatus.FINISHED.value, JobStatus.CANCELLED.value
-ENGINE_NAMES = {key: name for key, name, _description in ENGINE_ITEMS}
 ROW_PADDING = 12.0  # pixels around a text in its own cell of a job list row
 
 
@@ -74,7 +74,7 @@ def job_summary(job: Any) -> str:
     """A row's summary: camera, frames, engine ("Cam Left · 1-6 · Cycles")."""
     camera = job.camera or "scene camera"
     frames = f"{job.frame_start}-{job.frame_end}" if job.mode == "ANIMATION" else f"{job.frame_still}"
-    engine = ENGINE_NAMES.get(job.engine, job.engine)
+    engine = ENGINE_NAMES.get(job.engine, ("",))[0] or job.engine
     if job.engine == "OTHER":
         engine = job.engine_other.strip() or engine
     return f"{camera} · {frames} · {engine}"

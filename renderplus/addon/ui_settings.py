@@ -13,6 +13,7 @@ import bpy
 from . import ADDON_ID
 from .preferences import get_preferences
 from .props import settings_of
+from .props_batch import RenderPlusBatchOptions
 from .ui import SidebarPanel, draw_hooks
 from .ui_schedule import draw_schedule
 from .ui_server import draw_server_status
@@ -41,6 +42,19 @@ class RENDERPLUS_PT_settings(SidebarPanel):
         col.prop(settings, "rss_enabled")
         if settings.rss_enabled:
             col.prop(settings, "rss_path")
+        draw_batch_options(layout.column(), settings.batch_options)
+
+
+def draw_batch_options(col: bpy.types.UILayout, options: RenderPlusBatchOptions) -> None:
+    """How the engine runs the jobs: frames kept, retries, jobs at once, Blender sessions."""
+    col.separator()
+    col.prop(options, "skip_existing")
+    col.prop(options, "retries")
+    count = col.column()
+    count.enabled = not options.parallel_auto  # "auto": the engine counts the slots
+    count.prop(options, "parallel")
+    col.prop(options, "parallel_auto", text="Automatic")
+    col.prop(options, "session_reuse")
 
 
 class RENDERPLUS_PT_schedule(SidebarPanel):

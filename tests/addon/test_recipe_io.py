@@ -53,17 +53,6 @@ def test_a_symlinked_recipe_resolves_against_its_real_folder_in_the_addon_and_th
     assert from_cli.resolve("shots.blend") == from_addon.resolve("shots.blend")
 
 
-def test_the_engines_offered_by_name_are_the_ones_recipe_io_knows() -> None:
-    """props.py imports bpy, so its engine items are read from its source."""
-    tree = ast.parse((Path(recipe_io.__file__).parent / "props.py").read_text(encoding="utf-8"))
-    items = next(node.value for node in tree.body if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "ENGINE_ITEMS" for t in node.targets))
-    assert isinstance(items, ast.List)
-    named = [item.elts[0].value for item in items.elts
-             if isinstance(item, ast.Tuple) and isinstance(item.elts[0], ast.Constant)]
-    assert named == list(recipe_io.KNOWN_ENGINES)
-
-
 def test_a_recipes_window_and_start_time_fill_the_panels_fields() -> None:
     from types import SimpleNamespace
 
@@ -101,3 +90,27 @@ def test_after_jobs_keep_naming_the_same_jobs_when_the_list_changes() -> None:
     assert recipe_io.renumbered_after("0, 2, 3", removed(2)) == "0, 2"
     assert recipe_io.renumbered_after("1, 0", lambda n: 1 - n if n < 2 else n) == "0, 1"   # swapped
     assert recipe_io.renumbered_after("4, what", lambda n: n + 1) == "5, what"
+
+
+def test_the_session_choices_are_the_ones_recipe_io_maps() -> None:
+    """props_batch.py imports bpy, so its session items are read from its source."""
+    tree = ast.parse((Path(recipe_io.__file__).parent / "props_batch.py").read_text(encoding="utf-8"))
+    (names,) = [node.value for node in tree.body if isinstance(node, ast.Assign)
+                and isinstance(node.targets[0], ast.Tuple)
+                and all(isinstance(t, ast.Name) and t.id.startswith("SESSION_")
+                        for t in node.targets[0].elts)]
+    assert isinstance(names, ast.Tuple)
+    assert sorted(ast.literal_eval(names)) == sorted(recipe_io.SESSION_REUSE)
+
+
+def test_batch_options_are_written_only_when_they_differ_from_the_engines_defaults() -> None:
+    from types import SimpleNamespace
+
+    def options(**changed: Any) -> Any:
+        return SimpleNamespace(**{"skip_existing": False, "retries": 1, "parallel_auto": False,
+                                  "parallel": 1, "session_reuse": "AUTO", **changed})
+
+    assert recipe_io.batch_options_dict(options()) == {}
+    assert recipe_io.batch_options_dict(options(retries=0, parallel=4, session_reuse="PER_JOB")) == {
+        "retries": 0, "parallel": 4, "session_reuse": False}
+    assert recipe_io.batch_options_dict(options(parallel_auto=True, parallel=4)) == {"parallel": "auto"}
