@@ -20,7 +20,17 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_quit, ui_schedule, ui_text
+from . import (
+    batch_lifecycle,
+    bridge,
+    job_checks,
+    ui_movie,
+    ui_queue,
+    ui_quit,
+    ui_refresh,
+    ui_schedule,
+    ui_text,
+)
 from .engine_menu import ENGINE_NAMES
 from .paths import user_dir
 from .props import QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
@@ -162,6 +172,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
     bl_label = "Render+"
 
     def draw(self, context: bpy.types.Context) -> None:
+        ui_refresh.panel_drawn(context.region)  # this sidebar shows Render+ (ui_refresh)
         layout = self.layout
         scene = context.scene
         wm = context.window_manager
