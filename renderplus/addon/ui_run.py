@@ -95,6 +95,13 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
         col = box.column(align=True)
         col.label(text=time_left(run.eta), icon="TIME")
         col.label(text=done_about(run.eta) or " ", icon="BLANK1")
+    if not running and not paused and not waiting and done < total:
+        # Between two jobs (one ended, the next one's Blender not started yet) the rows stay:
+        # a box that shrank and grew back would slide the panels below twice per job start.
+        col = box.column(align=True)
+        col.label(text="Starting the next job...", icon="BLANK1")
+        col.label(text=" ")
+        col.template_icon(icon_value=0, scale=RUNNING_THUMBNAIL_SCALE)
     for job in running:
         col = box.column(align=True)
         if len(running) > 1:
@@ -151,22 +158,30 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
     status_icon: Any = icons.get(state.status, "NONE")
     box.label(text=f"Last batch: {state.status.title()}", icon=status_icon)
     col = box.column(align=True)
+    running = state.status == RUNNING
+    # A running job has as many rows as it will have once finished (started, finished or the
+    # time left, render time): the selection follows the job that starts, and a box that
+    # changed height would slide the panels below it (draw_running).
     if state.started:
-        finished = f", finished {state.finished}" if state.finished else ""
-        draw_wrapped(col, f"Started {state.started}{finished}", wrap_width(context, BOX_INDENT))
-    if state.rendertime >= 0:
-        col.label(text=f"Render time {format_duration(state.rendertime)}")
-    if state.status == RUNNING:
+        col.label(text=f"Started {state.started}")
+    if state.finished:
+        col.label(text=f"Finished {state.finished}")
+    elif running:
         wm = context.window_manager
         batch_eta = run_state(wm).eta if wm is not None else -1.0
         col.label(text=job_time_left(state.eta, state.eta_runs, batch_eta), icon="TIME")
-    elif state.status == JobStatus.QUEUED and state.eta >= 0:
+    if state.rendertime >= 0:
+        col.label(text=f"Render time {format_duration(state.rendertime)}")
+    elif running:
+        col.label(text=" ")
+    if state.status == JobStatus.QUEUED and state.eta >= 0:
         col.label(text=f"Estimated {format_duration(state.eta)}{runs_said(state.eta_runs)}",
                   icon="TIME")
-    if state.engine_type:
-        col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
-    if state.blender:
-        col.label(text=f"With {state.blender}", icon="BLENDER")
+    if state.engine_type or running:   # a running job's rows keep their place (draw_running)
+        engine = f"Engine {state.engine_type}" if state.engine_type else " "
+        col.label(text=engine + (f" | {state.detail}" if state.detail else ""))
+    if state.blender or running:
+        col.label(text=f"With {state.blender}" if state.blender else " ", icon="BLENDER")
     ui_movie.draw_movie_state(box, state, wrap_width(context, BOX_INDENT))
     if state.messages:
         width = wrap_width(context, BOX_INDENT)
@@ -177,9 +192,25 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
     _draw_outputs(box, state)
 
 
+def _reserve_outputs(layout: bpy.types.UILayout, state: Any) -> None:
+    """The rows ``_draw_outputs`` will fill once a running job's first frame is written, empty:
+    the box keeps its height, so the panels below do not slide (draw_running)."""
+    col = layout.column(align=True)
+    col.label(text="No frame written yet", icon="FILE_IMAGE")
+    if state.frames_total > 1:
+        col.label(text=" ")
+    col.label(text=" ")
+    layout.template_icon(icon_value=0, scale=THUMBNAIL_SCALE)
+    row = layout.row()
+    row.enabled = False
+    row.operator("wm.path_open", text="Open Last Frame", icon="IMAGE_DATA")
+
+
 def _draw_outputs(layout: bpy.types.UILayout, state: Any) -> None:
     """Where the job's frames went (and a button that opens the folder) and its last frame."""
     if not state.output_count:
+        if state.status == RUNNING:
+            _reserve_outputs(layout, state)
         return
     col = layout.column(align=True)
     row = col.row(align=True)

@@ -3,7 +3,8 @@
 The sidebar shows another tab (Item) and a Preferences window is open while a batch renders:
 draw handlers count every redraw of the sidebar region and of the Preferences window, and the
 script notes how often the batch's progress changed meanwhile. Then it clicks down the tab
-strip until Render+ draws, and counts the sidebar's redraws again. It prints one JSON line.
+strip until Render+ draws, lets the click's own redraws pass (a second), and counts the
+sidebar's redraws again. It prints one JSON line.
 
 Arguments (JSON): root, work, frames, seconds (how long each phase watches the progress).
 """
@@ -33,7 +34,7 @@ class Watch:
         self.phase = "setup"
         self.since = time.monotonic()
         self.out: dict[str, Any] = {}
-        self.sidebar_draws = self.prefs_draws = self.panel_draws = 0
+        self.sidebar_draws = self.prefs_draws = self.panel_draws = self.urgent_tags = 0
         self.progress_seen: set[tuple[int, int]] = set()
         self.clicks = 0
         self.deadline = time.monotonic() + 300
@@ -72,6 +73,15 @@ class Watch:
             draw(panel_self, context)
 
         panel.draw = counting_draw
+        refresh = sys.modules["renderplus.addon.ui_refresh"]
+        tag = refresh.tag_sidebars
+
+        def counting_tag(wm: Any, *, preferences: bool = True) -> None:
+            if preferences:
+                self.urgent_tags += 1
+            tag(wm, preferences=preferences)
+
+        refresh.tag_sidebars = counting_tag
         bpy.ops.screen.userpref_show()
 
     def _sidebar_drawn(self) -> None:
@@ -119,9 +129,11 @@ class Watch:
             self._next("clicking")
         elif self.phase == "clicking":
             if self.panel_draws:
-                self._count_from_now("render_tab")
+                self._next("settling")
             elif now - self.since >= 0.3 * (self.clicks + 1):
                 self._click_next_tab()
+        elif self.phase == "settling" and now - self.since >= 1.0:  # the click's own redraws
+            self._count_from_now("render_tab")
         elif self.phase == "render_tab" and now - self.since >= float(self.args["seconds"]):
             self._note("render_tab")
             if lifecycle.batch_running():
@@ -131,7 +143,7 @@ class Watch:
         return TICK
 
     def _count_from_now(self, phase: str) -> None:
-        self.sidebar_draws = self.prefs_draws = 0
+        self.sidebar_draws = self.prefs_draws = self.urgent_tags = 0
         self.progress_seen = set()
         self.milestones = sys.modules["renderplus.addon.bridge"].state().mirror.milestones
         self._next(phase)
@@ -139,6 +151,7 @@ class Watch:
     def _note(self, phase: str) -> None:
         bridge = sys.modules["renderplus.addon.bridge"]
         self.out[phase] = {"sidebar_draws": self.sidebar_draws, "prefs_draws": self.prefs_draws,
+                           "urgent_tags": self.urgent_tags,
                            "progress_changes": len(self.progress_seen),
                            "milestones": bridge.state().mirror.milestones - self.milestones,
                            "seconds": round(time.monotonic() - self.since, 2)}
