@@ -203,7 +203,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
         else:
             interrupted = batch_lifecycle.interrupted_batch()
             if interrupted is not None:
-                draw_interrupted(layout, interrupted, batch_lifecycle.can_resume())
+                draw_interrupted(context, layout, interrupted, batch_lifecycle.can_resume())
             elif batch_lifecycle.owned_elsewhere():
                 draw_owned_elsewhere(context, layout, batch_lifecycle.owned_elsewhere())
             row = layout.row()
@@ -212,7 +212,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             ui_quit.draw_quit_choice(layout)
             ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
-            if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch():
+            if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch() and interrupted is None:
                 _draw_batch_results(context, layout, run)
         ui_queue.draw_queue(layout)
         _draw_rendered_file(context, layout, settings, run)

@@ -8,6 +8,7 @@ Draw only, like ``ui`` (which calls these); buttons name operators by ``bl_idnam
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ LABEL_INDENT = 1.5  # UI units before a label's text: its icon and padding
 BOX_INDENT = 2.0  # ... in a box
 THUMBNAIL_SCALE = 7.0
 RUNNING_THUMBNAIL_SCALE = 5.0
+PARTIAL_ROWS = 4  # jobs cut short listed in the interrupted batch's box
 # UILayout.progress() exists from Blender 4.0; older versions show a read-only slider.
 _LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
 HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
@@ -128,16 +130,30 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     row.operator("renderplus.batch_cancel", text="Batch", icon="CANCEL")
 
 
-def draw_interrupted(layout: bpy.types.UILayout, view: BatchView, can_resume: bool) -> None:
-    """A batch that Blender's quit or crash cut short, and the button that resumes it."""
+def draw_interrupted(context: bpy.types.Context, layout: bpy.types.UILayout, view: BatchView,
+                     can_resume: bool) -> None:
+    """A batch that Blender's quit or crash cut short, the frames it kept, and the button that
+    resumes it."""
     box = layout.box()
+    width = wrap_width(context, BOX_INDENT)
     enabled = view.enabled_jobs
     finished = sum(1 for job in enabled if job.status is JobStatus.FINISHED)
-    box.label(text="A batch was interrupted (Blender quit or crashed)", icon="ERROR")
-    box.label(text=f"{view.name or 'Batch'}: {finished} of {len(enabled)} job(s) finished")
+    draw_wrapped(box, "A batch was interrupted (Blender quit or crashed)", width, icon="ERROR")
+    name = os.path.basename(view.name) if view.name else "Batch"
+    draw_wrapped(box, f"{name}: {finished} of {len(enabled)} job(s) finished", width, icon="BLANK1")
+    for line in partial_jobs(view)[:PARTIAL_ROWS]:   # what Resume continues, not renders again
+        draw_wrapped(box, line, width, icon="IMAGE_DATA")
     row = box.row()
     row.enabled = can_resume
     row.operator("renderplus.batch_resume", icon="PLAY")
+
+
+def partial_jobs(view: BatchView) -> list[str]:
+    """"Turntable: 12 of 48 frames" for each job the interruption cut short with frames kept
+    (Resume renders only its missing frames)."""
+    return [f"{job.name}: {job.frames_done} of {job.frames_total} frames kept"
+            for job in view.enabled_jobs
+            if job.status is not JobStatus.FINISHED and job.frames_done > 0]
 
 
 def draw_owned_elsewhere(context: bpy.types.Context, layout: bpy.types.UILayout,
