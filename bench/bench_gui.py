@@ -1,6 +1,7 @@
 """The UI during a batch in GUI Blender 3.4 under Xvfb: viewport redraws and main-thread stalls.
 
-    python3 bench/bench_gui.py [--seconds 30] [--modes bare,before,now] [--no-record] [--json out.json]
+    python3 bench/bench_gui.py [--seconds 30] [--modes bare,now,bare+prefs,now+prefs] [--no-record]
+                               [--json out.json]
 
 Outside Blender it starts ``xvfb-run blender --factory-startup --python <this file>`` once per
 mode; inside, the repository's add-on (legacy) renders a real batch (Cycles jobs by Blender 3.4,
@@ -20,7 +21,13 @@ Modes, each a fresh Blender on the same scene and the same frames:
   by Blender's preview job (which redraws the whole window, viewport included, when it ends)
   and the sidebar redrawn on every change of the batch.
 - ``now``: Render+ as it is: thumbnails read at once when cheap, progress redrawn at most once
-  a second, status changes at once.
+  a second (only sidebars that show Render+), status changes at once.
+
+A mode ending in ``+prefs`` (``bare+prefs``, ``now+prefs``) has a Preferences window open too,
+as an artist who just started the add-on's server has: its redraws are counted, and the stall
+is compared with the floor's in the same setting. The batch is four jobs of a few frames each,
+so jobs start while the bench watches: the redraws and stalls in the 1.5 s after each job start
+are counted apart (a job start changes the panel's height, and Blender slides the panels below).
 
 The scene has a subdivided monkey so a viewport redraw costs what an artist's scene would.
 
@@ -31,6 +38,7 @@ GUI test in tests/addon/test_gui.py uses this).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -47,7 +55,10 @@ SCREEN = "1600x900x24"
 MARK = "--renderplus-bench-gui"
 RESULT = "BENCH_GUI "
 TICK = 0.01
-MODES = ("bare", "before", "now")
+MODES = ("bare", "now", "bare+prefs", "now+prefs")   # recorded; "before" on demand
+PREFS = "+prefs"
+JOBS, FRAMES_PER_JOB = 4, 8
+JOB_START_WINDOW = 1.5      # seconds after a job start whose stalls and redraws count as its own
 BARE_REDRAW_INTERVAL = 1.0  # how often the bare mode redraws the sidebar (as Render+'s progress)
 
 
@@ -64,14 +75,15 @@ def run_mode(mode: str, seconds: float, blender: str, checks: bool = False,
     source = ROOT / "renderplus"
     build.fetch_wheels(build.wheel_paths(build.read_manifest(source), source))
     with tempfile.TemporaryDirectory(prefix="renderplus-bench-gui-") as work:
-        config = {"mode": mode, "seconds": seconds, "work": work, "root": str(ROOT), "checks": checks}
+        config = {"mode": mode.removesuffix(PREFS), "preferences": mode.endswith(PREFS),
+                  "seconds": seconds, "work": work, "root": str(ROOT), "checks": checks}
         env = {**os.environ, "BLENDER_USER_CONFIG": str(Path(work, "config")),
                "BLENDER_USER_SCRIPTS": str(Path(work, "scripts")),
                "XDG_STATE_HOME": str(Path(work, "state"))}  # the add-on's store: the run's own
         script = str(Path(__file__).resolve())
         command = ["xvfb-run", "-a", "-s", f"-screen 0 {SCREEN}", blender, "--factory-startup",
                    "--enable-event-simulate", "--python", script, "--", MARK, json.dumps(config)]
-        proc = subprocess.run(command, env=env, timeout=timeout, capture_output=True, text=True)
+        proc = run_in_group(command, env, timeout)
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT)]
     if not lines:
         raise RuntimeError(f"Blender printed no result (exit {proc.returncode}):\n"
@@ -81,6 +93,26 @@ def run_mode(mode: str, seconds: float, blender: str, checks: bool = False,
         raise RuntimeError(f"{result['error']}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     result["traceback_printed"] = "Traceback" in proc.stdout + proc.stderr
     return result
+
+
+def run_in_group(command: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in its own process group, ended whole past ``timeout``: killing
+    ``xvfb-run`` alone would leave its GUI Blender running."""
+    import signal
+
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            raise RuntimeError(f"GUI Blender ran past {timeout:.0f} s:\n{out[-4000:]}\n"
+                               f"{err[-3000:]}") from None
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
 def main(argv: list[str]) -> int:
@@ -101,7 +133,7 @@ def main(argv: list[str]) -> int:
         print(f"{mode}: {json.dumps({k: v for k, v in result.items() if k != 'gaps'})}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    if not args.no_record and set(MODES) <= set(results):
+    if not args.no_record and {"bare", "now"} <= set(results):
         record(results, args.seconds)
     return 0
 
@@ -111,53 +143,56 @@ def record(results: dict[str, Any], seconds: float) -> None:
     from bench.results import record as write_section
 
     rows = ["| what renders, what redraws | batch | frames | viewport redraws | sidebar redraws (asked) | "
-            "thumbnails shown | longest stall | 99th pct gap | stalls > 100 ms |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "Preferences redraws | thumbnails shown | longest stall | 99th pct gap | stalls > 100 ms | "
+            "job starts: stalls > 100 ms, redraws |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     labels = {"bare": "plain `blender -b`, the sidebar redrawn once a second (the floor)",
               "before": "Render+ before: thumbnails by Blender's preview job, a redraw per change",
               "now": "Render+ now"}
-    for mode in MODES:
-        r = results[mode]
-        rows.append(f"| {labels[mode]} | {r['batch_seconds']:.1f} s | {r['frames_done']} | "
+    for mode, r in results.items():
+        label = labels[mode.removesuffix(PREFS)] + (", Preferences open" if mode.endswith(PREFS) else "")
+        starts = r.get("job_starts", [])
+        at_starts = ", ".join(f"{s['stalls']}, {s['sidebar_draws']}" for s in starts) or "-"
+        rows.append(f"| {label} | {r['batch_seconds']:.1f} s | {r['frames_done']} | "
                     f"{r['viewport_draws']} | {r['sidebar_draws']} ({r['sidebar_tags']}) | "
-                    f"{r['thumbnails_shown']} | "
+                    f"{r['prefs_draws'] if r['preferences'] else '-'} | {r['thumbnails_shown']} | "
                     f"{r['max_gap'] * 1000:.0f} ms | {r['p99_gap'] * 1000:.0f} ms | "
-                    f"{r['stalls_over_100ms']} |")
-    now, bare, before = results["now"], results["bare"], results["before"]
-    when = max(now["longest_gaps"])[1]
+                    f"{r['stalls_over_100ms']} | {at_starts} |")
+    ratios = []
+    for suffix, setting in (("", "sidebar open"), (PREFS, "sidebar and Preferences open")):
+        now, bare = results.get("now" + suffix), results.get("bare" + suffix)
+        if now and bare:
+            ratios.append(f"Longest stall, Render+ now / the floor ({setting}): "
+                          f"{now['max_gap'] / bare['max_gap']:.2f} (now's ended "
+                          f"{max(now['longest_gaps'])[1]:.2f} s into the batch; first thumbnail drawn at "
+                          f"{now['first_thumbnail_at']} s).")
+    now = results.get("now", next(iter(results.values())))
+    load = os.getloadavg()[0]
     write_section("Add-on: the UI during a batch, GUI Blender 3.4 (bench/bench_gui.py)", [
         f"`python3 bench/bench_gui.py --seconds {seconds:g}`: GUI Blender 3.4 under Xvfb (software "
         "OpenGL, 1600x900), the legacy add-on with its tab shown in the sidebar, a subdivided "
-        "monkey in the viewport, Cycles frames (320x180, 16 samples) rendered in the background "
-        "by Blender 3.4 on the same 2 cores. A 10 ms timer measures the main thread's gaps (the "
-        "longest gap is the longest stall); draw handlers count redraws while the batch runs.",
+        f"monkey in the viewport, {JOBS} jobs of {FRAMES_PER_JOB} Cycles frames (320x180, 16 samples) "
+        "rendered in the background by Blender 3.4 on the same 2 cores (the floor renders the same "
+        "frames with one plain `blender -b`). A 10 ms timer measures the main thread's gaps (the "
+        "longest gap is the longest stall); draw handlers count redraws while the batch runs. "
+        f"Load average when recorded: {load:.2f}.",
         "", *rows, "",
         f"One sidebar redraw with no batch (the idle phase): {now['idle_max_gap'] * 1000:.0f} ms. "
-        f"Longest stall, Render+ now / the floor: {now['max_gap'] / bare['max_gap']:.2f}; "
-        f"before / the floor: {before['max_gap'] / bare['max_gap']:.2f}. Render+ now's longest stall "
-        f"ended {when:.2f} s into the batch (its first thumbnail was drawn at "
-        f"{now['first_thumbnail_at']} s; in a separate trial, a fresh GUI Blender's first preview icon "
-        "stalled it 0.22 s against 0.10 s for later ones); the floor's at "
-        f"{max(bare['longest_gaps'])[1]:.2f} s. "
-        "Render+'s own Python per "
-        f"redraw (its main panel's draw): at most {now['panel_draw_max'] * 1000:.1f} ms; "
-        f"pressing Render (the check, saving the copy): {now['render_press'] * 1000:.0f} ms, not "
-        "counted above (counting starts 1 s later).",
+        + " ".join(ratios) + " Job starts: per job start, the stalls over 100 ms and the sidebar "
+        f"redraws in the {JOB_START_WINDOW:g} s after it. Render+'s own Python per redraw (its main "
+        f"panel's draw): at most {now['panel_draw_max'] * 1000:.1f} ms; pressing Render (the check, "
+        f"saving the copy): {now['render_press'] * 1000:.0f} ms, not counted above (counting starts "
+        "1 s later).",
         "",
-        "Reading: the viewport redraws came from the thumbnails, not from the sidebar tag: "
-        "Blender reads a preview in a background job whose end notifies the whole window, so every "
-        "region redrew, the viewport included, once per frame (0.6-0.7 s each here). Render+ now "
-        "reads a thumbnail at once when that is cheap (the job's 320-pixel JPEG preview, or a frame "
-        "of at most 1920x1088) and never lets a running job's frames start that job. What remains "
-        "is Blender's own cost of redrawing one region: under software OpenGL every redraw "
-        "composites the whole 1600x900 window (the idle redraw above), so the floor row is as low "
-        "as any live sidebar display can go on this machine (which has no GPU for the screen; "
-        "there the composite is the GPU's work, not measured here). Progress alone redraws at most once "
-        "a second, so the number of such stalls is about the batch's length in seconds; Blender adds "
-        "a few redraws of its own (asked: the add-on's requests) when a panel's height changes, "
-        "sliding the panels below over about four redraws: the running job's rows keep their "
-        "place (an empty detail line, an empty thumbnail slot), so that happens when a job "
-        "starts and when its first frame appears, not with every frame.",
+        "Reading: progress alone redraws the sidebar at most once a second, and only a sidebar that "
+        "shows Render+; an open Preferences window is redrawn for milestones only (a batch "
+        "started or ended, the server's state), never for progress. Thumbnails are read at once "
+        "when cheap (the job's 320-pixel JPEG preview, or a frame of at most 1920x1088), never by "
+        "Blender's preview job, whose end redrew the whole window, viewport included, once per "
+        "frame (the `before` mode, on demand). What remains is Blender's own cost of redrawing one "
+        "region: under software OpenGL every redraw composites the whole 1600x900 window (the idle "
+        "redraw above), so the floor row is as low as any live sidebar display can go on this "
+        "machine, which has no GPU for the screen.",
     ])
 
 
@@ -189,6 +224,8 @@ class Bench:
         self.draw_times: list[float] = []  # when the sidebar was drawn
         self.first_thumbnail_at: float | None = None
         self.panel_draws = self.tab_clicks = 0
+        self.prefs_draws = 0
+        self.job_started_at: dict[int, float] = {}   # job index -> when it was seen RUNNING
         self.phase = "idle"
         self.phase_started = time.monotonic()
         self.deadline = time.monotonic() + float(config["seconds"]) * 3 + 120
@@ -222,8 +259,14 @@ class Bench:
         bpy.ops.renderplus.job_add()
         job = scene.renderplus.jobs[0]
         job.mode = "ANIMATION"
-        job.frame_start, job.frame_end = 1, 400  # cancelled after config["seconds"]
+        job.frame_start, job.frame_end = 1, FRAMES_PER_JOB
         job.output = str(self.work / "renders" / "frame_")
+        for index in range(1, JOBS):     # the same frames again: each job starts its own Blender
+            bpy.ops.renderplus.job_add()
+            again = scene.renderplus.jobs[index]
+            again.mode = "ANIMATION"
+            again.frame_start, again.frame_end = 1, FRAMES_PER_JOB
+            again.output = str(self.work / "renders" / f"job{index}_")
 
         for window in bpy.context.window_manager.windows:
             for area in window.screen.areas:
@@ -244,6 +287,9 @@ class Bench:
         space = bpy.types.SpaceView3D
         space.draw_handler_add(self._viewport_drawn, (), "WINDOW", "POST_PIXEL")
         space.draw_handler_add(self._sidebar_drawn, (), "UI", "POST_PIXEL")
+        if self.config.get("preferences"):   # as after starting the server from the preferences
+            bpy.types.SpacePreferences.draw_handler_add(self._prefs_drawn, (), "WINDOW", "POST_PIXEL")
+            bpy.ops.screen.userpref_show()
 
     def _as_before(self) -> None:
         """The add-on before the fix: Blender's preview job reads every thumbnail, and every
@@ -258,10 +304,10 @@ class Bench:
         display: Any = sys.modules["renderplus.addon.ui_refresh"]
         tag = display.tag_sidebars
 
-        def counted(wm: Any) -> None:
+        def counted(wm: Any, **how: Any) -> None:
             if self.counting:
                 self.tag_times.append(round(time.monotonic() - self.counting_since, 2))
-            tag(wm)
+            tag(wm, **how)
 
         display.tag_sidebars = counted
 
@@ -297,6 +343,9 @@ class Bench:
             return wrote
 
         self.bridge._show = counted
+
+    def _prefs_drawn(self) -> None:
+        self.prefs_draws += int(self.counting)
 
     def _viewport_drawn(self) -> None:
         self.viewport_draws += int(self.counting)
@@ -374,10 +423,13 @@ class Bench:
                 self._next("stopping")
             return
         run = self.bpy.context.window_manager.renderplus_run
+        for index, job in enumerate(run.jobs):
+            if job.status == "RUNNING" and index not in self.job_started_at:
+                self.job_started_at[index] = now - self.counting_since
         if elapsed > float(self.config["seconds"]) or run.status in ("FINISHED", "CANCELLED"):
             self.counting = False
             self.out["batch_seconds"] = elapsed
-            self.out["frames_done"] = run.jobs[0].frames_done if len(run.jobs) else 0
+            self.out["frames_done"] = sum(job.frames_done for job in run.jobs)
             self.out["active_job_index"] = self.bpy.context.scene.renderplus.active_job_index
             if self.batches.batch_running():
                 self.bpy.ops.renderplus.batch_cancel()
@@ -386,7 +438,7 @@ class Bench:
     def _start_bare(self) -> None:
         """The same frames by a plain ``blender -b`` (the floor: no Render+ batch at all)."""
         command = [self.bpy.app.binary_path, "-b", str(self.work / "bench.blend"), "-o",
-                   str(self.work / "bare" / "frame_"), "-s", "1", "-e", "400", "-a"]
+                   str(self.work / "bare" / "frame_"), "-s", "1", "-e", str(JOBS * FRAMES_PER_JOB), "-a"]
         self.bare = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def _click_next_tab(self) -> None:
@@ -405,7 +457,14 @@ class Bench:
 
     def measurements(self) -> dict[str, Any]:
         gaps = sorted(self.gaps)
-        return {**self.out, "viewport_draws": self.viewport_draws, "sidebar_draws": self.sidebar_draws,
+        starts = [{"at": round(at, 2),
+                   "stalls": sum(1 for gap, when in self.gap_times if at < when <= at + JOB_START_WINDOW
+                                 and gap > 0.1),
+                   "sidebar_draws": sum(1 for when in self.draw_times if at < when <= at + JOB_START_WINDOW)}
+                  for at in sorted(self.job_started_at.values())]
+        return {**self.out, "preferences": bool(self.config.get("preferences")),
+                "prefs_draws": self.prefs_draws, "job_starts": starts,
+                "viewport_draws": self.viewport_draws, "sidebar_draws": self.sidebar_draws,
                 "pump_writes": self.pump_writes, "thumbnails_shown": self.thumbnails_shown,
                 "first_thumbnail_at": self.first_thumbnail_at, "sidebar_tags": len(self.tag_times),
                 "tag_times": self.tag_times, "draw_times": self.draw_times,

@@ -2,6 +2,11 @@
 this module's ``inside``), one per timer tick so Blender redraws between them: open the sidebar
 on the Render+ tab, widen it, render, queue, pause, scroll, save the screenshot, end.
 
+``--resumed`` takes two Blenders: the first (``config["crash"]``) renders and is killed
+(SIGKILL, as a crash) while the second job renders; the second (``config["reopen"]``, started on
+the saved file) shows the interrupted batch with the frames it kept (a first screenshot), presses
+Resume and takes the screenshot while the interrupted job renders its missing frames.
+
 The add-on is the repository's ``renderplus/`` loaded as a legacy add-on, or, with
 ``config["addon"]`` set, the extension the launcher installed with Blender's own command line.
 """
@@ -65,7 +70,17 @@ class Shot:
             draw(panel_self, context)
 
         panel.draw = counting_draw  # tells when the Render+ tab is the one shown
+        if not self.config.get("reopen"):
+            self._make_scene()
+        for window in bpy.context.window_manager.windows:
+            for area in window.screen.areas:
+                if area.type == "VIEW_3D":
+                    area.spaces.active.show_region_ui = True
+                    self.window, self.area = window, area
+        self.log("scene ready, sidebar open")
 
+    def _make_scene(self) -> None:
+        bpy = self.bpy
         scene = bpy.context.scene
         scene.render.engine = "CYCLES"
         scene.cycles.samples = 24
@@ -98,13 +113,7 @@ class Shot:
             override = settings.jobs[0].overrides.add()
             override.path, override.value = "render.image_settings.file_format", "NO_SUCH_FORMAT"
         settings.active_job_index = 1
-
-        for window in bpy.context.window_manager.windows:
-            for area in window.screen.areas:
-                if area.type == "VIEW_3D":
-                    area.spaces.active.show_region_ui = True
-                    self.window, self.area = window, area
-        self.log("scene ready, sidebar open")
+        bpy.ops.wm.save_mainfile()   # --resumed: the second Blender opens it
 
     def region(self) -> Any:
         return next(r for r in self.area.regions if r.type == "UI")
@@ -128,7 +137,8 @@ class Shot:
         """Click down the sidebar's tab strip, one spot per tick, until the Render+ panel draws."""
         if self.drawn:
             self.log(f"Render+ tab shown after {self.tab_presses} clicks; sidebar {self.region().width} px")
-            self.step = self.widen_sidebar if self.config["queue"] else self.start_batch
+            self.step = self.widen_sidebar if self.config["queue"] else \
+                self.wait_for_interrupted if self.config.get("reopen") else self.start_batch
             return 0.5
         region = self.region()
         x = region.x + region.width - 10  # the tabs run down the sidebar's right edge
@@ -257,6 +267,12 @@ class Shot:
         states = list(run.jobs)
         current = states[run.current_job] if run.current_job == 1 else None
         if current is not None and current.progress_value >= 45 and current.output_count >= 2:
+            if self.config.get("crash"):   # --resumed: Blender dies here, its batch interrupted
+                import os
+                import signal
+
+                self.log(f"killed with frames {[(s.name, s.status, s.output_count) for s in states]}")
+                os.kill(os.getpid(), signal.SIGKILL)
             # the artist selects the job that failed, to read why
             self.bpy.context.scene.renderplus.active_job_index = 0
             self.step = self.screenshot
@@ -265,8 +281,37 @@ class Shot:
             raise RuntimeError(f"the batch ended before the screenshot: {[s.status for s in states]}")
         return 0.1
 
-    def screenshot(self) -> float:
-        out = self.config["out"]
+    def wait_for_interrupted(self) -> float:
+        """--resumed, reopened: the panel offers Resume with the frames kept; shot it first."""
+        lifecycle = self.module("batch_lifecycle")
+        view = lifecycle.interrupted_batch()
+        if view is None:
+            if time.monotonic() > self.deadline - 180:
+                raise RuntimeError("the reopened Blender found no interrupted batch")
+            return 0.2
+        self.log(f"interrupted: {[(j.name, j.status.value, j.frames_done) for j in view.jobs]}")
+        self.step = self.shoot_interrupted
+        return 1.0
+
+    def shoot_interrupted(self) -> float:
+        self._save_screen(self.config["out_interrupted"])
+        self.log(f"saved {self.config['out_interrupted']}; resume: {self.bpy.ops.renderplus.batch_resume()}")
+        self.step = self.wait_for_resumed_frames
+        return 0.5
+
+    def wait_for_resumed_frames(self) -> float:
+        """--resumed: the interrupted job renders its missing frames; the artist selects it."""
+        run = self.bpy.context.window_manager.renderplus_run
+        current = run.jobs[run.current_job] if run.current_job == 1 else None
+        if current is not None and current.frames_done >= 4 and current.output_count >= 4:
+            self.bpy.context.scene.renderplus.active_job_index = 1
+            self.step = self.screenshot
+            return 0.5
+        if run.status in ("FINISHED", "CANCELLED"):
+            raise RuntimeError(f"the batch ended before the screenshot: {[s.status for s in run.jobs]}")
+        return 0.1
+
+    def _save_screen(self, out: str) -> None:
         if self.config.get("framebuffer"):   # the launcher converts this copy of the screen
             import shutil
 
@@ -274,6 +319,10 @@ class Shot:
         else:
             with self.bpy.context.temp_override(window=self.window, area=self.area):
                 self.bpy.ops.screen.screenshot(filepath=out)
+
+    def screenshot(self) -> float:
+        out = self.config["out"]
+        self._save_screen(out)
         run = self.bpy.context.window_manager.renderplus_run
         self.log(f"saved {out}; jobs: {[(s.name, s.status, round(s.progress_value)) for s in run.jobs]}")
         self.log(f"copy rendered: {run.copy_path}")

@@ -4,6 +4,7 @@
     python3 scripts/screenshot_panel.py --queue [--out docs/images/panel-queue.png]
     python3 scripts/screenshot_panel.py --estimates [--out docs/images/panel-estimates.png]
     python3 scripts/screenshot_panel.py --extension --blender PATH [--out docs/images/panel-X.Y.png]
+    python3 scripts/screenshot_panel.py --resumed [--out docs/images/panel-resumed.png]
 
 ``--queue``: the batch is paused ("now") while two more batches wait in the queue behind it; the
 sidebar is dragged wider first, so that the queue's labels are not cut.
@@ -11,6 +12,10 @@ sidebar is dragged wider first, so that the queue's labels are not cut.
 render again with two batches queued behind: the time left rests on similar runs, and the Queue
 box says when each queued batch should start and end and when everything is done. Render+'s
 state folder (its store, so the history) is the run's own, never the user's.
+``--resumed``: Blender is killed (SIGKILL, as a crash) while the second job renders; a second
+Blender opens the saved file, shows the interrupted batch with the frames it kept
+(``panel-interrupted.png`` beside ``--out``), presses Resume and is shot while the interrupted
+job renders only its missing frames.
 ``--extension`` (Blender 4.2+): the built zip is installed as an extension by that Blender's own
 ``--command extension install-file``, the jobs render with that same Blender, and the batch
 renders to its end (the report says each job's status, frames and the thumbnails read).
@@ -53,6 +58,9 @@ def outside(argv: list[str]) -> int:
     parser.add_argument("--estimates", action="store_true",
                         help="estimates from a first batch's history, a queue's end "
                              "(default out: docs/images/panel-estimates.png)")
+    parser.add_argument("--resumed", action="store_true",
+                        help="a crash, then Resume in a new Blender (default out: "
+                             "docs/images/panel-resumed.png, and panel-interrupted.png beside it)")
     parser.add_argument("--blender", default=shutil.which("blender") or "blender")
     parser.add_argument("--extension", action="store_true",
                         help="Blender 4.2+: build the zip, install it as an extension with this "
@@ -64,6 +72,7 @@ def outside(argv: list[str]) -> int:
         args.out = ROOT / "docs" / "images" / f"panel-{_major_minor(args.blender)}.png"
     if args.out is None:
         args.out = ROOT / "docs" / ("images/panel-queue.png" if args.queue else
+                                    "images/panel-resumed.png" if args.resumed else
                                     "images/panel-estimates.png" if args.estimates else "panel.png")
     if shutil.which("xvfb-run") is None:
         print("xvfb-run is missing (apt-get install xvfb)", file=sys.stderr)
@@ -91,12 +100,23 @@ def outside(argv: list[str]) -> int:
                           framebuffer=str(Path(work, "fb", "Xvfb_screen0")))
             Path(work, "fb").mkdir()
         screen = f"-screen 0 {SCREEN}" + (f" -fbdir {Path(work, 'fb')}" if args.extension else "")
-        command = ["xvfb-run", "-a", "-s", screen, args.blender, "--factory-startup",
-                   "--enable-event-simulate", "--python", str(Path(__file__).resolve()), "--", MARK,
-                   json.dumps(config)]
+
+        def blender_command(config: dict[str, object], *blend: str) -> list[str]:
+            return ["xvfb-run", "-a", "-s", screen, args.blender, "--factory-startup", *blend,
+                    "--enable-event-simulate", "--python", str(Path(__file__).resolve()), "--", MARK,
+                    json.dumps(config)]
+
+        command = blender_command(config)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if args.out.exists():
             args.out.unlink()
+        if args.resumed:   # the crash first; the command below reopens the file and resumes
+            crashed = subprocess.run(blender_command({**config, "crash": True}), env=env,
+                                     timeout=args.timeout, capture_output=True, text=True)
+            print("\n".join(line for line in crashed.stdout.splitlines() if line.startswith("SHOT")))
+            interrupted = args.out.with_name("panel-interrupted.png")
+            command = blender_command({**config, "reopen": True, "out_interrupted": str(interrupted)},
+                                      str(Path(work, "shots.blend")))
         try:
             proc = subprocess.run(command, env=env, timeout=args.timeout, capture_output=True, text=True)
         except subprocess.TimeoutExpired as exc:

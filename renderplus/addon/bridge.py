@@ -149,7 +149,12 @@ def _pump_once() -> None:
     service = _state.service
     now = time.monotonic()
     if now - _state.queue_read >= QUEUE_READ_INTERVAL:  # before the batch: see sweep_copies
-        urgent = refresh_queue() or urgent
+        before = _state.queue
+        if refresh_queue():
+            if _only_times_moved(before, _state.queue):   # estimates refine as frames render
+                _state.redraw_pending = True
+            else:
+                urgent = True
     batch = service.batch if service is not None else None
     if batch is not None and _show(batch, run_state(wm)):
         _state.redraw_pending = True
@@ -160,7 +165,7 @@ def _pump_once() -> None:
             sweep_copies()
         _state.seen_milestones = milestones
     if urgent or (_state.redraw_pending and now - _state.last_redraw >= PROGRESS_REDRAW_INTERVAL):
-        ui_refresh.tag_sidebars(wm)
+        ui_refresh.tag_sidebars(wm, preferences=urgent)  # progress alone: the sidebar only
         _state.redraw_pending = False
         _state.last_redraw = now
 
@@ -199,6 +204,14 @@ def _launch_of(batch: Batch | RemoteBatch) -> Any:
             _state.launch, _state.followed_job = queued, None
             return queued
     return None
+
+
+def _only_times_moved(before: Any, after: Any) -> bool:
+    """The same queue (batches, order, hold) whose estimates moved: progress, not a milestone."""
+    if before is None or after is None:
+        return False
+    return before.held == after.held and \
+        [entry.id for entry in before.entries] == [entry.id for entry in after.entries]
 
 
 def refresh_queue() -> bool:

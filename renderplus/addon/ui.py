@@ -20,7 +20,17 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_quit, ui_schedule, ui_text
+from . import (
+    batch_lifecycle,
+    bridge,
+    job_checks,
+    ui_movie,
+    ui_queue,
+    ui_quit,
+    ui_refresh,
+    ui_schedule,
+    ui_text,
+)
 from .engine_menu import ENGINE_NAMES
 from .paths import user_dir
 from .props import QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
@@ -162,6 +172,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
     bl_label = "Render+"
 
     def draw(self, context: bpy.types.Context) -> None:
+        ui_refresh.panel_drawn(context.region)  # this sidebar shows Render+ (ui_refresh)
         layout = self.layout
         scene = context.scene
         wm = context.window_manager
@@ -192,7 +203,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
         else:
             interrupted = batch_lifecycle.interrupted_batch()
             if interrupted is not None:
-                draw_interrupted(layout, interrupted, batch_lifecycle.can_resume())
+                draw_interrupted(context, layout, interrupted, batch_lifecycle.can_resume())
             elif batch_lifecycle.owned_elsewhere():
                 draw_owned_elsewhere(context, layout, batch_lifecycle.owned_elsewhere())
             row = layout.row()
@@ -201,7 +212,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             ui_quit.draw_quit_choice(layout)
             ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
-            if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch():
+            if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch() and interrupted is None:
                 _draw_batch_results(context, layout, run)
         ui_queue.draw_queue(layout)
         _draw_rendered_file(context, layout, settings, run)

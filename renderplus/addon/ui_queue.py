@@ -48,13 +48,20 @@ def draw_pause_row(layout: bpy.types.UILayout, run: Any) -> None:
 
 
 def draw_up_next(layout: bpy.types.UILayout, run: Any) -> None:
-    """The batch's queued jobs in the order they will start, each with up, down and skip."""
+    """The batch's queued jobs in the order they will start, each with up, down and skip.
+
+    The box keeps the height it had when the batch started (blank rows where started jobs
+    were): a box that shrank at every job start would make Blender slide the panels below it
+    over several redraws, each a stall under software OpenGL (bench/bench_gui.py)."""
     queued = queued_job_ids(run)
-    if not queued:
-        return
+    others = sum(1 for state in run.jobs if state.status != "DISABLED") - 1
+    rows = min(UP_NEXT_ROWS, max(others, len(queued)))
+    if rows <= 0:
+        return   # a one-job batch: nothing is ever next
     names = {state.job_id: state.name for state in run.jobs}
     box = layout.box()
-    box.label(text=f"Up next in this batch ({len(queued)})", icon="SORT_DESC")
+    title = f"Up next in this batch ({len(queued)})" if queued else "Nothing else queued in this batch"
+    box.label(text=title, icon="SORT_DESC")
     col = box.column(align=True)
     for position, job_id in enumerate(queued[:UP_NEXT_ROWS]):
         row = col.row(align=True)
@@ -62,8 +69,12 @@ def draw_up_next(layout: bpy.types.UILayout, run: Any) -> None:
         _move_buttons(row, "renderplus.batch_job_move", "job_id", job_id, position, len(queued))
         skip = row.operator("renderplus.batch_job_enable", text="", icon="HIDE_ON")
         skip.job_id, skip.enable = job_id, False
+    for _ in range(rows - min(len(queued), UP_NEXT_ROWS)):
+        col.label(text=" ")
     if len(queued) > UP_NEXT_ROWS:
         col.label(text=f"... and {len(queued) - UP_NEXT_ROWS} more")
+    elif max(others, len(queued)) > UP_NEXT_ROWS:
+        col.label(text=" ")
 
 
 def draw_queue(layout: bpy.types.UILayout) -> None:

@@ -8,6 +8,7 @@ Draw only, like ``ui`` (which calls these); buttons name operators by ``bl_idnam
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ LABEL_INDENT = 1.5  # UI units before a label's text: its icon and padding
 BOX_INDENT = 2.0  # ... in a box
 THUMBNAIL_SCALE = 7.0
 RUNNING_THUMBNAIL_SCALE = 5.0
+PARTIAL_ROWS = 4  # jobs cut short listed in the interrupted batch's box
 # UILayout.progress() exists from Blender 4.0; older versions show a read-only slider.
 _LAYOUT_RNA: Any = bpy.types.UILayout.bl_rna
 HAS_PROGRESS_WIDGET = "progress" in _LAYOUT_RNA.functions
@@ -95,6 +97,13 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
         col = box.column(align=True)
         col.label(text=time_left(run.eta), icon="TIME")
         col.label(text=done_about(run.eta) or " ", icon="BLANK1")
+    if not running and not paused and not waiting and done < total:
+        # Between two jobs (one ended, the next one's Blender not started yet) the rows stay:
+        # a box that shrank and grew back would slide the panels below twice per job start.
+        col = box.column(align=True)
+        col.label(text="Starting the next job...", icon="BLANK1")
+        col.label(text=" ")
+        col.template_icon(icon_value=0, scale=RUNNING_THUMBNAIL_SCALE)
     for job in running:
         col = box.column(align=True)
         if len(running) > 1:
@@ -121,16 +130,30 @@ def draw_running(context: bpy.types.Context, layout: bpy.types.UILayout, run: An
     row.operator("renderplus.batch_cancel", text="Batch", icon="CANCEL")
 
 
-def draw_interrupted(layout: bpy.types.UILayout, view: BatchView, can_resume: bool) -> None:
-    """A batch that Blender's quit or crash cut short, and the button that resumes it."""
+def draw_interrupted(context: bpy.types.Context, layout: bpy.types.UILayout, view: BatchView,
+                     can_resume: bool) -> None:
+    """A batch that Blender's quit or crash cut short, the frames it kept, and the button that
+    resumes it."""
     box = layout.box()
+    width = wrap_width(context, BOX_INDENT)
     enabled = view.enabled_jobs
     finished = sum(1 for job in enabled if job.status is JobStatus.FINISHED)
-    box.label(text="A batch was interrupted (Blender quit or crashed)", icon="ERROR")
-    box.label(text=f"{view.name or 'Batch'}: {finished} of {len(enabled)} job(s) finished")
+    draw_wrapped(box, "A batch was interrupted (Blender quit or crashed)", width, icon="ERROR")
+    name = os.path.basename(view.name) if view.name else "Batch"
+    draw_wrapped(box, f"{name}: {finished} of {len(enabled)} job(s) finished", width, icon="BLANK1")
+    for line in partial_jobs(view)[:PARTIAL_ROWS]:   # what Resume continues, not renders again
+        draw_wrapped(box, line, width, icon="IMAGE_DATA")
     row = box.row()
     row.enabled = can_resume
     row.operator("renderplus.batch_resume", icon="PLAY")
+
+
+def partial_jobs(view: BatchView) -> list[str]:
+    """"Turntable: 12 of 48 frames" for each job the interruption cut short with frames kept
+    (Resume renders only its missing frames)."""
+    return [f"{job.name}: {job.frames_done} of {job.frames_total} frames kept"
+            for job in view.enabled_jobs
+            if job.status is not JobStatus.FINISHED and job.frames_done > 0]
 
 
 def draw_owned_elsewhere(context: bpy.types.Context, layout: bpy.types.UILayout,
@@ -151,22 +174,30 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
     status_icon: Any = icons.get(state.status, "NONE")
     box.label(text=f"Last batch: {state.status.title()}", icon=status_icon)
     col = box.column(align=True)
+    running = state.status == RUNNING
+    # A running job has as many rows as it will have once finished (started, finished or the
+    # time left, render time): the selection follows the job that starts, and a box that
+    # changed height would slide the panels below it (draw_running).
     if state.started:
-        finished = f", finished {state.finished}" if state.finished else ""
-        draw_wrapped(col, f"Started {state.started}{finished}", wrap_width(context, BOX_INDENT))
-    if state.rendertime >= 0:
-        col.label(text=f"Render time {format_duration(state.rendertime)}")
-    if state.status == RUNNING:
+        col.label(text=f"Started {state.started}")
+    if state.finished:
+        col.label(text=f"Finished {state.finished}")
+    elif running:
         wm = context.window_manager
         batch_eta = run_state(wm).eta if wm is not None else -1.0
         col.label(text=job_time_left(state.eta, state.eta_runs, batch_eta), icon="TIME")
-    elif state.status == JobStatus.QUEUED and state.eta >= 0:
+    if state.rendertime >= 0:
+        col.label(text=f"Render time {format_duration(state.rendertime)}")
+    elif running:
+        col.label(text=" ")
+    if state.status == JobStatus.QUEUED and state.eta >= 0:
         col.label(text=f"Estimated {format_duration(state.eta)}{runs_said(state.eta_runs)}",
                   icon="TIME")
-    if state.engine_type:
-        col.label(text=f"Engine {state.engine_type}" + (f" | {state.detail}" if state.detail else ""))
-    if state.blender:
-        col.label(text=f"With {state.blender}", icon="BLENDER")
+    if state.engine_type or running:   # a running job's rows keep their place (draw_running)
+        engine = f"Engine {state.engine_type}" if state.engine_type else " "
+        col.label(text=engine + (f" | {state.detail}" if state.detail else ""))
+    if state.blender or running:
+        col.label(text=f"With {state.blender}" if state.blender else " ", icon="BLENDER")
     ui_movie.draw_movie_state(box, state, wrap_width(context, BOX_INDENT))
     if state.messages:
         width = wrap_width(context, BOX_INDENT)
@@ -177,9 +208,25 @@ def draw_job_state(context: bpy.types.Context, layout: bpy.types.UILayout, state
     _draw_outputs(box, state)
 
 
+def _reserve_outputs(layout: bpy.types.UILayout, state: Any) -> None:
+    """The rows ``_draw_outputs`` will fill once a running job's first frame is written, empty:
+    the box keeps its height, so the panels below do not slide (draw_running)."""
+    col = layout.column(align=True)
+    col.label(text="No frame written yet", icon="FILE_IMAGE")
+    if state.frames_total > 1:
+        col.label(text=" ")
+    col.label(text=" ")
+    layout.template_icon(icon_value=0, scale=THUMBNAIL_SCALE)
+    row = layout.row()
+    row.enabled = False
+    row.operator("wm.path_open", text="Open Last Frame", icon="IMAGE_DATA")
+
+
 def _draw_outputs(layout: bpy.types.UILayout, state: Any) -> None:
     """Where the job's frames went (and a button that opens the folder) and its last frame."""
     if not state.output_count:
+        if state.status == RUNNING:
+            _reserve_outputs(layout, state)
         return
     col = layout.column(align=True)
     row = col.row(align=True)

@@ -7,10 +7,12 @@ nothing installed. The script prints one JSON result line (see ``scripts/harness
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +66,26 @@ def parse_result(proc: subprocess.CompletedProcess[str], what: str) -> dict[str,
         pytest.fail(f"{what} failed inside Blender:\n{result['error']}{tail}")
     result["_stdout"], result["_stderr"] = proc.stdout, proc.stderr
     return result
+
+
+def run_in_group(command: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in a process group of its own and, past ``timeout``, end the whole group:
+    ``xvfb-run`` does not pass its signal on, so killing it alone would leave a GUI Blender
+    running at full CPU for the rest of the suite."""
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            pytest.fail(f"{command[0]} ran past {timeout:.0f} s and was ended with its group"
+                        f"\n--- stdout ---\n{out[-6000:]}\n--- stderr ---\n{err[-4000:]}")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)   # whatever it left behind
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
 def run_bpy_script(script: str, args: dict[str, Any], workdir: Path, timeout: float = 300,

@@ -72,7 +72,8 @@ def test_a_running_batch_shows_progress_and_cancel_buttons(scenario: dict[str, A
     assert "renderplus.batch_render:Add to Queue" in running["operators"]
     bars = running["progress"]  # UILayout.progress() (4.0+; 3.x draws a slider instead)
     assert any(b.startswith("Batch") for b in bars) and any(b.startswith("Job (frame") for b in bars)
-    assert running["icons"] == [0]  # the thumbnail's slot, kept empty until a frame is written
+    # the thumbnail slots (the running box's, the Job panel's), kept empty until a frame is written
+    assert running["icons"] == [0, 0]
 
 
 def test_cancelled_and_finished_batches_show_their_results(scenario: dict[str, Any]) -> None:
