@@ -22,6 +22,7 @@ from . import (
     blend_copies,
     blender_list,
     bridge,
+    farm_choice,
     job_checks,
     queue_lifecycle,
     recipe_io,
@@ -100,6 +101,10 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         if listed:
             self.report({"ERROR"}, listed)
             return {"CANCELLED"}
+        farm_choice.hand_over(prefs)   # asked again: the storage folder may exist by now
+        if farm_choice.problem():
+            self.report({"ERROR"}, f"{farm_choice.problem()} (see the add-on preferences)")
+            return {"CANCELLED"}
         if not self._check(scene, settings, blender, abspath):
             return {"CANCELLED"}
         try:  # no blender_bin in the recipe: the batch's frozen options carry the preference
@@ -116,6 +121,8 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
                   "copy_path": copy_path, "blender_bin": default_blender}
         count = len(recipe.enabled_jobs)
         where = f" from the saved copy {copy_path}" if copy_path else ""
+        if bridge.state().farm.on_farm:
+            where += f" on {farm_choice.where()}"
         try:
             if batch_lifecycle.batch_busy():
                 entry = queue_lifecycle.enqueue_batch(recipe, **launch)

@@ -20,7 +20,17 @@ import bpy
 
 from ..batch.durations import format_duration
 from ..batch.view import BatchStatus, JobStatus
-from . import batch_lifecycle, bridge, job_checks, ui_movie, ui_queue, ui_quit, ui_schedule, ui_text
+from . import (
+    batch_lifecycle,
+    bridge,
+    farm_choice,
+    job_checks,
+    ui_movie,
+    ui_queue,
+    ui_quit,
+    ui_schedule,
+    ui_text,
+)
 from .paths import user_dir
 from .props import ENGINE_ITEMS, QUICK_BATCH_ITEMS, active_job, run_state, scene_settings, settings_of
 from .run_io import failures_line, results_title
@@ -201,6 +211,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             ui_quit.draw_quit_choice(layout)
             ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
+            farm_choice.draw_where(layout, wrap_width(context))
             if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch():
                 _draw_batch_results(context, layout, run)
         ui_queue.draw_queue(layout)
