@@ -65,3 +65,24 @@ def test_status_says_a_farm_that_does_not_answer(tmp_path: Path, monkeypatch: py
     status = FarmChoice("slurm", storage=str(tmp_path)).status()
     assert status is not None
     assert status["engine"] == "slurm" and status["answers"] is False and status["ok"] is False
+
+
+def test_a_handed_over_server_renders_where_the_add_on_did(tmp_path: Path) -> None:
+    """A quitting Blender's server gets the add-on's "Render on" as ``--farm`` flags, which the
+    command line reads back as the same choice."""
+    from renderplus.cli import build_parser
+    from renderplus.cli.farm import farm_choice
+    from renderplus.server.handover import farm_flags, server_command
+
+    choice = FarmChoice("slurm", partition="render", storage=str(tmp_path), blender="/opt/b/blender")
+    command = server_command("python3", work_dir=tmp_path, port=7777, host="127.0.0.1", blender_pid=1,
+                             token_fd=3, no_token=False, blender=None, blenders=(), log_dir=None,
+                             continue_queue=True, farm=choice)
+    flags = command[command.index("--farm"):]
+    assert flags == ["--farm", "slurm:render", "--farm-storage", str(tmp_path),
+                     "--farm-blender", "/opt/b/blender"]
+    assert farm_choice(build_parser().parse_args(flags)) == choice
+    assert farm_flags(None) == [] and farm_flags(FarmChoice()) == []
+    flamenco = FarmChoice("flamenco", url="http://m:8080", storage=str(tmp_path), ffmpeg="/opt/ffmpeg")
+    assert farm_flags(flamenco) == ["--farm", "flamenco=http://m:8080", "--farm-storage", str(tmp_path),
+                                    "--farm-ffmpeg", "/opt/ffmpeg"]
