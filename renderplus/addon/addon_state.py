@@ -81,3 +81,4 @@ class AddonState:
     queue_read: float = 0.0  # time.monotonic() of that read
     farm: FarmChoice = field(default_factory=FarmChoice)  # "Render on" (farm_choice): the slot's farm
     farm_problem: str = ""  # why the farm chosen cannot be used ("": it can, or this machine)
+    farm_wanted: str = "local"  # the place the preference names (a farm even when it cannot work)

@@ -56,6 +56,7 @@ def hand_over(prefs: Any) -> None:
     it says; a running batch keeps its executor."""
     state = bridge.state()
     state.farm, state.farm_problem = choice_of(prefs)
+    state.farm_wanted = prefs.render_on if prefs is not None else LOCAL
     apply(state.service)
 
 
@@ -65,10 +66,11 @@ def apply(service: object) -> None:
     if not isinstance(service, BatchService):
         return
     state = bridge.state()
-    choice, problem = state.farm, state.farm_problem
+    choice, problem, wanted = state.farm, state.farm_problem, state.farm_wanted
     service.executor_factory = choice.executor_factory()
-    if problem:
-        service.farm_status = lambda: {"engine": "", "answers": False, "detail": problem, "ok": False}
+    if problem:   # /test's farm keys, saying why the farm chosen is not used
+        service.farm_status = lambda: {"engine": wanted, "answers": False, "detail": problem,
+                                       "queues": [], "renderplus_type": None, "assets": {}, "ok": False}
     else:
         service.farm_status = choice.status if choice.on_farm else None
 

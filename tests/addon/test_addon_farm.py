@@ -51,6 +51,8 @@ def test_a_choice_that_cannot_work_is_said_and_render_refuses_it(scenario: dict[
     assert "a farm needs a shared storage folder" in refused and local
     shown, refused = scenario["missing_storage"]
     assert "nowhere does not exist" in refused
+    farm = scenario["test_refused"]   # the add-on's server says why the farm is not used
+    assert farm["engine"] == "slurm" and farm["ok"] is False and "does not exist" in farm["detail"]
     shown, refused = scenario["bad_url"]
     assert "Render on Flamenco Manager: flamenco=URL: the Manager's address" in refused
 

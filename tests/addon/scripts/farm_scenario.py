@@ -52,13 +52,14 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     out["no_storage"] = [said(), refusal(), service.executor_factory is None]
     prefs.farm_storage = os.path.join(args["shared"], "nowhere")
     out["missing_storage"] = [said(), refusal()]
+    bpy.ops.renderplus.server_start()
+    url = server.server_url()
+    out["test_refused"] = harness.http_json(f"{url}/test", token=server.server_token())[1]["farm"]
     prefs.render_on, prefs.farm_url = "flamenco", "manager:8080"
     out["bad_url"] = [said(), refusal()]
     prefs.render_on, prefs.farm_partition, prefs.farm_storage = "slurm", args["partition"], args["shared"]
     out["good"] = [said(), service.executor_factory is not None]
 
-    bpy.ops.renderplus.server_start()
-    url = server.server_url()
     out["test_route"] = harness.http_json(f"{url}/test", token=server.server_token())
     bpy.ops.renderplus.batch_render()
     run = bpy.context.window_manager.renderplus_run
