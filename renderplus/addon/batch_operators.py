@@ -115,6 +115,9 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         except RecipeError as exc:
             report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
             return {"CANCELLED"}
+        unseen = bridge.state().farm.unseen_outputs(recipe)
+        if unseen:   # said, not refused: a one-machine farm, or storage mounted elsewhere too
+            self.report({"WARNING"}, "; ".join(unseen))
         if needs_copy and not self._save_copy(copy_path, blend_path):
             return {"CANCELLED"}
         launch: dict[str, Any] = {"scene": scene.name, "uids": [job.uid for job in settings.jobs],

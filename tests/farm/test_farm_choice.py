@@ -86,3 +86,18 @@ def test_a_handed_over_server_renders_where_the_add_on_did(tmp_path: Path) -> No
     flamenco = FarmChoice("flamenco", url="http://m:8080", storage=str(tmp_path), ffmpeg="/opt/ffmpeg")
     assert farm_flags(flamenco) == ["--farm", "flamenco=http://m:8080", "--farm-storage", str(tmp_path),
                                     "--farm-ffmpeg", "/opt/ffmpeg"]
+
+
+def test_outputs_outside_shared_storage_are_named(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    jobs = [{"id": 0, "name": "inside", "output": str(shared / "renders" / "f_")},
+            {"id": 1, "name": "outside", "output": str(tmp_path / "local" / "f_")},
+            {"id": 2, "name": "off", "enabled": False, "output": "/elsewhere/f_"},
+            {"id": 3, "name": "file's own", "output": ""}]
+    recipe = parse_recipe({"version": 2.2, "jobs": [{**job, "blend_file": str(shared / "a.blend")}
+                                                    for job in jobs]})
+    said = FarmChoice("slurm", storage=str(shared)).unseen_outputs(recipe)
+    assert said == [f"job 'outside' writes to {tmp_path / 'local' / 'f_'}, outside shared storage "
+                    f"({shared}): farm nodes would keep its frames on their own disks"]
+    assert FarmChoice().unseen_outputs(recipe) == []

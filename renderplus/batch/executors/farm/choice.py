@@ -134,6 +134,18 @@ class FarmChoice:
 
         return check_farm(self.engine(), self.shared_storage(), blendfiles)
 
+    def unseen_outputs(self, recipe: Recipe) -> list[str]:
+        """One sentence per enabled job whose output lies outside shared storage: its nodes
+        would write the frames on their own disks ([] for this machine; a job whose output is
+        the file's own cannot be told here)."""
+        if not self.on_farm:
+            return []
+        storage = self.shared_storage()
+        return [f"job {job.name or job.id!r} writes to {recipe.resolve(job.output)}, outside shared "
+                f"storage ({self.storage}): farm nodes would keep its frames on their own disks"
+                for job in recipe.enabled_jobs
+                if job.output and not storage.sees(os.path.dirname(recipe.resolve(job.output)) or "/")]
+
     def status(self) -> dict[str, object] | None:
         """What ``/test`` reports as ``farm`` (asks the farm now); None for this machine."""
         return self.check().to_json() if self.on_farm else None
