@@ -5,8 +5,9 @@
 
 1. Read ``blender_manifest.toml`` and check that ``bl_info`` in ``__init__.py`` says the same
    version and name (Blender 3.x reads ``bl_info``, 4.2+ the manifest).
-2. Fetch the wheels the manifest lists and that are missing (``pip download <name>==<version>
-   --only-binary=:all: --no-deps -d <source>/wheels``; the folder is git-ignored).
+2. Fetch the wheels the manifest lists, and ``LEGACY_WHEELS``, that are missing (``pip download
+   <name>==<version> --only-binary=:all: --no-deps -d <source>/wheels``; the folder is
+   git-ignored).
 3. Zip the add-on folder under a top folder ``renderplus/``: Blender 4.2+ installs that zip as
    an extension, Blender 3.x's "Install add-on" unpacks the same folder as a legacy add-on.
    Caches, dot-files, backups and wheels the manifest does not list stay out; entries are
@@ -38,6 +39,11 @@ EXCLUDED_DIRS = {"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_c
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".zip", ".orig", ".rej")
 BACKUP_BLEND = re.compile(r"\.blend\d+$")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# Wheels the zip carries for legacy add-on installs (Blender 3.x-4.1 install no wheels: the
+# add-on imports the one that fits its Python, ``renderplus.batch.wheel_imports``) but the
+# manifest must not list: Blender 4.2+ installs every wheel listed, and these are older versions
+# of listed ones. Blender Asset Tracer 1.20 is the last for Python 3.9-3.10 (Blender 3.4-4.0).
+LEGACY_WHEELS = ("./wheels/blender_asset_tracer-1.20-py3-none-any.whl",)
 WHEEL_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[0-9][^-]*)-")
 
 
@@ -89,11 +95,12 @@ def check_versions(manifest: dict[str, Any], bl_info: dict[str, Any]) -> str:
 
 
 def wheel_paths(manifest: dict[str, Any], source: Path) -> list[Path]:
-    """The wheels the manifest lists, as paths inside the add-on folder."""
+    """The wheels the zip carries, as paths inside the add-on folder: the manifest's, then
+    ``LEGACY_WHEELS``."""
     wheels = manifest.get("wheels", [])
     if not isinstance(wheels, list) or not all(isinstance(w, str) for w in wheels):
         raise BuildError("manifest 'wheels' must be a list of paths")
-    return [(source / wheel).resolve() for wheel in wheels]
+    return [(source / wheel).resolve() for wheel in (*wheels, *LEGACY_WHEELS)]
 
 
 def fetch_wheels(wheels: list[Path]) -> None:

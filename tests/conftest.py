@@ -16,6 +16,7 @@ from renderplus.batch.runner import RunOptions
 from renderplus.batch.service import BatchService
 from tests import tiers
 from tests.blendfiles import make_blend
+from tests.farm.slurm_cluster import SlurmCluster, missing_reason, start_cluster
 from tests.procs import processes_with
 from tests.server.helpers import SLEEP_HOOK, ServerProcess
 from tests.waiting import wait_for
@@ -36,6 +37,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     tiers.report_blender_calls(session)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[SlurmCluster]:
+    """A real one-node Slurm cluster for the whole session (the farm's and the add-on's farm
+    tests); a skip where Slurm is not installed or this is not root."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

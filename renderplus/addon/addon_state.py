@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..around import watchers_factory
+from ..batch.executors.farm.choice import FarmChoice
 from ..batch.options import RunOptions
 from ..batch.recipe import Recipe
 from ..batch.runner import Batch
@@ -78,3 +79,6 @@ class AddonState:
     queued_launches: dict[int, Launch] = field(default_factory=dict)  # queue id -> what it renders
     queue: Any = None  # the service's QueueView as the pump read it last (None: no queue)
     queue_read: float = 0.0  # time.monotonic() of that read
+    farm: FarmChoice = field(default_factory=FarmChoice)  # "Render on" (farm_choice): the slot's farm
+    farm_problem: str = ""  # why the farm chosen cannot be used ("": it can, or this machine)
+    farm_wanted: str = "local"  # the place the preference names (a farm even when it cannot work)

@@ -24,7 +24,7 @@ from ..batch.runner import Batch, stored_recipe
 from ..batch.service import BatchService, ServiceError, open_store
 from ..batch.store.relocate import move_store
 from ..batch.view import BatchView
-from . import blend_copies, bridge
+from . import blend_copies, bridge, farm_choice
 from .addon_state import Launch, make_service
 from .binary_info import BinaryInfo
 from .bridge import BridgeError
@@ -53,6 +53,7 @@ def get_service() -> Service:
                                      log_dir=folder / "log", work_dir=folder,
                                      store=_open_store(folder), continue_queue=state.continue_queue,
                                      blenders=state.blender_candidates)
+        farm_choice.apply(state.service)
     return state.service
 
 

@@ -22,6 +22,7 @@ from . import (
     blend_copies,
     blender_list,
     bridge,
+    farm_choice,
     job_checks,
     queue_lifecycle,
     recipe_io,
@@ -100,6 +101,10 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         if listed:
             self.report({"ERROR"}, listed)
             return {"CANCELLED"}
+        farm_choice.hand_over(prefs)   # asked again: the storage folder may exist by now
+        if farm_choice.problem():
+            self.report({"ERROR"}, f"{farm_choice.problem()} (see the add-on preferences)")
+            return {"CANCELLED"}
         if not self._check(scene, settings, blender, abspath):
             return {"CANCELLED"}
         try:  # no blender_bin in the recipe: the batch's frozen options carry the preference
@@ -110,12 +115,17 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
         except RecipeError as exc:
             report_recipe_error(self, exc, "The batch cannot start", settings.jobs)
             return {"CANCELLED"}
+        unseen = bridge.state().farm.unseen_outputs(recipe)
+        if unseen:   # said, not refused: a one-machine farm, or storage mounted elsewhere too
+            self.report({"WARNING"}, "; ".join(unseen))
         if needs_copy and not self._save_copy(copy_path, blend_path):
             return {"CANCELLED"}
         launch: dict[str, Any] = {"scene": scene.name, "uids": [job.uid for job in settings.jobs],
                   "copy_path": copy_path, "blender_bin": default_blender}
         count = len(recipe.enabled_jobs)
         where = f" from the saved copy {copy_path}" if copy_path else ""
+        if bridge.state().farm.on_farm:
+            where += f" on {farm_choice.where()}"
         try:
             if batch_lifecycle.batch_busy():
                 entry = queue_lifecycle.enqueue_batch(recipe, **launch)

@@ -1,5 +1,6 @@
 # mypy: disable-error-code="valid-type, union-attr"
-"""Add-on preferences: the batch server, the Blender that renders jobs, and the mail password.
+"""Add-on preferences: the batch server, where batches render (this machine or a farm), the
+Blender that renders jobs, and the mail password.
 
 These live in Blender's user preferences, not in the .blend: a password must never travel
 inside a file someone shares, and a server port is a property of the machine, not of a scene.
@@ -19,7 +20,7 @@ from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntPropert
 
 from ..batch.options import AUTO
 from ..server import DEFAULT_PORT
-from . import ADDON_ID, batch_lifecycle, blender_list, quit_lifecycle, server_lifecycle
+from . import ADDON_ID, batch_lifecycle, blender_list, farm_choice, quit_lifecycle, server_lifecycle
 from .bridge import BridgeError
 from .props import PATH_OPTIONS
 from .ui_server import draw_server_status
@@ -27,6 +28,10 @@ from .ui_server import draw_server_status
 
 def _blender_changed(prefs: Any, _context: Any) -> None:
     batch_lifecycle.set_default_blender(preferred_blender(prefs))
+
+
+def _farm_changed(prefs: Any, _context: Any) -> None:
+    farm_choice.hand_over(prefs)
 
 
 def _quit_choice_changed(prefs: Any, _context: Any) -> None:
@@ -64,6 +69,21 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
     continue_queue: BoolProperty(name="Continue the Queue When Blender Starts",
                                  description="Batches still queued when Blender quit start by themselves "
                                  "when it starts again (off: the queue waits, held, until you continue it)")
+    render_on: EnumProperty(name="Render On", items=farm_choice.RENDER_ON, default="local",
+                            update=_farm_changed,
+                            description="Where the batches of this Blender and of its server render")
+    farm_partition: StringProperty(name="Slurm Partition", update=_farm_changed,
+                                   description="The partition Slurm jobs go to (empty: the cluster's "
+                                   "default)")
+    farm_url: StringProperty(name="Manager URL", default="http://localhost:8080", update=_farm_changed,
+                             description="The Flamenco Manager's address, e.g. http://manager:8080")
+    farm_storage: StringProperty(name="Shared Storage", subtype="DIR_PATH", update=_farm_changed,
+                                 description="The folder every farm node sees at the same path: what "
+                                 "Render+ stages for the nodes goes into its renderplus-staging folder "
+                                 "(outputs must be under it too)")
+    farm_blender: StringProperty(name="Nodes' Blender", subtype="FILE_PATH", update=_farm_changed,
+                                 description="The Blender the Slurm nodes run (empty: the same path "
+                                 "as this machine's)")
     mail_password: StringProperty(name="Mail Password", subtype="PASSWORD",
                                   description="Password of the SMTP account for batch notifications "
                                   "(kept in the preferences, never in the .blend)")
@@ -87,6 +107,7 @@ class RenderPlusPreferences(bpy.types.AddonPreferences):
         if url and self.no_token == (server_lifecycle.server_token() is not None):
             box.label(text="Restart the server to change its access token", icon="INFO")
 
+        farm_choice.draw_preferences(layout, self)
         col = layout.column()
         col.prop(self, "blender_bin")
         if preferred_blender(self) == AUTO:
@@ -127,6 +148,7 @@ def apply_preferences() -> None:
     hand_quit_choice(prefs)
     batch_lifecycle.set_default_blender(preferred_blender(prefs))
     blender_list.hand_over(prefs)
+    farm_choice.hand_over(prefs)
     batch_lifecycle.refresh_interrupted()
     batch_lifecycle.show_last_batch()
     batch_lifecycle.clean_left_over_copies()

@@ -85,7 +85,7 @@ def on_quit(*_args: Any) -> None:
         handed_over(port=server.port if server is not None else _choice.port,
                     token=server.token if server is not None else None, no_token=_choice.no_token,
                     blender=state.default_blender, blenders=state.blender_candidates,
-                    continue_queue=not held)
+                    continue_queue=not held, farm=state.farm if state.farm.on_farm else None)
     elif left_paused:
         print("Render+: the batch is paused; Resume continues it with only the missing frames",
               file=sys.stderr)

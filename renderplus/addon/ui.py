@@ -23,6 +23,7 @@ from ..batch.view import BatchStatus, JobStatus
 from . import (
     batch_lifecycle,
     bridge,
+    farm_choice,
     job_checks,
     ui_movie,
     ui_queue,
@@ -212,6 +213,7 @@ class RENDERPLUS_PT_main(SidebarPanel):
             ui_quit.draw_quit_choice(layout)
             ui_schedule.draw_estimate(layout, settings, wrap_width(context))
             _draw_rendering_blender(layout)
+            farm_choice.draw_where(layout, wrap_width(context))
             if run.status in (FINISHED, CANCELLED) and batch_lifecycle.shows_batch() and interrupted is None:
                 _draw_batch_results(context, layout, run)
         ui_queue.draw_queue(layout)

@@ -82,7 +82,7 @@ class BatchService:
         self.queue_runner = QueueRunner(self, continue_queue)
         self.observers = self.queue_runner.observers(observers)
         self.claimant = claimant or ownership.this_process()
-        self.farm_status: Callable[[], dict[str, object]] | None = None  # for /test (--farm)
+        self.farm_status: Callable[[], dict[str, object] | None] | None = None  # /test: FarmChoice.status
         self._lock = threading.RLock()   # the queue's hand-over resumes under it
         self._recipe: Recipe | None = None
         self._batch: Batch | None = None

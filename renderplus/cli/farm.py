@@ -5,21 +5,21 @@ assets and the outputs at the same paths: ``--farm-storage`` names the shared fo
 ``renderplus-staging`` subfolder holds what Render+ stages; default: the work folder), and
 ``--farm-blender`` the Blender the nodes run (Slurm; Flamenco uses its ``{blender}``),
 ``--farm-ffmpeg`` the FFmpeg that makes a job's movie on a node (its ``encode``, the farm job's
-last step).
+last step). The flags only name a ``FarmChoice`` (``renderplus.batch.executors.farm.choice``),
+which the add-on's "Render on" preference makes too; the wiring is the choice's.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .common import UsageError, work_folder
 
 if TYPE_CHECKING:
     from ..batch.executors import Executor
-    from ..batch.executors.farm import FarmEngine, SharedStorage
+    from ..batch.executors.farm.choice import FarmChoice
     from ..batch.recipe import Recipe
 
 
@@ -35,47 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="The FFmpeg the farm nodes make movies with (default: 'ffmpeg' on their PATH)")
 
 
-def farm_engine(spec: str, blender: str | None = None, ffmpeg: str = "ffmpeg") -> FarmEngine:
-    """The engine ``--farm`` names; UsageError with a sentence for anything else."""
-    from ..batch.executors.farm import FlamencoEngine, SlurmEngine
+def farm_choice(args: argparse.Namespace) -> FarmChoice:
+    """Where ``--farm`` renders (``FarmChoice``: this machine without it); UsageError with the
+    choice's sentence for a bad value."""
+    from ..batch.executors.farm.choice import FarmChoice, FarmChoiceError
 
-    if spec == "slurm" or spec.startswith("slurm:"):
-        partition = spec.partition(":")[2] or None
-        return SlurmEngine(partition, blender=blender, ffmpeg=ffmpeg)
-    if spec.startswith("flamenco="):
-        url = spec.partition("=")[2]
-        if not url.startswith(("http://", "https://")):
-            raise UsageError(f"--farm flamenco=URL: the Manager's address, e.g. http://manager:8080 "
-                             f"(got {url!r})")
-        return FlamencoEngine(url, ffmpeg=ffmpeg)
-    raise UsageError(f"--farm {spec!r}: use slurm, slurm:PARTITION or flamenco=URL")
-
-
-def farm_storage(args: argparse.Namespace) -> SharedStorage:
-    from ..batch.executors.farm import SharedStorage
-
-    root = Path(args.farm_storage or work_folder(args)).resolve()
-    return SharedStorage(roots=[str(root)], staging_dir=str(root / "renderplus-staging"))
+    try:
+        return FarmChoice.parse(args.farm, storage=args.farm_storage or work_folder(args),
+                                blender=args.farm_blender,
+                                ffmpeg=getattr(args, "farm_ffmpeg", None) or "ffmpeg")
+    except FarmChoiceError as exc:
+        raise UsageError(f"--farm {exc}") from None
 
 
 def executor_factory(args: argparse.Namespace) -> Callable[[Recipe], Executor] | None:
     """What makes each batch's executor when ``--farm`` is given, else None (this machine)."""
-    if not args.farm:
-        return None
-    from ..batch.executors.farm import FarmExecutor
-
-    engine = farm_engine(args.farm, args.farm_blender, getattr(args, "farm_ffmpeg", "ffmpeg"))
-    storage = farm_storage(args)
-
-    def make(recipe: Recipe) -> Executor:
-        return FarmExecutor(engine, storage, chunk_size=recipe.settings.farm_chunk, recipe=recipe)
-
-    return make
-
-
-def farm_status(args: argparse.Namespace) -> Callable[[], dict[str, object]]:
-    """What ``/test`` reports about the farm: whether it answers and what it offers."""
-    from ..batch.executors.farm import check_farm
-
-    engine, storage = farm_engine(args.farm, args.farm_blender), farm_storage(args)
-    return lambda: check_farm(engine, storage).to_json()
+    return farm_choice(args).executor_factory() if args.farm else None

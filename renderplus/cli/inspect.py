@@ -80,11 +80,10 @@ def inspect_recipe(args: argparse.Namespace, out: TextIO) -> int:
 
 def print_farm_check(args: argparse.Namespace, recipe: Recipe, out: TextIO) -> int:
     """Does the farm answer, what does it offer, and can its nodes see every asset."""
-    from ..batch.executors.farm import check_farm
-    from .farm import farm_engine, farm_storage
+    from .farm import farm_choice
 
     blends = sorted({recipe.resolve(job.source_file) for job in recipe.enabled_jobs})
-    result = check_farm(farm_engine(args.farm, args.farm_blender), farm_storage(args), blends)
+    result = farm_choice(args).check(blends)
     out.write("".join(line + "\n" for line in result.lines()))
     return EXIT_OK if result.ok and not any(result.assets.values()) else EXIT_FAILED
 

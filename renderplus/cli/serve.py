@@ -126,7 +126,7 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     from ..batch.service import BatchService
     from ..server import start_server
     from ..server.version import SERVER_NAME, VERSION
-    from .farm import executor_factory, farm_status
+    from .farm import farm_choice
 
     host = args.host or DEFAULT_HOST
     token = server_token(args, host)
@@ -142,12 +142,13 @@ def run_server(args: argparse.Namespace, out: TextIO) -> int:
     if recipe is not None:
         write_warnings(recipe, sys.stderr)
     work_dir = work_folder(args)
+    farm = farm_choice(args)
     service = BatchService(options=run_options(args), work_dir=work_dir,
                            store=open_store_or_warn(work_dir, sys.stderr),
-                           executor_factory=executor_factory(args), observers=batch_observers(),
+                           executor_factory=farm.executor_factory(), observers=batch_observers(),
                            continue_queue=bool(args.continue_queue) and args.handed_over is None)
-    if args.farm:
-        service.farm_status = farm_status(args)
+    if farm.on_farm:
+        service.farm_status = farm.status
     if recipe is not None:
         service.load_recipe(recipe)
     extra: dict[str, Any] = {"max_upload": args.max_upload} if args.max_upload else {}

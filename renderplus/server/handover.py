@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..batch.executors.farm.choice import FarmChoice
 from .httpd import DEFAULT_HOST
 
 ADDON_DIR = Path(__file__).resolve().parent.parent
@@ -121,7 +122,8 @@ def choose_python(candidates: Sequence[str] | None = None, *, bottle_bundled: bo
 
 def server_command(python: str, *, work_dir: Path, port: int, host: str, blender_pid: int,
                    token_fd: int, no_token: bool, blender: str | None, blenders: Sequence[str],
-                   log_dir: Path | None, continue_queue: bool) -> list[str]:
+                   log_dir: Path | None, continue_queue: bool,
+                   farm: FarmChoice | None = None) -> list[str]:
     """The handed-over server's command line (no secret in it)."""
     command = [python, str(ADDON_DIR / "server"), "--serve", "--handed-over", str(blender_pid),
                "--token-fd", str(token_fd), "--work-dir", str(work_dir), "--port", str(port),
@@ -135,14 +137,24 @@ def server_command(python: str, *, work_dir: Path, port: int, host: str, blender
     default = [blender] if blender else []
     for path in [*default, *(path for path in blenders if path != blender)]:
         command += ["--blender", path]
-    return command
+    return command + farm_flags(farm)
+
+
+def farm_flags(farm: FarmChoice | None) -> list[str]:
+    """The ``--farm`` flags naming ``farm`` ([] for None or this machine)."""
+    if farm is None or not farm.on_farm:
+        return []
+    flags = ["--farm", farm.spec(), "--farm-storage", farm.storage]
+    if farm.blender:
+        flags += ["--farm-blender", farm.blender]
+    return flags + (["--farm-ffmpeg", farm.ffmpeg] if farm.ffmpeg != "ffmpeg" else [])
 
 
 def hand_over(*, work_dir: str | os.PathLike[str], port: int, host: str = DEFAULT_HOST,
               token: str | None = None, no_token: bool = False, blender_pid: int | None = None,
               blender: str | None = None, blenders: Sequence[str] = (),
               log_dir: str | os.PathLike[str] | None = None, continue_queue: bool = True,
-              python: str | None = None) -> HandedOver:
+              python: str | None = None, farm: FarmChoice | None = None) -> HandedOver:
     """Start the detached server that takes over this Blender's batch and queue once it ends.
 
     ``work_dir``: the store's folder (the same store and its secrets); ``port``/``host``: where
@@ -152,7 +164,8 @@ def hand_over(*, work_dir: str | os.PathLike[str], port: int, host: str = DEFAUL
     ``blender``/``blenders``: the default Blender and the candidates of "auto" (the add-on's
     preferences); ``log_dir``: the batches' log folder, and where the server's own output is
     appended (default: ``log/`` of the work folder); ``continue_queue``: go on with the queue
-    after the batch; ``python``: skip the choice (``choose_python``).
+    after the batch; ``python``: skip the choice (``choose_python``); ``farm``: where the
+    batches render (the add-on's "Render on"; None: this machine).
 
     Returns once the server has read its token and loaded Bottle; HandOverError with a sentence
     when no Python fits or the server could not start (then nothing runs)."""
@@ -175,7 +188,7 @@ def hand_over(*, work_dir: str | os.PathLike[str], port: int, host: str = DEFAUL
                                  blender_pid=blender_pid or os.getpid(), token_fd=theirs.fileno(),
                                  no_token=no_token, blender=blender, blenders=blenders,
                                  log_dir=Path(log_dir).resolve() if log_dir else None,
-                                 continue_queue=continue_queue)
+                                 continue_queue=continue_queue, farm=farm)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         os.write(log_file, f"=== {stamp} handed over by pid {blender_pid or os.getpid()}: "
                            f"{' '.join(command)}\n".encode())

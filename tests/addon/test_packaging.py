@@ -39,7 +39,8 @@ def test_manifest_has_what_the_extension_platform_needs() -> None:
     assert data["license"] and data["maintainer"] and 0 < len(data["tagline"]) <= 64
     assert set(data["permissions"]) == {"files", "network"}
     assert all(reason.strip() for reason in data["permissions"].values())
-    assert [Path(w).name.split("-")[:2] for w in data["wheels"]] == [["bottle", "0.13.4"]]
+    assert [Path(w).name.split("-")[:2] for w in data["wheels"]] == [
+        ["bottle", "0.13.4"], ["blender_asset_tracer", "1.23"]]
 
 
 def test_bl_info_is_in_step_with_the_manifest_and_the_project() -> None:

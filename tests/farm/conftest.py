@@ -1,5 +1,6 @@
-"""Fixtures for the farm tests: a real one-node Slurm cluster (session-wide), and a real
-Flamenco Manager + Worker when ``FLAMENCO_BIN`` names a folder with both binaries."""
+"""Fixtures for the farm tests: a real Flamenco Manager + Worker when ``FLAMENCO_BIN`` names a
+folder with both binaries (the real one-node Slurm cluster, ``slurm_cluster``, is the suite's:
+the add-on's farm tests use it too)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from renderplus.batch.executors.farm import FarmExecutor, FlamencoEngine, SharedStorage, SlurmEngine
 from renderplus.batch.script_paths import FLAMENCO_JOB_TYPE
 from tests.farm.flamenco_farm import start_flamenco
-from tests.farm.slurm_cluster import SlurmCluster, missing_reason, start_cluster
+from tests.farm.slurm_cluster import SlurmCluster
 
 REPO = Path(__file__).resolve().parents[2]
 JOB_TYPE_JS = FLAMENCO_JOB_TYPE
@@ -34,16 +35,6 @@ class Farm:
         options.setdefault("poll_interval", 0.3)
         storage = SharedStorage([str(shared)], str(shared / "staging"))
         return FarmExecutor(self.make_engine(), storage, **options)
-
-
-@pytest.fixture(scope="session")
-def slurm_cluster() -> Iterator[SlurmCluster]:
-    reason = missing_reason()
-    if reason:
-        pytest.skip(reason)
-    cluster = start_cluster()
-    yield cluster
-    cluster.stop()
 
 
 def manager_with_job_type(binaries: Path, bin_dir: Path) -> Path:

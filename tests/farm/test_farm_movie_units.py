@@ -356,10 +356,13 @@ def test_the_job_type_runs_the_encode_after_every_chunk(tmp_path: Path) -> None:
 
 
 def test_the_command_line_names_the_nodes_ffmpeg() -> None:
-    from renderplus.cli.farm import farm_engine
+    from renderplus.cli import build_parser
+    from renderplus.cli.farm import farm_choice
 
-    def node_ffmpeg(spec: str, ffmpeg: str = "ffmpeg") -> object:
-        return getattr(farm_engine(spec, None, ffmpeg), "ffmpeg", None)   # Slurm's and Flamenco's
+    def node_ffmpeg(spec: str, *ffmpeg: str) -> object:
+        args = build_parser().parse_args(["--farm", spec, "--farm-storage", "/srv/shared",
+                                          *(["--farm-ffmpeg", *ffmpeg] if ffmpeg else [])])
+        return getattr(farm_choice(args).engine(), "ffmpeg", None)   # Slurm's and Flamenco's
 
     assert node_ffmpeg("slurm", "/opt/ffmpeg/bin/ffmpeg") == "/opt/ffmpeg/bin/ffmpeg"
     assert node_ffmpeg("flamenco=http://manager:8080", "/usr/bin/ffmpeg") == "/usr/bin/ffmpeg"

@@ -7,8 +7,9 @@ chunk and, when the .blend or one of its textures, libraries or caches lies outs
 storage, a copy of the .blend packed with its dependencies by Blender Asset Tracer (BAT: the
 library Flamenco uses for the same job), whose relative paths then resolve inside the folder.
 
-BAT is imported only when a .blend is read (``blender-asset-tracer`` on PyPI): a farm whose
-files all live on shared storage works without it as long as nothing needs packing.
+BAT is imported only when a .blend is read: installed (``blender-asset-tracer`` on PyPI), else
+the wheel the add-on bundles for this Python (``wheel_imports``); a farm whose files all live on
+shared storage works without it as long as nothing needs packing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...wheel_imports import import_bundled
 from .base import FarmError
 
 log = logging.getLogger("renderplus.farm")
@@ -63,7 +65,9 @@ class StagedBlend:
 
 
 def _bat() -> Any:
+    """BAT's ``trace``: installed, else the add-on's bundled wheel for this Python."""
     try:
+        import_bundled("blender_asset_tracer")
         from blender_asset_tracer import trace
     except ImportError as exc:
         raise FarmError("reading a .blend's dependencies needs Blender Asset Tracer "
