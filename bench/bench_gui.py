@@ -134,11 +134,18 @@ def main(argv: list[str]) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     if not args.no_record and {"bare", "now"} <= set(results):
-        record(results, args.seconds)
+        record(results, args.seconds, blender_version(args.blender))
     return 0
 
 
-def record(results: dict[str, Any], seconds: float) -> None:
+def blender_version(blender: str) -> str:
+    """"3.4" for Debian's Blender 3.4.1: the bench's section is one per Blender version."""
+    said = subprocess.run([blender, "--factory-startup", "--version"], capture_output=True, text=True,
+                          timeout=120).stdout.split()
+    return ".".join(said[1].split(".")[:2]) if len(said) > 1 else "unknown"
+
+
+def record(results: dict[str, Any], seconds: float, version: str = "3.4") -> None:
     sys.path.insert(0, str(ROOT))
     from bench.results import record as write_section
 
@@ -168,12 +175,13 @@ def record(results: dict[str, Any], seconds: float) -> None:
                           f"{now['first_thumbnail_at']} s).")
     now = results.get("now", next(iter(results.values())))
     load = os.getloadavg()[0]
-    write_section("Add-on: the UI during a batch, GUI Blender 3.4 (bench/bench_gui.py)", [
-        f"`python3 bench/bench_gui.py --seconds {seconds:g}`: GUI Blender 3.4 under Xvfb (software "
-        "OpenGL, 1600x900), the legacy add-on with its tab shown in the sidebar, a subdivided "
+    option = "" if version == "3.4" else f" --blender <Blender {version}>"
+    write_section(f"Add-on: the UI during a batch, GUI Blender {version} (bench/bench_gui.py)", [
+        f"`python3 bench/bench_gui.py --seconds {seconds:g}{option}`: GUI Blender {version} under "
+        "Xvfb (software OpenGL, 1600x900), the legacy add-on with its tab shown in the sidebar, a subdivided "
         f"monkey in the viewport, {JOBS} jobs of {FRAMES_PER_JOB} Cycles frames (320x180, 16 samples) "
-        "rendered in the background by Blender 3.4 on the same 2 cores (the floor renders the same "
-        "frames with one plain `blender -b`). A 10 ms timer measures the main thread's gaps (the "
+        f"rendered in the background by Blender {version} on the same 2 cores (the floor renders "
+        "the same frames with one plain `blender -b`). A 10 ms timer measures the main thread's gaps (the "
         "longest gap is the longest stall); draw handlers count redraws while the batch runs. "
         f"Load average when recorded: {load:.2f}.",
         "", *rows, "",
@@ -181,12 +189,16 @@ def record(results: dict[str, Any], seconds: float) -> None:
         + " ".join(ratios) + " Job starts: per job start, the stalls over 100 ms and the sidebar "
         f"redraws in the {JOB_START_WINDOW:g} s after it. Render+'s own Python per redraw (its main "
         f"panel's draw): at most {now['panel_draw_max'] * 1000:.1f} ms; pressing Render (the check, "
-        f"saving the copy): {now['render_press'] * 1000:.0f} ms, not counted above (counting starts "
-        "1 s later).",
+        f"saving the copy, reading a first tiny preview): {now['render_press'] * 1000:.0f} ms, not "
+        "counted above (counting starts 1 s later).",
         "",
         "Reading: progress alone redraws the sidebar at most once a second, and only a sidebar that "
-        "shows Render+; an open Preferences window is redrawn for milestones only (a batch "
-        "started or ended, the server's state), never for progress. Thumbnails are read at once "
+        "shows Render+; an open Preferences window is not redrawn for the batch at all (it shows "
+        "the server, the Blenders, the farm), and a job start no longer slides the panels (the "
+        "running job's rows, the Job panel's box and the up-next box keep their height). A fresh "
+        "Blender sets up its image reading on its first preview (about 60 ms in 5.2): Render+ "
+        "reads a tiny one at the Render press, so the first frame's thumbnail costs what the "
+        "later ones do. Thumbnails are read at once "
         "when cheap (the job's 320-pixel JPEG preview, or a frame of at most 1920x1088), never by "
         "Blender's preview job, whose end redrew the whole window, viewport included, once per "
         "frame (the `before` mode, on demand). What remains is Blender's own cost of redrawing one "
@@ -412,10 +424,11 @@ class Bench:
 
     def _rendering(self, now: float, elapsed: float) -> None:
         if self.bare is not None:
-            if now - self.last_bare_redraw >= BARE_REDRAW_INTERVAL:
-                self.last_bare_redraw = now
-                sys.modules["renderplus.addon.ui_refresh"].tag_sidebars(self.bpy.context.window_manager)
-            if elapsed > float(self.config["seconds"]):
+            if now - self.last_bare_redraw >= BARE_REDRAW_INTERVAL:   # the sidebar only, as
+                self.last_bare_redraw = now                             # Render+'s progress does
+                sys.modules["renderplus.addon.ui_refresh"].tag_sidebars(self.bpy.context.window_manager,
+                                                                        preferences=False)
+            if elapsed > float(self.config["seconds"]) or self.bare.poll() is not None:
                 self.counting = False
                 self.out["batch_seconds"] = elapsed
                 self.out["frames_done"] = len(list((self.work / "bare").glob("frame_*")))

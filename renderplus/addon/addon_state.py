@@ -72,6 +72,7 @@ class AddonState:
     redraw_pending: bool = False  # progress was written that the sidebar has not shown yet
     last_redraw: float = 0.0  # time.monotonic() of the pump's last sidebar redraw
     seen_milestones: int = 0  # RunMirror.milestones at the pump's last write
+    seen_attached: str | None = None  # the attachment the Preferences window last showed
     interrupted: BatchView | None = None  # a batch a quit or crash cut short (the durable store)
     owned_elsewhere: str = ""  # the sentence naming another Render+ that runs the store's batch
     copies_of_others: set[str] = field(default_factory=set)  # copies that batch renders: kept

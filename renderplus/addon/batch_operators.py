@@ -26,6 +26,7 @@ from . import (
     job_checks,
     queue_lifecycle,
     recipe_io,
+    thumbnails,
 )
 from .operator_common import Result, report_recipe_error
 from .paths import new_copy_path, relative_outputs, resolve_path
@@ -134,6 +135,7 @@ class RENDERPLUS_OT_batch_render(bpy.types.Operator):
                 self.report({"INFO"}, f"Queued {count} job(s) at position {entry.position + 1}{where}")
             else:
                 batch_lifecycle.start_batch(recipe, **launch)
+                thumbnails.warm_up()   # now, not when the first frame's thumbnail shows
                 self.report({"INFO"}, f"Rendering {count} job(s){where}")
         except bridge.BridgeError as exc:
             bridge.sweep_copies()  # the copy of a batch that never started

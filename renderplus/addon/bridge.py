@@ -147,6 +147,9 @@ def _pump_once() -> None:
     urgent = forget_stopped_servers()  # the panels say "stopped" now
     urgent = _state.binaries.take_finished() or urgent  # "checking..." has an answer
     service = _state.service
+    attached = _attached_to(service)
+    preferences = urgent or attached != _state.seen_attached   # what the Preferences window shows
+    _state.seen_attached = attached
     now = time.monotonic()
     if now - _state.queue_read >= QUEUE_READ_INTERVAL:  # before the batch: see sweep_copies
         before = _state.queue
@@ -164,10 +167,18 @@ def _pump_once() -> None:
             refresh_queue()
             sweep_copies()
         _state.seen_milestones = milestones
-    if urgent or (_state.redraw_pending and now - _state.last_redraw >= PROGRESS_REDRAW_INTERVAL):
-        ui_refresh.tag_sidebars(wm, preferences=urgent)  # progress alone: the sidebar only
+    progress_due = _state.redraw_pending and now - _state.last_redraw >= PROGRESS_REDRAW_INTERVAL
+    if urgent or preferences or progress_due:
+        # a batch's progress and milestones: the sidebar only (the Preferences window shows
+        # the server, the Blenders and the farm, not the batch)
+        ui_refresh.tag_sidebars(wm, preferences=preferences)
         _state.redraw_pending = False
         _state.last_redraw = now
+
+
+def _attached_to(service: Any) -> str | None:
+    """The server this Blender is attached to, as the Preferences window says it."""
+    return service.attached_to if isinstance(service, RemoteService) and not service.gone else None
 
 
 def _show(batch: Batch | RemoteBatch, run: Any) -> bool:

@@ -1,6 +1,6 @@
 """What a batch's progress redraws in GUI Blender 3.4 under Xvfb (tests/addon/scripts/
 redraw_gui.py): a sidebar showing another tab is not redrawn for Render+, nor is an open
-Preferences window for progress alone; once the sidebar shows Render+, progress redraws it."""
+Preferences window for the batch at all; once the sidebar shows Render+, progress redraws it."""
 
 from __future__ import annotations
 
@@ -45,10 +45,11 @@ def test_a_sidebar_on_another_tab_is_left_alone(watched: dict[str, Any]) -> None
     assert other["sidebar_draws"] <= 1 + other["milestones"], watched
 
 
-def test_the_preferences_window_is_redrawn_for_milestones_only(watched: dict[str, Any]) -> None:
+def test_the_preferences_window_is_not_redrawn_for_the_batch(watched: dict[str, Any]) -> None:
     for phase in ("other_tab", "render_tab"):
-        assert watched[phase]["urgent_tags"] <= watched[phase]["milestones"], watched  # the pump's ask
-        assert watched[phase]["prefs_draws"] <= watched[phase]["milestones"], watched
+        # nothing it shows (the server, the Blenders, the farm) changes during a batch
+        assert watched[phase]["urgent_tags"] == 0, watched  # the pump never asked
+        assert watched[phase]["prefs_draws"] == 0, watched
 
 
 def test_the_render_plus_tab_is_redrawn_for_progress(watched: dict[str, Any]) -> None:
