@@ -57,6 +57,7 @@ def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: 
 
     seen: list[float] = []
     shot = False
+    last: dict[str, Any] = {}
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         status = page.inner_text("#batch-status")
@@ -64,8 +65,9 @@ def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: 
         if not seen or percent != seen[-1]:
             seen.append(percent)
         bars = page.locator("#chart svg rect.frame-bar").count()
-        if not shot and status == "RUNNING" and page.evaluate(LOADED_THUMBS) >= 1 and bars >= 3 \
-                and page.is_visible("#timeline-box"):
+        last = {"status": status, "thumbnails": page.evaluate(LOADED_THUMBS), "frame bars": bars,
+                "timeline": page.is_visible("#timeline-box")}
+        if not shot and status == "RUNNING" and last["thumbnails"] >= 1 and bars >= 3 and last["timeline"]:
             screenshot(page, tmp_path / "dashboard.png")
             shot = True
             release.touch()
@@ -76,7 +78,7 @@ def test_a_real_batch_live(open_page: Callable[..., Watched], dashboard_server: 
 
     assert page.inner_text("#batch-status") == "FINISHED", page.inner_text("#batch")
     assert len(seen) >= 4 and seen == sorted(seen) and seen[-1] == 100, seen  # it advanced, live
-    assert shot, "no moment with a running job, a thumbnail, 3 frame times and the timeline"
+    assert shot, f"no moment with a running job, a thumbnail, 3 frame times and the timeline: {last}"
     until(page, f"{LOADED_THUMBS} === 3", timeout=20)
     assert [t.split()[0] for t in page.locator("#jobs .job .facts div:first-child dd").all_inner_texts()] \
         == ["8", "1", "3"]

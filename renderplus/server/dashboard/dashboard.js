@@ -26,7 +26,7 @@
     canResume: false, featuresKnown: false, features: null, batchKey: null, sawParallel: false,
     counted: new Map(),  // "batch" or job id -> the elapsed seconds this page last counted
     frames: new Map(),   // job id -> {done, at, exact, times: [seconds per frame]}
-    thumbs: new Map(),   // job id -> {path, index, url, busy, tries}
+    thumbs: new Map(),   // job id -> {path, index, url, busy, tries, retryAt}
     jobEls: new Map(),   // job id -> the job's card and its parts
     jobSigs: new Map(),  // job id -> its JSON last drawn (an unchanged job is not redrawn)
     viewerUrl: null,
@@ -328,7 +328,7 @@
     for (const id of view.running || []) if (view.jobs[id]) jobFacts(view.jobs[id]);
     emit("tick", view);
     for (const [id, thumb] of state.thumbs) {  // previews not written yet: ask again
-      if (!thumb.url && !thumb.busy && thumb.tries < 5 && view.jobs[id]) updateThumb(view.jobs[id]);
+      if (!thumb.url && !thumb.busy && Date.now() >= thumb.retryAt && view.jobs[id]) updateThumb(view.jobs[id]);
     }
   }
 
@@ -435,9 +435,10 @@
     if (!outputs.length) return;
     const index = outputs.length - 1, path = outputs[index];
     let thumb = state.thumbs.get(job.id);
-    if (thumb && thumb.path === path && (thumb.url || thumb.busy || thumb.tries >= 5)) return;
+    if (thumb && thumb.path === path && (thumb.url || thumb.busy || Date.now() < thumb.retryAt)) return;
     if (!thumb || thumb.path !== path) {
-      thumb = { path, index, url: thumb ? thumb.url : null, busy: false, tries: 0, shown: thumb ? thumb.shown : null };
+      thumb = { path, index, url: thumb ? thumb.url : null, busy: false, tries: 0, retryAt: 0,
+                shown: thumb ? thumb.shown : null };
       state.thumbs.set(job.id, thumb);
     }
     thumb.busy = true;
@@ -449,7 +450,10 @@
       thumb.url = thumb.shown = url;
       showThumb(job.id, thumb);
     } catch (e) {
-      thumb.url = null;  // no preview yet (a slow EXR save): the next poll asks again
+      // no preview yet (a slow EXR save, a loaded machine): asked again after 2, 4, 8... s (at
+      // most 30 s apart), never given up while this frame is the job's last
+      thumb.url = null;
+      thumb.retryAt = Date.now() + Math.min(30000, 1000 * 2 ** thumb.tries);
     } finally {
       thumb.busy = false;
     }
@@ -515,7 +519,7 @@
       $("token-box").hidden = true;
       state.etag = null;
       state.featuresKnown = false;
-      for (const thumb of state.thumbs.values()) thumb.tries = 0;
+      for (const thumb of state.thumbs.values()) { thumb.tries = 0; thumb.retryAt = 0; }
       poll();
     });
     $("viewer").addEventListener("click", closeViewer);
